@@ -1,0 +1,88 @@
+"""Small value types shared by the team, runbook and scenario models."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+from .durations import describe
+
+TARGET_KINDS = ("rotation", "person", "role")
+_TARGET = re.compile(r"^(rotation|person|role):([A-Za-z0-9][A-Za-z0-9_.-]*)$")
+
+
+@lru_cache(maxsize=None)
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo for an IANA name (cached: called for every simulated instant)."""
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zone(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        guess = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.6)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {value!r}{hint}") from None
+    return value
+
+
+def _check_target(value: Any) -> str:
+    if isinstance(value, str) and _TARGET.match(value):
+        return value
+    hint = ""
+    if isinstance(value, str) and ":" not in value:
+        hint = f"; did you mean 'rotation:{value}' or 'person:{value}'?"
+    elif isinstance(value, str):
+        kind = value.split(":", 1)[0]
+        guess = difflib.get_close_matches(kind, TARGET_KINDS, n=1)
+        if guess:
+            hint = f"; did you mean '{guess[0]}:{value.split(':', 1)[1]}'?"
+    raise ValueError(f"expected 'rotation:NAME', 'person:ID' or 'role:NAME', got {describe(value)}{hint}")
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``rotation:primary`` -> (``rotation``, ``primary``)."""
+    kind, name = target.split(":", 1)
+    return kind, name
+
+
+def _check_aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(f"expected a date and time with an offset such as 2026-11-02T09:00:00+01:00, got {value.isoformat()} (no offset)")
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+#: An IANA time-zone name.
+TimeZone = Annotated[str, AfterValidator(_check_zone)]
+_TARGET_SCHEMA = {"type": "string", "pattern": _TARGET.pattern, "examples": ["rotation:primary", "person:dana", "role:incident-commander"]}
+
+#: Who to notify: ``rotation:NAME``, ``person:ID`` or ``role:NAME``.
+Target = Annotated[str, BeforeValidator(_check_target), WithJsonSchema(_TARGET_SCHEMA)]
+#: One target or a list of them, always a list after loading.
+Targets = Annotated[
+    list[Target], BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [_TARGET_SCHEMA, {"type": "array", "items": _TARGET_SCHEMA, "minItems": 1}]}),
+]
+#: A list of strings that may be written as a single string.
+Names = Annotated[
+    list[str], BeforeValidator(_one_or_many),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
+#: A tz-aware datetime (ISO 8601 with an offset).
+Aware = Annotated[datetime, BeforeValidator(_check_aware)]

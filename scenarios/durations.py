@@ -1,0 +1,141 @@
+"""Durations as people write them (``90s``, ``5m``, ``1h30m``, ``2d``) and as drillbit prints them.
+
+Inside drillbit every duration is a float number of seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
+
+UNITS: dict[str, float] = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|w|d|h|m|s))+")
+_SPELLED = {
+    "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+    "min": "m", "mins": "m", "minute": "m", "minutes": "m",
+    "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+    "day": "d", "days": "d", "week": "w", "weeks": "w",
+}
+EXPECTED = "expected a duration such as '90s', '5m', '1h30m' or '2d'"
+
+
+def parse_duration(text: str, *, signed: bool = False) -> float:
+    """Parse ``1h30m`` into seconds (5400.0).
+
+    A leading ``-`` is accepted when ``signed`` (offsets before the drill start).
+    Raises ValueError with a message that names the fix when the text is not a duration.
+    """
+    raw = text.strip()
+    sign = 1.0
+    body = raw
+    if body.startswith("-"):
+        if not signed:
+            raise ValueError(f"expected a duration that is not negative, got {text!r}")
+        sign, body = -1.0, body[1:].strip()
+    elif body.startswith("+"):
+        body = body[1:].strip()
+    if _WHOLE.fullmatch(body):
+        parts = _PART.findall(body)
+        units = [u for _, u in parts]
+        order = list(UNITS)
+        if units != sorted(units, key=order.index) or len(set(units)) != len(units):
+            raise ValueError(f"{EXPECTED}, with units from largest to smallest, got {text!r}")
+        return sign * sum(float(n) * UNITS[u] for n, u in parts)
+    raise ValueError(f"{EXPECTED}, got {text!r}{_suggest(body, sign)}")
+
+
+def _suggest(body: str, sign: float) -> str:
+    """A did-you-mean for common spellings: '5 min', '30 seconds', '1.5h ', '90'."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)?", body)
+    if not m:
+        return ""
+    number, unit = m.group(1), (m.group(2) or "").lower()
+    unit = _SPELLED.get(unit, unit if unit in UNITS else "")
+    if not unit and m.group(2) is None:
+        unit = "s"
+    if not unit:
+        return ""
+    return f"; did you mean '{'-' if sign < 0 else ''}{number}{unit}'?"
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds the way YAML writes them: 5400 -> ``1h30m``, 0.5 -> ``500ms``.
+
+    Values are rounded to the nearest second above one minute and to the nearest
+    millisecond below it; infinity prints as ``never``.
+    """
+    if math.isinf(seconds):
+        return "never" if seconds > 0 else "-never"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 1:
+        ms = round(s * 1000)
+        return f"{sign}{ms}ms" if ms else "0s"
+    if s < 60 and s != int(s):
+        return f"{sign}{s:.1f}".rstrip("0").rstrip(".") + "s"
+    total = int(round(s))
+    out = ""
+    for unit in ("d", "h", "m", "s"):
+        size = int(UNITS[unit])
+        count, total = divmod(total, size)
+        if count:
+            out += f"{count}{unit}"
+    return sign + (out or "0s")
+
+
+#: Validation context key set by the YAML loader: a number a person wrote without a
+#: unit is ambiguous there, while Python callers pass plain seconds.
+FROM_FILE = "from_file"
+
+
+def _coerce(value: Any, signed: bool, info: ValidationInfo) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{EXPECTED}, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value == 0 or not (info.context or {}).get(FROM_FILE):
+            if value < 0 and not signed:
+                raise ValueError(f"expected a duration that is not negative, got {value!r}")
+            return float(value)
+        raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '{value}s'?")
+    if isinstance(value, str):
+        return parse_duration(value, signed=signed)
+    raise ValueError(f"{EXPECTED}, got {describe(value)}")
+
+
+def describe(value: Any) -> str:
+    """Say what a user wrote, briefly, for 'expected ..., got ...' messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in list(value)[:6])
+        return f"a mapping with keys {keys}" if value else "an empty mapping"
+    if isinstance(value, (list, tuple)):
+        return f"a list of {len(value)}" if value else "an empty list"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    return repr(value)
+
+
+DURATION_SCHEMA = _SCHEMA = {"type": "string", "pattern": r"^(\d+(\.\d+)?(w|d|h|m|s|ms))+$", "examples": ["90s", "5m", "1h30m"]}
+_SIGNED_SCHEMA = {**_SCHEMA, "pattern": r"^[-+]?(\d+(\.\d+)?(w|d|h|m|s|ms))+$", "examples": ["0s", "3m", "-6h"]}
+
+#: Non-negative seconds written as a duration string.
+Duration = Annotated[
+    float,
+    BeforeValidator(lambda v, info: _coerce(v, False, info)),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(_SCHEMA),
+]
+#: Seconds relative to the drill start; may be negative (``-6h``: six hours before).
+Offset = Annotated[
+    float,
+    BeforeValidator(lambda v, info: _coerce(v, True, info)),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(_SIGNED_SCHEMA),
+]

@@ -1,0 +1,173 @@
+"""Turn pydantic's validation errors into messages a person can act on:
+``expected …, got …`` plus a did-you-mean where one fits."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from .durations import describe
+from .errors import Problem
+from .yamlsource import Document
+
+_FRIENDLY = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "datetime_type": "a date and time such as 2026-11-02T09:00:00+01:00",
+    "datetime_parsing": "a date and time such as 2026-11-02T09:00:00+01:00",
+    "datetime_from_date_parsing": "a date and time such as 2026-11-02T09:00:00+01:00",
+    "date_type": "a date such as 2026-12-22",
+    "date_parsing": "a date such as 2026-12-22",
+    "date_from_datetime_inexact": "a date such as 2026-12-22",
+    "url_parsing": "a URL such as https://example.com/postmortem",
+    "url_scheme": "an http or https URL",
+    "url_type": "a URL such as https://example.com/postmortem",
+    "timezone_aware": "a date and time with an offset such as 2026-11-02T09:00:00+01:00",
+}
+
+
+def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Problem]:
+    """One Problem per pydantic error, positioned in ``doc``.
+
+    Errors from the branches of a union (``date | datetime``) are folded into one.
+    """
+    seen: dict[tuple, Problem] = {}
+    for err in exc.errors(include_url=False):
+        path = _data_path(err["loc"], doc.data)
+        message = _message(err, path, model)
+        key = err["type"] in ("extra_forbidden",)
+        problem = doc.problem(path, message, key=key)
+        slot = (problem.line, problem.col, problem.path)
+        if slot in seen and err["type"] not in ("value_error", "missing", "extra_forbidden"):
+            continue  # one message per place is enough for union alternatives
+        seen[slot] = problem if slot not in seen or err["type"] == "value_error" else seen[slot]
+    return list(seen.values())
+
+
+def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
+    """Keep the parts of pydantic's location that exist in the data; drop the names
+    pydantic adds for union branches and validators (``function-after[...]``, ``date``)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and (isinstance(node, dict) or node is None) and not _is_branch_name(part):
+            path.append(part)  # a key that is missing or unknown: keep it for the message
+            node = None
+    return tuple(path)
+
+
+def _is_branch_name(part: str) -> bool:
+    return bool(re.match(r"^(function-\w+\[|lax-or-strict|json-or-python|union\[|chain\[|nullable\[)", part)) or part in {
+        "date", "datetime", "str", "int", "float", "bool", "list", "dict", "none",
+    }
+
+
+def _message(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str:
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    if kind == "missing":
+        return f"missing required key '{path[-1]}'" if path else "missing required value"
+    if kind == "extra_forbidden":
+        name = str(path[-1]) if path else "?"
+        allowed = allowed_keys(model, path[:-1])
+        guess = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        if guess:
+            return f"unknown key '{name}'; did you mean '{guess[0]}'?"
+        return f"unknown key '{name}'; expected one of: {', '.join(sorted(allowed))}" if allowed else f"unknown key '{name}'"
+    if kind in ("value_error", "assertion_error"):
+        return str(ctx.get("error", err["msg"]))
+    if kind in ("literal_error", "enum"):
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        text = f"expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}"
+        guess = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5) if isinstance(value, str) else []
+        return text + (f"; did you mean '{guess[0]}'?" if guess else "")
+    if kind == "string_pattern_mismatch":
+        return f"expected a name of lowercase letters, digits, '-', '_' or '.', got {describe(value)}" + _slug_hint(value)
+    if kind in ("too_short", "too_long"):
+        what = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "text"
+        if kind == "too_short":
+            n = ctx.get("min_length", 1)
+            return f"expected {what} with at least {n} {'entry' if n == 1 else 'entries'}, got {describe(value)}"
+        return f"expected {what} with at most {ctx.get('max_length')} entries"
+    if kind == "string_too_short":
+        return "expected text that is not empty"
+    if kind == "string_too_long":
+        return f"expected text of at most {ctx.get('max_length')} characters"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
+        bound = next(iter(ctx.values()), "?")
+        return f"expected a number {op} {bound}, got {describe(value)}"
+    if kind in _FRIENDLY:
+        return f"expected {_FRIENDLY[kind]}, got {describe(value)}"
+    return f"{err['msg'][0].lower()}{err['msg'][1:]}, got {describe(value)}"
+
+
+def _slug_hint(value: Any) -> str:
+    if not isinstance(value, str):
+        return ""
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", value.strip().lower()).strip("-")
+    return f"; did you mean '{slug}'?" if slug and slug != value else ""
+
+
+def allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
+    """The keys a mapping at ``path`` (a data path) accepts, by walking the model types."""
+    t: Any = model
+    for part in path:
+        t = _unwrap(t, part)
+        if t is None:
+            return []
+    t = _unwrap(t, None)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return [f.alias or name for name, f in t.model_fields.items()]
+    return []
+
+
+def _unwrap(t: Any, part: str | int | None) -> Any:
+    """Step into type ``t`` by one path part (or just strip wrappers when part is None)."""
+    while True:
+        origin = typing.get_origin(t)
+        if origin is typing.Annotated:
+            t = typing.get_args(t)[0]
+            continue
+        if origin in (Union, types.UnionType):
+            options = [a for a in typing.get_args(t) if a is not type(None)]
+            models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+            containers = [a for a in options if typing.get_origin(a) in (list, dict, tuple)]
+            picks = models or containers or options
+            t = picks[0] if picks else None
+            continue
+        break
+    if part is None or t is None:
+        return t
+    origin = typing.get_origin(t)
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        for name, f in t.model_fields.items():
+            if part in (name, f.alias):
+                return f.annotation
+        return None
+    if origin in (list, tuple) and isinstance(part, int):
+        return typing.get_args(t)[0]
+    if origin is dict:
+        return typing.get_args(t)[1]
+    return None

@@ -1,0 +1,184 @@
+"""Checks that need more than one field: names that must refer to something defined,
+in the same file or across a workspace. Each returns (path, message) pairs; the loader
+positions them in the file."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from typing import Iterable, Iterator
+
+from .common import split_target
+from .runbook import Runbook
+from .scenario import Scenario
+from .severity import DEFAULT_SEVERITIES
+from .team import Team
+
+Found = tuple[tuple[str | int, ...], str]
+
+
+def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+    known = sorted(set(known))
+    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if guess:
+        return f"{what} '{name}' is not defined; did you mean '{guess[0]}'?"
+    listing = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+    return f"{what} '{name}' is not defined; expected one of: {listing}" if known else f"{what} '{name}' is not defined"
+
+
+def _duplicates(names: list[str]) -> set[str]:
+    return {n for n, c in Counter(names).items() if c > 1}
+
+
+def check_team(team: Team, severity_written: bool = True) -> list[Found]:
+    """Members, roles, rotations, policies and channels that refer to each other."""
+    out: list[Found] = []
+    ids = [m.id for m in team.members]
+    dup = _duplicates(ids)
+    seen: set[str] = set()
+    for i, m in enumerate(team.members):
+        if m.id in dup and m.id in seen:
+            out.append((("members", i, "id"), f"member id '{m.id}' is used twice; ids must be unique"))
+        seen.add(m.id)
+        for j, ch in enumerate(m.channels or []):
+            if ch not in team.paging:
+                out.append((("members", i, "channels", j), _unknown("paging channel", ch, team.paging)))
+    members = set(ids)
+    for role, holders in team.roles.items():
+        for j, who in enumerate(holders):
+            if who not in members:
+                out.append((("roles", role, j), _unknown("member", who, members)))
+    for rname, rot in team.rotations.items():
+        for li, layer in enumerate(rot.layers):
+            for mi, who in enumerate(layer.members):
+                if who not in members:
+                    out.append((("rotations", rname, "layers", li, "members", mi), _unknown("member", who, members)))
+        for oi, o in enumerate(rot.overrides):
+            if o.member not in members:
+                out.append((("rotations", rname, "overrides", oi, "member"), _unknown("member", o.member, members)))
+    for pname, policy in team.escalation.items():
+        for li, level in enumerate(policy.levels):
+            base = ("escalation", pname, "levels", li)
+            for ti, target in enumerate(level.notify):
+                problem = _check_target(team, target)
+                if problem:
+                    out.append(((*base, "notify", ti), problem))
+            if level.timeout is None and li < len(policy.levels) - 1:
+                out.append((base, "expected a 'timeout' on every level but the last (how long to wait before the next level)"))
+            if level.timeout is None and policy.repeat and li == len(policy.levels) - 1:
+                out.append((base, f"expected a 'timeout' on the last level, since the policy repeats {policy.repeat} time(s)"))
+    for ri, route in enumerate(team.routing):
+        if route.policy not in team.escalation:
+            out.append((("routing", ri, "policy"), _unknown("escalation policy", route.policy, team.escalation)))
+        for si, sev in enumerate(route.severities):
+            if sev not in team.severity:
+                out.append((("routing", ri, "severities", si), _unknown("severity", sev, team.severity)))
+    for sname, level in team.severity.items():
+        if level.page != "never" and team.policy_for(None, None, sname) is None:
+            out.append((("escalation",), f"no escalation policy pages severity {sname}; add 'escalation.{sname}' or 'escalation.default'"))
+        if severity_written:
+            for ti, target in enumerate(level.also_page):
+                problem = _check_target(team, target)
+                if problem:
+                    out.append((("severity", sname, "also_page", ti), problem))
+    return out
+
+
+def _check_target(team: Team, target: str) -> str | None:
+    kind, name = split_target(target)
+    known = {"rotation": team.rotations, "person": [m.id for m in team.members], "role": team.roles}[kind]
+    return None if name in known else _unknown(kind, name, known)
+
+
+def check_runbook(runbook: Runbook) -> list[Found]:
+    """Steps whose failure handling contradicts what they claim to do."""
+    out: list[Found] = []
+    for i, step in enumerate(runbook.steps):
+        if step.on_failure.then == "skip" and step.mitigates:
+            out.append((("steps", i, "on_failure", "then"), "a step that mitigates cannot be skipped on failure; use 'escalate' or 'abort'"))
+    return out
+
+
+def check_scenario(sc: Scenario) -> list[Found]:
+    """Services, alert names and live targets that the scenario itself must define."""
+    out: list[Found] = []
+    services = set(sc.services)
+    if sc.breach is not None and sc.kind != "breach":
+        out.append((("breach",), f"a 'breach' section belongs to a breach scenario, but kind is '{sc.kind}'"))
+    if sc.kind == "data-loss" and not sc.backups:
+        out.append((("kind",), "a data-loss scenario needs 'backups' (which copies of the data exist, how old, how slow to restore)"))
+    if not any(i.fault for i in sc.injects):
+        out.append((("injects",), "expected at least one inject with a fault (what breaks)"))
+    for i, inj in enumerate(sc.injects):
+        if inj.fault and inj.fault.service not in services:
+            out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
+    names = [r.alert for r in sc.monitoring]
+    dup = _duplicates(names)
+    seen: set[str] = set()
+    for i, rule in enumerate(sc.monitoring):
+        if rule.alert in dup and rule.alert in seen:
+            out.append((("monitoring", i, "alert"), f"alert '{rule.alert}' is defined twice"))
+        seen.add(rule.alert)
+        if rule.service and rule.service not in services:
+            out.append((("monitoring", i, "service"), _unknown("service", rule.service, services)))
+    if sc.live:
+        targets = set(sc.live.targets)
+        for i, f in enumerate(sc.live.faults):
+            if f.target not in targets:
+                out.append((("live", "faults", i, "target"), _unknown("live target", f.target, targets)))
+            for j, peer in enumerate(f.peers):
+                if peer not in targets:
+                    out.append((("live", "faults", i, "peers", j), _unknown("live target", peer, targets)))
+            out.extend(((("live", "faults", i, *p), m) for p, m in _live_fault_fields(f)))
+        for i, p in enumerate(sc.live.probes):
+            if p.target and p.target not in targets:
+                out.append((("live", "probes", i, "target"), _unknown("live target", p.target, targets)))
+            if p.command and not p.target:
+                out.append((("live", "probes", i), "a command probe needs a 'target' to run in"))
+    return out
+
+
+_NEEDS = {"delete-path": "path", "corrupt-file": "path", "fill-disk": "path", "packet-loss": "loss",
+          "bandwidth": "rate", "latency": "delay", "partition": "peers", "exec": "command"}
+
+
+def _live_fault_fields(f) -> Iterator[Found]:
+    needed = _NEEDS.get(f.kind)
+    if needed and not getattr(f, needed):
+        yield ((), f"a {f.kind} fault needs '{needed}'")
+    if f.kind == "exec" and not f.restore_command:
+        yield ((), "an exec fault needs 'restore_command' so that it can always be undone")
+
+
+def check_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, Runbook] | None) -> list[Found]:
+    """Severities and runbooks the scenario names, against a team and runbook set."""
+    out: list[Found] = []
+    severities = team.severity if team else DEFAULT_SEVERITIES
+    if sc.severity not in severities:
+        out.append((("severity",), _unknown("severity", sc.severity, severities)))
+    for i, rule in enumerate(sc.monitoring):
+        if rule.severity and rule.severity not in severities:
+            out.append((("monitoring", i, "severity"), _unknown("severity", rule.severity, severities)))
+    if runbooks is not None:
+        for i, rb in enumerate(sc.runbooks):
+            if rb not in runbooks:
+                out.append((("runbooks", i), _unknown("runbook", rb, runbooks)))
+    return out
+
+
+def check_runbook_against(runbook: Runbook, team: Team) -> list[Found]:
+    """Skills the runbook's steps need that nobody on the team has."""
+    out: list[Found] = []
+    held = team.skills_held()
+    for i, step in enumerate(runbook.steps):
+        if step.needs and step.needs not in held:
+            out.append((("steps", i, "needs"), f"skill '{step.needs}' is held by nobody on team '{team.team}'" + _skill_hint(step.needs, held)))
+        target = step.on_failure.escalate_to
+        if target and target not in held:
+            out.append((("steps", i, "on_failure", "escalate_to"), f"skill '{target}' is held by nobody on team '{team.team}'" + _skill_hint(target, held)))
+    return out
+
+
+def _skill_hint(skill: str, held: set[str]) -> str:
+    guess = difflib.get_close_matches(skill, sorted(held), n=1, cutoff=0.6)
+    return f"; did you mean '{guess[0]}'?" if guess else ""

@@ -1,0 +1,71 @@
+"""Runbooks: timed work that can fail."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Id, Model, Probability
+from .common import Names
+from .distributions import Dist
+
+
+class Triggers(Model):
+    """A runbook applies when any of these match the incident."""
+
+    alerts: Names = Field(default_factory=list)
+    services: Names = Field(default_factory=list)
+    tags: Names = Field(default_factory=list, description="scenario kinds or tags, e.g. data-loss, breach")
+
+
+class OnFailure(Model):
+    """What happens when a step fails: retry, then escalate to an expert, skip, or abort."""
+
+    retry: int = Field(0, ge=0, le=10)
+    then: Literal["escalate", "skip", "abort"] = "escalate"
+    escalate_to: str | None = Field(None, description="skill to page for; the step's own 'needs' by default")
+
+
+class Step(Model):
+    """One step of a runbook. ``takes`` is a duration or a distribution of them."""
+
+    do: str = Field(min_length=1)
+    takes: Dist
+    succeeds: Probability = Field(1.0, description="probability one attempt works")
+    needs: str | None = Field(None, description="skill the person doing it must have")
+    access: str | None = Field(None, description="access the person doing it must have")
+    automated: bool = False
+    on_failure: OnFailure = Field(default_factory=OnFailure)
+    mitigates: bool = Field(False, description="impact is mitigated when this step succeeds")
+
+
+class Runbook(Model):
+    """An ordered procedure that an alert, a service or a scenario tag can trigger."""
+
+    id: Id
+    title: str = Field(min_length=1)
+    owner: str | None = None
+    triggers: Triggers
+    mitigates: bool = Field(False, description="finishing the runbook mitigates the impact")
+    resolves: bool = Field(False, description="finishing the runbook resolves the incident")
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_trigger(self) -> "Runbook":
+        t = self.triggers
+        if not (t.alerts or t.services or t.tags):
+            raise ValueError("expected at least one trigger (alerts, services or tags), got none")
+        return self
+
+    def skills_needed(self) -> set[str]:
+        """Skills some step needs."""
+        return {s.needs for s in self.steps if s.needs} | {s.on_failure.escalate_to for s in self.steps if s.on_failure.escalate_to}
+
+    def matches(self, alerts: set[str], services: set[str], tags: set[str]) -> bool:
+        """Whether an incident with these alerts, services and tags triggers this runbook."""
+        t = self.triggers
+        return bool(set(t.alerts) & alerts or set(t.services) & services or set(t.tags) & tags)
+
+
+RunbookId = Id

@@ -1,0 +1,217 @@
+"""Scenarios: a story of injects, the monitoring that can see it, and what counts as done."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, model_validator
+
+from .base import Id, Model, Probability
+from .common import Names
+from .distributions import Dist
+from .durations import Duration, Offset
+from .live import Live
+
+ScenarioKind = Literal["outage", "breach", "data-loss", "degradation"]
+SignalKind = Literal["metric", "log", "security", "customer-report", "third-party-report", "internal-report"]
+Impact = Literal["outage", "degraded", "none"]
+FaultKind = Literal[
+    "crash", "bad-deploy", "config-push", "dependency-down", "region-outage", "network-partition",
+    "packet-loss", "latency", "dns-failure", "certificate-expired", "disk-full", "resource-exhaustion",
+    "overload", "data-deleted", "data-corrupted", "encrypted", "credential-leaked", "intrusion",
+    "exfiltration", "privilege-escalation", "malware",
+]
+
+
+class Fault(Model):
+    """Something breaks in a service."""
+
+    kind: FaultKind
+    service: str
+    impact: Impact = Field("outage", description="what customers of the service see")
+    note: str | None = None
+
+
+class Signal(Model):
+    """Evidence that something is wrong: a metric value, a log line, a report."""
+
+    kind: SignalKind = "metric"
+    metric: str | None = None
+    value: float | None = None
+    text: str | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Signal":
+        if self.kind == "metric" and (self.metric is None or self.value is None):
+            raise ValueError("expected 'metric' and 'value' for a metric signal (or set 'kind' to log, security, customer-report…)")
+        if self.kind != "metric" and not self.text:
+            raise ValueError(f"expected 'text' for a {self.kind} signal")
+        return self
+
+
+class Card(Model):
+    """A human inject: shown to the team in a tabletop, with notes for the facilitator."""
+
+    title: str = Field(min_length=1)
+    body: str | None = None
+    facilitator: str | None = None
+    questions: list[str] = Field(default_factory=list)
+
+
+class Condition(Model):
+    """A conditional inject fires when a milestone has not happened by a time."""
+
+    not_detected_by: Duration | None = None
+    not_acknowledged_by: Duration | None = None
+    not_mitigated_by: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "Condition":
+        given = [k for k, v in self if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of not_detected_by, not_acknowledged_by or not_mitigated_by, got {', '.join(given) or 'none'}")
+        return self
+
+
+class Inject(Model):
+    """One entry of the scenario's timeline: at an offset, or when a condition holds."""
+
+    at: Offset | None = None
+    when: Condition | None = None
+    fault: Fault | None = None
+    signal: Signal | None = None
+    card: Card | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Inject":
+        if (self.at is None) == (self.when is None):
+            raise ValueError("expected exactly one of 'at' (an offset such as 3m) or 'when' (a condition)")
+        given = [k for k in ("fault", "signal", "card") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of fault, signal or card, got {', '.join(given) or 'none'}")
+        return self
+
+    @property
+    def what(self) -> str:
+        """``fault``, ``signal`` or ``card``."""
+        return "fault" if self.fault else "signal" if self.signal else "card"
+
+
+class AlertRule(Model):
+    """A monitoring rule: fires when ``signal`` crosses a threshold for ``for``, checked
+    every ``every``; or, with ``on``, when a signal of that kind arrives."""
+
+    alert: str = Field(min_length=1)
+    signal: str | None = Field(None, description="metric name the rule watches")
+    on: SignalKind | None = Field(None, description="fire on any signal of this kind (log, security …)")
+    above: float | None = None
+    below: float | None = None
+    for_: Duration = Field(0.0, alias="for")
+    every: Duration = Field(60.0, description="evaluation interval")
+    severity: str | None = None
+    service: str | None = None
+    routed: bool = Field(True, description="false: the alert fires but pages nobody")
+    sensitivity: Probability = Field(1.0, description="chance the rule catches a matching signal (weak signals)")
+    false_positives_per_week: float = Field(0.0, ge=0.0, description="noise: spurious firings per week")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "AlertRule":
+        if (self.signal is None) == (self.on is None):
+            raise ValueError("expected exactly one of 'signal' (a metric) or 'on' (a signal kind)")
+        if self.signal is not None and (self.above is None) == (self.below is None):
+            raise ValueError("expected exactly one threshold, 'above' or 'below'")
+        if self.every <= 0:
+            raise ValueError("expected an evaluation interval 'every' longer than 0s")
+        return self
+
+
+class Fallback(Model):
+    """How the incident is noticed when no alert catches it."""
+
+    after: Duration
+    via: SignalKind = "customer-report"
+
+
+class Phase(Model):
+    """What counts as reaching a milestone, and how long it takes without a runbook."""
+
+    means: str | None = Field(None, description="what counts, in words")
+    improvised: Dist | None = Field(None, description="time to achieve it by improvising (no runbook)")
+    after_mitigation: Dist | None = Field(None, description="recovery: time from mitigation to full recovery")
+    needs: str | None = Field(None, description="skill required")
+
+
+class Notification(Model):
+    """A party that must be told within a deadline (breach)."""
+
+    who: Literal["regulator", "customers", "leadership", "partners", "law-enforcement"]
+    within: Duration
+    takes: Dist | None = Field(None, description="time to prepare and send it")
+
+
+class Breach(Model):
+    """Containment and notification for a security incident."""
+
+    data: list[str] = Field(default_factory=list, description="classes of data exposed")
+    contain: Dist | None = Field(None, description="time from engagement to containment")
+    notify: list[Notification] = Field(default_factory=list)
+
+
+class Backup(Model):
+    """A backup mechanism; ``last_success`` is relative to the drill start (``-6h``)."""
+
+    kind: str
+    every: Duration
+    last_success: Offset
+    restore_time: Dist
+    works: bool = Field(True, description="false: the job runs but produces nothing usable")
+    verified: bool = Field(False, description="restores are tested regularly")
+
+    @model_validator(mode="after")
+    def _past(self) -> "Backup":
+        if self.last_success > 0:
+            raise ValueError("expected 'last_success' at or before the drill start, such as -6h")
+        if self.every <= 0:
+            raise ValueError("expected 'every' longer than 0s")
+        return self
+
+
+class Objectives(Model):
+    """Targets the drill is judged against; all durations."""
+
+    detect: Duration | None = None
+    acknowledge: Duration | None = None
+    engage: Duration | None = None
+    first_update: Duration | None = None
+    mitigate: Duration | None = None
+    recover: Duration | None = None
+    contain: Duration | None = None
+    notify_regulator: Duration | None = None
+    notify_customers: Duration | None = None
+    rpo: Duration | None = None
+    rto: Duration | None = None
+
+
+class Scenario(Model):
+    """A scripted incident."""
+
+    id: Id
+    title: str = Field(min_length=1)
+    kind: ScenarioKind
+    severity: str
+    summary: str | None = None
+    references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
+    tags: list[str] = Field(default_factory=list)
+    services: list[Id] = Field(min_length=1)
+    runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use")
+    injects: list[Inject] = Field(min_length=1)
+    monitoring: list[AlertRule] = Field(default_factory=list)
+    detection_fallback: Fallback | None = None
+    diagnosis: Phase | None = None
+    mitigation: Phase | None = None
+    recovery: Phase | None = None
+    breach: Breach | None = None
+    backups: list[Backup] = Field(default_factory=list)
+    objectives: Objectives = Field(default_factory=Objectives)
+    live: Live | None = None

@@ -1,0 +1,23 @@
+"""JSON Schema for the files a user writes, for editor completion and validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .loader import MODELS
+
+SCHEMA_BASE_URL = "https://drillbit.dev/schema"
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``scenario``, ``team``, ``runbook`` or ``workspace``.
+
+    Raises KeyError for an unknown kind.
+    """
+    model = MODELS[kind]
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE_URL}/{kind}.json",
+        **schema,
+    }

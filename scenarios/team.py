@@ -1,0 +1,243 @@
+"""A team: people with time zones, working hours and sleep; rotations; escalation; paging."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import Id, Model, Probability
+from .common import Aware, Names, Targets, TimeZone, zone
+from .distributions import AckDist, Dist
+from .durations import Duration
+from .severity import DEFAULT_SEVERITIES, SeverityLevel
+from .windows import Window, Windows, parse_window
+
+Period = Literal["working", "evening", "asleep"]
+
+
+def _ack(median: str, p90: str, miss: float = 0.0) -> AckDist:
+    return AckDist.model_validate({"median": median, "p90": p90, "miss": miss})
+
+
+class AckProfile(Model):
+    """Acknowledgement delay by the responder's local situation."""
+
+    working: AckDist = Field(default_factory=lambda: _ack("1m", "4m"))
+    evening: AckDist = Field(default_factory=lambda: _ack("4m", "12m", 0.02))
+    asleep: AckDist = Field(default_factory=lambda: _ack("9m", "30m", 0.08))
+
+
+class Away(Model):
+    """A window when someone cannot respond. Dates are whole days in the member's zone."""
+
+    from_: date | Aware = Field(alias="from")
+    to: date | Aware
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Away":
+        if type(self.from_) is not type(self.to):
+            raise ValueError("expected 'from' and 'to' both as dates or both as date-times")
+        if self.to < self.from_:
+            raise ValueError(f"expected 'to' on or after 'from', got from {self.from_} to {self.to}")
+        return self
+
+    def covers(self, at: datetime, tz: str) -> bool:
+        """Whether the instant ``at`` falls inside the window (dates include both ends)."""
+        if isinstance(self.from_, datetime):
+            return self.from_ <= at < self.to  # type: ignore[operator]
+        local_day = at.astimezone(zone(tz)).date()
+        return self.from_ <= local_day <= self.to
+
+
+class Member(Model):
+    """A person who can be paged."""
+
+    id: Id
+    name: str
+    timezone: TimeZone
+    skills: list[str] = Field(default_factory=list)
+    access: list[str] = Field(default_factory=list, description="systems this person can reach (production DB, cloud console)")
+    working_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"))
+    sleep: Window = Field(default_factory=lambda: parse_window("daily 23:00-07:00"))
+    ack: AckProfile = Field(default_factory=AckProfile)
+    away: list[Away] = Field(default_factory=list)
+    channels: list[str] | None = Field(None, description="paging channels this person uses, in order; all by default")
+
+    def period_at(self, at: datetime) -> Period:
+        """Working, evening or asleep at the instant ``at``, in this person's zone."""
+        local = at.astimezone(zone(self.timezone))
+        if self.working_hours.contains(local):
+            return "working"
+        if self.sleep.contains(local):
+            return "asleep"
+        return "evening"
+
+    def is_away(self, at: datetime) -> bool:
+        """Whether an unavailability window covers ``at``."""
+        return any(a.covers(at, self.timezone) for a in self.away)
+
+
+class Layer(Model):
+    """Members take turns from ``start``; the start's time of day is the handoff time."""
+
+    name: str | None = None
+    start: Aware
+    turn: Duration = Field(description="turn length, e.g. 1w, 12h")
+    members: list[Id] = Field(min_length=1)
+    only: Windows | None = Field(None, description="restrictions: the layer applies only inside these windows")
+    timezone: TimeZone | None = Field(None, description="zone for handoffs and restrictions; the team's zone if unset")
+
+    @model_validator(mode="after")
+    def _positive_turn(self) -> "Layer":
+        if self.turn <= 0:
+            raise ValueError("expected a turn longer than 0s")
+        return self
+
+    def member_at(self, at: datetime, default_tz: str) -> str | None:
+        """Who this layer puts on call at ``at``, or None where it does not apply.
+
+        Turns are counted on the wall clock of the layer's zone, so a 09:00 handoff
+        stays at 09:00 across daylight-saving changes.
+        """
+        if at < self.start:
+            return None
+        tz = zone(self.timezone or default_tz)
+        local = at.astimezone(tz)
+        if self.only is not None and not any(w.contains(local) for w in self.only):
+            return None
+        elapsed = (local.replace(tzinfo=None) - self.start.astimezone(tz).replace(tzinfo=None)).total_seconds()
+        turn = math.floor(elapsed / self.turn)
+        return self.members[turn % len(self.members)]
+
+
+class Override(Model):
+    """``member`` covers the rotation from ``from`` until ``to``."""
+
+    member: Id
+    from_: Aware = Field(alias="from")
+    to: Aware
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Override":
+        if self.to <= self.from_:
+            raise ValueError(f"expected 'to' after 'from', got from {self.from_.isoformat()} to {self.to.isoformat()}")
+        return self
+
+
+class Rotation(Model):
+    """Layers (a later layer wins where it applies) and overrides (win over every layer)."""
+
+    description: str | None = None
+    layers: list[Layer] = Field(min_length=1)
+    overrides: list[Override] = Field(default_factory=list)
+
+    def on_call(self, at: datetime, default_tz: str = "UTC") -> str | None:
+        """The member on call at ``at``, or None for a coverage gap."""
+        for o in reversed(self.overrides):
+            if o.from_ <= at < o.to:
+                return o.member
+        for layer in reversed(self.layers):
+            who = layer.member_at(at, default_tz)
+            if who is not None:
+                return who
+        return None
+
+
+class Level(Model):
+    """One escalation level: notify these targets, wait ``timeout``, then go on."""
+
+    notify: Targets = Field(min_length=1)
+    timeout: Duration | None = Field(None, description="how long to wait for an acknowledgement; the last level may omit it")
+
+
+class Policy(Model):
+    """An escalation policy; after the last level it starts again ``repeat`` more times."""
+
+    description: str | None = None
+    levels: list[Level] = Field(min_length=1)
+    repeat: int = Field(0, ge=0, le=9)
+
+
+class Route(Model):
+    """Send matching alerts to ``policy``; the first matching route wins."""
+
+    policy: str
+    alerts: Names = Field(default_factory=list)
+    services: Names = Field(default_factory=list)
+    severities: Names = Field(default_factory=list)
+
+    def matches(self, alert: str | None, service: str | None, severity: str | None) -> bool:
+        """Every criterion given must match; a route with none matches everything."""
+        return (
+            (not self.alerts or alert in self.alerts)
+            and (not self.services or service in self.services)
+            and (not self.severities or severity in self.severities)
+        )
+
+
+class Channel(Model):
+    """How a page reaches a phone: delivery delay and the chance it never arrives."""
+
+    delay: Dist
+    fails: Probability = 0.0
+
+
+def _default_channels() -> dict[str, Channel]:
+    return {
+        "push": Channel(delay=Dist.model_validate({"median": "5s", "p90": "30s"}), fails=0.01),
+        "phone": Channel(delay=Dist.model_validate({"median": "20s", "p90": "1m"}), fails=0.002),
+    }
+
+
+class Team(Model):
+    """Everything about the people who respond."""
+
+    team: Id
+    description: str | None = None
+    timezone: TimeZone = Field("UTC", description="zone for rotation handoffs and business hours unless a layer says otherwise")
+    business_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"))
+    members: list[Member] = Field(min_length=1)
+    roles: dict[Id, list[Id]] = Field(default_factory=dict, description="role name -> members who hold it")
+    rotations: dict[Id, Rotation] = Field(min_length=1)
+    escalation: dict[str, Policy] = Field(min_length=1, description="policy name (a severity name or any name) -> policy")
+    routing: list[Route] = Field(default_factory=list)
+    paging: dict[Id, Channel] = Field(default_factory=_default_channels)
+    severity: dict[str, SeverityLevel] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+
+    def member(self, member_id: str) -> Member:
+        """The member with this id; KeyError if there is none."""
+        for m in self.members:
+            if m.id == member_id:
+                return m
+        raise KeyError(member_id)
+
+    def on_call(self, rotation: str, at: datetime) -> str | None:
+        """Who is on call in ``rotation`` at ``at`` (None: nobody)."""
+        return self.rotations[rotation].on_call(at, self.timezone)
+
+    def policy_for(self, alert: str | None, service: str | None, severity: str | None) -> str | None:
+        """The escalation policy name for an alert: the first matching route, else the
+        policy named after the severity, else ``default``; None if nothing applies."""
+        for route in self.routing:
+            if route.matches(alert, service, severity):
+                return route.policy
+        if severity in self.escalation:
+            return severity
+        return "default" if "default" in self.escalation else None
+
+    def skills_held(self) -> set[str]:
+        """Every skill someone on the team has."""
+        return {s for m in self.members for s in m.skills}
+
+
+def local_time(at: datetime, tz: str) -> time:
+    """Wall-clock time of ``at`` in ``tz``."""
+    return at.astimezone(zone(tz)).timetz()
+
+
+ONE_DAY = timedelta(days=1)

@@ -1,0 +1,248 @@
+"""Read a YAML file into plain data plus the position of every key and value.
+
+PyYAML builds the node graph (which carries marks); we construct the data ourselves so
+that we can keep those marks, reject duplicate keys, and stop alias bombs, cycles and
+runaway nesting with a message instead of a hang or a traceback.
+
+Implicit typing follows YAML 1.2's core schema rather than PyYAML's 1.1 default:
+``on``/``no`` stay text and ``17:30`` is not the sexagesimal number 1050.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError, Problem, format_path
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_VALUES = 200_000
+MAX_DEPTH = 64
+
+Path_ = tuple[str | int, ...]
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """A safe loader with YAML 1.2 core-schema scalars."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"),
+)
+
+
+class _Constructor(SafeConstructor):
+    """SafeConstructor for scalars; 0o17 octal and 0x1f hex as YAML 1.2 writes them."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        value = self.construct_scalar(node).replace("_", "")
+        if value.startswith("0o"):
+            return int(value[2:], 8)
+        if value.startswith("0x"):
+            return int(value[2:], 16)
+        return int(value)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+
+
+@dataclass
+class Document:
+    """Plain data from one YAML file and where each part of it stands (1-based)."""
+
+    file: str
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """The position of the deepest part of ``path`` that exists in the file.
+
+        With ``key`` the position of the key is preferred to that of its value, which
+        is where an 'unknown key' message should point.
+        """
+        for end in range(len(path), -1, -1):
+            prefix = tuple(path[:end])
+            if key and prefix in self.key_marks:
+                return self.key_marks[prefix]
+            if prefix in self.marks:
+                return self.marks[prefix]
+        return (1, 1)
+
+    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        """A problem positioned at ``path`` (see :meth:`position`)."""
+        line, col = self.position(path, key=key)
+        return Problem(self.file, line, col, format_path(path), message)
+
+
+def read_yaml(path: str | Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file.
+
+    Raises InputError for files that are not text, too large, not YAML, empty, or
+    that hold duplicate keys, aliases that expand too far, or unsupported tags.
+    """
+    name = display or str(path)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError([Problem(name, 1, 1, "", f"the file is {size / 1e6:.1f} MB; drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB")])
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
+    return parse_yaml(raw, name)
+
+
+def parse_yaml(raw: bytes | str, name: str) -> Document:
+    """Parse YAML text (see :func:`read_yaml`)."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BYTES:
+            raise InputError([Problem(name, 1, 1, "", f"the input is {len(raw) / 1e6:.1f} MB; drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB")])
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            line, col = _line_col(raw[:nul])
+            raise InputError([Problem(name, line, col, "", "this is a binary file, not YAML text (it holds a NUL byte)")])
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line, col = _line_col(raw[: exc.start])
+            raise InputError([Problem(name, line, col, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})")]) from None
+    else:
+        text = raw
+    bad = re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]", text)
+    if bad:
+        line, col = _line_col(text[: bad.start()])
+        raise InputError([Problem(name, line, col, "", f"the file holds the control character U+{ord(bad.group()):04X}, which YAML does not allow")])
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or "not valid YAML"
+        if exc.context and "expected a single document" in exc.context:
+            what = "expected one YAML document, found more than one (remove the '---' separator)"
+        raise InputError([Problem(name, line, col, "", f"not valid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise InputError([Problem(name, 1, 1, "", f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)")]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise InputError([Problem(name, 1, 1, "", "the file is empty; expected a mapping such as 'id: ...'")])
+    doc = Document(name, None)
+    builder = _Builder(doc)
+    doc.data = builder.build(node, ())
+    if builder.problems:
+        raise InputError(builder.problems)
+    return doc
+
+
+def _line_col(prefix: bytes | str) -> tuple[int, int]:
+    nl = "\n" if isinstance(prefix, str) else b"\n"
+    line = prefix.count(nl) + 1
+    col = len(prefix) - (prefix.rfind(nl) + 1) + 1
+    return line, col
+
+
+class _Builder:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.active: set[int] = set()
+        self.scalars = _Constructor()
+
+    def _problem(self, node: Node, path: Path_, message: str) -> None:
+        m = node.start_mark
+        self.problems.append(Problem(self.doc.file, m.line + 1, m.column + 1, format_path(path), message))
+
+    def build(self, node: Node, path: Path_) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            if self.count == MAX_VALUES + 1:
+                self._problem(node, path, f"the document expands to more than {MAX_VALUES:,} values (aliases that repeat each other?)")
+            return None
+        if len(path) > MAX_DEPTH:
+            self._problem(node, (), f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)")
+            return None
+        if id(node) in self.active:
+            self._problem(node, path, "an alias refers to a value that contains it (a cycle)")
+            return None
+        self.doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, ScalarNode):
+            try:
+                return self.scalars.construct_object(node, deep=True)
+            except ConstructorError:
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+                self._problem(node, path, f"unsupported YAML tag {tag}; drillbit reads plain YAML values only")
+                return None
+            except ValueError:
+                kind = node.tag.rsplit(":", 1)[-1]
+                self._problem(node, path, f"cannot read {node.value!r} as a {kind}; quote it to keep it as text")
+                return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        self._problem(node, path, "unsupported YAML node")
+        return None
+
+    def _mapping(self, node: MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.update(self._merge_sources(value_node, path))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self._problem(key_node, path, "a key must be a plain word, not a list or a mapping")
+                continue
+            key = str(key_node.value)
+            if key in seen:
+                self._problem(key_node, path + (key,), f"duplicate key '{key}' (first written at line {seen[key]})")
+                continue
+            seen[key] = key_node.start_mark.line + 1
+            self.doc.key_marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, path + (key,))
+        for key, value in merged.items():
+            out.setdefault(key, value)
+        return out
+
+    def _merge_sources(self, node: Node, path: Path_) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            if not isinstance(source, MappingNode):
+                self._problem(source, path, "'<<' merges mappings only")
+                continue
+            value = self.build(source, path)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
