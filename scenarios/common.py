@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSchema
 
 from .durations import describe
 
@@ -58,10 +58,34 @@ def split_target(target: str) -> tuple[str, str]:
     return kind, name
 
 
-def _check_aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        raise ValueError(f"expected a date and time with an offset such as 2026-11-02T09:00:00+01:00, got {value.isoformat()} (no offset)")
+_MOMENT = "a date and time with an offset such as 2026-11-02T09:00:00+01:00"
+
+
+def _moment(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"expected {_MOMENT}, got {describe(value)}") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"expected {_MOMENT}, got {describe(value)}")
+    if value.tzinfo is None:
+        raise ValueError(f"expected {_MOMENT}, got {value.isoformat()} (no offset)")
     return value
+
+
+def _day_or_moment(value: Any) -> date | datetime:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    try:
+        return _moment(value)
+    except ValueError:
+        raise ValueError(f"expected a date such as 2026-12-22 or {_MOMENT}, got {describe(value)}") from None
 
 
 def _one_or_many(value: Any) -> Any:
@@ -84,5 +108,11 @@ Names = Annotated[
     list[str], BeforeValidator(_one_or_many),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
 ]
+_MOMENT_SCHEMA = {"type": "string", "format": "date-time"}
 #: A tz-aware datetime (ISO 8601 with an offset).
-Aware = Annotated[datetime, BeforeValidator(_check_aware)]
+Aware = Annotated[datetime, PlainValidator(_moment), WithJsonSchema(_MOMENT_SCHEMA)]
+#: A whole local day, or a tz-aware datetime.
+DayOrAware = Annotated[
+    date | datetime, PlainValidator(_day_or_moment),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, _MOMENT_SCHEMA]}),
+]

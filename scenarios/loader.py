@@ -137,6 +137,9 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
         if not Path(p).exists():
             results.append(Checked(Path(p), problems=[Problem(str(p), 1, 1, "", "no such file or folder")]))
             continue
+        if not files:
+            results.append(Checked(Path(p), problems=[Problem(str(p), 1, 1, "", "no .yaml or .yml files in this folder")]))
+            continue
         for f in files:
             item = Checked(f)
             try:

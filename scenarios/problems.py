@@ -43,21 +43,12 @@ _FRIENDLY = {
 
 
 def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Problem]:
-    """One Problem per pydantic error, positioned in ``doc``.
-
-    Errors from the branches of a union (``date | datetime``) are folded into one.
-    """
-    seen: dict[tuple, Problem] = {}
+    """One Problem per pydantic error, positioned in ``doc``."""
+    out = []
     for err in exc.errors(include_url=False):
         path = _data_path(err["loc"], doc.data)
-        message = _message(err, path, model)
-        key = err["type"] in ("extra_forbidden",)
-        problem = doc.problem(path, message, key=key)
-        slot = (problem.line, problem.col, problem.path)
-        if slot in seen and err["type"] not in ("value_error", "missing", "extra_forbidden"):
-            continue  # one message per place is enough for union alternatives
-        seen[slot] = problem if slot not in seen or err["type"] == "value_error" else seen[slot]
-    return list(seen.values())
+        out.append(doc.problem(path, _message(err, path, model), key=err["type"] == "extra_forbidden"))
+    return out
 
 
 def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
@@ -99,7 +90,9 @@ def _message(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str:
         return str(ctx.get("error", err["msg"]))
     if kind in ("literal_error", "enum"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        text = f"expected one of {', '.join(repr(o) for o in options)}, got {describe(value)}"
+        quoted = [repr(o) for o in options]
+        listing = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
+        text = f"expected one of {listing}, got {describe(value)}"
         guess = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5) if isinstance(value, str) else []
         return text + (f"; did you mean '{guess[0]}'?" if guess else "")
     if kind == "string_pattern_mismatch":

@@ -6,7 +6,6 @@ from typing import Any
 
 from .loader import MODELS
 
-SCHEMA_BASE_URL = "https://drillbit.dev/schema"
 
 
 def json_schema(kind: str) -> dict[str, Any]:
@@ -18,6 +17,6 @@ def json_schema(kind: str) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"{SCHEMA_BASE_URL}/{kind}.json",
+        "$id": f"urn:drillbit:schema:{kind}",
         **schema,
     }

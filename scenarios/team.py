@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Id, Model, Probability
-from .common import Aware, Names, Targets, TimeZone, zone
+from .common import Aware, DayOrAware, Names, Targets, TimeZone, zone
 from .distributions import AckDist, Dist
 from .durations import Duration
 from .severity import DEFAULT_SEVERITIES, SeverityLevel
@@ -33,8 +33,8 @@ class AckProfile(Model):
 class Away(Model):
     """A window when someone cannot respond. Dates are whole days in the member's zone."""
 
-    from_: date | Aware = Field(alias="from")
-    to: date | Aware
+    from_: DayOrAware = Field(alias="from")
+    to: DayOrAware
     reason: str | None = None
 
     @model_validator(mode="after")

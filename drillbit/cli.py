@@ -1,0 +1,181 @@
+"""The ``drillbit`` command. This is the one place that prints and chooses exit codes:
+0 success, 1 a drill missed an objective, 2 bad usage or input, 3 internal error,
+130 interrupted."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from string import Template
+
+import click
+
+import scenarios
+from scenarios import DrillbitError, InputError, check_files
+
+from . import __version__, output
+from .workspace import EXAMPLES, find_workspace, init_workspace
+
+EXIT_OK, EXIT_MISSED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+KINDS = ("scenario", "team", "runbook", "workspace")
+STARTERS = Path(__file__).parent / "starters"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="drillbit")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Incident drills: scenarios replayed against your rotation, escalation and runbooks."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check scenario, team, runbook and workspace files.
+
+    PATHS are files or folders. Without any: the current workspace, or the built-in
+    library and the example team outside one. Scenarios and runbooks are also checked
+    against the team and the runbooks given with them. Exit 2 on any problem.
+    """
+    targets = list(paths) or _default_validation_targets()
+    results = check_files(targets)
+    found = [p for r in results for p in r.problems]
+    if as_json:
+        output.emit_json({
+            "version": 1,
+            "ok": not found,
+            "files": [
+                {"file": str(r.file), "kind": r.kind, "ok": not r.problems, "problems": [output.problem_json(p) for p in r.problems]}
+                for r in results
+            ],
+            "problem_count": len(found),
+        })
+    else:
+        output.problems(found)
+        kinds = {}
+        for r in results:
+            kinds[r.kind or "unreadable"] = kinds.get(r.kind or "unreadable", 0) + 1
+        summary = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items()))
+        verdict = f"{len(found)} problem{'s' if len(found) != 1 else ''}" if found else "all valid"
+        output.err.print(f"checked {len(results)} file{'s' if len(results) != 1 else ''} ({summary}): {verdict}", markup=False)
+    if found:
+        sys.exit(EXIT_INPUT)
+
+
+def _default_validation_targets() -> list[Path]:
+    ws = find_workspace()
+    if ws:
+        return ws.files()
+    return [scenarios.LIBRARY, EXAMPLES]
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(KINDS), required=False)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write every schema as KIND.json into this folder instead of printing one.")
+def schema(kind: str | None, out_dir: Path | None) -> None:
+    """Print the JSON Schema of a file kind (scenario by default), for editors."""
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for k in KINDS:
+            (out_dir / f"{k}.json").write_text(json.dumps(scenarios.json_schema(k), indent=2) + "\n", encoding="utf-8")
+            output.err.print(f"wrote {out_dir / f'{k}.json'}", markup=False)
+        return
+    output.emit_json(scenarios.json_schema(kind or "scenario"))
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(("scenario", "team", "runbook")))
+@click.argument("name")
+@click.option("--out", "out_path", type=click.Path(path_type=Path), help="File to write (default NAME.yaml here).")
+def new(kind: str, name: str, out_path: Path | None) -> None:
+    """Write a commented starting file for a scenario, team or runbook called NAME."""
+    from scenarios.base import ID_PATTERN
+    import re
+
+    if not re.match(ID_PATTERN, name):
+        raise click.BadParameter(f"expected lowercase letters, digits, '-', '_' or '.', got {name!r}", param_hint="NAME")
+    target = out_path or Path(f"{name}.yaml")
+    if target.exists():
+        raise click.UsageError(f"{target} already exists; drillbit new never overwrites files")
+    text = Template((STARTERS / f"{kind}.yaml").read_text(encoding="utf-8")).safe_substitute(name=name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    output.out.print(f"wrote {target} — edit it, then run: drillbit validate {target}", markup=False)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--name", help="Workspace name (default: the folder's name).")
+def init(directory: Path, name: str | None) -> None:
+    """Create a workspace in DIRECTORY with the example team, runbooks and scenarios."""
+    created = init_workspace(directory, name)
+    output.out.print(f"created workspace in {directory} ({len(created)} files)", markup=False)
+    output.out.print(f"next: cd {directory} && drillbit validate", markup=False)
+
+
+@cli.command(name="scenarios")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_scenarios(as_json: bool) -> None:
+    """List the built-in scenario library."""
+    items = [scenarios.load_scenario(f) for f in scenarios.builtin_scenarios()]
+    if as_json:
+        output.emit_json([{"id": s.id, "kind": s.kind, "severity": s.severity, "title": s.title,
+                           "references": [str(u) for u in s.references]} for s in items])
+        return
+    output.table("built-in scenarios", ["id", "kind", "severity", "title"],
+                 ((s.id, s.kind, s.severity, s.title) for s in items))
+
+
+@cli.command()
+def demo() -> None:
+    """The main job: check the built-in scenario library against the example team."""
+    results = check_files([scenarios.LIBRARY, EXAMPLES])
+    found = [p for r in results for p in r.problems]
+    output.problems(found)
+    loaded = [r.model for r in results if isinstance(r.model, scenarios.Scenario)]
+    output.table("built-in scenario library", ["id", "kind", "severity", "runbooks", "title"],
+                 ((s.id, s.kind, s.severity, ", ".join(s.runbooks) or "-", s.title) for s in loaded))
+    output.out.print(f"{len(results)} files checked, {len(found)} problems", markup=False)
+    if found:
+        sys.exit(EXIT_INPUT)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn errors into messages and exit codes."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="drillbit", standalone_mode=False)
+    except click.exceptions.Abort:
+        output.err.print("interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_INPUT)
+    except InputError as exc:
+        output.problems(exc.problems)
+        sys.exit(EXIT_INPUT)
+    except DrillbitError as exc:
+        output.err.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        output.err.print("interrupted", markup=False)
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the one place an unexpected error becomes a message
+        log = Path(tempfile.gettempdir()) / f"drillbit-error-{os.getpid()}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        if debug:
+            traceback.print_exc()
+        output.err.print(f"internal error: {type(exc).__name__}: {exc} (traceback in {log}; --debug shows it)", markup=False)
+        sys.exit(EXIT_INTERNAL)
+    else:
+        sys.exit(EXIT_OK)

@@ -1,0 +1,114 @@
+"""Find and read the workspace (``drillbit.yaml``) a command runs in, and create new ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from examples import EXAMPLES
+from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Workspace, json_schema, load, yaml_files
+
+#: Built-in scenarios a new workspace starts with: one of each kind.
+STARTER_SCENARIOS = ("config-push-global-outage", "db-primary-data-deleted", "ci-session-token-theft")
+#: Which files each schema applies to, for editors using the YAML language server.
+SCHEMA_GLOBS = {
+    "scenario": ["scenarios/**/*.yaml", "scenarios/**/*.yml"],
+    "team": ["team.yaml"],
+    "runbook": ["runbooks/**/*.yaml", "runbooks/**/*.yml"],
+    "workspace": ["drillbit.yaml"],
+}
+
+
+class WorkspaceError(DrillbitError):
+    """A workspace cannot be created or is incomplete."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """A workspace and the folder it lives in; its paths resolved against that folder."""
+
+    root: Path
+    settings: Workspace
+
+    @property
+    def team(self) -> Path:
+        return self.root / self.settings.team
+
+    @property
+    def runbooks(self) -> Path:
+        return self.root / self.settings.runbooks
+
+    @property
+    def scenarios(self) -> list[Path]:
+        return [self.root / s for s in self.settings.scenarios]
+
+    @property
+    def reports(self) -> Path:
+        return self.root / self.settings.reports
+
+    def files(self) -> list[Path]:
+        """Every file of the workspace: its settings, team, runbooks and scenarios."""
+        found = [self.root / WORKSPACE_FILE, self.team]
+        for folder in (self.runbooks, *self.scenarios):
+            if folder.exists():
+                found.extend(yaml_files(folder))
+        return found
+
+
+def find_workspace(start: Path | None = None) -> Located | None:
+    """The workspace holding ``start`` (default: the current folder), searching upwards.
+
+    Raises InputError when the ``drillbit.yaml`` found is invalid.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / WORKSPACE_FILE
+        if candidate.is_file():
+            return Located(folder, load(candidate, Workspace))
+    return None
+
+
+def init_workspace(target: Path, name: str | None = None) -> list[Path]:
+    """Create a workspace in ``target`` seeded with the example team, its runbooks and a
+    few built-in scenarios. Never overwrites: raises WorkspaceError if any file exists."""
+    name = name or target.resolve().name
+    plan: dict[Path, Path | str] = {
+        target / WORKSPACE_FILE: _settings_text(name),
+        target / "team.yaml": EXAMPLES / "team.yaml",
+    }
+    for rb in sorted((EXAMPLES / "runbooks").glob("*.yaml")):
+        plan[target / "runbooks" / rb.name] = rb
+    for sid in STARTER_SCENARIOS:
+        src = LIBRARY / f"{sid}.yaml"
+        if src.exists():
+            plan[target / "scenarios" / src.name] = src
+    for kind in SCHEMA_GLOBS:
+        plan[target / "schemas" / f"{kind}.json"] = json.dumps(json_schema(kind), indent=2) + "\n"
+    plan[target / ".vscode" / "settings.json"] = json.dumps(
+        {"yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()}}, indent=2) + "\n"
+    clashes = [p for p in plan if p.exists()]
+    if clashes:
+        raise WorkspaceError(f"{clashes[0]} already exists; drillbit init never overwrites files (choose an empty folder)")
+    for dest, src in plan.items():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(src, Path):
+            shutil.copyfile(src, dest)
+        else:
+            dest.write_text(src, encoding="utf-8")
+    (target / "reports").mkdir(exist_ok=True)
+    return list(plan)
+
+
+def _settings_text(name: str) -> str:
+    return f"""\
+# A drillbit workspace: commands run anywhere below this folder use these files.
+workspace: {name}
+team: team.yaml                  # who responds: members, rotations, escalation, paging
+runbooks: runbooks               # folder of runbook files
+scenarios: [scenarios]           # folders (or files) of scenarios
+incident_log: sqlite:///incidents.db   # or postgresql://user@host/db
+reports: reports                 # where reports are written
+include_builtin: true            # also offer the built-in scenario library
+"""
