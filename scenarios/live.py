@@ -46,6 +46,7 @@ class LiveFault(Model):
     peers: list[str] = Field(default_factory=list, description="partition: target names cut off from this one")
     command: str | None = Field(None, description="exec: the command to run")
     restore_command: str | None = Field(None, description="exec: the command that undoes it")
+    note: str | None = None
 
 
 class Probe(Model):

@@ -167,10 +167,13 @@ def check_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, 
 
 
 def check_runbook_against(runbook: Runbook, team: Team) -> list[Found]:
-    """Skills the runbook's steps need that nobody on the team has."""
+    """Skills and access the runbook's steps need that nobody on the team has."""
     out: list[Found] = []
     held = team.skills_held()
+    reachable = {a for m in team.members for a in m.access}
     for i, step in enumerate(runbook.steps):
+        if step.access and step.access not in reachable:
+            out.append((("steps", i, "access"), f"access '{step.access}' is held by nobody on team '{team.team}'" + _skill_hint(step.access, reachable)))
         if step.needs and step.needs not in held:
             out.append((("steps", i, "needs"), f"skill '{step.needs}' is held by nobody on team '{team.team}'" + _skill_hint(step.needs, held)))
         target = step.on_failure.escalate_to

@@ -104,7 +104,8 @@ class AlertRule(Model):
 
     alert: str = Field(min_length=1)
     signal: str | None = Field(None, description="metric name the rule watches")
-    on: SignalKind | None = Field(None, description="fire on any signal of this kind (log, security …)")
+    on: SignalKind | None = Field(None, description="fire on signals of this kind (log, security …)")
+    source: str | None = Field(None, description="with 'on': only signals from this source (edr, waf, canary …)")
     above: float | None = None
     below: float | None = None
     for_: Duration = Field(0.0, alias="for")
@@ -119,6 +120,8 @@ class AlertRule(Model):
     def _shape(self) -> "AlertRule":
         if (self.signal is None) == (self.on is None):
             raise ValueError("expected exactly one of 'signal' (a metric) or 'on' (a signal kind)")
+        if self.source is not None and self.on is None:
+            raise ValueError("expected 'source' only together with 'on' (it filters signals of that kind)")
         if self.signal is not None and (self.above is None) == (self.below is None):
             raise ValueError("expected exactly one threshold, 'above' or 'below'")
         if self.every <= 0:

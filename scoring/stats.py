@@ -1,0 +1,115 @@
+"""Honest statistics for heavy-tailed durations: quantiles, intervals, shares.
+
+A metric that never happened in a run is ``inf`` ("missed"), never zero, so every
+quantile that falls among the missed runs is ``inf`` too. Means are reported only
+beside the median, never alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+
+
+def _quantile(values: np.ndarray, q: float | np.ndarray, axis: int | None = None) -> np.ndarray:
+    # inverted_cdf picks an observed value instead of interpolating, so a quantile
+    # that lands among missed runs is inf rather than nan (inf - inf).
+    return np.quantile(values, q, axis=axis, method="inverted_cdf")
+
+
+def quantile(values: np.ndarray, q: float) -> float:
+    """The q-quantile of the values (inf where it falls among missed runs)."""
+    return float(_quantile(np.asarray(values, dtype=float), q))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval; bounds may be inf ("never")."""
+
+    low: float
+    high: float
+    confidence: float = CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The distribution of one metric over runs, in seconds."""
+
+    runs: int
+    reached: int
+    median: float
+    p90: float
+    p99: float
+    min: float
+    max: float
+    median_ci: Interval | None
+    mean_of_reached: float | None
+
+    @property
+    def missed(self) -> int:
+        return self.runs - self.reached
+
+
+def summarize(values: np.ndarray, *, seed: int = 0, confidence: float = CONFIDENCE) -> Summary:
+    """Summarise one metric over runs (``inf`` = not reached).
+
+    The median's interval is a percentile bootstrap (seeded, so reports are
+    reproducible). Raises ValueError for an empty array.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise ValueError("no runs to summarise")
+    reached = v[np.isfinite(v)]
+    ci = median_interval(v, seed=seed, confidence=confidence) if v.size > 1 else None
+    return Summary(
+        runs=int(v.size),
+        reached=int(reached.size),
+        median=quantile(v, 0.5),
+        p90=quantile(v, 0.9),
+        p99=quantile(v, 0.99),
+        min=float(v.min()),
+        max=float(v.max()),
+        median_ci=ci,
+        mean_of_reached=float(reached.mean()) if reached.size else None,
+    )
+
+
+def median_interval(values: np.ndarray, *, seed: int = 0, confidence: float = CONFIDENCE,
+                    resamples: int = RESAMPLES) -> Interval:
+    """Percentile-bootstrap interval for the median."""
+    v = np.asarray(values, dtype=float)
+    if np.all(v == v[0]):
+        return Interval(float(v[0]), float(v[0]), confidence)
+    with np.errstate(invalid="ignore"):  # resamples full of 'never' subtract inf from inf
+        res = stats.bootstrap(
+            (v,), lambda x, axis: _quantile(x, 0.5, axis=axis), vectorized=True, n_resamples=resamples,
+            batch=max(1, min(resamples, 4_000_000 // max(v.size, 1))), method="percentile",
+            confidence_level=confidence, rng=np.random.default_rng(seed),
+        )
+    return Interval(float(res.confidence_interval.low), float(res.confidence_interval.high), confidence)
+
+
+def share_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
+    """Wilson score interval for a share (successes out of n).
+
+    Chosen over a bootstrap because a bootstrap of a proportion collapses to a single
+    point when every run met (or missed) the objective, claiming certainty that 20
+    runs cannot give.
+    """
+    if n <= 0:
+        raise ValueError("a share needs at least one run")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = 0.0 if successes == 0 else min(p, centre - half)
+    high = 1.0 if successes == n else max(p, centre + half)
+    return Interval(low, high, confidence)

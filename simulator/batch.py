@@ -1,0 +1,120 @@
+"""Monte Carlo: many runs of one scenario, in run order, on one or more processes.
+
+Run i draws everything from ``numpy.random.SeedSequence(seed).spawn(...)[i]``, built
+directly as ``SeedSequence(seed, spawn_key=(i,))``, so a run's timeline depends only
+on (seed, i): never on the worker count or the chunking. With a start window, run i
+first draws its start (whole seconds) from its own generator.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import sys
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from scenarios import Runbook, Scenario, Team
+from scenarios.timeline import Timeline
+
+from .assumptions import Assumptions
+from .engine import DEFAULT_HORIZON, SimulationError, run_plan
+from .plan import Plan
+
+
+class _Batch:
+    """What every run of a batch shares; rebuilt once inside each worker process."""
+
+    def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook], seed: int, start: datetime,
+                 window: float | None, horizon: float, assumptions: Assumptions | None):
+        self.args = (scenario, team, tuple(runbooks), seed, start, window, horizon, assumptions)
+        self.plan = Plan(scenario, team, runbooks, assumptions)
+        self.seed, self.start, self.window, self.horizon = seed, start, window, horizon
+
+    def one(self, i: int) -> Timeline:
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i,)))
+        start = self.start
+        if self.window:
+            start = start + timedelta(seconds=math.floor(rng.uniform(0.0, self.window)))
+        return run_plan(self.plan, start, rng, horizon=self.horizon, run=i, seed=self.seed)
+
+
+_WORKER: _Batch | None = None
+
+
+def _init_worker(args: tuple) -> None:
+    global _WORKER
+    _WORKER = _Batch(*args)
+
+
+def _work(first: int, count: int) -> list[str]:
+    assert _WORKER is not None
+    return [_WORKER.one(i).to_json_line() for i in range(first, first + count)]
+
+
+def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
+                  start: datetime | None = None, window: float | None = None, workers: int = 1,
+                  horizon: float = DEFAULT_HORIZON, assumptions: Assumptions | None = None,
+                  chunk: int | None = None, mp_context: str | None = None) -> Iterator[Timeline]:
+    """Yield the timelines of runs 0..runs-1 in run order, lazily.
+
+    ``start`` is the tz-aware start of every run (now, to the second, if None); with
+    ``window`` (seconds) run i starts at a random whole second in
+    [start, start + window). ``seed`` None draws fresh entropy (recorded in every
+    timeline). ``workers`` > 1 spreads chunks of ``chunk`` runs over that many
+    processes; results are identical for any worker count and chunk size, and at
+    most a few chunks are held in memory however many runs there are.
+    Raises SimulationError for bad arguments.
+    """
+    if runs < 0:
+        raise SimulationError(f"expected a number of runs of 0 or more, got {runs}")
+    if workers < 1:
+        raise SimulationError(f"expected 1 or more workers, got {workers}")
+    if window is not None and window < 0:
+        raise SimulationError(f"expected a start window of 0s or more, got {window}")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    if seed < 0:
+        raise SimulationError(f"expected a seed of 0 or more, got {seed}")
+    if start is None:
+        start = datetime.now(timezone.utc).replace(microsecond=0)
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise SimulationError(f"expected a start time with a time zone, got {start.isoformat()}")
+    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions)
+    if workers == 1 or runs <= 1:
+        return (batch.one(i) for i in range(runs))
+    size = chunk or max(1, min(250, runs // (workers * 8) or 1))
+    return _parallel(batch, runs, workers, size, mp_context)
+
+
+def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str | None) -> Iterator[Timeline]:
+    ctx = multiprocessing.get_context(mp_context or _default_context())
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(batch.args,)) as pool:
+        pending: deque[Future] = deque()
+        starts = iter(range(0, runs, size))
+        # Keep a bounded number of chunks in flight so memory does not grow with runs.
+        for first in starts:
+            pending.append(pool.submit(_work, first, min(size, runs - first)))
+            if len(pending) >= workers * 3:
+                break
+        while pending:
+            lines = pending.popleft().result()
+            nxt = next(starts, None)
+            if nxt is not None:
+                pending.append(pool.submit(_work, nxt, min(size, runs - nxt)))
+            for line in lines:
+                yield Timeline.from_json_line(line, trusted=True)
+
+
+def _default_context() -> str:
+    # fork is quickest to start, but unsafe once a process has threads (a progress
+    # bar, for one); forkserver starts workers from a clean single-threaded process.
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "forkserver" in methods:
+        return "forkserver"
+    return "spawn"

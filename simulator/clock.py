@@ -1,0 +1,65 @@
+"""Simulated seconds on the wall clock: who is where in their day, and when business
+hours next begin."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import simpy
+from simpy.core import Environment
+
+from scenarios.common import zone
+from scenarios.windows import WeeklyWindow
+
+#: Event priority below SimPy's NORMAL: processed after everything else due at the
+#: same instant, so an alert evaluation sees every signal that arrives at its tick.
+LATE = 2
+
+
+class LateTimeout(simpy.events.Event):
+    """A timeout processed after every ordinary event due at the same instant."""
+
+    def __init__(self, env: Environment, delay: float):
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._ok = True
+        env.schedule(self, LATE, delay)
+
+
+class WallClock:
+    """Maps seconds since the drill start to tz-aware instants."""
+
+    def __init__(self, start: datetime):
+        if start.tzinfo is None:
+            raise ValueError("the drill start must be tz-aware")
+        self.start = start
+
+    def at(self, t: float) -> datetime:
+        """The instant ``t`` seconds after the start."""
+        return self.start + timedelta(seconds=t)
+
+    def offset(self, at: datetime) -> float:
+        """Seconds from the start to ``at``."""
+        return (at - self.start).total_seconds()
+
+
+def next_window_start(window: WeeklyWindow, tz: str, after: datetime, days: int = 8) -> datetime | None:
+    """The first whole minute at or after ``after`` inside ``window`` (local to ``tz``),
+    or None if the window is empty for ``days`` days."""
+    z = zone(tz)
+    local = after.astimezone(z)
+    if window.contains(local):
+        return after
+    # Windows are written to the minute and last longer than ten: walk ten-minute
+    # steps, then the minutes of the step that entered the window.
+    t = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    step = timedelta(minutes=10)
+    for _ in range(days * 144):
+        if window.contains((t + step).astimezone(z)):
+            for m in range(11):
+                probe = t + timedelta(minutes=m)
+                if window.contains(probe.astimezone(z)):
+                    return probe
+        t += step
+    return None

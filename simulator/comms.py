@@ -1,0 +1,124 @@
+"""Communication and the work besides the fix: status updates at the severity's
+cadence, breach containment and notifications, data restore from backups.
+
+* Status updates start once a responder is engaged: the first after
+  ``Assumptions.first_update``, then every ``update_every`` of the incident's severity
+  while it is open (only the first when the severity sets no cadence), and a final
+  ``resolved`` update at resolution. ``public`` is the severity's ``public_update``.
+* Breach: containment starts when the responder engages and takes ``breach.contain``;
+  each notification starts at diagnosis and takes its ``takes``. The incident resolves
+  only once contained; the run ends once every notification is sent.
+* Data loss: at diagnosis the team restores from the working backup with the newest
+  copy taken at or before the loss (a backup runs every ``every`` from its
+  ``last_success``); RPO is the loss time minus that copy's time, RTO the restore's end
+  minus the impact start. Backups with ``works: false`` newer than the chosen copy are
+  found broken on the way (recorded). Recovery waits for the restore.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import Run
+
+
+class Comms:
+    """Status updates, containment, notifications and restores of one run."""
+
+    def __init__(self, run: "Run"):
+        self.run = run
+        self.poster: str | None = None
+        self.count = 0
+
+    # -- status updates ---------------------------------------------------------------
+    def engaged(self, who: str) -> None:
+        """The incident's responder engaged: updates begin; a breach is contained."""
+        run = self.run
+        if self.poster is not None:
+            return
+        self.poster = who
+        run.env.process(self._updates())
+        if run.plan.is_breach:
+            run.contain_pending = True
+            run.env.process(self._contain(who))
+
+    def _updates(self):
+        run = self.run
+        yield run.env.timeout(run.plan.first_update(run.rng))
+        level = run.plan.severity
+        every = level.update_every if level is not None else None
+        while not run.resolved and not run.finished:
+            self._post(run.phase)
+            if not every:
+                return
+            yield run.env.timeout(every)
+
+    def _post(self, phase: str) -> None:
+        run = self.run
+        self.count += 1
+        level = run.plan.severity
+        public = bool(level.public_update) if level is not None else False
+        run.emit("status_update", self.poster or "system", run.plan.scenario.id,
+                 {"phase": phase, "public": public, "n": self.count})
+
+    def resolved(self) -> None:
+        """The closing update."""
+        if self.poster is not None:
+            self._post("resolved")
+
+    # -- what diagnosis starts ------------------------------------------------------------
+    def diagnosed(self, who: str) -> None:
+        """Knowing the cause starts breach notifications and data restores."""
+        run = self.run
+        for party, within, sample in run.plan.notifications:
+            run.notify_pending += 1
+            run.env.process(self._notify(who, party, within, sample))
+        if run.plan.is_data_loss and run.plan.backups:
+            self._restore(who)
+
+    def _contain(self, who: str):
+        run = self.run
+        yield run.env.timeout(run.plan.contain(run.rng))
+        run.emit("contained", who, run.plan.scenario.id, {})
+        run.contain_pending = False
+        run.progress()
+
+    def _notify(self, who: str, party: str, within: float, sample):
+        run = self.run
+        yield run.env.timeout(sample(run.rng))
+        run.emit("notified", who, party, {"who": party, "within": within})
+        run.notify_pending -= 1
+        run.progress()
+
+    def _restore(self, who: str) -> None:
+        run = self.run
+        loss = run.loss_t if run.loss_t is not None else (run.impact_t or 0.0)
+        best: tuple[float, int] | None = None
+        newest_copy: list[float] = []
+        for i, (b, _) in enumerate(run.plan.backups):
+            copy_t = b.last_success + math.floor((loss - b.last_success) / b.every + 1e-9) * b.every
+            newest_copy.append(copy_t)
+            if b.works and (best is None or copy_t > best[0]):
+                best = (copy_t, i)
+        for i, (b, _) in enumerate(run.plan.backups):
+            if not b.works and (best is None or newest_copy[i] > best[0]):
+                run.note("backup-broken", b.kind, f"the {b.kind} backup produces nothing usable", actor=who, backup=b.kind)
+        if best is None:
+            run.note("no-working-backup", run.plan.scenario.id, "no working backup exists; the data cannot be restored",
+                     actor=who)
+            return
+        run.restore_pending = True
+        run.env.process(self._restoring(who, best[1], best[0], loss))
+
+    def _restoring(self, who: str, i: int, copy_t: float, loss: float):
+        run = self.run
+        backup, sample = run.plan.backups[i]
+        yield run.env.timeout(sample(run.rng))
+        impact = run.impact_t if run.impact_t is not None else 0.0
+        data: dict[str, Any] = {"backup": backup.kind, "backup_t": round(copy_t, 3),
+                                "rpo": round(loss - copy_t, 3), "rto": round(run.env.now - impact, 3)}
+        run.emit("restored_data", who, backup.kind, data)
+        run.restore_pending = False
+        run.progress()

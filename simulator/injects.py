@@ -1,0 +1,81 @@
+"""The scenario's own timeline: injects at their offsets, conditional injects, faults
+that start impact, and the fallback detection when no alert sees the incident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios.durations import format_duration
+from scenarios.scenario import Inject
+
+from .plan import LOSS_FAULTS
+from .run import Run
+
+
+def schedule_injects(run: Run) -> None:
+    """Queue every inject of the scenario. Injects written before the start (a negative
+    ``at``) are delivered at 0s."""
+    for at, i, inj in run.plan.timed:
+        run.after(max(at, 0.0), lambda _e, i=i, inj=inj: deliver(run, i, inj, None))
+    for secs, i, inj, name, text in run.plan.conditional:
+        run.after(secs, lambda _e, i=i, inj=inj, name=name, text=text: _conditional(run, i, inj, name, text))
+
+
+def _conditional(run: Run, i: int, inj: Inject, name: str, text: str) -> None:
+    if run.finished:
+        return
+    holds = {
+        "not_detected_by": not run.detected,
+        "not_acknowledged_by": run.acked_by is None,
+        "not_mitigated_by": not run.mitigated,
+    }[name]
+    if holds:
+        deliver(run, i, inj, text)
+
+
+def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
+    """Deliver one inject: record it, then apply its fault or signal."""
+    if run.finished:
+        return
+    data: dict[str, Any] = {"index": i, "what": inj.what}
+    if condition is not None:
+        data["condition"] = condition
+    if inj.fault is not None:
+        subject = inj.fault.service
+    elif inj.signal is not None:
+        subject = inj.signal.metric or inj.signal.kind
+    else:
+        subject = inj.card.title  # type: ignore[union-attr]
+    run.emit("inject", "scenario", subject, data)
+    if inj.fault is not None:
+        _fault(run, i, inj)
+    elif inj.signal is not None:
+        s = inj.signal
+        run.monitoring.signal(s.kind, s.metric, s.value, s.text, s.source, fallback=False)
+
+
+def _fault(run: Run, i: int, inj: Inject) -> None:
+    f = inj.fault
+    assert f is not None
+    run.emit("fault_applied", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact})
+    if i in run.plan.impact_faults:
+        run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact})
+        if run.impact_t is None:
+            run.impact_t = run.env.now
+            fb = run.plan.scenario.detection_fallback
+            if fb is not None:
+                run.after(fb.after, lambda _e: _fallback(run))
+    if f.kind in LOSS_FAULTS and run.loss_t is None:
+        run.loss_t = run.env.now
+
+
+def _fallback(run: Run) -> None:
+    if run.finished or run.detected:
+        return
+    fb = run.plan.scenario.detection_fallback
+    assert fb is not None
+    text = f"{fb.via} reports the incident ({format_duration(fb.after)} after impact began, before any alert paged)"
+    run.monitoring.signal(fb.via, None, None, text, None, fallback=True)
+    sc = run.plan.scenario
+    run.detect(fb.via, fb.via, fb.via, policy=run.plan.fallback_policy, severity=sc.severity, fallback=True)
+

@@ -1,0 +1,187 @@
+"""Monitoring: metric signals form piecewise-constant series that alert rules
+evaluate on a fixed grid; event signals trip ``on:`` rules; noise fires at random.
+
+Tick semantics (what a Prometheus-style evaluator does, and all it can know):
+
+* A rule with ``every: e`` is evaluated at the ticks ``k*e`` seconds after the drill
+  start, k = 0, 1, 2, …. A signal arriving at the same instant as a tick is seen by it.
+* Between ticks nothing is observed: a condition that turns false and true again
+  between two ticks is never seen to break.
+* The first tick that sees the condition true starts it *pending*; the rule fires at
+  the first tick at least ``for`` after that one, if every tick in between saw it
+  true; a tick that sees it false clears the pending state (and resolves a firing
+  alert). A metric with no signal yet has no value, and no condition holds on it.
+* So a step signal at ``t0`` fires at ``ceil(t0/e)*e + ceil(for/e)*e``: exactly ``for``
+  later than the same rule with ``for: 0`` whenever ``for`` is a multiple of ``e``.
+* ``sensitivity`` below 1: each pending episode is caught with that probability.
+* ``on:`` rules fire at the first tick at or after a signal of their kind arrives,
+  with probability ``sensitivity`` per signal (``for`` does not apply); they stay
+  firing until the incident recovers.
+* Noise: a rule with ``false_positives_per_week`` fires spuriously as a Poisson
+  process at that rate (unless it is firing for real at that moment).
+* At recovery every firing alert resolves and every series returns to no value.
+
+Ticks are evaluated only where something can change (after a signal, at a pending
+rule's due tick), which gives the same firings as evaluating every tick.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .sampling import ceil_div
+
+if TYPE_CHECKING:
+    from .run import Run
+
+WEEK = 7 * 86400.0
+
+
+class RuleState:
+    """Where one rule stands: the tick index it went pending at, firing, or blind to
+    the current episode (missed by a sensitivity draw)."""
+
+    __slots__ = ("pending", "firing", "blind", "checks", "queued")
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self.firing = False
+        self.blind = False
+        self.checks: set[int] = set()
+        self.queued = False
+
+
+class Monitoring:
+    """The scenario's alert rules against the signals of one run."""
+
+    def __init__(self, run: "Run"):
+        self.run = run
+        self.values: dict[str, float] = {}
+        self.states = [RuleState() for _ in run.plan.rules]
+        for ri in run.plan.noisy_rules:
+            self._next_noise(ri)
+
+    # -- signals ------------------------------------------------------------------
+    def signal(self, kind: str, metric: str | None, value: float | None, text: str | None,
+               source: str | None, *, fallback: bool) -> None:
+        """A signal arrives now: record it and let the rules that watch it react."""
+        run = self.run
+        data: dict[str, Any] = {"kind": kind, "fallback": fallback}
+        if metric is not None:
+            data["metric"] = metric
+        if value is not None:
+            data["value"] = value
+        if text is not None:
+            data["text"] = text
+        if source is not None:
+            data["source"] = source
+        run.emit("signal", source or kind, metric or kind, data)
+        plan = run.plan
+        if metric is not None and value is not None:
+            self.values[metric] = value
+            for ri in plan.metric_rules.get(metric, ()):
+                rule = plan.rules[ri]
+                self._check(ri, ceil_div(run.env.now, rule.every))
+        for ri in plan.on_rules.get(kind, ()):
+            st, rule = self.states[ri], plan.rules[ri]
+            if st.firing or st.queued:
+                continue
+            if rule.sensitivity < 1.0 and run.rng.random() >= rule.sensitivity:
+                continue
+            st.queued = True
+            tick = ceil_div(run.env.now, rule.every) * rule.every
+            run.late(tick - run.env.now, lambda _e, ri=ri: self._fire_on(ri))
+
+    def _fire_on(self, ri: int) -> None:
+        st = self.states[ri]
+        st.queued = False
+        if not st.firing and not self.run.finished:
+            self.fire(ri, None)
+
+    # -- threshold rules ------------------------------------------------------------
+    def _check(self, ri: int, k: int) -> None:
+        """Evaluate rule ``ri`` at tick ``k`` (once, however many reasons ask)."""
+        st = self.states[ri]
+        if k in st.checks:
+            return
+        st.checks.add(k)
+        run = self.run
+        every = run.plan.rules[ri].every
+        run.late(k * every - run.env.now, lambda _e: self._evaluate(ri, k))
+
+    def _evaluate(self, ri: int, k: int) -> None:
+        st = self.states[ri]
+        st.checks.discard(k)
+        run = self.run
+        if run.finished:
+            return
+        rule = run.plan.rules[ri]
+        v = self.values.get(rule.signal)  # type: ignore[arg-type]
+        holds = v is not None and (v > rule.above if rule.above is not None else v < rule.below)  # type: ignore[operator]
+        if not holds:
+            st.pending, st.blind = None, False
+            if st.firing:
+                st.firing = False
+                run.emit("alert_resolved", "monitoring", rule.alert, {"noise": False})
+            return
+        if st.firing or st.blind:
+            return
+        if st.pending is None:
+            st.pending = k
+            if rule.sensitivity < 1.0 and run.rng.random() >= rule.sensitivity:
+                st.blind = True
+                return
+        due = st.pending + ceil_div(rule.for_, rule.every)
+        if k >= due:
+            self.fire(ri, v)
+        else:
+            self._check(ri, due)
+
+    # -- firing -------------------------------------------------------------------
+    def fire(self, ri: int, value: float | None, noise: bool = False) -> None:
+        """Rule ``ri`` fires now; a real alert may detect the incident."""
+        run, plan = self.run, self.run.plan
+        rule = plan.rules[ri]
+        policy = plan.rule_policy[ri]
+        data: dict[str, Any] = {"severity": plan.rule_severity[ri], "service": rule.service, "routed": rule.routed,
+                                "policy": policy, "noise": noise}
+        if value is not None:
+            data["value"] = value
+        run.emit("alert_fired", "monitoring", rule.alert, data)
+        if noise:
+            if policy is not None:
+                run.paging.noise(rule.alert, policy)
+            return
+        self.states[ri].firing = True
+        run.alerts.append(rule.alert)
+        if not rule.routed:
+            run.note("unrouted-alert", rule.alert, f"alert {rule.alert} fired but is not routed to anyone", alert=rule.alert)
+        elif policy is None:
+            run.note("no-policy", rule.alert, f"no escalation policy takes alert {rule.alert}", alert=rule.alert)
+        else:
+            run.detect("alert", "monitoring", rule.alert, policy=policy, severity=plan.rule_severity[ri], alert=rule.alert)
+
+    def recovered(self) -> None:
+        """Service is back: every firing alert resolves and the series go quiet."""
+        run = self.run
+        self.values.clear()
+        for ri, st in enumerate(self.states):
+            st.pending, st.blind = None, False
+            if st.firing:
+                st.firing = False
+                run.emit("alert_resolved", "monitoring", run.plan.rules[ri].alert, {"noise": False})
+
+    # -- noise ----------------------------------------------------------------------
+    def _next_noise(self, ri: int) -> None:
+        run = self.run
+        rate = run.plan.rules[ri].false_positives_per_week
+        gap = float(run.rng.exponential(WEEK / rate))
+        if run.env.now + gap < run.horizon:
+            run.after(gap, lambda _e: self._noise(ri))
+
+    def _noise(self, ri: int) -> None:
+        if self.run.finished:
+            return
+        if not self.states[ri].firing:
+            self.fire(ri, None, noise=True)
+        self._next_noise(ri)

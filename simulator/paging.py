@@ -1,0 +1,301 @@
+"""Paging: targets resolved to people at the instant of the page, delivery through
+each person's channels, answer times by their local period, escalation policies.
+
+* A page goes out on every channel the member uses at once; it arrives with the
+  fastest channel that delivers (each fails independently with its ``fails``).
+* The answer time is drawn from the member's ``ack`` distribution for their period
+  (working, evening, asleep) at the moment of the page; ``miss`` is the chance they
+  never answer. Someone away never answers. Someone dismissing a noise alert answers
+  nothing before they are done (the cost of noise).
+* An escalation level pages its targets together; the first answer acknowledges. At
+  the level's timeout each unanswered page of the level is recorded as missed and
+  closed (a later answer no longer counts), and the next level is paged; after the
+  last level the policy starts again ``repeat`` more times. A level without a timeout
+  waits for ever. Targets that resolve to nobody are recorded as missed (a gap) and
+  the policy moves straight on.
+* Severity pages (``also_page``), expert pages and noise pages wait
+  ``Assumptions.page_timeout`` (noise: the first level's timeout) and do not escalate.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from scenarios.common import split_target
+
+if TYPE_CHECKING:
+    from .run import Run
+
+PERIOD_RANK = {"working": 0, "evening": 1, "asleep": 2}
+
+
+class Page:
+    """One page to one member."""
+
+    __slots__ = ("id", "to", "t", "purpose", "target", "period", "ack_t", "missed", "meta")
+
+    def __init__(self, pid: int, to: str, t: float, purpose: str, target: str, period: str,
+                 ack_t: float | None, missed: str | None, meta: dict[str, Any]):
+        self.id, self.to, self.t, self.purpose, self.target = pid, to, t, purpose, target
+        self.period, self.ack_t, self.missed, self.meta = period, ack_t, missed, meta
+
+
+class PageGroup:
+    """Pages sent together; the first acknowledgement answers the group."""
+
+    def __init__(self, paging: "Paging"):
+        self.paging = paging
+        self.run = paging.run
+        self.pages: list[Page] = []
+        self.answered: Page | None = None
+        self.closed = False
+        self.event = self.run.env.event()
+
+    def add(self, page: Page) -> None:
+        self.pages.append(page)
+        if page.ack_t is not None:
+            self.run.after(page.ack_t - self.run.env.now, lambda _e: self._ack(page))
+
+    def _ack(self, page: Page) -> None:
+        if self.closed or self.answered is not None or self.run.finished:
+            return
+        self.answered = page
+        data = {"by": page.to, "page": page.id, "page_t": round(page.t, 3), "purpose": page.purpose,
+                "period": page.period, **page.meta}
+        self.run.emit("acknowledged", page.to, page.to, data)
+        self.event.succeed(page)
+
+    def wait(self, timeout: float | None):
+        """An event that triggers with the answering page, or None at the timeout."""
+        if timeout is not None:
+            ev = self.event
+            self.run.after(timeout, lambda _e: None if ev.triggered else ev.succeed(None))
+        return self.event
+
+    def close(self) -> None:
+        """Time is up: every page of the group is recorded as missed."""
+        self.closed = True
+        run = self.run
+        for p in self.pages:
+            data = {"page": p.id, "to": p.to, "purpose": p.purpose, "target": p.target,
+                    "reason": p.missed or "no-answer", **p.meta}
+            run.emit("page_missed", "paging", p.to, data)
+
+
+class Paging:
+    """Pages and escalation for one run."""
+
+    def __init__(self, run: "Run"):
+        self.run = run
+        self.next_id = 1
+
+    # -- one page -------------------------------------------------------------------
+    def send(self, member: str, purpose: str, target: str, meta: dict[str, Any]) -> Page:
+        """Page ``member`` now; the answer time (if any) is drawn at once."""
+        run = self.run
+        rng, now = run.rng, run.env.now
+        mp = run.plan.members[member]
+        m = mp.member
+        dt = run.now_dt()
+        period = m.period_at(dt)
+        away = bool(m.away) and m.is_away(dt)
+        arrival: float | None = None
+        channel: str | None = None
+        for name, sample, fails in mp.channels:
+            if fails and rng.random() < fails:
+                continue
+            d = sample(rng)
+            if arrival is None or d < arrival:
+                arrival, channel = d, name
+        ack_t: float | None = None
+        missed: str | None = None
+        if away:
+            missed = "away"
+        elif arrival is None:
+            missed = "undelivered"
+        else:
+            sample, miss = mp.ack[period]
+            if miss and rng.random() < miss:
+                missed = "no-answer"
+            else:
+                ack_t = max(now + arrival + sample(rng), run.busy_until.get(member, 0.0))
+        pid = self.next_id
+        self.next_id += 1
+        data = {"page": pid, "to": member, "purpose": purpose, "target": target, "channel": channel,
+                "delivered_after": None if arrival is None else round(arrival, 3), "period": period,
+                "timezone": m.timezone, "away": away, **meta}
+        run.emit("page_sent", "paging", member, data)
+        return Page(pid, member, now, purpose, target, period, ack_t, missed, meta)
+
+    def resolve(self, target: str, purpose: str, meta: dict[str, Any]) -> list[str]:
+        """The members a target stands for right now; a gap is recorded as a missed page."""
+        run = self.run
+        kind, name = split_target(target)
+        if kind == "person":
+            return [name]
+        if kind == "rotation":
+            who = run.plan.team.on_call(name, run.now_dt())
+            if who is not None:
+                return [who]
+            reason, gap, text = "nobody-on-call", "nobody-on-call", f"nobody is on call in rotation {name}"
+        else:
+            holders = run.plan.team.roles.get(name, [])
+            if holders:
+                return list(holders)
+            reason, gap, text = "no-holder", "empty-role", f"nobody holds role {name}"
+        run.emit("page_missed", "paging", target, {"purpose": purpose, "target": target, "reason": reason, **meta})
+        run.note(gap, target, text)
+        return []
+
+    def page_targets(self, targets: list[str], purpose: str, meta: dict[str, Any]) -> PageGroup:
+        """Page every member the targets stand for, each once, as one group."""
+        group = PageGroup(self)
+        sent: set[str] = set()
+        for target in targets:
+            for member in self.resolve(target, purpose, meta):
+                if member not in sent:
+                    sent.add(member)
+                    group.add(self.send(member, purpose, target, meta))
+        return group
+
+    # -- the incident's escalation policy -------------------------------------------
+    def escalate(self, policy: str, alert: str | None) -> None:
+        """Start paging the incident through ``policy``."""
+        self.run.env.process(self._escalate(policy, alert))
+
+    def _escalate(self, name: str, alert: str | None):
+        run = self.run
+        policy = run.plan.team.escalation[name]
+        levels = policy.levels
+        prev = 0
+        for rnd in range(policy.repeat + 1):
+            for li, level in enumerate(levels):
+                if run.acked_by is not None or run.finished:
+                    return
+                if prev:
+                    run.emit("escalated", "paging", name, {"policy": name, "purpose": "incident", "from_level": prev,
+                                                          "to_level": li + 1, "round": rnd})
+                prev = li + 1
+                meta: dict[str, Any] = {"policy": name, "level": li + 1, "round": rnd}
+                if alert is not None:
+                    meta["alert"] = alert
+                group = self.page_targets(level.notify, "incident", meta)
+                if not group.pages:
+                    continue
+                page = yield group.wait(level.timeout)
+                if page is not None:
+                    run.acknowledged(page.to, li + 1, page.period, page.id)
+                    return
+                group.close()
+        run.note("nobody-acknowledged", name, f"nobody acknowledged the pages of policy {name}", policy=name)
+
+    # -- other pages ------------------------------------------------------------------
+    def also_page(self, target: str) -> None:
+        """Page who the severity policy names besides the on-call (e.g. the incident
+        commander); whoever answers first engages in that role."""
+        self.run.env.process(self._also_page(target))
+
+    def _also_page(self, target: str):
+        run = self.run
+        kind, name = split_target(target)
+        group = self.page_targets([target], "severity", {})
+        if not group.pages:
+            return
+        page = yield group.wait(run.plan.page_timeout)
+        if page is None:
+            group.close()
+            return
+        yield run.env.timeout(run.plan.engage[page.period](run.rng))
+        if not run.finished:
+            role = name if kind == "role" else kind
+            run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
+
+    def expert(self, skill: str | None, access: str | None, exclude: set[str]):
+        """Process body: find someone with ``skill`` and ``access`` — someone already
+        engaged, else page the best placed (working before evening before asleep;
+        nobody who is away), one at a time. Returns their id, or None (recorded)."""
+        run = self.run
+        for m in run.engaged:
+            if m not in exclude and run.plan.members[m].can(skill, access):
+                return m
+        need = " and ".join(x for x in (skill and f"skill {skill}", access and f"access to {access}") if x)
+        label = f"skill:{skill}" if skill else f"access:{access}"
+        able = [mp for mp in run.plan.members.values() if mp.can(skill, access) and mp.member.id not in exclude]
+        if not able:
+            run.note("missing-skill", label, f"nobody else on the team has {need}", skill=skill, access=access)
+            return None
+        dt = run.now_dt()
+        ranked = sorted((PERIOD_RANK[mp.member.period_at(dt)], mp.index, mp.member.id)
+                        for mp in able if not mp.member.is_away(dt))
+        meta: dict[str, Any] = {"skill": skill} if skill else {"access": access}
+        for _, _, member in ranked:
+            found = yield from self._page_one(member, "expert", label, meta)
+            if found is not None:
+                return found
+            if run.finished:
+                return None
+        run.note("expert-unreachable", label, f"nobody with {need} could be reached", skill=skill, access=access)
+        return None
+
+    def next_tier(self, exclude: set[str]):
+        """Process body: page the escalation level after the one that acknowledged (a
+        step failed and names no skill). Returns who engaged, or None."""
+        run = self.run
+        if run.policy is None:
+            return None
+        levels = run.plan.team.escalation[run.policy].levels
+        level = levels[(run.ack_level or 0) % len(levels)]
+        members = [m for t in level.notify for m in self._quiet_resolve(t) if m not in exclude]
+        for member in dict.fromkeys(members):
+            found = yield from self._page_one(member, "expert", f"policy:{run.policy}", {"policy": run.policy})
+            if found is not None or run.finished:
+                return found
+        return None
+
+    def _quiet_resolve(self, target: str) -> list[str]:
+        run = self.run
+        kind, name = split_target(target)
+        if kind == "person":
+            return [name]
+        if kind == "rotation":
+            who = run.plan.team.on_call(name, run.now_dt())
+            return [who] if who else []
+        return list(run.plan.team.roles.get(name, []))
+
+    def _page_one(self, member: str, purpose: str, target: str, meta: dict[str, Any]):
+        """Process body: page one member; if they answer in time, they engage as an
+        expert after their engage delay. Returns their id, or None."""
+        run = self.run
+        group = PageGroup(self)
+        group.add(self.send(member, purpose, target, meta))
+        page = yield group.wait(run.plan.page_timeout)
+        if page is None:
+            group.close()
+            return None
+        yield run.env.timeout(run.plan.engage[page.period](run.rng))
+        if run.finished:
+            return None
+        run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})
+        run.engaged.append(member)
+        return member
+
+    def noise(self, alert: str, policy: str) -> None:
+        """A noise alert pages the policy's first level; whoever answers spends a while
+        dismissing it and answers nothing else meanwhile."""
+        self.run.env.process(self._noise(alert, policy))
+
+    def _noise(self, alert: str, policy: str):
+        run = self.run
+        first = run.plan.team.escalation[policy].levels[0]
+        group = self.page_targets(first.notify, "noise", {"policy": policy, "level": 1, "round": 0, "alert": alert})
+        if not group.pages:
+            return
+        page = yield group.wait(first.timeout if first.timeout is not None else run.plan.page_timeout)
+        if page is None:
+            group.close()
+            return
+        busy = run.plan.noise_triage(run.rng)
+        run.busy_until[page.to] = max(run.busy_until.get(page.to, 0.0), run.env.now + busy)
+        yield run.env.timeout(busy)
+        if not run.finished:
+            run.emit("alert_resolved", page.to, alert, {"noise": True})

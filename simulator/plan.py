@@ -1,0 +1,125 @@
+"""A scenario, a team and runbooks compiled once for many runs: lookups by name,
+compiled samplers, and the answers that do not depend on the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
+from scenarios.durations import format_duration
+from scenarios.scenario import AlertRule, Inject
+
+from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
+from .sampling import Sampler, Samplers
+
+#: Faults that destroy data: the first one is the moment of loss for the RPO.
+LOSS_FAULTS = frozenset({"data-deleted", "data-corrupted", "encrypted"})
+PERIODS = ("working", "evening", "asleep")
+
+
+@dataclass(frozen=True)
+class MemberPlan:
+    """One member with their paging channels and answer times compiled."""
+
+    member: Member
+    index: int
+    #: (channel name, delivery-delay sampler, probability the page never arrives)
+    channels: tuple[tuple[str, Sampler, float], ...]
+    #: period -> (ack-delay sampler, probability the page is never answered)
+    ack: dict[str, tuple[Sampler, float]]
+    skills: frozenset[str]
+    access: frozenset[str]
+
+    def can(self, skill: str | None, access: str | None) -> bool:
+        """Whether this member has the skill and the access (None: not required)."""
+        return (skill is None or skill in self.skills) and (access is None or access in self.access)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Improvised work: its duration and the skill it needs."""
+
+    sample: Sampler
+    needs: str | None
+
+
+class Plan:
+    """Everything about the inputs that every run of a batch shares."""
+
+    def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
+                 assumptions: Assumptions | None = None):
+        a = assumptions or DEFAULT_ASSUMPTIONS
+        sc = scenario
+        self.scenario, self.team, self.runbooks, self.assumptions = sc, team, tuple(runbooks), a
+        s = self.sample = Samplers()
+
+        self.members: dict[str, MemberPlan] = {}
+        for i, m in enumerate(team.members):
+            names = m.channels if m.channels is not None else list(team.paging)
+            channels = tuple((n, s(team.paging[n].delay), float(team.paging[n].fails)) for n in names if n in team.paging)
+            ack = {p: (s(getattr(m.ack, p)), float(getattr(m.ack, p).miss)) for p in PERIODS}
+            self.members[m.id] = MemberPlan(m, i, channels, ack, frozenset(m.skills), frozenset(m.access))
+        self.engage = {p: s(a.engage[p]) for p in PERIODS}
+
+        # injects: timed ones in delivery order, conditional ones with their deadline
+        self.timed: list[tuple[float, int, Inject]] = sorted(
+            ((inj.at, i, inj) for i, inj in enumerate(sc.injects) if inj.at is not None), key=lambda x: (x[0], x[1]))
+        self.conditional: list[tuple[float, int, Inject, str, str]] = []
+        for i, inj in enumerate(sc.injects):
+            if inj.when is not None:
+                name, secs = next((k, v) for k, v in inj.when if v is not None)
+                self.conditional.append((secs, i, inj, name, f"{name} {format_duration(secs)}"))
+        faults = [(i, inj.fault) for i, inj in enumerate(sc.injects) if inj.fault is not None]
+        hurting = {i for i, f in faults if f.impact != "none"}
+        #: inject indexes whose fault starts impact (every fault when none is visible to customers)
+        self.impact_faults = frozenset(hurting or {i for i, _ in faults})
+        first_hurt = next((f for i, f in faults if i in self.impact_faults), None)
+        self.primary_service = first_hurt.service if first_hurt else sc.services[0]
+
+        # monitoring
+        self.rules: tuple[AlertRule, ...] = tuple(sc.monitoring)
+        self.metric_rules: dict[str, list[int]] = {}
+        self.on_rules: dict[str, list[int]] = {}
+        for ri, r in enumerate(self.rules):
+            if r.signal is not None:
+                self.metric_rules.setdefault(r.signal, []).append(ri)
+            else:
+                self.on_rules.setdefault(r.on, []).append(ri)  # type: ignore[arg-type]
+        self.noisy_rules = [ri for ri, r in enumerate(self.rules) if r.false_positives_per_week > 0]
+        self.rule_severity = [r.severity or sc.severity for r in self.rules]
+        self.rule_policy: list[str | None] = [
+            team.policy_for(r.alert, r.service or self.primary_service, sev) if r.routed else None
+            for r, sev in zip(self.rules, self.rule_severity)
+        ]
+        self.fallback_policy = team.policy_for(None, self.primary_service, sc.severity)
+
+        # response
+        self.services = frozenset(sc.services)
+        self.tags = frozenset([sc.kind, *sc.tags])
+        self.triage = s(a.triage)
+        self.diagnosis = self._phase(sc.diagnosis, "improvised", a.diagnosis)
+        self.mitigation = self._phase(sc.mitigation, "improvised", a.mitigation)
+        rec = sc.recovery
+        rec_dist = (rec.after_mitigation or rec.improvised) if rec else None
+        self.recovery = Phase(s(rec_dist or a.recovery), rec.needs if rec else None)
+        self.first_update = s(a.first_update)
+        self.noise_triage = s(a.noise_triage)
+        self.page_timeout = float(a.page_timeout)
+
+        # communication, breach, data
+        self.severity: SeverityLevel | None = team.severity.get(sc.severity)
+        self.is_breach = sc.kind == "breach" or sc.breach is not None
+        breach = sc.breach
+        self.contain = s(breach.contain if breach and breach.contain else a.contain)
+        self.notifications = [(n.who, float(n.within), s(n.takes or a.notify)) for n in (breach.notify if breach else [])]
+        self.is_data_loss = sc.kind == "data-loss" or any(f.kind in LOSS_FAULTS for _, f in faults)
+        self.backups = [(b, s(b.restore_time)) for b in sc.backups]
+
+    def _phase(self, phase, attr: str, default) -> Phase:
+        dist = getattr(phase, attr, None) if phase is not None else None
+        return Phase(self.sample(dist or default), phase.needs if phase is not None else None)
+
+    def severity_level(self, name: str | None) -> SeverityLevel | None:
+        """The team's policy for a severity name, None if the team has no such level."""
+        return self.team.severity.get(name) if name else None

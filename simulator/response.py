@@ -1,0 +1,146 @@
+"""The response: the engaged responder triages, picks the runbook whose triggers match,
+works its steps (durations, failures, retries, experts), or improvises; then mitigation
+and recovery.
+
+* Runbook choice: among the runbooks whose triggers match (fired alert names, the
+  scenario's services, its kind and tags), the one matching the most fired alerts,
+  then the most services, then the most tags; ties go to the order given.
+* A step needing a skill or access the doer lacks is done by someone who has it: an
+  engaged colleague, else an expert paged for it (who may be asleep). If nobody can
+  be reached, the responder does it anyway (and the gap is recorded).
+* A failed attempt is retried ``retry`` times; then ``skip`` goes on, ``abort`` stops
+  the runbook, ``escalate`` hands the step to an expert with the skill
+  (``escalate_to`` or ``needs``; with neither, the next escalation level) who gets the
+  same number of attempts. A runbook that stops, or ends without mitigating, leaves
+  mitigation to improvisation.
+* Without a matching runbook the scenario's ``diagnosis`` and ``mitigation``
+  improvisation times apply (with assumed defaults) and the gap is recorded.
+* Recovery follows mitigation after ``recovery.after_mitigation``; a runbook that
+  ``resolves`` recovers when it ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scenarios import Runbook
+from scenarios.runbook import Step
+
+from .plan import Phase
+
+if TYPE_CHECKING:
+    from .run import Run
+
+
+class Response:
+    """What the engaged responder does."""
+
+    def __init__(self, run: "Run"):
+        self.run = run
+        self.started = False
+
+    def start(self, responder: str) -> None:
+        """The incident's responder is engaged: start working."""
+        if not self.started:
+            self.started = True
+            self.run.env.process(self._respond(responder))
+
+    def pick_runbook(self) -> Runbook | None:
+        """The best-matching runbook for what is known now, or None."""
+        run = self.run
+        alerts = set(run.alerts)
+        services, tags = run.plan.services, run.plan.tags
+        best = None
+        for i, rb in enumerate(run.plan.runbooks):
+            if rb.matches(alerts, services, tags):
+                t = rb.triggers
+                key = (-len(alerts.intersection(t.alerts)), -len(services.intersection(t.services)),
+                       -len(tags.intersection(t.tags)), i)
+                if best is None or key < best[0]:
+                    best = (key, rb)
+        return best[1] if best else None
+
+    def _respond(self, who: str):
+        run, plan = self.run, self.run.plan
+        env, rng = run.env, run.rng
+        rb = self.pick_runbook()
+        resolved_by_runbook = False
+        if rb is not None:
+            yield env.timeout(plan.triage(rng))
+            run.diagnose(who, "runbook", rb.id)
+            ok = yield from self._runbook(rb, who)
+            resolved_by_runbook = ok and rb.resolves
+        else:
+            run.note("no-runbook", plan.scenario.id, "no runbook matches this incident; the responder improvises",
+                     actor=who)
+            doer = yield from self._work(plan.diagnosis, who)
+            run.diagnose(doer, "improvised")
+        if not run.mitigated:
+            doer = yield from self._work(plan.mitigation, who)
+            run.mitigate(doer, "improvised")
+        if not resolved_by_runbook:
+            yield from self._work(plan.recovery, who)
+        run.recovery_done = True
+        run.progress()
+
+    def _work(self, phase: Phase, who: str):
+        """Process body: improvised work of a phase by someone with its skill."""
+        run = self.run
+        doer = yield from self._doer(phase.needs, None, who)
+        yield run.env.timeout(phase.sample(run.rng))
+        return doer
+
+    def _doer(self, needs: str | None, access: str | None, who: str):
+        """Process body: who does work that needs a skill or access."""
+        run = self.run
+        if (needs is None and access is None) or run.plan.members[who].can(needs, access):
+            return who
+        expert = yield from run.paging.expert(needs, access, {who})
+        return expert or who
+
+    # -- runbooks -------------------------------------------------------------------
+    def _runbook(self, rb: Runbook, who: str):
+        """Process body: work the runbook's steps. Returns whether it ran to the end."""
+        run = self.run
+        run.emit("runbook_started", who, rb.id, {"runbook": rb.id, "steps": len(rb.steps)})
+        for i, step in enumerate(rb.steps):
+            if step.automated:
+                doer = "automation"
+            else:
+                doer = yield from self._doer(step.needs, step.access, who)
+            tries = 1 + step.on_failure.retry
+            ok = yield from self._attempts(rb, i, step, doer, 1, tries)
+            if not ok and step.on_failure.then == "escalate":
+                skill = step.on_failure.escalate_to or step.needs
+                exclude = {doer, who}
+                if skill is not None or step.access is not None:
+                    expert = yield from run.paging.expert(skill, step.access, exclude)
+                else:
+                    expert = yield from run.paging.next_tier(exclude)
+                if expert is not None:
+                    ok = yield from self._attempts(rb, i, step, expert, 1 + tries, tries)
+            if not ok and step.on_failure.then != "skip":
+                run.note("runbook-aborted", rb.id, f"runbook {rb.id} stopped at step {i + 1} ({step.do})",
+                         actor=who, runbook=rb.id, step=i)
+                return False
+            if ok and step.mitigates:
+                run.mitigate(doer, "runbook", rb.id, i)
+        if rb.mitigates:
+            run.mitigate(who, "runbook", rb.id)
+        return True
+
+    def _attempts(self, rb: Runbook, i: int, step: Step, doer: str, first: int, tries: int):
+        """Process body: up to ``tries`` attempts at a step. Returns whether one worked."""
+        run = self.run
+        env, rng = run.env, run.rng
+        sample = run.plan.sample(step.takes)
+        for attempt in range(first, first + tries):
+            run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "by": doer})
+            took = sample(rng)
+            yield env.timeout(took)
+            ok = step.succeeds >= 1.0 or rng.random() < step.succeeds
+            run.emit("step_finished", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "by": doer,
+                                                      "ok": ok, "took": round(took, 3)})
+            if ok:
+                return True
+        return False

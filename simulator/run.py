@@ -1,0 +1,196 @@
+"""One simulated run: the SimPy environment, the generator, the event record and the
+incident's state machine (detected -> acknowledged -> engaged -> diagnosed ->
+mitigated -> recovered -> resolved). The parts of the response live in their own
+modules and act on this object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+import numpy as np
+import simpy
+
+from scenarios.common import zone
+from scenarios.timeline import Timeline, new_event, new_timeline
+
+from .clock import LateTimeout, WallClock, next_window_start
+from .plan import Plan
+
+
+class Run:
+    """State shared by the monitoring, paging, response and communication models."""
+
+    def __init__(self, plan: Plan, start: datetime, rng: np.random.Generator, horizon: float):
+        from .comms import Comms
+        from .monitoring import Monitoring
+        from .paging import Paging
+        from .response import Response
+
+        self.plan, self.rng, self.horizon = plan, rng, float(horizon)
+        self.env = env = simpy.Environment()
+        self.clock = WallClock(start)
+        self.events: list[tuple[float, str, str, str, dict[str, Any]]] = []
+        self.done = env.event()
+        self.finished = False
+
+        self.impact_t: float | None = None
+        self.loss_t: float | None = None
+        self.detected = False
+        self.acked_by: str | None = None
+        self.ack_level: int | None = None
+        self.policy: str | None = None
+        self.responder: str | None = None
+        self.engaged: list[str] = []
+        self.alerts: list[str] = []  # real alerts that fired, in order
+        self.busy_until: dict[str, float] = {}
+        self.phase = "investigating"
+        self.diagnosed = self.mitigated = self.recovered = self.resolved = False
+        self.recovery_done = False
+        self.restore_pending = self.contain_pending = False
+        self.notify_pending = 0
+        self.noted: set[tuple[str, str]] = set()
+
+        self.monitoring = Monitoring(self)
+        self.paging = Paging(self)
+        self.response = Response(self)
+        self.comms = Comms(self)
+
+    # -- recording and scheduling ------------------------------------------------
+    def emit(self, kind: str, actor: str, subject: str, data: dict[str, Any]) -> None:
+        """Record an event at the current simulated instant."""
+        self.events.append((round(self.env.now + 0.0, 3), kind, actor, subject, data))
+
+    def note(self, gap: str, subject: str, text: str, actor: str = "system", once: bool = True, **data: Any) -> None:
+        """Record a gap (``note`` event), once per (gap, subject) unless ``once`` is false."""
+        if once:
+            key = (gap, subject)
+            if key in self.noted:
+                return
+            self.noted.add(key)
+        self.emit("note", actor, subject, {"gap": gap, "text": text, **data})
+
+    def after(self, delay: float, fn: Callable[[Any], None]) -> None:
+        """Call ``fn(event)`` ``delay`` seconds from now."""
+        self.env.timeout(delay).callbacks.append(fn)
+
+    def late(self, delay: float, fn: Callable[[Any], None]) -> None:
+        """Like :meth:`after`, but after every other event due at the same instant."""
+        LateTimeout(self.env, delay).callbacks.append(fn)
+
+    def now_dt(self) -> datetime:
+        """The wall-clock instant of the current simulated time."""
+        return self.clock.at(self.env.now)
+
+    # -- the incident -------------------------------------------------------------
+    def detect(self, via: str, actor: str, subject: str, *, policy: str | None, severity: str,
+               alert: str | None = None, fallback: bool = False) -> None:
+        """The incident is noticed: record it once, then page as the severity says."""
+        if self.detected:
+            return
+        self.detected = True
+        data: dict[str, Any] = {"via": via, "fallback": fallback}
+        if alert is not None:
+            data["alert"] = alert
+        self.emit("detected", actor, subject, data)
+        self.policy = policy
+        level = self.plan.severity_level(severity)
+        if policy is None:
+            self.note("no-policy", subject, f"no escalation policy takes {subject} (severity {severity}); nobody is paged")
+        elif level is None or level.page == "always":
+            self.paging.escalate(policy, alert)
+        else:
+            self._defer_paging(policy, alert, severity, level.page)
+        incident = self.plan.severity
+        if incident is not None:
+            for target in incident.also_page:
+                self.paging.also_page(target)
+
+    def _defer_paging(self, policy: str, alert: str | None, severity: str, page: str) -> None:
+        team = self.plan.team
+        when = next_window_start(team.business_hours, team.timezone, self.now_dt())
+        local = when.astimezone(zone(team.timezone)).strftime("%a %H:%M") if when else "never"
+        how = "only in business hours" if page == "business-hours" else "never"
+        self.note("not-paged", severity, f"severity {severity} pages {how}; picked up at the next business hours ({local})")
+        if when is not None:
+            self.after(self.clock.offset(when) - self.env.now, lambda _e: self.paging.escalate(policy, alert))
+
+    def acknowledged(self, member: str, level: int | None, period: str, page: int) -> None:
+        """The incident's page was answered: the responder engages after a short delay."""
+        if self.acked_by is not None:
+            return
+        self.acked_by, self.ack_level = member, level
+        delay = self.plan.engage[period](self.rng)
+        self.after(delay, lambda _e: self._engage(member, page))
+
+    def _engage(self, member: str, page: int) -> None:
+        if self.finished:
+            return
+        self.responder = member
+        self.emit("responder_engaged", member, member, {"by": member, "role": "responder", "page": page})
+        if member not in self.engaged:
+            self.engaged.append(member)
+        self.comms.engaged(member)
+        self.response.start(member)
+
+    def diagnose(self, who: str, how: str, runbook: str | None = None) -> None:
+        """Record the diagnosis and start what follows from knowing the cause."""
+        if self.diagnosed:
+            return
+        self.diagnosed = True
+        self.phase = "identified"
+        data: dict[str, Any] = {"how": how}
+        if runbook is not None:
+            data["runbook"] = runbook
+        self.emit("diagnosed", who, self.plan.scenario.id, data)
+        self.comms.diagnosed(who)
+
+    def mitigate(self, who: str, how: str, runbook: str | None = None, step: int | None = None) -> None:
+        """Record mitigation (once)."""
+        if self.mitigated:
+            return
+        self.mitigated = True
+        self.phase = "monitoring"
+        data: dict[str, Any] = {"how": how}
+        if runbook is not None:
+            data["runbook"] = runbook
+        if step is not None:
+            data["step"] = step
+        self.emit("mitigated", who, self.plan.scenario.id, data)
+
+    def progress(self) -> None:
+        """Advance recovered -> resolved -> ended as far as the finished work allows."""
+        if self.finished:
+            return
+        sid = self.plan.scenario.id
+        if not self.recovered and self.recovery_done and not self.restore_pending:
+            self.recovered = True
+            self.emit("recovered", "system", sid, {})
+            self.monitoring.recovered()
+        if self.recovered and not self.resolved and not self.contain_pending:
+            self.resolved = True
+            self.phase = "resolved"
+            self.emit("resolved", self.responder or "system", sid, {})
+            self.comms.resolved()
+        if self.resolved and self.notify_pending == 0:
+            self.finish("resolved")
+
+    def finish(self, reason: str) -> None:
+        """End the run now: record what never happened, then ``drill_ended``."""
+        if self.finished:
+            return
+        sid = self.plan.scenario.id
+        if not self.detected:
+            self.note("undetected", sid, "nothing detected the incident before the drill ended")
+        elif self.acked_by is None and self.policy is not None:
+            self.note("nobody-acknowledged", self.policy, f"nobody acknowledged the pages of policy {self.policy}")
+        self.emit("drill_ended", "system", sid, {"reason": reason})
+        self.finished = True
+        self.done.succeed(reason)
+
+    # -- output ---------------------------------------------------------------------
+    def timeline(self, run: int | None, seed: int | None) -> Timeline:
+        """The record as a Timeline (events in the order they happened)."""
+        sc = self.plan.scenario
+        events = tuple(new_event(t, k, a, s, d) for t, k, a, s, d in self.events)
+        return new_timeline(sc.id, "simulated", seed, run, self.clock.start, self.plan.team.team, events)

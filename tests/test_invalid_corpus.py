@@ -1,0 +1,98 @@
+"""The bad-input corpus: every ``tests/data/invalid/NAME.yaml`` must fail to load, and
+the message the loader gives must equal ``NAME.expected`` beside it, byte for byte.
+
+An ``.expected`` file holds ``str(InputError)``: one ``FILE:LINE:COL: path: message``
+line per problem, sorted by position, with FILE written relative to the repository root
+(``tests/data/invalid/NAME.yaml``) whatever the current directory is.
+
+To add a case, write ``NAME.yaml`` by hand, then create or refresh the expected files::
+
+    DRILLBIT_REGENERATE=1 python -m pytest tests/test_invalid_corpus.py
+
+With ``DRILLBIT_REGENERATE=1`` the test writes each ``.expected`` instead of comparing.
+Read every line it wrote before committing: the point of the corpus is that a person
+has checked each position and message is right and helpful.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from scenarios import InputError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "invalid"
+DISPLAY_DIR = "tests/data/invalid"
+REGENERATE = os.environ.get("DRILLBIT_REGENERATE") == "1"
+
+CASES = sorted(p.name for p in CORPUS.glob("*.yaml"))
+
+
+def _message_for(name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    # The loader names a file as it was given; load it by its path relative to the
+    # repository root so FILE reads tests/data/invalid/NAME.yaml from any cwd.
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(InputError) as caught:
+        load(f"{DISPLAY_DIR}/{name}")
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_invalid_file_gives_the_expected_message(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    message = _message_for(name, monkeypatch)
+    assert message.strip(), f"{name}: InputError with an empty message"
+    expected_path = CORPUS / (name.removesuffix(".yaml") + ".expected")
+    if REGENERATE:
+        expected_path.write_text(message + "\n", encoding="utf-8", newline="\n")
+        return
+    assert expected_path.exists(), f"{name} has no .expected file (run with DRILLBIT_REGENERATE=1)"
+    expected = expected_path.read_text(encoding="utf-8")
+    assert expected.strip(), f"{expected_path.name} is empty"
+    assert message == expected.removesuffix("\n")
+
+
+def test_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 45
+
+
+def test_every_yaml_has_an_expected_file_and_vice_versa() -> None:
+    yamls = {p.stem for p in CORPUS.glob("*.yaml")}
+    expected = {p.stem for p in CORPUS.glob("*.expected")}
+    if REGENERATE:
+        for stale in expected - yamls:
+            (CORPUS / f"{stale}.expected").unlink()
+        return
+    assert sorted(yamls - expected) == [], "YAML files without an .expected file"
+    assert sorted(expected - yamls) == [], ".expected files without a YAML file"
+
+
+def test_no_expected_file_is_empty() -> None:
+    empty = [p.name for p in CORPUS.glob("*.expected") if not p.read_text(encoding="utf-8").strip()]
+    assert empty == []
+
+
+#: Loader bugs that break the one-line-per-problem format; remove an entry once fixed
+#: and the .expected file regenerated (strict xfail turns a fix into a failure here).
+FORMAT_BUGS = {
+    "control-character-c1": "a C1 control character gives a two-line message at 1:1 (PyYAML ReaderError text)",
+}
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=FORMAT_BUGS[s])) if s in FORMAT_BUGS else s
+        for s in sorted(p.stem for p in CORPUS.glob("*.expected"))
+    ],
+)
+def test_expected_lines_name_the_file_and_are_sorted(stem: str) -> None:
+    # Guards hand edits and the message format: each line is FILE:LINE:COL: ..., names
+    # its own file, and lines are in the order InputError sorts them (line, then column).
+    lines = (CORPUS / f"{stem}.expected").read_text(encoding="utf-8").splitlines()
+    prefix = f"{DISPLAY_DIR}/{stem}.yaml:"
+    assert all(line.startswith(prefix) for line in lines)
+    positions = [tuple(int(n) for n in line[len(prefix):].split(":", 2)[:2]) for line in lines]
+    assert positions == sorted(positions)
