@@ -15,7 +15,6 @@ class Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        populate_by_name=True,
         coerce_numbers_to_str=True,
         validate_default=False,
     )

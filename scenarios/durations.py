@@ -44,7 +44,10 @@ def parse_duration(text: str, *, signed: bool = False) -> float:
         order = list(UNITS)
         if units != sorted(units, key=order.index) or len(set(units)) != len(units):
             raise ValueError(f"{EXPECTED}, with units from largest to smallest, got {text!r}")
-        return sign * sum(float(n) * UNITS[u] for n, u in parts)
+        seconds = sign * sum(float(n) * UNITS[u] for n, u in parts)
+        if not math.isfinite(seconds):
+            raise ValueError(f"{EXPECTED}, got a number too large to be a duration")
+        return seconds
     raise ValueError(f"{EXPECTED}, got {text!r}{_suggest(body, sign)}")
 
 
@@ -94,6 +97,8 @@ FROM_FILE = "from_file"
 
 def _coerce(value: Any, signed: bool, info: ValidationInfo) -> float:
     if isinstance(value, bool):
+        raise ValueError(f"{EXPECTED}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{EXPECTED}, got {value!r}")
     if isinstance(value, (int, float)):
         if value == 0 or not (info.context or {}).get(FROM_FILE):

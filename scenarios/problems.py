@@ -46,8 +46,9 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
     """One Problem per pydantic error, positioned in ``doc``."""
     out = []
     for err in exc.errors(include_url=False):
-        path = _data_path(err["loc"], doc.data)
-        out.append(doc.problem(path, _message(err, path, model), key=err["type"] == "extra_forbidden"))
+        on_key = "[key]" in err["loc"]  # the problem is a mapping key itself, not its value
+        path = _data_path(tuple(part for part in err["loc"] if part != "[key]"), doc.data)
+        out.append(doc.problem(path, _message(err, path, model), key=on_key or err["type"] == "extra_forbidden"))
     return out
 
 

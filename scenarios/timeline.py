@@ -233,20 +233,8 @@ class Timeline(Model):
         known = _LINES.get(id(self))
         if known is not None and known[0]() is self:
             return known[1]
-        doc = {
-            "schema": SCHEMA_VERSION,
-            "scenario": self.scenario,
-            "mode": self.mode,
-            "seed": self.seed,
-            "run": self.run,
-            "started_at": self.started_at.isoformat(),
-            "team": self.team,
-            "events": [
-                {"t": _ms(e.t), "kind": e.kind, "actor": e.actor, "subject": e.subject, "data": e.data}
-                for e in self.events
-            ],
-        }
-        line = _ENCODER.encode(doc)
+        line = encode_line(self.scenario, self.mode, self.seed, self.run, self.started_at, self.team,
+                           [(e.t, e.kind, e.actor, e.subject, e.data) for e in self.events])
         _remember(self, line)
         return line
 
@@ -321,6 +309,24 @@ def new_timeline(scenario: str, mode: str, seed: int | None, run: int | None, st
     _set(tl, "__pydantic_extra__", None)
     _set(tl, "__pydantic_private__", {"_source": None})
     return tl
+
+
+def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, started_at: datetime,
+                team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -> str:
+    """The JSON line of a timeline given as plain values, events as (t, kind, actor,
+    subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
+    producer that has not built the models. Raises ValueError for a non-finite number."""
+    doc = {
+        "schema": SCHEMA_VERSION,
+        "scenario": scenario,
+        "mode": mode,
+        "seed": seed,
+        "run": run,
+        "started_at": started_at.isoformat(),
+        "team": team,
+        "events": [{"t": _ms(t), "kind": k, "actor": a, "subject": s, "data": d} for t, k, a, s, d in events],
+    }
+    return _ENCODER.encode(doc)
 
 
 def _ms(x: float) -> float:

@@ -26,6 +26,9 @@ MAX_VALUES = 200_000
 MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
+# What YAML 1.2 does not allow in a stream (C0 and C1 controls but tab, newlines and
+# NEL; lone surrogates; the two non-characters at the end of the BMP).
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -129,20 +132,16 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
             raise InputError([Problem(name, line, col, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})")]) from None
     else:
         text = raw
-    bad = re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]", text)
+    bad = _NOT_PRINTABLE.search(text)
     if bad:
         line, col = _line_col(text[: bad.start()])
-        raise InputError([Problem(name, line, col, "", f"the file holds the control character U+{ord(bad.group()):04X}, which YAML does not allow")])
+        raise InputError([Problem(name, line, col, "", f"the file holds the character U+{ord(bad.group()):04X}, which YAML does not allow")])
     loader = _Loader(text)
     try:
+        _check_depth(text, name)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "not valid YAML"
-        if exc.context and "expected a single document" in exc.context:
-            what = "expected one YAML document, found more than one (remove the '---' separator)"
-        raise InputError([Problem(name, line, col, "", f"not valid YAML: {what}")]) from None
+        raise InputError([_syntax_problem(exc, name, text)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
@@ -159,11 +158,57 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
     return doc
 
 
+def _check_depth(text: str, name: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses in C, and a
+    few kilobytes of '[' overflow the stack of the whole process."""
+    depth = 0
+    loader = _Loader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    raise InputError([Problem(name, m.line + 1, m.column + 1, "", f"the YAML is nested too deeply (more than {MAX_DEPTH} levels)")])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = exc.problem or "not valid YAML"
+    context = exc.context or ""
+    if "expected a single document" in context:
+        what = "expected one YAML document, found more than one (remove the '---' separator)"
+    elif mark and _char_at(text, mark.line, mark.column) == "\t":
+        what += " (a tab; indent with spaces)"
+    elif context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        cm = exc.context_mark
+        what += f" ({context} that starts at line {cm.line + 1}, column {cm.column + 1})"
+    return Problem(name, line, col, "", f"not valid YAML: {what}")
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column:column + 1] if line < len(lines) else ""
+
+
 def _line_col(prefix: bytes | str) -> tuple[int, int]:
     nl = "\n" if isinstance(prefix, str) else b"\n"
     line = prefix.count(nl) + 1
     col = len(prefix) - (prefix.rfind(nl) + 1) + 1
     return line, col
+
+
+_SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_KIND_NAMES = {"int": "a whole number (too many digits)", "float": "a number", "timestamp": "a date", "bool": "true or false"}
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
 class _Builder:
@@ -195,13 +240,17 @@ class _Builder:
             try:
                 return self.scalars.construct_object(node, deep=True)
             except ConstructorError:
-                tag = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
-                self._problem(node, path, f"unsupported YAML tag {tag}; drillbit reads plain YAML values only")
+                self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
                 return None
-            except ValueError:
-                kind = node.tag.rsplit(":", 1)[-1]
-                self._problem(node, path, f"cannot read {node.value!r} as a {kind}; quote it to keep it as text")
+            except ValueError as exc:
+                kind = _KIND_NAMES.get(node.tag.rsplit(":", 1)[-1], "a value of its type")
+                value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+                reason = "" if "digits" in str(exc) else f": {exc}"
+                self._problem(node, path, f"cannot read {value!r} as {kind}{reason}")
                 return None
+        if node.tag not in (_SEQ, _MAP):
+            self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
+            return None
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):

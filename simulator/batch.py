@@ -22,7 +22,7 @@ from scenarios import Runbook, Scenario, Team
 from scenarios.timeline import Timeline
 
 from .assumptions import Assumptions
-from .engine import DEFAULT_HORIZON, SimulationError, run_plan
+from .engine import DEFAULT_HORIZON, SimulationError, execute
 from .plan import Plan
 
 
@@ -35,12 +35,21 @@ class _Batch:
         self.plan = Plan(scenario, team, runbooks, assumptions)
         self.seed, self.start, self.window, self.horizon = seed, start, window, horizon
 
-    def one(self, i: int) -> Timeline:
+    def execute(self, i: int):
+        """Run i's raw record."""
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i,)))
         start = self.start
         if self.window:
             start = start + timedelta(seconds=math.floor(rng.uniform(0.0, self.window)))
-        return run_plan(self.plan, start, rng, horizon=self.horizon, run=i, seed=self.seed)
+        return execute(self.plan, start, rng, self.horizon)
+
+    def one(self, i: int) -> Timeline:
+        """Run i as a Timeline."""
+        return self.execute(i).timeline(i, self.seed)
+
+    def line(self, i: int) -> str:
+        """Run i as its JSON line."""
+        return self.execute(i).json_line(i, self.seed)
 
 
 _WORKER: _Batch | None = None
@@ -53,7 +62,7 @@ def _init_worker(args: tuple) -> None:
 
 def _work(first: int, count: int) -> list[str]:
     assert _WORKER is not None
-    return [_WORKER.one(i).to_json_line() for i in range(first, first + count)]
+    return [_WORKER.line(i) for i in range(first, first + count)]
 
 
 def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,

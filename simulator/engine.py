@@ -41,6 +41,11 @@ def simulate(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], start:
 def run_plan(plan: Plan, start: datetime, rng: np.random.Generator, *, horizon: float = DEFAULT_HORIZON,
              run: int | None = None, seed: int | None = None) -> Timeline:
     """:func:`simulate` for inputs compiled once (a batch reuses one Plan)."""
+    return execute(plan, start, rng, horizon).timeline(run, seed)
+
+
+def execute(plan: Plan, start: datetime, rng: np.random.Generator, horizon: float = DEFAULT_HORIZON) -> Run:
+    """Run the simulation and return its raw record (see :class:`Run`)."""
     if start.tzinfo is None or start.utcoffset() is None:
         raise SimulationError(f"expected a start time with a time zone, got {start.isoformat()}")
     if not horizon > 0:
@@ -53,4 +58,4 @@ def run_plan(plan: Plan, start: datetime, rng: np.random.Generator, *, horizon: 
     schedule_injects(r)
     r.after(horizon, lambda _e: r.finish("horizon"))
     r.env.run(until=r.done)
-    return r.timeline(run, seed)
+    return r

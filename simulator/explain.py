@@ -1,3 +1,182 @@
-"""Placeholder."""
-def explain(timeline, team):
+"""A run as readable lines: wall clock (in the zone of the person concerned, else the
+team's), the offset from the drill start, and what happened::
+
+    03:12 +4m10s page to alice (asleep, Europe/Berlin) via push — no ack, escalated to bob
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from scenarios import Team
+from scenarios.common import zone
+from scenarios.durations import format_duration
+from scenarios.timeline import Event, Timeline
+
+#: Kinds folded into another line (a page's line says how it ended).
+_FOLDED = {"acknowledged", "escalated", "step_started"}
+
+
+def explain(timeline: Timeline, team: Team | None = None) -> list[str]:
+    """Render ``timeline`` as one line per notable event, in order. Wall-clock times are
+    in the zone of the member an event is about (when ``team`` knows them), else the
+    team's zone, else the zone of ``started_at``."""
+    zones = {m.id: m.timezone for m in team.members} if team else {}
+    default_tz = team.timezone if team else None
+    outcome = _page_outcomes(timeline)
+    steps = _step_counts(timeline)
+    lines = []
+    for e in timeline.events:
+        if e.kind in _FOLDED or (e.kind == "page_missed" and e.data.get("page") is not None):
+            continue
+        text = _describe(e, outcome, steps)
+        if text is None:
+            continue
+        who = e.data.get("to") or e.data.get("by") or e.actor
+        tz = zones.get(who, default_tz) if isinstance(who, str) else default_tz
+        at = timeline.started_at + timedelta(seconds=e.t)
+        local = at.astimezone(zone(tz)) if tz else at
+        lines.append(f"{local:%H:%M} +{format_duration(e.t)} {text}")
+    return lines
+
+
+def _page_outcomes(tl: Timeline) -> dict[Any, str]:
+    """page id -> how it ended, in words."""
+    out: dict[Any, str] = {}
+    events = tl.events
+    for i, e in enumerate(events):
+        pid = e.data.get("page")
+        if pid is None:
+            continue
+        if e.kind == "acknowledged":
+            out[pid] = f"acknowledged after {format_duration(e.t - float(e.data.get('page_t') or 0.0))}"
+        elif e.kind == "page_missed":
+            reason = {"away": "away, no answer", "undelivered": "never delivered"}.get(str(e.data.get("reason")), "no ack")
+            nxt = _next_pages(events, i, e)
+            out[pid] = f"{reason}, escalated to {', '.join(nxt)}" if nxt else reason
+    # A page of a group someone else answered: say who did.
+    sent = {e.data.get("page"): e for e in events if e.kind == "page_sent"}
+    for e in events:
+        if e.kind != "acknowledged":
+            continue
+        answered = sent.get(e.data.get("page"))
+        if answered is None:
+            continue
+        for p in sent.values():
+            if p.data.get("page") not in out and p.t == answered.t and _group(p) == _group(answered):
+                out[p.data.get("page")] = f"answered by {e.data.get('by')}"
+    return out
+
+
+def _group(page: Event) -> tuple:
+    d = page.data
+    if d.get("purpose") == "incident":
+        return ("incident", d.get("policy"), d.get("level"), d.get("round"))
+    return (d.get("purpose"), d.get("target"))
+
+
+def _next_pages(events: tuple[Event, ...], i: int, missed: Event) -> list[str]:
+    """Who the policy paged next after a missed page (same policy, same purpose)."""
+    policy = missed.data.get("policy")
+    if missed.data.get("purpose") != "incident" or policy is None:
+        return []
+    for e in events[i + 1:]:
+        if e.kind == "escalated" and e.data.get("policy") == policy:
+            names = []
+            for p in events[events.index(e) + 1:]:
+                if p.t > e.t:
+                    break
+                if p.kind == "page_sent" and p.data.get("policy") == policy:
+                    names.append(str(p.data.get("to")))
+            return names
+        if e.kind in ("acknowledged", "drill_ended"):
+            break
     return []
+
+
+def _step_counts(tl: Timeline) -> dict[Any, int]:
+    return {e.data.get("runbook"): int(e.data.get("steps") or 0) for e in tl.events if e.kind == "runbook_started"}
+
+
+def _describe(e: Event, outcome: dict[Any, str], steps: dict[Any, int]) -> str | None:
+    d, k = e.data, e.kind
+    if k == "drill_started":
+        return f"drill starts: {e.subject} ({d.get('severity')} {d.get('scenario_kind')}) for team {d.get('team')}"
+    if k == "inject":
+        if d.get("what") != "card":
+            return None
+        cond = f" ({d['condition']})" if d.get("condition") else ""
+        return f"card{cond}: {e.subject}"
+    if k == "fault_applied":
+        return f"fault {d.get('fault')} on {d.get('service')}"
+    if k == "fault_restored":
+        return f"fault {d.get('fault')} on {d.get('service')} restored"
+    if k == "impact_started":
+        return f"impact starts on {d.get('service')} ({d.get('impact')})"
+    if k == "signal":
+        if d.get("metric") is not None:
+            return f"signal {d['metric']} = {_num(d.get('value'))}"
+        fb = " (fallback detection)" if d.get("fallback") else ""
+        return f"{d.get('kind')}{fb}: {d.get('text')}"
+    if k == "detected":
+        if d.get("via") == "alert":
+            return f"incident detected by alert {d.get('alert')}"
+        return f"incident detected via {d.get('via')}" + (" (fallback: no alert caught it)" if d.get("fallback") else "")
+    if k == "alert_fired":
+        if d.get("noise"):
+            return f"alert {e.subject} fired (false positive)"
+        route = f"routed to policy {d['policy']}" if d.get("policy") else "not routed: pages nobody"
+        return f"alert {e.subject} fired ({d.get('severity')}), {route}"
+    if k == "alert_resolved":
+        return f"alert {e.subject} resolved" + (" (false positive dismissed)" if d.get("noise") else "")
+    if k == "page_sent":
+        via = f" via {d['channel']}" if d.get("channel") else ""
+        why = {"incident": "", "severity": f" [{d.get('target')}]", "expert": f" [{d.get('target')}]",
+               "noise": " [false positive]"}.get(str(d.get("purpose")), "")
+        level = f" level {d['level']}" if d.get("purpose") == "incident" and d.get("level") else ""
+        ending = outcome.get(d.get("page"), "not answered")
+        return f"page{level} to {d.get('to')} ({d.get('period')}, {d.get('timezone')}){via}{why} — {ending}"
+    if k == "page_missed":
+        return f"page to {d.get('target')} not sent: {d.get('reason')}"
+    if k == "responder_engaged":
+        return f"{d.get('by')} engaged as {d.get('role')}" + (f" ({d['skill']})" if d.get("skill") else "")
+    if k == "diagnosed":
+        how = f"runbook {d['runbook']}" if d.get("runbook") else d.get("how")
+        return f"{e.actor} diagnosed the cause ({how})"
+    if k == "runbook_started":
+        return f"{e.actor} starts runbook {e.subject} ({d.get('steps')} steps)"
+    if k == "step_finished":
+        n = steps.get(d.get("runbook"))
+        of = f"/{n}" if n else ""
+        result = "done" if d.get("ok") else "FAILED"
+        attempt = f", attempt {d['attempt']}" if d.get("attempt", 1) != 1 else ""
+        return f"step {int(d.get('step') or 0) + 1}{of} {result} by {d.get('by')} in {format_duration(float(d.get('took') or 0))}{attempt}: {e.subject}"
+    if k == "status_update":
+        public = " (public)" if d.get("public") else ""
+        return f"status update #{d.get('n')}: {d.get('phase')}{public}"
+    if k == "notified":
+        return f"{d.get('who')} notified (deadline {format_duration(float(d.get('within') or 0))} from detection)"
+    if k == "contained":
+        return "breach contained"
+    if k == "restored_data":
+        return (f"data restored from {d.get('backup')}: RPO {format_duration(float(d.get('rpo') or 0))}, "
+                f"RTO {format_duration(float(d.get('rto') or 0))}")
+    if k == "mitigated":
+        how = f"runbook {d['runbook']}" if d.get("runbook") else d.get("how")
+        return f"mitigated by {e.actor} ({how})"
+    if k == "recovered":
+        return "recovered"
+    if k == "resolved":
+        return "resolved"
+    if k == "note":
+        return f"gap: {d.get('text')}"
+    if k == "drill_ended":
+        return f"drill ends ({d.get('reason')})"
+    return f"{k} {e.actor} {e.subject}"
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

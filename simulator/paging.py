@@ -147,10 +147,12 @@ class Paging:
         run.note(gap, target, text)
         return []
 
-    def page_targets(self, targets: list[str], purpose: str, meta: dict[str, Any]) -> PageGroup:
-        """Page every member the targets stand for, each once, as one group."""
+    def page_targets(self, targets: list[str], purpose: str, meta: dict[str, Any],
+                     sent: set[str] | None = None) -> PageGroup:
+        """Page every member the targets stand for, each once (skipping and adding to
+        ``sent``), as one group."""
         group = PageGroup(self)
-        sent: set[str] = set()
+        sent = set() if sent is None else sent
         for target in targets:
             for member in self.resolve(target, purpose, meta):
                 if member not in sent:
@@ -190,15 +192,15 @@ class Paging:
         run.note("nobody-acknowledged", name, f"nobody acknowledged the pages of policy {name}", policy=name)
 
     # -- other pages ------------------------------------------------------------------
-    def also_page(self, target: str) -> None:
+    def also_page(self, target: str, paged: set[str]) -> None:
         """Page who the severity policy names besides the on-call (e.g. the incident
-        commander); whoever answers first engages in that role."""
-        self.run.env.process(self._also_page(target))
+        commander), except those in ``paged``; whoever answers first engages in that role."""
+        self.run.env.process(self._also_page(target, paged))
 
-    def _also_page(self, target: str):
+    def _also_page(self, target: str, paged: set[str]):
         run = self.run
         kind, name = split_target(target)
-        group = self.page_targets([target], "severity", {})
+        group = self.page_targets([target], "severity", {}, paged)
         if not group.pages:
             return
         page = yield group.wait(run.plan.page_timeout)

@@ -12,7 +12,7 @@ import numpy as np
 import simpy
 
 from scenarios.common import zone
-from scenarios.timeline import Timeline, new_event, new_timeline
+from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
 from .clock import LateTimeout, WallClock, next_window_start
 from .plan import Plan
@@ -103,8 +103,9 @@ class Run:
             self._defer_paging(policy, alert, severity, level.page)
         incident = self.plan.severity
         if incident is not None:
+            paged: set[str] = set()  # someone in two of the roles gets one page
             for target in incident.also_page:
-                self.paging.also_page(target)
+                self.paging.also_page(target, paged)
 
     def _defer_paging(self, policy: str, alert: str | None, severity: str, page: str) -> None:
         team = self.plan.team
@@ -194,3 +195,8 @@ class Run:
         sc = self.plan.scenario
         events = tuple(new_event(t, k, a, s, d) for t, k, a, s, d in self.events)
         return new_timeline(sc.id, "simulated", seed, run, self.clock.start, self.plan.team.team, events)
+
+    def json_line(self, run: int | None, seed: int | None) -> str:
+        """The record as the JSON line of its Timeline, without building the models."""
+        sc = self.plan.scenario
+        return encode_line(sc.id, "simulated", seed, run, self.clock.start, self.plan.team.team, self.events)

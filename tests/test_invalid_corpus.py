@@ -74,20 +74,7 @@ def test_no_expected_file_is_empty() -> None:
     assert empty == []
 
 
-#: Loader bugs that break the one-line-per-problem format; remove an entry once fixed
-#: and the .expected file regenerated (strict xfail turns a fix into a failure here).
-FORMAT_BUGS = {
-    "control-character-c1": "a C1 control character gives a two-line message at 1:1 (PyYAML ReaderError text)",
-}
-
-
-@pytest.mark.parametrize(
-    "stem",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=FORMAT_BUGS[s])) if s in FORMAT_BUGS else s
-        for s in sorted(p.stem for p in CORPUS.glob("*.expected"))
-    ],
-)
+@pytest.mark.parametrize("stem", sorted(p.stem for p in CORPUS.glob("*.expected")))
 def test_expected_lines_name_the_file_and_are_sorted(stem: str) -> None:
     # Guards hand edits and the message format: each line is FILE:LINE:COL: ..., names
     # its own file, and lines are in the order InputError sorts them (line, then column).

@@ -1,0 +1,135 @@
+"""Many runs: distributions of every metric, the share of runs meeting each objective,
+and the per-run evidence the gap rules cite. Streams: each timeline is scored and
+dropped, keeping a few numbers per run."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Iterable
+
+import numpy as np
+
+from scenarios import Scenario, Team
+from scenarios.common import zone
+from scenarios.timeline import Timeline
+
+from .objectives import Objective, objectives_for
+from .ratings import CAPABILITIES, ORDER
+from .scorecard import Scorecard, score
+from .stats import Interval, Summary, share_interval, summarize
+
+
+@dataclass
+class Evidence:
+    """Per-run facts the gap rules need, gathered while streaming."""
+
+    runs: int = 0
+    detected_by: Counter = field(default_factory=Counter)  # alert / customer-report / … / never
+    night_pages_by: Counter = field(default_factory=Counter)  # member -> night pages over all runs
+    pages_by: Counter = field(default_factory=Counter)
+    late_ack_by_hour: Counter = field(default_factory=Counter)  # local hour of first page -> runs acked late
+    pages_by_hour: Counter = field(default_factory=Counter)  # local hour of first page -> runs
+    notes: Counter = field(default_factory=Counter)  # gap note -> runs that recorded it
+    no_public_update: int = 0
+    noise_alerts: int = 0
+    notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
+    silence_over_cadence: int = 0
+    nobody_acknowledged: int = 0
+
+
+@dataclass(frozen=True)
+class ObjectiveShare:
+    """How many runs met an objective."""
+
+    objective: Objective
+    met: int
+    runs: int
+    interval: Interval
+
+    @property
+    def share(self) -> float:
+        return self.met / self.runs
+
+
+@dataclass(frozen=True)
+class BatchScore:
+    """The judgement of a Monte Carlo batch (or of any set of runs)."""
+
+    scenario: str
+    runs: int
+    metrics: dict[str, Summary]
+    objectives: tuple[ObjectiveShare, ...]
+    ratings: dict[str, dict[str, int]]  # capability -> rating -> runs
+    counts: dict[str, Summary]
+    evidence: Evidence
+    first: Scorecard  # the first run, for a single-run report
+
+
+def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | None = None,
+               *, seed: int = 0) -> BatchScore:
+    """Score every timeline, keeping only numbers. Raises ValueError for no runs."""
+    objs = objectives_for(scenario, team)
+    level = (team.severity if team else {}).get(scenario.severity)
+    values: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, list[float]] = defaultdict(list)
+    met = Counter()
+    ratings: dict[str, Counter] = defaultdict(Counter)
+    ev = Evidence()
+    first: Scorecard | None = None
+    ack_target = next((o.target for o in objs if o.metric == "tta"), None)
+    tz = team.timezone if team else "UTC"
+    for tl in timelines:
+        card = score(tl, scenario, team, objs)
+        first = first or card
+        ev.runs += 1
+        for name, v in card.metrics.values.items():
+            values[name].append(math.inf if v is None else v)
+        for name, c in card.metrics.counts.items():
+            counts[name].append(float(c))
+        for o in card.outcomes:
+            met[o.objective] += o.status == "met"
+        for r in card.ratings:
+            ratings[r.capability][r.rating] += 1
+        _gather(ev, tl, card, ack_target, tz, level)
+    if first is None:
+        raise ValueError("no runs to score")
+    return BatchScore(
+        scenario=scenario.id,
+        runs=ev.runs,
+        metrics={k: summarize(np.array(v), seed=seed) for k, v in values.items()},
+        objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs)) for o in objs),
+        ratings={c: {r: ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in ratings},
+        counts={k: summarize(np.array(v), seed=seed) for k, v in counts.items()},
+        evidence=ev,
+        first=first,
+    )
+
+
+def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | None, tz: str, level) -> None:
+    ev.detected_by[card.metrics.detected_via or "never"] += 1
+    ev.night_pages_by.update(card.metrics.night_pages_by)
+    for e in tl.find("page_sent"):
+        if e.data.get("purpose") != "noise":
+            ev.pages_by[str(e.data.get("to", e.subject))] += 1
+    page = tl.first("page_sent", purpose="incident")
+    if page is not None:
+        hour = (tl.started_at + timedelta(seconds=page.t)).astimezone(zone(tz)).hour
+        ev.pages_by_hour[hour] += 1
+        tta = card.metrics.values.get("tta")
+        if ack_target is not None and tta is not None and tta > ack_target:
+            ev.late_ack_by_hour[hour] += 1
+    ev.notes.update({str(e.data.get("gap")) for e in tl.find("note") if e.data.get("gap")})
+    if level is not None and level.public_update and card.metrics.milestones["detected"] is not None \
+            and tl.first("status_update", public=True) is None:
+        ev.no_public_update += 1
+    ev.noise_alerts += card.metrics.counts["noise_alerts"]
+    for o in card.outcomes:
+        if o.objective.metric.startswith("notify_") and o.status != "met":
+            ev.notify_late[o.objective.metric[7:]] += 1
+        if o.objective.metric == "longest_silence" and o.status == "missed":
+            ev.silence_over_cadence += 1
+    if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
+        ev.nobody_acknowledged += 1

@@ -1,0 +1,76 @@
+"""Who is on call across a stretch of time: coverage gaps, night load and skills on
+hand. Sampled every 15 minutes, the granularity of every handoff people write."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterator
+
+from scenarios import Team
+from scenarios.common import zone
+
+STEP = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch with nobody on call."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def _instants(start: datetime, days: int) -> Iterator[datetime]:
+    t, end = start, start + timedelta(days=days)
+    while t < end:
+        yield t
+        t += STEP
+
+
+def coverage_gaps(team: Team, rotation: str, start: datetime, days: int = 28) -> list[Gap]:
+    """Stretches in [start, start + days) where ``rotation`` has nobody on call."""
+    gaps: list[Gap] = []
+    open_at: datetime | None = None
+    for t in _instants(start, days):
+        nobody = team.on_call(rotation, t) is None
+        if nobody and open_at is None:
+            open_at = t
+        elif not nobody and open_at is not None:
+            gaps.append(Gap(open_at, t))
+            open_at = None
+    if open_at is not None:
+        gaps.append(Gap(open_at, start + timedelta(days=days)))
+    return gaps
+
+
+def night_hours(team: Team, rotation: str, start: datetime, days: int = 28) -> Counter:
+    """Hours each member is on call between 22:00 and 07:00 in their own zone."""
+    load: Counter = Counter()
+    per_step = STEP.total_seconds() / 3600
+    for t in _instants(start, days):
+        who = team.on_call(rotation, t)
+        if who is None:
+            continue
+        hour = t.astimezone(zone(team.member(who).timezone)).hour
+        if hour >= 22 or hour < 7:
+            load[who] += per_step
+    return load
+
+
+def hours_without_skill(team: Team, rotations: list[str], skill: str, start: datetime, days: int = 7) -> list[datetime]:
+    """Instants (hourly) at which nobody on call in ``rotations`` holds ``skill``."""
+    holders = {m.id for m in team.members if skill in m.skills}
+    missing = []
+    t = start
+    for _ in range(days * 24):
+        on_call = {team.on_call(r, t) for r in rotations if r in team.rotations}
+        if not on_call & holders:
+            missing.append(t)
+        t += timedelta(hours=1)
+    return missing

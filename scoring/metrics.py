@@ -1,0 +1,131 @@
+"""The metrics of one run, as differences of milestones (DESIGN.md's table).
+
+A metric whose end never happened is ``inf`` ("missed"), never zero; one whose start
+never happened is None ("not reached": there was nothing to measure from).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from scenarios import Scenario, Team
+from scenarios.common import zone
+from scenarios.timeline import Timeline
+
+INF = math.inf
+NIGHT = (22, 7)  # a page between 22:00 and 07:00 in the responder's own zone wakes them
+
+#: Metric name -> (label, start milestone, end milestone), in report order.
+METRICS: dict[str, tuple[str, str, str]] = {
+    "ttd": ("time to detect", "impact", "detected"),
+    "tta": ("time to acknowledge", "paged", "acknowledged"),
+    "engage": ("time to engage", "detected", "engaged"),
+    "ttm": ("time to mitigate", "impact", "mitigated"),
+    "ttr": ("time to recover", "impact", "recovered"),
+    "first_update": ("time to first update", "detected", "first_update"),
+    "longest_silence": ("longest silence", "detected", "-"),
+    "contain": ("time to contain", "detected", "contained"),
+    "rpo": ("data lost (RPO)", "impact", "restored_data"),
+    "rto": ("time to restore data (RTO)", "impact", "restored_data"),
+}
+COUNTS = ("pages_sent", "pages_missed", "escalations", "night_pages", "people_involved", "steps_failed", "noise_alerts")
+
+
+def metric_label(name: str) -> str:
+    """A metric's name in words (``notify_regulator`` -> ``time to notify regulator``)."""
+    if name.startswith("notify_"):
+        return f"time to notify {name[7:].replace('_', ' ')}"
+    return METRICS[name][0]
+
+
+@dataclass(frozen=True)
+class RunMetrics:
+    """Metric values in seconds (inf: missed; None: not reached) and counts of one run."""
+
+    values: dict[str, float | None]
+    counts: dict[str, int]
+    milestones: dict[str, float | None]
+    detected_via: str | None
+    night_pages_by: dict[str, int] = field(default_factory=dict)
+
+
+def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = None) -> RunMetrics:
+    """Compute every metric and count of one timeline.
+
+    The scenario says which metrics apply (containment for breaches; RPO and RTO for
+    data loss; a notification metric per party it names); the team is not needed
+    because pages carry the responder's time zone.
+    """
+    ms = tl.milestones()
+    values: dict[str, float | None] = {}
+    for name, (_, start, end) in METRICS.items():
+        if name in ("longest_silence", "rpo", "rto", "contain"):
+            continue
+        values[name] = _span(ms[start], ms[end])
+    values["longest_silence"] = _longest_silence(tl, ms)
+    kind = scenario.kind if scenario else None
+    if kind == "breach" or ms["contained"] is not None:
+        values["contain"] = _span(ms["detected"], ms["contained"])
+    if kind == "data-loss" or ms["restored_data"] is not None:
+        restored = tl.first("restored_data")
+        values["rpo"] = float(restored.data["rpo"]) if restored and restored.data.get("rpo") is not None else (None if ms["impact"] is None else INF)
+        values["rto"] = _span(ms["impact"], ms["restored_data"])
+    parties = [n.who for n in scenario.breach.notify] if scenario and scenario.breach else []
+    for e in tl.find("notified"):
+        if e.subject not in parties:
+            parties.append(str(e.data.get("who", e.subject)))
+    for who in parties:
+        sent = tl.first("notified", who=who)
+        values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
+    counts, night_by = _counts(tl)
+    detected = tl.first("detected")
+    return RunMetrics(values, counts, ms, str(detected.data.get("via")) if detected else None, night_by)
+
+
+def _span(start: float | None, end: float | None) -> float | None:
+    if start is None:
+        return None
+    if end is None:
+        return INF
+    return max(0.0, end - start)
+
+
+def _longest_silence(tl: Timeline, ms: dict[str, float | None]) -> float | None:
+    """The longest stretch without a status update while the incident was open: from
+    detection to the first update, between updates, and from the last update to
+    resolution (or to the end of the drill if it was never resolved)."""
+    if ms["detected"] is None:
+        return None
+    close = ms["resolved"] if ms["resolved"] is not None else tl.duration
+    marks = [ms["detected"], *(e.t for e in tl.find("status_update") if e.t <= close), close]
+    return max((b - a for a, b in zip(marks, marks[1:])), default=0.0)
+
+
+def _counts(tl: Timeline) -> tuple[dict[str, int], dict[str, int]]:
+    pages = [e for e in tl.find("page_sent") if e.data.get("purpose") != "noise"]
+    night_by: dict[str, int] = {}
+    for e in pages:
+        tz = e.data.get("timezone")
+        if isinstance(tz, str) and is_night(tl, e.t, tz):
+            who = str(e.data.get("to", e.subject))
+            night_by[who] = night_by.get(who, 0) + 1
+    people = {str(e.data.get("by")) for e in tl.events
+              if e.kind in ("acknowledged", "responder_engaged", "step_started") and e.data.get("by") not in (None, "automation")}
+    counts = {
+        "pages_sent": len(pages),
+        "pages_missed": sum(1 for e in tl.find("page_missed") if e.data.get("purpose") != "noise"),
+        "escalations": len(tl.find("escalated")),
+        "night_pages": sum(night_by.values()),
+        "people_involved": len(people),
+        "steps_failed": len(tl.find("step_finished", ok=False)),
+        "noise_alerts": len(tl.find("alert_fired", noise=True)),
+    }
+    return counts, night_by
+
+
+def is_night(tl: Timeline, t: float, tz: str) -> bool:
+    """Whether ``t`` seconds into the drill is between 22:00 and 07:00 in ``tz``."""
+    hour = (tl.started_at + timedelta(seconds=t)).astimezone(zone(tz)).hour
+    return hour >= NIGHT[0] or hour < NIGHT[1]
