@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -84,35 +84,39 @@ def load_inputs(args):
 
 # -- a minimal plain-SimPy model of the same incident -------------------------------------
 class PlainModel:
-    """The same incident with nothing but SimPy, the same samplers and a list of tuples:
-    responders fixed per escalation level (no calendars, no local periods: everyone
-    answers with their 'evening' distribution), no routing, no runbook choice, no
-    timeline models. A lower bound for what the engine does per event."""
+    """The same incident with nothing but SimPy, the same samplers and a list of tuples.
+    Like the engine it asks the team who is on call and in which period (working,
+    evening, asleep) each person is at the moment of a page, since that is the process
+    being simulated; unlike it, it has no routing, runbook choice, skill search, gap
+    records or timeline models, and records bare tuples. A lower bound for the same
+    events."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
         sc, team = plan.scenario, plan.team
         self.injects = plan.timed
         policy = team.escalation[plan.rule_policy[0] or plan.fallback_policy or "default"]
-        self.levels = [([self._someone(t) for t in lv.notify], lv.timeout) for lv in policy.levels]
+        self.levels = [(lv.notify, lv.timeout) for lv in policy.levels]
         self.repeat = policy.repeat
         level = plan.severity
-        self.also = [[self._someone(t)] for t in (level.also_page if level else [])]
+        self.also = [self.plan.team.roles[split_target(t)[1]] for t in (level.also_page if level else [])]
         self.every = level.update_every if level else None
         rb = plan.runbooks and next((r for r in plan.runbooks if r.matches(set(r.alert for r in sc.monitoring), plan.services, plan.tags)), None)
         self.steps = [(s.do, plan.sample(s.takes), s.succeeds, s.needs, 1 + s.on_failure.retry) for s in rb.steps] if rb else []
         self.rb = rb.id if rb else None
 
-    def _someone(self, target):
-        kind, name = split_target(target)
-        if kind == "person":
-            return name
-        if kind == "role":
-            return self.plan.team.roles[name][0]
-        return self.plan.team.on_call(name, START) or self.plan.team.members[0].id
-
-    def run(self, rng):
+    def run(self, rng, start):
         plan, env = self.plan, simpy.Environment()
+        team = plan.team
+
+        def who(target):
+            kind, name = split_target(target)
+            if kind == "person":
+                return [name]
+            if kind == "role":
+                return team.roles[name]
+            on_call = team.on_call(name, start + timedelta(seconds=env.now))
+            return [on_call] if on_call else []
         log = []
         rec = log.append
         st = {"detected": False, "acked": None, "resolved": False, "phase": "investigating"}
@@ -127,7 +131,7 @@ class PlainModel:
                     continue
                 d = sample(rng)
                 arrival = d if arrival is None or d < arrival else arrival
-            sample, miss = mp.ack["evening"]
+            sample, miss = mp.ack[mp.member.period_at(start + timedelta(seconds=env.now))]
             ack = None
             if arrival is not None and not (miss and rng.random() < miss):
                 ack = arrival + sample(rng)
@@ -136,8 +140,9 @@ class PlainModel:
 
         def inject(at, i, inj):
             yield env.timeout(max(at, 0.0))
-            rec((env.now, "inject", "scenario", i))
-            if inj.fault:
+            if inj.card:
+                rec((env.now, "inject", "scenario", i))
+            elif inj.fault:
                 rec((env.now, "fault_applied", inj.fault.kind, inj.fault.service))
                 if i in plan.impact_faults:
                     rec((env.now, "impact_started", inj.fault.kind, inj.fault.service))
@@ -173,10 +178,11 @@ class PlainModel:
 
         def escalate():
             for rnd in range(self.repeat + 1):
-                for li, (who, timeout) in enumerate(self.levels):
+                for li, (targets, timeout) in enumerate(self.levels):
                     if rnd or li:
                         rec((env.now, "escalated", "paging", li))
-                    acks = [(a, w) for w in who if (a := page(w, "incident")) is not None]
+                    people = [w for t in targets for w in who(t)]
+                    acks = [(a, w) for w in people if (a := page(w, "incident")) is not None]
                     first = min(acks) if acks else None
                     if first is not None and (timeout is None or first[0] < timeout):
                         yield env.timeout(first[0])
@@ -186,7 +192,7 @@ class PlainModel:
                     if timeout is None:
                         return
                     yield env.timeout(timeout)
-                    for w in who:
+                    for w in people:
                         rec((env.now, "page_missed", w, "incident"))
 
         def updates(who):
@@ -244,7 +250,8 @@ class PlainModel:
             while True:
                 yield env.timeout(float(rng.exponential(7 * 86400.0 / rate)))
                 rec((env.now, "alert_fired", "monitoring", "noise"))
-                page(self.levels[0][0][0], "noise")
+                for w in who(self.levels[0][0][0]):
+                    page(w, "noise")
 
         rec((0.0, "drill_started", "system", None))
         for at, i, inj in self.injects:
@@ -297,9 +304,9 @@ def main() -> None:
     n = args.compare_runs
     for _ in range(2):  # warm up both, then measure both twice and keep the best
         per_run(lambda i: len(execute(plan, START, np.random.default_rng(seeds.spawn(1)[0])).events), 200)
-        per_run(lambda i: len(plain.run(np.random.default_rng(seeds.spawn(1)[0]))), 200)
+        per_run(lambda i: len(plain.run(np.random.default_rng(seeds.spawn(1)[0]), START)), 200)
     engine = min(per_run(lambda i: len(execute(plan, START, np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,)))).events), n) for _ in range(2))
-    base = min(per_run(lambda i: len(plain.run(np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,))))), n) for _ in range(2))
+    base = min(per_run(lambda i: len(plain.run(np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,))), START)), n) for _ in range(2))
     print(f"engine (no output): {engine[0] * 1e3:.3f} ms/run, {engine[1]:.1f} events/run, {engine[1] / engine[0]:,.0f} events/s")
     print(f"plain SimPy model:  {base[0] * 1e3:.3f} ms/run, {base[1]:.1f} events/run, {base[1] / base[0]:,.0f} events/s")
     print(f"engine / plain: {engine[0] / base[0]:.2f}x per run, {(engine[0] / engine[1]) / (base[0] / base[1]):.2f}x per event")

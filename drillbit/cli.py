@@ -148,6 +148,17 @@ def demo() -> None:
         sys.exit(EXIT_INPUT)
 
 
+def _register() -> None:
+    from .analysis import compare, power
+    from .drills import score, simulate
+
+    for command in (simulate, score, compare, power):
+        cli.add_command(command)
+
+
+_register()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

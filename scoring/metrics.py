@@ -89,7 +89,7 @@ def _span(start: float | None, end: float | None) -> float | None:
         return None
     if end is None:
         return INF
-    return max(0.0, end - start)
+    return round(max(0.0, end - start), 3)  # event times are whole milliseconds
 
 
 def _longest_silence(tl: Timeline, ms: dict[str, float | None]) -> float | None:
@@ -100,7 +100,7 @@ def _longest_silence(tl: Timeline, ms: dict[str, float | None]) -> float | None:
         return None
     close = ms["resolved"] if ms["resolved"] is not None else tl.duration
     marks = [ms["detected"], *(e.t for e in tl.find("status_update") if e.t <= close), close]
-    return max((b - a for a, b in zip(marks, marks[1:])), default=0.0)
+    return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
 
 
 def _counts(tl: Timeline) -> tuple[dict[str, int], dict[str, int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import sys
+import threading
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -96,7 +97,8 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions)
     if workers == 1 or runs <= 1:
         return (batch.one(i) for i in range(runs))
-    size = chunk or max(1, min(250, runs // (workers * 8) or 1))
+    # Chunks of ~50 ms of work: few enough messages, and little held in flight.
+    size = chunk or max(1, min(64, runs // (workers * 4)))
     return _parallel(batch, runs, workers, size, mp_context)
 
 
@@ -121,9 +123,12 @@ def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str
 
 
 def _default_context() -> str:
-    # fork is quickest to start, but unsafe once a process has threads (a progress
-    # bar, for one); forkserver starts workers from a clean single-threaded process.
+    # fork starts workers in milliseconds but is unsafe once the process has threads
+    # (a progress bar's refresher, say); forkserver then forks them from a clean
+    # single-threaded server instead, and spawn is what is left elsewhere.
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "forkserver" in methods:
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    if "forkserver" in methods:
         return "forkserver"
     return "spawn"

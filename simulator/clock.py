@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from typing import Any, Callable
+
 import simpy
-from simpy.core import Environment
+from simpy.core import NORMAL, Environment
 
 from scenarios.common import zone
 from scenarios.windows import WeeklyWindow
@@ -16,15 +18,17 @@ from scenarios.windows import WeeklyWindow
 LATE = 2
 
 
-class LateTimeout(simpy.events.Event):
-    """A timeout processed after every ordinary event due at the same instant."""
+class Call(simpy.events.Event):
+    """A timeout that calls ``fn(event)`` when due; ``priority`` LATE puts it after every
+    ordinary event due at the same instant. (A bare Timeout plus a callback, built in
+    one step: the simulator schedules tens of these per run.)"""
 
-    def __init__(self, env: Environment, delay: float):
+    def __init__(self, env: Environment, delay: float, fn: Callable[[Any], None], priority: int = NORMAL):
         self.env = env
-        self.callbacks = []
+        self.callbacks = [fn]
         self._value = None
         self._ok = True
-        env.schedule(self, LATE, delay)
+        env.schedule(self, priority, delay)
 
 
 class WallClock:

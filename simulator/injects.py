@@ -34,30 +34,29 @@ def _conditional(run: Run, i: int, inj: Inject, name: str, text: str) -> None:
 
 
 def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
-    """Deliver one inject: record it, then apply its fault or signal."""
+    """Deliver one inject. A card is recorded as an ``inject`` event; a fault or a
+    signal as its own event (``fault_applied``, ``signal``) carrying ``inject: i``."""
     if run.finished:
         return
-    data: dict[str, Any] = {"index": i, "what": inj.what}
-    if condition is not None:
-        data["condition"] = condition
     if inj.fault is not None:
-        subject = inj.fault.service
-    elif inj.signal is not None:
-        subject = inj.signal.metric or inj.signal.kind
-    else:
-        subject = inj.card.title  # type: ignore[union-attr]
-    run.emit("inject", "scenario", subject, data)
-    if inj.fault is not None:
-        _fault(run, i, inj)
+        _fault(run, i, inj, condition)
     elif inj.signal is not None:
         s = inj.signal
-        run.monitoring.signal(s.kind, s.metric, s.value, s.text, s.source, fallback=False)
+        run.monitoring.signal(s.kind, s.metric, s.value, s.text, s.source, fallback=False, inject=i, condition=condition)
+    else:
+        data: dict[str, Any] = {"index": i, "what": "card"}
+        if condition is not None:
+            data["condition"] = condition
+        run.emit("inject", "scenario", inj.card.title, data)  # type: ignore[union-attr]
 
 
-def _fault(run: Run, i: int, inj: Inject) -> None:
+def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     f = inj.fault
     assert f is not None
-    run.emit("fault_applied", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact})
+    data: dict[str, Any] = {"fault": f.kind, "service": f.service, "impact": f.impact, "inject": i}
+    if condition is not None:
+        data["condition"] = condition
+    run.emit("fault_applied", f.kind, f.service, data)
     if i in run.plan.impact_faults:
         run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact})
         if run.impact_t is None:

@@ -63,10 +63,14 @@ class Monitoring:
 
     # -- signals ------------------------------------------------------------------
     def signal(self, kind: str, metric: str | None, value: float | None, text: str | None,
-               source: str | None, *, fallback: bool) -> None:
+               source: str | None, *, fallback: bool, inject: int | None = None, condition: str | None = None) -> None:
         """A signal arrives now: record it and let the rules that watch it react."""
         run = self.run
         data: dict[str, Any] = {"kind": kind, "fallback": fallback}
+        if inject is not None:
+            data["inject"] = inject
+        if condition is not None:
+            data["condition"] = condition
         if metric is not None:
             data["metric"] = metric
         if value is not None:

@@ -14,7 +14,7 @@ import simpy
 from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
-from .clock import LateTimeout, WallClock, next_window_start
+from .clock import LATE, Call, WallClock, next_window_start
 from .plan import Plan
 
 
@@ -72,11 +72,11 @@ class Run:
 
     def after(self, delay: float, fn: Callable[[Any], None]) -> None:
         """Call ``fn(event)`` ``delay`` seconds from now."""
-        self.env.timeout(delay).callbacks.append(fn)
+        Call(self.env, delay, fn)
 
     def late(self, delay: float, fn: Callable[[Any], None]) -> None:
         """Like :meth:`after`, but after every other event due at the same instant."""
-        LateTimeout(self.env, delay).callbacks.append(fn)
+        Call(self.env, delay, fn, LATE)
 
     def now_dt(self) -> datetime:
         """The wall-clock instant of the current simulated time."""

@@ -1,0 +1,65 @@
+"""Click parameter types for what drillbit users type: durations, instants, shares."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from scenarios import parse_duration
+
+
+class DurationParam(click.ParamType):
+    """``90s``, ``5m``, ``1h30m``, ``4w`` -> seconds."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class InstantParam(click.ParamType):
+    """ISO 8601 with an offset, or ``now``."""
+
+    name = "instant"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        if isinstance(value, datetime):
+            return value
+        if value == "now":
+            return datetime.now(timezone.utc).replace(microsecond=0)
+        try:
+            t = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"expected an ISO 8601 time with an offset such as 2026-11-27T03:00:00+01:00, got {value!r}", param, ctx)
+        if t.tzinfo is None:
+            self.fail(f"expected a time with an offset (e.g. {value}+00:00), got {value!r}", param, ctx)
+        return t
+
+
+class ShareParam(click.ParamType):
+    """``90%`` or ``0.9`` -> 0.9."""
+
+    name = "share"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        if isinstance(value, float):
+            return value
+        text = str(value).strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            self.fail(f"expected a share such as 90% or 0.9, got {value!r}", param, ctx)
+        if not 0 < share <= 1:
+            self.fail(f"expected a share above 0 and at most 100%, got {value!r}", param, ctx)
+        return share
+
+
+DURATION = DurationParam()
+INSTANT = InstantParam()
+SHARE = ShareParam()

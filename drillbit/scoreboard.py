@@ -1,0 +1,66 @@
+"""Print a scoring summary (the JSON document of scoring.summary_json) for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios import format_duration
+
+from . import output
+
+
+def _d(seconds: float | None) -> str:
+    return "never" if seconds is None else format_duration(seconds)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%"
+
+
+def print_summary(doc: dict[str, Any]) -> None:
+    """Metrics and objectives (a scorecard for one run, distributions for many),
+    capability ratings, then the gap report."""
+    sc = doc["scenario"]
+    runs = doc["runs"]
+    output.out.print(f"{sc['id']} — {sc['title']} ({sc['kind']}, {sc['severity']}), team {doc['team']}, "
+                     f"{runs} run{'s' if runs != 1 else ''}", markup=False)
+    target = {o["metric"]: o for o in doc["objectives"]}
+    if runs == 1:
+        rows = []
+        for o in doc["objectives"]:
+            rows.append((o["label"], o["source"], _d(o["value"]) if o["status"] != "not reached" else "—", o["status"]))
+        output.table("objectives", ["objective", "from", "achieved", "result"], rows)
+        metric_rows = [(m["label"], _d(m["median"])) for name, m in doc["metrics"].items() if name not in target]
+        if metric_rows:
+            output.table("other metrics", ["metric", "value"], metric_rows)
+    else:
+        rows = []
+        for name, m in doc["metrics"].items():
+            ci = m["median_ci"]
+            ci_text = f" [{_d(ci[0])}, {_d(ci[1])}]" if ci else ""
+            objectives = [o for o in doc["objectives"] if o["metric"] == name]
+            met = "; ".join(f"{_d(o['target'])}: {_pct(o['share'])} [{_pct(o['share_ci'][0])}, {_pct(o['share_ci'][1])}]"
+                            for o in objectives) or "—"
+            rows.append((m["label"], _d(m["median"]) + ci_text, _d(m["p90"]), _d(m["p99"]),
+                         f"{m['reached']}/{runs}", met))
+        output.table("distributions (median with 95% interval; share of runs meeting each target)",
+                     ["metric", "median", "p90", "p99", "reached", "met target"], rows)
+    counts = doc["counts"]
+    output.out.print("counts per run (median / p90): " + ", ".join(
+        f"{k.replace('_', ' ')} {c['median']:g}/{c['p90']:g}" for k, c in counts.items()), markup=False)
+    if doc["ratings"]:
+        rows = [(cap, " ".join(f"{r}:{n}" for r, n in counts_.items() if n)) for cap, counts_ in doc["ratings"].items()]
+        output.table(f"capability ratings (HSEEP), overall {doc['verdict']}", ["capability", "runs by rating"], rows)
+    print_findings(doc["findings"])
+
+
+def print_findings(findings: list[dict[str, Any]]) -> None:
+    """The gap report, most severe first."""
+    if not findings:
+        output.out.print("gap report: no findings", markup=False)
+        return
+    output.out.print(f"gap report: {len(findings)} finding{'s' if len(findings) != 1 else ''}", markup=False)
+    for f in findings:
+        output.out.print(f"  [{f['severity']}] {f['rule']}: {f['title']}", markup=False)
+        output.out.print(f"      evidence: {f['evidence']}", markup=False)
+        output.out.print(f"      do: {f['recommendation']} (owner: {f['owner']})", markup=False)

@@ -1,0 +1,86 @@
+"""The versioned JSON shape of a scoring result, shared by ``drillbit score``,
+``drillbit simulate --json`` and the reports.
+
+Durations are seconds; ``null`` where a value is "never" (the milestone did not
+happen, or a quantile falls among runs where it did not). Shape version 1::
+
+    {"version": 1, "scenario": {id, title, kind, severity}, "team": str|null, "runs": N,
+     "verdict": "P"|"S"|"M"|"U"|null, "objectives_missed": int,
+     "metrics": {name: {label, median, median_ci: [lo, hi]|null, p90, p99, min, max, reached, missed}},
+     "objectives": [{key, metric, label, target, source, met, runs, share, share_ci: [lo, hi],
+                     status: met|missed|not reached (one run) | null, value (one run)}],
+     "ratings": {capability: {"P": runs, "S": runs, "M": runs, "U": runs}},
+     "rating_rules": [{rating, meaning, rule}],
+     "counts": {name: {median, p90, max}},
+     "findings": [{rule, title, severity, evidence, recommendation, owner, subject}],
+     "action_items": [{title, owner, due, severity, rule, subject}]}
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from scenarios import Scenario
+
+from .actions import action_items
+from .batch import BatchScore
+from .gaps import Finding
+from .metrics import metric_label
+from .ratings import RULES
+
+JSON_VERSION = 1
+
+
+def _s(x: float | None) -> float | None:
+    if x is None or math.isinf(x):
+        return None
+    return round(x, 3)
+
+
+def objectives_missed(batch: BatchScore, require_share: float) -> int:
+    """Objectives met in fewer than ``require_share`` of runs (for one run: not met)."""
+    return sum(1 for o in batch.objectives if o.share < require_share)
+
+
+def summary_json(batch: BatchScore, scenario: Scenario, team: str | None, findings: list[Finding],
+                 today: date, require_share: float = 0.9) -> dict[str, Any]:
+    """The JSON document for a scored batch (a single run is a batch of one)."""
+    single = batch.runs == 1
+    outcomes = {o.objective: o for o in batch.first.outcomes} if single else {}
+    verdicts = [r for counts in batch.ratings.values() for r, n in counts.items() if n]
+    order = "PSMU"
+    return {
+        "version": JSON_VERSION,
+        "scenario": {"id": scenario.id, "title": scenario.title, "kind": scenario.kind, "severity": scenario.severity},
+        "team": team,
+        "runs": batch.runs,
+        "verdict": batch.first.verdict if single else (max(verdicts, key=order.index) if verdicts else None),
+        "objectives_missed": objectives_missed(batch, 1.0 if single else require_share),
+        "metrics": {
+            name: {
+                "label": metric_label(name), "median": _s(s.median),
+                "median_ci": [_s(s.median_ci.low), _s(s.median_ci.high)] if s.median_ci else None,
+                "p90": _s(s.p90), "p99": _s(s.p99), "min": _s(s.min), "max": _s(s.max),
+                "reached": s.reached, "missed": s.missed,
+            }
+            for name, s in batch.metrics.items()
+        },
+        "objectives": [
+            {
+                "key": o.objective.key, "metric": o.objective.metric, "label": o.objective.label,
+                "target": o.objective.target, "source": o.objective.source, "met": o.met, "runs": o.runs,
+                "share": round(o.share, 4), "share_ci": [round(o.interval.low, 4), round(o.interval.high, 4)],
+                "status": outcomes[o.objective].status if single else None,
+                "value": _s(outcomes[o.objective].value) if single else None,
+            }
+            for o in batch.objectives
+        ],
+        "ratings": batch.ratings,
+        "rating_rules": [{"rating": r, "meaning": m, "rule": rule} for r, m, rule in RULES],
+        "counts": {name: {"median": s.median, "p90": s.p90, "max": s.max} for name, s in batch.counts.items()},
+        "findings": [asdict(f) for f in findings],
+        "action_items": [{**asdict(a), "due": a.due.isoformat()} for a in action_items(findings, today)],
+    }
