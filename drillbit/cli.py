@@ -134,18 +134,35 @@ def list_scenarios(as_json: bool) -> None:
                  ((s.id, s.kind, s.severity, s.title) for s in items))
 
 
+DEMO_SCENARIO = "db-primary-data-deleted"
+DEMO_START = "2026-11-30T00:00:00+00:00"
+
+
 @cli.command()
-def demo() -> None:
-    """The main job: check the built-in scenario library against the example team."""
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="drillbit-demo", show_default=True,
+              help="Folder for the results.")
+@click.option("--runs", type=click.IntRange(1), default=500, show_default=True)
+def demo(out: Path, runs: int) -> None:
+    """The main job: check the built-in library, then simulate a built-in data-loss
+    drill against the example team over four weeks of start times, and write the
+    scorecard and gap report."""
+    from .drills import run_drills
+    from .params import DURATION, INSTANT
+    from .resolve import resolve
+
     results = check_files([scenarios.LIBRARY, EXAMPLES])
     found = [p for r in results for p in r.problems]
     output.problems(found)
-    loaded = [r.model for r in results if isinstance(r.model, scenarios.Scenario)]
-    output.table("built-in scenario library", ["id", "kind", "severity", "runbooks", "title"],
-                 ((s.id, s.kind, s.severity, ", ".join(s.runbooks) or "-", s.title) for s in loaded))
-    output.out.print(f"{len(results)} files checked, {len(found)} problems", markup=False)
+    output.out.print(f"built-in library: {len(results)} files checked, {len(found)} problems", markup=False)
     if found:
         sys.exit(EXIT_INPUT)
+    inputs = resolve(DEMO_SCENARIO)
+    output.out.print(f"simulating {runs} runs of {DEMO_SCENARIO} against team {inputs.team.team}, "
+                     f"starts spread over 4 weeks from {DEMO_START}", markup=False)
+    run_drills(inputs, runs=runs, seed=2026, start=INSTANT.convert(DEMO_START, None, None),
+               window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1), horizon=72 * 3600.0,
+               out=out, as_json=False, require_share=0.9)
+    output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
 
 
 def _register() -> None:

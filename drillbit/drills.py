@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import ExitStack
 from datetime import date, datetime
@@ -46,12 +47,11 @@ def _tee(timelines: Iterable[Timeline], path: Path | None) -> Iterator[Timeline]
             yield tl
 
 
-def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, start: datetime | None,
-                     as_json: bool, require_share: float, extra: dict | None = None) -> dict:
+def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: bool, require_share: float,
+                     extra: dict | None = None) -> dict:
     """Score streamed timelines, find gaps, print (table or JSON) and return the document."""
     batch = score_many(timelines, inputs.scenario, inputs.team)
-    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks,
-                         start=start or batch.first.timeline.started_at, batch=batch)
+    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, date.today(), require_share)
     doc.update(extra or {})
     if as_json:
@@ -89,6 +89,20 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
     inputs = resolve(scenario, team, runbooks)
+    doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers, horizon=horizon,
+                     out=out, as_json=as_json, require_share=require_share)
+    if explain and not as_json:
+        output.out.print("", markup=False)
+        for line in explain_run(doc["_batch"].first.timeline, inputs.team):
+            output.out.print(line, markup=False)
+    if doc["objectives_missed"]:
+        sys.exit(EXIT_MISSED)
+
+
+def run_drills(inputs: Inputs, *, runs: int, seed: int | None, start: datetime, window: float | None, workers: int,
+               horizon: float, out: Path | None, as_json: bool, require_share: float) -> dict:
+    """Simulate, stream timelines to ``out`` (if given), score, find gaps, print; write
+    ``summary.json`` beside the timelines. Returns the summary document."""
     timelines = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                               window=window, workers=workers, horizon=horizon)
     path = None
@@ -98,19 +112,12 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     show_bar = runs > 1 and output.err.is_terminal and not as_json
     stream = _tee(_progress(timelines, runs, show_bar), path)
     extra = {"timelines": str(path)} if path else {}
-    doc = judge_and_report(stream, inputs, start=start, as_json=as_json, require_share=require_share, extra=extra)
-    batch = doc.pop("_batch")
-    if explain and not as_json:
-        output.out.print("", markup=False)
-        for line in explain_run(batch.first.timeline, inputs.team):
-            output.out.print(line, markup=False)
+    doc = judge_and_report(stream, inputs, as_json=as_json, require_share=require_share, extra=extra)
     if out:
-        import json
-
-        (out / "summary.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        public = {k: v for k, v in doc.items() if not k.startswith("_")}
+        (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
         output.err.print(f"wrote {path} and {out / 'summary.json'}", markup=False)
-    if doc["objectives_missed"]:
-        sys.exit(EXIT_MISSED)
+    return doc
 
 
 @click.command()
@@ -140,6 +147,6 @@ def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Pa
                 raise TimelineError(f"{timelines}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; score them separately")
             yield tl
 
-    doc = judge_and_report(every(), inputs, start=None, as_json=as_json, require_share=require_share)
+    doc = judge_and_report(every(), inputs, as_json=as_json, require_share=require_share)
     if doc["objectives_missed"]:
         sys.exit(EXIT_MISSED)

@@ -276,6 +276,13 @@ class Timeline(Model):
 _LINES: dict[int, tuple[weakref.ref, str]] = {}
 
 
+def remember_line(tl: Timeline, line: str) -> None:
+    """Let ``tl.to_json_line()`` return ``line`` without encoding: for a producer that
+    encoded the same content already (a worker process). The caller vouches that
+    ``line`` is exactly what :meth:`Timeline.to_json_line` would write."""
+    _remember(tl, line)
+
+
 def _remember(tl: Timeline, line: str) -> None:
     key = id(tl)
     _LINES[key] = (weakref.ref(tl, lambda _ref, key=key: _LINES.pop(key, None)), line)

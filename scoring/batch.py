@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Iterable
 
 import numpy as np
@@ -27,6 +27,7 @@ class Evidence:
     """Per-run facts the gap rules need, gathered while streaming."""
 
     runs: int = 0
+    earliest_start: datetime | None = None  # rotation scans of the gap rules begin here
     detected_by: Counter = field(default_factory=Counter)  # alert / customer-report / … / never
     night_pages_by: Counter = field(default_factory=Counter)  # member -> night pages over all runs
     pages_by: Counter = field(default_factory=Counter)
@@ -109,6 +110,8 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
 
 
 def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | None, tz: str, level) -> None:
+    if ev.earliest_start is None or tl.started_at < ev.earliest_start:
+        ev.earliest_start = tl.started_at
     ev.detected_by[card.metrics.detected_via or "never"] += 1
     ev.night_pages_by.update(card.metrics.night_pages_by)
     for e in tl.find("page_sent"):

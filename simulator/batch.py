@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from scenarios import Runbook, Scenario, Team
-from scenarios.timeline import Timeline
+from scenarios.timeline import Timeline, new_event, new_timeline, remember_line
 
 from .assumptions import Assumptions
 from .engine import DEFAULT_HORIZON, SimulationError, execute
@@ -48,9 +48,20 @@ class _Batch:
         """Run i as a Timeline."""
         return self.execute(i).timeline(i, self.seed)
 
-    def line(self, i: int) -> str:
-        """Run i as its JSON line."""
-        return self.execute(i).json_line(i, self.seed)
+    def packed(self, i: int) -> tuple:
+        """Run i as its JSON line plus the raw record, for a worker to hand back: the
+        parent builds the Timeline from the record (cheaper than parsing the line) and
+        keeps the line, so writing it costs the parent nothing."""
+        r = self.execute(i)
+        return r.json_line(i, self.seed), r.clock.start, r.events
+
+    def unpack(self, i: int, packed: tuple) -> Timeline:
+        """The Timeline of run i from :meth:`packed`."""
+        line, start, events = packed
+        tl = new_timeline(self.plan.scenario.id, "simulated", self.seed, i, start, self.plan.team.team,
+                          tuple(new_event(*e) for e in events))
+        remember_line(tl, line)
+        return tl
 
 
 _WORKER: _Batch | None = None
@@ -61,9 +72,9 @@ def _init_worker(args: tuple) -> None:
     _WORKER = _Batch(*args)
 
 
-def _work(first: int, count: int) -> list[str]:
+def _work(first: int, count: int) -> list[tuple]:
     assert _WORKER is not None
-    return [_WORKER.line(i) for i in range(first, first + count)]
+    return [_WORKER.packed(i) for i in range(first, first + count)]
 
 
 def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
@@ -113,13 +124,15 @@ def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str
             pending.append(pool.submit(_work, first, min(size, runs - first)))
             if len(pending) >= workers * 3:
                 break
+        first = 0
         while pending:
-            lines = pending.popleft().result()
+            results = pending.popleft().result()
             nxt = next(starts, None)
             if nxt is not None:
                 pending.append(pool.submit(_work, nxt, min(size, runs - nxt)))
-            for line in lines:
-                yield Timeline.from_json_line(line, trusted=True)
+            for packed in results:
+                yield batch.unpack(first, packed)
+                first += 1
 
 
 def _default_context() -> str:

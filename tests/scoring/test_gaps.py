@@ -1,0 +1,130 @@
+"""Every gap rule has an input that triggers it and one that does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios import Runbook, loads
+from scoring import GAP_RULES, find_gaps, score_many
+
+from scoring_timelines import SCENARIO, START, TEAM, ev, full_run, scenario, team, timeline
+
+RUNBOOK = """
+id: restart-api
+title: Restart the API
+triggers: {alerts: [ApiErrors]}
+mitigates: true
+steps:
+  - {do: Restart, takes: 5m, needs: api}
+"""
+
+
+def runbook(text: str = RUNBOOK) -> Runbook:
+    return loads(text, Runbook, "runbook.yaml")
+
+
+def rules_found(sc=None, tm=None, rbs=None, timelines=None) -> set[str]:
+    sc, tm = sc or scenario(), tm or team()
+    rbs = [runbook()] if rbs is None else rbs
+    batch = score_many(timelines, sc, tm) if timelines else None
+    return {f.rule for f in find_gaps(sc, tm, rbs, start=START, batch=batch)}
+
+
+def test_the_clean_baseline_has_no_findings():
+    assert rules_found(timelines=[full_run()]) == set()
+
+
+CASES = {
+    # rule: (what to change, in words) -> keyword arguments for rules_found
+    "escalation-timeout-over-ack-target": dict(tm=team(TEAM.replace("timeout: 5m}\n      - {notify: role", "timeout: 10m}\n      - {notify: role"))),
+    "rotation-coverage-gap": dict(tm=team(TEAM.replace("members: [ana, ben]}]", "members: [ana, ben], only: Mon-Fri}]"))),
+    "skill-missing-on-call": dict(rbs=[runbook(RUNBOOK.replace("needs: api", "needs: dba"))],
+                                  tm=team(TEAM.replace("skills: [api]}\n  - {id: ben", "skills: [api, dba]}\n  - {id: ben"))),
+    "alert-without-runbook": dict(rbs=[runbook(RUNBOOK.replace("alerts: [ApiErrors]", "services: [api]"))]),
+    "no-runbook-for-scenario": dict(rbs=[]),
+    "no-alert-sees-scenario": dict(sc=scenario(SCENARIO.replace("above: 0.05", "above: 0.95"))),
+    "unrouted-alert": dict(sc=scenario(SCENARIO.replace("service: api}\nobjectives", "service: api}\n  - {alert: Quiet, signal: api.error_rate, above: 0.5, routed: false}\nobjectives"))),
+    "for-exceeds-detect-target": dict(sc=scenario(SCENARIO.replace("for: 1m", "for: 10m"))),
+    "no-working-backup": dict(sc=scenario(SCENARIO.replace("kind: outage", "kind: data-loss") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h, works: false}]\n")),
+    "backup-interval-over-rpo": dict(sc=scenario(SCENARIO.replace("recover: 2h}", "recover: 2h, rpo: 1h}") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h}]\n")),
+    "restore-slower-than-rto": dict(sc=scenario(SCENARIO.replace("recover: 2h}", "recover: 2h, rto: 30m}") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h}]\n")),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_static_rule_triggers_on_its_case_only(rule):
+    assert rule in rules_found(**CASES[rule])
+    assert rule not in rules_found()
+
+
+def _without(kind: str, **match):
+    return [e for e in full_run().events if not (e.kind == kind and all(e.data.get(k) == v for k, v in match.items()))]
+
+
+def _shift(kind: str, t: float):
+    return [e if e.kind != kind else ev(t, e.kind, e.subject, e.actor, **e.data) for e in full_run().events]
+
+
+def _night_run():
+    """The full run with the page at 02:00 Berlin and its acknowledgement 20 minutes late."""
+    events = [e for e in full_run().events if e.kind not in ("page_sent", "acknowledged")]
+    events += [ev(130, "page_sent", "ana", "paging", page=1, to="ana", purpose="incident", timezone="Europe/Berlin"),
+               ev(130 + 1500, "acknowledged", "ana", "ana", by="ana", page=1, purpose="incident")]
+    from datetime import datetime, timezone
+    return timeline(*events, start=datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc))
+
+
+RUN_CASES = {
+    "nobody-acknowledged": [timeline(*_without("acknowledged"))],
+    "detected-by-customers": [timeline(*[e if e.kind != "detected" else ev(120, "detected", "customer-report", via="customer-report")
+                                         for e in full_run().events])],
+    "updates-slower-than-cadence": [timeline(*_without("status_update", n=2))],
+    "no-public-update": [timeline(*_without("status_update"))],
+    "noisy-alert": [timeline(*full_run().events, ev(10, "alert_fired", "Noise", noise=True), ev(20, "alert_fired", "Noise", noise=True))],
+    "slow-night-acknowledgement": [_night_run()] * 5,
+    "night-load-concentrated": [timeline(*full_run().events, *[ev(40000 + i, "page_sent", "ana", "paging", to="ana", purpose="expert",
+                                                                   timezone="Europe/Berlin") for i in range(10)])],
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RUN_CASES))
+def test_run_rule_triggers_on_its_runs_only(rule):
+    assert rule in rules_found(timelines=RUN_CASES[rule])
+    assert rule not in rules_found(timelines=[full_run()] * 5)
+
+
+BREACH = """
+id: leak
+title: Leak
+kind: breach
+severity: P0
+services: [api]
+injects: [{at: 0s, fault: {kind: exfiltration, service: api, impact: none}}, {at: 1m, signal: {kind: security, text: odd}}]
+monitoring: [{alert: Odd, on: security}]
+breach:
+  notify: [{who: regulator, within: 72h}]
+"""
+
+
+def test_breach_notification_at_risk():
+    sc = scenario(BREACH)
+    on_time = timeline(ev(0, "impact_started", "api"), ev(60, "detected", "Odd", via="alert"),
+                       ev(3600, "notified", "regulator", who="regulator"), scenario_id="leak")
+    late = timeline(ev(0, "impact_started", "api"), ev(60, "detected", "Odd", via="alert"), scenario_id="leak")
+    assert "breach-notification-at-risk" in rules_found(sc=sc, timelines=[on_time, late])
+    assert "breach-notification-at-risk" not in rules_found(sc=sc, timelines=[on_time])
+
+
+def test_every_registered_rule_is_tested():
+    tested = set(CASES) | set(RUN_CASES) | {"breach-notification-at-risk"}
+    assert tested == set(GAP_RULES)
+
+
+def test_findings_come_in_a_deterministic_order_with_all_fields():
+    kwargs = dict(sc=scenario(SCENARIO.replace("for: 1m", "for: 10m")), rbs=[])
+    a = find_gaps(kwargs["sc"], team(), [], start=START)
+    b = find_gaps(kwargs["sc"], team(), [], start=START)
+    assert a == b
+    order = ["critical", "high", "medium", "low"]
+    assert [order.index(f.severity) for f in a] == sorted(order.index(f.severity) for f in a)
+    assert all(f.rule and f.title and f.evidence and f.recommendation and f.owner for f in a)
