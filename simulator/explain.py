@@ -151,7 +151,7 @@ def _describe(e: Event, outcome: dict[Any, str], steps: dict[Any, int]) -> str |
         of = f"/{n}" if n else ""
         result = "done" if d.get("ok") else "FAILED"
         attempt = f", attempt {d['attempt']}" if d.get("attempt", 1) != 1 else ""
-        return f"step {int(d.get('step') or 0) + 1}{of} {result} by {d.get('by')} in {format_duration(float(d.get('took') or 0))}{attempt}: {e.subject}"
+        return f"step {int(d.get('step') or 0) + 1}{of} {result} by {e.actor} in {format_duration(float(d.get('took') or 0))}{attempt}: {e.subject}"
     if k == "status_update":
         public = " (public)" if d.get("public") else ""
         return f"status update #{d.get('n')}: {d.get('phase')}{public}"

@@ -95,10 +95,9 @@ class Paging:
         run = self.run
         rng, now = run.rng, run.env.now
         mp = run.plan.members[member]
-        m = mp.member
         dt = run.now_dt()
-        period = m.period_at(dt)
-        away = bool(m.away) and m.is_away(dt)
+        period = mp.period_at(dt)
+        away = mp.is_away(dt)
         arrival: float | None = None
         channel: str | None = None
         for name, sample, fails in mp.channels:
@@ -123,7 +122,7 @@ class Paging:
         self.next_id += 1
         data = {"page": pid, "to": member, "purpose": purpose, "target": target, "channel": channel,
                 "delivered_after": None if arrival is None else round(arrival, 3), "period": period,
-                "timezone": m.timezone, "away": away, **meta}
+                "timezone": mp.member.timezone, "away": away, **meta}
         run.emit("page_sent", "paging", member, data)
         return Page(pid, member, now, purpose, target, period, ack_t, missed, meta)
 
@@ -227,8 +226,7 @@ class Paging:
             run.note("missing-skill", label, f"nobody else on the team has {need}", skill=skill, access=access)
             return None
         dt = run.now_dt()
-        ranked = sorted((PERIOD_RANK[mp.member.period_at(dt)], mp.index, mp.member.id)
-                        for mp in able if not mp.member.is_away(dt))
+        ranked = sorted((PERIOD_RANK[mp.period_at(dt)], mp.index, mp.member.id) for mp in able if not mp.is_away(dt))
         meta: dict[str, Any] = {"skill": skill} if skill else {"access": access}
         for _, _, member in ranked:
             found = yield from self._page_one(member, "expert", label, meta)

@@ -4,9 +4,12 @@ compiled samplers, and the answers that do not depend on the run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
 from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
+from scenarios.common import zone
 from scenarios.durations import format_duration
 from scenarios.scenario import AlertRule, Inject
 
@@ -30,6 +33,21 @@ class MemberPlan:
     ack: dict[str, tuple[Sampler, float]]
     skills: frozenset[str]
     access: frozenset[str]
+    tz: ZoneInfo
+
+    def period_at(self, at: datetime) -> str:
+        """Working, evening or asleep at ``at`` (Member.period_at with the zone looked up once)."""
+        local = at.astimezone(self.tz)
+        m = self.member
+        if m.working_hours.contains(local):
+            return "working"
+        if m.sleep.contains(local):
+            return "asleep"
+        return "evening"
+
+    def is_away(self, at: datetime) -> bool:
+        """Whether an unavailability window covers ``at``."""
+        return bool(self.member.away) and self.member.is_away(at)
 
     def can(self, skill: str | None, access: str | None) -> bool:
         """Whether this member has the skill and the access (None: not required)."""
@@ -59,7 +77,7 @@ class Plan:
             names = m.channels if m.channels is not None else list(team.paging)
             channels = tuple((n, s(team.paging[n].delay), float(team.paging[n].fails)) for n in names if n in team.paging)
             ack = {p: (s(getattr(m.ack, p)), float(getattr(m.ack, p).miss)) for p in PERIODS}
-            self.members[m.id] = MemberPlan(m, i, channels, ack, frozenset(m.skills), frozenset(m.access))
+            self.members[m.id] = MemberPlan(m, i, channels, ack, frozenset(m.skills), frozenset(m.access), zone(m.timezone))
         self.engage = {p: s(a.engage[p]) for p in PERIODS}
 
         # injects: timed ones in delivery order, conditional ones with their deadline

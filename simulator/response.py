@@ -135,12 +135,12 @@ class Response:
         env, rng = run.env, run.rng
         sample = run.plan.sample(step.takes)
         for attempt in range(first, first + tries):
-            run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "by": doer})
+            run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt})
             took = sample(rng)
             yield env.timeout(took)
             ok = step.succeeds >= 1.0 or rng.random() < step.succeeds
-            run.emit("step_finished", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "by": doer,
-                                                      "ok": ok, "took": round(took, 3)})
+            run.emit("step_finished", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "ok": ok,
+                                                      "took": round(took, 3)})
             if ok:
                 return True
         return False

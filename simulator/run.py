@@ -31,6 +31,7 @@ class Run:
         self.env = env = simpy.Environment()
         self.clock = WallClock(start)
         self.events: list[tuple[float, str, str, str, dict[str, Any]]] = []
+        self._record = self.events.append
         self.done = env.event()
         self.finished = False
 
@@ -59,7 +60,7 @@ class Run:
     # -- recording and scheduling ------------------------------------------------
     def emit(self, kind: str, actor: str, subject: str, data: dict[str, Any]) -> None:
         """Record an event at the current simulated instant."""
-        self.events.append((round(self.env.now + 0.0, 3), kind, actor, subject, data))
+        self._record((round(self.env.now + 0.0, 3), kind, actor, subject, data))
 
     def note(self, gap: str, subject: str, text: str, actor: str = "system", once: bool = True, **data: Any) -> None:
         """Record a gap (``note`` event), once per (gap, subject) unless ``once`` is false."""

@@ -6,7 +6,9 @@ import sys
 import pytest
 
 FORBIDDEN = {
-    "scenarios": ["click", "simpy", "docker", "jinja2", "rich", "sqlalchemy"],
+    "scenarios": ["click", "simpy", "docker", "jinja2", "rich", "sqlalchemy", "scipy"],
+    "simulator": ["click", "docker", "jinja2", "rich", "sqlalchemy", "scoring", "chaos"],
+    "scoring": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "chaos"],
 }
 
 
