@@ -5,7 +5,6 @@ positions them in the file."""
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from typing import Iterable, Iterator
 
 from .common import split_target
@@ -26,20 +25,22 @@ def _unknown(what: str, name: str, known: Iterable[str]) -> str:
     return f"{what} '{name}' is not defined; expected one of: {listing}" if known else f"{what} '{name}' is not defined"
 
 
-def _duplicates(names: list[str]) -> set[str]:
-    return {n for n, c in Counter(names).items() if c > 1}
+def _repeats(names: list[str]) -> Iterator[int]:
+    """Indices of every occurrence of a name after its first."""
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            yield i
+        seen.add(name)
 
 
 def check_team(team: Team, severity_written: bool = True) -> list[Found]:
     """Members, roles, rotations, policies and channels that refer to each other."""
     out: list[Found] = []
     ids = [m.id for m in team.members]
-    dup = _duplicates(ids)
-    seen: set[str] = set()
+    for i in _repeats(ids):
+        out.append((("members", i, "id"), f"member id '{ids[i]}' is used twice; ids must be unique"))
     for i, m in enumerate(team.members):
-        if m.id in dup and m.id in seen:
-            out.append((("members", i, "id"), f"member id '{m.id}' is used twice; ids must be unique"))
-        seen.add(m.id)
         for j, ch in enumerate(m.channels or []):
             if ch not in team.paging:
                 out.append((("members", i, "channels", j), _unknown("paging channel", ch, team.paging)))
@@ -112,13 +113,9 @@ def check_scenario(sc: Scenario) -> list[Found]:
     for i, inj in enumerate(sc.injects):
         if inj.fault and inj.fault.service not in services:
             out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
-    names = [r.alert for r in sc.monitoring]
-    dup = _duplicates(names)
-    seen: set[str] = set()
+    for i in _repeats([r.alert for r in sc.monitoring]):
+        out.append((("monitoring", i, "alert"), f"alert '{sc.monitoring[i].alert}' is defined twice"))
     for i, rule in enumerate(sc.monitoring):
-        if rule.alert in dup and rule.alert in seen:
-            out.append((("monitoring", i, "alert"), f"alert '{rule.alert}' is defined twice"))
-        seen.add(rule.alert)
         if rule.service and rule.service not in services:
             out.append((("monitoring", i, "service"), _unknown("service", rule.service, services)))
     if sc.live:

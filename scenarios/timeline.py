@@ -19,67 +19,86 @@ line would misread it (a renamed kind or field); adding a data field does not ch
 Event kinds and their ``data`` fields
 -------------------------------------
 Every event has ``t``, ``kind``, ``actor`` (who or what caused it: a member id,
-``monitoring``, ``paging``, ``scenario``, ``automation``, a fault kind, ``system``) and
-``subject`` (what it is about). A field marked ``?`` may be absent. Page ``purpose`` is
-one of ``incident`` (the escalation policy paging for the incident), ``severity`` (who
-else the severity policy pages, e.g. the incident commander), ``expert`` (someone with
-a skill a step needs, or the next tier when a step fails) and ``noise`` (a false
-positive alert).
+``monitoring``, ``paging``, ``scenario``, ``automation``, a fault kind, a signal's
+source, ``system``) and ``subject`` (what it is about). Fields marked ``?`` may be
+absent; :meth:`Timeline.first` reads an absent field as None. Times inside ``data`` are
+seconds (rounded to milliseconds) like ``t``. A page's ``purpose`` is ``incident`` (the
+escalation policy paging for the incident), ``severity`` (who else the severity policy
+pages, e.g. the incident commander), ``expert`` (someone with a skill or access a step
+needs, or the next tier when a step fails) or ``noise`` (a false-positive alert).
 
-``drill_started``   actor system, subject scenario id.
-                    {severity, scenario_kind, team?, timezone (team zone), local (ISO start in it)}
-``inject``          actor scenario, subject the card title, fault kind or signal name.
-                    {index (position in the scenario's injects), what: fault|signal|card,
-                    condition? (e.g. "not_mitigated_by 25m" for a ``when:`` inject)}
-``fault_applied``   actor the fault kind, subject the service. {fault, service, impact}
+``drill_started``   actor system, subject the scenario id.
+                    {severity, scenario_kind, team, timezone (the team's), local (ISO start in it)}
+``inject``          a card (a human inject) shown to the team. actor scenario, subject its title.
+                    {index (position in the scenario's injects), what: card,
+                    condition? (``not_mitigated_by 25m`` for a ``when:`` inject)}.
+                    Fault and signal injects are recorded as ``fault_applied`` and ``signal``
+                    events that carry the inject's ``inject`` index (and ``condition?``).
+``fault_applied``   actor the fault kind, subject the service.
+                    {fault, service, impact: outage|degraded|none, inject?, condition?}
 ``fault_restored``  actor the fault kind, subject the service. {fault, service} (live mode)
-``impact_started``  actor the fault kind, subject the service; one per fault.
-                    {fault, service, impact: outage|degraded|none}
-``signal``          actor the signal's source or kind, subject the metric or signal kind.
-                    {kind, metric?, value?, text?, source?, fallback: bool}
-``detected``        the incident is first noticed; at most once. actor ``monitoring`` or the
-                    signal kind (``customer-report`` …), subject the alert name or signal kind.
-                    {via: alert|<signal kind>, alert?, fallback: bool}
+``impact_started``  actor the fault kind, subject the service; one per fault that customers
+                    see (every fault when none is visible, as in a silent breach).
+                    {fault, service, impact}
+``signal``          actor the source (else the kind), subject the metric (else the kind).
+                    {kind: metric|log|security|customer-report|third-party-report|internal-report,
+                    fallback: bool (the scenario's detection fallback), metric?, value?, text?,
+                    source?, inject?, condition?}
+``detected``        the incident is first noticed; at most once per run. actor ``monitoring``
+                    or the signal kind, subject the alert name or the signal kind.
+                    {via: alert|<signal kind>, fallback: bool, alert?}. Emitted for the first
+                    *routed* alert (one that pages) or a human detection such as the
+                    fallback report; an unrouted or a noise alert does not detect.
 ``alert_fired``     actor monitoring, subject the alert name.
-                    {severity, service?, routed: bool, policy?, noise: bool, value?}
-``alert_resolved``  actor monitoring, subject the alert name. {noise: bool}
-``page_sent``       actor paging, subject the member paged (or the target for a gap).
-                    {page (id, unique in the run), to, purpose, policy?, level (1-based)?,
-                    round (0-based repeat)?, target (``rotation:primary`` …), channel (first
-                    channel that delivered, null if none did), delivered_after? (seconds),
-                    period: working|evening|asleep, timezone, away: bool, alert?, skill?}
-``page_missed``     actor paging, subject the member (or the target when nobody was on call).
-                    {page?, to?, purpose, policy?, level?, round?, target,
-                    reason: no-answer|away|undelivered|nobody-on-call|no-holder}
+                    {severity, service (null if the rule names none), routed: bool,
+                    policy (null when it pages nobody), noise: bool, value? (metric rules)}
+``alert_resolved``  actor monitoring (a noise alert: who dismissed it), subject the alert name.
+                    {noise: bool}
+``page_sent``       actor paging, subject the member paged.
+                    {page (id, unique in the run), to, purpose, target (``rotation:primary``,
+                    ``role:…``, ``person:…``, ``skill:…``, ``access:…``, ``policy:…``),
+                    channel (the first channel that delivered; null if none did),
+                    delivered_after (seconds; null if undelivered), period:
+                    working|evening|asleep (the member's, at the page), timezone (theirs),
+                    away: bool, policy?, level? (1-based), round? (0-based repeat), alert?,
+                    skill?, access?}
+``page_missed``     actor paging, subject the member (or the target when nobody could be paged).
+                    {purpose, target, reason: no-answer|away|undelivered|nobody-on-call|no-holder,
+                    page?, to?, policy?, level?, round?, alert?, skill?}. For a page: nobody
+                    answered it within its level's timeout; for a target: a gap.
 ``acknowledged``    actor the member, subject the member.
-                    {by, page, page_t, purpose, policy?, level?, round?, period}
+                    {by, page, page_t (when that page was sent), purpose, period, policy?,
+                    level?, round?, alert?, skill?}
 ``escalated``       actor paging, subject the policy.
-                    {policy, purpose, from_level, to_level, round}
+                    {policy, purpose: incident, from_level, to_level, round}
 ``responder_engaged`` actor the member, subject the member.
-                    {by, role: responder|expert|<role name>|person, page?, skill?}
-``diagnosed``       actor the member, subject the scenario id. {how: runbook|improvised, runbook?}
-``runbook_started`` actor the member, subject the runbook id. {runbook, steps}
-``step_started``    actor the member or ``automation``, subject the step text (``do``).
-                    {runbook, step (0-based), attempt (1-based), by}
+                    {by, role: responder|expert|<role name>|person, page, skill?, access?, policy?}
+``diagnosed``       actor who diagnosed, subject the scenario id. {how: runbook|improvised, runbook?}
+``runbook_started`` actor the responder, subject the runbook id. {runbook, steps (how many)}
+``step_started``    actor who does it (a member or ``automation``), subject the step's text.
+                    {runbook, step (0-based), attempt (1-based, counting on across an escalation)}
 ``step_finished``   as step_started, plus {ok: bool, took (seconds)}
-``status_update``   actor the member posting, subject the scenario id.
+``status_update``   actor who posted it, subject the scenario id.
                     {phase: investigating|identified|monitoring|resolved, public: bool, n (1-based)}
-``notified``        actor the member, subject the party. {who, within (deadline, seconds
-                    from detection)}
-``contained``       actor the member, subject the scenario id. {}
-``restored_data``   actor the member, subject the backup kind.
-                    {backup, backup_t (seconds, negative = before the drill), rpo, rto}
-``mitigated``       actor the member, subject the scenario id.
-                    {how: runbook|improvised, runbook?, step?}
+``notified``        actor the responder, subject the party.
+                    {who: regulator|customers|leadership|partners|law-enforcement,
+                    within (the deadline, seconds from detection)}
+``contained``       actor the responder, subject the scenario id. {}
+``restored_data``   actor the responder, subject the backup kind.
+                    {backup, backup_t (when the copy was taken; negative = before the start),
+                    rpo (loss time - backup_t), rto (this event's t - the impact start)}
+``mitigated``       actor who mitigated, subject the scenario id.
+                    {how: runbook|improvised, runbook?, step? (0-based step that mitigated)}
 ``recovered``       actor system, subject the scenario id. {}
-``resolved``        actor the responder (or system), subject the scenario id. {}
-``note``            actor system or a member, subject the gap.
-                    {gap, text, ...} with gap one of: no-runbook, runbook-aborted,
-                    nobody-acknowledged, nobody-on-call, unrouted-alert, no-policy,
-                    not-paged (severity pages only in business hours / never), empty-role,
-                    missing-skill, expert-unreachable, backup-broken, no-working-backup,
-                    undetected
-``drill_ended``     actor system, subject the scenario id. {reason: resolved|horizon}
+``resolved``        actor the responder (system if none), subject the scenario id. {}
+``note``            a gap the run exposed. actor system or a member, subject what it is about.
+                    {gap, text, alert?, policy?, skill?, access?, backup?, runbook?, step?}
+                    with gap one of: no-runbook, runbook-aborted, nobody-acknowledged,
+                    nobody-on-call, empty-role, unrouted-alert, no-policy, not-paged (the
+                    severity pages only in business hours or never), missing-skill,
+                    expert-unreachable, backup-broken, no-working-backup, undetected
+``drill_ended``     the last event. actor system, subject the scenario id.
+                    {reason: resolved|horizon}
 
 Milestones
 ----------
@@ -233,10 +252,8 @@ class Timeline(Model):
         known = _LINES.get(id(self))
         if known is not None and known[0]() is self:
             return known[1]
-        line = encode_line(self.scenario, self.mode, self.seed, self.run, self.started_at, self.team,
+        return encode_line(self.scenario, self.mode, self.seed, self.run, self.started_at, self.team,
                            [(e.t, e.kind, e.actor, e.subject, e.data) for e in self.events])
-        _remember(self, line)
-        return line
 
     @classmethod
     def from_json_line(cls, line: str, *, trusted: bool = False) -> "Timeline":
@@ -271,8 +288,9 @@ class Timeline(Model):
             raise TimelineError(f"not a valid timeline: {exc}") from None
 
 
-# Lines already encoded (or decoded), by object identity; the weak reference guards
-# against a recycled id. Timelines are immutable, so a remembered line stays right.
+# Lines a producer encoded already (a worker process, a trusted read), by object
+# identity; the weak reference guards against a recycled id and drops the line with
+# its timeline. Timelines are immutable, so a remembered line stays right.
 _LINES: dict[int, tuple[weakref.ref, str]] = {}
 
 

@@ -206,11 +206,15 @@ def _alert_runbooks(ctx: Context) -> Iterable[Finding]:
                 f"write a runbook for {r.alert} or add it to the triggers of the runbook that handles it", "runbook owner", r.alert)
 
 
+def _matching_runbooks(ctx: Context) -> list[Runbook]:
+    sc = ctx.scenario
+    return [rb for rb in ctx.runbooks if rb.matches({r.alert for r in sc.monitoring}, set(sc.services), {sc.kind, *sc.tags})]
+
+
 @rule("no-runbook-for-scenario")
 def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
     sc = ctx.scenario
-    matching = [rb for rb in ctx.runbooks if rb.matches({r.alert for r in sc.monitoring}, set(sc.services), {sc.kind, *sc.tags})]
-    if not matching:
+    if not _matching_runbooks(ctx):
         yield Finding(
             "no-runbook-for-scenario", "No runbook applies to this incident", "high",
             f"no runbook's triggers match scenario '{sc.id}' (its alerts, services {', '.join(sc.services)} or tags); "
@@ -220,11 +224,9 @@ def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
 
 @rule("skill-missing-on-call")
 def _skills(ctx: Context) -> Iterable[Finding]:
-    sc = ctx.scenario
     rotations = [r for r in ("primary", "secondary") if r in ctx.team.rotations] or list(ctx.team.rotations)[:1]
-    relevant = [rb for rb in ctx.runbooks if rb.matches({r.alert for r in sc.monitoring}, set(sc.services), {sc.kind, *sc.tags})]
     checked: set[str] = set()
-    for rb in relevant:
+    for rb in _matching_runbooks(ctx):
         for step in rb.steps:
             if not step.needs or step.automated or step.needs in checked:
                 continue

@@ -1,16 +1,38 @@
 """The simulator: scenario x team x runbooks -> Timeline on a SimPy clock, one run or a
 Monte Carlo batch, and a readable rendering of a run.
 
-Only this package imports simpy.
+One run (:func:`simulate`) starts at a wall-clock instant and plays the scenario's
+injects; each part of the response has its module, whose docstring states its rules:
+
+* ``injects``    injects at their offsets, ``when:`` injects, faults -> impact, fallback detection
+* ``monitoring`` series, alert rules on their evaluation grid (tick semantics), noise
+* ``paging``     on-call at each instant, channels, answer times by local period, escalation
+* ``response``   runbook choice and steps (failures, retries, experts), improvisation, recovery
+* ``comms``      status updates, breach containment and notification, restores from backups
+* ``run``        the incident's state machine and the event record
+* ``batch``      Monte Carlo over child seeds, on one or more processes
+* ``explain``    a run as readable lines
+
+``assumptions`` holds the durations the inputs leave unsaid. Every random draw comes
+from the numpy Generator handed in. Only this package imports simpy.
+
+Public API::
+
+    simulate(scenario, team, runbooks, start, rng, *, horizon=259200.0, run=None, seed=None,
+             assumptions=None) -> Timeline
+    simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
+                  horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
+    run_generator(seed, run) -> numpy.random.Generator
+    explain(timeline, team=None) -> list[str]
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
-from .batch import simulate_many
+from .batch import run_generator, simulate_many
 from .engine import DEFAULT_HORIZON, SimulationError, run_plan, simulate
 from .explain import explain
 from .plan import Plan
 
 __all__ = [
-    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "Plan", "SimulationError", "explain", "run_plan",
+    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "Plan", "SimulationError", "explain", "run_generator", "run_plan",
     "simulate", "simulate_many",
 ]

@@ -27,6 +27,13 @@ from .engine import DEFAULT_HORIZON, SimulationError, execute
 from .plan import Plan
 
 
+def run_generator(seed: int, run: int) -> np.random.Generator:
+    """The generator of run ``run`` of a batch seeded with ``seed``: child ``run`` of
+    ``SeedSequence(seed)``. A single simulation with ``--seed S`` should use
+    ``run_generator(S, 0)`` so that it equals run 0 of any batch with that seed."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
+
+
 class _Batch:
     """What every run of a batch shares; rebuilt once inside each worker process."""
 
@@ -38,7 +45,7 @@ class _Batch:
 
     def execute(self, i: int):
         """Run i's raw record."""
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(i,)))
+        rng = run_generator(self.seed, i)
         start = self.start
         if self.window:
             start = start + timedelta(seconds=math.floor(rng.uniform(0.0, self.window)))
@@ -125,14 +132,19 @@ def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str
             if len(pending) >= workers * 3:
                 break
         first = 0
-        while pending:
-            results = pending.popleft().result()
-            nxt = next(starts, None)
-            if nxt is not None:
-                pending.append(pool.submit(_work, nxt, min(size, runs - nxt)))
-            for packed in results:
-                yield batch.unpack(first, packed)
-                first += 1
+        try:
+            while pending:
+                results = pending.popleft().result()
+                nxt = next(starts, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_work, nxt, min(size, runs - nxt)))
+                for packed in results:
+                    yield batch.unpack(first, packed)
+                    first += 1
+        finally:
+            # The consumer stopped early (or failed): do not wait for chunks nobody reads.
+            for f in pending:
+                f.cancel()
 
 
 def _default_context() -> str:

@@ -84,7 +84,11 @@ class Monitoring:
         if metric is not None and value is not None:
             self.values[metric] = value
             for ri in plan.metric_rules.get(metric, ()):
-                rule = plan.rules[ri]
+                rule, st = plan.rules[ri], self.states[ri]
+                # An idle rule whose condition does not hold has nothing to notice.
+                if st.pending is None and not st.firing and not (value > rule.above if rule.above is not None
+                                                                 else value < rule.below):  # type: ignore[operator]
+                    continue
                 self._check(ri, ceil_div(run.env.now, rule.every))
         for ri in plan.on_rules.get(kind, ()):
             st, rule = self.states[ri], plan.rules[ri]

@@ -96,7 +96,7 @@ class Paging:
         rng, now = run.rng, run.env.now
         mp = run.plan.members[member]
         dt = run.now_dt()
-        period = mp.period_at(dt)
+        period = mp.member.period_at(dt)
         away = mp.is_away(dt)
         arrival: float | None = None
         channel: str | None = None
@@ -221,12 +221,12 @@ class Paging:
                 return m
         need = " and ".join(x for x in (skill and f"skill {skill}", access and f"access to {access}") if x)
         label = f"skill:{skill}" if skill else f"access:{access}"
-        able = [mp for mp in run.plan.members.values() if mp.can(skill, access) and mp.member.id not in exclude]
+        able = [mp for mp in run.plan.able(skill, access) if mp.member.id not in exclude]
         if not able:
             run.note("missing-skill", label, f"nobody else on the team has {need}", skill=skill, access=access)
             return None
         dt = run.now_dt()
-        ranked = sorted((PERIOD_RANK[mp.period_at(dt)], mp.index, mp.member.id) for mp in able if not mp.is_away(dt))
+        ranked = sorted((PERIOD_RANK[mp.member.period_at(dt)], mp.index, mp.member.id) for mp in able if not mp.is_away(dt))
         meta: dict[str, Any] = {"skill": skill} if skill else {"access": access}
         for _, _, member in ranked:
             found = yield from self._page_one(member, "expert", label, meta)

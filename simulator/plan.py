@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
-from zoneinfo import ZoneInfo
 
 from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
-from scenarios.common import zone
 from scenarios.durations import format_duration
 from scenarios.scenario import AlertRule, Inject
 
@@ -33,17 +31,6 @@ class MemberPlan:
     ack: dict[str, tuple[Sampler, float]]
     skills: frozenset[str]
     access: frozenset[str]
-    tz: ZoneInfo
-
-    def period_at(self, at: datetime) -> str:
-        """Working, evening or asleep at ``at`` (Member.period_at with the zone looked up once)."""
-        local = at.astimezone(self.tz)
-        m = self.member
-        if m.working_hours.contains(local):
-            return "working"
-        if m.sleep.contains(local):
-            return "asleep"
-        return "evening"
 
     def is_away(self, at: datetime) -> bool:
         """Whether an unavailability window covers ``at``."""
@@ -77,7 +64,7 @@ class Plan:
             names = m.channels if m.channels is not None else list(team.paging)
             channels = tuple((n, s(team.paging[n].delay), float(team.paging[n].fails)) for n in names if n in team.paging)
             ack = {p: (s(getattr(m.ack, p)), float(getattr(m.ack, p).miss)) for p in PERIODS}
-            self.members[m.id] = MemberPlan(m, i, channels, ack, frozenset(m.skills), frozenset(m.access), zone(m.timezone))
+            self.members[m.id] = MemberPlan(m, i, channels, ack, frozenset(m.skills), frozenset(m.access))
         self.engage = {p: s(a.engage[p]) for p in PERIODS}
 
         # injects: timed ones in delivery order, conditional ones with their deadline
@@ -113,6 +100,8 @@ class Plan:
         self.fallback_policy = team.policy_for(None, self.primary_service, sc.severity)
 
         # response
+        self._picked: dict[frozenset[str], Runbook | None] = {}
+        self._able: dict[tuple[str | None, str | None], list[MemberPlan]] = {}
         self.services = frozenset(sc.services)
         self.tags = frozenset([sc.kind, *sc.tags])
         self.triage = s(a.triage)
@@ -133,6 +122,30 @@ class Plan:
         self.notifications = [(n.who, float(n.within), s(n.takes or a.notify)) for n in (breach.notify if breach else [])]
         self.is_data_loss = sc.kind == "data-loss" or any(f.kind in LOSS_FAULTS for _, f in faults)
         self.backups = [(b, s(b.restore_time)) for b in sc.backups]
+
+    def pick_runbook(self, alerts: frozenset[str]) -> Runbook | None:
+        """Among the runbooks whose triggers match (fired alerts, the scenario's services,
+        its kind and tags), the one matching the most alerts, then services, then tags;
+        ties go to the order given. None if none matches. Cached per alert set."""
+        if alerts in self._picked:
+            return self._picked[alerts]
+        best = None
+        for i, rb in enumerate(self.runbooks):
+            if rb.matches(set(alerts), set(self.services), set(self.tags)):
+                t = rb.triggers
+                key = (-len(alerts.intersection(t.alerts)), -len(self.services.intersection(t.services)),
+                       -len(self.tags.intersection(t.tags)), i)
+                if best is None or key < best[0]:
+                    best = (key, rb)
+        self._picked[alerts] = best[1] if best else None
+        return self._picked[alerts]
+
+    def able(self, skill: str | None, access: str | None) -> list[MemberPlan]:
+        """Members with the skill and the access, in team order (cached)."""
+        key = (skill, access)
+        if key not in self._able:
+            self._able[key] = [mp for mp in self.members.values() if mp.can(skill, access)]
+        return self._able[key]
 
     def _phase(self, phase, attr: str, default) -> Phase:
         dist = getattr(phase, attr, None) if phase is not None else None

@@ -48,17 +48,7 @@ class Response:
     def pick_runbook(self) -> Runbook | None:
         """The best-matching runbook for what is known now, or None."""
         run = self.run
-        alerts = set(run.alerts)
-        services, tags = run.plan.services, run.plan.tags
-        best = None
-        for i, rb in enumerate(run.plan.runbooks):
-            if rb.matches(alerts, services, tags):
-                t = rb.triggers
-                key = (-len(alerts.intersection(t.alerts)), -len(services.intersection(t.services)),
-                       -len(tags.intersection(t.tags)), i)
-                if best is None or key < best[0]:
-                    best = (key, rb)
-        return best[1] if best else None
+        return run.plan.pick_runbook(frozenset(run.alerts))
 
     def _respond(self, who: str):
         run, plan = self.run, self.run.plan

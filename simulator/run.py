@@ -15,18 +15,17 @@ from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
 from .clock import LATE, Call, WallClock, next_window_start
+from .comms import Comms
+from .monitoring import Monitoring
+from .paging import Paging
 from .plan import Plan
+from .response import Response
 
 
 class Run:
     """State shared by the monitoring, paging, response and communication models."""
 
     def __init__(self, plan: Plan, start: datetime, rng: np.random.Generator, horizon: float):
-        from .comms import Comms
-        from .monitoring import Monitoring
-        from .paging import Paging
-        from .response import Response
-
         self.plan, self.rng, self.horizon = plan, rng, float(horizon)
         self.env = env = simpy.Environment()
         self.clock = WallClock(start)
@@ -59,16 +58,18 @@ class Run:
 
     # -- recording and scheduling ------------------------------------------------
     def emit(self, kind: str, actor: str, subject: str, data: dict[str, Any]) -> None:
-        """Record an event at the current simulated instant."""
+        """Record an event at the current simulated instant (nothing once the run ended:
+        callbacks due at the same instant as the end may still run)."""
+        if self.finished:
+            return
         self._record((round(self.env.now + 0.0, 3), kind, actor, subject, data))
 
-    def note(self, gap: str, subject: str, text: str, actor: str = "system", once: bool = True, **data: Any) -> None:
-        """Record a gap (``note`` event), once per (gap, subject) unless ``once`` is false."""
-        if once:
-            key = (gap, subject)
-            if key in self.noted:
-                return
-            self.noted.add(key)
+    def note(self, gap: str, subject: str, text: str, actor: str = "system", **data: Any) -> None:
+        """Record a gap (a ``note`` event), once per (gap, subject) in a run."""
+        key = (gap, subject)
+        if key in self.noted:
+            return
+        self.noted.add(key)
         self.emit("note", actor, subject, {"gap": gap, "text": text, **data})
 
     def after(self, delay: float, fn: Callable[[Any], None]) -> None:
@@ -86,7 +87,9 @@ class Run:
     # -- the incident -------------------------------------------------------------
     def detect(self, via: str, actor: str, subject: str, *, policy: str | None, severity: str,
                alert: str | None = None, fallback: bool = False) -> None:
-        """The incident is noticed: record it once, then page as the severity says."""
+        """The incident is noticed: record it once, then page through ``policy`` as the
+        severity's ``page`` setting allows, and page who the incident's severity names
+        in ``also_page``."""
         if self.detected:
             return
         self.detected = True
@@ -109,8 +112,15 @@ class Run:
                 self.paging.also_page(target, paged)
 
     def _defer_paging(self, policy: str, alert: str | None, severity: str, page: str) -> None:
+        # ``business-hours``: page now if inside the team's business hours, else at their
+        # next start; ``never``: nobody is paged, and the on-call picks the incident up
+        # at the next business hours as if paged then.
         team = self.plan.team
-        when = next_window_start(team.business_hours, team.timezone, self.now_dt())
+        now = self.now_dt()
+        when = next_window_start(team.business_hours, team.timezone, now)
+        if page == "business-hours" and when == now:
+            self.paging.escalate(policy, alert)
+            return
         local = when.astimezone(zone(team.timezone)).strftime("%a %H:%M") if when else "never"
         how = "only in business hours" if page == "business-hours" else "never"
         self.note("not-paged", severity, f"severity {severity} pages {how}; picked up at the next business hours ({local})")
@@ -185,7 +195,8 @@ class Run:
         if not self.detected:
             self.note("undetected", sid, "nothing detected the incident before the drill ended")
         elif self.acked_by is None and self.policy is not None:
-            self.note("nobody-acknowledged", self.policy, f"nobody acknowledged the pages of policy {self.policy}")
+            self.note("nobody-acknowledged", self.policy, f"nobody acknowledged the pages of policy {self.policy}",
+                      policy=self.policy)
         self.emit("drill_ended", "system", sid, {"reason": reason})
         self.finished = True
         self.done.succeed(reason)

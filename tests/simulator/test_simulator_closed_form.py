@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from simkit import API_DOWN, MONDAY, TWO_LEVEL_TEAM, run, runbook, scenario, team
+from simkit import API_DOWN, TWO_LEVEL_TEAM, run, runbook, scenario, team
 from simulator import Assumptions
 
 INSTANT = Assumptions.instant()

@@ -249,3 +249,33 @@ def test_different_seeds_differ(inputs):
     a = simulate(sc, tm, rbs, WINDOW_START, rng(1))
     b = simulate(sc, tm, rbs, WINDOW_START, rng(2))
     assert a.to_json_line() != b.to_json_line()
+
+
+def test_a_fresh_interpreter_worker_gives_the_same_results(inputs):
+    sc, tm, rbs = inputs
+    kw = dict(runs=6, seed=9, start=WINDOW_START, window=WEEK)
+    one = [tl.to_json_line() for tl in simulate_many(sc, tm, rbs, **kw)]
+    spawned = [tl.to_json_line() for tl in simulate_many(sc, tm, rbs, workers=2, chunk=2, mp_context="spawn", **kw)]
+    assert one == spawned
+
+
+def test_stopping_early_does_not_wait_for_the_whole_batch(inputs):
+    import time
+
+    sc, tm, rbs = inputs
+    t0 = time.perf_counter()
+    batch = simulate_many(sc, tm, rbs, runs=100_000, seed=1, start=WINDOW_START, workers=2)
+    first = [next(batch) for _ in range(3)]
+    batch.close()
+    assert [tl.run for tl in first] == [0, 1, 2]
+    assert time.perf_counter() - t0 < 20
+
+
+def test_bad_batch_arguments_are_refused(inputs):
+    from simulator import SimulationError
+
+    sc, tm, rbs = inputs
+    for kw in ({"runs": -1}, {"runs": 1, "workers": 0}, {"runs": 1, "seed": -3}, {"runs": 1, "window": -1.0},
+               {"runs": 1, "start": datetime(2026, 3, 2)}):
+        with pytest.raises(SimulationError):
+            simulate_many(sc, tm, rbs, **{"seed": 1, **kw})
