@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring import find_gaps, score_many, summary_json
 from simulator import explain as explain_run
-from simulator import simulate_many
+from simulator import horizon_for, simulate_many
 
 from . import output
 from .params import DURATION, INSTANT, SHARE
@@ -71,14 +71,14 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=click.IntRange(0), help="Seed; run i uses child i of SeedSequence(seed). Random if unset.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes; results do not depend on it.")
-@click.option("--horizon", type=DURATION, default="72h", show_default=True, help="A run ends here if not resolved.")
+@click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's last scripted moment).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl and summary.json.")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--explain", "explain", is_flag=True, help="Print a single run's timeline as readable lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
-             runs: int, seed: int | None, workers: int, horizon: float, out: Path | None, require_share: float,
+             runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
              explain: bool, as_json: bool) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
@@ -89,7 +89,8 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
     inputs = resolve(scenario, team, runbooks)
-    doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers, horizon=horizon,
+    doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
+                     horizon=horizon or horizon_for(inputs.scenario),
                      out=out, as_json=as_json, require_share=require_share)
     if explain and not as_json:
         output.out.print("", markup=False)

@@ -28,11 +28,11 @@ Public API::
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .batch import run_generator, simulate_many
-from .engine import DEFAULT_HORIZON, SimulationError, run_plan, simulate
+from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
 from .explain import explain
 from .plan import Plan
 
 __all__ = [
-    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "Plan", "SimulationError", "explain", "run_generator", "run_plan",
+    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "Plan", "SimulationError", "explain", "horizon_for", "run_generator", "run_plan",
     "simulate", "simulate_many",
 ]

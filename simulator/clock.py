@@ -1,10 +1,9 @@
-"""Simulated seconds on the wall clock: who is where in their day, and when business
-hours next begin."""
+"""Simulated seconds and the wall clock: instants from offsets, when business hours
+next begin, and the SimPy timeout the simulator schedules its work with."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from typing import Any, Callable
 
 import simpy

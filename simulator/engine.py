@@ -20,6 +20,15 @@ from .run import Run
 DEFAULT_HORIZON = 72 * 3600.0
 
 
+def horizon_for(scenario: Scenario) -> float:
+    """A horizon that gives the response 72 hours after the scenario's last scripted
+    moment (its latest inject or its fallback detection), and at least 72 hours: a
+    breach whose fallback report comes after weeks must still be able to be detected."""
+    last = max([i.at for i in scenario.injects if i.at is not None] +
+               ([scenario.detection_fallback.after] if scenario.detection_fallback else []), default=0.0)
+    return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON)
+
+
 class SimulationError(DrillbitError):
     """Inputs the simulator cannot run (e.g. a naive start time)."""
 

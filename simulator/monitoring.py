@@ -19,6 +19,10 @@ Tick semantics (what a Prometheus-style evaluator does, and all it can know):
   firing until the incident recovers.
 * Noise: a rule with ``false_positives_per_week`` fires spuriously as a Poisson
   process at that rate (unless it is firing for real at that moment).
+* The first routed alert detects the incident and starts its escalation policy;
+  alerts firing later join the incident (recorded, and they count when the responder
+  picks a runbook) without paging again. An unrouted alert pages nobody and is
+  recorded as a gap; so is a routed one that no escalation policy takes.
 * At recovery every firing alert resolves and every series returns to no value.
 
 Ticks are evaluated only where something can change (after a signal, at a pending
@@ -92,7 +96,7 @@ class Monitoring:
                 self._check(ri, ceil_div(run.env.now, rule.every))
         for ri in plan.on_rules.get(kind, ()):
             st, rule = self.states[ri], plan.rules[ri]
-            if st.firing or st.queued:
+            if st.firing or st.queued or (rule.source is not None and rule.source != source):
                 continue
             if rule.sensitivity < 1.0 and run.rng.random() >= rule.sensitivity:
                 continue

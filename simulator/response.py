@@ -5,9 +5,12 @@ and recovery.
 * Runbook choice: among the runbooks whose triggers match (fired alert names, the
   scenario's services, its kind and tags), the one matching the most fired alerts,
   then the most services, then the most tags; ties go to the order given.
+* With a runbook, diagnosis is the triage (``Assumptions.triage``) that names it.
 * A step needing a skill or access the doer lacks is done by someone who has it: an
-  engaged colleague, else an expert paged for it (who may be asleep). If nobody can
-  be reached, the responder does it anyway (and the gap is recorded).
+  engaged responder or expert (not the incident commander or leadership, who
+  coordinate), else an expert paged for it (who may be asleep). If nobody can be
+  reached, the responder does it anyway (and the gap is recorded). Improvised phases
+  honour their ``needs`` the same way.
 * A failed attempt is retried ``retry`` times; then ``skip`` goes on, ``abort`` stops
   the runbook, ``escalate`` hands the step to an expert with the skill
   (``escalate_to`` or ``needs``; with neither, the next escalation level) who gets the
@@ -15,8 +18,10 @@ and recovery.
   mitigation to improvisation.
 * Without a matching runbook the scenario's ``diagnosis`` and ``mitigation``
   improvisation times apply (with assumed defaults) and the gap is recorded.
-* Recovery follows mitigation after ``recovery.after_mitigation``; a runbook that
-  ``resolves`` recovers when it ends.
+* Recovery follows mitigation after ``recovery.after_mitigation`` (else
+  ``recovery.improvised``, else ``Assumptions.recovery``); a runbook that ``resolves``
+  recovers when it ends. Restores and containment can hold recovery and resolution
+  back (see ``comms``).
 """
 
 from __future__ import annotations

@@ -273,3 +273,34 @@ def test_simulate_records_seed_and_run():
     tl = simulate(scenario(API_DOWN), solo(), [], MONDAY, np.random.default_rng(3), run=4, seed=3)
     assert (tl.seed, tl.run, tl.mode, tl.team, tl.scenario) == (3, 4, "simulated", "solo", "api-down")
     assert tl.started_at == MONDAY
+
+
+def test_a_rule_with_a_source_ignores_signals_from_other_sources():
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from scenarios import Scenario, Team, loads
+    from simulator import simulate
+
+    team = loads("""
+team: t
+members: [{id: ana, name: Ana, timezone: UTC}]
+rotations: {primary: {layers: [{start: 2026-01-05T00:00:00+00:00, turn: 1w, members: [ana]}]}}
+escalation: {default: {levels: [{notify: rotation:primary}]}}
+""", Team)
+    text = """
+id: s
+title: s
+kind: breach
+severity: P1
+services: [api]
+injects:
+  - {at: 0s, fault: {kind: intrusion, service: api, impact: none}}
+  - {at: 1m, signal: {kind: security, text: odd login, source: sso}}
+  - {at: 2h, signal: {kind: security, text: canary file touched, source: canary}}
+monitoring: [{alert: Canary, on: security, source: canary}]
+"""
+    tl = simulate(loads(text, Scenario), team, [], datetime(2026, 11, 25, 12, tzinfo=timezone.utc), np.random.default_rng(0))
+    fired = tl.first("alert_fired")
+    assert fired is not None and fired.t >= 7200

@@ -1,0 +1,150 @@
+"""The tables of the incident log (SQLAlchemy Core), shared by the store and the
+migrations.
+
+Times are stored as float seconds since the Unix epoch (UTC) plus the UTC offset, in
+minutes, the incident's start was written with: arithmetic on them (durations,
+windows after a deploy, hour of day) is then the same plain SQL on SQLite and
+PostgreSQL, and the original wall-clock reading is kept. A missing time is NULL.
+Missed values of per-run drill metrics are NULL too, never zero.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
+
+#: The Alembic revision this code writes; the store migrates any older log to it.
+HEAD = "0001"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+drill_runs = Table(
+    "drill_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(64), nullable=False, unique=True),
+    Column("scenario", String(200), nullable=False),
+    Column("scenario_title", Text),
+    Column("scenario_kind", String(40)),
+    Column("severity", String(40)),
+    Column("services", Text, nullable=False, default=""),  # comma-separated
+    Column("team", String(200)),
+    Column("mode", String(20), nullable=False),
+    Column("seed", Integer),
+    Column("runs", Integer, nullable=False),
+    Column("verdict", String(1)),
+    Column("objectives_missed", Integer),
+    Column("recorded_at", Float, nullable=False),
+    Column("report_path", Text),
+    Column("summary", Text, nullable=False),  # the scoring summary document, JSON
+)
+
+drill_metrics = Table(
+    "drill_metrics", metadata,
+    Column("run_id", Integer, ForeignKey("drill_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("metric", String(60), primary_key=True),
+    Column("median", Float), Column("p90", Float), Column("p99", Float),
+    Column("reached", Integer, nullable=False), Column("missed", Integer, nullable=False),
+)
+
+#: One value per simulated run and metric, for calibration (NULL = missed).
+drill_samples = Table(
+    "drill_samples", metadata,
+    Column("run_id", Integer, ForeignKey("drill_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("metric", String(60), nullable=False),
+    Column("value", Float),
+    Index(None, "run_id", "metric"),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # real | drill
+    Column("title", Text, nullable=False),
+    Column("service", String(200)),
+    Column("severity", String(40)),
+    Column("started_at", Float, nullable=False),
+    Column("detected_at", Float),
+    Column("acknowledged_at", Float),
+    Column("mitigated_at", Float),
+    Column("resolved_at", Float),
+    Column("utc_offset", Integer, nullable=False, default=0),  # minutes
+    Column("root_cause", String(200)),
+    Column("summary", Text),
+    Column("deploy_related", Boolean),
+    Column("tags", Text, nullable=False, default=""),  # comma-separated, sorted
+    Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="SET NULL")),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "started_at"),
+    Index(None, "service", "started_at"),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="CASCADE")),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE")),
+    Column("rule", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("evidence", Text, nullable=False, default=""),
+    Column("recommendation", Text, nullable=False, default=""),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("subject", Text, nullable=False, default=""),
+    Index(None, "drill_run_id"),
+)
+
+action_items = Table(
+    "action_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("due", Date),
+    Column("status", String(10), nullable=False, default="open"),  # open | done | dropped
+    Column("severity", String(20)),
+    Column("finding_id", Integer, ForeignKey("findings.id", ondelete="SET NULL")),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="SET NULL")),
+    Column("note", Text),
+    Column("created_at", Float, nullable=False),
+    Column("closed_at", Float),
+    Index(None, "status", "due"),
+)
+
+deploys = Table(
+    "deploys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(100), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("service", String(200), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("utc_offset", Integer, nullable=False, default=0),
+    Column("version", String(200)),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "service", "at"),
+)
+
+#: One row per import: what was read and what it changed (an audit trail).
+imports = Table(
+    "imports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(20), nullable=False),
+    Column("what", String(20), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("at", Float, nullable=False),
+)
