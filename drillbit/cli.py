@@ -159,17 +159,24 @@ def demo(out: Path, runs: int) -> None:
     inputs = resolve(DEMO_SCENARIO)
     output.out.print(f"simulating {runs} runs of {DEMO_SCENARIO} against team {inputs.team.team}, "
                      f"starts spread over 4 weeks from {DEMO_START}", markup=False)
-    run_drills(inputs, runs=runs, seed=2026, start=INSTANT.convert(DEMO_START, None, None),
-               window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1), horizon=72 * 3600.0,
-               out=out, as_json=False, require_share=0.9)
+    doc = run_drills(inputs, runs=runs, seed=2026, start=INSTANT.convert(DEMO_START, None, None),
+                     window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1), horizon=72 * 3600.0,
+                     out=out, as_json=False, require_share=0.9)
     output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
+    from .report_commands import write_drill_reports
+
+    html = write_drill_reports(out, doc, inputs, require_share=0.9, formats=("html",))[0]
+    output.out.print("HTML scorecard (open it in a browser):", markup=False)
+    output.out.print(str(html), markup=False)
 
 
 def _register() -> None:
     from .analysis import compare, power
     from .drills import score, simulate
+    from .report_commands import report
+    from .log_commands import log
 
-    for command in (simulate, score, compare, power):
+    for command in (simulate, score, compare, power, log, report):
         cli.add_command(command)
 
 

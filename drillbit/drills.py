@@ -77,9 +77,11 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--explain", "explain", is_flag=True, help="Print a single run's timeline as readable lines.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the HTML scorecard and the Markdown report into this folder (with the timelines unless --out is given).")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
              runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
-             explain: bool, as_json: bool) -> None:
+             explain: bool, as_json: bool, report_dir: Path | None) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
 
@@ -91,7 +93,11 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     inputs = resolve(scenario, team, runbooks)
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                      horizon=horizon or horizon_for(inputs.scenario),
-                     out=out, as_json=as_json, require_share=require_share)
+                     out=out or report_dir, as_json=as_json, require_share=require_share)
+    if report_dir:
+        from .report_commands import emit_drill_reports
+
+        emit_drill_reports(report_dir, doc, inputs, require_share=require_share)
     if explain and not as_json:
         output.out.print("", markup=False)
         for line in explain_run(doc["_batch"].first.timeline, inputs.team):

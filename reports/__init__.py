@@ -1,0 +1,19 @@
+"""Reports people read, rendered from what scoring computed (no metric is computed
+here): a self-contained HTML scorecard with inline SVG charts, the same in Markdown,
+the summary JSON as is, JUnit XML, a blameless post-mortem draft, an HSEEP after-action
+report / improvement plan, and the public status page during a run.
+
+Public API::
+
+    render_report(summary, fmt, *, scenario, team=None, timeline=None, series=None,
+                  now=None, require_share=0.9) -> str
+    write_reports(directory, summary, *, ..., formats=("html", "md")) -> list[Path]
+    FORMATS, FILENAMES, ReportError
+
+Only this package imports jinja2; matplotlib is imported only while a chart is drawn
+(the HTML scorecard), so commands that draw nothing never load it.
+"""
+
+from .render import FILENAMES, FORMATS, Format, ReportError, render_report, write_reports
+
+__all__ = ["FILENAMES", "FORMATS", "Format", "ReportError", "render_report", "write_reports"]

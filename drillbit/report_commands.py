@@ -1,0 +1,113 @@
+"""``drillbit report``, and the reports ``simulate --report`` and ``demo`` write.
+
+The reports package (jinja2, and matplotlib while it draws) is imported only inside
+these functions, so commands that render nothing never load it.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import click
+
+from scenarios.common import zone
+from scenarios.timeline import Timeline, TimelineError, read_jsonl
+from scoring import find_gaps, score_many, summary_json
+from scoring.series import RunSeries
+
+from . import output
+from .params import INSTANT, SHARE
+from .resolve import Inputs, resolve
+
+#: Formats, in the order ``--format`` lists them (kept here so ``--help`` needs no import of reports).
+FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
+
+
+def _read(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Inputs, Iterator[Timeline]]:
+    """The inputs named (or the scenario named in the file) and every timeline of the
+    file, checked to be of that one scenario."""
+    stream = read_jsonl(path)
+    try:
+        first = next(stream)
+    except StopIteration:
+        raise TimelineError(f"{path}: no timelines in the file") from None
+    inputs = resolve(scenario or first.scenario, team, runbooks)
+    if inputs.scenario.id != first.scenario:
+        raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
+
+    def every() -> Iterator[Timeline]:
+        yield first
+        for tl in stream:
+            if tl.scenario != first.scenario:
+                raise TimelineError(f"{path}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; report them separately")
+            yield tl
+
+    return inputs, every()
+
+
+@click.command()
+@click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html scorecard, md, json summary, junit XML, postmortem draft, aar (HSEEP after-action report), "
+                   "status (the status page during the first run).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
+@click.option("--scenario", help="Scenario file or id (default: the one named in the timelines).")
+@click.option("--team", type=click.Path(dir_okay=False, path_type=Path), help="Team file (default: the workspace's, else the example team).")
+@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path), help="Runbook folder (default: the workspace's, else the examples).")
+@click.option("--require-share", type=SHARE, default="90%", show_default=True,
+              help="For many runs: an objective counts as missed when met in fewer runs than this.")
+@click.option("--now", type=INSTANT, default="now", show_default=True,
+              help="The report's date (ISO 8601 with offset): the generation time shown and the start of action-item due dates.")
+def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
+           require_share: float, now: datetime) -> None:
+    """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
+    does, one run told in the timeline chart, post-mortem and status page (the first)."""
+    from reports import render_report
+
+    inputs, stream = _read(timelines, scenario, team, runbooks)
+    series = RunSeries()
+    batch = score_many(series.tap(stream), inputs.scenario, inputs.team)
+    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
+    today = now.astimezone(zone(inputs.team.timezone)).date()
+    doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, today, require_share)
+    text = render_report(doc, fmt, scenario=inputs.scenario, team=inputs.team, timeline=batch.first.timeline,
+                         series=series, now=now, require_share=require_share)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8", newline="\n")
+    output.err.print(f"wrote {out}", markup=False)
+
+
+def write_drill_reports(directory: Path, doc: dict[str, Any], inputs: Inputs, *, require_share: float,
+                        formats: Sequence[str] = ("html", "md"), now: datetime | None = None) -> list[Path]:
+    """Write reports of a batch ``run_drills`` just scored: the per-run series for the
+    charts are read back from the timelines file it wrote (``doc['timelines']``; no
+    distribution charts without one). Returns the paths written."""
+    from reports import write_reports
+
+    series = None
+    path = doc.get("timelines")
+    if path and doc["runs"] > 1:
+        series = RunSeries()
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    series.observe_line(line)
+    public = {k: v for k, v in doc.items() if not k.startswith("_")}
+    return write_reports(directory, public, scenario=inputs.scenario, team=inputs.team,
+                         timeline=doc["_batch"].first.timeline, series=series,
+                         now=now or datetime.now(timezone.utc).replace(microsecond=0),
+                         require_share=require_share, formats=formats)
+
+
+def emit_drill_reports(directory: Path, doc: dict[str, Any], inputs: Inputs, *, require_share: float) -> list[Path]:
+    """``simulate --report``: write the HTML scorecard and the Markdown and say where."""
+    paths = write_drill_reports(directory, doc, inputs, require_share=require_share)
+    for p in paths:
+        output.err.print(f"wrote {p}", markup=False)
+    return paths

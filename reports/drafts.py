@@ -1,0 +1,255 @@
+"""Drafts people finish by hand: the blameless post-mortem of one run and the HSEEP
+after-action report / improvement plan of a drill.
+
+Blameless: contributing factors come from the scenario (what broke, which safeguards
+did not work) and from the gap findings, which describe systems, policies and
+coverage; people appear only as responders, by the roles they took.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from scoring import Scorecard
+
+from . import fmt
+from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY, capability_of_rule
+from .narrative import tell
+from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, story_rows
+
+#: Severities whose post-mortem is due within 48 hours.
+URGENT_SEVERITIES = ("P0", "P1")
+POSTMORTEM_DUE = timedelta(hours=48)
+ROLE_WORDS = {"responder": "incident responder", "expert": "subject-matter expert", "person": "paged in person"}
+
+
+def _outcome_rows(card: Scorecard) -> list[dict[str, Any]]:
+    rows = []
+    for o in card.outcomes:
+        value = "—" if o.status == "not reached" else fmt.duration(None if o.value is None or o.value == float("inf") else o.value)
+        rows.append({"label": o.objective.label, "source": o.objective.source, "value": value, "status": o.status,
+                     "sign": STATUS_SIGN[o.status], "capability": METRIC_CAPABILITY.get(o.objective.metric, CROSS_CUTTING)})
+    return rows
+
+
+def _contributing_factors(inp: Inputs) -> list[dict[str, str]]:
+    sc = inp.scenario
+    out = []
+    for inj in sc.injects:
+        f = inj.fault
+        if f is not None:
+            what = f"{f.kind.replace('-', ' ')} on {f.service}"
+            out.append({"factor": what[0].upper() + what[1:], "detail": f.note or f"impact: {f.impact}", "source": "scenario"})
+    for b in sc.backups:
+        if not b.works:
+            out.append({"factor": f"The {b.kind} backup produced no usable copy",
+                        "detail": "the job ran on schedule but its output could not be restored", "source": "scenario"})
+        elif not b.verified:
+            out.append({"factor": f"Restores from the {b.kind} backup were not tested regularly",
+                        "detail": f"a restore from it takes {b.restore_time.describe()}",
+                        "source": "scenario"})
+    for f in inp.summary["findings"]:
+        out.append({"factor": f["title"], "detail": f["evidence"], "source": f"gap rule {f['rule']}"})
+    return out
+
+
+def _responders(inp: Inputs) -> list[dict[str, str]]:
+    tl = inp.timeline
+    assert tl is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    names = {m.id: m for m in inp.team.members} if inp.team else {}
+    people: dict[str, dict[str, Any]] = {}
+
+    def person(pid: str) -> dict[str, Any]:
+        return people.setdefault(pid, {"paged": None, "acked": None, "roles": [], "pages": 0})
+
+    for e in tl.events:
+        d = e.data
+        if e.kind == "page_sent" and d.get("purpose") != "noise":
+            p = person(str(d.get("to", e.subject)))
+            p["pages"] += 1
+            p["paged"] = p["paged"] if p["paged"] is not None else e.t
+        elif e.kind == "acknowledged":
+            p = person(str(d.get("by", e.actor)))
+            p["acked"] = p["acked"] if p["acked"] is not None else e.t
+        elif e.kind == "responder_engaged":
+            p = person(str(d.get("by", e.actor)))
+            role = ROLE_WORDS.get(str(d.get("role")), str(d.get("role")).replace("-", " "))
+            if d.get("skill"):
+                role += f" ({d['skill']})"
+            if role not in p["roles"]:
+                p["roles"].append(role)
+        elif e.kind == "step_finished" and e.actor != "automation":
+            person(e.actor)
+    rows = []
+    for pid, p in people.items():
+        m = names.get(pid)
+        rows.append({
+            "name": m.name if m else pid, "id": pid, "timezone": m.timezone if m else "",
+            "roles": ", ".join(p["roles"]) or ("paged, not engaged" if p["pages"] else "took runbook steps"),
+            "paged": clock.time(p["paged"]) if p["paged"] is not None else "—",
+            "acked": clock.time(p["acked"]) if p["acked"] is not None else "—",
+            "pages": str(p["pages"]),
+        })
+    return rows
+
+
+def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
+    tl = inp.timeline
+    assert tl is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    ms = card.metrics.milestones
+    until = ms.get("recovered")
+    services = []
+    for e in tl.find("impact_started"):
+        services.append({"service": str(e.data.get("service", e.subject)), "impact": str(e.data.get("impact")),
+                         "from": clock.time(e.t), "until": clock.stamp(until) if until is not None else "not recovered when the drill ended"})
+    values = card.metrics.values
+    facts = []
+    for name, words in (("ttd", "Time to detect"), ("ttm", "Time to mitigate"), ("ttr", "Time to recover"),
+                        ("rpo", "Data lost (RPO)"), ("rto", "Time to restore data (RTO)"), ("contain", "Time to contain")):
+        if name in values:
+            v = values[name]
+            facts.append((words, "not reached" if v is None else fmt.duration(None if v == float("inf") else v)))
+    notified = [{"who": str(e.data.get("who", e.subject)).replace("-", " "), "at": clock.time(e.t), "offset": fmt.offset(e.t)}
+                for e in tl.find("notified")]
+    breach = inp.scenario.breach
+    return {"services": services, "facts": facts, "notified": notified,
+            "data_exposed": ", ".join(breach.data) if breach and breach.data else ""}
+
+
+def _messaging(inp: Inputs) -> dict[str, Any]:
+    tl = inp.timeline
+    assert tl is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    updates = [{"n": str(e.data.get("n")), "phase": str(e.data.get("phase")), "audience": "public" if e.data.get("public") else "internal",
+                "time": clock.time(e.t), "offset": fmt.offset(e.t)} for e in tl.find("status_update")]
+    level = inp.severity_level()
+    cadence = fmt.duration(level.update_every) if level is not None and level.update_every else None
+    public_needed = bool(level.public_update) if level is not None else False
+    return {"updates": updates, "cadence": cadence, "public_needed": public_needed,
+            "any_public": any(u["audience"] == "public" for u in updates)}
+
+
+def postmortem(inp: Inputs) -> dict[str, Any]:
+    """The post-mortem draft of the given run."""
+    tl = inp.timeline
+    assert tl is not None
+    card = run_scorecard(inp)
+    assert card is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    ms = card.metrics.milestones
+    sev = inp.scenario.severity
+    end = ms.get("resolved") if ms.get("resolved") is not None else tl.duration
+    due = None
+    if sev in URGENT_SEVERITIES:
+        due = fmt.stamp(clock.at(end) + POSTMORTEM_DUE)
+    outcomes = _outcome_rows(card)
+    story = tell(tl, inp.team)
+    detected = tl.first("detected")
+    how = None
+    if detected is not None:
+        how = (f"by alert {detected.data.get('alert')}" if detected.data.get("via") == "alert"
+               else f"via a {str(detected.data.get('via')).replace('-', ' ')}")
+    key_times = [(label, clock.stamp(ms[k]), fmt.offset(ms[k])) for k, label in
+                 (("impact", "Customer impact began"), ("detected", "Detected"), ("acknowledged", "Acknowledged"),
+                  ("mitigated", "Mitigated"), ("recovered", "Recovered"), ("resolved", "Resolved")) if ms.get(k) is not None]
+    notes = []
+    for e in tl.find("note"):
+        text = str(e.data.get("text"))
+        if text not in notes:
+            notes.append(text)
+    questions = [(inj.card.title, q) for inj in inp.scenario.injects if inj.card for q in inj.card.questions]
+    return {
+        "title": f"Post-mortem (draft): {inp.scenario.title}",
+        "header": header(inp),
+        "severity": sev,
+        "due": due,
+        "run": tl.run if tl.run is not None else 0,
+        "runs": inp.summary["runs"],
+        "mode": tl.mode,
+        "summary": (inp.scenario.summary or "").strip(),
+        "how_detected": how,
+        "key_times": key_times,
+        "rows": story_rows(inp, story),
+        "tz": inp.tz,
+        "factors": _contributing_factors(inp),
+        "impact": _impact(inp, card),
+        "responders": _responders(inp),
+        "went_well": [o for o in outcomes if o["status"] == "met"],
+        "went_badly": [o for o in outcomes if o["status"] != "met"],
+        "gaps_seen": notes,
+        "ratings": [{"capability": r.capability, "letter": r.rating, "meaning": RATING_WORDS[r.rating]} for r in card.ratings],
+        "strong": [r.capability for r in card.ratings if r.rating == "P"],
+        "actions": list(inp.summary["action_items"]),
+        "messaging": _messaging(inp),
+        "questions": questions,
+        "references": [str(u) for u in inp.scenario.references],
+    }
+
+
+def aar(inp: Inputs) -> dict[str, Any]:
+    """The HSEEP after-action report / improvement plan."""
+    doc = inp.summary
+    single = inp.single
+    card = run_scorecard(inp) if single else None
+    rated = {r["capability"]: r for r in ratings(inp)}
+    if single and card is not None:
+        outcomes = {row["label"]: row for row in _outcome_rows(card)}
+    else:
+        outcomes = {}
+    objective_rows = []
+    by_cap: dict[str, dict[str, list]] = {c: {"strengths": [], "areas": []} for c in CAPABILITY_ORDER}
+    for o in doc["objectives"]:
+        cap = METRIC_CAPABILITY.get(o["metric"], CROSS_CUTTING)
+        if single:
+            row = outcomes.get(o["label"], {})
+            result = f"{row.get('sign', '')} {o['status']}: {row.get('value', '—')}"
+            ok = o["status"] == "met"
+            line = f"{o['label']} ({o['source']}): " + ("achieved in " + row.get("value", "—") if ok else f"{o['status']}, {row.get('value', '—')}")
+        else:
+            ok = o["met"] >= inp.require_share * o["runs"]
+            result = f"{'✓' if ok else '✗'} met in {fmt.pct(o['share'])} of runs (95% interval {fmt.interval(*o['share_ci'])})"
+            line = f"{o['label']} ({o['source']}): met in {fmt.pct(o['share'])} of {o['runs']:,} runs"
+        objective_rows.append({"label": o["label"], "source": o["source"], "capability": cap, "result": result,
+                               "rating": rated.get(cap, {}).get("letter", "—")})
+        by_cap[cap]["strengths" if ok else "areas"].append({"title": line, "analysis": "", "recommendation": ""})
+    for f in doc["findings"]:
+        cap = capability_of_rule(f["rule"])
+        by_cap[cap]["areas"].append({"title": f["title"], "analysis": f["evidence"], "recommendation": f["recommendation"]})
+    capabilities = []
+    for cap in CAPABILITY_ORDER:
+        items = by_cap[cap]
+        r = rated.get(cap)
+        if r is None and not items["strengths"] and not items["areas"]:
+            continue
+        capabilities.append({"name": cap, "letter": r["letter"] if r else "—", "meaning": r["meaning"] if r else "not rated",
+                             "runs": r["runs"] if r and not single else "", **items})
+    start = inp.now.date()
+    plan = [{"capability": capability_of_rule(a["rule"]), "issue": next((f["title"] for f in doc["findings"]
+                                                                       if f["rule"] == a["rule"] and f["subject"] == a["subject"]), a["rule"]),
+             "action": a["title"], "owner": a["owner"], "start": start.isoformat(), "due": a["due"], "severity": a["severity"]}
+            for a in doc["action_items"]]
+    tl = inp.timeline
+    participants = _responders(inp) if tl is not None else []
+    return {
+        "title": f"After-action report / improvement plan: {inp.scenario.title}",
+        "header": header(inp),
+        "single": single,
+        "runs": doc["runs"],
+        "require_share": fmt.pct(inp.require_share),
+        "scenario": inp.scenario,
+        "summary": (inp.scenario.summary or "").strip(),
+        "mode": tl.mode if tl is not None else "simulated",
+        "exercise_date": ("—" if tl is None else fmt.Clock(tl.started_at, inp.tz).day(0.0) if single
+                          else f"simulated runs; the first starts {fmt.Clock(tl.started_at, inp.tz).day(0.0)}"),
+        "objectives": objective_rows,
+        "capabilities": capabilities,
+        "verdict": doc.get("verdict") or "—",
+        "verdict_meaning": RATING_WORDS.get(doc.get("verdict"), "not rated") if doc.get("verdict") else "not rated",
+        "plan": plan,
+        "rules": list(doc["rating_rules"]),
+        "participants": participants,
+        "participants_from": (None if tl is None else ("the run" if single else f"run {tl.run if tl.run is not None else 0}")),
+    }

@@ -1,0 +1,131 @@
+"""render_report and write_reports: one summary document, many formats."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import jinja2
+
+from scenarios import DrillbitError, Scenario, Team
+from scenarios.timeline import Timeline
+from scoring.series import RunSeries
+
+from . import drafts, status, view
+from .junit import render_junit
+from .view import Inputs
+
+Format = Literal["html", "md", "json", "junit", "postmortem", "aar", "status"]
+FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
+#: The file each format is written to by :func:`write_reports`.
+FILENAMES: dict[str, str] = {
+    "html": "scorecard.html", "md": "scorecard.md", "json": "summary.json", "junit": "junit.xml",
+    "postmortem": "postmortem.md", "aar": "after-action-report.md", "status": "status-page.html",
+}
+#: Formats told about one run, which need its timeline.
+NEEDS_TIMELINE = ("postmortem", "status")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class ReportError(DrillbitError):
+    """A report that cannot be rendered: an unknown format or a missing input."""
+
+
+@lru_cache(maxsize=None)
+def _env(kind: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=kind == "html",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["cell"] = _md_cell
+    env.filters["mdtext"] = _md_text
+    return env
+
+
+def _md_cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    text = " ".join(str(value).split())
+    return _md_text(text).replace("|", "\\|") or " "
+
+
+def _md_text(value: Any) -> str:
+    """Text that Markdown shows as written (no stray HTML, emphasis or links)."""
+    text = str(value)
+    for ch in ("\\", "`", "*", "_", "[", "]", "<", ">"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, team: Team | None = None,
+                  timeline: Timeline | None = None, series: RunSeries | None = None,
+                  now: datetime | None = None, require_share: float = 0.9) -> str:
+    """Render a scored drill in one format.
+
+    ``summary`` is the document of :func:`scoring.summary_json` (keys starting with
+    ``_`` are ignored); ``scenario`` and ``team`` are the inputs it was scored with;
+    ``timeline`` is the run told in the timeline chart, the post-mortem and the status
+    page (for a batch: the first run, ``BatchScore.first.timeline``); ``series`` holds
+    the per-run values the distribution charts of a batch draw
+    (:class:`scoring.series.RunSeries`; without it the HTML has no distribution
+    charts); ``now`` (tz-aware) is the generation time printed in the report and the
+    start date of the improvement plan (default: the current time), fixed by golden
+    tests; ``require_share`` is the share of runs an objective must be met in (as
+    given to ``summary_json``). Wall-clock times are shown in the team's time zone.
+
+    Formats (:data:`FORMATS`): ``html`` a self-contained scorecard (inline CSS and
+    SVG charts, no external resource), ``md`` the same in Markdown, ``json`` the
+    summary as is, ``junit`` JUnit XML (one test case per objective), ``postmortem``
+    a blameless post-mortem draft (Markdown), ``aar`` an HSEEP after-action report /
+    improvement plan (Markdown), ``status`` the public status page during the run
+    (HTML). Returns the text. Raises ReportError for an unknown format, a naive
+    ``now``, or a format that needs the timeline without one.
+    """
+    if fmt not in FORMATS:
+        raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    public = {k: v for k, v in summary.items() if not str(k).startswith("_")}
+    if fmt == "json":
+        return json.dumps(public, indent=2, ensure_ascii=False) + "\n"
+    if fmt in NEEDS_TIMELINE and timeline is None:
+        raise ReportError(f"the {fmt} report tells one run: it needs the run's timeline")
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    if now.tzinfo is None:
+        raise ReportError("expected a time-zone-aware 'now'")
+    inp = Inputs(public, scenario, team, timeline, series, now, require_share)
+    if fmt == "junit":
+        return render_junit(inp)
+    if fmt == "html":
+        return _env("html").get_template("scorecard.html.j2").render(v=view.scorecard(inp, charts=True))
+    if fmt == "md":
+        return _env("md").get_template("scorecard.md.j2").render(v=view.scorecard(inp, charts=False))
+    if fmt == "postmortem":
+        return _env("md").get_template("postmortem.md.j2").render(v=drafts.postmortem(inp))
+    if fmt == "aar":
+        return _env("md").get_template("aar.md.j2").render(v=drafts.aar(inp))
+    return _env("html").get_template("status.html.j2").render(v=status.status_page(inp))
+
+
+def write_reports(directory: str | Path, summary: Mapping[str, Any], *, scenario: Scenario, team: Team | None = None,
+                  timeline: Timeline | None = None, series: RunSeries | None = None, now: datetime | None = None,
+                  require_share: float = 0.9, formats: Sequence[str] = ("html", "md")) -> list[Path]:
+    """Render each of ``formats`` into ``directory`` (created if missing) under its
+    name in :data:`FILENAMES`; returns the paths written, in the order given. The
+    arguments are those of :func:`render_report`. Raises ReportError as it does and
+    OSError when a file cannot be written."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    paths = []
+    for fmt in formats:
+        text = render_report(summary, fmt, scenario=scenario, team=team, timeline=timeline, series=series, now=now,
+                             require_share=require_share)
+        path = out / FILENAMES[fmt]
+        path.write_text(text, encoding="utf-8", newline="\n")
+        paths.append(path)
+    return paths

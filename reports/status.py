@@ -1,0 +1,139 @@
+"""The public status page as customers would have seen it during a run.
+
+A status page changes only when the team posts to it: until the first *public*
+``status_update`` it shows every component operational, whatever the impact. At each
+public update every component takes the state the incident was in at that instant:
+
+* not (yet) affected, or its fault restored, or the service recovered: ``operational``
+* affected by a ``degraded`` impact: ``degraded_performance``
+* affected by an ``outage`` impact: ``major_outage``, or ``partial_outage`` once the
+  impact is mitigated
+
+and a ``resolved`` update returns every component to ``operational``. The update
+texts are the usual status-page phrasing for each phase (investigating, identified,
+monitoring, resolved); the events carry the phase, not the words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scenarios.timeline import Timeline
+
+from . import fmt
+from .view import Inputs, header
+
+STATES = ("operational", "degraded_performance", "partial_outage", "major_outage")
+STATE_WORDS = {"operational": "Operational", "degraded_performance": "Degraded performance",
+               "partial_outage": "Partial outage", "major_outage": "Major outage"}
+STATE_SIGN = {"operational": "✓", "degraded_performance": "◐", "partial_outage": "▲", "major_outage": "✕"}
+BANNER = {"operational": "All systems operational", "degraded_performance": "Some systems are experiencing degraded performance",
+          "partial_outage": "Partial system outage", "major_outage": "Major system outage"}
+PHASE_WORDS = {"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring", "resolved": "Resolved"}
+
+
+def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str, str]:
+    if phase == "resolved":
+        return dict.fromkeys(services, "operational")
+    impact: dict[str, str] = {}
+    restored: set[str] = set()
+    mitigated = recovered = False
+    for e in tl.events:
+        if e.t > t:
+            break
+        if e.kind == "impact_started":
+            impact.setdefault(str(e.data.get("service", e.subject)), str(e.data.get("impact")))
+        elif e.kind == "fault_restored":
+            restored.add(str(e.data.get("service", e.subject)))
+        elif e.kind == "mitigated":
+            mitigated = True
+        elif e.kind == "recovered":
+            recovered = True
+    out = {}
+    for s in services:
+        level = impact.get(s)
+        if level is None or level == "none" or s in restored or recovered:
+            out[s] = "operational"
+        elif level == "degraded":
+            out[s] = "degraded_performance"
+        else:
+            out[s] = "partial_outage" if mitigated else "major_outage"
+    return out
+
+
+def _worst(states: dict[str, str]) -> str:
+    return max(states.values(), key=STATES.index, default="operational")
+
+
+def _message(phase: str, affected: list[str], cadence: str | None, *, repeat: bool = False) -> str:
+    names = ", ".join(affected) if affected else "some services"
+    nxt = f" We will post the next update within {cadence}." if cadence else ""
+    if phase == "resolved":
+        return "This incident has been resolved. All services are operating normally."
+    if repeat:
+        doing = {"investigating": "investigate", "identified": "work on a fix", "monitoring": "monitor the fix"}.get(phase, "work on it")
+        return f"We are continuing to {doing}. Still affected: {names}.{nxt}"
+    if phase == "investigating":
+        return f"We are investigating errors affecting {names}.{nxt}"
+    if phase == "identified":
+        return f"The issue has been identified and a fix is being implemented. Affected: {names}.{nxt}"
+    return f"A fix has been implemented and we are monitoring the results. Still affected: {names}.{nxt}"
+
+
+def status_page(inp: Inputs) -> dict[str, Any]:
+    """The status page's history during the run: component states at every public
+    update and the incident's updates, newest first."""
+    tl = inp.timeline
+    assert tl is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    services = list(inp.scenario.services)
+    level = inp.severity_level()
+    cadence = fmt.duration(level.update_every) if level is not None and level.update_every else None
+    updates = [e for e in tl.find("status_update") if e.data.get("public")]
+    internal = len(tl.find("status_update")) - len(updates)
+    before = dict.fromkeys(services, "operational")
+    columns = [{"label": "Before the first update", "time": "", "offset": "", "states": before}]
+    feed = []
+    previous = None
+    for e in updates:
+        phase = str(e.data.get("phase"))
+        states = _states(tl, services, e.t, phase)
+        affected = [s for s in services if states[s] != "operational"]
+        columns.append({"label": PHASE_WORDS.get(phase, phase), "time": clock.time(e.t), "offset": fmt.offset(e.t),
+                        "states": states})
+        repeat = phase == previous and phase != "resolved"
+        feed.append({"phase": "Update" if repeat else PHASE_WORDS.get(phase, phase),
+                     "message": _message(phase, affected, cadence, repeat=repeat),
+                     "stamp": clock.stamp(e.t), "offset": fmt.offset(e.t)})
+        previous = phase
+    # Keep a column only where the page changed (the feed keeps every update).
+    shown = [c for i, c in enumerate(columns) if i == 0 or c["states"] != columns[i - 1]["states"]]
+    rows = [{"service": s, "cells": [{"state": c["states"][s], "words": STATE_WORDS[c["states"][s]],
+                                      "sign": STATE_SIGN[c["states"][s]]} for c in shown]} for s in services]
+    worst_col = max(columns, key=lambda c: STATES.index(_worst(c["states"])))
+    worst = _worst(worst_col["states"])
+    first_impact = tl.first("impact_started")
+    gap = None
+    if first_impact is not None and (not updates or updates[0].t > first_impact.t):
+        gap = {"impact": clock.time(first_impact.t), "impact_offset": fmt.offset(first_impact.t),
+               "service": str(first_impact.data.get("service", first_impact.subject)),
+               "first_update": clock.time(updates[0].t) if updates else None,
+               "first_update_offset": fmt.offset(updates[0].t) if updates else None}
+    affected_all = [s for s in services if any(c["states"][s] != "operational" for c in columns)]
+    title = ("Service disruption: " + ", ".join(affected_all)) if affected_all else "Service disruption"
+    return {
+        "title": f"{inp.summary.get('team') or (inp.team.team if inp.team else 'Service')} status",
+        "header": header(inp),
+        "incident_title": title,
+        "worst": {"state": worst, "banner": BANNER[worst], "at": worst_col["time"], "offset": worst_col["offset"]},
+        "columns": [{k: c[k] for k in ("label", "time", "offset")} for c in shown],
+        "rows": rows,
+        "feed": list(reversed(feed)),
+        "internal": internal,
+        "gap": gap,
+        "tz": inp.tz,
+        "states": [{"state": s, "words": STATE_WORDS[s], "sign": STATE_SIGN[s]} for s in STATES],
+        "run": tl.run if tl.run is not None else 0,
+        "runs": inp.summary["runs"],
+        "scenario": inp.scenario,
+    }

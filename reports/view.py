@@ -1,0 +1,270 @@
+"""The view of a report: every figure of the summary document (and of the run, where
+one is given) formatted as text for the templates. Templates only lay these out.
+
+Numbers come from scoring: the summary document (``scoring.summary_json``), the
+scorecard of the given run (``scoring.score``) and the per-run series
+(``scoring.series``). Here they are only formatted and arranged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
+from scenarios.timeline import Timeline
+from scoring import Scorecard, score
+from scoring.ratings import MEANING
+from scoring.series import RunSeries
+
+from . import fmt
+from .narrative import Story, tell
+
+RATING_WORDS = MEANING
+STATUS_SIGN = {"met": "✓", "missed": "✗", "not reached": "–"}
+SEVERITY_SIGN = {"critical": "‼", "high": "!", "medium": "•", "low": "·"}
+MODE_WORDS = {"simulated": "simulation", "tabletop": "tabletop exercise", "live": "live game day"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a report is rendered from."""
+
+    summary: Mapping[str, Any]
+    scenario: Scenario
+    team: Team | None
+    timeline: Timeline | None
+    series: RunSeries | None
+    now: datetime
+    require_share: float
+
+    @property
+    def single(self) -> bool:
+        return self.summary["runs"] == 1
+
+    @property
+    def tz(self) -> str:
+        if self.team is not None:
+            return self.team.timezone
+        return "UTC"
+
+    def severity_level(self) -> SeverityLevel | None:
+        levels = self.team.severity if self.team else DEFAULT_SEVERITIES
+        return levels.get(self.scenario.severity)
+
+
+def run_scorecard(inp: Inputs) -> Scorecard | None:
+    """The scorecard of the given run (None without a timeline)."""
+    if inp.timeline is None:
+        return None
+    return score(inp.timeline, inp.scenario, inp.team)
+
+
+def header(inp: Inputs) -> dict[str, Any]:
+    """Title and the facts of the drill, as (label, value) pairs."""
+    doc, sc = inp.summary, inp.scenario
+    tl = inp.timeline
+    runs = doc["runs"]
+    facts: list[tuple[str, str]] = [
+        ("Scenario", sc.id),
+        ("Kind and severity", f"{sc.kind}, {sc.severity}"),
+    ]
+    if tl is not None:
+        facts.append(("Mode", MODE_WORDS.get(tl.mode, tl.mode)))
+    facts.append(("Team", str(doc.get("team") or (inp.team.team if inp.team else "—"))))
+    if tl is not None:
+        facts.append(("Started" if inp.single else "First run started", fmt.Clock(tl.started_at, inp.tz).stamp(0.0)))
+        facts.append(("Seed", "—" if tl.seed is None else str(tl.seed)))
+    facts.append(("Runs", f"{runs:,}"))
+    facts.append(("Time zone", inp.tz))
+    return {
+        "facts": facts,
+        "generated": fmt.Clock(inp.now, inp.tz).stamp(0.0),
+        "generated_iso": inp.now.isoformat(),
+    }
+
+
+def verdict(inp: Inputs) -> dict[str, Any]:
+    doc = inp.summary
+    v = doc.get("verdict")
+    n = len(doc["objectives"])
+    missed = doc["objectives_missed"]
+    if inp.single:
+        basis = f"{n - missed} of {fmt.plural(n, 'objective')} met"
+    else:
+        basis = (f"{n - missed} of {fmt.plural(n, 'objective')} met in at least {fmt.pct(inp.require_share)} of "
+                 f"{doc['runs']:,} runs; the overall rating is the worst capability rating seen in any run")
+    return {"letter": v or "—", "meaning": RATING_WORDS.get(v, "not rated") if v else "not rated",
+            "basis": basis, "missed": missed, "total": n, "ok": missed == 0}
+
+
+def objectives(inp: Inputs) -> list[dict[str, Any]]:
+    """One row per objective: for one run the value and status; for many the share of
+    runs that met it, its 95% interval and whether it reached the required share."""
+    rows = []
+    for o in inp.summary["objectives"]:
+        row = {"label": o["label"], "metric": o["metric"], "source": o["source"], "target": fmt.duration(o["target"])}
+        if inp.single:
+            status = o["status"]
+            row.update(value="—" if status == "not reached" else fmt.duration(o["value"]), status=status,
+                       sign=STATUS_SIGN[status], ok=status == "met")
+        else:
+            ok = o["met"] >= inp.require_share * o["runs"]
+            row.update(share=fmt.pct(o["share"]), ci=fmt.interval(*o["share_ci"]), met=f"{o['met']:,} of {o['runs']:,}",
+                       status="met" if ok else "missed", sign=STATUS_SIGN["met" if ok else "missed"], ok=ok)
+        rows.append(row)
+    return rows
+
+
+def metrics(inp: Inputs) -> list[dict[str, Any]]:
+    """Distributions (many runs): median with its interval, p90, p99, runs reaching it."""
+    doc = inp.summary
+    rows = []
+    for name, m in doc["metrics"].items():
+        ci = m["median_ci"]
+        rows.append({
+            "name": name, "label": m["label"], "median": fmt.duration(m["median"]),
+            "ci": fmt.interval(ci[0], ci[1], fmt.duration) if ci else "—",
+            "p90": fmt.duration(m["p90"]), "p99": fmt.duration(m["p99"]),
+            "reached": f"{m['reached']:,} of {doc['runs']:,}",
+        })
+    return rows
+
+
+def other_metrics(inp: Inputs) -> list[dict[str, str]]:
+    """One run: the metrics no objective judges."""
+    judged = {o["metric"] for o in inp.summary["objectives"]}
+    return [{"label": m["label"], "value": fmt.duration(m["median"])}
+            for name, m in inp.summary["metrics"].items() if name not in judged]
+
+
+def counts(inp: Inputs) -> list[dict[str, str]]:
+    return [{"label": k.replace("_", " "), "median": fmt.count(c["median"]), "p90": fmt.count(c["p90"]),
+             "max": fmt.count(c["max"])} for k, c in inp.summary["counts"].items()]
+
+
+def ratings(inp: Inputs) -> list[dict[str, Any]]:
+    """Capability ratings: for one run the rating; for many the runs by rating and the
+    worst rating seen."""
+    rows = []
+    for cap, by in inp.summary["ratings"].items():
+        seen = [r for r in "PSMU" if by.get(r)]
+        worst = seen[-1] if seen else None
+        rows.append({
+            "capability": cap, "letter": worst or "—", "meaning": RATING_WORDS.get(worst, "not rated") if worst else "not rated",
+            "runs": " · ".join(f"{r} {by[r]:,}" for r in "PSMU" if by.get(r)),
+            "by": [{"rating": r, "runs": by.get(r, 0)} for r in "PSMU"],
+        })
+    return rows
+
+
+def findings(inp: Inputs) -> list[dict[str, Any]]:
+    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], "")} for f in inp.summary["findings"]]
+
+
+def actions(inp: Inputs) -> list[dict[str, Any]]:
+    return [dict(a) for a in inp.summary["action_items"]]
+
+
+def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
+    """The run's entries with wall-clock time in the team's zone; the date is given
+    where it changes."""
+    tl = inp.timeline
+    assert tl is not None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    rows, last_day = [], None
+    for en in story.entries:
+        d = clock.day(en.t)
+        rows.append({"day": d if d != last_day else "", "time": clock.time(en.t), "offset": fmt.offset(en.t),
+                     "lane": dict(story.lanes).get(en.lane, en.lane), "text": en.text, "mark": en.mark, "kind": en.kind})
+        last_day = d
+    return rows
+
+
+def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
+    """The given run: its story (and its swimlane chart when ``chart``)."""
+    tl = inp.timeline
+    if tl is None:
+        return None
+    story = tell(tl, inp.team)
+    ms = tl.milestones()
+    svg = None
+    if chart:
+        from .charts import swimlane_svg
+
+        svg = swimlane_svg(story, tl.duration, [(k, ms[k]) for k in ("impact", "detected", "mitigated", "recovered")],
+                           salt=f"swimlane-{tl.scenario}-{tl.run}", title=f"Timeline of run {tl.run if tl.run is not None else 0}")
+    label = "the run" if inp.single else f"run {tl.run if tl.run is not None else 0}, the first of {inp.summary['runs']:,}"
+    return {"label": label, "rows": story_rows(inp, story), "svg": svg, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
+
+
+def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
+    """One chart per charted metric of a batch (needs the per-run series)."""
+    if inp.single or inp.series is None or inp.series.runs == 0:
+        return []
+    from .charts import Target, distribution_svg
+
+    out = []
+    objs = inp.summary["objectives"]
+    for name in inp.series.metrics:
+        if name not in inp.summary["metrics"]:
+            continue
+        label = inp.summary["metrics"][name]["label"]
+        targets = [Target(o["target"], f"objective {fmt.duration(o['target'])} ({o['source']}): met in {fmt.pct(o['share'])} of runs")
+                   for o in objs if o["metric"] == name]
+        dist = inp.series.distribution(name)
+        svg = distribution_svg(dist, label, targets, inp.require_share if targets else None, salt=f"dist-{name}")
+        caption = (f"{label.capitalize()} over {dist.runs:,} runs"
+                   + (f"; {dist.missed:,} runs never reached it and are not drawn in the histogram" if dist.missed else "")
+                   + ".")
+        out.append({"metric": name, "label": label, "svg": svg, "caption": caption})
+    return out
+
+
+KPI_METRICS = ("ttd", "tta", "ttm", "ttr")
+
+
+def kpis(inp: Inputs) -> list[dict[str, str]]:
+    """The headline figures: TTD, TTA, TTM, TTR (the value of one run; the median of many)."""
+    doc = inp.summary
+    out = []
+    for name in KPI_METRICS:
+        m = doc["metrics"].get(name)
+        if m is None:
+            continue
+        objs = [o for o in doc["objectives"] if o["metric"] == name]
+        if inp.single:
+            sub = "; ".join(f"objective {fmt.duration(o['target'])}: {o['status']}" for o in objs) or "no objective"
+            value = "not reached" if objs and objs[0]["status"] == "not reached" else fmt.duration(m["median"])
+        else:
+            sub = f"median; p90 {fmt.duration(m['p90'])}" + "".join(
+                f"; {fmt.pct(o['share'])} within {fmt.duration(o['target'])}" for o in objs)
+            value = fmt.duration(m["median"])
+        out.append({"name": name, "label": m["label"], "value": value, "sub": sub})
+    return out
+
+
+def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
+    """Everything the HTML and Markdown scorecards show."""
+    doc = inp.summary
+    return {
+        "title": f"Drill scorecard: {inp.scenario.title}",
+        "header": header(inp),
+        "single": inp.single,
+        "runs": doc["runs"],
+        "require_share": fmt.pct(inp.require_share),
+        "verdict": verdict(inp),
+        "kpis": kpis(inp),
+        "objectives": objectives(inp),
+        "metrics": metrics(inp) if not inp.single else [],
+        "other_metrics": other_metrics(inp) if inp.single else [],
+        "counts": counts(inp),
+        "ratings": ratings(inp),
+        "rating_rules": list(doc["rating_rules"]),
+        "charts": distribution_charts(inp) if charts else [],
+        "run": run_view(inp, chart=charts),
+        "findings": findings(inp),
+        "actions": actions(inp),
+        "scenario": inp.scenario,
+    }

@@ -1,0 +1,118 @@
+"""The HTML reports in a real browser: headless Chromium (Debian's package at
+/usr/bin/chromium) opens each file from disk; the page logs no console error, makes no
+request but for the file itself, shows the key figures in its DOM, and is saved as a
+screenshot (in the test's tmp_path, and in test-artifacts/ at the repository root
+when DRILLBIT_ARTIFACTS is set).
+
+Without Chromium (or playwright) these tests skip, except under CI=true, where a
+missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reports.fmt import duration, pct
+
+from report_cases import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must provide it (apt-get install chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists():
+        _unavailable(f"no Chromium at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh user data dir
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=ARGS,
+            viewport={"width": 1280, "height": 900}, offline=False)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def _open(context, path: Path):
+    """Open ``path``; returns the page, its console errors and every request URL."""
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri(), wait_until="load")
+    return page, errors, requests
+
+
+def _save(page, tmp_path: Path, name: str) -> Path:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("DRILLBIT_ARTIFACTS"):
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shutil.copy(shot, artifacts / name)
+    assert shot.stat().st_size > 10_000
+    return shot
+
+
+def test_batch_scorecard_in_chromium(browser, batch_case, tmp_path):
+    path = tmp_path / "scorecard.html"
+    path.write_text(batch_case.render("html"), encoding="utf-8")
+    page, errors, requests = _open(browser, path)
+    try:
+        assert errors == []
+        assert requests == [path.as_uri()], "the page must load nothing but itself"
+        doc = batch_case.doc
+        body = page.inner_text("body")
+        assert f"Overall rating {doc['verdict']}" in body
+        for name in ("ttd", "tta", "ttm", "ttr"):
+            assert duration(doc["metrics"][name]["median"]) in page.inner_text(f"#kpi-{name}")
+        for o in doc["objectives"]:
+            assert o["label"] in body and pct(o["share"]) in body
+        assert doc["findings"][0]["title"] in body
+        assert page.locator("svg.chart").count() == 5
+        # Chart text is real text in the DOM (found by search and screen readers).
+        assert "Time to acknowledge" in page.inner_text("#chart-tta")
+        assert page.locator("#chart-timeline svg title").text_content().startswith("Timeline of run")
+        box = page.locator("#chart-tta svg").bounding_box()
+        assert box is not None and box["width"] > 500 and box["height"] > 120
+        _save(page, tmp_path, "scorecard-batch.png")
+        page.emulate_media(media="print")
+        assert page.locator("nav.toc").is_hidden()
+        _save(page, tmp_path, "scorecard-batch-print.png")
+    finally:
+        page.close()
+
+
+def test_single_run_scorecard_and_status_page_in_chromium(browser, single_case, tmp_path):
+    for name, fmt, needle in (("scorecard-single", "html", "Timeline of the run"),
+                              ("status-page", "status", "Incident history")):
+        path = tmp_path / f"{name}.html"
+        path.write_text(single_case.render(fmt), encoding="utf-8")
+        page, errors, requests = _open(browser, path)
+        try:
+            assert errors == [] and requests == [path.as_uri()]
+            assert needle in page.inner_text("body")
+            _save(page, tmp_path, f"{name}.png")
+        finally:
+            page.close()

@@ -1,0 +1,283 @@
+"""Each format says what scoring computed, and only that: JUnit valid against the
+common JUnit schema with one test case per objective, a self-contained accessible
+HTML scorecard, the summary JSON as is, drafts that follow their conventions."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports import FILENAMES, FORMATS, ReportError, render_report, write_reports
+from reports.fmt import duration, pct
+from scenarios import format_duration
+
+from report_cases import NOW, ROOT
+
+XSD = ROOT / "tests" / "data" / "junit.xsd"
+
+
+# -- JUnit ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def schema():
+    etree = pytest.importorskip("lxml.etree")
+    return etree.XMLSchema(etree.parse(str(XSD)))
+
+
+@pytest.mark.parametrize("case", ["single_case", "batch_case"])
+def test_junit_is_valid_against_the_junit_schema(case, schema, request):
+    from lxml import etree
+
+    drill = request.getfixturevalue(case)
+    doc = etree.fromstring(drill.render("junit").encode("utf-8"))
+    assert schema.validate(doc), schema.error_log
+
+
+@pytest.mark.parametrize("case", ["single_case", "batch_case"])
+def test_junit_has_one_test_case_per_objective_and_fails_the_missed_ones(case, request):
+    import xml.etree.ElementTree as ET
+
+    drill = request.getfixturevalue(case)
+    root = ET.fromstring(drill.render("junit"))
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [o["label"] for o in drill.doc["objectives"]]
+    failed = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert len(failed) == drill.doc["objectives_missed"]
+    assert root.get("failures") == str(len(failed)) and root.get("tests") == str(len(cases))
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["scenario"] == drill.scenario.id and props["runs"] == str(drill.doc["runs"])
+
+
+def test_junit_names_how_a_single_run_missed(single_case):
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(single_case.render("junit"))
+    missed = [o for o in single_case.doc["objectives"] if o["status"] == "missed"]
+    assert missed, "the fixture drill misses its recovery objective"
+    failures = {c.get("name"): c.find("failure") for c in root.iter("testcase") if c.find("failure") is not None}
+    for o in missed:
+        assert failures[o["label"]].get("type") == "missed"
+        assert format_duration(o["value"]) in failures[o["label"]].get("message")
+
+
+# -- JSON ----------------------------------------------------------------------------
+
+def test_json_is_the_summary_as_is(batch_case):
+    doc = dict(batch_case.doc, _batch=object())
+    assert json.loads(render_report(doc, "json", scenario=batch_case.scenario)) == batch_case.doc
+
+
+# -- HTML ----------------------------------------------------------------------------
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(html: str) -> list[tuple[str, dict]]:
+    p = _Tags()
+    p.feed(html)
+    return p.tags
+
+
+@pytest.mark.parametrize("case", ["single_case", "batch_case"])
+def test_html_is_self_contained(case, request):
+    html = request.getfixturevalue(case).render("html")
+    tags = _tags(html)
+    names = {t for t, _ in tags}
+    assert not names & {"script", "link", "img", "iframe", "object", "embed"}
+    for tag, attrs in tags:
+        for key in ("src", "href", "xlink:href", "action"):
+            value = attrs.get(key)
+            assert value is None or value.startswith("#"), (tag, key, value)
+    assert not re.search(r"url\(\s*['\"]?(?!#)", html), "CSS must not load anything"
+    assert "@import" not in html
+    assert "Content-Security-Policy" in html
+
+
+def test_html_is_accessible_in_structure(batch_case):
+    html = batch_case.render("html")
+    tags = _tags(html)
+    assert ('html', {'lang': 'en'}) in tags
+    assert [t for t, _ in tags].count("h1") == 1
+    assert any(t == "main" for t, _ in tags)
+    heads = [a for t, a in tags if t == "th"]
+    assert heads and all(a.get("scope") in ("col", "row") for a in heads)
+    svgs = [a for t, a in tags if t == "svg"]
+    assert len(svgs) == 5  # four distributions and the timeline
+    assert all(a.get("role") == "img" and a.get("aria-labelledby") for a in svgs)
+    ids = [a["id"] for _, a in tags if "id" in a]
+    assert len(ids) == len(set(ids)), "element ids must be unique across the inline charts"
+    assert "@media print" in html
+
+
+def test_html_never_tells_a_result_by_colour_alone(single_case):
+    html = single_case.render("html")
+    for status, sign in (("met", "✓"), ("missed", "✗")):
+        assert re.search(rf'class="chip {status}">{sign} {status}<', html)
+    for r in "PSMU":
+        assert f'class="chip {r}">{r}<' in html
+
+
+def test_html_shows_the_figures_of_the_summary(batch_case):
+    html = batch_case.render("html")
+    doc = batch_case.doc
+    for name in ("ttd", "tta", "ttm", "ttr"):
+        m = doc["metrics"][name]
+        assert f">{duration(m['median'])}<" in html
+        assert f'id="chart-{name}"' in html
+    for o in doc["objectives"]:
+        assert o["label"] in html and pct(o["share"]) in html
+    for f in doc["findings"]:
+        assert f["title"].replace("'", "&#39;") in html
+    for a in doc["action_items"]:
+        assert a["due"] in html
+    for rule in doc["rating_rules"]:
+        assert rule["rule"].replace("'", "&#39;") in html
+
+
+def test_a_single_run_has_a_timeline_chart_but_no_distribution_charts(single_case):
+    html = single_case.render("html")
+    assert 'id="chart-timeline"' in html and 'id="chart-tta"' not in html
+    assert "Customer impact" in html and "Communications" in html
+
+
+def test_a_batch_without_its_series_renders_without_distribution_charts(batch_case):
+    html = batch_case.render("html", series=None)
+    assert 'id="chart-tta"' not in html and 'id="chart-timeline"' in html
+
+
+def test_scenario_text_is_escaped(batch_case):
+    evil = batch_case.scenario.model_copy(update={"title": "<script>alert(1)</script> | *bold*"})
+    html = render_report(batch_case.doc, "html", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    md = render_report(batch_case.doc, "md", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
+    assert "\\<script\\>" in md and "\\*bold\\*" in md
+
+
+# -- drafts --------------------------------------------------------------------------
+
+def test_postmortem_notes_48_hours_for_p0_and_p1_only(single_case):
+    text = single_case.render("postmortem")
+    assert "due within 48 hours" in text
+    p2 = single_case.scenario.model_copy(update={"severity": "P2"})
+    text = render_report(single_case.doc, "postmortem", scenario=p2, team=single_case.team,
+                         timeline=single_case.timeline, now=NOW)
+    assert "48 hours" not in text
+
+
+def test_postmortem_has_every_section_and_blames_no_one(single_case):
+    text = single_case.render("postmortem")
+    for heading in ("## Overview", "## Impact", "## What happened", "## Contributing factors", "## Responders",
+                    "## What went well", "## What did not go well", "## Action items", "## Messaging"):
+        assert heading in text
+    factors = text.split("## Contributing factors", 1)[1].split("## Responders", 1)[0]
+    for m in single_case.team.members:
+        assert m.name not in factors and m.id not in factors.lower().split()
+    responders = text.split("## Responders", 1)[1].split("## What went well", 1)[0]
+    paged = {str(e.data["to"]) for e in single_case.timeline.find("page_sent")}
+    for pid in paged:
+        assert single_case.team.member(pid).name in responders
+    assert "Times in Europe/Berlin" in text  # the team's zone
+    for a in single_case.doc["action_items"]:
+        assert a["due"] in text and a["owner"] in text
+
+
+def test_after_action_report_rates_each_capability_and_plans_every_action(batch_case):
+    text = batch_case.render("aar")
+    for cap, by in batch_case.doc["ratings"].items():
+        worst = [r for r in "PSMU" if by[r]][-1]
+        assert re.search(rf"### {re.escape(cap.capitalize())}: {worst} — ", text)
+    plan = text.split("## Appendix A: Improvement plan", 1)[1].split("## Appendix B", 1)[0]
+    rows = [line for line in plan.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(batch_case.doc["action_items"])
+    assert all(NOW.date().isoformat() in r for r in rows)
+
+
+def test_status_page_shows_what_customers_saw(single_case):
+    from reports.status import status_page
+    from reports.view import Inputs
+
+    inp = Inputs(single_case.doc, single_case.scenario, single_case.team, single_case.timeline, None, NOW, 0.9)
+    page = status_page(inp)
+    assert page["columns"][0]["label"] == "Before the first update"
+    assert all(r["cells"][0]["state"] == "operational" for r in page["rows"])
+    states = {r["service"]: [c["state"] for c in r["cells"]] for r in page["rows"]}
+    assert states["edge-proxy"][1] == "major_outage"  # the first update comes before mitigation
+    assert "partial_outage" in states["edge-proxy"]  # after mitigation
+    assert states["control-api"][1] == "degraded_performance"
+    assert all(s[-1] == "operational" for s in states.values())  # resolved
+    assert page["feed"][0]["phase"] == "Resolved" and page["feed"][-1]["phase"] == "Investigating"
+    assert page["gap"] is not None  # impact began before the first public update
+    html = single_case.render("status")
+    for words in ("Major outage", "Partial outage", "Degraded performance", "Operational", "Investigating", "Resolved"):
+        assert words in html
+
+
+def test_formats_that_tell_one_run_need_its_timeline(batch_case):
+    for fmt in ("postmortem", "status"):
+        with pytest.raises(ReportError, match="needs the run's timeline"):
+            render_report(batch_case.doc, fmt, scenario=batch_case.scenario, team=batch_case.team, now=NOW)
+    with pytest.raises(ReportError, match="unknown report format"):
+        render_report(batch_case.doc, "pdf", scenario=batch_case.scenario)
+
+
+def test_every_format_renders_without_a_team(batch_case):
+    for fmt in FORMATS:
+        assert render_report(batch_case.doc, fmt, scenario=batch_case.scenario, timeline=batch_case.timeline, now=NOW)
+
+
+def test_write_reports_writes_each_format_under_its_name(batch_case, tmp_path):
+    paths = write_reports(tmp_path / "out", batch_case.doc, scenario=batch_case.scenario, team=batch_case.team,
+                          timeline=batch_case.timeline, series=batch_case.series, now=NOW, formats=FORMATS)
+    assert [p.name for p in paths] == [FILENAMES[f] for f in FORMATS]
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+# -- what gets imported --------------------------------------------------------------
+
+def _loaded(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    return set(out.split())
+
+
+def test_reports_loads_matplotlib_only_to_draw():
+    probe = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests/reports')\n"
+        "from report_cases import make_case\n"
+        "c = make_case('x', 'config-push-global-outage', runs=1, seed=1, start='2026-11-30T10:00:00+00:00')\n"
+        "for f in ('md', 'json', 'junit', 'postmortem', 'aar', 'status'): c.render(f)\n"
+        "print('before', 'matplotlib' in sys.modules)\n"
+        "c.render('html')\n"
+        "print('after', 'matplotlib' in sys.modules)\n"
+    )
+    assert _loaded(probe) == {"before", "False", "after", "True"}
+
+
+def test_the_command_line_loads_neither_jinja2_nor_matplotlib_until_it_renders():
+    probe = "import sys, drillbit.cli\nprint(*[m for m in ('jinja2', 'matplotlib', 'reports') if m in sys.modules])\n"
+    assert _loaded(probe) == set()
+
+
+def test_only_reports_imports_jinja2():
+    for package in ("scenarios", "simulator", "scoring", "drillbit"):
+        for path in (ROOT / package).rglob("*.py"):
+            assert not re.search(r"^\s*(import|from)\s+jinja2", path.read_text(encoding="utf-8"), re.M), path
+    assert Path(ROOT / "reports" / "render.py").read_text(encoding="utf-8").count("import jinja2") == 1
+
+
+def test_importing_reports_loads_no_higher_stage_and_no_drawing_library():
+    probe = ("import sys, reports\n"
+             "print(*[m for m in ('click', 'simpy', 'docker', 'matplotlib', 'drillbit', 'simulator', 'rich') if m in sys.modules])\n")
+    assert _loaded(probe) == set()
