@@ -69,8 +69,7 @@ class BatchScore:
     first: Scorecard  # the first run, for a single-run report
 
 
-def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | None = None,
-               *, seed: int = 0) -> BatchScore:
+def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | None = None) -> BatchScore:
     """Score every timeline, keeping only numbers. Raises ValueError for no runs."""
     objs = objectives_for(scenario, team)
     level = (team.severity if team else {}).get(scenario.severity)
@@ -100,10 +99,10 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
     return BatchScore(
         scenario=scenario.id,
         runs=ev.runs,
-        metrics={k: summarize(np.array(v), seed=seed) for k, v in values.items()},
+        metrics={k: summarize(np.array(v)) for k, v in values.items()},
         objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs)) for o in objs),
         ratings={c: {r: ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in ratings},
-        counts={k: summarize(np.array(v), seed=seed) for k, v in counts.items()},
+        counts={k: summarize(np.array(v)) for k, v in counts.items()},
         evidence=ev,
         first=first,
     )
@@ -114,19 +113,20 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
         ev.earliest_start = tl.started_at
     ev.detected_by[card.metrics.detected_via or "never"] += 1
     ev.night_pages_by.update(card.metrics.night_pages_by)
-    for e in tl.find("page_sent"):
+    kinds = card.metrics.events
+    for e in kinds["page_sent"]:
         if e.data.get("purpose") != "noise":
             ev.pages_by[str(e.data.get("to", e.subject))] += 1
-    page = tl.first("page_sent", purpose="incident")
+    page = next((e for e in kinds["page_sent"] if e.data.get("purpose") == "incident"), None)
     if page is not None:
         hour = (tl.started_at + timedelta(seconds=page.t)).astimezone(zone(tz)).hour
         ev.pages_by_hour[hour] += 1
         tta = card.metrics.values.get("tta")
         if ack_target is not None and tta is not None and tta > ack_target:
             ev.late_ack_by_hour[hour] += 1
-    ev.notes.update({str(e.data.get("gap")) for e in tl.find("note") if e.data.get("gap")})
+    ev.notes.update({str(e.data.get("gap")) for e in kinds["note"] if e.data.get("gap")})
     if level is not None and level.public_update and card.metrics.milestones["detected"] is not None \
-            and tl.first("status_update", public=True) is None:
+            and not any(e.data.get("public") is True for e in kinds["status_update"]):
         ev.no_public_update += 1
     ev.noise_alerts += card.metrics.counts["noise_alerts"]
     for o in card.outcomes:

@@ -7,12 +7,13 @@ never happened is None ("not reached": there was nothing to measure from).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scenarios import Scenario, Team
 from scenarios.common import zone
-from scenarios.timeline import Timeline
+from scenarios.timeline import Event, Timeline
 
 INF = math.inf
 NIGHT = (22, 7)  # a page between 22:00 and 07:00 in the responder's own zone wakes them
@@ -49,6 +50,19 @@ class RunMetrics:
     milestones: dict[str, float | None]
     detected_via: str | None
     night_pages_by: dict[str, int] = field(default_factory=dict)
+    events: dict[str, list[Event]] = field(default_factory=dict, repr=False)  # by kind, in order
+
+
+def by_kind(tl: Timeline) -> dict[str, list[Event]]:
+    """The run's events grouped by kind, each group in time order (one pass)."""
+    groups: dict[str, list[Event]] = defaultdict(list)
+    for e in tl.events:
+        groups[e.kind].append(e)
+    return groups
+
+
+def _first(events: list[Event], **match: object) -> Event | None:
+    return next((e for e in events if all(e.data.get(k) == v for k, v in match.items())), None)
 
 
 def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = None) -> RunMetrics:
@@ -59,29 +73,31 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     because pages carry the responder's time zone.
     """
     ms = tl.milestones()
+    kinds = by_kind(tl)
     values: dict[str, float | None] = {}
     for name, (_, start, end) in METRICS.items():
         if name in ("longest_silence", "rpo", "rto", "contain"):
             continue
         values[name] = _span(ms[start], ms[end])
-    values["longest_silence"] = _longest_silence(tl, ms)
+    values["longest_silence"] = _longest_silence(tl, ms, kinds["status_update"])
     kind = scenario.kind if scenario else None
     if kind == "breach" or ms["contained"] is not None:
         values["contain"] = _span(ms["detected"], ms["contained"])
     if kind == "data-loss" or ms["restored_data"] is not None:
-        restored = tl.first("restored_data")
+        restored = _first(kinds["restored_data"])
         values["rpo"] = float(restored.data["rpo"]) if restored and restored.data.get("rpo") is not None else (None if ms["impact"] is None else INF)
         values["rto"] = _span(ms["impact"], ms["restored_data"])
     parties = [n.who for n in scenario.breach.notify] if scenario and scenario.breach else []
-    for e in tl.find("notified"):
-        if e.subject not in parties:
-            parties.append(str(e.data.get("who", e.subject)))
+    for e in kinds["notified"]:
+        who = str(e.data.get("who", e.subject))
+        if who not in parties:
+            parties.append(who)
     for who in parties:
-        sent = tl.first("notified", who=who)
+        sent = _first(kinds["notified"], who=who)
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
-    counts, night_by = _counts(tl)
-    detected = tl.first("detected")
-    return RunMetrics(values, counts, ms, str(detected.data.get("via")) if detected else None, night_by)
+    counts, night_by = _counts(tl, kinds)
+    detected = _first(kinds["detected"])
+    return RunMetrics(values, counts, ms, str(detected.data.get("via")) if detected else None, night_by, kinds)
 
 
 def _span(start: float | None, end: float | None) -> float | None:
@@ -92,35 +108,35 @@ def _span(start: float | None, end: float | None) -> float | None:
     return round(max(0.0, end - start), 3)  # event times are whole milliseconds
 
 
-def _longest_silence(tl: Timeline, ms: dict[str, float | None]) -> float | None:
+def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Event]) -> float | None:
     """The longest stretch without a status update while the incident was open: from
     detection to the first update, between updates, and from the last update to
     resolution (or to the end of the drill if it was never resolved)."""
     if ms["detected"] is None:
         return None
     close = ms["resolved"] if ms["resolved"] is not None else tl.duration
-    marks = [ms["detected"], *(e.t for e in tl.find("status_update") if e.t <= close), close]
+    marks = [ms["detected"], *(e.t for e in updates if e.t <= close), close]
     return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
 
 
-def _counts(tl: Timeline) -> tuple[dict[str, int], dict[str, int]]:
-    pages = [e for e in tl.find("page_sent") if e.data.get("purpose") != "noise"]
+def _counts(tl: Timeline, kinds: dict[str, list[Event]]) -> tuple[dict[str, int], dict[str, int]]:
+    pages = [e for e in kinds["page_sent"] if e.data.get("purpose") != "noise"]
     night_by: dict[str, int] = {}
     for e in pages:
         tz = e.data.get("timezone")
         if isinstance(tz, str) and is_night(tl, e.t, tz):
             who = str(e.data.get("to", e.subject))
             night_by[who] = night_by.get(who, 0) + 1
-    people = {str(e.data.get("by")) for e in tl.events
-              if e.kind in ("acknowledged", "responder_engaged", "step_started") and e.data.get("by") not in (None, "automation")}
+    people = {str(e.data.get("by")) for kind in ("acknowledged", "responder_engaged", "step_started") for e in kinds[kind]
+              if e.data.get("by") not in (None, "automation")}
     counts = {
         "pages_sent": len(pages),
-        "pages_missed": sum(1 for e in tl.find("page_missed") if e.data.get("purpose") != "noise"),
-        "escalations": len(tl.find("escalated")),
+        "pages_missed": sum(1 for e in kinds["page_missed"] if e.data.get("purpose") != "noise"),
+        "escalations": len(kinds["escalated"]),
         "night_pages": sum(night_by.values()),
         "people_involved": len(people),
-        "steps_failed": len(tl.find("step_finished", ok=False)),
-        "noise_alerts": len(tl.find("alert_fired", noise=True)),
+        "steps_failed": sum(1 for e in kinds["step_finished"] if e.data.get("ok") is False),
+        "noise_alerts": sum(1 for e in kinds["alert_fired"] if e.data.get("noise") is True),
     }
     return counts, night_by
 

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
-RESAMPLES = 2000
+RESAMPLES = 2000  # for two-sample intervals, which have no closed form
 
 
 def _quantile(values: np.ndarray, q: float | np.ndarray, axis: int | None = None) -> np.ndarray:
@@ -57,17 +57,17 @@ class Summary:
         return self.runs - self.reached
 
 
-def summarize(values: np.ndarray, *, seed: int = 0, confidence: float = CONFIDENCE) -> Summary:
+def summarize(values: np.ndarray, *, confidence: float = CONFIDENCE) -> Summary:
     """Summarise one metric over runs (``inf`` = not reached).
 
-    The median's interval is a percentile bootstrap (seeded, so reports are
-    reproducible). Raises ValueError for an empty array.
+    The median's interval is an exact percentile bootstrap (see :func:`median_interval`).
+    Raises ValueError for an empty array.
     """
     v = np.asarray(values, dtype=float)
     if v.size == 0:
         raise ValueError("no runs to summarise")
     reached = v[np.isfinite(v)]
-    ci = median_interval(v, seed=seed, confidence=confidence) if v.size > 1 else None
+    ci = median_interval(v, confidence=confidence) if v.size > 1 else None
     return Summary(
         runs=int(v.size),
         reached=int(reached.size),
@@ -81,19 +81,24 @@ def summarize(values: np.ndarray, *, seed: int = 0, confidence: float = CONFIDEN
     )
 
 
-def median_interval(values: np.ndarray, *, seed: int = 0, confidence: float = CONFIDENCE,
-                    resamples: int = RESAMPLES) -> Interval:
-    """Percentile-bootstrap interval for the median."""
-    v = np.asarray(values, dtype=float)
-    if np.all(v == v[0]):
-        return Interval(float(v[0]), float(v[0]), confidence)
-    with np.errstate(invalid="ignore"):  # resamples full of 'never' subtract inf from inf
-        res = stats.bootstrap(
-            (v,), lambda x, axis: _quantile(x, 0.5, axis=axis), vectorized=True, n_resamples=resamples,
-            batch=max(1, min(resamples, 4_000_000 // max(v.size, 1))), method="percentile",
-            confidence_level=confidence, rng=np.random.default_rng(seed),
-        )
-    return Interval(float(res.confidence_interval.low), float(res.confidence_interval.high), confidence)
+def median_interval(values: np.ndarray, *, confidence: float = CONFIDENCE) -> Interval:
+    """Percentile-bootstrap interval for the median, computed exactly.
+
+    The bootstrap distribution of a sample median needs no resampling: the median of
+    a resample is at most the j-th smallest value exactly when at least ceil(n/2) of
+    the n draws are, which is a binomial tail. Taking the interval from that
+    distribution gives what infinitely many resamples would, in O(n log n) and with
+    no seed; 10,000 runs take milliseconds instead of seconds.
+    """
+    v = np.sort(np.asarray(values, dtype=float))
+    n = v.size
+    k = math.ceil(0.5 * n)  # inverted_cdf median: the k-th smallest value
+    at_most = np.searchsorted(v, v, side="right")  # how many values are <= each value
+    cdf = stats.binom.sf(k - 1, n, at_most / n)  # P(resample median <= v[j])
+    tail = (1 - confidence) / 2
+    low = v[min(int(np.searchsorted(cdf, tail, side="left")), n - 1)]
+    high = v[min(int(np.searchsorted(cdf, 1 - tail, side="left")), n - 1)]
+    return Interval(float(low), float(high), confidence)
 
 
 def share_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
