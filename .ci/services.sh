@@ -41,8 +41,8 @@ status="$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 
 
 if [ "$status" != "online" ]; then
   say "starting cluster $version/$cluster on 127.0.0.1:$port"
-  pg_ctlcluster "$version" "$cluster" start -o "-c listen_addresses=127.0.0.1" >&2 \
-    || pg_ctlcluster "$version" "$cluster" start >&2
+  # Debian's default listen_addresses is 'localhost': loopback only.
+  pg_ctlcluster "$version" "$cluster" start >&2
 fi
 
 # Wait until it answers (a fresh start can take a moment).

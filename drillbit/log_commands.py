@@ -1,0 +1,604 @@
+"""``drillbit log``: the incident log — real incidents and drills side by side, MTTx
+trends that admit noise, patterns, action items and drill calibration."""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+import incidents
+from incidents import Filter
+
+from . import output
+from .params import DURATION, INSTANT, SHARE
+from .workspace import find_workspace
+
+EXIT_INPUT = 2
+ADD_TYPES = ("incident", "deploy", "action")
+LIST_TYPES = ("incidents", "deploys", "actions", "runs", "findings")
+SHADES = " ░▒▓█"
+
+
+def _d(seconds: float | None) -> str:
+    from incidents.frames import human
+
+    return human(seconds)
+
+
+def _say(text: str) -> None:
+    output.out.print(text, markup=False)
+
+
+def _note(text: str) -> None:
+    output.err.print(text, markup=False)
+
+
+class LogContext:
+    """Opens the log once, on first use, and says so when it had to create or upgrade it."""
+
+    def __init__(self, db: str | None):
+        self.db = db
+        self._store: incidents.IncidentLog | None = None
+
+    def url(self) -> str:
+        if self.db:
+            return incidents.resolve_url(self.db)
+        ws = find_workspace()
+        if ws is not None:
+            return incidents.resolve_url(None, workspace_root=ws.root, workspace_url=ws.settings.incident_log)
+        return incidents.resolve_url(None)
+
+    def store(self, *, auto_migrate: bool = True) -> incidents.IncidentLog:
+        if self._store is None:
+            self._store, message = incidents.open_store(self.url(), auto_migrate=auto_migrate)
+            if message:
+                _note(message)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_log = click.make_pass_decorator(LogContext)
+
+
+@click.group(name="log")
+@click.option("--db", metavar="URL", help="The incident log: a SQLite file or URL, or postgresql://user@host/db "
+              "(default: $DRILLBIT_DB, the workspace's incident_log, else ~/.local/share/drillbit/incidents.db).")
+@click.pass_context
+def log(ctx: click.Context, db: str | None) -> None:
+    """The incident log: real incidents and drills, MTTx trends, patterns, action items."""
+    ctx.obj = LogContext(db)
+    ctx.call_on_close(ctx.obj.close)
+
+
+# -- shared options -------------------------------------------------------------------
+
+def _filters(f):  # noqa: ANN001, ANN202
+    for opt in reversed([
+        click.option("--service", help="Only this service."),
+        click.option("--severity", help="Only this severity."),
+        click.option("--since", type=INSTANT, help="Incidents that started at or after this time."),
+        click.option("--until", type=INSTANT, help="Incidents that started before this time."),
+        click.option("--tag", help="Only incidents with this tag."),
+        click.option("--root-cause", help="Only this root-cause category."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _filter(kind: str | None, **kw: Any) -> Filter:
+    return Filter(kind=kind, service=kw.get("service"), severity=kw.get("severity"), since=kw.get("since"),
+                  until=kw.get("until"), tag=kw.get("tag"), root_cause=kw.get("root_cause"))
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+
+
+def _time_opts(f):  # noqa: ANN001, ANN202
+    for name in ("resolved", "mitigated", "acknowledged", "detected"):
+        f = click.option(f"--{name}", type=INSTANT, help=f"When it was {name} (ISO 8601 with offset).")(f)
+    return f
+
+
+# -- add ------------------------------------------------------------------------------
+
+@log.command()
+@click.argument("what", type=click.Choice(ADD_TYPES), default="incident")
+@click.option("--title", help="Incident or action item title.")
+@click.option("--kind", type=click.Choice(incidents.records.KINDS), default="real", show_default=True)
+@click.option("--service", help="Service affected (or deployed).")
+@click.option("--severity", help="Severity (P1, SEV-2, …).")
+@click.option("--started", type=INSTANT, help="When impact started (ISO 8601 with offset).")
+@_time_opts
+@click.option("--root-cause", help="Root-cause category, e.g. config-change.")
+@click.option("--summary", help="What happened, in a sentence or two.")
+@click.option("--deploy-related/--not-deploy-related", default=None, help="Whether a deploy caused it.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--drill-run", type=int, help="Id of the drill run this incident was.")
+@click.option("--at", type=INSTANT, help="deploy: when it was deployed.")
+@click.option("--version", "version_", help="deploy: the version deployed.")
+@click.option("--owner", help="action: who owns it.")
+@click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="action: due date (YYYY-MM-DD).")
+@click.option("--incident", type=int, help="action: the incident it follows from.")
+@json_option
+@pass_log
+def add(lc: LogContext, what: str, title: str | None, kind: str, service: str | None, severity: str | None,
+        started: datetime | None, detected, acknowledged, mitigated, resolved, root_cause: str | None,  # noqa: ANN001
+        summary: str | None, deploy_related: bool | None, tags: tuple[str, ...], drill_run: int | None,
+        at: datetime | None, version_: str | None, owner: str | None, due: datetime | None, incident: int | None,
+        as_json: bool) -> None:
+    """Add an incident (default), a deploy or an action item.
+
+    \b
+    drillbit log add --title "Checkout 500s" --service checkout --severity P1 \\
+        --started 2026-11-02T03:00:00+01:00 --resolved 2026-11-02T04:10:00+01:00
+    drillbit log add deploy --service checkout --at 2026-11-02T02:40:00+01:00 --version v142
+    drillbit log add action --title "Alert on 5xx rate" --owner alice --due 2026-12-01 --incident 7
+    """
+    store = lc.store()
+    if what == "incident":
+        _need(title=title, started=started)
+        inc = incidents.Incident(
+            title=title, started=started, kind=kind, service=service, severity=severity, detected=detected,
+            acknowledged=acknowledged, mitigated=mitigated, resolved=resolved, root_cause=root_cause, summary=summary,
+            deploy_related=deploy_related, tags=incidents.records.clean_tags(list(tags)), drill_run_id=drill_run)
+        new_id = incidents.add_incident(store, inc)
+        doc = incidents.get_incident(store, new_id).to_json()
+    elif what == "deploy":
+        _need(service=service, at=at)
+        new_id = incidents.add_deploy(store, incidents.Deploy(service=service, at=at, version=version_))
+        doc = {"id": new_id, "service": service, "at": at.isoformat(), "version": version_}
+    else:
+        _need(title=title, owner=owner)
+        new_id = incidents.add_action(store, incidents.ActionItem(title=title, owner=owner, due=due.date() if due else None,
+                                                                  severity=severity, incident_id=incident))
+        doc = {"id": new_id, "title": title, "owner": owner, "due": due.date().isoformat() if due else None,
+               "incident_id": incident, "status": "open"}
+    if as_json:
+        output.emit_json({"version": 1, "added": what, **doc})
+    else:
+        _say(f"added {what} {new_id}")
+
+
+def _need(**values: Any) -> None:
+    missing = [k for k, v in values.items() if v is None]
+    if missing:
+        raise click.UsageError(f"missing --{missing[0].replace('_', '-')}")
+
+
+# -- list, show, edit -----------------------------------------------------------------
+
+@log.command(name="list")
+@click.argument("what", type=click.Choice(LIST_TYPES), default="incidents")
+@click.option("--kind", type=click.Choice(("real", "drill", "all")), default="all", show_default=True,
+              help="incidents: real ones, drills or both.")
+@_filters
+@click.option("--owner", help="actions: only this owner.")
+@click.option("--status", type=click.Choice(("open", "done", "dropped", "any")), default="any", show_default=True,
+              help="actions: only this status.")
+@click.option("--run", "run_id", type=int, help="findings: only those of this drill run.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@json_option
+@pass_log
+def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, run_id: int | None, limit: int,
+          as_json: bool, **flt: Any) -> None:
+    """List incidents (newest first), deploys, action items, drill runs or findings."""
+    store = lc.store()
+    today = date.today()
+    if what == "incidents":
+        items = incidents.list_incidents(store, _filter(None if kind == "all" else kind, **flt), limit=limit)
+        docs = [i.to_json() for i in items]
+        rows = [(i.id, i.kind, i.started.isoformat(timespec="minutes"), i.severity, i.service, i.title,
+                 _d(i.metrics()["ttr"]), i.root_cause) for i in items]
+        cols = ["id", "kind", "started", "severity", "service", "title", "TTR", "root cause"]
+    elif what == "deploys":
+        items = incidents.list_deploys(store, service=flt.get("service"), since=flt.get("since"),
+                                       until=flt.get("until"), limit=limit)
+        docs = [d.to_json() for d in items]
+        rows = [(d.id, d.at.isoformat(timespec="minutes"), d.service, d.version) for d in items]
+        cols = ["id", "at", "service", "version"]
+    elif what == "actions":
+        items = incidents.list_actions(store, owner=owner, status=None if status == "any" else status, today=today)[:limit]
+        docs = [a.to_json(today) for a in items]
+        rows = _action_rows(items, today)
+        cols = ["id", "due", "owner", "status", "title", "from"]
+    elif what == "runs":
+        items = incidents.list_runs(store, limit=limit)
+        docs = [r.to_json() for r in items]
+        rows = [(r.id, r.recorded.isoformat(timespec="minutes"), r.scenario, r.mode, r.runs, r.verdict, r.team)
+                for r in items]
+        cols = ["id", "recorded", "scenario", "mode", "runs", "verdict", "team"]
+    else:
+        items = incidents.list_findings(store, run_id=run_id, limit=limit)
+        docs = [f.to_json() for f in items]
+        rows = [(f.id, f.drill_run_id, f.severity, f.rule, f.title, f.owner) for f in items]
+        cols = ["id", "run", "severity", "rule", "title", "owner"]
+    if as_json:
+        output.emit_json({"version": 1, what: docs})
+    else:
+        output.table(f"{what} ({len(rows)} shown)", cols, rows)
+
+
+def _action_rows(items: list[incidents.ActionItem], today: date) -> list[tuple]:
+    def source(a: incidents.ActionItem) -> str:
+        if a.incident_id:
+            return f"incident {a.incident_id}"
+        if a.drill_run_id:
+            return f"drill run {a.drill_run_id}"
+        return ""
+    return [(a.id, (a.due.isoformat() if a.due else "—") + (" OVERDUE" if a.overdue(today) else ""), a.owner, a.status,
+             a.title, source(a)) for a in items]
+
+
+@log.command()
+@click.argument("record_id", type=int)
+@click.option("--run", "is_run", is_flag=True, help="RECORD_ID is a drill run, not an incident.")
+@json_option
+@pass_log
+def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
+    """Show one incident (or, with --run, one drill run with its findings and action items)."""
+    store = lc.store()
+    if is_run:
+        run, found, actions = incidents.get_run(store, record_id)
+        linked = incidents.incidents_of_run(store, record_id)
+        doc = {"version": 1, "run": run.to_json(), "findings": [f.to_json() for f in found],
+               "action_items": [a.to_json(date.today()) for a in actions], "incidents": [i.id for i in linked]}
+        if as_json:
+            output.emit_json(doc)
+            return
+        _say(f"drill run {run.id}: {run.scenario} ({run.mode}, {run.runs} run{'s' if run.runs != 1 else ''}, "
+             f"seed {run.seed}, team {run.team}) recorded {run.recorded.isoformat(timespec='minutes')}; verdict {run.verdict}")
+        if run.report_path:
+            _say(f"report: {run.report_path}")
+        output.table("metrics", ["metric", "median", "p90", "p99", "reached", "missed"],
+                     [(m, _d(v["median"]), _d(v["p90"]), _d(v["p99"]), v["reached"], v["missed"]) for m, v in run.metrics.items()])
+        output.table("findings", ["id", "severity", "rule", "title"], [(f.id, f.severity, f.rule, f.title) for f in found])
+        output.table("action items", ["id", "due", "owner", "status", "title", "from"], _action_rows(actions, date.today()))
+        return
+    inc = incidents.get_incident(store, record_id)
+    actions = [a for a in incidents.list_actions(store, status=None) if a.incident_id == record_id]
+    doc = {"version": 1, "incident": inc.to_json(), "action_items": [a.to_json(date.today()) for a in actions]}
+    if as_json:
+        output.emit_json(doc)
+        return
+    m = inc.metrics()
+    lines = [
+        ("id", inc.id), ("kind", inc.kind), ("title", inc.title), ("service", inc.service), ("severity", inc.severity),
+        *((name, (getattr(inc, name).isoformat() if getattr(inc, name) else "—"))
+          for name in ("started", "detected", "acknowledged", "mitigated", "resolved")),
+        ("TTD / TTA / TTM / TTR", " / ".join(_d(m[k]) for k in ("ttd", "tta", "ttm", "ttr"))),
+        ("root cause", inc.root_cause), ("deploy related", inc.deploy_related), ("tags", ", ".join(inc.tags)),
+        ("drill run", inc.drill_run_id), ("source", f"{inc.source}:{inc.external_id}"), ("summary", inc.summary),
+    ]
+    output.table(None, ["field", "value"], lines)
+    if actions:
+        output.table("action items", ["id", "due", "owner", "status", "title", "from"], _action_rows(actions, date.today()))
+
+
+@log.command()
+@click.argument("incident_id", type=int)
+@click.option("--title")
+@click.option("--kind", type=click.Choice(incidents.records.KINDS))
+@click.option("--service")
+@click.option("--severity")
+@click.option("--started", type=INSTANT)
+@_time_opts
+@click.option("--root-cause")
+@click.option("--summary")
+@click.option("--deploy-related/--not-deploy-related", default=None)
+@click.option("--drill-run", type=int)
+@click.option("--add-tag", multiple=True, help="Add a tag (repeatable).")
+@click.option("--remove-tag", multiple=True, help="Remove a tag (repeatable).")
+@click.option("--clear", "clear", multiple=True, type=click.Choice(("service", "severity", "detected", "acknowledged",
+              "mitigated", "resolved", "root_cause", "summary", "deploy_related", "drill_run_id")),
+              help="Clear a field (repeatable).")
+@json_option
+@pass_log
+def edit(lc: LogContext, incident_id: int, add_tag: tuple[str, ...], remove_tag: tuple[str, ...],
+         clear: tuple[str, ...], as_json: bool, drill_run: int | None, **fields: Any) -> None:
+    """Change fields of an incident, in one transaction."""
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if drill_run is not None:
+        changes["drill_run_id"] = drill_run
+    for name in clear:
+        changes[name] = None
+    if not changes and not add_tag and not remove_tag:
+        raise click.UsageError("nothing to change: give a field option such as --resolved, --add-tag or --clear")
+    inc = incidents.edit_incident(lc.store(), incident_id, changes, add_tags=add_tag, remove_tags=remove_tag)
+    if as_json:
+        output.emit_json({"version": 1, "incident": inc.to_json()})
+    else:
+        _say(f"updated incident {incident_id}")
+
+
+# -- import, export -------------------------------------------------------------------
+
+def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for p in pairs:
+        field, sep, column = p.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter(f"expected FIELD=COLUMN such as created_at=Opened, got {p!r}", param_hint="--map")
+        out[field.strip()] = column.strip()
+    return out
+
+
+@log.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--what", type=click.Choice(incidents.interchange.WHAT), default="incidents", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(incidents.FORMATS), default="auto", show_default=True,
+              help="drillbit's own columns, or a PagerDuty-style export (auto: by its columns).")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Read FIELD from the file's COLUMN (repeatable), e.g. --map created_at=Opened.")
+@click.option("--skip-bad", is_flag=True, help="Import the good rows and skip (and report) the bad ones.")
+@click.option("--source", help="Natural-key namespace of the records (default: the file's, else 'import' or 'pagerduty').")
+@click.option("--kind", type=click.Choice(incidents.records.KINDS), default="real", show_default=True,
+              help="Kind of incidents whose rows do not say.")
+@json_option
+@pass_log
+def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ...], skip_bad: bool,
+            source: str | None, kind: str, as_json: bool) -> None:
+    """Import incidents or deploys from CSV, JSON or JSON lines, all or nothing.
+
+    Bad rows are reported as FILE:ROW: column: problem and nothing is imported unless
+    --skip-bad is given. Importing the same file again adds nothing (each record is
+    keyed by its source and external id, or PagerDuty's incident_number)."""
+    store = lc.store()
+    show = output.err.is_terminal and not as_json
+    try:
+        with _ImportProgress(file, enabled=show) as progress:
+            result = incidents.import_file(store, file, fmt=fmt, what=what, mapping=_mapping(maps),
+                                           skip_bad=skip_bad, source=source, kind=kind, progress=progress)
+    except incidents.BadRows as exc:
+        if as_json:
+            output.emit_json({"version": 1, "file": str(file), "imported": False, "rows_read": exc.rows_read,
+                              "bad_rows": exc.bad_rows, "problems": [str(p) for p in exc.problems]})
+        else:
+            for p in exc.problems[:output.MAX_SHOWN]:
+                _note(str(p))
+            if exc.bad_rows > min(len(exc.problems), output.MAX_SHOWN):
+                _note(f"… and {exc.bad_rows - min(len(exc.problems), output.MAX_SHOWN)} more bad rows")
+            if exc.rows_read:
+                _note(exc.headline)
+        sys.exit(EXIT_INPUT)
+    if as_json:
+        output.emit_json({**result.to_json(), "imported": True})
+        return
+    for p in result.problems[:output.MAX_SHOWN]:
+        _note(f"skipped {p}")
+    _say(result.message)
+
+
+class _ImportProgress:
+    """A live count of rows read on a terminal; silent otherwise."""
+
+    def __init__(self, file: Path, enabled: bool):
+        self.enabled = enabled
+        self.file = file
+
+    def __enter__(self):  # noqa: ANN204
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(SpinnerColumn(), TextColumn("importing {task.fields[file]}: {task.completed:,} rows read"),
+                            TimeElapsedColumn(), console=output.err, transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("import", total=None, file=self.file.name)
+        return lambda rows: self.bar.update(self.task, completed=rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.bar.__exit__(*exc)
+
+
+@log.command()
+@click.argument("what", type=click.Choice(incidents.EXPORTS), default="incidents")
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), help="Default: from --out's suffix, else csv.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--kind", type=click.Choice(("real", "drill", "all")), default="all", show_default=True)
+@_filters
+@pass_log
+def export(lc: LogContext, what: str, fmt: str | None, out: Path | None, kind: str, **flt: Any) -> None:
+    """Export incidents, deploys, action items, drill runs or findings as CSV or JSON.
+    An incidents CSV imports back as it is."""
+    fmt = fmt or ("json" if out and out.suffix.lower() == ".json" else "csv")
+    store = lc.store()
+    flt_ = _filter(None if kind == "all" else kind, **flt)
+    if out is None:
+        n = incidents.export_records(store, sys.stdout, what=what, fmt=fmt, flt=flt_)
+        return
+    tmp = out.with_name(out.name + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        n = incidents.export_records(store, f, what=what, fmt=fmt, flt=flt_)
+    tmp.replace(out)
+    _note(f"wrote {n} {what} to {out}")
+
+
+# -- stats ----------------------------------------------------------------------------
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "—" if ci is None else f"{_d(ci[0])}–{_d(ci[1])}"
+
+
+@log.command()
+@click.option("--by", type=click.Choice(incidents.trends.PERIODS), default="month", show_default=True)
+@click.option("--group", "groups", multiple=True, type=click.Choice(incidents.trends.GROUPS),
+              help="Also split by severity and/or service (repeatable).")
+@click.option("--metric", "metrics", multiple=True, type=click.Choice(tuple(incidents.METRICS)),
+              help="Metrics to show (default: ttd, tta, ttm, ttr).")
+@click.option("--include-drills", is_flag=True, help="Count drills with real incidents (left out by default).")
+@_filters
+@click.option("--improvement", type=SHARE, default="10%", show_default=True,
+              help="The improvement the trend's power analysis looks for.")
+@click.option("--tz", help="IANA zone for month boundaries (default: each incident's own UTC offset).")
+@json_option
+@pass_log
+def stats(lc: LogContext, by: str, groups: tuple[str, ...], metrics: tuple[str, ...], include_drills: bool,
+          improvement: float, tz: str | None, as_json: bool, **flt: Any) -> None:
+    """Time to detect, acknowledge, mitigate and recover per month or quarter: median
+    and p90 with 95% intervals, counts, the mean beside them, and whether the latest
+    change is real or noise."""
+    report = incidents.incident_stats(lc.store(), _filter(None if include_drills else "real", **flt), by=by,
+                                      groups=groups, metrics=metrics or tuple(incidents.METRICS),
+                                      improvement=improvement, tz=tz)
+    if as_json:
+        output.emit_json(report.to_json())
+        return
+    if not report.incidents:
+        _say("no incidents match" + ("" if include_drills else " (drills are left out; --include-drills counts them)"))
+        return
+    for m in report.metrics:
+        label = incidents.METRICS[m][0]
+        rows = []
+        for r in report.rows:
+            st = r.metrics[m]
+            rows.append((r.period, *(r.group[g] or "—" for g in report.groups), st.count if st else 0,
+                         _d(st.median) if st else "—", _ci(st.median_ci) if st else "—", _d(st.p90) if st else "—",
+                         _ci(st.p90_ci) if st else "—", _d(st.mean) if st else "—"))
+        output.table(f"{label} ({m.upper()}) by {by}", ["period", *report.groups, "n", "median", "95% CI", "p90",
+                                                         "95% CI", "mean"], rows)
+    drills = "drills included" if include_drills else "drills left out"
+    _say(f"{report.incidents:,} incidents ({drills}); means are shown only beside medians: durations are heavy-tailed")
+    for t in report.trends:
+        _say(t.sentence)
+
+
+# -- patterns -------------------------------------------------------------------------
+
+@log.command()
+@click.option("--window", type=DURATION, default="2h", show_default=True,
+              help="An incident within this long after a deploy counts as following it.")
+@click.option("--any-service", is_flag=True, help="Count deploys of any service, not only the incident's own.")
+@click.option("--include-drills", is_flag=True)
+@_filters
+@click.option("--tz", help="IANA zone for weekdays and hours (default: each incident's own UTC offset).")
+@click.option("--top", type=click.IntRange(1), default=3, show_default=True, help="Recurring causes and services shown.")
+@json_option
+@pass_log
+def patterns(lc: LogContext, window: float, any_service: bool, include_drills: bool, tz: str | None, top: int,
+             as_json: bool, **flt: Any) -> None:
+    """What incidents have in common: deploys, weekdays, hours, recurring causes and
+    services — each as a finding in plain words with its significance."""
+    report = incidents.find_patterns(lc.store(), _filter(None if include_drills else "real", **flt),
+                                     window_hours=window / 3600.0, tz=tz, any_service=any_service, top=top)
+    if as_json:
+        output.emit_json(report.to_json())
+        return
+    if not report.incidents:
+        _say("no incidents match")
+        return
+    _say(f"{report.incidents:,} incidents:")
+    for f in report.findings:
+        _say(("• " if f.significant else "  ") + f.sentence)
+    _say("")
+    _say("incident starts by weekday and hour (" + (tz or "each incident's own UTC offset") + "):")
+    top_count = max(max(r) for r in report.heatmap) or 1
+    _say("     " + "".join(f"{h:<3d}" for h in range(0, 24)))
+    for day, counts in zip(incidents.patterns.WEEKDAYS, report.heatmap):
+        cells = "".join(SHADES[min(len(SHADES) - 1, math.ceil(c / top_count * (len(SHADES) - 1)))] * 2 + " " for c in counts)
+        _say(f"{day}  {cells} {sum(counts):,}")
+
+
+# -- actions --------------------------------------------------------------------------
+
+@log.command()
+@click.option("--owner", help="Only this owner's items.")
+@click.option("--all", "show_all", is_flag=True, help="Also done and dropped items.")
+@click.option("--close", "close_id", type=int, metavar="ID", help="Mark item ID done.")
+@click.option("--drop", "drop_id", type=int, metavar="ID", help="Mark item ID dropped (won't do).")
+@click.option("--reopen", "reopen_id", type=int, metavar="ID", help="Open item ID again.")
+@click.option("--note", help="With --close/--drop/--reopen: why.")
+@json_option
+@pass_log
+def actions(lc: LogContext, owner: str | None, show_all: bool, close_id: int | None, drop_id: int | None,
+            reopen_id: int | None, note: str | None, as_json: bool) -> None:
+    """Open action items by due date, overdue first; close, drop or reopen one."""
+    store = lc.store()
+    chosen = [(i, s) for i, s in ((close_id, "done"), (drop_id, "dropped"), (reopen_id, "open")) if i is not None]
+    if len(chosen) > 1:
+        raise click.UsageError("give one of --close, --drop or --reopen")
+    today = date.today()
+    if chosen:
+        item = incidents.close_action(store, chosen[0][0], status=chosen[0][1], note=note)
+        if as_json:
+            output.emit_json({"version": 1, "action_item": item.to_json(today)})
+        else:
+            _say(f"action item {item.id} is {item.status}: {item.title}")
+        return
+    items = incidents.list_actions(store, owner=owner, status=None if show_all else "open", today=today)
+    overdue = sum(a.overdue(today) for a in items)
+    if as_json:
+        by_owner: dict[str, dict[str, int]] = {}
+        for a in items:
+            o = by_owner.setdefault(a.owner, {"open": 0, "overdue": 0})
+            o["open"] += a.status == "open"
+            o["overdue"] += a.overdue(today)
+        output.emit_json({"version": 1, "today": today.isoformat(), "overdue": overdue, "by_owner": by_owner,
+                          "action_items": [a.to_json(today) for a in items]})
+        return
+    output.table(f"action items ({len(items)}{', ' + str(overdue) + ' overdue' if overdue else ''})",
+                 ["id", "due", "owner", "status", "title", "from"], _action_rows(items, today))
+
+
+# -- calibrate ------------------------------------------------------------------------
+
+@log.command()
+@click.option("--metric", type=click.Choice(tuple(incidents.METRICS)), default="ttr", show_default=True)
+@click.option("--service", help="Real incidents (and drills) of this service.")
+@click.option("--severity", help="Real incidents (and drills) of this severity.")
+@click.option("--scenario", help="Drill side: the recorded runs of this scenario.")
+@click.option("--timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Drill side: simulated timelines (.jsonl) instead of recorded runs.")
+@json_option
+@pass_log
+def calibrate(lc: LogContext, metric: str, service: str | None, severity: str | None, scenario: str | None,
+              timelines: Path | None, as_json: bool) -> None:
+    """Is the drill model optimistic? Simulated drill metrics against real incidents of
+    a service and severity: quantiles side by side and a two-sample test."""
+    values = None
+    if timelines is not None:
+        from scenarios.timeline import read_jsonl
+        from scoring import measure
+
+        values = []
+        for tl in read_jsonl(timelines):
+            v = measure(tl).values.get(metric)
+            values.append(math.inf if v is None else v)
+    result = incidents.calibrate(lc.store(), metric=metric, service=service, severity=severity, scenario=scenario,
+                                 drill_values=values)
+    if as_json:
+        output.emit_json(result.to_json())
+        return
+    output.table(f"{incidents.METRICS[metric][0]}: drills ({result.drill_count}, {result.drill_source}) vs real "
+                 f"incidents ({result.real_count})", ["quantile", "drills", "real incidents"],
+                 [(f"p{q['q'] * 100:g}", _d(q["drill"]), _d(q["real"])) for q in result.quantiles])
+    if result.drill_missed:
+        _say(f"{result.drill_missed} drill runs never reached it (counted as slower than every real incident)")
+    _say(result.sentence)
+
+
+# -- migrate --------------------------------------------------------------------------
+
+@log.command()
+@json_option
+@pass_log
+def migrate(lc: LogContext, as_json: bool) -> None:
+    """Create the incident log or bring its schema up to date (no data is lost)."""
+    store = incidents.IncidentLog(lc.url())
+    try:
+        done = incidents.migrate(store)
+    finally:
+        store.close()
+    if as_json:
+        output.emit_json({"version": 1, "where": done.where, "before": done.before, "after": done.after,
+                          "changed": done.changed, "message": done.message})
+    else:
+        _say(done.message)

@@ -1,0 +1,598 @@
+"""Import and export: the log's own CSV/JSON format, and PagerDuty-style incident
+exports with a column mapping.
+
+An import is one transaction: every row is read and checked, bad rows are reported
+with their row number (``file:ROW: column: expected …, got …``), and nothing is kept
+unless every row is good or ``skip_bad`` is set. Each record has a natural key,
+(source, external id), so importing the same file again adds nothing: rows already
+present are updated with the values the file has (empty cells keep what is stored).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
+
+from sqlalchemy import Connection, func, insert, select
+
+from . import schema as s
+from .errors import BadRows, InvalidRecord, RowProblem
+from .queries import Filter, iter_incidents, list_actions, list_deploys, list_findings, list_runs
+from .records import KINDS, TIME_EXAMPLE, clean_tags, epoch_now
+from .store import IncidentLog
+
+FORMATS = ("auto", "drillbit", "pagerduty")
+WHAT = ("incidents", "deploys")
+EXPORTS = ("incidents", "deploys", "actions", "runs", "findings")
+#: Problems kept for the report; the rest are only counted.
+MAX_PROBLEMS = 1000
+CHUNK = 5000
+
+#: The log's own incident columns, in export order.
+INCIDENT_COLUMNS = ("source", "external_id", "kind", "title", "service", "severity", "started", "detected",
+                    "acknowledged", "mitigated", "resolved", "root_cause", "summary", "deploy_related", "tags",
+                    "drill_run_id")
+#: Written by an export for people, ignored by an import.
+DERIVED_COLUMNS = ("id", "ttd", "tta", "ttm", "ttr", "metrics")
+DEPLOY_COLUMNS = ("source", "external_id", "service", "at", "version")
+#: PagerDuty analytics export fields drillbit reads.
+PAGERDUTY_COLUMNS = ("incident_number", "id", "title", "description", "created_at", "resolved_at", "urgency",
+                     "priority", "priority_name", "service_name", "seconds_to_first_ack", "seconds_to_mitigate",
+                     "seconds_to_resolve", "escalation_count", "status")
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import read and changed."""
+
+    file: str
+    format: str
+    what: str
+    rows_read: int
+    inserted: int
+    already_present: int
+    skipped: int
+    problems: tuple[RowProblem, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": 1, "file": self.file, "format": self.format, "what": self.what,
+                "rows_read": self.rows_read, "inserted": self.inserted, "already_present": self.already_present,
+                "skipped": self.skipped, "problems": [str(p) for p in self.problems]}
+
+    @property
+    def message(self) -> str:
+        parts = [f"{self.inserted} new", f"{self.already_present} already in the log"]
+        if self.skipped:
+            parts.append(f"{self.skipped} bad row{'s' if self.skipped != 1 else ''} skipped")
+        return f"imported {self.rows_read} {self.what} from {self.file} ({self.format}): " + ", ".join(parts)
+
+
+class _Bad(Exception):
+    """One bad cell: the column (as named in the file) and the message."""
+
+    def __init__(self, column: str, message: str):
+        self.column, self.message = column, message
+
+
+# -- reading files --------------------------------------------------------------------
+
+def _rows(path: Path, text: TextIO) -> tuple[list[str] | None, Iterator[tuple[int, Mapping[str, Any]]]]:
+    """(header or None, iterator of (row number, record))."""
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return None, _json_rows(path, text, lines=suffix != ".json")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], iter(())
+    except csv.Error as exc:
+        raise InvalidRecord(f"{path}:1: cannot read the CSV header: {exc}") from None
+    header = [h.strip() for h in header]
+
+    def gen() -> Iterator[tuple[int, Mapping[str, Any]]]:
+        n = 1
+        try:
+            for n, values in enumerate(reader, 2):
+                if not values or (len(values) == 1 and not values[0].strip()):
+                    continue
+                yield n, dict(zip(header, values))
+        except csv.Error as exc:
+            raise InvalidRecord(f"{path}:{n + 1}: cannot read the CSV: {exc}") from None
+
+    return header, gen()
+
+
+def _json_rows(path: Path, text: TextIO, lines: bool) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    if lines:
+        for n, line in enumerate(text, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield n, {"__error__": f"expected a JSON object on the line, got invalid JSON ({exc.msg})"}
+                continue
+            yield n, doc if isinstance(doc, dict) else {"__error__": f"expected a JSON object, got {type(doc).__name__}"}
+        return
+    try:
+        doc = json.load(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRecord(f"{path}:{exc.lineno}:{exc.colno}: expected JSON, got invalid JSON ({exc.msg})") from None
+    if isinstance(doc, dict):
+        items = next((doc[k] for k in ("incidents", "deploys", "items", "records") if isinstance(doc.get(k), list)), None)
+        if items is None:
+            raise InvalidRecord(f"{path}: expected a JSON list of records or an object with an 'incidents' list")
+    elif isinstance(doc, list):
+        items = doc
+    else:
+        raise InvalidRecord(f"{path}: expected a JSON list of records, got {type(doc).__name__}")
+    for n, item in enumerate(items, 1):
+        yield n, item if isinstance(item, dict) else {"__error__": f"expected a JSON object, got {type(item).__name__}"}
+
+
+def detect_format(columns: Iterable[str]) -> str:
+    """``pagerduty`` when PagerDuty's fields are there, else ``drillbit``."""
+    cols = set(columns)
+    return "pagerduty" if {"incident_number", "created_at"} & cols and "started" not in cols else "drillbit"
+
+
+# -- cell parsers ---------------------------------------------------------------------
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    v = str(v).strip()
+    return v or None
+
+
+def _time(v: Any, col: str) -> tuple[float, int] | None:
+    """(epoch seconds, offset minutes) of an ISO 8601 time with an offset."""
+    if v is None or v == "":
+        return None
+    text = str(v).strip()
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Bad(col, f"expected an ISO 8601 time with an offset such as {TIME_EXAMPLE}, got {text!r}") from None
+    off = t.utcoffset()
+    if off is None:
+        raise _Bad(col, f"expected a time with an offset (e.g. {text}+00:00), got {text!r}")
+    return t.timestamp(), int(off.total_seconds() // 60)
+
+
+def _seconds(v: Any, col: str) -> float | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise _Bad(col, f"expected seconds as a number, got {v!r}") from None
+    if not x >= 0 or x == float("inf"):
+        raise _Bad(col, f"expected seconds at or above 0, got {v!r}")
+    return x
+
+
+def _bool(v: Any, col: str) -> bool | None:
+    if v is None or isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Bad(col, f"expected true or false, got {v!r}")
+
+
+def _int(v: Any, col: str) -> int | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        return int(str(v).strip())
+    except ValueError:
+        raise _Bad(col, f"expected a whole number, got {v!r}") from None
+
+
+# -- converting rows ------------------------------------------------------------------
+
+class _Columns:
+    """Field -> column of the file, after the user's mapping."""
+
+    def __init__(self, known: tuple[str, ...], mapping: Mapping[str, str], fmt: str):
+        unknown = sorted(set(mapping) - set(known))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], known, 1)
+            raise InvalidRecord(f"--map {unknown[0]}=…: {unknown[0]!r} is not a {fmt} field"
+                                + (f"; did you mean {hint[0]!r}?" if hint else f" (expected one of {', '.join(known)})"))
+        self.col = {f: mapping.get(f, f) for f in known}
+
+    def get(self, row: Mapping[str, Any], f: str) -> Any:
+        return row.get(self.col[f])
+
+
+def _natural_key(*parts: Any) -> str:
+    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:20]
+
+
+def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+                  run_ids: set[int]) -> dict[str, Any]:
+    col, get = c.col, row.get  # hot loop: a million rows in the benchmark
+    title = _text(get(col["title"]))
+    if title is None:
+        raise _Bad(col["title"], "expected a title, got nothing")
+    started = _time(get(col["started"]), col["started"])
+    if started is None:
+        raise _Bad(col["started"], f"expected when the incident started ({TIME_EXAMPLE}), got nothing")
+    start, offset = started
+    out = {"title": title, "started_at": start, "utc_offset": offset}
+    for name, key in _MILESTONE_KEYS:
+        raw = get(col[name])
+        t = _time(raw, col[name]) if raw else None
+        if t is not None and t[0] < start:
+            raise _Bad(col[name], f"expected a time at or after started ({get(col['started'])}), got {raw}")
+        out[key] = None if t is None else t[0]
+    k = _text(get(col["kind"])) or kind
+    if k not in KINDS:
+        raise _Bad(col["kind"], f"expected 'real' or 'drill', got {k!r}")
+    run = _int(get(col["drill_run_id"]), col["drill_run_id"])
+    if run is not None and run not in run_ids:
+        raise _Bad(col["drill_run_id"], f"expected the id of a drill run in the log, got {run}")
+    raw_tags = get(col["tags"])
+    try:
+        tags = ",".join(clean_tags(raw_tags)) if raw_tags else ""
+    except ValueError as exc:
+        raise _Bad(col["tags"], str(exc)) from None
+    service, severity = _text(get(col["service"])), _text(get(col["severity"]))
+    out["source"] = _text(get(col["source"])) or source or "import"
+    out["external_id"] = _text(get(col["external_id"])) or _natural_key(title, service, start)
+    out["kind"] = k
+    out["service"] = service
+    out["severity"] = severity
+    out["root_cause"] = _text(get(col["root_cause"]))
+    out["summary"] = _text(get(col["summary"]))
+    out["deploy_related"] = _bool(get(col["deploy_related"]), col["deploy_related"])
+    out["tags"] = tags
+    out["drill_run_id"] = run
+    out["created_at"] = now
+    out["updated_at"] = now
+    return out
+
+
+_MILESTONE_KEYS = (("detected", "detected_at"), ("acknowledged", "acknowledged_at"), ("mitigated", "mitigated_at"),
+                   ("resolved", "resolved_at"))
+
+
+def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+                   run_ids: set[int]) -> dict[str, Any]:
+    g = lambda f: c.get(row, f)  # noqa: E731
+    number = _text(g("incident_number")) or _text(g("id"))
+    if number is None:
+        raise _Bad(c.col["incident_number"], "expected the incident number, got nothing")
+    created = _time(g("created_at"), c.col["created_at"])
+    if created is None:
+        raise _Bad(c.col["created_at"], f"expected when the incident was created ({TIME_EXAMPLE}), got nothing")
+    start, offset = created
+    resolved = _time(g("resolved_at"), c.col["resolved_at"])
+    if resolved is not None and resolved[0] < start:
+        raise _Bad(c.col["resolved_at"], f"expected a time at or after created_at ({g('created_at')}), got {g('resolved_at')}")
+    ack = _seconds(g("seconds_to_first_ack"), c.col["seconds_to_first_ack"])
+    mitigate = _seconds(g("seconds_to_mitigate"), c.col["seconds_to_mitigate"])
+    to_resolve = _seconds(g("seconds_to_resolve"), c.col["seconds_to_resolve"])
+    resolved_at = resolved[0] if resolved else (start + to_resolve if to_resolve is not None else None)
+    severity = _text(g("priority_name")) or _text(g("priority")) or _text(g("urgency"))
+    title = _text(g("title")) or _text(g("description")) or f"PagerDuty incident #{number}"
+    # PagerDuty creates the incident when it is detected and knows nothing earlier: the
+    # start is the creation and detection is left unknown (so TTD is not claimed as 0).
+    return {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
+            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None,
+            "acknowledged_at": None if ack is None else start + ack,
+            "mitigated_at": None if mitigate is None else start + mitigate, "resolved_at": resolved_at,
+            "utc_offset": offset, "root_cause": None, "summary": None, "deploy_related": None, "tags": "",
+            "drill_run_id": None, "created_at": now, "updated_at": now}
+
+
+def _deploy_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+                run_ids: set[int]) -> dict[str, Any]:
+    service = _text(c.get(row, "service"))
+    if service is None:
+        raise _Bad(c.col["service"], "expected the deployed service, got nothing")
+    at = _time(c.get(row, "at"), c.col["at"])
+    if at is None:
+        raise _Bad(c.col["at"], f"expected when it was deployed ({TIME_EXAMPLE}), got nothing")
+    version = _text(c.get(row, "version"))
+    return {"source": _text(c.get(row, "source")) or source or "import",
+            "external_id": _text(c.get(row, "external_id")) or f"{service}@{at[0]:.3f}",
+            "service": service, "at": at[0], "utc_offset": at[1], "version": version}
+
+
+_CONVERTERS: dict[tuple[str, str], tuple[tuple[str, ...], Callable[..., dict[str, Any]]]] = {
+    ("incidents", "drillbit"): (INCIDENT_COLUMNS, _incident_row),
+    ("incidents", "pagerduty"): (PAGERDUTY_COLUMNS, _pagerduty_row),
+    ("deploys", "drillbit"): (DEPLOY_COLUMNS, _deploy_row),
+}
+
+
+def _upsert(conn: Connection, table, columns: list[str]):  # noqa: ANN001, ANN202
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table)
+    keep = {c: func.coalesce(stmt.excluded[c], table.c[c]) for c in columns
+            if c not in ("source", "external_id", "created_at", "id")}
+    if "updated_at" in keep:
+        keep["updated_at"] = stmt.excluded.updated_at
+    return stmt.on_conflict_do_update(index_elements=["source", "external_id"], set_=keep)
+
+
+class _Writer:
+    """Upserts batches of rows through the driver's executemany: the statement is
+    compiled once and rows go in as plain tuples, skipping SQLAlchemy's per-row
+    parameter processing (the values are already plain floats, ints, text, bools)."""
+
+    def __init__(self, conn: Connection, table, columns: list[str]):  # noqa: ANN001
+        compiled = _upsert(conn, table, columns).compile(dialect=conn.dialect, column_keys=columns)
+        self.sql = str(compiled)
+        self.positional = conn.dialect.positional
+        self.columns = columns
+        self.cursor = conn.connection.driver_connection.cursor()
+        if self.positional:
+            names = list(compiled.positiontup)
+            unknown = [n for n in names if n not in columns]
+            if unknown:
+                raise AssertionError(f"unexpected bind parameters {unknown}")
+            self.order = names
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.positional:
+            order = self.order
+            self.cursor.executemany(self.sql, [tuple(r[k] for k in order) for r in rows])
+        else:
+            self.cursor.executemany(self.sql, rows)
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+# -- importing ------------------------------------------------------------------------
+
+def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what: str = "incidents",
+                mapping: Mapping[str, str] | None = None, skip_bad: bool = False, source: str | None = None,
+                kind: str = "real", progress: Callable[[int], None] | None = None,
+                chunk: int = CHUNK) -> ImportResult:
+    """Import a CSV, JSON (a list, or ``{"incidents": [...]}``) or JSON-lines file.
+
+    ``mapping`` maps the format's field names to the file's columns
+    (``{"created_at": "Opened"}``). ``progress`` is called with the rows read so far
+    after each chunk is written (inside the transaction). Raises BadRows (nothing
+    imported) when a row is bad and ``skip_bad`` is not set; InvalidRecord for an
+    unreadable file, an unknown format or mapping.
+    """
+    path = Path(path)
+    if what not in WHAT:
+        raise InvalidRecord(f"what: expected one of {', '.join(WHAT)}, got {what!r}")
+    if fmt not in FORMATS:
+        raise InvalidRecord(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if kind not in KINDS:
+        raise InvalidRecord(f"kind: expected 'real' or 'drill', got {kind!r}")
+    if not path.is_file():
+        raise InvalidRecord(f"{path}: no such file")
+    digest = _sha256(path)
+    mapping = dict(mapping or {})
+
+    def work(conn: Connection) -> ImportResult:
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            header, rows = _rows(path, text)
+            used_fmt = fmt
+            if used_fmt == "auto":
+                if what == "deploys":
+                    used_fmt = "drillbit"
+                elif header is not None:
+                    used_fmt = detect_format([*header, *mapping])
+                else:
+                    rows = _peek_json(rows)
+                    used_fmt = detect_format(rows.first_keys)
+            if (what, used_fmt) not in _CONVERTERS:
+                raise InvalidRecord(f"{path}: {what} can only be imported in drillbit's own format")
+            known, convert = _CONVERTERS[(what, used_fmt)]
+            cols = _Columns(known, mapping, used_fmt)
+            if header is not None:
+                _check_header(path, header, cols, used_fmt, what)
+            table = s.incidents if what == "incidents" else s.deploys
+            run_ids = set(conn.execute(select(s.drill_runs.c.id)).scalars()) if what == "incidents" else set()
+            before = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            now = epoch_now()
+            problems: list[RowProblem] = []
+            bad = read = written = 0
+            seen: dict[str, int] = {}
+            batch: list[dict[str, Any]] = []
+            writer: _Writer | None = None
+            for n, row in rows:
+                read += 1
+                try:
+                    if "__error__" in row:
+                        raise _Bad("", row["__error__"])
+                    values = convert(row, cols, source=source, kind=kind, now=now, run_ids=run_ids)
+                    key = f"{values['source']}\x1f{values['external_id']}"
+                    first = seen.get(key)
+                    if first is not None:
+                        col = cols.col.get("external_id") or cols.col.get("incident_number", "external_id")
+                        raise _Bad(col, f"expected each record once, got {values['external_id']!r} again (first on row {first})")
+                    seen[key] = n
+                except _Bad as exc:
+                    bad += 1
+                    if len(problems) < MAX_PROBLEMS:
+                        problems.append(RowProblem(str(path), n, exc.column, exc.message))
+                    continue
+                if bad and not skip_bad:
+                    continue  # keep checking to report every bad row; nothing will be kept
+                batch.append(values)
+                if len(batch) >= chunk:
+                    writer = writer or _Writer(conn, table, list(batch[0]))
+                    writer.write(batch)
+                    written += len(batch)
+                    batch = []
+                    if progress:
+                        progress(read)
+            if bad and not skip_bad:
+                raise BadRows(problems, read, bad)
+            if batch:
+                writer = writer or _Writer(conn, table, list(batch[0]))
+                writer.write(batch)
+                written += len(batch)
+                if progress:
+                    progress(read)
+            if writer is not None:
+                writer.close()
+            after = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            inserted = after - before
+            result = ImportResult(str(path), used_fmt, what, read, inserted, written - inserted, bad, tuple(problems))
+            conn.execute(insert(s.imports).values(file=str(path), sha256=digest, format=used_fmt, what=what,
+                                                  rows_read=read, inserted=inserted, updated=written - inserted,
+                                                  skipped=bad, at=now))
+            return result
+
+    return store.write(work)
+
+
+class _Peeked:
+    def __init__(self, it: Iterator[tuple[int, Mapping[str, Any]]]):
+        self._it = it
+        self._first = next(it, None)
+        self.first_keys = list(self._first[1]) if self._first else []
+
+    def __iter__(self) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        if self._first is not None:
+            yield self._first
+        yield from self._it
+
+
+def _peek_json(rows: Iterator[tuple[int, Mapping[str, Any]]]) -> _Peeked:
+    return _Peeked(rows)
+
+
+def _check_header(path: Path, header: list[str], cols: _Columns, fmt: str, what: str) -> None:
+    present = set(header)
+    required = {"incidents/drillbit": ("title", "started"), "incidents/pagerduty": ("created_at",),
+                "deploys/drillbit": ("service", "at")}[f"{what}/{fmt}"]
+    problems = []
+    for f in required:
+        if cols.col[f] not in present:
+            mapped = f" (mapped from {f})" if cols.col[f] != f else ""
+            problems.append(RowProblem(str(path), 1, cols.col[f], f"expected a column {cols.col[f]!r}{mapped}, found "
+                                       f"{', '.join(header) or 'no columns'}; name it with --map {f}=COLUMN"))
+    if fmt == "pagerduty" and cols.col["incident_number"] not in present and cols.col["id"] not in present:
+        problems.append(RowProblem(str(path), 1, cols.col["incident_number"],
+                                   "expected a column incident_number (or id), the key that makes re-imports safe; "
+                                   "name it with --map incident_number=COLUMN"))
+    if fmt == "drillbit":
+        mapped = set(cols.col.values())
+        allowed = mapped | set(DERIVED_COLUMNS)
+        for h in header:
+            if h not in allowed:
+                hint = difflib.get_close_matches(h, sorted(mapped), 1)
+                problems.append(RowProblem(str(path), 1, h, "unknown column" + (f"; did you mean {hint[0]!r}?" if hint
+                                           else f" (expected {', '.join(sorted(mapped))})")))
+    if problems:
+        raise BadRows(problems, 0, 0)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# -- exporting ------------------------------------------------------------------------
+
+def _incident_export_row(inc) -> dict[str, Any]:  # noqa: ANN001
+    m = inc.metrics()
+    return {"id": inc.id, **{c: _cell(getattr(inc, c)) for c in INCIDENT_COLUMNS},
+            **{k: (None if v is None else round(v, 3)) for k, v in m.items()}}
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, tuple):
+        return ",".join(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
+
+
+def export_records(store: IncidentLog, out: TextIO, *, what: str = "incidents", fmt: str = "csv",
+                   flt: Filter = Filter(kind=None)) -> int:
+    """Write records as CSV (the import format plus id and metric columns) or JSON
+    (``{"version": 1, WHAT: [...]}``); returns how many. Incidents stream, so any
+    size exports in flat memory."""
+    if what not in EXPORTS:
+        raise InvalidRecord(f"what: expected one of {', '.join(EXPORTS)}, got {what!r}")
+    if fmt not in ("csv", "json"):
+        raise InvalidRecord(f"format: expected csv or json, got {fmt!r}")
+    if what == "incidents":
+        def work(conn: Connection) -> int:
+            items = iter_incidents(conn, flt)
+            if fmt == "csv":
+                return _write_csv(out, ("id", *INCIDENT_COLUMNS, "ttd", "tta", "ttm", "ttr"),
+                                  (_incident_export_row(i) for i in items))
+            return _write_json(out, what, (i.to_json() for i in items))
+        return store.read(work)
+    if what == "deploys":
+        records = [d.to_json() for d in reversed(list_deploys(store, service=flt.service, since=flt.since, until=flt.until))]
+        columns = ("id", *DEPLOY_COLUMNS)
+    elif what == "actions":
+        records = [a.to_json() for a in list_actions(store, status=None)]
+        columns = ("id", "title", "owner", "due", "status", "severity", "finding_id", "incident_id", "drill_run_id",
+                   "note", "created", "closed")
+    elif what == "runs":
+        records = [r.to_json() for r in list_runs(store)]
+        columns = ("id", "uid", "scenario", "scenario_title", "scenario_kind", "severity", "services", "team", "mode",
+                   "seed", "runs", "verdict", "objectives_missed", "recorded", "report_path")
+    else:
+        records = [f.to_json() for f in list_findings(store)]
+        columns = ("id", "rule", "title", "severity", "evidence", "recommendation", "owner", "subject", "drill_run_id",
+                   "incident_id")
+    if fmt == "csv":
+        return _write_csv(out, columns, ({k: (",".join(v) if isinstance(v, list) else v) for k, v in r.items()}
+                                         for r in records))
+    return _write_json(out, what, iter(records))
+
+
+def _write_csv(out: TextIO, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> int:
+    w = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    n = 0
+    for r in rows:
+        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+        n += 1
+    return n
+
+
+def _write_json(out: TextIO, what: str, items: Iterator[dict[str, Any]]) -> int:
+    out.write('{"version": 1, "' + what + '": [')
+    n = 0
+    for item in items:
+        out.write(("\n  " if n == 0 else ",\n  ") + json.dumps(item, default=str))
+        n += 1
+    out.write("\n]}\n" if n else "]}\n")
+    return n
+
+
+__all__ = ["DEPLOY_COLUMNS", "EXPORTS", "FORMATS", "INCIDENT_COLUMNS", "ImportResult", "PAGERDUTY_COLUMNS", "WHAT",
+           "detect_format", "export_records", "import_file"]
