@@ -144,8 +144,8 @@ DEMO_START = "2026-11-30T00:00:00+00:00"
 @click.option("--runs", type=click.IntRange(1), default=500, show_default=True)
 def demo(out: Path, runs: int) -> None:
     """The main job: check the built-in library, then simulate a built-in data-loss
-    drill against the example team over four weeks of start times, and write the
-    scorecard and gap report."""
+    drill against the example team over four weeks of start times, write the scorecard
+    and gap report, and record the drill in an incident log (OUT/incidents.db)."""
     from .drills import run_drills
     from .params import DURATION, INSTANT
     from .resolve import resolve
@@ -166,6 +166,9 @@ def demo(out: Path, runs: int) -> None:
     from .report_commands import write_drill_reports
 
     html = write_drill_reports(out, doc, inputs, require_share=0.9, formats=("html",))[0]
+    from .drills import record_in_log
+
+    record_in_log(doc, inputs, f"sqlite:///{(out / 'incidents.db').resolve()}", report_path=html)
     output.out.print("HTML scorecard (open it in a browser):", markup=False)
     output.out.print(str(html), markup=False)
 

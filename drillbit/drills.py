@@ -79,14 +79,18 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write the HTML scorecard and the Markdown report into this folder (with the timelines unless --out is given).")
+@click.option("--db", metavar="URL", help="Incident log to record the drill in (default: $DRILLBIT_DB, the workspace's, "
+              "else ~/.local/share/drillbit/incidents.db).")
+@click.option("--no-log", is_flag=True, help="Do not record the drill in the incident log.")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
              runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
-             explain: bool, as_json: bool, report_dir: Path | None) -> None:
+             explain: bool, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
 
-    Prints the scorecard (one run) or distributions (many) and the gap report; exits 1
-    when an objective is missed.
+    Prints the scorecard (one run) or distributions (many) and the gap report, and
+    records the drill, its findings and action items in the incident log; exits 1 when
+    an objective is missed.
     """
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
@@ -94,10 +98,13 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                      horizon=horizon or horizon_for(inputs.scenario),
                      out=out or report_dir, as_json=as_json, require_share=require_share)
+    html = None
     if report_dir:
         from .report_commands import emit_drill_reports
 
-        emit_drill_reports(report_dir, doc, inputs, require_share=require_share)
+        html = emit_drill_reports(report_dir, doc, inputs, require_share=require_share)[0]
+    if not no_log:
+        record_in_log(doc, inputs, db, report_path=html)
     if explain and not as_json:
         output.out.print("", markup=False)
         for line in explain_run(doc["_batch"].first.timeline, inputs.team):
@@ -125,6 +132,26 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int | None, start: datetime, 
         (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
         output.err.print(f"wrote {path} and {out / 'summary.json'}", markup=False)
     return doc
+
+
+def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Path | None = None) -> int:
+    """Record a scored drill (its run, findings and action items) in the incident log."""
+    import incidents
+
+    from .log_commands import LogContext
+
+    log = LogContext(db)
+    try:
+        store = log.store()
+        batch = doc["_batch"]
+        run_id = incidents.record_drill(
+            store, doc, scenario=inputs.scenario, team=inputs.team.team, mode="simulated",
+            seed=batch.first.timeline.seed, report_path=report_path,
+            samples={name: values.tolist() for name, values in batch.samples.items()})
+        output.err.print(f"recorded drill run {run_id} in the incident log at {store.where}", markup=False)
+        return run_id
+    finally:
+        log.close()
 
 
 @click.command()

@@ -68,8 +68,8 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     from reports import render_report
 
     inputs, stream = _read(timelines, scenario, team, runbooks)
-    series = RunSeries()
-    batch = score_many(series.tap(stream), inputs.scenario, inputs.team)
+    batch = score_many(stream, inputs.scenario, inputs.team)
+    series = RunSeries.from_batch(batch)
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     today = now.astimezone(zone(inputs.team.timezone)).date()
     doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, today, require_share)
@@ -85,19 +85,10 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
 
 def write_drill_reports(directory: Path, doc: dict[str, Any], inputs: Inputs, *, require_share: float,
                         formats: Sequence[str] = ("html", "md"), now: datetime | None = None) -> list[Path]:
-    """Write reports of a batch ``run_drills`` just scored: the per-run series for the
-    charts are read back from the timelines file it wrote (``doc['timelines']``; no
-    distribution charts without one). Returns the paths written."""
+    """Write reports of a batch ``run_drills`` just scored. Returns the paths written."""
     from reports import write_reports
 
-    series = None
-    path = doc.get("timelines")
-    if path and doc["runs"] > 1:
-        series = RunSeries()
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    series.observe_line(line)
+    series = RunSeries.from_batch(doc["_batch"]) if doc["runs"] > 1 else None
     public = {k: v for k, v in doc.items() if not k.startswith("_")}
     return write_reports(directory, public, scenario=inputs.scenario, team=inputs.team,
                          timeline=doc["_batch"].first.timeline, series=series,

@@ -67,10 +67,12 @@ class BatchScore:
     counts: dict[str, Summary]
     evidence: Evidence
     first: Scorecard  # the first run, for a single-run report
+    samples: dict[str, np.ndarray]  # metric -> its value in each run (inf: missed), for charts and the log
 
 
 def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | None = None) -> BatchScore:
-    """Score every timeline, keeping only numbers. Raises ValueError for no runs."""
+    """Score every timeline, keeping only numbers (a few floats a run). Raises
+    ValueError for no runs."""
     objs = objectives_for(scenario, team)
     level = (team.severity if team else {}).get(scenario.severity)
     values: dict[str, list[float]] = defaultdict(list)
@@ -105,6 +107,7 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
         counts={k: summarize(np.array(v)) for k, v in counts.items()},
         evidence=ev,
         first=first,
+        samples={k: np.array(v) for k, v in values.items()},
     )
 
 

@@ -2,27 +2,25 @@
 summarises but does not keep, and the figures a chart draws from them (histogram bins,
 ECDF steps).
 
-A :class:`RunSeries` collects the value of each charted metric per run while timelines
-stream past (:meth:`RunSeries.tap` wraps the stream handed to :func:`score_many`, so
-the runs are read once). Values are seconds, computed exactly as
-:func:`scoring.metrics.measure` does (the difference of two milestones); a run whose
-end milestone never happened, or whose start never happened, counts as missed (``inf``)
-as in the batch summary. Missed runs stay in every denominator: an ECDF of a metric
-some runs never reached ends below 100%.
+A :class:`RunSeries` holds the value of each charted metric per run, taken from the
+samples :func:`scoring.score_many` keeps (:meth:`RunSeries.from_batch`), so the runs
+are read and measured once. Values are seconds; a run that never reached a metric
+counts as missed (``inf``), as in the batch summary. Missed runs stay in every
+denominator: an ECDF of a metric some runs never reached ends below 100%.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from scenarios.timeline import MILESTONES, Timeline
-
 from .metrics import METRICS
+
+if TYPE_CHECKING:
+    from .batch import BatchScore
 
 #: The metrics the scorecard charts, in report order.
 SERIES_METRICS: tuple[str, ...] = ("ttd", "tta", "ttm", "ttr")
@@ -30,12 +28,6 @@ SERIES_METRICS: tuple[str, ...] = ("ttd", "tta", "ttm", "ttr")
 MAX_BINS = 40
 #: Most steps an ECDF keeps; larger batches are thinned to evenly spaced ranks.
 MAX_STEPS = 400
-
-
-def _span(start: float | None, end: float | None) -> float:
-    if start is None or end is None:
-        return math.inf
-    return round(max(0.0, end - start), 3)
 
 
 @dataclass(frozen=True)
@@ -64,11 +56,16 @@ class RunSeries:
     """Per-run values of a few metrics, gathered while timelines stream past."""
 
     def __init__(self, metrics: Sequence[str] = SERIES_METRICS) -> None:
-        unknown = [m for m in metrics if m not in METRICS or METRICS[m][2] not in MILESTONES]
+        unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            raise ValueError(f"not a milestone-difference metric: {', '.join(unknown)}")
+            raise ValueError(f"not a metric: {', '.join(unknown)}")
         self.metrics: tuple[str, ...] = tuple(metrics)
         self.values: dict[str, list[float]] = {m: [] for m in self.metrics}
+
+    @classmethod
+    def from_batch(cls, batch: "BatchScore", metrics: Sequence[str] = SERIES_METRICS) -> "RunSeries":
+        """The charted metrics' per-run values of a scored batch."""
+        return cls.from_values({m: batch.samples[m] for m in metrics if m in batch.samples})
 
     @classmethod
     def from_values(cls, values: Mapping[str, Iterable[float | None]]) -> "RunSeries":
@@ -81,40 +78,6 @@ class RunSeries:
     @property
     def runs(self) -> int:
         return len(self.values[self.metrics[0]]) if self.metrics else 0
-
-    def observe(self, tl: Timeline) -> None:
-        """Add one run."""
-        self._add(tl.milestones())
-
-    def observe_line(self, line: str) -> None:
-        """Add one run from its JSON line (as written by ``Timeline.to_json_line``)
-        without building the models: for re-reading a large file drillbit just wrote.
-        Raises ValueError for a line that is not a timeline object."""
-        doc = json.loads(line)
-        if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
-            raise ValueError("expected a timeline JSON object with events")
-        ms: dict[str, float | None] = dict.fromkeys(MILESTONES)
-        pending = dict(MILESTONES)
-        for e in doc["events"]:
-            data = e.get("data") or {}
-            for name, (kind, match) in list(pending.items()):
-                if e.get("kind") == kind and all(data.get(k) == v for k, v in match.items()):
-                    ms[name] = float(e["t"])
-                    del pending[name]
-            if not pending:
-                break
-        self._add(ms)
-
-    def _add(self, ms: Mapping[str, float | None]) -> None:
-        for m in self.metrics:
-            _, start, end = METRICS[m]
-            self.values[m].append(_span(ms[start], ms[end]))
-
-    def tap(self, timelines: Iterable[Timeline]) -> Iterator[Timeline]:
-        """Yield every timeline unchanged after observing it."""
-        for tl in timelines:
-            self.observe(tl)
-            yield tl
 
     def distribution(self, metric: str, *, max_bins: int = MAX_BINS, max_steps: int = MAX_STEPS) -> Distribution:
         """Histogram and ECDF of one metric. Raises KeyError for a metric not collected

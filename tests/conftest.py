@@ -17,3 +17,9 @@ def root() -> Path:
 @pytest.fixture
 def example_team_path() -> Path:
     return ROOT / "examples" / "team.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _private_incident_log(tmp_path_factory, monkeypatch):
+    """Drills record themselves in the incident log; keep tests out of the user's."""
+    monkeypatch.setenv("DRILLBIT_DB", str(tmp_path_factory.getbasetemp() / "incidents.db"))

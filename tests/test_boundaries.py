@@ -8,7 +8,9 @@ import pytest
 FORBIDDEN = {
     "scenarios": ["click", "simpy", "docker", "jinja2", "rich", "sqlalchemy", "scipy"],
     "simulator": ["click", "docker", "jinja2", "rich", "sqlalchemy", "scoring", "chaos"],
-    "scoring": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "chaos"],
+    "scoring": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "chaos", "sqlalchemy"],
+    "reports": ["click", "simpy", "docker", "rich", "sqlalchemy", "simulator", "incidents", "matplotlib"],
+    "incidents": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "reports", "matplotlib"],
 }
 
 

@@ -52,8 +52,8 @@ def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, 
     runbooks = [load_runbook(f) for f in yaml_files(EXAMPLES / "runbooks")]
     timelines = simulate_many(scenario, team, runbooks, runs=runs, seed=seed, start=datetime.fromisoformat(start),
                               window=window)
-    series = RunSeries()
-    batch = score_many(series.tap(timelines), scenario, team)
+    batch = score_many(timelines, scenario, team)
+    series = RunSeries.from_batch(batch)
     findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
     doc = summary_json(batch, scenario, team.team, findings, TODAY, REQUIRE_SHARE)
     return Case(name, doc, scenario, team, runbooks, batch.first.timeline, series)
