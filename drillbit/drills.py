@@ -134,6 +134,28 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int | None, start: datetime, 
     return doc
 
 
+def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Inputs, Iterator[Timeline]]:
+    """The inputs named (or the scenario named in the file) and every timeline of the
+    file, streamed and checked to be of that one scenario."""
+    stream = read_jsonl(path)
+    try:
+        first = next(stream)
+    except StopIteration:
+        raise TimelineError(f"{path}: no timelines in the file") from None
+    inputs = resolve(scenario or first.scenario, team, runbooks)
+    if inputs.scenario.id != first.scenario:
+        raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
+
+    def every() -> Iterator[Timeline]:
+        yield first
+        for tl in stream:
+            if tl.scenario != first.scenario:
+                raise TimelineError(f"{path}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; use one file per scenario")
+            yield tl
+
+    return inputs, every()
+
+
 def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Path | None = None) -> int:
     """Record a scored drill (its run, findings and action items) in the incident log."""
     import incidents
@@ -165,22 +187,7 @@ def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Pa
           as_json: bool) -> None:
     """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
     distribution of many, and the gap report. Exits 1 when an objective is missed."""
-    stream = read_jsonl(timelines)
-    try:
-        first = next(stream)
-    except StopIteration:
-        raise TimelineError(f"{timelines}: no timelines in the file") from None
-    inputs = resolve(scenario or first.scenario, team, runbooks)
-    if inputs.scenario.id != first.scenario:
-        raise TimelineError(f"{timelines}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
-
-    def every() -> Iterator[Timeline]:
-        yield first
-        for tl in stream:
-            if tl.scenario != first.scenario:
-                raise TimelineError(f"{timelines}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; score them separately")
-            yield tl
-
-    doc = judge_and_report(every(), inputs, as_json=as_json, require_share=require_share)
+    inputs, runs = read_runs(timelines, scenario, team, runbooks)
+    doc = judge_and_report(runs, inputs, as_json=as_json, require_share=require_share)
     if doc["objectives_missed"]:
         sys.exit(EXIT_MISSED)

@@ -9,43 +9,21 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import click
 
 from scenarios.common import zone
-from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring import find_gaps, score_many, summary_json
 from scoring.series import RunSeries
 
 from . import output
+from .drills import read_runs
 from .params import INSTANT, SHARE
-from .resolve import Inputs, resolve
+from .resolve import Inputs
 
 #: Formats, in the order ``--format`` lists them (kept here so ``--help`` needs no import of reports).
 FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
-
-
-def _read(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Inputs, Iterator[Timeline]]:
-    """The inputs named (or the scenario named in the file) and every timeline of the
-    file, checked to be of that one scenario."""
-    stream = read_jsonl(path)
-    try:
-        first = next(stream)
-    except StopIteration:
-        raise TimelineError(f"{path}: no timelines in the file") from None
-    inputs = resolve(scenario or first.scenario, team, runbooks)
-    if inputs.scenario.id != first.scenario:
-        raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
-
-    def every() -> Iterator[Timeline]:
-        yield first
-        for tl in stream:
-            if tl.scenario != first.scenario:
-                raise TimelineError(f"{path}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; report them separately")
-            yield tl
-
-    return inputs, every()
 
 
 @click.command()
@@ -67,7 +45,7 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     does, one run told in the timeline chart, post-mortem and status page (the first)."""
     from reports import render_report
 
-    inputs, stream = _read(timelines, scenario, team, runbooks)
+    inputs, stream = read_runs(timelines, scenario, team, runbooks)
     batch = score_many(stream, inputs.scenario, inputs.team)
     series = RunSeries.from_batch(batch)
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)

@@ -312,6 +312,6 @@ def _sentence(m: str, prev: str, last: str, na: int, nb: int, c, improvement: fl
         if needed:
             text += f"; about {needed:,} incidents per period are needed to see one 80% of the time"
         elif detect < 0.8:
-            text += f"; even 200,000 incidents per period would not reliably show one"
+            text += "; even 200,000 incidents per period would not reliably show one"
         text += "."
     return text

@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, model_validator
 
 from .base import Id, Model, Probability
-from .common import Names
 from .distributions import Dist
 from .durations import Duration, Offset
 from .live import Live

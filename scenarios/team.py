@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -233,11 +233,3 @@ class Team(Model):
     def skills_held(self) -> set[str]:
         """Every skill someone on the team has."""
         return {s for m in self.members for s in m.skills}
-
-
-def local_time(at: datetime, tz: str) -> time:
-    """Wall-clock time of ``at`` in ``tz``."""
-    return at.astimezone(zone(tz)).timetz()
-
-
-ONE_DAY = timedelta(days=1)

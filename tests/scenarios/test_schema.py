@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 import scenarios
-from scenarios import detect_kind, json_schema, read_yaml
+from scenarios import detect_kind, json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted([*scenarios.builtin_scenarios(), *(ROOT / "examples").rglob("*.yaml"),

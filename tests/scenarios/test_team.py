@@ -1,6 +1,6 @@
 """Who is on call, who is asleep, who is away: the questions the simulator asks a team."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
