@@ -61,11 +61,11 @@ def main() -> None:
         print(f"simulate {n:,} runs (2 workers):        {time.perf_counter() - t0:7.2f} s")
 
     t0 = time.perf_counter()
-    series = RunSeries()
-    batch = score_many(series.tap(read_jsonl(path)), scenario, team)
+    batch = score_many(read_jsonl(path), scenario, team)
+    series = RunSeries.from_batch(batch)
     findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
     doc = summary_json(batch, scenario, team.team, findings, date(2026, 12, 1), 0.9)
-    print(f"read + score {batch.runs:,} runs with series:  {time.perf_counter() - t0:7.2f} s")
+    print(f"read + score {batch.runs:,} runs:              {time.perf_counter() - t0:7.2f} s")
 
     t0 = time.perf_counter()
     import reports  # jinja2; matplotlib is imported on the first chart

@@ -1,0 +1,22 @@
+"""The benchmark scripts still run (at a toy size): they print figures, and a script
+that no longer starts would only be noticed when someone needs its numbers."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("script, args", [
+    ("simulate.py", ["--runs", "40", "--compare-runs", "40"]),
+    ("reports.py", ["--runs", "30"]),
+    ("incident_log.py", ["--incidents", "30000"]),  # enough for every planted pattern to show
+])
+def test_benchmark_script_runs_at_a_small_size(script, args, tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip()
