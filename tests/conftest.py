@@ -10,6 +10,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
+def cli(capsys):
+    """Run the drillbit command in-process: ``cli("validate", path)`` -> (exit code, stdout, stderr)."""
+    from drillbit.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as info:
+            main(list(args))
+        captured = capsys.readouterr()
+        return info.value.code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
 def root() -> Path:
     return ROOT
 

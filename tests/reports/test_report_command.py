@@ -13,12 +13,6 @@ START = "2026-11-30T00:00:00+00:00"
 NOW = "2026-12-01T09:00:00+00:00"
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    captured = capsys.readouterr()
-    return info.value.code, captured.out, captured.err
-
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory) -> Path:
@@ -38,40 +32,40 @@ def test_simulate_report_writes_the_scorecards_beside_the_timelines(runs_dir):
 
 
 @pytest.mark.parametrize("fmt", ["html", "md", "json", "junit", "postmortem", "aar", "status"])
-def test_report_renders_every_format(runs_dir, tmp_path, capsys, fmt):
+def test_report_renders_every_format(runs_dir, tmp_path, cli, fmt):
     out = tmp_path / f"report.{fmt}"
-    code, _, err = run(capsys, "report", str(runs_dir / "timelines.jsonl"), "--format", fmt, "--out", str(out), "--now", NOW)
+    code, _, err = cli("report", str(runs_dir / "timelines.jsonl"), "--format", fmt, "--out", str(out), "--now", NOW)
     assert code == 0 and f"wrote {out}" in err
     assert out.stat().st_size > 200
 
 
-def test_report_prints_to_stdout_and_agrees_with_score(runs_dir, capsys):
-    code, out, _ = run(capsys, "report", str(runs_dir / "timelines.jsonl"), "--format", "json", "--now", NOW)
+def test_report_prints_to_stdout_and_agrees_with_score(runs_dir, cli):
+    code, out, _ = cli("report", str(runs_dir / "timelines.jsonl"), "--format", "json", "--now", NOW)
     assert code == 0
     doc = json.loads(out)
-    code, scored, _ = run(capsys, "score", str(runs_dir / "timelines.jsonl"), "--json")
+    code, scored, _ = cli("score", str(runs_dir / "timelines.jsonl"), "--json")
     scored = json.loads(scored)
     assert {k: v for k, v in doc.items() if k != "action_items"} == {k: v for k, v in scored.items() if k != "action_items"}
     assert [a["due"] for a in doc["action_items"]][0].startswith("2026-")
 
 
-def test_report_is_reproducible_with_a_fixed_clock(runs_dir, capsys):
-    texts = [run(capsys, "report", str(runs_dir / "timelines.jsonl"), "--format", "md", "--now", NOW)[1] for _ in range(2)]
+def test_report_is_reproducible_with_a_fixed_clock(runs_dir, cli):
+    texts = [cli("report", str(runs_dir / "timelines.jsonl"), "--format", "md", "--now", NOW)[1] for _ in range(2)]
     assert texts[0] == texts[1] and "Tue 1 Dec 2026, 10:00 CET" in texts[0]
 
 
-def test_report_refuses_bad_input(tmp_path, capsys):
+def test_report_refuses_bad_input(tmp_path, cli):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    code, _, err = run(capsys, "report", str(empty))
+    code, _, err = cli("report", str(empty))
     assert code == 2 and "no timelines" in err
-    code, _, err = run(capsys, "report", str(empty), "--format", "pdf")
+    code, _, err = cli("report", str(empty), "--format", "pdf")
     assert code == 2 and "pdf" in err
 
 
-def test_demo_ends_with_the_path_of_the_html_scorecard(tmp_path, capsys, monkeypatch):
+def test_demo_ends_with_the_path_of_the_html_scorecard(tmp_path, cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "demo", "--runs", "8")
+    code, out, _ = cli("demo", "--runs", "8")
     assert code == 0
     last = out.strip().splitlines()[-1]
     assert last.endswith("scorecard.html") and (tmp_path / last).is_file()
