@@ -48,7 +48,7 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
     for err in exc.errors(include_url=False):
         on_key = "[key]" in err["loc"]  # the problem is a mapping key itself, not its value
         path = _data_path(tuple(part for part in err["loc"] if part != "[key]"), doc.data)
-        out.append(doc.problem(path, _message(err, path, model), key=on_key or err["type"] == "extra_forbidden"))
+        out.append(doc.problem(path, message_for(err, path, model), key=on_key or err["type"] == "extra_forbidden"))
     return out
 
 
@@ -76,7 +76,8 @@ def _is_branch_name(part: str) -> bool:
     }
 
 
-def _message(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str:
+def message_for(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str:
+    """One pydantic error as 'expected …, got …' (``path`` is where it is in the data)."""
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "missing":
         return f"missing required key '{path[-1]}'" if path else "missing required value"

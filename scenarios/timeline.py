@@ -120,10 +120,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Union
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, ValidationError
 
 from .base import Model
-from .errors import DrillbitError
+from .errors import DrillbitError, format_path
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
 SCHEMA_VERSION = 1
@@ -284,8 +284,20 @@ class Timeline(Model):
             return tl
         try:
             return cls.model_validate(doc)
-        except ValueError as exc:
-            raise TimelineError(f"not a valid timeline: {exc}") from None
+        except ValidationError as exc:
+            raise TimelineError(f"not a valid timeline: {_explain(exc, doc)}") from None
+
+
+def _explain(exc: ValidationError, doc: dict[str, Any]) -> str:
+    """Pydantic's errors in the words the YAML loader uses: ``events[3].kind: expected …``."""
+    from .problems import message_for
+
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        path = tuple(err["loc"])
+        parts.append(f"{format_path(path)}: {message_for(err, path, Timeline)}" if path else message_for(err, path, Timeline))
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 # Lines a producer encoded already (a worker process, a trusted read), by object

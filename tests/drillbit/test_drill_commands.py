@@ -122,3 +122,14 @@ def test_demo_runs_the_main_job(tmp_path, cli, monkeypatch):
     summary = json.loads((tmp_path / "drillbit-demo" / "summary.json").read_text())
     assert summary["runs"] == 20 and summary["findings"]
     assert "0 problems" in out
+
+
+def test_score_explains_a_timeline_of_the_wrong_shape(tmp_path, cli):
+    bad = tmp_path / "t.jsonl"
+    bad.write_text('{"schema":1,"scenario":"x","mode":"sim","started_at":"2026-01-01T00:00:00+00:00",'
+                   '"events":[{"t":-1,"kind":"boom","actor":"a"}]}\n')
+    code, _, err = cli("score", str(bad))
+    assert code == 2
+    assert f"{bad}:1: not a valid timeline: mode: expected one of 'simulated', 'tabletop' or 'live', got 'sim'" in err
+    assert "events[0].t: expected a number >= 0.0, got -1" in err
+    assert "Traceback" not in err and "pydantic" not in err
