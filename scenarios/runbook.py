@@ -31,13 +31,22 @@ class Step(Model):
     """One step of a runbook. ``takes`` is a duration or a distribution of them."""
 
     do: str = Field(min_length=1)
-    takes: Dist
+    takes: Dist | None = Field(None, description="how long one attempt takes; a step that restores may leave it out")
     succeeds: Probability = Field(1.0, description="probability one attempt works")
     needs: str | None = Field(None, description="skill the person doing it must have")
     access: str | None = Field(None, description="access the person doing it must have")
     automated: bool = False
     on_failure: OnFailure = Field(default_factory=OnFailure)
     mitigates: bool = Field(False, description="impact is mitigated when this step succeeds")
+    restores: bool = Field(False, description="this step restores the data from the newest working backup and takes "
+                                              "that backup's restore_time (data-loss scenarios)")
+
+    @model_validator(mode="after")
+    def _timed(self) -> "Step":
+        if self.takes is None and not self.restores:
+            raise ValueError("missing required key 'takes' (only a step with 'restores: true' may leave it out: "
+                             "it lasts as long as the backup's restore)")
+        return self
 
 
 class Runbook(Model):

@@ -31,6 +31,7 @@ class Comms:
         self.run = run
         self.poster: str | None = None
         self.count = 0
+        self.restore_choice: tuple[int, float, float] | None = None  # (backup, copy time, loss time)
 
     # -- status updates ---------------------------------------------------------------
     def engaged(self, who: str) -> None:
@@ -69,14 +70,19 @@ class Comms:
             self._post("resolved")
 
     # -- what diagnosis starts ------------------------------------------------------------
-    def diagnosed(self, who: str) -> None:
-        """Knowing the cause starts breach notifications and data restores."""
+    def diagnosed(self, who: str, runbook_restores: bool = False) -> None:
+        """Knowing the cause starts breach notifications and, unless the runbook has a
+        step that restores, the data restore."""
         run = self.run
         for party, within, sample in run.plan.notifications:
             run.notify_pending += 1
             run.env.process(self._notify(who, party, within, sample))
         if run.plan.is_data_loss and run.plan.backups:
-            self._restore(who)
+            self.restore_choice = self.choose_backup(who)
+            if self.restore_choice is not None:
+                run.restore_pending = True  # recovery waits for the data, whoever restores it
+                if not runbook_restores:
+                    run.env.process(self.restore(who, *self.restore_choice))
 
     def _contain(self, who: str):
         run = self.run
@@ -92,7 +98,9 @@ class Comms:
         run.notify_pending -= 1
         run.progress()
 
-    def _restore(self, who: str) -> None:
+    def choose_backup(self, who: str) -> tuple[int, float, float] | None:
+        """The newest working copy to restore: (backup index, copy time, loss time),
+        or None (recorded as a gap) when no backup works."""
         run = self.run
         loss = run.loss_t if run.loss_t is not None else (run.impact_t or 0.0)
         best: tuple[float, int] | None = None
@@ -108,14 +116,16 @@ class Comms:
         if best is None:
             run.note("no-working-backup", run.plan.scenario.id, "no working backup exists; the data cannot be restored",
                      actor=who)
-            return
-        run.restore_pending = True
-        run.env.process(self._restoring(who, best[1], best[0], loss))
+            return None
+        return best[1], best[0], loss
 
-    def _restoring(self, who: str, i: int, copy_t: float, loss: float):
+    def restore(self, who: str, i: int, copy_t: float, loss: float, *, waited: bool = False):
+        """Process body: restore backup ``i`` (its restore_time, unless a runbook step
+        has ``waited`` it out already) and record RPO and RTO."""
         run = self.run
         backup, sample = run.plan.backups[i]
-        yield run.env.timeout(sample(run.rng))
+        if not waited:
+            yield run.env.timeout(sample(run.rng))
         impact = run.impact_t if run.impact_t is not None else 0.0
         data: dict[str, Any] = {"backup": backup.kind, "backup_t": round(copy_t, 3),
                                 "rpo": round(loss - copy_t, 3), "rto": round(run.env.now - impact, 3)}

@@ -62,7 +62,7 @@ class Response:
         resolved_by_runbook = False
         if rb is not None:
             yield env.timeout(plan.triage(rng))
-            run.diagnose(who, "runbook", rb.id)
+            run.diagnose(who, "runbook", rb.id, restores=any(s.restores for s in rb.steps))
             ok = yield from self._runbook(rb, who)
             resolved_by_runbook = ok and rb.resolves
         else:
@@ -125,10 +125,14 @@ class Response:
         return True
 
     def _attempts(self, rb: Runbook, i: int, step: Step, doer: str, first: int, tries: int):
-        """Process body: up to ``tries`` attempts at a step. Returns whether one worked."""
+        """Process body: up to ``tries`` attempts at a step. Returns whether one worked.
+        A step that restores data lasts as long as the chosen backup's restore."""
         run = self.run
         env, rng = run.env, run.rng
-        sample = run.plan.sample(step.takes)
+        choice = run.comms.restore_choice if step.restores and run.restore_pending else None
+        if step.restores and step.takes is None and choice is None:
+            return False  # nothing (left) to restore from: the step cannot succeed
+        sample = run.plan.backups[choice[0]][1] if choice else run.plan.sample(step.takes)
         for attempt in range(first, first + tries):
             run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt})
             took = sample(rng)
@@ -137,5 +141,7 @@ class Response:
             run.emit("step_finished", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "ok": ok,
                                                       "took": round(took, 3)})
             if ok:
+                if choice:
+                    yield from run.comms.restore(doer, *choice, waited=True)
                 return True
         return False

@@ -145,7 +145,7 @@ class Run:
         self.comms.engaged(member)
         self.response.start(member)
 
-    def diagnose(self, who: str, how: str, runbook: str | None = None) -> None:
+    def diagnose(self, who: str, how: str, runbook: str | None = None, restores: bool = False) -> None:
         """Record the diagnosis and start what follows from knowing the cause."""
         if self.diagnosed:
             return
@@ -155,7 +155,7 @@ class Run:
         if runbook is not None:
             data["runbook"] = runbook
         self.emit("diagnosed", who, self.plan.scenario.id, data)
-        self.comms.diagnosed(who)
+        self.comms.diagnosed(who, restores)
 
     def mitigate(self, who: str, how: str, runbook: str | None = None, step: int | None = None) -> None:
         """Record mitigation (once)."""

@@ -78,3 +78,11 @@ def test_a_bare_number_in_a_file_is_an_error_with_a_fix():
         "rb.yaml:5:20: steps[0].takes: expected a duration such as '90s', '5m', '1h30m' or '2d', "
         "got the bare number 90; did you mean '90s'?"
     )
+
+
+def test_only_a_restoring_step_may_leave_out_its_duration():
+    ok = loads("id: rb\ntitle: t\ntriggers: {tags: [x]}\nsteps:\n  - {do: Restore, restores: true}\n", Runbook)
+    assert ok.steps[0].takes is None
+    with pytest.raises(InputError) as info:
+        loads("id: rb\ntitle: t\ntriggers: {tags: [x]}\nsteps:\n  - {do: Restore}\n", Runbook, "rb.yaml")
+    assert str(info.value).startswith("rb.yaml:5:5: steps[0]: missing required key 'takes' (only a step with 'restores: true'")

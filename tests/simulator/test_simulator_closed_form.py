@@ -239,3 +239,29 @@ def test_no_working_backup_means_no_restore():
     assert tl.first("restored_data") is None
     assert tl.first("note", gap="no-working-backup") is not None
     assert tl.milestone("recovered") is not None
+
+
+RESTORE_RUNBOOK = """
+id: restore-db
+title: Restore the database
+triggers: {alerts: [RowsGone]}
+steps:
+  - {do: Find the newest good copy, takes: 20m}
+  - {do: Restore it, restores: true}
+  - {do: Verify, takes: 10m}
+"""
+
+
+def test_a_runbook_step_that_restores_takes_the_backups_restore_time_once():
+    backups = "  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h}"
+    sc = scenario(DATA_LOSS.format(loss="0s", backups=backups))
+    tl = run(sc, team(TWO_LEVEL_TEAM), [runbook(RESTORE_RUNBOOK)], seed=3)
+    restore_step = next(e for e in tl.find("step_finished") if e.data["step"] == 1)
+    restored = tl.first("restored_data")
+    assert restore_step.data["took"] == pytest.approx(7200, abs=1e-3)  # the backup's restore_time, not a guess
+    assert restored.t == pytest.approx(restore_step.t, abs=1e-3)      # restored when the step ends, once
+    assert len(tl.find("restored_data")) == 1
+    assert restored.data["rpo"] == pytest.approx(6 * 3600, abs=1e-3)
+    diagnosed = tl.milestone("diagnosed")
+    assert restored.t - diagnosed == pytest.approx(20 * 60 + 7200, abs=2e-3)  # after the step before it
+    assert tl.milestone("recovered") >= restored.t
