@@ -14,7 +14,7 @@ from typing import Any
 from scoring import Scorecard
 
 from . import fmt
-from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY, capability_of_rule
+from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
 from .narrative import tell
 from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, story_rows
 
@@ -216,7 +216,7 @@ def aar(inp: Inputs) -> dict[str, Any]:
                                "rating": rated.get(cap, {}).get("letter", "—")})
         by_cap[cap]["strengths" if ok else "areas"].append({"title": line, "analysis": "", "recommendation": ""})
     for f in doc["findings"]:
-        cap = capability_of_rule(f["rule"])
+        cap = f.get("capability") or CROSS_CUTTING
         by_cap[cap]["areas"].append({"title": f["title"], "analysis": f["evidence"], "recommendation": f["recommendation"]})
     capabilities = []
     for cap in CAPABILITY_ORDER:
@@ -227,7 +227,7 @@ def aar(inp: Inputs) -> dict[str, Any]:
         capabilities.append({"name": cap, "letter": r["letter"] if r else "—", "meaning": r["meaning"] if r else "not rated",
                              "runs": r["runs"] if r and not single else "", **items})
     start = inp.now.date()
-    plan = [{"capability": capability_of_rule(a["rule"]), "issue": next((f["title"] for f in doc["findings"]
+    plan = [{"capability": a.get("capability") or CROSS_CUTTING, "issue": next((f["title"] for f in doc["findings"]
                                                                        if f["rule"] == a["rule"] and f["subject"] == a["subject"]), a["rule"]),
              "action": a["title"], "owner": a["owner"], "start": start.isoformat(), "due": a["due"], "severity": a["severity"]}
             for a in doc["action_items"]]

@@ -21,12 +21,13 @@ class ActionItem:
     severity: str
     rule: str
     subject: str
+    capability: str = ""
 
 
 def action_items(findings: list[Finding], today: date) -> list[ActionItem]:
     """One action item per finding, due ``DUE_DAYS[severity]`` after ``today``."""
     return [
         ActionItem(f"{f.recommendation[0].upper()}{f.recommendation[1:]}", f.owner,
-                   today + timedelta(days=DUE_DAYS[f.severity]), f.severity, f.rule, f.subject)
+                   today + timedelta(days=DUE_DAYS[f.severity]), f.severity, f.rule, f.subject, f.capability)
         for f in findings
     ]

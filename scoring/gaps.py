@@ -4,7 +4,7 @@ a severity, the evidence in numbers, a recommendation and an owning role."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Iterable, Literal, Sequence
 
@@ -13,6 +13,7 @@ from scenarios.common import split_target, zone
 
 from .batch import BatchScore
 from .coverage import coverage_gaps, hours_without_skill, night_hours
+from .ratings import CAPABILITIES
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
@@ -36,6 +37,7 @@ class Finding:
     recommendation: str
     owner: str
     subject: str = ""
+    capability: str = ""  # the HSEEP capability it speaks to; filled in from the rule's registration
 
     def sort_key(self) -> tuple:
         return (SEVERITIES.index(self.severity), self.rule, self.subject)
@@ -54,11 +56,17 @@ class Context:
 
 Rule = Callable[[Context], Iterable[Finding]]
 RULES: dict[str, Rule] = {}
+#: Rule id -> the capability (a key of ``scoring.ratings.CAPABILITIES``) it speaks to.
+CAPABILITY_OF: dict[str, str] = {}
 
 
-def rule(rule_id: str) -> Callable[[Rule], Rule]:
+def rule(rule_id: str, capability: str) -> Callable[[Rule], Rule]:
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+
     def register(fn: Rule) -> Rule:
         RULES[rule_id] = fn
+        CAPABILITY_OF[rule_id] = capability
         return fn
     return register
 
@@ -71,7 +79,7 @@ def find_gaps(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, st
     without ``batch`` only the static rules can fire.
     """
     ctx = Context(scenario, team, runbooks, start, batch)
-    found = [f for fn in RULES.values() for f in fn(ctx)]
+    found = [replace(f, capability=CAPABILITY_OF[f.rule]) for fn in RULES.values() for f in fn(ctx)]
     return sorted(found, key=Finding.sort_key)
 
 
@@ -96,7 +104,7 @@ def _runs(ctx: Context) -> str:
 
 # -- mobilisation -------------------------------------------------------------------
 
-@rule("escalation-timeout-over-ack-target")
+@rule("escalation-timeout-over-ack-target", "mobilisation")
 def _escalation_timeouts(ctx: Context) -> Iterable[Finding]:
     team = ctx.team
     seen: set[tuple[str, str]] = set()
@@ -119,7 +127,7 @@ def _escalation_timeouts(ctx: Context) -> Iterable[Finding]:
                 "on-call lead", f"{policy_name}/{sev}")
 
 
-@rule("rotation-coverage-gap")
+@rule("rotation-coverage-gap", "mobilisation")
 def _coverage(ctx: Context) -> Iterable[Finding]:
     used = {name for p in ctx.team.escalation.values() for lvl in p.levels for t in lvl.notify
             for kind, name in [split_target(t)] if kind == "rotation"}
@@ -137,7 +145,7 @@ def _coverage(ctx: Context) -> Iterable[Finding]:
                 f"extend a layer or add one so that '{rotation}' covers every hour, or add an override", "on-call lead", rotation)
 
 
-@rule("night-load-concentrated")
+@rule("night-load-concentrated", "mobilisation")
 def _night_load(ctx: Context) -> Iterable[Finding]:
     ev = ctx.batch.evidence if ctx.batch else None
     total_runs = sum(ev.night_pages_by.values()) if ev else 0
@@ -161,7 +169,7 @@ def _night_load(ctx: Context) -> Iterable[Finding]:
             "rebalance the rotation so night hours spread across people and time zones", "on-call lead", who)
 
 
-@rule("slow-night-acknowledgement")
+@rule("slow-night-acknowledgement", "mobilisation")
 def _night_ack(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None:
         return
@@ -179,7 +187,7 @@ def _night_ack(ctx: Context) -> Iterable[Finding]:
             "on-call lead", ctx.scenario.severity)
 
 
-@rule("nobody-acknowledged")
+@rule("nobody-acknowledged", "mobilisation")
 def _nobody(ctx: Context) -> Iterable[Finding]:
     share = _share(ctx, ctx.batch.evidence.nobody_acknowledged) if ctx.batch else None
     if share:
@@ -195,7 +203,7 @@ def _scenario_alerts(ctx: Context) -> list:
     return [r for r in ctx.scenario.monitoring if r.routed]
 
 
-@rule("alert-without-runbook")
+@rule("alert-without-runbook", "diagnosis & repair")
 def _alert_runbooks(ctx: Context) -> Iterable[Finding]:
     covered = {a for rb in ctx.runbooks for a in rb.triggers.alerts}
     for r in _scenario_alerts(ctx):
@@ -211,7 +219,7 @@ def _matching_runbooks(ctx: Context) -> list[Runbook]:
     return [rb for rb in ctx.runbooks if rb.matches({r.alert for r in sc.monitoring}, set(sc.services), {sc.kind, *sc.tags})]
 
 
-@rule("no-runbook-for-scenario")
+@rule("no-runbook-for-scenario", "diagnosis & repair")
 def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
     sc = ctx.scenario
     if not _matching_runbooks(ctx):
@@ -222,7 +230,7 @@ def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
             "write a runbook for this failure mode and trigger it on the alerts that see it", "runbook owner", sc.id)
 
 
-@rule("skill-missing-on-call")
+@rule("skill-missing-on-call", "diagnosis & repair")
 def _skills(ctx: Context) -> Iterable[Finding]:
     rotations = [r for r in ("primary", "secondary") if r in ctx.team.rotations] or list(ctx.team.rotations)[:1]
     checked: set[str] = set()
@@ -256,7 +264,7 @@ def _sees(rule_, sc: Scenario) -> bool:
     return False
 
 
-@rule("no-alert-sees-scenario")
+@rule("no-alert-sees-scenario", "detection")
 def _blind(ctx: Context) -> Iterable[Finding]:
     sc = ctx.scenario
     if not any(r.routed and _sees(r, sc) for r in sc.monitoring):
@@ -267,7 +275,7 @@ def _blind(ctx: Context) -> Iterable[Finding]:
             "add an alert on the signal that moves first (see the scenario's injects) and route it to a policy", "monitoring owner", sc.id)
 
 
-@rule("unrouted-alert")
+@rule("unrouted-alert", "detection")
 def _unrouted(ctx: Context) -> Iterable[Finding]:
     for r in ctx.scenario.monitoring:
         if not r.routed and _sees(r, ctx.scenario):
@@ -277,7 +285,7 @@ def _unrouted(ctx: Context) -> Iterable[Finding]:
                 f"route {r.alert} to a policy (or delete it if nobody should act on it)", "monitoring owner", r.alert)
 
 
-@rule("detected-by-customers")
+@rule("detected-by-customers", "detection")
 def _customers(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None:
         return
@@ -292,7 +300,7 @@ def _customers(ctx: Context) -> Iterable[Finding]:
             "add or tune an alert so monitoring notices before customers do", "monitoring owner", ctx.scenario.id)
 
 
-@rule("for-exceeds-detect-target")
+@rule("for-exceeds-detect-target", "detection")
 def _slow_rule(ctx: Context) -> Iterable[Finding]:
     target = ctx.scenario.objectives.detect
     if target is None:
@@ -307,7 +315,7 @@ def _slow_rule(ctx: Context) -> Iterable[Finding]:
                 "monitoring owner", r.alert)
 
 
-@rule("noisy-alert")
+@rule("noisy-alert", "detection")
 def _noisy(ctx: Context) -> Iterable[Finding]:
     if ctx.batch and ctx.batch.runs:
         per = ctx.batch.evidence.noise_alerts / ctx.batch.runs
@@ -323,7 +331,7 @@ def _noisy(ctx: Context) -> Iterable[Finding]:
 
 # -- communication --------------------------------------------------------------------
 
-@rule("updates-slower-than-cadence")
+@rule("updates-slower-than-cadence", "communication")
 def _cadence(ctx: Context) -> Iterable[Finding]:
     level = ctx.team.severity.get(ctx.scenario.severity)
     share = _share(ctx, ctx.batch.evidence.silence_over_cadence) if ctx.batch else None
@@ -336,7 +344,7 @@ def _cadence(ctx: Context) -> Iterable[Finding]:
             ctx.scenario.severity)
 
 
-@rule("no-public-update")
+@rule("no-public-update", "communication")
 def _public(ctx: Context) -> Iterable[Finding]:
     level = ctx.team.severity.get(ctx.scenario.severity)
     share = _share(ctx, ctx.batch.evidence.no_public_update) if ctx.batch else None
@@ -348,7 +356,7 @@ def _public(ctx: Context) -> Iterable[Finding]:
             ctx.scenario.severity)
 
 
-@rule("breach-notification-at-risk")
+@rule("breach-notification-at-risk", "communication")
 def _notify(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None or ctx.scenario.breach is None:
         return
@@ -365,7 +373,7 @@ def _notify(ctx: Context) -> Iterable[Finding]:
 
 # -- data loss -----------------------------------------------------------------------
 
-@rule("no-working-backup")
+@rule("no-working-backup", "recovery")
 def _no_backup(ctx: Context) -> Iterable[Finding]:
     sc = ctx.scenario
     if sc.backups and not any(b.works for b in sc.backups):
@@ -376,7 +384,7 @@ def _no_backup(ctx: Context) -> Iterable[Finding]:
             "alert on backup size and age, and test a restore on a schedule", "data owner", sc.id)
 
 
-@rule("backup-interval-over-rpo")
+@rule("backup-interval-over-rpo", "recovery")
 def _backup_interval(ctx: Context) -> Iterable[Finding]:
     rpo = ctx.scenario.objectives.rpo
     working = [b for b in ctx.scenario.backups if b.works]
@@ -391,7 +399,7 @@ def _backup_interval(ctx: Context) -> Iterable[Finding]:
             f"back up at least every {format_duration(rpo)} (or continuously: WAL shipping, replication with delay)", "data owner", best.kind)
 
 
-@rule("restore-slower-than-rto")
+@rule("restore-slower-than-rto", "recovery")
 def _restore(ctx: Context) -> Iterable[Finding]:
     sc, rto = ctx.scenario, ctx.scenario.objectives.rto
     working = [b for b in sc.backups if b.works]

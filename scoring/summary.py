@@ -12,8 +12,8 @@ happen, or a quantile falls among runs where it did not). Shape version 1::
      "ratings": {capability: {"P": runs, "S": runs, "M": runs, "U": runs}},
      "rating_rules": [{rating, meaning, rule}],
      "counts": {name: {median, p90, max}},
-     "findings": [{rule, title, severity, evidence, recommendation, owner, subject}],
-     "action_items": [{title, owner, due, severity, rule, subject}]}
+     "findings": [{rule, title, severity, evidence, recommendation, owner, subject, capability}],
+     "action_items": [{title, owner, due, severity, rule, subject, capability}]}
 """
 
 from __future__ import annotations

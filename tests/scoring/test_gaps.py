@@ -127,4 +127,4 @@ def test_findings_come_in_a_deterministic_order_with_all_fields():
     assert a == b
     order = ["critical", "high", "medium", "low"]
     assert [order.index(f.severity) for f in a] == sorted(order.index(f.severity) for f in a)
-    assert all(f.rule and f.title and f.evidence and f.recommendation and f.owner for f in a)
+    assert all(f.rule and f.title and f.evidence and f.recommendation and f.owner and f.capability for f in a)
