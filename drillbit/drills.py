@@ -71,7 +71,8 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=click.IntRange(0), help="Seed; run i uses child i of SeedSequence(seed). Random if unset.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes; results do not depend on it.")
-@click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's last scripted moment).")
+@click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
+              "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl and summary.json.")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
@@ -96,7 +97,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
     inputs = resolve(scenario, team, runbooks)
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
-                     horizon=horizon or horizon_for(inputs.scenario),
+                     horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
                      out=out or report_dir, as_json=as_json, require_share=require_share)
     html = None
     if report_dir:

@@ -20,13 +20,26 @@ from .run import Run
 DEFAULT_HORIZON = 72 * 3600.0
 
 
-def horizon_for(scenario: Scenario) -> float:
-    """A horizon that gives the response 72 hours after the scenario's last scripted
-    moment (its latest inject or its fallback detection), and at least 72 hours: a
-    breach whose fallback report comes after weeks must still be able to be detected."""
+def horizon_for(scenario: Scenario, runbooks: Sequence[Runbook] = ()) -> float:
+    """A horizon long enough for the planned response to finish in nearly every run:
+    72 hours after the scenario's last scripted moment (its latest inject or fallback
+    detection), plus the 90th percentiles of the slowest work that can follow it — the
+    slowest working restore, the longest matching runbook, improvised phases and
+    recovery.
+    Weeks-long restores and breaches detected after months are then still seen through.
+    """
     last = max([i.at for i in scenario.injects if i.at is not None] +
                ([scenario.detection_fallback.after] if scenario.detection_fallback else []), default=0.0)
-    return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON)
+    # Sums of 90th percentiles: already above the 90th percentile of the sum, and far
+    # from the runaway 99th percentiles of heavy-tailed estimates.
+    p90 = lambda d: d.quantile(0.9) if d is not None else 0.0  # noqa: E731
+    restore = max((p90(b.restore_time) for b in scenario.backups if b.works), default=0.0)
+    alerts, services, tags = {r.alert for r in scenario.monitoring}, set(scenario.services), {scenario.kind, *scenario.tags}
+    runbook = max((sum(p90(s.takes) * (1 + s.on_failure.retry) for s in rb.steps)
+                   for rb in runbooks if rb.matches(alerts, services, tags)), default=0.0)
+    phases = sum(p90(getattr(p, field)) for p in (scenario.diagnosis, scenario.mitigation, scenario.recovery) if p
+                 for field in ("improvised", "after_mitigation"))
+    return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON + restore + runbook + phases)
 
 
 class SimulationError(DrillbitError):

@@ -304,3 +304,28 @@ monitoring: [{alert: Canary, on: security, source: canary}]
     tl = simulate(loads(text, Scenario), team, [], datetime(2026, 11, 25, 12, tzinfo=timezone.utc), np.random.default_rng(0))
     fired = tl.first("alert_fired")
     assert fired is not None and fired.t >= 7200
+
+
+def test_the_default_horizon_leaves_room_for_a_slow_restore():
+    from simkit import TWO_LEVEL_TEAM, run, scenario, team
+
+    from simulator import DEFAULT_HORIZON, horizon_for
+
+    sc = scenario("""
+id: slow-restore
+title: Restores take weeks
+kind: data-loss
+severity: P1
+services: [db]
+injects:
+  - {at: 0s, fault: {kind: data-deleted, service: db}}
+  - {at: 0s, signal: {metric: db.rows, value: 0}}
+monitoring: [{alert: RowsGone, signal: db.rows, below: 1, every: 10s}]
+backups: [{kind: tape, every: 1w, last_success: -2d, restore_time: 12d}]
+""")
+    horizon = horizon_for(sc)
+    assert horizon >= DEFAULT_HORIZON + 12 * 86400
+    tl = run(sc, team(TWO_LEVEL_TEAM), seed=1, horizon=horizon)
+    assert tl.first("restored_data") is not None and tl.milestone("recovered") is not None
+    cut = run(sc, team(TWO_LEVEL_TEAM), seed=1, horizon=DEFAULT_HORIZON)
+    assert cut.first("restored_data") is None  # what a flat 72h horizon would have reported
