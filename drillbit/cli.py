@@ -146,6 +146,8 @@ def demo(out: Path, runs: int) -> None:
     """The main job: check the built-in library, then simulate a built-in data-loss
     drill against the example team over four weeks of start times, write the scorecard
     and gap report, and record the drill in an incident log (OUT/incidents.db)."""
+    from simulator import horizon_for
+
     from .drills import run_drills
     from .params import DURATION, INSTANT
     from .resolve import resolve
@@ -160,7 +162,8 @@ def demo(out: Path, runs: int) -> None:
     output.out.print(f"simulating {runs} runs of {DEMO_SCENARIO} against team {inputs.team.team}, "
                      f"starts spread over 4 weeks from {DEMO_START}", markup=False)
     doc = run_drills(inputs, runs=runs, seed=2026, start=INSTANT.convert(DEMO_START, None, None),
-                     window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1), horizon=72 * 3600.0,
+                     window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1),
+                     horizon=horizon_for(inputs.scenario, inputs.runbooks),
                      out=out, as_json=False, require_share=0.9)
     output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
     from .report_commands import write_drill_reports
