@@ -180,6 +180,7 @@ def _register() -> None:
     from .analysis import compare, power
     from .drills import score, simulate
     from .report_commands import report
+    from . import log_analysis  # noqa: F401  (adds stats, patterns and calibrate to `log`)
     from .log_commands import log
 
     for command in (simulate, score, compare, power, log, report):

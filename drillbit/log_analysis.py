@@ -1,0 +1,141 @@
+"""``drillbit log stats``, ``patterns`` and ``calibrate``: what the incident log says
+about response times, their trends, recurring patterns and how drills compare."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+import incidents
+
+from . import output
+from .log_commands import LogContext, _d, _filter, _filters, _say, json_option, log, pass_log
+from .params import DURATION, SHARE
+
+SHADES = " \u2591\u2592\u2593\u2588"
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "—" if ci is None else f"{_d(ci[0])}–{_d(ci[1])}"
+
+
+@log.command()
+@click.option("--by", type=click.Choice(incidents.trends.PERIODS), default="month", show_default=True)
+@click.option("--group", "groups", multiple=True, type=click.Choice(incidents.trends.GROUPS),
+              help="Also split by severity and/or service (repeatable).")
+@click.option("--metric", "metrics", multiple=True, type=click.Choice(tuple(incidents.METRICS)),
+              help="Metrics to show (default: ttd, tta, ttm, ttr).")
+@click.option("--include-drills", is_flag=True, help="Count drills with real incidents (left out by default).")
+@_filters
+@click.option("--improvement", type=SHARE, default="10%", show_default=True,
+              help="The improvement the trend's power analysis looks for.")
+@click.option("--tz", help="IANA zone for month boundaries (default: each incident's own UTC offset).")
+@json_option
+@pass_log
+def stats(lc: LogContext, by: str, groups: tuple[str, ...], metrics: tuple[str, ...], include_drills: bool,
+          improvement: float, tz: str | None, as_json: bool, **flt: Any) -> None:
+    """Time to detect, acknowledge, mitigate and recover per month or quarter: median
+    and p90 with 95% intervals, counts, the mean beside them, and whether the latest
+    change is real or noise."""
+    report = incidents.incident_stats(lc.store(), _filter(None if include_drills else "real", **flt), by=by,
+                                      groups=groups, metrics=metrics or tuple(incidents.METRICS),
+                                      improvement=improvement, tz=tz)
+    if as_json:
+        output.emit_json(report.to_json())
+        return
+    if not report.incidents:
+        _say("no incidents match" + ("" if include_drills else " (drills are left out; --include-drills counts them)"))
+        return
+    for m in report.metrics:
+        label = incidents.METRICS[m][0]
+        rows = []
+        for r in report.rows:
+            st = r.metrics[m]
+            rows.append((r.period, *(r.group[g] or "—" for g in report.groups), st.count if st else 0,
+                         _d(st.median) if st else "—", _ci(st.median_ci) if st else "—", _d(st.p90) if st else "—",
+                         _ci(st.p90_ci) if st else "—", _d(st.mean) if st else "—"))
+        output.table(f"{label} ({m.upper()}) by {by}", ["period", *report.groups, "n", "median", "95% CI", "p90",
+                                                         "95% CI", "mean"], rows)
+    drills = "drills included" if include_drills else "drills left out"
+    _say(f"{report.incidents:,} incidents ({drills}); means are shown only beside medians: durations are heavy-tailed")
+    for t in report.trends:
+        _say(t.sentence)
+
+
+# -- patterns -------------------------------------------------------------------------
+
+@log.command()
+@click.option("--window", type=DURATION, default="2h", show_default=True,
+              help="An incident within this long after a deploy counts as following it.")
+@click.option("--any-service", is_flag=True, help="Count deploys of any service, not only the incident's own.")
+@click.option("--include-drills", is_flag=True)
+@_filters
+@click.option("--tz", help="IANA zone for weekdays and hours (default: each incident's own UTC offset).")
+@click.option("--top", type=click.IntRange(1), default=3, show_default=True, help="Recurring causes and services shown.")
+@json_option
+@pass_log
+def patterns(lc: LogContext, window: float, any_service: bool, include_drills: bool, tz: str | None, top: int,
+             as_json: bool, **flt: Any) -> None:
+    """What incidents have in common: deploys, weekdays, hours, recurring causes and
+    services — each as a finding in plain words with its significance."""
+    report = incidents.find_patterns(lc.store(), _filter(None if include_drills else "real", **flt),
+                                     window_hours=window / 3600.0, tz=tz, any_service=any_service, top=top)
+    if as_json:
+        output.emit_json(report.to_json())
+        return
+    if not report.incidents:
+        _say("no incidents match")
+        return
+    _say(f"{report.incidents:,} incidents:")
+    for f in report.findings:
+        _say(("• " if f.significant else "  ") + f.sentence)
+    _say("")
+    _say("incident starts by weekday and hour (" + (tz or "each incident's own UTC offset") + "):")
+    top_count = max(max(r) for r in report.heatmap) or 1
+    _say("     " + "".join(f"{h:<3d}" for h in range(0, 24)))
+    for day, counts in zip(incidents.patterns.WEEKDAYS, report.heatmap):
+        cells = "".join(SHADES[min(len(SHADES) - 1, math.ceil(c / top_count * (len(SHADES) - 1)))] * 2 + " " for c in counts)
+        _say(f"{day}  {cells} {sum(counts):,}")
+
+
+# -- actions --------------------------------------------------------------------------
+
+@log.command()
+@click.option("--metric", type=click.Choice(tuple(incidents.METRICS)), default="ttr", show_default=True)
+@click.option("--service", help="Real incidents (and drills) of this service.")
+@click.option("--severity", help="Real incidents (and drills) of this severity.")
+@click.option("--scenario", help="Drill side: the recorded runs of this scenario.")
+@click.option("--timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Drill side: simulated timelines (.jsonl) instead of recorded runs.")
+@json_option
+@pass_log
+def calibrate(lc: LogContext, metric: str, service: str | None, severity: str | None, scenario: str | None,
+              timelines: Path | None, as_json: bool) -> None:
+    """Is the drill model optimistic? Simulated drill metrics against real incidents of
+    a service and severity: quantiles side by side and a two-sample test."""
+    values = None
+    if timelines is not None:
+        from scenarios.timeline import read_jsonl
+        from scoring import measure
+
+        values = []
+        for tl in read_jsonl(timelines):
+            v = measure(tl).values.get(metric)
+            values.append(math.inf if v is None else v)
+    result = incidents.calibrate(lc.store(), metric=metric, service=service, severity=severity, scenario=scenario,
+                                 drill_values=values)
+    if as_json:
+        output.emit_json(result.to_json())
+        return
+    output.table(f"{incidents.METRICS[metric][0]}: drills ({result.drill_count}, {result.drill_source}) vs real "
+                 f"incidents ({result.real_count})", ["quantile", "drills", "real incidents"],
+                 [(f"p{q['q'] * 100:g}", _d(q["drill"]), _d(q["real"])) for q in result.quantiles])
+    if result.drill_missed:
+        _say(f"{result.drill_missed} drill runs never reached it (counted as slower than every real incident)")
+    _say(result.sentence)
+
+
+# -- migrate --------------------------------------------------------------------------
