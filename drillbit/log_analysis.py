@@ -61,6 +61,9 @@ def stats(lc: LogContext, by: str, groups: tuple[str, ...], metrics: tuple[str, 
                                                          "95% CI", "mean"], rows)
     drills = "drills included" if include_drills else "drills left out"
     _say(f"{report.incidents:,} incidents ({drills}); means are shown only beside medians: durations are heavy-tailed")
+    periods = sorted({r.period for r in report.rows if r.period != "all"})
+    if report.trends and periods and periods[-1] != report.trends[0].latest:
+        _say(f"{periods[-1]} is still under way, so the trends compare the last finished {by}s")
     for t in report.trends:
         _say(t.sentence)
 

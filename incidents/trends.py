@@ -6,6 +6,7 @@ indistinguishable from noise (``scoring.compare`` and ``scoring.simulate_power``
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -108,21 +109,23 @@ class StatsReport:
                 "rows": [r.to_json() for r in self.rows], "trends": [t.to_json() for t in self.trends]}
 
 
-def _period_labels(local: np.ndarray, by: str) -> tuple[np.ndarray, list[str]]:
-    if by == "all":
-        return np.zeros(local.size, dtype=np.int64), ["all"]
+def _period_keys(local: np.ndarray, by: str) -> np.ndarray:
+    """The period each local time (seconds since the epoch) falls in, as an integer."""
     months = local.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    if by == "month":
-        keys = months
-        fmt = lambda k: f"{1970 + k // 12}-{k % 12 + 1:02d}"  # noqa: E731
-    elif by == "quarter":
-        keys = months // 3
-        fmt = lambda k: f"{1970 + (k * 3) // 12}-Q{(k * 3) % 12 // 3 + 1}"  # noqa: E731
-    else:
-        keys = months // 12
-        fmt = lambda k: f"{1970 + k}"  # noqa: E731
-    uniq, inv = np.unique(keys, return_inverse=True)
-    return inv.astype(np.int64), [fmt(int(k)) for k in uniq]
+    return months if by == "month" else months // 3 if by == "quarter" else months // 12
+
+
+def _period_labels(local: np.ndarray, by: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Per incident the index of its period, the periods' labels, and their keys."""
+    if by == "all":
+        return np.zeros(local.size, dtype=np.int64), ["all"], np.zeros(1, dtype=np.int64)
+    fmt = {
+        "month": lambda k: f"{1970 + k // 12}-{k % 12 + 1:02d}",
+        "quarter": lambda k: f"{1970 + (k * 3) // 12}-Q{(k * 3) % 12 // 3 + 1}",
+        "year": lambda k: f"{1970 + k}",
+    }[by]
+    uniq, inv = np.unique(_period_keys(local, by), return_inverse=True)
+    return inv.astype(np.int64), [fmt(int(k)) for k in uniq], uniq
 
 
 def _summaries(values: np.ndarray, key_sets: Sequence[tuple[np.ndarray, int]],
@@ -169,10 +172,11 @@ def metric_columns():  # noqa: ANN201
 
 def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "month", groups: Sequence[str] = (),
                    metrics: Sequence[str] = tuple(METRICS), improvement: float = 0.1, tz: str | None = None,
-                   confidence: float = 0.95, seed: int = 0) -> StatsReport:
+                   confidence: float = 0.95, seed: int = 0, now: datetime | None = None) -> StatsReport:
     """Summaries of incident metrics per period (``month``, ``quarter``, ``year`` or
     ``all``; in each incident's own UTC offset unless ``tz``) and group, plus the trend
-    of each metric between the last two periods. ``flt.kind`` "real" leaves drills out.
+    of each metric between the last two *finished* periods (the period holding ``now``,
+    default the current time, is still under way). ``flt.kind`` "real" leaves drills out.
     Raises InvalidRecord for an unknown period, group or metric."""
     if by not in PERIODS:
         raise InvalidRecord(f"by: expected one of {', '.join(PERIODS)}, got {by!r}")
@@ -193,7 +197,7 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     if n == 0:
         return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, 0, [], [])
     local = local_seconds(data["started_at"], data["utc_offset"], tz)
-    pkeys, plabels = _period_labels(local, by)
+    pkeys, plabels, period_keys = _period_labels(local, by)
     # One key per (period, group...) combination that occurs.
     parts = [pkeys] + [data[g].codes.astype(np.int64) + 1 for g in groups]
     radix = [len(plabels)] + [len(data[g].labels) + 1 for g in groups]
@@ -220,7 +224,11 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     rows.sort(key=lambda r: (r.period, tuple("" if v is None else v for v in r.group.values())))
     if with_totals:
         rows.extend(_total_rows(data, metrics, groups, g_uniq, g_keys, g_radix, {m: summaries[m][1] for m in metrics}))
-    trends = _trends(data, metrics, pkeys, plabels, improvement, seed) if len(plabels) > 1 else []
+    # A period still under way is shown, but a trend compares finished periods only: half
+    # a month of incidents is not a month.
+    now_local = local_seconds(np.array([(now or datetime.now(timezone.utc)).timestamp()]), np.array([0.0]), tz or "UTC")
+    finished = len(plabels) - int(by != "all" and period_keys[-1] >= _period_keys(now_local, by)[0])
+    trends = _trends(data, metrics, pkeys, plabels[:finished], improvement, seed) if finished > 1 else []
     return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, n, rows, trends)
 
 

@@ -559,3 +559,17 @@ def test_the_package_loads_neither_click_nor_rich():
     code = "import sys, incidents; print(','.join(m for m in ('click', 'rich') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == ""
+
+
+def test_a_period_still_under_way_is_shown_but_not_trended(store):
+    rng = np.random.default_rng(6)
+    for month in (9, 10, 11):
+        for i, d in enumerate(rng.lognormal(np.log(3600), 0.5, 10)):
+            start = datetime(2026, month, 1 + i, 12, tzinfo=UTC)
+            add_incident(store, Incident(title="x", started=start, resolved=start + timedelta(seconds=float(d))))
+    mid_november = datetime(2026, 11, 15, tzinfo=UTC)
+    report = incident_stats(store, metrics=("ttr",), now=mid_november)
+    assert "2026-11" in {r.period for r in report.rows}
+    assert (report.trends[0].previous, report.trends[0].latest) == ("2026-09", "2026-10")
+    december = incident_stats(store, metrics=("ttr",), now=datetime(2026, 12, 2, tzinfo=UTC))
+    assert (december.trends[0].previous, december.trends[0].latest) == ("2026-10", "2026-11")
