@@ -187,6 +187,25 @@ class Channel(Model):
     fails: Probability = 0.0
 
 
+class EngageTimes(Model):
+    """From acknowledging a page to working on it, by where the page found the person."""
+
+    working: Dist | None = None
+    evening: Dist | None = None
+    asleep: Dist | None = None
+
+
+class Habits(Model):
+    """How long this team takes for the parts of a response no runbook spells out.
+    Anything left out keeps drillbit's assumption (see the README)."""
+
+    engage: EngageTimes | None = None
+    triage: Dist | None = Field(None, description="from engagement to naming the problem when a runbook matches")
+    first_update: Dist | None = Field(None, description="from engagement to the first status update")
+    noise_triage: Dist | None = Field(None, description="dismissing a false alarm; nothing else is answered meanwhile")
+    expert_wait: Duration | None = Field(None, description="how long an expert page waits before trying the next person")
+
+
 def _default_channels() -> dict[str, Channel]:
     return {
         "push": Channel(delay=Dist.model_validate({"median": "5s", "p90": "30s"}), fails=0.01),
@@ -208,6 +227,7 @@ class Team(Model):
     routing: list[Route] = Field(default_factory=list)
     paging: dict[Id, Channel] = Field(default_factory=_default_channels)
     severity: dict[str, SeverityLevel] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    response: Habits = Field(default_factory=Habits, description="the team's own response times")
 
     def member(self, member_id: str) -> Member:
         """The member with this id; KeyError if there is none."""

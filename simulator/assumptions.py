@@ -2,15 +2,16 @@
 response that scenarios, teams and runbooks do not spell out.
 
 Each default is a distribution of seconds. A scenario's own ``diagnosis``,
-``mitigation`` and ``recovery`` phases, and a breach's ``contain`` and ``takes``, win
-over these. Tests pass :meth:`Assumptions.instant` to make the human overheads zero.
+``mitigation`` and ``recovery`` phases, a breach's ``contain`` and ``takes``, and the
+team's ``response`` section (engage, triage, first update, noise triage, expert wait)
+win over these. Tests pass :meth:`Assumptions.instant` to make the human overheads zero.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from scenarios import Dist
+from scenarios import Dist, Team
 
 
 def _d(**kw: str) -> Dist:
@@ -62,6 +63,17 @@ class Assumptions:
         zero = _fixed(0.0)
         return cls(engage={"working": zero, "evening": zero, "asleep": zero}, triage=zero,
                    first_update=zero, noise_triage=zero)
+
+    def for_team(self, team: Team) -> "Assumptions":
+        """These assumptions with whatever the team's ``response`` section states."""
+        habits = team.response
+        changes: dict[str, object] = {k: getattr(habits, k) for k in ("triage", "first_update", "noise_triage")
+                                      if getattr(habits, k) is not None}
+        if habits.engage is not None:
+            changes["engage"] = {p: getattr(habits.engage, p) or self.engage[p] for p in self.engage}
+        if habits.expert_wait is not None:
+            changes["page_timeout"] = habits.expert_wait
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def but(self, **changes: object) -> "Assumptions":
         """A copy with some fields changed."""

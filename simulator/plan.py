@@ -54,7 +54,7 @@ class Plan:
 
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
                  assumptions: Assumptions | None = None):
-        a = assumptions or DEFAULT_ASSUMPTIONS
+        a = assumptions or DEFAULT_ASSUMPTIONS.for_team(team)
         sc = scenario
         self.scenario, self.team, self.runbooks, self.assumptions = sc, team, tuple(runbooks), a
         s = self.sample = Samplers()

@@ -329,3 +329,17 @@ backups: [{kind: tape, every: 1w, last_success: -2d, restore_time: 12d}]
     assert tl.first("restored_data") is not None and tl.milestone("recovered") is not None
     cut = run(sc, team(TWO_LEVEL_TEAM), seed=1, horizon=DEFAULT_HORIZON)
     assert cut.first("restored_data") is None  # what a flat 72h horizon would have reported
+
+
+def test_the_teams_own_response_times_replace_the_assumed_ones():
+    import pytest
+    from simkit import API_DOWN, TWO_LEVEL_TEAM, run, runbook, scenario, team
+
+    habits = TWO_LEVEL_TEAM + "response:\n  engage: {working: 4m, evening: 4m, asleep: 4m}\n  triage: 30m\n  first_update: 7m\n"
+    rb = runbook("id: fix\ntitle: Fix\ntriggers: {alerts: [ApiDown]}\nsteps: [{do: Restart, takes: 1m}]\n")
+    for seed in range(5):
+        tl = run(scenario(API_DOWN), team(habits), [rb], seed=seed)
+        acked, engaged = tl.milestone("acknowledged"), tl.milestone("engaged")
+        assert engaged - acked == pytest.approx(240, abs=1e-3)
+        assert tl.milestone("diagnosed") - engaged == pytest.approx(1800, abs=1e-3)
+        assert tl.milestone("first_update") - engaged == pytest.approx(420, abs=1e-3)
