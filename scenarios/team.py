@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -113,6 +113,28 @@ class Layer(Model):
         turn = math.floor(elapsed / self.turn)
         return self.members[turn % len(self.members)]
 
+    def changes(self, start: datetime, end: datetime, default_tz: str) -> set[datetime]:
+        """Every instant in [start, end) at which this layer's answer may change: its
+        start, its handoffs and the edges of its restriction windows."""
+        tz = zone(self.timezone or default_tz)
+        out = {self.start} if start <= self.start < end else set()
+        first_local = self.start.astimezone(tz).replace(tzinfo=None)
+        span = (end.astimezone(tz).replace(tzinfo=None) - first_local).total_seconds()
+        skip = max(0, math.floor((start.astimezone(tz).replace(tzinfo=None) - first_local).total_seconds() / self.turn))
+        for k in range(skip, math.floor(span / self.turn) + 1):
+            at = (first_local + timedelta(seconds=k * self.turn)).replace(tzinfo=tz).astimezone(start.tzinfo)
+            if start <= at < end:
+                out.add(at)
+        for window in self.only or []:
+            day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
+            while day.replace(tzinfo=tz) < end:
+                for minute in (window.start, window.end):
+                    at = (day + timedelta(minutes=minute)).replace(tzinfo=tz)
+                    if start <= at < end:
+                        out.add(at)
+                day += timedelta(days=1)
+        return out
+
 
 class Override(Model):
     """``member`` covers the rotation from ``from`` until ``to``."""
@@ -135,6 +157,16 @@ class Rotation(Model):
     description: str | None = None
     layers: list[Layer] = Field(min_length=1)
     overrides: list[Override] = Field(default_factory=list)
+
+    def changes(self, start: datetime, end: datetime, default_tz: str = "UTC") -> list[datetime]:
+        """The instants in [start, end) at which who is on call may change, sorted,
+        ``start`` first: between two of them the answer of :meth:`on_call` is constant."""
+        points = {start}
+        for layer in self.layers:
+            points |= layer.changes(start, end, default_tz)
+        for o in self.overrides:
+            points |= {t for t in (o.from_, o.to) if start <= t < end}
+        return sorted(points)
 
     def on_call(self, at: datetime, default_tz: str = "UTC") -> str | None:
         """The member on call at ``at``, or None for a coverage gap."""

@@ -1,5 +1,6 @@
-"""Who is on call across a stretch of time: coverage gaps, night load and skills on
-hand. Sampled every 15 minutes, the granularity of every handoff people write."""
+"""Who is on call across a stretch of time: coverage gaps (exact, from the instants
+where the answer can change), night load (sampled every 15 minutes) and skills on
+hand (hourly)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,13 @@ def _instants(start: datetime, days: int) -> Iterator[datetime]:
 
 
 def coverage_gaps(team: Team, rotation: str, start: datetime, days: int = 28) -> list[Gap]:
-    """Stretches in [start, start + days) where ``rotation`` has nobody on call."""
+    """Stretches in [start, start + days) where ``rotation`` has nobody on call, exact
+    to the second: who is on call is asked only where it can change (handoffs,
+    restriction edges, overrides)."""
+    end = start + timedelta(days=days)
     gaps: list[Gap] = []
     open_at: datetime | None = None
-    for t in _instants(start, days):
+    for t in team.rotations[rotation].changes(start, end, team.timezone):
         nobody = team.on_call(rotation, t) is None
         if nobody and open_at is None:
             open_at = t
@@ -45,7 +49,7 @@ def coverage_gaps(team: Team, rotation: str, start: datetime, days: int = 28) ->
             gaps.append(Gap(open_at, t))
             open_at = None
     if open_at is not None:
-        gaps.append(Gap(open_at, start + timedelta(days=days)))
+        gaps.append(Gap(open_at, end))
     return gaps
 
 

@@ -1,6 +1,6 @@
 """Who is on call, who is asleep, who is away: the questions the simulator asks a team."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -118,3 +118,24 @@ def test_reference_errors_are_all_reported_with_positions():
         "team.yaml:22:19: rotations.primary.layers[1].members[0]: member 'dna' is not defined; did you mean 'dana'?",
         "team.yaml:34:19: escalation.default.levels[1].notify[0]: rotation 'secondry' is not defined; did you mean 'secondary'?",
     ]
+
+
+def test_every_change_of_who_is_on_call_is_at_a_listed_change_point(team):
+    start, end = at(2026, 11, 5), at(2026, 12, 28)  # handoffs, weekend layers and the override at Christmas
+    for name, rotation in team.rotations.items():
+        points = rotation.changes(start, end, team.timezone)
+        assert points[0] == start and points == sorted(points)
+        step = timedelta(minutes=5)
+        t = start
+        while t + step < end:
+            if rotation.on_call(t, team.timezone) != rotation.on_call(t + step, team.timezone):
+                assert any(t < p <= t + step for p in points), (name, t)
+            t += step
+
+
+def test_nothing_changes_between_two_change_points(team):
+    rotation = team.rotations["primary"]
+    points = rotation.changes(at(2026, 11, 20), at(2026, 11, 23), team.timezone)
+    for a, b in zip(points, points[1:]):
+        mid = a + (b - a) / 2
+        assert rotation.on_call(a, team.timezone) == rotation.on_call(mid, team.timezone)
