@@ -22,13 +22,13 @@ ADD_TYPES = ("incident", "deploy", "action")
 LIST_TYPES = ("incidents", "deploys", "actions", "runs", "findings")
 
 
-def _d(seconds: float | None) -> str:
+def show_duration(seconds: float | None) -> str:
     from incidents.frames import human
 
     return human(seconds)
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     output.out.print(text, markup=False)
 
 
@@ -78,7 +78,7 @@ def log(ctx: click.Context, db: str | None) -> None:
 
 # -- shared options -------------------------------------------------------------------
 
-def _filters(f):  # noqa: ANN001, ANN202
+def filter_options(f):  # noqa: ANN001, ANN202
     for opt in reversed([
         click.option("--service", help="Only this service."),
         click.option("--severity", help="Only this severity."),
@@ -91,7 +91,7 @@ def _filters(f):  # noqa: ANN001, ANN202
     return f
 
 
-def _filter(kind: str | None, **kw: Any) -> Filter:
+def make_filter(kind: str | None, **kw: Any) -> Filter:
     return Filter(kind=kind, service=kw.get("service"), severity=kw.get("severity"), since=kw.get("since"),
                   until=kw.get("until"), tag=kw.get("tag"), root_cause=kw.get("root_cause"))
 
@@ -162,7 +162,7 @@ def add(lc: LogContext, what: str, title: str | None, kind: str, service: str | 
     if as_json:
         output.emit_json({"version": 1, "added": what, **doc})
     else:
-        _say(f"added {what} {new_id}")
+        say(f"added {what} {new_id}")
 
 
 def _need(**values: Any) -> None:
@@ -177,7 +177,7 @@ def _need(**values: Any) -> None:
 @click.argument("what", type=click.Choice(LIST_TYPES), default="incidents")
 @click.option("--kind", type=click.Choice(("real", "drill", "all")), default="all", show_default=True,
               help="incidents: real ones, drills or both.")
-@_filters
+@filter_options
 @click.option("--owner", help="actions: only this owner.")
 @click.option("--status", type=click.Choice(("open", "done", "dropped", "any")), default="any", show_default=True,
               help="actions: only this status.")
@@ -191,10 +191,10 @@ def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, 
     store = lc.store()
     today = date.today()
     if what == "incidents":
-        items = incidents.list_incidents(store, _filter(None if kind == "all" else kind, **flt), limit=limit)
+        items = incidents.list_incidents(store, make_filter(None if kind == "all" else kind, **flt), limit=limit)
         docs = [i.to_json() for i in items]
         rows = [(i.id, i.kind, i.started.isoformat(timespec="minutes"), i.severity, i.service, i.title,
-                 _d(i.metrics()["ttr"]), i.root_cause) for i in items]
+                 show_duration(i.metrics()["ttr"]), i.root_cause) for i in items]
         cols = ["id", "kind", "started", "severity", "service", "title", "TTR", "root cause"]
     elif what == "deploys":
         items = incidents.list_deploys(store, service=flt.get("service"), since=flt.get("since"),
@@ -251,12 +251,12 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
         if as_json:
             output.emit_json(doc)
             return
-        _say(f"drill run {run.id}: {run.scenario} ({run.mode}, {run.runs} run{'s' if run.runs != 1 else ''}, "
+        say(f"drill run {run.id}: {run.scenario} ({run.mode}, {run.runs} run{'s' if run.runs != 1 else ''}, "
              f"seed {run.seed}, team {run.team}) recorded {run.recorded.isoformat(timespec='minutes')}; verdict {run.verdict}")
         if run.report_path:
-            _say(f"report: {run.report_path}")
+            say(f"report: {run.report_path}")
         output.table("metrics", ["metric", "median", "p90", "p99", "reached", "missed"],
-                     [(m, _d(v["median"]), _d(v["p90"]), _d(v["p99"]), v["reached"], v["missed"]) for m, v in run.metrics.items()])
+                     [(m, show_duration(v["median"]), show_duration(v["p90"]), show_duration(v["p99"]), v["reached"], v["missed"]) for m, v in run.metrics.items()])
         output.table("findings", ["id", "severity", "rule", "title"], [(f.id, f.severity, f.rule, f.title) for f in found])
         output.table("action items", ["id", "due", "owner", "status", "title", "from"], _action_rows(actions, date.today()))
         return
@@ -271,7 +271,7 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
         ("id", inc.id), ("kind", inc.kind), ("title", inc.title), ("service", inc.service), ("severity", inc.severity),
         *((name, (getattr(inc, name).isoformat() if getattr(inc, name) else "—"))
           for name in ("started", "detected", "acknowledged", "mitigated", "resolved")),
-        ("TTD / TTA / TTM / TTR", " / ".join(_d(m[k]) for k in ("ttd", "tta", "ttm", "ttr"))),
+        ("TTD / TTA / TTM / TTR", " / ".join(show_duration(m[k]) for k in ("ttd", "tta", "ttm", "ttr"))),
         ("root cause", inc.root_cause), ("deploy related", inc.deploy_related), ("tags", ", ".join(inc.tags)),
         ("drill run", inc.drill_run_id), ("source", f"{inc.source}:{inc.external_id}"), ("summary", inc.summary),
     ]
@@ -313,7 +313,7 @@ def edit(lc: LogContext, incident_id: int, add_tag: tuple[str, ...], remove_tag:
     if as_json:
         output.emit_json({"version": 1, "incident": inc.to_json()})
     else:
-        _say(f"updated incident {incident_id}")
+        say(f"updated incident {incident_id}")
 
 
 # -- import, export -------------------------------------------------------------------
@@ -371,7 +371,7 @@ def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ..
         return
     for p in result.problems[:output.MAX_SHOWN]:
         _note(f"skipped {p}")
-    _say(result.message)
+    say(result.message)
 
 
 class _ImportProgress:
@@ -402,14 +402,14 @@ class _ImportProgress:
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), help="Default: from --out's suffix, else csv.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 @click.option("--kind", type=click.Choice(("real", "drill", "all")), default="all", show_default=True)
-@_filters
+@filter_options
 @pass_log
 def export(lc: LogContext, what: str, fmt: str | None, out: Path | None, kind: str, **flt: Any) -> None:
     """Export incidents, deploys, action items, drill runs or findings as CSV or JSON.
     An incidents CSV imports back as it is."""
     fmt = fmt or ("json" if out and out.suffix.lower() == ".json" else "csv")
     store = lc.store()
-    flt_ = _filter(None if kind == "all" else kind, **flt)
+    flt_ = make_filter(None if kind == "all" else kind, **flt)
     if out is None:
         n = incidents.export_records(store, sys.stdout, what=what, fmt=fmt, flt=flt_)
         return
@@ -444,7 +444,7 @@ def actions(lc: LogContext, owner: str | None, show_all: bool, close_id: int | N
         if as_json:
             output.emit_json({"version": 1, "action_item": item.to_json(today)})
         else:
-            _say(f"action item {item.id} is {item.status}: {item.title}")
+            say(f"action item {item.id} is {item.status}: {item.title}")
         return
     items = incidents.list_actions(store, owner=owner, status=None if show_all else "open", today=today)
     overdue = sum(a.overdue(today) for a in items)
@@ -477,4 +477,4 @@ def migrate(lc: LogContext, as_json: bool) -> None:
         output.emit_json({"version": 1, "where": done.where, "before": done.before, "after": done.after,
                           "changed": done.changed, "message": done.message})
     else:
-        _say(done.message)
+        say(done.message)
