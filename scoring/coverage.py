@@ -67,9 +67,11 @@ def night_hours(team: Team, rotation: str, start: datetime, days: int = 28) -> C
     return load
 
 
-def hours_without_skill(team: Team, rotations: list[str], skill: str, start: datetime, days: int = 7) -> list[datetime]:
-    """Instants (hourly) at which nobody on call in ``rotations`` holds ``skill``."""
-    holders = {m.id for m in team.members if skill in m.skills}
+def hours_without(team: Team, rotations: list[str], *, skill: str | None = None, access: str | None = None,
+                  start: datetime, days: int = 7) -> list[datetime]:
+    """Instants (hourly) at which nobody on call in ``rotations`` has ``skill`` (or
+    ``access``)."""
+    holders = {m.id for m in team.members if (skill is None or skill in m.skills) and (access is None or access in m.access)}
     missing = []
     t = start
     for _ in range(days * 24):

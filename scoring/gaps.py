@@ -12,7 +12,7 @@ from scenarios import Runbook, Scenario, Team, format_duration
 from scenarios.common import split_target, zone
 
 from .batch import BatchScore
-from .coverage import coverage_gaps, hours_without_skill, night_hours
+from .coverage import coverage_gaps, hours_without, night_hours
 from .ratings import CAPABILITIES
 
 Severity = Literal["critical", "high", "medium", "low"]
@@ -233,20 +233,24 @@ def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
 @rule("skill-missing-on-call", "diagnosis & repair")
 def _skills(ctx: Context) -> Iterable[Finding]:
     rotations = [r for r in ("primary", "secondary") if r in ctx.team.rotations] or list(ctx.team.rotations)[:1]
-    checked: set[str] = set()
+    checked: set[tuple[str, str]] = set()
     for rb in _matching_runbooks(ctx):
         for step in rb.steps:
-            if not step.needs or step.automated or step.needs in checked:
-                continue
-            checked.add(step.needs)
-            missing = hours_without_skill(ctx.team, rotations, step.needs, ctx.start)
-            if missing:
-                tz = ctx.team.timezone
-                yield Finding(
-                    "skill-missing-on-call", f"Nobody on call has '{step.needs}' at some hours", "high",
-                    f"step '{step.do}' of runbook {rb.id} needs {step.needs}; nobody on call in {' or '.join(rotations)} has it "
-                    f"for {len(missing)} of 168 hours a week (e.g. {_local(missing[0], tz)} {tz}), so an expert must be woken",
-                    f"train more people in {step.needs}, or put a holder of it in the secondary rotation", "on-call lead", step.needs)
+            wanted = [("skill", step.needs), ("access", step.access)]
+            for what, name in wanted:
+                if not name or step.automated or (what, name) in checked:
+                    continue
+                checked.add((what, name))
+                missing = hours_without(ctx.team, rotations, start=ctx.start, **{what: name})
+                if missing:
+                    tz = ctx.team.timezone
+                    fix = (f"train more people in {name}, or put a holder of it in the secondary rotation" if what == "skill"
+                           else f"grant {name} access to more of the people on call (with break-glass if it is sensitive)")
+                    yield Finding(
+                        "skill-missing-on-call", f"Nobody on call has {what} '{name}' at some hours", "high",
+                        f"step '{step.do}' of runbook {rb.id} needs {what} {name}; nobody on call in {' or '.join(rotations)} "
+                        f"has it for {len(missing)} of 168 hours a week (e.g. {_local(missing[0], tz)} {tz}), so someone "
+                        "must be woken", fix, "on-call lead", f"{what}:{name}")
 
 
 # -- detection ------------------------------------------------------------------------

@@ -128,3 +128,11 @@ def test_findings_come_in_a_deterministic_order_with_all_fields():
     order = ["critical", "high", "medium", "low"]
     assert [order.index(f.severity) for f in a] == sorted(order.index(f.severity) for f in a)
     assert all(f.rule and f.title and f.evidence and f.recommendation and f.owner and f.capability for f in a)
+
+
+def test_a_step_needing_access_nobody_on_call_has_is_found():
+    tm = team(TEAM.replace("skills: [api]}\n  - {id: ben", "skills: [api], access: [prod-db]}\n  - {id: ben"))
+    rb = runbook(RUNBOOK.replace("needs: api", "needs: api, access: prod-db"))
+    found = [f for f in find_gaps(scenario(), tm, [rb], start=START) if f.rule == "skill-missing-on-call"]
+    assert [f.subject for f in found] == ["access:prod-db"]
+    assert "needs access prod-db" in found[0].evidence and "grant prod-db access" in found[0].recommendation
