@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from pydantic import Field, model_serializer, model_validator
@@ -165,11 +165,3 @@ class AckDist(Dist):
             out = {"fixed": out} if isinstance(out, str) else dict(out)
             out["miss"] = self.miss
         return out
-
-
-def fixed(seconds: float) -> Dist:
-    """A distribution that always gives ``seconds``."""
-    return Dist(fixed=seconds)
-
-
-Shape = Literal["fixed", "uniform", "triangular", "lognormal", "exponential"]

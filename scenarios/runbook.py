@@ -76,5 +76,3 @@ class Runbook(Model):
         t = self.triggers
         return bool(set(t.alerts) & alerts or set(t.services) & services or set(t.tags) & tags)
 
-
-RunbookId = Id

@@ -30,10 +30,8 @@ class Evidence:
     earliest_start: datetime | None = None  # rotation scans of the gap rules begin here
     detected_by: Counter = field(default_factory=Counter)  # alert / customer-report / … / never
     night_pages_by: Counter = field(default_factory=Counter)  # member -> night pages over all runs
-    pages_by: Counter = field(default_factory=Counter)
     late_ack_by_hour: Counter = field(default_factory=Counter)  # local hour of first page -> runs acked late
     pages_by_hour: Counter = field(default_factory=Counter)  # local hour of first page -> runs
-    notes: Counter = field(default_factory=Counter)  # gap note -> runs that recorded it
     no_public_update: int = 0
     noise_alerts: int = 0
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
@@ -98,16 +96,17 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
         _gather(ev, tl, card, ack_target, tz, level)
     if first is None:
         raise ValueError("no runs to score")
+    samples = {k: np.array(v) for k, v in values.items()}
     return BatchScore(
         scenario=scenario.id,
         runs=ev.runs,
-        metrics={k: summarize(np.array(v)) for k, v in values.items()},
+        metrics={k: summarize(v) for k, v in samples.items()},
         objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs)) for o in objs),
         ratings={c: {r: ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in ratings},
         counts={k: summarize(np.array(v)) for k, v in counts.items()},
         evidence=ev,
         first=first,
-        samples={k: np.array(v) for k, v in values.items()},
+        samples=samples,
     )
 
 
@@ -117,9 +116,6 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     ev.detected_by[card.metrics.detected_via or "never"] += 1
     ev.night_pages_by.update(card.metrics.night_pages_by)
     kinds = card.metrics.events
-    for e in kinds["page_sent"]:
-        if e.data.get("purpose") != "noise":
-            ev.pages_by[str(e.data.get("to", e.subject))] += 1
     page = next((e for e in kinds["page_sent"] if e.data.get("purpose") == "incident"), None)
     if page is not None:
         hour = (tl.started_at + timedelta(seconds=page.t)).astimezone(zone(tz)).hour
@@ -127,7 +123,6 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
         tta = card.metrics.values.get("tta")
         if ack_target is not None and tta is not None and tta > ack_target:
             ev.late_ack_by_hour[hour] += 1
-    ev.notes.update({str(e.data.get("gap")) for e in kinds["note"] if e.data.get("gap")})
     if level is not None and level.public_update and card.metrics.milestones["detected"] is not None \
             and not any(e.data.get("public") is True for e in kinds["status_update"]):
         ev.no_public_update += 1

@@ -12,7 +12,6 @@ import pytest
 import scenarios
 
 
-
 def test_python_dash_m_runs_the_same_command():
     result = subprocess.run([sys.executable, "-m", "drillbit", "--version"], capture_output=True, text=True)
     assert result.returncode == 0

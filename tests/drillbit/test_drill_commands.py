@@ -14,7 +14,6 @@ from drillbit.cli import main
 START = "2026-11-25T12:00:00+00:00"
 
 
-
 @pytest.fixture(scope="module")
 def batch_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("batch")

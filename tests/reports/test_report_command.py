@@ -13,7 +13,6 @@ START = "2026-11-30T00:00:00+00:00"
 NOW = "2026-12-01T09:00:00+00:00"
 
 
-
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs")
