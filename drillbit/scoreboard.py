@@ -17,6 +17,11 @@ def _pct(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
+def _worst(tail: dict[str, Any]) -> str:
+    """A worst-run column: ``U, 1 of 1,000 runs never recovered``; empty when even it was P."""
+    return "" if tail["rating"] == "P" else f"{tail['rating']}, {tail['text']}"
+
+
 def print_summary(doc: dict[str, Any]) -> None:
     """Metrics and objectives (a scorecard for one run, distributions for many),
     capability ratings, then the gap report."""
@@ -45,12 +50,29 @@ def print_summary(doc: dict[str, Any]) -> None:
                          f"{m['reached']}/{runs}", met))
         output.table("distributions (median with 95% interval; share of runs meeting each target)",
                      ["metric", "median", "p90", "p99", "reached", "met target"], rows)
+        share = _pct(doc["require_share"])
+        rows = [(o["label"], o["source"], f"{_pct(o['share'])} [{_pct(o['share_ci'][0])}, {_pct(o['share_ci'][1])}]",
+                 o["rating"], _worst(o["worst_run"]) or "—") for o in doc["objectives"]]
+        output.table(f"objectives (rating: what at least {share} of runs achieved)",
+                     ["objective", "from", "runs met", "rating", "worst run"], rows)
     counts = doc["counts"]
     output.out.print("counts per run (median / p90): " + ", ".join(
         f"{k.replace('_', ' ')} {c['median']:g}/{c['p90']:g}" for k, c in counts.items()), markup=False)
-    if doc["ratings"]:
-        rows = [(cap, " ".join(f"{r}:{n}" for r, n in counts_.items() if n)) for cap, counts_ in doc["ratings"].items()]
-        output.table(f"capability ratings (HSEEP), overall {doc['verdict']}", ["capability", "runs by rating"], rows)
+    if doc["capabilities"]:
+        if runs == 1:
+            rows = [(cap, c["rating"]) for cap, c in doc["capabilities"].items()]
+            output.table(f"capability ratings (HSEEP), overall {doc['verdict']}", ["capability", "rating"], rows)
+        else:
+            rows = [(cap, c["rating"], _worst(c["worst_run"]) or c["worst_run"]["text"],
+                     " ".join(f"{r}:{n}" for r, n in doc["ratings"].get(cap, {}).items() if n))
+                    for cap, c in doc["capabilities"].items()]
+            output.table(f"capability ratings (HSEEP; each objective rated by what at least {_pct(doc['require_share'])} "
+                         f"of runs achieved), overall {doc['verdict']}",
+                         ["capability", "rating", "worst run", "runs by rating"], rows)
+            tail = doc["worst_run"]
+            output.out.print(f"overall {doc['verdict']}; "
+                             + (f"worst run: {tail['rating']}, {tail['text']}" if tail["rating"] != "P" else tail["text"]),
+                             markup=False)
     print_findings(doc["findings"])
 
 

@@ -16,7 +16,7 @@ from scoring import Scorecard
 from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
 from .narrative import tell
-from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, story_rows
+from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, sentence, story_rows, worst_run
 
 #: Severities whose post-mortem is due within 48 hours.
 URGENT_SEVERITIES = ("P0", "P1")
@@ -209,11 +209,13 @@ def aar(inp: Inputs) -> dict[str, Any]:
             ok = o["status"] == "met"
             line = f"{o['label']} ({o['source']}): " + ("achieved in " + row.get("value", "—") if ok else f"{o['status']}, {row.get('value', '—')}")
         else:
-            ok = o["met"] >= inp.require_share * o["runs"]
+            ok = o["rating"] == "P"  # P exactly when the required share of runs met it
             result = f"{'✓' if ok else '✗'} met in {fmt.pct(o['share'])} of runs (95% interval {fmt.interval(*o['share_ci'])})"
             line = f"{o['label']} ({o['source']}): met in {fmt.pct(o['share'])} of {o['runs']:,} runs"
+        tail = o["worst_run"]
         objective_rows.append({"label": o["label"], "source": o["source"], "capability": cap, "result": result,
-                               "rating": rated.get(cap, {}).get("letter", "—")})
+                               "rating": o["rating"],
+                               "worst_run": worst_run(tail, cell=True) if not single and tail["rating"] != "P" else "—"})
         by_cap[cap]["strengths" if ok else "areas"].append({"title": line, "analysis": "", "recommendation": ""})
     for f in doc["findings"]:
         cap = f.get("capability") or CROSS_CUTTING
@@ -225,7 +227,8 @@ def aar(inp: Inputs) -> dict[str, Any]:
         if r is None and not items["strengths"] and not items["areas"]:
             continue
         capabilities.append({"name": cap, "letter": r["letter"] if r else "—", "meaning": r["meaning"] if r else "not rated",
-                             "runs": r["runs"] if r and not single else "", **items})
+                             "runs": r["runs"] if r and not single else "", "worst_run": sentence(r["worst_run"]) if r else "",
+                             **items})
     start = inp.now.date()
     plan = [{"capability": a.get("capability") or CROSS_CUTTING, "issue": next((f["title"] for f in doc["findings"]
                                                                        if f["rule"] == a["rule"] and f["subject"] == a["subject"]), a["rule"]),
@@ -248,6 +251,7 @@ def aar(inp: Inputs) -> dict[str, Any]:
         "capabilities": capabilities,
         "verdict": doc.get("verdict") or "—",
         "verdict_meaning": RATING_WORDS.get(doc.get("verdict"), "not rated") if doc.get("verdict") else "not rated",
+        "verdict_worst_run": "" if single else sentence(worst_run(doc.get("worst_run"))),
         "plan": plan,
         "rules": list(doc["rating_rules"]),
         "participants": participants,

@@ -18,7 +18,7 @@ from datetime import timezone
 from scoring.ratings import CAPABILITIES
 
 from . import fmt
-from .view import Inputs
+from .view import Inputs, worst_run
 
 _CAPABILITY = {m: c for c, ms in CAPABILITIES.items() for m in ms}
 
@@ -50,9 +50,10 @@ def render_junit(inp: Inputs) -> str:
                                                 "type": "not-reached"}).text = detail
         else:
             share = f"met in {fmt.pct(o['share'])} of {o['runs']:,} runs (95% interval {fmt.interval(*o['share_ci'])})"
-            detail = f"objective: {o['label']} ({o['source']}); {share}; required: {fmt.pct(inp.require_share)}"
-            if o["met"] < inp.require_share * o["runs"]:
-                ET.SubElement(case, "failure", {"message": f"{share}, below the required {fmt.pct(inp.require_share)}",
+            detail = (f"objective: {o['label']} ({o['source']}); {share}; required: {fmt.pct(inp.require_share)}; "
+                      f"rating {o['rating']}" + (f"; {worst_run(o['worst_run'])}" if o["worst_run"]["rating"] != "P" else ""))
+            if o["rating"] != "P":  # P exactly when the required share of runs met it
+                ET.SubElement(case, "failure", {"message": f"{share}, below the required {fmt.pct(inp.require_share)}: rating {o['rating']}",
                                                 "type": "share-below-required"}).text = detail
         if case.find("failure") is not None:
             failures += 1
@@ -70,12 +71,18 @@ def render_junit(inp: Inputs) -> str:
     facts = [("scenario", sc.id), ("scenario.title", sc.title), ("scenario.kind", sc.kind), ("severity", sc.severity),
              ("team", str(doc.get("team") or "")), ("runs", str(doc["runs"])), ("verdict", str(doc.get("verdict") or "")),
              ("require_share", f"{inp.require_share:g}")]
+    if not inp.single and doc.get("worst_run"):
+        facts += [("worst_run", doc["worst_run"]["rating"]), ("worst_run.runs", str(doc["worst_run"]["runs"]))]
     if tl is not None:
         facts += [("mode", tl.mode), ("seed", "" if tl.seed is None else str(tl.seed)), ("started_at", tl.started_at.isoformat())]
     for name, value in facts:
         ET.SubElement(props, "property", {"name": name, "value": value})
     suite.extend(cases)
     lines = [f"verdict: {doc.get('verdict') or '-'}; {doc['objectives_missed']} of {len(cases)} objectives missed"]
+    if not inp.single:
+        lines[0] += f"; rated by what {fmt.pct(inp.require_share)} of {doc['runs']:,} runs achieved"
+        if doc.get("worst_run"):
+            lines.append(worst_run(doc["worst_run"]))
     for f in doc["findings"]:
         lines.append(f"[{f['severity']}] {f['rule']}: {f['title']} -- {f['recommendation']} (owner: {f['owner']})")
     ET.SubElement(suite, "system-out").text = "\n".join(lines)

@@ -65,7 +65,7 @@ def _md_text(value: Any) -> str:
 
 def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, team: Team | None = None,
                   timeline: Timeline | None = None, series: RunSeries | None = None,
-                  now: datetime | None = None, require_share: float = 0.9) -> str:
+                  now: datetime | None = None, require_share: float | None = None) -> str:
     """Render a scored drill in one format.
 
     ``summary`` is the document of :func:`scoring.summary_json` (keys starting with
@@ -77,7 +77,7 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     charts); ``now`` (tz-aware) is the generation time printed in the report and the
     start date of the improvement plan (default: the current time), fixed by golden
     tests; ``require_share`` is the share of runs an objective must be met in (as
-    given to ``summary_json``). Wall-clock times are shown in the team's time zone.
+    given to ``summary_json``; default: the summary's own, else 0.9). Wall-clock times are shown in the team's time zone.
 
     Formats (:data:`FORMATS`): ``html`` a self-contained scorecard (inline CSS and
     SVG charts, no external resource), ``md`` the same in Markdown, ``json`` the
@@ -97,7 +97,13 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
     if now.tzinfo is None:
         raise ReportError("expected a time-zone-aware 'now'")
-    inp = Inputs(public, scenario, team, timeline, series, now, require_share)
+    rated_at = public.get("require_share")
+    if require_share is not None and rated_at is not None and abs(require_share - rated_at) > 1e-9:
+        # The summary's ratings were computed at its own share; mixing two would contradict itself.
+        raise ReportError(f"the summary was rated at --require-share {rated_at * 100:g}%, not {require_share * 100:g}%: "
+                          "score it again with the share wanted")
+    share = require_share if require_share is not None else (rated_at if rated_at is not None else 0.9)
+    inp = Inputs(public, scenario, team, timeline, series, now, share)
     if fmt == "junit":
         return render_junit(inp)
     if fmt == "html":
@@ -113,7 +119,7 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
 
 def write_reports(directory: str | Path, summary: Mapping[str, Any], *, scenario: Scenario, team: Team | None = None,
                   timeline: Timeline | None = None, series: RunSeries | None = None, now: datetime | None = None,
-                  require_share: float = 0.9, formats: Sequence[str] = ("html", "md")) -> list[Path]:
+                  require_share: float | None = None, formats: Sequence[str] = ("html", "md")) -> list[Path]:
     """Render each of ``formats`` into ``directory`` (created if missing) under its
     name in :data:`FILENAMES`; returns the paths written, in the order given. The
     arguments are those of :func:`render_report`. Raises ReportError as it does and

@@ -85,6 +85,22 @@ def header(inp: Inputs) -> dict[str, Any]:
     }
 
 
+def worst_run(tail: Mapping[str, Any] | None, *, cell: bool = False) -> str:
+    """The tail beside a batch's rating: ``worst run: U, 1 of 1,000 runs never recovered``
+    (in a "worst run" column, ``U, 1 of 1,000 runs never recovered``); when even the worst
+    run was P, only what it says (``every run met …``)."""
+    if not tail:
+        return ""
+    if tail["rating"] == "P":
+        return tail["text"]
+    return f"{tail['rating']}, {tail['text']}" if cell else f"worst run: {tail['rating']}, {tail['text']}"
+
+
+def sentence(text: str) -> str:
+    """The text with its first letter capitalised (and the rest as written)."""
+    return text[:1].upper() + text[1:]
+
+
 def verdict(inp: Inputs) -> dict[str, Any]:
     doc = inp.summary
     v = doc.get("verdict")
@@ -94,9 +110,10 @@ def verdict(inp: Inputs) -> dict[str, Any]:
         basis = f"{n - missed} of {fmt.plural(n, 'objective')} met"
     else:
         basis = (f"{n - missed} of {fmt.plural(n, 'objective')} met in at least {fmt.pct(inp.require_share)} of "
-                 f"{doc['runs']:,} runs; the overall rating is the worst capability rating seen in any run")
+                 f"{doc['runs']:,} runs; every rating is the one at least {fmt.pct(inp.require_share)} of runs achieved")
     return {"letter": v or "—", "meaning": RATING_WORDS.get(v, "not rated") if v else "not rated",
-            "basis": basis, "missed": missed, "total": n, "ok": missed == 0}
+            "basis": basis, "missed": missed, "total": n, "ok": missed == 0,
+            "worst_run": "" if inp.single else sentence(worst_run(doc.get("worst_run")))}
 
 
 def objectives(inp: Inputs) -> list[dict[str, Any]]:
@@ -110,9 +127,13 @@ def objectives(inp: Inputs) -> list[dict[str, Any]]:
             row.update(value="—" if status == "not reached" else fmt.duration(o["value"]), status=status,
                        sign=STATUS_SIGN[status], ok=status == "met")
         else:
-            ok = o["met"] >= inp.require_share * o["runs"]
+            # Met exactly when the required share of runs met it, which is what rating P means.
+            ok = o["rating"] == "P"
+            tail = o["worst_run"]
             row.update(share=fmt.pct(o["share"]), ci=fmt.interval(*o["share_ci"]), met=f"{o['met']:,} of {o['runs']:,}",
-                       status="met" if ok else "missed", sign=STATUS_SIGN["met" if ok else "missed"], ok=ok)
+                       status="met" if ok else "missed", sign=STATUS_SIGN["met" if ok else "missed"], ok=ok,
+                       rating=o["rating"], meaning=RATING_WORDS[o["rating"]],
+                       worst_run=worst_run(tail, cell=True) if tail and tail["rating"] != "P" else "")
         rows.append(row)
     return rows
 
@@ -145,14 +166,16 @@ def counts(inp: Inputs) -> list[dict[str, str]]:
 
 
 def ratings(inp: Inputs) -> list[dict[str, Any]]:
-    """Capability ratings: for one run the rating; for many the runs by rating and the
-    worst rating seen."""
+    """Capability ratings: the rating (of one run; for many, the one the required share
+    of runs achieved), the worst single run beside it and the runs by rating."""
     rows = []
-    for cap, by in inp.summary["ratings"].items():
-        seen = [r for r in "PSMU" if by.get(r)]
-        worst = seen[-1] if seen else None
+    for cap, c in inp.summary["capabilities"].items():
+        by = inp.summary["ratings"].get(cap, {})
+        letter = c["rating"]
         rows.append({
-            "capability": cap, "letter": worst or "—", "meaning": RATING_WORDS.get(worst, "not rated") if worst else "not rated",
+            "capability": cap, "letter": letter, "meaning": RATING_WORDS[letter],
+            "worst_run": "" if inp.single else worst_run(c["worst_run"]),
+            "worst_cell": "" if inp.single else worst_run(c["worst_run"], cell=True),
             "runs": " · ".join(f"{r} {by[r]:,}" for r in "PSMU" if by.get(r)),
             "by": [{"rating": r, "runs": by.get(r, 0)} for r in "PSMU"],
         })
@@ -262,6 +285,7 @@ def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
         "counts": counts(inp),
         "ratings": ratings(inp),
         "rating_rules": list(doc["rating_rules"]),
+        "batch_rule": sentence(doc["batch_rating_rule"]),
         "charts": distribution_charts(inp) if charts else [],
         "run": run_view(inp, chart=charts),
         "findings": findings(inp),

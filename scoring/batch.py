@@ -17,7 +17,7 @@ from scenarios.common import zone
 from scenarios.timeline import Timeline
 
 from .objectives import Objective, objectives_for
-from .ratings import CAPABILITIES, ORDER
+from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
 from .scorecard import Scorecard, score
 from .stats import Interval, Summary, share_interval, summarize
 
@@ -41,12 +41,15 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ObjectiveShare:
-    """How many runs met an objective."""
+    """How many runs met an objective, and how the others did."""
 
     objective: Objective
     met: int
     runs: int
     interval: Interval
+    runs_by_rating: dict[Rating, int] = field(default_factory=dict)  # rating -> runs (all ratings, zeros too)
+    never: int = 0  # runs whose milestone never happened
+    not_reached: int = 0  # runs where the metric's start never happened
 
     @property
     def share(self) -> float:
@@ -62,6 +65,7 @@ class BatchScore:
     metrics: dict[str, Summary]
     objectives: tuple[ObjectiveShare, ...]
     ratings: dict[str, dict[str, int]]  # capability -> rating -> runs
+    verdicts: dict[Rating, int]  # the overall rating of each run -> runs
     counts: dict[str, Summary]
     evidence: Evidence
     first: Scorecard  # the first run, for a single-run report
@@ -76,7 +80,10 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
     values: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, list[float]] = defaultdict(list)
     met = Counter()
+    by_rating: dict[Objective, Counter] = defaultdict(Counter)
+    never, not_reached = Counter(), Counter()
     ratings: dict[str, Counter] = defaultdict(Counter)
+    verdicts: Counter = Counter()
     ev = Evidence()
     first: Scorecard | None = None
     ack_target = next((o.target for o in objs if o.metric == "tta"), None)
@@ -91,8 +98,13 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
             counts[name].append(float(c))
         for o in card.outcomes:
             met[o.objective] += o.status == "met"
+            by_rating[o.objective][rate_outcome(o)] += 1
+            not_reached[o.objective] += o.value is None
+            never[o.objective] += o.value is not None and math.isinf(o.value)
         for r in card.ratings:
             ratings[r.capability][r.rating] += 1
+        if card.verdict is not None:
+            verdicts[card.verdict] += 1
         _gather(ev, tl, card, ack_target, tz, level)
     if first is None:
         raise ValueError("no runs to score")
@@ -101,8 +113,10 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
         scenario=scenario.id,
         runs=ev.runs,
         metrics={k: summarize(v) for k, v in samples.items()},
-        objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs)) for o in objs),
+        objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs),
+                                        {r: by_rating[o][r] for r in ORDER}, never[o], not_reached[o]) for o in objs),
         ratings={c: {r: ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in ratings},
+        verdicts={r: verdicts[r] for r in ORDER},
         counts={k: summarize(np.array(v)) for k, v in counts.items()},
         evidence=ev,
         first=first,

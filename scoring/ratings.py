@@ -1,11 +1,14 @@
 """Capability ratings on the HSEEP scale, from rules kept as data so reports can show
 them: P performed without challenges, S some challenges, M major challenges, U unable
-to be performed."""
+to be performed. One run is rated by its outcomes; many runs by the rating the
+required share of them achieved (:func:`share_rating`), so one bad run out of a
+thousand is a tail beside the verdict, not the verdict."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterable, Literal, Mapping
 
 from .objectives import Outcome
 
@@ -36,6 +39,10 @@ RULES: tuple[tuple[Rating, str, str], ...] = (
     ("U", "Unable to be performed", "an objective's milestone never happened (or could not start)"),
 )
 MEANING = {r: m for r, m, _ in RULES}
+#: How many runs are rated, in words, exactly as :func:`share_rating` applies it.
+BATCH_RULE = ("for many runs, an objective is rated by the rating that at least the required share of runs "
+              "(--require-share, 90% by default) achieved or bettered; a capability by its worst objective, the drill "
+              "by its worst capability; the worst single run is shown beside it")
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,36 @@ class CapabilityRating:
     outcomes: tuple[Outcome, ...]
 
 
-def _rate_one(outcome: Outcome) -> Rating:
+def rate_outcome(outcome: Outcome) -> Rating:
+    """One run against one objective, by the rules of :data:`RULES`."""
     if outcome.status == "met":
         return "P"
-    ratio = outcome.ratio
-    if outcome.status == "not reached" or ratio is None or ratio == float("inf"):
+    if outcome.status == "not reached" or outcome.value is None or math.isinf(outcome.value):
         return "U"
-    return "S" if ratio <= SOME_CHALLENGES_RATIO else "M"
+    # A missed zero target has an infinite ratio, yet its milestone happened: major, not unable.
+    ratio = outcome.ratio
+    return "S" if ratio is not None and ratio <= SOME_CHALLENGES_RATIO else "M"
+
+
+def worst(ratings: Iterable[Rating]) -> Rating | None:
+    """The worst of some ratings (None for none)."""
+    return max(ratings, key=ORDER.index, default=None)
+
+
+def share_rating(runs_by_rating: Mapping[str, int], require_share: float) -> Rating | None:
+    """The best rating that at least ``require_share`` (0–1] of the runs achieved or
+    bettered: the rating at that quantile of runs ordered best to worst. None for no
+    runs. With 999 runs rated P and one U, and 90% required, that is P."""
+    total = sum(runs_by_rating.get(r, 0) for r in ORDER)
+    if total == 0:
+        return None
+    at_least = 0
+    for r in ORDER:
+        at_least += runs_by_rating.get(r, 0)
+        # The same comparison as an objective's share met against the required share.
+        if at_least / total >= require_share:
+            return r
+    return "U"
 
 
 def rate(outcomes: list[Outcome]) -> list[CapabilityRating]:
@@ -63,11 +93,10 @@ def rate(outcomes: list[Outcome]) -> list[CapabilityRating]:
     for capability, metrics in CAPABILITIES.items():
         mine = tuple(o for o in outcomes if o.objective.metric in metrics)
         if mine:
-            worst = max((_rate_one(o) for o in mine), key=ORDER.index)
-            rated.append(CapabilityRating(capability, worst, mine))
+            rated.append(CapabilityRating(capability, worst(rate_outcome(o) for o in mine) or "P", mine))
     return rated
 
 
 def overall(ratings: list[CapabilityRating]) -> Rating | None:
     """The worst capability rating, or None when nothing was rated."""
-    return max((r.rating for r in ratings), key=ORDER.index) if ratings else None
+    return worst(r.rating for r in ratings)

@@ -5,15 +5,27 @@ Durations are seconds; ``null`` where a value is "never" (the milestone did not
 happen, or a quantile falls among runs where it did not). Shape version 1::
 
     {"version": 1, "scenario": {id, title, kind, severity}, "team": str|null, "runs": N,
-     "verdict": "P"|"S"|"M"|"U"|null, "objectives_missed": int,
+     "require_share": 0.9,
+     "verdict": "P"|"S"|"M"|"U"|null, "worst_run": TAIL|null, "objectives_missed": int,
      "metrics": {name: {label, median, median_ci: [lo, hi]|null, p90, p99, min, max, reached, missed}},
      "objectives": [{key, metric, label, target, source, met, runs, share, share_ci: [lo, hi],
-                     status: met|missed|not reached (one run) | null, value (one run)}],
+                     status: met|missed|not reached (one run) | null, value (one run),
+                     rating, runs_by_rating: {"P": runs, "S": runs, "M": runs, "U": runs}, worst_run: TAIL}],
+     "capabilities": {capability: {rating, worst_run: TAIL, objectives: [key]}},
      "ratings": {capability: {"P": runs, "S": runs, "M": runs, "U": runs}},
-     "rating_rules": [{rating, meaning, rule}],
+     "rating_rules": [{rating, meaning, rule}], "batch_rating_rule": str,
      "counts": {name: {median, p90, max}},
      "findings": [{rule, title, severity, evidence, recommendation, owner, subject, capability}],
      "action_items": [{title, owner, due, severity, rule, subject, capability}]}
+
+    TAIL = {rating, runs, text}: the worst rating any single run got, how many runs got
+    it, and why in words ("1 of 1,000 runs never recovered").
+
+``verdict``, an objective's ``rating`` and a capability's ``rating`` are the rating
+that at least ``require_share`` of runs achieved or bettered (for one run: that run's
+rating); a capability takes its worst objective, the verdict its worst capability.
+``ratings`` counts runs by the rating each run got on its own. An objective is missed
+(``objectives_missed``) exactly when its rating is not P.
 """
 
 from __future__ import annotations
@@ -29,7 +41,8 @@ from .actions import action_items
 from .batch import BatchScore
 from .gaps import Finding
 from .metrics import metric_label
-from .ratings import RULES
+from .ratings import BATCH_RULE, RULES
+from .verdict import Tail, judge_batch
 
 JSON_VERSION = 1
 
@@ -45,20 +58,26 @@ def objectives_missed(batch: BatchScore, require_share: float) -> int:
     return sum(1 for o in batch.objectives if o.share < require_share)
 
 
+def _tail(t: Tail | None) -> dict[str, Any] | None:
+    return None if t is None else {"rating": t.rating, "runs": t.runs, "text": t.text}
+
+
 def summary_json(batch: BatchScore, scenario: Scenario, team: str | None, findings: list[Finding],
                  today: date, require_share: float = 0.9) -> dict[str, Any]:
     """The JSON document for a scored batch (a single run is a batch of one)."""
     single = batch.runs == 1
     outcomes = {o.objective: o for o in batch.first.outcomes} if single else {}
-    verdicts = [r for counts in batch.ratings.values() for r, n in counts.items() if n]
-    order = "PSMU"
+    share = 1.0 if single else require_share
+    judged = judge_batch(batch, share)
     return {
         "version": JSON_VERSION,
         "scenario": {"id": scenario.id, "title": scenario.title, "kind": scenario.kind, "severity": scenario.severity},
         "team": team,
         "runs": batch.runs,
-        "verdict": batch.first.verdict if single else (max(verdicts, key=order.index) if verdicts else None),
-        "objectives_missed": objectives_missed(batch, 1.0 if single else require_share),
+        "require_share": require_share,
+        "verdict": judged.rating,
+        "worst_run": _tail(judged.worst_run),
+        "objectives_missed": objectives_missed(batch, share),
         "metrics": {
             name: {
                 "label": metric_label(name), "median": _s(s.median),
@@ -75,11 +94,18 @@ def summary_json(batch: BatchScore, scenario: Scenario, team: str | None, findin
                 "share": round(o.share, 4), "share_ci": [round(o.interval.low, 4), round(o.interval.high, 4)],
                 "status": outcomes[o.objective].status if single else None,
                 "value": _s(outcomes[o.objective].value) if single else None,
+                "rating": v.rating, "runs_by_rating": dict(o.runs_by_rating), "worst_run": _tail(v.worst_run),
             }
-            for o in batch.objectives
+            for o, v in zip(batch.objectives, judged.objectives)
         ],
+        "capabilities": {
+            c.capability: {"rating": c.rating, "worst_run": _tail(c.worst_run),
+                           "objectives": [v.share.objective.key for v in c.objectives]}
+            for c in judged.capabilities
+        },
         "ratings": batch.ratings,
         "rating_rules": [{"rating": r, "meaning": m, "rule": rule} for r, m, rule in RULES],
+        "batch_rating_rule": BATCH_RULE,
         "counts": {name: {"median": s.median, "p90": s.p90, "max": s.max} for name, s in batch.counts.items()},
         "findings": [asdict(f) for f in findings],
         "action_items": [{**asdict(a), "due": a.due.isoformat()} for a in action_items(findings, today)],
