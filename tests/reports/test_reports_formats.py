@@ -4,6 +4,7 @@ HTML scorecard, the summary JSON as is, drafts that follow their conventions."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -195,9 +196,8 @@ def test_postmortem_has_every_section_and_blames_no_one(single_case):
 
 def test_after_action_report_rates_each_capability_and_plans_every_action(batch_case):
     text = batch_case.render("aar")
-    for cap, by in batch_case.doc["ratings"].items():
-        worst = [r for r in "PSMU" if by[r]][-1]
-        assert re.search(rf"### {re.escape(cap.capitalize())}: {worst} — ", text)
+    for cap, c in batch_case.doc["capabilities"].items():
+        assert re.search(rf"### {re.escape(cap.capitalize())}: {c['rating']} — ", text)
     plan = text.split("## Appendix A: Improvement plan", 1)[1].split("## Appendix B", 1)[0]
     rows = [line for line in plan.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(rows) == len(batch_case.doc["action_items"])
@@ -281,3 +281,79 @@ def test_importing_reports_loads_no_higher_stage_and_no_drawing_library():
     probe = ("import sys, reports\n"
              "print(*[m for m in ('click', 'simpy', 'docker', 'matplotlib', 'drillbit', 'simulator', 'rich') if m in sys.modules])\n")
     assert _loaded(probe) == set()
+
+
+# -- verdicts of a batch ---------------------------------------------------------------
+
+def _hand_timelines():
+    spec = importlib.util.spec_from_file_location("scoring_timelines", ROOT / "tests" / "scoring" / "scoring_timelines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def one_bad_run():
+    """1,000 hand-written runs: 999 recover in 1h (target 2h), one never recovers."""
+    from datetime import date
+
+    from scoring import score_many, summary_json
+
+    st = _hand_timelines()
+    never = st.timeline(*(e for e in st.full_run().events if e.kind not in ("recovered", "resolved")))
+    sc, team = st.scenario(), st.team()
+    runs = [st.full_run()] * 999 + [never]
+    doc = summary_json(score_many(runs, sc, team), sc, team.team, [], date(2026, 12, 1), 0.9)
+    return doc, sc, team, runs[0]
+
+
+TAIL = "worst run: U, 1 of 1,000 runs never recovered"
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "aar", "junit", "json"])
+def test_one_run_in_a_thousand_is_a_tail_not_the_headline_in_every_format(fmt, one_bad_run):
+    import html as html_lib
+
+    doc, sc, team, tl = one_bad_run
+    text = html_lib.unescape(render_report(doc, fmt, scenario=sc, team=team, timeline=tl, now=NOW, require_share=0.9))
+    # 999 of 1,000 runs (99.9%, at least the 90% required) met every objective: P.
+    assert "U — Unable" not in text and "U: Unable" not in text and "overall rating u" not in text.lower()
+    if fmt == "json":
+        assert json.loads(text)["verdict"] == "P" and json.loads(text)["worst_run"]["rating"] == "U"
+        return
+    assert TAIL in text.replace("Worst run", "worst run")
+    headline = {"html": "Overall rating P: Performed without challenges", "md": "Overall rating P: Performed without challenges",
+                "aar": "Overall rating: **P — Performed without challenges**", "junit": "verdict: P;"}[fmt]
+    assert headline in text
+    if fmt == "aar":
+        assert "### Recovery: P — Performed without challenges" in text
+        assert "U, 1 of 1,000 runs never recovered" in text  # in the objective's worst-run column
+
+
+def test_the_terminal_scoreboard_gives_the_share_rating_and_the_tail(one_bad_run, capsys):
+    from drillbit.scoreboard import print_summary
+
+    print_summary(one_bad_run[0])
+    out = capsys.readouterr().out
+    assert "overall P; worst run: U, 1 of 1,000 runs never recovered" in out
+    assert re.search(r"^recovery\s+P\s+U, 1 of 1,000 runs never recovered\s+P:999 U:1$", out, re.M)
+    assert re.search(r"^time to recover within 2h\s+scenario\s+99\.9% \S+ \S+\s+P\s+U, 1 of 1,000 runs never recovered$",
+                     out, re.M)
+
+
+def test_the_after_action_report_rates_each_objective_as_its_share_says(batch_case, one_bad_run):
+    # No row may say "met in 91.4% of runs" beside a rating other than P, or "✗" beside P.
+    doc, sc, team, tl = one_bad_run
+    for text in (batch_case.render("aar"), render_report(doc, "aar", scenario=sc, team=team, timeline=tl, now=NOW)):
+        rows = [r for r in text.split("## Analysis of capabilities", 1)[1].split("###", 1)[0].splitlines()
+                if r.startswith("| ") and "met in" in r]
+        assert rows
+        for row in rows:
+            cells = [c.strip() for c in row.strip("|").split("|")]
+            assert (cells[3].startswith("✓")) == (cells[4] == "P"), row
+
+
+def test_a_report_refuses_a_required_share_other_than_the_one_the_summary_was_rated_at(batch_case):
+    with pytest.raises(ReportError, match="rated at --require-share 90%, not 80%"):
+        batch_case.render("html", require_share=0.8)
+    assert "Overall rating" in render_report(batch_case.doc, "md", scenario=batch_case.scenario, now=NOW)
