@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from scoring import Scorecard
+from scoring.gaps import spread_in_words
 
 from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
@@ -47,7 +48,7 @@ def _contributing_factors(inp: Inputs) -> list[dict[str, str]]:
                         "detail": "the job ran on schedule but its output could not be restored", "source": "scenario"})
         elif not b.verified:
             out.append({"factor": f"Restores from the {b.kind} backup were not tested regularly",
-                        "detail": f"a restore from it takes {b.restore_time.describe()}",
+                        "detail": f"a restore from it takes {spread_in_words(b.restore_time)}",
                         "source": "scenario"})
     for f in inp.summary["findings"]:
         out.append({"factor": f["title"], "detail": f["evidence"], "source": f"gap rule {f['rule']}"})

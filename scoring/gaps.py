@@ -4,12 +4,14 @@ a severity, the evidence in numbers, a recommendation and an owning role."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Iterable, Literal, Sequence
 
 from scenarios import Runbook, Scenario, Team, format_duration
 from scenarios.common import split_target, zone
+from scenarios.distributions import SHAPES_FIELDS, Dist
 
 from .batch import BatchScore
 from .coverage import coverage_gaps, hours_without, night_hours
@@ -81,6 +83,15 @@ def find_gaps(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, st
     ctx = Context(scenario, team, runbooks, start, batch)
     found = [replace(f, capability=CAPABILITY_OF[f.rule]) for fn in RULES.values() for f in fn(ctx)]
     return sorted(found, key=Finding.sort_key)
+
+
+def spread_in_words(dist: Dist) -> str:
+    """A duration distribution as drillbit writes durations, not as YAML: ``14h`` for a
+    fixed time, ``median 14h, p90 20h``, ``min 1h, mode 2h, max 6h``."""
+    parts = {k: getattr(dist, k) for k in SHAPES_FIELDS if getattr(dist, k) is not None}
+    if list(parts) == ["fixed"]:
+        return format_duration(parts["fixed"])
+    return ", ".join(f"{k} {format_duration(v)}" for k, v in parts.items())
 
 
 def _pct(share: float) -> str:
@@ -414,10 +425,14 @@ def _restore(ctx: Context) -> Iterable[Finding]:
     runs = ""
     if ctx.batch and "rto" in ctx.batch.metrics:
         s = ctx.batch.metrics["rto"]
-        runs = f"; in {_runs(ctx)} the median time to restore was {format_duration(s.median)}"
+        # A median among runs that never restored is "never", which is no duration to print.
+        runs = (f"; in {_runs(ctx)} the median time to restore was {format_duration(s.median)}" if math.isfinite(s.median)
+                else f"; in {_runs(ctx)}, {s.missed} never restored the data")
     if median > rto or (ctx.batch and "rto" in ctx.batch.metrics and ctx.batch.metrics["rto"].median > rto):
+        takes = spread_in_words(fastest.restore_time)
+        if fastest.restore_time.fixed is None and fastest.restore_time.median is None:
+            takes += f" (median {format_duration(median)})"
         yield Finding(
             "restore-slower-than-rto", "Restoring takes longer than the RTO allows", "high",
-            f"the fastest restore ({fastest.kind}) takes {fastest.restore_time.describe()} (median {format_duration(median)}); "
-            f"the RTO target is {format_duration(rto)}{runs}",
+            f"the fastest restore ({fastest.kind}) takes {takes}; the RTO target is {format_duration(rto)}{runs}",
             "keep a warm standby or a delayed replica, or agree a realistic RTO with the business", "data owner", fastest.kind)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from scenarios import Runbook, loads
@@ -136,3 +138,22 @@ def test_a_step_needing_access_nobody_on_call_has_is_found():
     found = [f for f in find_gaps(scenario(), tm, [rb], start=START) if f.rule == "skill-missing-on-call"]
     assert [f.subject for f in found] == ["access:prod-db"]
     assert "needs access prod-db" in found[0].evidence and "grant prod-db access" in found[0].recommendation
+
+
+@pytest.mark.parametrize("restore_time, takes", [
+    ("{median: 14h, p90: 20h}", "takes median 14h, p90 20h;"),
+    ("1h30m", "takes 1h30m;"),
+    # triangular median: 6h - sqrt((6h - 1h)(6h - 2h) / 2) = 6h - sqrt(10)h = 10,215.8 s
+    ("{min: 1h, mode: 2h, max: 6h}", "takes min 1h, mode 2h, max 6h (median 2h50m16s);"),
+])
+def test_evidence_writes_durations_as_drillbit_does_never_as_yaml(restore_time, takes):
+    sc = scenario(SCENARIO.replace("kind: outage", "kind: data-loss").replace("recover: 2h}", "recover: 2h, rto: 30m}")
+                  + f"backups: [{{kind: dump, every: 1d, last_success: -2h, restore_time: {restore_time}}}]\n")
+    never_restored = full_run()  # a data-loss drill whose runs never restore the data: RTO is never in every run
+    batch = score_many([never_restored] * 3, sc, team())
+    found = {f.rule: f for f in find_gaps(sc, team(), [runbook()], start=START, batch=batch)}
+    evidence = found["restore-slower-than-rto"].evidence
+    assert takes in evidence and "{" not in evidence
+    # The median of runs that never restored is no duration: say how many never did.
+    assert evidence.endswith("; in 3 runs, 3 never restored the data") and "was never" not in evidence
+    assert not re.search(r"\d\.\d+s?\b|\d{4,}", evidence), evidence  # no float or raw seconds
