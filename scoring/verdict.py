@@ -78,8 +78,9 @@ def _never_started(metric: str) -> str:
     return f"never {NEVER_STARTED.get(start, start)}, so {metric_label(metric)} could not start"
 
 
-def _reasons(s: ObjectiveShare, rating: Rating) -> list[tuple[int, str]]:
-    """(runs, what they did) for the runs of ``s`` rated ``rating``."""
+def _reasons(s: ObjectiveShare, rating: Rating, *, named: bool = True) -> list[tuple[int, str]]:
+    """(runs, what they did) for the runs of ``s`` rated ``rating``; ``named`` says which
+    objective (beside a capability or the verdict, not beside the objective itself)."""
     o = s.objective
     n = s.runs_by_rating.get(rating, 0)
     if rating == "P":
@@ -88,9 +89,13 @@ def _reasons(s: ObjectiveShare, rating: Rating) -> list[tuple[int, str]]:
         parts = [(s.never, f"never {_never(o.metric)}"), (s.not_reached, _never_started(o.metric))]
         return [(k, what) for k, what in parts if k]
     limit = format_duration(o.target * SOME_CHALLENGES_RATIO)
+    ratio = f"{SOME_CHALLENGES_RATIO:g}x"
+    if not named:
+        return [(n, f"took up to {ratio} the target ({limit} at most)" if rating == "S"
+                 else f"took over {ratio} the target (over {limit})")]
     if rating == "S":
-        return [(n, f"missed {o.label}, by at most {SOME_CHALLENGES_RATIO:g}x (up to {limit})")]
-    return [(n, f"missed {o.label} by more than {SOME_CHALLENGES_RATIO:g}x (over {limit})")]
+        return [(n, f"missed {o.label}, by at most {ratio} (up to {limit})")]
+    return [(n, f"missed {o.label} by more than {ratio} (over {limit})")]
 
 
 def _tail(rating: Rating, runs: int, of: int, reasons: list[tuple[int, str]]) -> Tail:
@@ -119,7 +124,7 @@ def _objective(s: ObjectiveShare, require_share: float) -> ObjectiveVerdict:
     if low == "P":
         tail = Tail("P", n, s.runs, f"every run met {s.objective.label}" if s.runs > 1 else f"the run met {s.objective.label}")
     else:
-        tail = _tail(low, n, s.runs, _reasons(s, low))
+        tail = _tail(low, n, s.runs, _reasons(s, low, named=False))
     return ObjectiveVerdict(s, rating, tail)
 
 

@@ -75,6 +75,7 @@ def test_an_objective_is_rated_at_the_required_share_of_runs(require_share, rati
     assert doc["verdict"] == rating
     assert doc["worst_run"] == {"rating": "M", "runs": 15, "text": (
         "15 of 100 runs missed time to acknowledge within 5m by more than 1.5x (over 7m30s)")}
+    assert ack["worst_run"]["text"] == "15 of 100 runs took over 1.5x the target (over 7m30s)"
     # An objective counts as missed exactly when it is not rated P.
     assert (doc["objectives_missed"] == 0) == (rating == "P")
 
