@@ -2,7 +2,9 @@
 shows which objectives a drill met.
 
 A test case fails when its objective was missed or not reached (one run), or was met
-in fewer than the required share of runs (many runs). The shape follows the common
+in fewer than the required share of runs (many runs), which is exactly when its
+rating (what that share of runs achieved) is not P; the rating and the worst single
+run are in each case's output. The shape follows the common
 Jenkins / Surefire JUnit schema: ``testsuites > testsuite > (properties, testcase*,
 system-out)``; ``timestamp`` is the drill's start in UTC without an offset, as that
 schema wants; ``time`` is 0 because a drill's durations are its results, not the
