@@ -39,7 +39,7 @@ RULES: tuple[tuple[Rating, str, str], ...] = (
     ("U", "Unable to be performed", "an objective's milestone never happened (or could not start)"),
 )
 MEANING = {r: m for r, m, _ in RULES}
-#: How many runs are rated, in words, exactly as :func:`share_rating` applies it.
+#: How a batch of runs is rated, in words, exactly as :func:`share_rating` and the verdict apply it.
 BATCH_RULE = ("for many runs, an objective is rated by the rating that at least the required share of runs "
               "(--require-share, 90% by default) achieved or bettered; a capability by its worst objective, the drill "
               "by its worst capability; the worst single run is shown beside it")
