@@ -6,9 +6,7 @@ import json
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
 
 from scenarios import DrillbitError, Scenario, Team
 from scenarios.timeline import Timeline
@@ -17,6 +15,9 @@ from scoring.series import RunSeries
 from . import drafts, status, view
 from .junit import render_junit
 from .view import Inputs
+
+if TYPE_CHECKING:  # JSON and JUnit need no templates, so jinja2 loads with the first template
+    import jinja2
 
 Format = Literal["html", "md", "json", "junit", "postmortem", "aar", "status"]
 FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
@@ -36,6 +37,8 @@ class ReportError(DrillbitError):
 
 @lru_cache(maxsize=None)
 def _env(kind: str) -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=kind == "html",
