@@ -6,7 +6,9 @@ import json
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
+
+import jinja2
 
 from scenarios import DrillbitError, Scenario, Team
 from scenarios.timeline import Timeline
@@ -15,9 +17,6 @@ from scoring.series import RunSeries
 from . import drafts, status, view
 from .junit import render_junit
 from .view import Inputs
-
-if TYPE_CHECKING:  # JSON and JUnit need no templates, so jinja2 loads with the first template
-    import jinja2
 
 Format = Literal["html", "md", "json", "junit", "postmortem", "aar", "status"]
 FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
@@ -37,8 +36,6 @@ class ReportError(DrillbitError):
 
 @lru_cache(maxsize=None)
 def _env(kind: str) -> jinja2.Environment:
-    import jinja2
-
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=kind == "html",
