@@ -75,3 +75,11 @@ def test_each_lazy_command_is_found_under_its_name_with_its_stored_help():
         command = cli.load(name)
         assert command.name == name
         assert sentence == command.get_short_help_str(limit=10_000)
+
+
+@pytest.mark.parametrize("package", ["scenarios", "simulator", "scoring", "incidents", "reports"])
+def test_importing_a_stage_leaves_scipy_for_the_first_statistic(package):
+    # scipy.stats alone takes most of a second to import; a command that computes no
+    # statistic (log list, report --format json of one run) should not wait for it.
+    loaded = loaded_after(f"import {package}")
+    assert package in loaded and "scipy" not in loaded
