@@ -14,18 +14,42 @@ from string import Template
 
 import click
 
-import scenarios
-from scenarios import DrillbitError, InputError, check_files
+from . import __version__
+from .lazygroup import LazyGroup
 
-from . import __version__, output
-from .workspace import EXAMPLES, find_workspace, init_workspace
+# Every import of scenarios, output (rich) and the command modules sits inside the
+# command that needs it: `drillbit --version` and `drillbit validate` must not pay
+# for scipy, sqlalchemy, simpy or jinja2 (benchmarks/startup.py measures it).
 
 EXIT_OK, EXIT_MISSED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 KINDS = ("scenario", "team", "runbook", "workspace")
 STARTERS = Path(__file__).parent / "starters"
 
+# name -> (where the command is, the first sentence of its help as `drillbit --help` shows it)
+LAZY_COMMANDS = {
+    "compare": ("drillbit.analysis:compare",
+                "Compare two sets of runs (BEFORE.jsonl, AFTER.jsonl), e.g. before and after a rotation change: per "
+                "metric the difference of medians with a bootstrap interval, a Mann-Whitney test, and a verdict — "
+                "improved, worse, or not distinguishable from noise."),
+    # log_analysis adds stats, patterns and calibrate to the group log_commands defines
+    "log": ("drillbit.log_analysis:log",
+            "The incident log: real incidents and drills, MTTx trends, patterns, action items."),
+    "power": ("drillbit.analysis:power",
+              "How many drills or incidents are needed to see an improvement? DURATIONS is timelines (.jsonl) or a "
+              "CSV of incidents (a PagerDuty-style export works as is)."),
+    "report": ("drillbit.report_commands:report",
+               "Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score`` does, one run told "
+               "in the timeline chart, post-mortem and status page (the first)."),
+    "score": ("drillbit.drills:score",
+              "Score TIMELINES.jsonl (from any mode): the scorecard of one run or the distribution of many, and the "
+              "gap report."),
+    "simulate": ("drillbit.drills:simulate",
+                 "Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id) against the team's "
+                 "rotation, paging, escalation and runbooks."),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="drillbit")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
@@ -44,6 +68,10 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     library and the example team outside one. Scenarios and runbooks are also checked
     against the team and the runbooks given with them. Exit 2 on any problem.
     """
+    from scenarios import check_files
+
+    from . import output
+
     targets = list(paths) or _default_validation_targets()
     results = check_files(targets)
     found = [p for r in results for p in r.problems]
@@ -70,6 +98,10 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _default_validation_targets() -> list[Path]:
+    import scenarios
+
+    from .workspace import EXAMPLES, find_workspace
+
     ws = find_workspace()
     if ws:
         return ws.files()
@@ -82,6 +114,10 @@ def _default_validation_targets() -> list[Path]:
               help="Write every schema as KIND.json into this folder instead of printing one.")
 def schema(kind: str | None, out_dir: Path | None) -> None:
     """Print the JSON Schema of a file kind (scenario by default), for editors."""
+    import scenarios
+
+    from . import output
+
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
         for k in KINDS:
@@ -100,6 +136,8 @@ def new(kind: str, name: str, out_path: Path | None) -> None:
     from scenarios.base import ID_PATTERN
     import re
 
+    from . import output
+
     if not re.match(ID_PATTERN, name):
         raise click.BadParameter(f"expected lowercase letters, digits, '-', '_' or '.', got {name!r}", param_hint="NAME")
     target = out_path or Path(f"{name}.yaml")
@@ -116,6 +154,9 @@ def new(kind: str, name: str, out_path: Path | None) -> None:
 @click.option("--name", help="Workspace name (default: the folder's name).")
 def init(directory: Path, name: str | None) -> None:
     """Create a workspace in DIRECTORY with the example team, runbooks and scenarios."""
+    from . import output
+    from .workspace import init_workspace
+
     created = init_workspace(directory, name)
     output.out.print(f"created workspace in {directory} ({len(created)} files)", markup=False)
     output.out.print(f"next: cd {directory} && drillbit validate", markup=False)
@@ -125,6 +166,10 @@ def init(directory: Path, name: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_scenarios(as_json: bool) -> None:
     """List the built-in scenario library."""
+    import scenarios
+
+    from . import output
+
     items = [scenarios.load_scenario(f) for f in scenarios.builtin_scenarios()]
     if as_json:
         output.emit_json([{"id": s.id, "kind": s.kind, "severity": s.severity, "title": s.title,
@@ -146,11 +191,15 @@ def demo(out: Path, runs: int) -> None:
     """The main job: check the built-in library, then simulate a built-in data-loss
     drill against the example team over four weeks of start times, write the scorecard
     and gap report, and record the drill in an incident log (OUT/incidents.db)."""
+    import scenarios
+    from scenarios import check_files
     from simulator import horizon_for
 
+    from . import output
     from .drills import run_drills
     from .params import DURATION, INSTANT
     from .resolve import resolve
+    from .workspace import EXAMPLES
 
     results = check_files([scenarios.LIBRARY, EXAMPLES])
     found = [p for r in results for p in r.problems]
@@ -176,48 +225,39 @@ def demo(out: Path, runs: int) -> None:
     output.out.print(str(html), markup=False)
 
 
-def _register() -> None:
-    from .analysis import compare, power
-    from .drills import score, simulate
-    from .report_commands import report
-    from . import log_analysis  # noqa: F401  (adds stats, patterns and calibrate to `log`)
-    from .log_commands import log
-
-    for command in (simulate, score, compare, power, log, report):
-        cli.add_command(command)
-
-
-_register()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="drillbit", standalone_mode=False)
-    except click.exceptions.Abort:
-        output.err.print("interrupted", markup=False)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_INPUT)
-    except InputError as exc:
-        output.problems(exc.problems)
-        sys.exit(EXIT_INPUT)
-    except DrillbitError as exc:
-        output.err.print(f"error: {exc}", markup=False)
-        sys.exit(EXIT_INPUT)
-    except KeyboardInterrupt:
-        output.err.print("interrupted", markup=False)
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit:
-        raise
-    except Exception as exc:  # the one place an unexpected error becomes a message
-        log = Path(tempfile.gettempdir()) / f"drillbit-error-{os.getpid()}.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        if debug:
-            traceback.print_exc()
-        output.err.print(f"internal error: {type(exc).__name__}: {exc} (traceback in {log}; --debug shows it)", markup=False)
-        sys.exit(EXIT_INTERNAL)
+    except (KeyboardInterrupt, Exception) as exc:  # the one place an error becomes a message
+        sys.exit(_report_error(exc, debug))
     else:
         sys.exit(EXIT_OK)
+
+
+def _report_error(exc: BaseException, debug: bool) -> int:
+    """Print EXC for a person and return its exit code."""
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return EXIT_INPUT
+    # Loaded only now: a run that ends well never needs them for this.
+    from scenarios import DrillbitError, InputError
+
+    from . import output
+
+    if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
+        output.err.print("interrupted", markup=False)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, InputError):
+        output.problems(exc.problems)
+        return EXIT_INPUT
+    if isinstance(exc, DrillbitError):
+        output.err.print(f"error: {exc}", markup=False)
+        return EXIT_INPUT
+    log = Path(tempfile.gettempdir()) / f"drillbit-error-{os.getpid()}.log"
+    log.write_text(traceback.format_exc(), encoding="utf-8")
+    if debug:
+        traceback.print_exc()
+    output.err.print(f"internal error: {type(exc).__name__}: {exc} (traceback in {log}; --debug shows it)", markup=False)
+    return EXIT_INTERNAL

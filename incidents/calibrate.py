@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats as sps
 from sqlalchemy import select
 
 from scoring import compare
@@ -106,6 +105,7 @@ def calibrate(store: IncidentLog, *, metric: str = "ttr", service: str | None = 
         return Calibration(metric, service, severity, scenario, source, int(drill.size), missed, int(real.size), quantiles,
                            None, None, None, "not comparable", sentence)
     c = compare(drill, real, alpha=alpha, seed=seed)
+    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
     ks = float(sps.ks_2samp(np.nan_to_num(drill, posinf=np.finfo(float).max), real).pvalue)
     if c.verdict == "worse":  # real incidents take longer than the drills
         verdict = "optimistic"

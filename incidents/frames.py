@@ -10,7 +10,6 @@ from typing import Any, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from scipy import stats as sps
 from sqlalchemy import Connection, Select, case, literal, select
 
 from .errors import InvalidRecord
@@ -133,6 +132,7 @@ def quantile_ci(sorted_values: np.ndarray, q: float, confidence: float = 0.95) -
     is the observed value at rank ceil(n q) (as scoring's ``inverted_cdf``); the
     interval is distribution-free, from order statistics whose ranks are binomial
     quantiles — exact enough, and cheap for any n."""
+    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
     n = sorted_values.size
     est = sorted_values[max(0, math.ceil(n * q) - 1)]
     a = (1 - confidence) / 2

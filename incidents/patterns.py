@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from . import schema as s
 from .errors import InvalidRecord
@@ -140,6 +139,7 @@ def find_patterns(store: IncidentLog, flt: Filter = Filter(), *, window_hours: f
 
 def _deploys(inc: dict[str, Any], dep: Any, w: float, span: tuple[float, float], any_service: bool,
              window_hours: float) -> tuple[list[dict[str, Any]], list[Pattern]]:
+    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
     started = inc["started_at"]
     n = started.size
     if dep is None or dep["at"].size == 0:
@@ -235,6 +235,8 @@ def _within(started: np.ndarray, deploys: np.ndarray, w: float) -> np.ndarray:
 
 
 def _weekday_finding(weekday: np.ndarray, local: np.ndarray) -> Pattern:
+    from scipy import stats as sps
+
     first, last = np.floor(local.min() / 86400.0), np.floor(local.max() / 86400.0)
     days = np.arange(first, last + 1)
     day_weekday = ((days + 3) % 7).astype(np.int64)
@@ -262,6 +264,8 @@ def _weekday_finding(weekday: np.ndarray, local: np.ndarray) -> Pattern:
 
 
 def _hour_finding(by_hour: np.ndarray, n: int) -> Pattern:
+    from scipy import stats as sps
+
     numbers: dict[str, Any] = {"by_hour": by_hour.tolist()}
     if n < 24:
         return Pattern("hour", False, "too few incidents to say anything about the hour of day", numbers)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import Field, model_serializer, model_validator
 
 from .base import Model, Probability
 from .durations import DURATION_SCHEMA, Duration, format_duration
+
+if TYPE_CHECKING:  # validating a file never needs numpy; sampling gets a Generator handed in
+    import numpy as np
 
 Z90 = NormalDist().inv_cdf(0.9)
 SHAPES_FIELDS = ("fixed", "min", "mode", "max", "median", "p90", "mean")

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from .stats import CONFIDENCE, RESAMPLES, Interval, _quantile
 
@@ -43,6 +42,8 @@ def compare(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05, seed: int = 0,
     A difference is called only when the rank test rejects at ``alpha`` *and* the
     bootstrap interval for the difference of medians excludes zero.
     """
+    from scipy import stats  # here, not at the top: importing scipy.stats takes most of a second
+
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     med_a, med_b = float(_quantile(a, 0.5)), float(_quantile(b, 0.5)) if b.size else float("nan")
     if a.size < 2 or b.size < 2:
@@ -62,6 +63,8 @@ def compare(a: np.ndarray, b: np.ndarray, *, alpha: float = 0.05, seed: int = 0,
 
 
 def _difference_interval(a: np.ndarray, b: np.ndarray, *, seed: int, confidence: float) -> Interval | None:
+    from scipy import stats
+
     def stat(x, y, axis):
         with np.errstate(invalid="ignore"):
             return _quantile(y, 0.5, axis=axis) - _quantile(x, 0.5, axis=axis)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 _N = NormalDist()
 
@@ -47,6 +46,8 @@ def simulate_power(durations: np.ndarray, improvement: float, *, per_group: int 
     with replacement, asking what a future sample of that size would show.
     Raises ValueError for fewer than 4 finite durations or an improvement outside (0, 1).
     """
+    from scipy import stats  # here, not at the top: importing scipy.stats takes most of a second
+
     d = np.asarray(durations, dtype=float)
     d = d[np.isfinite(d)]
     if d.size < 4:

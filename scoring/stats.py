@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000  # for two-sample intervals, which have no closed form
@@ -90,6 +89,8 @@ def median_interval(values: np.ndarray, *, confidence: float = CONFIDENCE) -> In
     distribution gives what infinitely many resamples would, in O(n log n) and with
     no seed; 10,000 runs take milliseconds instead of seconds.
     """
+    from scipy import stats  # here, not at the top: importing scipy.stats takes most of a second
+
     v = np.sort(np.asarray(values, dtype=float))
     n = v.size
     k = math.ceil(0.5 * n)  # inverted_cdf median: the k-th smallest value

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("simulate.py", ["--runs", "40", "--compare-runs", "40"]),
     ("reports.py", ["--runs", "30"]),
     ("incident_log.py", ["--incidents", "30000"]),  # enough for every planted pattern to show
+    ("startup.py", ["--repeat", "1"]),
 ])
 def test_benchmark_script_runs_at_a_small_size(script, args, tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,

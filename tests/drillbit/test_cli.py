@@ -99,12 +99,12 @@ def test_a_broken_workspace_file_is_reported_at_its_line(cli, tmp_path, monkeypa
 
 
 def test_unexpected_errors_print_one_line_and_exit_3(cli, monkeypatch):
-    import drillbit.cli as cli_module
+    import scenarios
 
     def boom(*_a, **_k):
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(cli_module, "check_files", boom)
+    monkeypatch.setattr(scenarios, "check_files", boom)  # validate imports it when it runs
     code, out, err = cli("validate", "x")
     assert code == 3
     assert err.count("\n") == 1 and "internal error: RuntimeError: kaput" in err

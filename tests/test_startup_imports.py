@@ -1,0 +1,85 @@
+"""A command starts without loading what it does not use: `drillbit --version` and
+`drillbit --help` load none of the heavy libraries and none of the lazy commands'
+modules, and `drillbit validate` loads none of the libraries of later stages.
+benchmarks/startup.py prints the seconds this saves."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ["scipy", "sqlalchemy", "alembic", "simpy", "jinja2", "matplotlib"]
+COMMAND_MODULES = ["drillbit.drills", "drillbit.analysis", "drillbit.log_commands", "drillbit.log_analysis",
+                   "drillbit.report_commands", "scoring", "simulator", "incidents", "reports"]
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running CODE."""
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def run_main(*args: str) -> str:
+    return (f"from drillbit.cli import main\n"
+            f"try:\n    main({list(args)!r})\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n")
+
+
+def test_importing_the_cli_loads_no_heavy_library():
+    loaded = loaded_after("import drillbit.cli")
+    assert loaded.isdisjoint(HEAVY + COMMAND_MODULES + ["scenarios", "numpy", "pydantic", "rich"])
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
+def test_version_and_help_load_no_heavy_library_and_no_command_module(args):
+    loaded = loaded_after(run_main(*args))
+    assert loaded.isdisjoint(HEAVY + COMMAND_MODULES + ["numpy"])
+
+
+def test_validate_loads_only_the_drill_language():
+    loaded = loaded_after(run_main("validate", str(ROOT / "examples" / "team.yaml")))
+    assert "scenarios" in loaded  # the probe ran the validation it claims to
+    assert loaded.isdisjoint(HEAVY + COMMAND_MODULES + ["numpy"])
+
+
+def test_the_command_list_is_what_click_shows_with_every_command_imported():
+    from drillbit.cli import cli
+    from drillbit.lazygroup import LazyGroup
+
+    # A fresh group: commands that ran earlier in this session are already loaded into `cli`.
+    group = LazyGroup(name="drillbit", lazy=cli.lazy,
+                      commands={n: c for n, c in cli.commands.items() if n not in cli.lazy})
+
+    def command_list(width: int, format_commands) -> str:
+        ctx = click.Context(group, info_name="drillbit")
+        formatter = click.HelpFormatter(width=width)
+        format_commands(ctx, formatter)
+        return formatter.getvalue()
+
+    lazy = {w: command_list(w, group.format_commands) for w in (40, 80, 200)}
+    assert not set(group.commands) & set(group.lazy)  # listed from the stored sentences alone
+    for name in group.lazy:
+        group.get_command(click.Context(group), name)
+    for width, listed in lazy.items():
+        assert listed == command_list(width, lambda ctx, f: click.Group.format_commands(group, ctx, f))
+
+
+def test_each_lazy_command_is_found_under_its_name_with_its_stored_help():
+    from drillbit.cli import cli
+
+    for name, (_, sentence) in cli.lazy.items():
+        command = cli.load(name)
+        assert command.name == name
+        assert sentence == command.get_short_help_str(limit=10_000)
+
+
+@pytest.mark.parametrize("package", ["scenarios", "simulator", "scoring", "incidents", "reports"])
+def test_importing_a_stage_leaves_scipy_for_the_first_statistic(package):
+    # scipy.stats alone takes most of a second to import; a command that computes no
+    # statistic (log list, report --format json of one run) should not wait for it.
+    loaded = loaded_after(f"import {package}")
+    assert package in loaded and "scipy" not in loaded
