@@ -185,3 +185,27 @@ def test_timeline_rows_are_on_the_clock_of_the_events(case, request):
         since = next(e.t for e in tl.events if "+" + hand.dur(e.t) == row[2])
         # to the nearest second, as the offset beside it
         assert row[1] == (tl.started_at + timedelta(seconds=round(since))).astimezone(tz).strftime("%H:%M:%S"), row
+
+
+def test_the_status_page_shows_the_times_of_the_updates_and_the_impact(single_case):
+    import html as markup
+    from datetime import timedelta
+
+    from scenarios.common import zone
+
+    tl, tz = single_case.timeline, zone(single_case.team.timezone)
+    page = single_case.render("status")
+    text = markup.unescape(re.sub(r"<[^>]+>", " ", page[page.index("<body"):]))
+    marks = [e for e in tl.events if e.kind == "status_update" or e.kind == "impact_started"]
+    cadence = single_case.team.severity[single_case.scenario.severity].update_every
+    allowed = {hand.dur(e.t) for e in marks} | {hand.dur(cadence)}
+    shown = hand.DURATION.findall(text) + re.findall(r"\+(\d[\dhms.]*)", text)
+    assert len(shown) >= 10 and set(shown) <= allowed, sorted(set(shown) - allowed)
+    public = [e for e in tl.events if e.kind == "status_update" and e.data.get("public")]
+    assert {"+" + hand.dur(public[0].t), "+" + hand.dur(public[-1].t)} <= set(re.findall(r"\+[\dhms]+", text))
+    # clock times beside offsets: start + offset on the team's clock
+    pairs = re.findall(r"(\d\d:\d\d:\d\d)\s*(?:·|\()\s*\+([\dhms]+)", text)
+    assert len(pairs) >= 3
+    for clock, offset in pairs:
+        t = next(e.t for e in marks if hand.dur(e.t) == offset)
+        assert clock == (tl.started_at + timedelta(seconds=round(t))).astimezone(tz).strftime("%H:%M:%S")
