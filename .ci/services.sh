@@ -12,6 +12,10 @@ DB_PASS="${DRILLBIT_PG_PASSWORD:-drillbit}"
 
 say() { echo "services: $*" >&2; }
 
+# Commands below run as the postgres user, who may not be allowed into the caller's
+# folder (a private temporary clone); nothing here uses a relative path.
+cd /
+
 if [ "$(id -u)" -ne 0 ]; then
   say "must run as root (installs packages and starts a cluster as the postgres user)"
   exit 1

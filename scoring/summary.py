@@ -91,7 +91,7 @@ def summary_json(batch: BatchScore, scenario: Scenario, team: str | None, findin
             {
                 "key": o.objective.key, "metric": o.objective.metric, "label": o.objective.label,
                 "target": o.objective.target, "source": o.objective.source, "met": o.met, "runs": o.runs,
-                "share": round(o.share, 4), "share_ci": [round(o.interval.low, 4), round(o.interval.high, 4)],
+                "share": round(o.share, 6), "share_ci": [round(o.interval.low, 6), round(o.interval.high, 6)],
                 "status": outcomes[o.objective].status if single else None,
                 "value": _s(outcomes[o.objective].value) if single else None,
                 "rating": v.rating, "runs_by_rating": dict(o.runs_by_rating), "worst_run": _tail(v.worst_run),

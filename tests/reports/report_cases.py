@@ -36,6 +36,7 @@ class Case:
     runbooks: list[Runbook]
     timeline: Timeline
     series: RunSeries
+    timelines: list[Timeline]  # every run, for expectations computed from the events
 
     def render(self, fmt: str, **overrides: Any) -> str:
         kw = dict(scenario=self.scenario, team=self.team, timeline=self.timeline, series=self.series, now=NOW,
@@ -50,10 +51,10 @@ def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, 
     scenario = load_scenario(builtin)
     team = load_team(EXAMPLES / "team.yaml")
     runbooks = [load_runbook(f) for f in yaml_files(EXAMPLES / "runbooks")]
-    timelines = simulate_many(scenario, team, runbooks, runs=runs, seed=seed, start=datetime.fromisoformat(start),
-                              window=window)
+    timelines = list(simulate_many(scenario, team, runbooks, runs=runs, seed=seed,
+                                   start=datetime.fromisoformat(start), window=window))
     batch = score_many(timelines, scenario, team)
     series = RunSeries.from_batch(batch)
     findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
     doc = summary_json(batch, scenario, team.team, findings, TODAY, REQUIRE_SHARE)
-    return Case(name, doc, scenario, team, runbooks, batch.first.timeline, series)
+    return Case(name, doc, scenario, team, runbooks, batch.first.timeline, series, timelines)

@@ -32,6 +32,7 @@ def test_builtin_scenario_simulates_sensibly(path, example):
     start = datetime(2026, 11, 2, tzinfo=timezone.utc)
     runs = list(simulate_many(sc, tm, runbooks, runs=25, seed=3, start=start, window=28 * 86400, horizon=14 * 86400))
     assert [tl.run for tl in runs] == list(range(25))
+    acknowledged = resolved = pages = 0
     for tl in runs:
         times = [e.t for e in tl.events]
         assert times == sorted(times) and times[-1] <= 14 * 86400
@@ -40,12 +41,19 @@ def test_builtin_scenario_simulates_sensibly(path, example):
         m = tl.milestones()
         if m["acknowledged"] is not None:
             assert m["detected"] is not None and m["paged"] <= m["acknowledged"]
+            acknowledged += 1
         if m["resolved"] is not None:
             assert m["mitigated"] is not None and m["recovered"] is not None
+            resolved += 1
         for e in tl.find("page_sent"):
             assert e.data["to"] in {member.id for member in tm.members}
+            pages += 1
         assert Timeline.from_json_line(tl.to_json_line()) == tl
         assert explain(tl, tm)
+    # the conditional checks above ran: some runs were paged and acknowledged, and
+    # (but for the breaches, none of whose runs resolves within the horizon) resolved
+    assert acknowledged and pages, (acknowledged, pages)
+    assert resolved or sc.kind == "breach", resolved
     # a scenario meant to be detected is detected in most runs (given two weeks)
     if sc.detection_fallback is not None and sc.detection_fallback.after < 7 * 86400:
         assert sum(tl.milestone("detected") is not None for tl in runs) >= 20
