@@ -199,6 +199,13 @@ def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
     return {"label": label, "rows": story_rows(inp, story), "svg": svg, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
 
 
+def charted_metrics(inp: Inputs) -> list[str]:
+    """The metrics a batch report charts, in the summary's order: the headline four
+    and every metric an objective judges."""
+    judged = {o["metric"] for o in inp.summary["objectives"]}
+    return [name for name in inp.summary["metrics"] if name in judged or name in KPI_METRICS]
+
+
 def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
     """One chart per charted metric of a batch (needs the per-run series)."""
     if inp.single or inp.series is None or inp.series.runs == 0:
@@ -207,15 +214,15 @@ def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
 
     out = []
     objs = inp.summary["objectives"]
-    for name in inp.series.metrics:
-        if name not in inp.summary["metrics"]:
+    for name in charted_metrics(inp):
+        if name not in inp.series.metrics:
             continue
         label = inp.summary["metrics"][name]["label"]
         targets = [Target(o["target"], f"objective {fmt.duration(o['target'])} ({o['source']}): met in {fmt.pct(o['share'])} of runs")
                    for o in objs if o["metric"] == name]
         dist = inp.series.distribution(name)
         svg = distribution_svg(dist, label, targets, inp.require_share if targets else None, salt=f"dist-{name}")
-        caption = (f"{label.capitalize()} over {dist.runs:,} runs"
+        caption = (f"{label[0].upper() + label[1:]} over {dist.runs:,} runs"
                    + (f"; {dist.missed:,} runs never reached it and are not drawn in the histogram" if dist.missed else "")
                    + ".")
         out.append({"metric": name, "label": label, "svg": svg, "caption": caption})
