@@ -19,7 +19,7 @@ from scoring.ratings import MEANING
 from scoring.series import RunSeries
 
 from . import fmt
-from .narrative import Story, tell
+from .narrative import Story, collapse_updates, tell
 
 RATING_WORDS = MEANING
 STATUS_SIGN = {"met": "✓", "missed": "✗", "not reached": "–"}
@@ -169,12 +169,12 @@ def actions(inp: Inputs) -> list[dict[str, Any]]:
 
 def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
     """The run's entries with wall-clock time in the team's zone; the date is given
-    where it changes."""
+    where it changes. A run of status updates alike is one row."""
     tl = inp.timeline
     assert tl is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
     rows, last_day = [], None
-    for en in story.entries:
+    for en in collapse_updates(story.entries, tl):
         d = clock.day(en.t)
         rows.append({"day": d if d != last_day else "", "time": clock.time(en.t), "offset": fmt.offset(en.t),
                      "lane": dict(story.lanes).get(en.lane, en.lane), "text": en.text, "mark": en.mark, "kind": en.kind})
