@@ -20,6 +20,7 @@ from scoring.series import RunSeries
 
 from . import fmt
 from .narrative import Story, collapse_updates, tell
+from .subjects import describe_subject
 
 RATING_WORDS = MEANING
 STATUS_SIGN = {"met": "✓", "missed": "✗", "not reached": "–"}
@@ -160,7 +161,9 @@ def ratings(inp: Inputs) -> list[dict[str, Any]]:
 
 
 def findings(inp: Inputs) -> list[dict[str, Any]]:
-    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], "")} for f in inp.summary["findings"]]
+    names = {m.id: m.name for m in inp.team.members} if inp.team else {}
+    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], ""), "about": describe_subject(f["rule"], f["subject"], names)}
+            for f in inp.summary["findings"]]
 
 
 def actions(inp: Inputs) -> list[dict[str, Any]]:
