@@ -25,6 +25,10 @@ from .engine import SimulationError
 _FOLDED = {"acknowledged", "escalated", "step_started"}
 #: Kinds whose line says the acting person's own time when their zone differs.
 _PERSONAL = {"page_sent", "responder_engaged"}
+#: A run of status updates alike ends at these: what the updates are about changed.
+_TURNS = {"mitigated", "restored_data", "contained", "recovered", "resolved"}
+#: Fewest updates alike in a row told in one line.
+_MIN_REPEATS = 3
 
 
 def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None) -> list[str]:
@@ -36,14 +40,15 @@ def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None)
     clock, label = _clock(timeline, team, tz)
     outcome = _page_outcomes(timeline)
     steps = _step_counts(timeline)
+    repeats, folded = _update_runs(timeline)
     lines = [f"clock: {label}; +offset = time since the drill started"]
     day = None
-    for e in timeline.events:
-        if e.kind in _FOLDED or (e.kind == "page_missed" and e.data.get("page") is not None):
+    for i, e in enumerate(timeline.events):
+        if e.kind in _FOLDED or (e.kind == "page_missed" and e.data.get("page") is not None) or i in folded:
             continue
         at = (timeline.started_at + timedelta(seconds=e.t)).astimezone(clock)
         local = _their_time(e, at, members)
-        text = _describe(e, outcome, steps, local)
+        text = repeats[i] if i in repeats else _describe(e, outcome, steps, local)
         if text is None:
             continue
         if at.date() != day:
@@ -81,6 +86,40 @@ def _their_time(e: Event, at: datetime, members: dict[str, Member]) -> str | Non
     if theirs.utcoffset() == at.utcoffset():
         return None
     return f"{theirs:%H:%M} their time in {tz}"
+
+
+def _update_runs(tl: Timeline) -> tuple[dict[int, str], set[int]]:
+    """Runs of at least _MIN_REPEATS status updates alike (same phase and audience, no
+    milestone between): the line of each run's first update (by event index), and the
+    indexes of the others, which get no line of their own."""
+    runs: list[list[int]] = []
+    current: list[int] | None = None
+    key = None
+    for i, e in enumerate(tl.events):
+        if e.kind in _TURNS:
+            current = None
+        elif e.kind == "status_update":
+            k = (e.data.get("phase"), bool(e.data.get("public")))
+            if current is not None and k == key:
+                current.append(i)
+            else:
+                current, key = [i], k
+                runs.append(current)
+    lines: dict[int, str] = {}
+    folded: set[int] = set()
+    for run in runs:
+        if len(run) < _MIN_REPEATS:
+            continue
+        first, last = tl.events[run[0]], tl.events[run[-1]]
+        gaps = [tl.events[b].t - tl.events[a].t for a, b in zip(run, run[1:])]
+        lo, hi = min(gaps), max(gaps)
+        every = (format_duration(round((lo + hi) / 2)) if hi - lo <= 1.0
+                 else f"{format_duration(round(lo))}–{format_duration(round(hi))}")
+        public = " (public)" if first.data.get("public") else ""
+        lines[run[0]] = (f"status updates #{first.data.get('n')}–#{last.data.get('n')}: {first.data.get('phase')}{public}, "
+                         f"every {every}, {len(run)} times, the last at +{format_duration(last.t)}")
+        folded.update(run[1:])
+    return lines, folded
 
 
 def _page_outcomes(tl: Timeline) -> dict[Any, str]:

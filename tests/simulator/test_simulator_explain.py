@@ -78,3 +78,27 @@ def test_an_unknown_zone_is_a_drillbit_error():
     tl = run(scenario(API_DOWN), team(TWO_LEVEL_TEAM), assumptions=Assumptions.instant())
     with pytest.raises(SimulationError, match="IANA time zone"):
         explain(tl, tz="Mars/Olympus")
+
+
+def test_a_run_of_updates_alike_is_one_line_and_a_milestone_starts_a_new_one():
+    from scenarios.timeline import Event, Timeline
+
+    def update(t, n, phase="monitoring"):
+        return Event(t=t, kind="status_update", actor="comms", data={"phase": phase, "public": True, "n": n})
+
+    events = [Event(t=0.0, kind="drill_started", actor="system", subject="x", data={})]
+    events += [update(600.0, 1, "investigating")]
+    events += [update(600.0 + 1800.0 * k, k + 1) for k in range(1, 6)]  # #2..#6, every 30m
+    events += [Event(t=11000.0, kind="restored_data", actor="bob", data={"backup": "b", "rpo": 0.0, "rto": 11000.0})]
+    events += [update(11400.0, 7), update(13200.0, 8)]  # two after the restore: too few to fold
+    tl = Timeline(scenario="x", mode="simulated", started_at=datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc),
+                  events=tuple(events))
+    lines = _events(explain(tl))
+    ups = [line for line in lines if "status update" in line]
+    # 5 updates #2..#6 at 30m intervals: the last at 600 + 5 * 1800 s = 2h40m
+    assert ups == [
+        "12:10 +10m status update #1: investigating (public)",
+        "12:40 +40m status updates #2–#6: monitoring (public), every 30m, 5 times, the last at +2h40m",
+        "15:10 +3h10m status update #7: monitoring (public)",
+        "15:40 +3h40m status update #8: monitoring (public)",
+    ]
