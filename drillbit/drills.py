@@ -96,6 +96,8 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     """
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
+    if tz and not explain:
+        raise click.UsageError("--tz sets the clock of --explain; add --explain")
     inputs = resolve(scenario, team, runbooks)
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                      horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),

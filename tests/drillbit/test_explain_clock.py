@@ -27,3 +27,8 @@ def test_explain_on_a_given_zone(cli):
 def test_an_unknown_zone_is_refused_with_a_suggestion(cli):
     code, _, err = cli("simulate", "config-push-global-outage", "--explain", "--no-log", "--tz", "Europe/Berln")
     assert code == 2 and "did you mean 'Europe/Berlin'?" in err
+
+
+def test_a_zone_without_explain_is_refused(cli):
+    code, _, err = cli("simulate", "config-push-global-outage", "--no-log", "--tz", "UTC")
+    assert code == 2 and "--tz sets the clock of --explain" in err
