@@ -18,7 +18,7 @@ from simulator import explain as explain_run
 from simulator import horizon_for, simulate_many
 
 from . import output
-from .params import DURATION, INSTANT, SHARE
+from .params import DURATION, INSTANT, SHARE, ZONE
 from .resolve import Inputs, resolve
 from .scoreboard import print_summary
 
@@ -77,6 +77,7 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--explain", "explain", is_flag=True, help="Print a single run's timeline as readable lines.")
+@click.option("--tz", type=ZONE, help="Time zone of the --explain clock (default: the team's), e.g. Europe/Berlin.")
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write the HTML scorecard and the Markdown report into this folder (with the timelines unless --out is given).")
@@ -85,7 +86,7 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--no-log", is_flag=True, help="Do not record the drill in the incident log.")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
              runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
-             explain: bool, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool) -> None:
+             explain: bool, tz: str | None, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
 
@@ -95,6 +96,8 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     """
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
+    if tz and not explain:
+        raise click.UsageError("--tz sets the clock of --explain; add --explain")
     inputs = resolve(scenario, team, runbooks)
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                      horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
@@ -108,7 +111,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         record_in_log(doc, inputs, db, report_path=html)
     if explain and not as_json:
         output.out.print("", markup=False)
-        for line in explain_run(doc["_batch"].first.timeline, inputs.team):
+        for line in explain_run(doc["_batch"].first.timeline, inputs.team, tz):
             output.out.print(line, markup=False)
     if doc["objectives_missed"]:
         sys.exit(EXIT_MISSED)

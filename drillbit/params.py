@@ -60,6 +60,21 @@ class ShareParam(click.ParamType):
         return share
 
 
+class ZoneParam(click.ParamType):
+    """An IANA time zone name such as ``Europe/Berlin``."""
+
+    name = "zone"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        from scenarios.common import _check_zone
+
+        try:
+            return _check_zone(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 DURATION = DurationParam()
 INSTANT = InstantParam()
 SHARE = ShareParam()
+ZONE = ZoneParam()

@@ -190,7 +190,49 @@ def _ticks(end: float) -> list[float]:
 
 
 def _sqrt(x):
-    return np.sqrt(np.clip(x, 0, None))
+    # Signed, so the axis can start a little left of zero and marks at t=0 show whole.
+    x = np.asarray(x, dtype=float)
+    return np.sign(x) * np.sqrt(np.abs(x))
+
+
+def _square(y):
+    y = np.asarray(y, dtype=float)
+    return np.sign(y) * np.square(y)
+
+
+#: Room at each end of the time axis, as a share of its square-root length: wider than
+#: the largest mark's half-width, so a mark at the start or the end is drawn whole.
+PAD = 0.025
+#: How close (as a share of the axis's square-root length) two marks of a lane may sit
+#: before they overlap: about the width of a mark.
+CLOSE = 0.016
+#: Vertical places within a lane for marks that would overlap, in lanes (0: the middle).
+SLOTS = (0.0, -0.3, 0.3)
+
+
+def _dodge(points: list[tuple[float, int, str]], root_end: float) -> list[tuple[float, float, str]]:
+    """Place marks (t, lane row, mark) so that none covers another: a mark takes the
+    first free slot of its lane at its time, else the nearest free spot a mark's width
+    or a few to either side (never before the start nor past the end). Returns (t, y,
+    mark) with y the row plus its slot."""
+    close = CLOSE * root_end
+    placed: dict[tuple[int, float], list[float]] = {}
+    out = []
+    for t, row, mark in sorted(points, key=lambda p: (p[1], p[0])):
+        x0 = math.sqrt(max(t, 0.0))
+        spot = None
+        for k in (0, 1, -1, 2, -2, 3, -3):
+            x = min(max(x0 + k * close, 0.0), root_end)
+            for slot in SLOTS:
+                if all(abs(x - other) >= close * 0.999 for other in placed.get((row, slot), [])):
+                    spot = (x, slot)
+                    break
+            if spot:
+                break
+        x, slot = spot or (x0, 0.0)
+        placed.setdefault((row, slot), []).append(x)
+        out.append((x * x, row + slot, mark))
+    return out
 
 
 def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float]], salt: str,
@@ -207,8 +249,9 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
         height = 1.9 + 0.42 * len(lanes)
         fig = Figure(figsize=(10.0, height), layout="constrained")
         ax = fig.subplots()
-        ax.set_xscale("function", functions=(_sqrt, np.square))
-        ax.set_xlim(0, end * 1.02)
+        ax.set_xscale("function", functions=(_sqrt, _square))
+        root_end = math.sqrt(end)
+        ax.set_xlim(-((PAD * root_end) ** 2), ((1 + PAD) * root_end) ** 2)
         ax.set_ylim(len(lanes) - 0.5, -1.35)
         ax.set_yticks(range(len(lanes)), [t for _, t in lanes])
         for i in range(len(lanes)):
@@ -237,7 +280,7 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
                 ax.broken_barh([(mid, stop - mid)], (y - 0.28, 0.56), facecolors="white", edgecolor=VERMILLION,
                                hatch="////", linewidth=0.8, zorder=1)
         steps_ok, steps_fail = [], []
-        points: dict[str, tuple[list[float], list[float]]] = {}
+        marks: list[tuple[float, int, str]] = []
         for en in story.entries:
             y = row.get(en.lane)
             if y is None:
@@ -245,9 +288,14 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
             if en.took is not None:
                 (steps_ok if en.mark == "step-ok" else steps_fail).append((y, max(en.t - en.took, 0.0), en.took))
                 continue
-            points.setdefault(en.mark, ([], []))
-            points[en.mark][0].append(en.t)
-            points[en.mark][1].append(y)
+            marks.append((min(en.t, end), y, en.mark))
+        points: dict[str, tuple[list[float], list[float]]] = {}
+        for t, y, mark in _dodge(marks, root_end):
+            points.setdefault(mark, ([], []))
+            points[mark][0].append(t)
+            points[mark][1].append(y)
+        # Marks are drawn in the legend's order, whatever order the run produced them in.
+        points = {m: points[m] for m in [*MARKS, *points] if m in points}
         for spans, face, edge, hatch in ((steps_ok, GREEN, "white", None), (steps_fail, "white", VERMILLION, "xxxx")):
             for y, start, took in spans:
                 ax.broken_barh([(start, max(took, end * 1e-4))], (y - 0.2, 0.4), facecolors=face, edgecolor=edge,

@@ -16,7 +16,7 @@ from scoring.gaps import spread_in_words
 
 from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
-from .narrative import tell
+from .narrative import cadence, tell, update_runs
 from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, sentence, story_rows, worst_run
 
 #: Severities whose post-mortem is due within 48 hours.
@@ -121,16 +121,29 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
 
 
 def _messaging(inp: Inputs) -> dict[str, Any]:
+    """The status updates, a row per run of updates alike (same phase and audience,
+    no milestone between), so thirty identical updates read as one line."""
     tl = inp.timeline
     assert tl is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
-    updates = [{"n": str(e.data.get("n")), "phase": str(e.data.get("phase")), "audience": "public" if e.data.get("public") else "internal",
-                "time": clock.time(e.t), "offset": fmt.offset(e.t)} for e in tl.find("status_update")]
+    updates = []
+    for run in update_runs(tl):
+        first, last = run[0], run[-1]
+        n = str(first.data.get("n")) if len(run) == 1 else f"{first.data.get('n')}–{last.data.get('n')}"
+        if len(run) == 1:
+            posted = "once"
+        elif len(run) == 2:
+            posted = f"twice, {fmt.duration(round(last.t - first.t))} apart"
+        else:
+            posted = f"{cadence([e.t for e in run])}, {len(run)} times, until {fmt.offset(last.t)}"
+        updates.append({"n": n, "phase": str(first.data.get("phase")),
+                        "audience": "public" if first.data.get("public") else "internal",
+                        "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted})
     level = inp.severity_level()
-    cadence = fmt.duration(level.update_every) if level is not None and level.update_every else None
+    every = fmt.duration(level.update_every) if level is not None and level.update_every else None
     public_needed = bool(level.public_update) if level is not None else False
-    return {"updates": updates, "cadence": cadence, "public_needed": public_needed,
-            "any_public": any(u["audience"] == "public" for u in updates)}
+    return {"updates": updates, "count": len(tl.find("status_update")), "cadence": every,
+            "public_needed": public_needed, "any_public": any(u["audience"] == "public" for u in updates)}
 
 
 def postmortem(inp: Inputs) -> dict[str, Any]:

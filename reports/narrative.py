@@ -36,6 +36,7 @@ class Entry:
     #            diagnose, step-ok, step-fail, milestone, update, update-internal, notify, note
     text: str
     took: float | None = None  # seconds a step took (a chart draws a span ending at t)
+    n: int | None = None  # a status update's number
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _entry(e: Event, names: dict[str, str]) -> Entry | None:  # noqa: C901 - one
     if k == "status_update":
         audience = "public" if d.get("public") else "internal"
         return Entry(t, k, COMMS, "update" if d.get("public") else "update-internal",
-                     f"Status update #{d.get('n')} ({audience}): {d.get('phase')}")
+                     f"Status update #{d.get('n')} ({audience}): {d.get('phase')}", n=_int(d.get("n")))
     if k == "notified":
         return Entry(t, k, COMMS, "notify", f"{str(d.get('who', e.subject)).replace('-', ' ').capitalize()} notified")
     if k == "contained":
@@ -181,6 +182,81 @@ def _entry(e: Event, names: dict[str, str]) -> Entry | None:  # noqa: C901 - one
         reason = {"resolved": "incident resolved", "horizon": "time limit reached before resolution"}.get(str(d.get("reason")), d.get("reason"))
         return Entry(t, k, MONITORING, "milestone", f"Drill ends ({reason})")
     return Entry(t, k, _person_lane(e.actor), "note", f"{k.replace('_', ' ')}: {e.subject}")
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+# -- repeated status updates ---------------------------------------------------------
+
+#: Fewest updates alike in a row that a table gives one line instead of one each.
+MIN_REPEATS = 3
+#: Events that change what an update is about: a run of updates alike ends at them.
+_TURNS = ("mitigated", "restored_data", "contained", "recovered", "resolved")
+
+
+def update_runs(timeline: Timeline) -> list[tuple[Event, ...]]:
+    """The run's status updates in runs of updates alike: the same phase, the same
+    audience, and no milestone (mitigation, data restored, containment, recovery)
+    between them. Every update is in exactly one run, in order."""
+    runs: list[list[Event]] = []
+    current: list[Event] | None = None
+    key = None
+    for e in timeline.events:
+        if e.kind in _TURNS:
+            current = None
+        elif e.kind == "status_update":
+            k = (e.data.get("phase"), bool(e.data.get("public")))
+            if current is not None and k == key:
+                current.append(e)
+            else:
+                current, key = [e], k
+                runs.append(current)
+    return [tuple(r) for r in runs]
+
+
+def cadence(times: list[float]) -> str:
+    """How often updates at ``times`` (seconds, at least two) came: ``every 30m``, or
+    ``every 28m–31m`` when the gaps differ by more than a second."""
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    lo, hi = min(gaps), max(gaps)
+    if hi - lo <= 1.0:
+        return f"every {fmt.duration(round((lo + hi) / 2))}"
+    return f"every {fmt.duration(round(lo))}–{fmt.duration(round(hi))}"
+
+
+def repeated(run: tuple[Event, ...]) -> str:
+    """``posted every 30m, 33 times, the last at +16h19m34s`` for a run of updates."""
+    times = [e.t for e in run]
+    return f"posted {cadence(times)}, {len(run)} times, the last at {fmt.offset(times[-1])}"
+
+
+def collapse_updates(entries: tuple[Entry, ...] | list[Entry], timeline: Timeline) -> list[Entry]:
+    """``entries`` with each run of at least MIN_REPEATS updates alike told in one
+    entry at the first update's time (a table reads one line, not thirty)."""
+    first_of: dict[int, tuple[Event, ...]] = {}
+    folded: set[int] = set()
+    for run in update_runs(timeline):
+        ns = [_int(e.data.get("n")) for e in run]
+        if len(run) < MIN_REPEATS or None in ns:
+            continue
+        first_of[ns[0]] = run
+        folded.update(n for n in ns[1:] if n is not None)
+    out = []
+    for en in entries:
+        if en.kind != "status_update" or en.n is None:
+            out.append(en)
+        elif en.n in first_of:
+            run = first_of[en.n]
+            d = run[0].data
+            audience = "public" if d.get("public") else "internal"
+            out.append(Entry(en.t, en.kind, en.lane, en.mark,
+                             f"Status updates #{en.n}–#{run[-1].data.get('n')} ({audience}): {d.get('phase')} — {repeated(run)}",
+                             n=en.n))
+        elif en.n not in folded:
+            out.append(en)
+    return out
 
 
 def _num(v: Any) -> str:

@@ -11,7 +11,10 @@ public update every component takes the state the incident was in at that instan
 
 and a ``resolved`` update returns every component to ``operational``. The update
 texts are the usual status-page phrasing for each phase (investigating, identified,
-monitoring, resolved); the events carry the phase, not the words.
+monitoring, resolved), worded after what the events show was happening: while lost
+data is still being restored an update says so (and shows as "identified") even when
+the team posted "monitoring"; the events carry the phase, not the words. Updates with
+the same words in a row are one entry that says how often they were posted.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 from scenarios.timeline import Timeline
 
 from . import fmt
+from .narrative import cadence as cadence_of
 from .view import Inputs, header
 
 STATES = ("operational", "degraded_performance", "partial_outage", "major_outage")
@@ -65,19 +69,56 @@ def _worst(states: dict[str, str]) -> str:
     return max(states.values(), key=STATES.index, default="operational")
 
 
-def _message(phase: str, affected: list[str], cadence: str | None, *, repeat: bool = False) -> str:
+def _activity(tl: Timeline, t: float, data_loss: bool) -> str:
+    """What was really going on at ``t``, from the events: ``recovered``, ``restoring``
+    (data lost and not yet restored), ``restored`` (data back, service not yet),
+    ``mitigated`` or ``open``."""
+    seen = {e.kind for e in tl.events if e.t <= t}
+    if "recovered" in seen:
+        return "recovered"
+    if data_loss:
+        return "restored" if "restored_data" in seen else "restoring"
+    return "mitigated" if "mitigated" in seen else "open"
+
+
+def _shown_phase(phase: str, activity: str) -> str:
+    """The phase the page shows: the one posted, unless the events say otherwise — a
+    "monitoring" update while data is still being restored, or before anything was
+    fixed, is an "identified" one (a fix is being implemented)."""
+    if phase in ("identified", "monitoring") and activity in ("restoring", "restored", "open"):
+        return "identified"
+    return phase
+
+
+def _message(phase: str, activity: str, affected: list[str], cadence: str | None, *, repeat: bool = False) -> str:
     names = ", ".join(affected) if affected else "some services"
+    still = f" Still affected: {names}." if affected else ""
     nxt = f" We will post the next update within {cadence}." if cadence else ""
     if phase == "resolved":
         return "This incident has been resolved. All services are operating normally."
-    if repeat:
-        doing = {"investigating": "investigate", "identified": "work on a fix", "monitoring": "monitor the fix"}.get(phase, "work on it")
-        return f"We are continuing to {doing}. Still affected: {names}.{nxt}"
     if phase == "investigating":
+        if repeat:
+            return f"We are continuing to investigate.{still}{nxt}"
         return f"We are investigating errors affecting {names}.{nxt}"
+    if activity == "restoring":
+        if repeat:
+            return f"The restore of the lost data from backups is still under way.{still}{nxt}"
+        return f"The issue has been identified: data was lost, and we are restoring it from backups.{still}{nxt}"
+    if activity == "restored":
+        if repeat:
+            return f"We are still verifying the restored data and bringing services back.{still}{nxt}"
+        return f"The lost data has been restored; we are verifying it and bringing services back.{still}{nxt}"
     if phase == "identified":
-        return f"The issue has been identified and a fix is being implemented. Affected: {names}.{nxt}"
-    return f"A fix has been implemented and we are monitoring the results. Still affected: {names}.{nxt}"
+        if repeat:
+            return f"We are continuing to work on a fix.{still}{nxt}"
+        return f"The issue has been identified and a fix is being implemented.{still}{nxt}"
+    if activity == "mitigated":
+        if repeat:
+            return f"We are continuing to monitor the mitigation while we work on a full recovery.{still}{nxt}"
+        return f"A mitigation is in place and we are monitoring the results while we work on a full recovery.{still}{nxt}"
+    if repeat:
+        return f"We are continuing to monitor the fix.{still}{nxt}"
+    return f"A fix has been implemented and we are monitoring the results.{still}{nxt}"
 
 
 def status_page(inp: Inputs) -> dict[str, Any]:
@@ -93,19 +134,35 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     internal = len(tl.find("status_update")) - len(updates)
     before = dict.fromkeys(services, "operational")
     columns = [{"label": "Before the first update", "time": "", "offset": "", "states": before}]
-    feed = []
+    feed: list[dict[str, Any]] = []
+    data_loss = inp.scenario.kind == "data-loss" or tl.first("restored_data") is not None
     previous = None
     for e in updates:
-        phase = str(e.data.get("phase"))
+        posted = str(e.data.get("phase"))
+        activity = _activity(tl, e.t, data_loss)
+        phase = _shown_phase(posted, activity)
         states = _states(tl, services, e.t, phase)
         affected = [s for s in services if states[s] != "operational"]
         columns.append({"label": PHASE_WORDS.get(phase, phase), "time": clock.time(e.t), "offset": fmt.offset(e.t),
                         "states": states})
-        repeat = phase == previous and phase != "resolved"
-        feed.append({"phase": "Update" if repeat else PHASE_WORDS.get(phase, phase),
-                     "message": _message(phase, affected, cadence, repeat=repeat),
-                     "stamp": clock.stamp(e.t), "offset": fmt.offset(e.t)})
-        previous = phase
+        repeat = (phase, activity) == previous and phase != "resolved"
+        message = _message(phase, activity, affected, cadence, repeat=repeat)
+        heading = "Update" if repeat else PHASE_WORDS.get(phase, phase)
+        last = feed[-1] if feed else None
+        if last is not None and last["phase"] == heading and last["message"] == message:
+            # The same words again: one entry that says how often they were posted.
+            last["times"].append(e.t)
+        else:
+            feed.append({"phase": heading, "message": message, "stamp": clock.stamp(e.t), "offset": fmt.offset(e.t),
+                         "times": [e.t]})
+        previous = (phase, activity)
+    for item in feed:
+        times = item.pop("times")
+        item["repeats"] = None
+        if len(times) > 1:
+            item["repeats"] = f"posted {cadence_of(times)}, {len(times)} times"
+            item["stamp"] = f"{item['stamp']} to {clock.stamp(times[-1])}"
+            item["offset"] = f"{item['offset']} to {fmt.offset(times[-1])}"
     # Keep a column only where the page changed (the feed keeps every update).
     shown = [c for i, c in enumerate(columns) if i == 0 or c["states"] != columns[i - 1]["states"]]
     rows = [{"service": s, "cells": [{"state": c["states"][s], "words": STATE_WORDS[c["states"][s]],

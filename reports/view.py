@@ -19,7 +19,8 @@ from scoring.ratings import MEANING
 from scoring.series import RunSeries
 
 from . import fmt
-from .narrative import Story, tell
+from .narrative import Story, collapse_updates, tell
+from .subjects import describe_subject
 
 RATING_WORDS = MEANING
 STATUS_SIGN = {"met": "✓", "missed": "✗", "not reached": "–"}
@@ -183,7 +184,9 @@ def ratings(inp: Inputs) -> list[dict[str, Any]]:
 
 
 def findings(inp: Inputs) -> list[dict[str, Any]]:
-    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], "")} for f in inp.summary["findings"]]
+    names = {m.id: m.name for m in inp.team.members} if inp.team else {}
+    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], ""), "about": describe_subject(f["rule"], f["subject"], names)}
+            for f in inp.summary["findings"]]
 
 
 def actions(inp: Inputs) -> list[dict[str, Any]]:
@@ -192,12 +195,12 @@ def actions(inp: Inputs) -> list[dict[str, Any]]:
 
 def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
     """The run's entries with wall-clock time in the team's zone; the date is given
-    where it changes."""
+    where it changes. A run of status updates alike is one row."""
     tl = inp.timeline
     assert tl is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
     rows, last_day = [], None
-    for en in story.entries:
+    for en in collapse_updates(story.entries, tl):
         d = clock.day(en.t)
         rows.append({"day": d if d != last_day else "", "time": clock.time(en.t), "offset": fmt.offset(en.t),
                      "lane": dict(story.lanes).get(en.lane, en.lane), "text": en.text, "mark": en.mark, "kind": en.kind})
@@ -222,6 +225,13 @@ def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
     return {"label": label, "rows": story_rows(inp, story), "svg": svg, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
 
 
+def charted_metrics(inp: Inputs) -> list[str]:
+    """The metrics a batch report charts, in the summary's order: the headline four
+    and every metric an objective judges."""
+    judged = {o["metric"] for o in inp.summary["objectives"]}
+    return [name for name in inp.summary["metrics"] if name in judged or name in KPI_METRICS]
+
+
 def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
     """One chart per charted metric of a batch (needs the per-run series)."""
     if inp.single or inp.series is None or inp.series.runs == 0:
@@ -230,15 +240,15 @@ def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
 
     out = []
     objs = inp.summary["objectives"]
-    for name in inp.series.metrics:
-        if name not in inp.summary["metrics"]:
+    for name in charted_metrics(inp):
+        if name not in inp.series.metrics:
             continue
         label = inp.summary["metrics"][name]["label"]
         targets = [Target(o["target"], f"objective {fmt.duration(o['target'])} ({o['source']}): met in {fmt.pct(o['share'])} of runs")
                    for o in objs if o["metric"] == name]
         dist = inp.series.distribution(name)
         svg = distribution_svg(dist, label, targets, inp.require_share if targets else None, salt=f"dist-{name}")
-        caption = (f"{label.capitalize()} over {dist.runs:,} runs"
+        caption = (f"{label[0].upper() + label[1:]} over {dist.runs:,} runs"
                    + (f"; {dist.missed:,} runs never reached it and are not drawn in the histogram" if dist.missed else "")
                    + ".")
         out.append({"metric": name, "label": label, "svg": svg, "caption": caption})

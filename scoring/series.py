@@ -22,7 +22,7 @@ from .metrics import METRICS
 if TYPE_CHECKING:
     from .batch import BatchScore
 
-#: The metrics the scorecard charts, in report order.
+#: The headline metrics, charted whether or not an objective judges them.
 SERIES_METRICS: tuple[str, ...] = ("ttd", "tta", "ttm", "ttr")
 #: Most bins a histogram gets (Freedman-Diaconis picks fewer for small batches).
 MAX_BINS = 40
@@ -56,16 +56,19 @@ class RunSeries:
     """Per-run values of a few metrics, gathered while timelines stream past."""
 
     def __init__(self, metrics: Sequence[str] = SERIES_METRICS) -> None:
-        unknown = [m for m in metrics if m not in METRICS]
+        # A breach names its notification metrics per party (notify_regulator, ...).
+        unknown = [m for m in metrics if m not in METRICS and not m.startswith("notify_")]
         if unknown:
             raise ValueError(f"not a metric: {', '.join(unknown)}")
         self.metrics: tuple[str, ...] = tuple(metrics)
         self.values: dict[str, list[float]] = {m: [] for m in self.metrics}
 
     @classmethod
-    def from_batch(cls, batch: "BatchScore", metrics: Sequence[str] = SERIES_METRICS) -> "RunSeries":
-        """The charted metrics' per-run values of a scored batch."""
-        return cls.from_values({m: batch.samples[m] for m in metrics if m in batch.samples})
+    def from_batch(cls, batch: "BatchScore", metrics: Sequence[str] | None = None) -> "RunSeries":
+        """Per-run values of ``metrics`` (default: every metric the batch measured, so
+        a report can chart any metric an objective judges) of a scored batch."""
+        names = tuple(batch.samples) if metrics is None else metrics
+        return cls.from_values({m: batch.samples[m] for m in names if m in batch.samples})
 
     @classmethod
     def from_values(cls, values: Mapping[str, Iterable[float | None]]) -> "RunSeries":

@@ -23,7 +23,7 @@ Public API::
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
                   horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
     run_generator(seed, run) -> numpy.random.Generator
-    explain(timeline, team=None) -> list[str]
+    explain(timeline, team=None, tz=None) -> list[str]
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions

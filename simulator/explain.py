@@ -1,44 +1,125 @@
-"""A run as readable lines: wall clock (in the zone of the person concerned, else the
-team's), the offset from the drill start, and what happened::
+"""A run as readable lines, on one clock: a header names the zone once, then each line
+gives the wall-clock time in that zone, the offset from the drill start, and what
+happened. Where a person's own clock differs, their line says what time it was for
+them::
 
-    03:12 +4m10s page to alice (asleep, Europe/Berlin) via push — no ack, escalated to bob
+    clock: Europe/Berlin (the team's zone); +offset = time since the drill started
+    -- Tue 3 Mar 2026 --
+    03:02 +2m30s page level 3 to dana (21:02 their time in America/New_York, evening) via phone — no ack
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
-from scenarios import Team
+from scenarios import Member, Team
 from scenarios.common import zone
 from scenarios.durations import format_duration
 from scenarios.timeline import Event, Timeline
 
+from .engine import SimulationError
+
 #: Kinds folded into another line (a page's line says how it ended).
 _FOLDED = {"acknowledged", "escalated", "step_started"}
+#: Kinds whose line says the acting person's own time when their zone differs.
+_PERSONAL = {"page_sent", "responder_engaged"}
+#: A run of status updates alike ends at these: what the updates are about changed.
+_TURNS = {"mitigated", "restored_data", "contained", "recovered", "resolved"}
+#: Fewest updates alike in a row told in one line.
+_MIN_REPEATS = 3
 
 
-def explain(timeline: Timeline, team: Team | None = None) -> list[str]:
-    """Render ``timeline`` as one line per notable event, in order. Wall-clock times are
-    in the zone of the member an event is about (when ``team`` knows them), else the
-    team's zone, else the zone of ``started_at``."""
-    zones = {m.id: m.timezone for m in team.members} if team else {}
-    default_tz = team.timezone if team else None
+def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None) -> list[str]:
+    """Render ``timeline`` as a header and one line per notable event, in order, every
+    wall-clock time in one zone: ``tz`` (an IANA name), else the team's, else the zone
+    of ``started_at``. A line opens each new day. Raises SimulationError for a ``tz``
+    that is not an IANA zone."""
+    members = {m.id: m for m in team.members} if team else {}
+    clock, label = _clock(timeline, team, tz)
     outcome = _page_outcomes(timeline)
     steps = _step_counts(timeline)
-    lines = []
-    for e in timeline.events:
-        if e.kind in _FOLDED or (e.kind == "page_missed" and e.data.get("page") is not None):
+    repeats, folded = _update_runs(timeline)
+    lines = [f"clock: {label}; +offset = time since the drill started"]
+    day = None
+    for i, e in enumerate(timeline.events):
+        if e.kind in _FOLDED or (e.kind == "page_missed" and e.data.get("page") is not None) or i in folded:
             continue
-        text = _describe(e, outcome, steps)
+        at = (timeline.started_at + timedelta(seconds=e.t)).astimezone(clock)
+        local = _their_time(e, at, members)
+        text = repeats[i] if i in repeats else _describe(e, outcome, steps, local)
         if text is None:
             continue
-        who = e.data.get("to") or e.data.get("by") or e.actor
-        tz = zones.get(who, default_tz) if isinstance(who, str) else default_tz
-        at = timeline.started_at + timedelta(seconds=e.t)
-        local = at.astimezone(zone(tz)) if tz else at
-        lines.append(f"{local:%H:%M} +{format_duration(e.t)} {text}")
+        if at.date() != day:
+            day = at.date()
+            lines.append(f"-- {at:%a} {at.day} {at:%b %Y} --")
+        lines.append(f"{at:%H:%M} +{format_duration(e.t)} {text}")
     return lines
+
+
+def _clock(tl: Timeline, team: Team | None, tz: str | None) -> tuple[tzinfo, str]:
+    """The zone every line is written in, and how the header names it."""
+    if tz:
+        try:
+            return zone(tz), tz
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SimulationError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {tz!r}") from None
+    if team is not None:
+        return zone(team.timezone), f"{team.timezone} (the team's zone)"
+    start_zone = tl.started_at.tzinfo
+    assert start_zone is not None  # timelines are tz-aware
+    return start_zone, f"{start_zone} (the zone of the drill's start)"
+
+
+def _their_time(e: Event, at: datetime, members: dict[str, Member]) -> str | None:
+    """``21:02 their time in America/New_York`` for a line about a person whose clock
+    reads differently from the report's at that instant; None otherwise."""
+    if e.kind not in _PERSONAL:
+        return None
+    who = e.data.get("to") or e.data.get("by") or e.actor
+    member = members.get(who) if isinstance(who, str) else None
+    tz = member.timezone if member else (e.data.get("timezone") if e.kind == "page_sent" else None)
+    if not tz:
+        return None
+    theirs = at.astimezone(zone(str(tz)))
+    if theirs.utcoffset() == at.utcoffset():
+        return None
+    return f"{theirs:%H:%M} their time in {tz}"
+
+
+def _update_runs(tl: Timeline) -> tuple[dict[int, str], set[int]]:
+    """Runs of at least _MIN_REPEATS status updates alike (same phase and audience, no
+    milestone between): the line of each run's first update (by event index), and the
+    indexes of the others, which get no line of their own."""
+    runs: list[list[int]] = []
+    current: list[int] | None = None
+    key = None
+    for i, e in enumerate(tl.events):
+        if e.kind in _TURNS:
+            current = None
+        elif e.kind == "status_update":
+            k = (e.data.get("phase"), bool(e.data.get("public")))
+            if current is not None and k == key:
+                current.append(i)
+            else:
+                current, key = [i], k
+                runs.append(current)
+    lines: dict[int, str] = {}
+    folded: set[int] = set()
+    for run in runs:
+        if len(run) < _MIN_REPEATS:
+            continue
+        first, last = tl.events[run[0]], tl.events[run[-1]]
+        gaps = [tl.events[b].t - tl.events[a].t for a, b in zip(run, run[1:])]
+        lo, hi = min(gaps), max(gaps)
+        every = (format_duration(round((lo + hi) / 2)) if hi - lo <= 1.0
+                 else f"{format_duration(round(lo))}–{format_duration(round(hi))}")
+        public = " (public)" if first.data.get("public") else ""
+        lines[run[0]] = (f"status updates #{first.data.get('n')}–#{last.data.get('n')}: {first.data.get('phase')}{public}, "
+                         f"every {every}, {len(run)} times, the last at +{format_duration(last.t)}")
+        folded.update(run[1:])
+    return lines, folded
 
 
 def _page_outcomes(tl: Timeline) -> dict[Any, str]:
@@ -99,7 +180,7 @@ def _step_counts(tl: Timeline) -> dict[Any, int]:
     return {e.data.get("runbook"): int(e.data.get("steps") or 0) for e in tl.events if e.kind == "runbook_started"}
 
 
-def _describe(e: Event, outcome: dict[Any, str], steps: dict[Any, int]) -> str | None:
+def _describe(e: Event, outcome: dict[Any, str], steps: dict[Any, int], local: str | None) -> str | None:
     d, k = e.data, e.kind
     if k == "drill_started":
         return f"drill starts: {e.subject} ({d.get('severity')} {d.get('scenario_kind')}) for team {d.get('team')}"
@@ -136,11 +217,13 @@ def _describe(e: Event, outcome: dict[Any, str], steps: dict[Any, int]) -> str |
                "noise": " [false positive]"}.get(str(d.get("purpose")), "")
         level = f" level {d['level']}" if d.get("purpose") == "incident" and d.get("level") else ""
         ending = outcome.get(d.get("page"), "not answered")
-        return f"page{level} to {d.get('to')} ({d.get('period')}, {d.get('timezone')}){via}{why} — {ending}"
+        when = f"{local}, {d.get('period')}" if local else str(d.get("period"))
+        return f"page{level} to {d.get('to')} ({when}){via}{why} — {ending}"
     if k == "page_missed":
         return f"page to {d.get('target')} not sent: {d.get('reason')}"
     if k == "responder_engaged":
-        return f"{d.get('by')} engaged as {d.get('role')}" + (f" ({d['skill']})" if d.get("skill") else "")
+        skill = f" ({d['skill']})" if d.get("skill") else ""
+        return f"{d.get('by')} engaged as {d.get('role')}{skill}" + (f" at {local}" if local else "")
     if k == "diagnosed":
         how = f"runbook {d['runbook']}" if d.get("runbook") else d.get("how")
         return f"{e.actor} diagnosed the cause ({how})"

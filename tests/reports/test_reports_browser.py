@@ -90,7 +90,8 @@ def test_batch_scorecard_in_chromium(browser, batch_case, tmp_path):
         for o in doc["objectives"]:
             assert o["label"] in body and pct(o["share"]) in body
         assert doc["findings"][0]["title"] in body
-        assert page.locator("svg.chart").count() == 5
+        charted = {o["metric"] for o in doc["objectives"]} | {"ttd", "tta", "ttm", "ttr"}
+        assert page.locator("svg.chart").count() == len(charted) + 1  # and the timeline
         # Chart text is real text in the DOM (found by search and screen readers).
         assert "Time to acknowledge" in page.inner_text("#chart-tta")
         assert page.locator("#chart-timeline svg title").text_content().startswith("Timeline of run")
@@ -116,3 +117,49 @@ def test_single_run_scorecard_and_status_page_in_chromium(browser, single_case, 
             _save(page, tmp_path, f"{name}.png")
         finally:
             page.close()
+
+
+#: What may stick out of the viewport: a container that scrolls sideways on its own.
+_OVERFLOW = """() => {
+  const vw = document.documentElement.clientWidth;
+  const out = [];
+  for (const el of document.querySelectorAll('th, td, caption, p, li, dd, h1, h2, h3, figcaption')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || el.closest('.chart-scroll')) continue;
+    if (r.left < -0.5 || r.right > vw + 0.5) out.push(el.tagName + ': ' + el.textContent.trim().slice(0, 40));
+  }
+  return {scroll: document.documentElement.scrollWidth, vw, out};
+}"""
+
+_RULE_LINES = """() => [...document.querySelectorAll('code.rule')].map(c => {
+  const lh = parseFloat(getComputedStyle(c).lineHeight) || 16;
+  return {text: c.textContent, lines: c.getClientRects().length, tall: c.getBoundingClientRect().height > 1.6 * lh};
+})"""
+
+
+@pytest.mark.parametrize("width", [420, 1280])
+@pytest.mark.parametrize("fmt", ["html", "status"])
+def test_nothing_is_clipped_on_a_narrow_or_a_wide_screen(browser, batch_case, tmp_path, fmt, width):
+    path = tmp_path / f"{fmt}.html"
+    path.write_text(batch_case.render(fmt), encoding="utf-8")
+    page, errors, _ = _open(browser, path)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert errors == []
+        seen = page.evaluate(_OVERFLOW)
+        assert seen["scroll"] <= seen["vw"], "the page scrolls sideways"
+        assert seen["out"] == [], seen["out"][:5]
+        if fmt == "html":
+            # every value of the objectives table is on screen, not hidden in a scroller
+            for o in batch_case.doc["objectives"]:
+                cell = page.locator("#objectives ~ .table-wrap tbody tr", has_text=o["label"]).first
+                box = cell.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+            rules = page.evaluate(_RULE_LINES)
+            assert rules and all(r["lines"] == 1 and not r["tall"] for r in rules), [r for r in rules if r["lines"] != 1]
+            # a table stays a table on a wide screen; on a narrow one each row is a block
+            display = page.evaluate("getComputedStyle(document.querySelector('#objectives ~ .table-wrap td')).display")
+            assert display == ("table-cell" if width > 640 else "block")
+        _save(page, tmp_path, f"{fmt}-{width}px.png")
+    finally:
+        page.close()

@@ -115,7 +115,8 @@ def test_html_is_accessible_in_structure(batch_case):
     heads = [a for t, a in tags if t == "th"]
     assert heads and all(a.get("scope") in ("col", "row") for a in heads)
     svgs = [a for t, a in tags if t == "svg"]
-    assert len(svgs) == 5  # four distributions and the timeline
+    charted = {o["metric"] for o in batch_case.doc["objectives"]} | {"ttd", "tta", "ttm", "ttr"}
+    assert len(svgs) == len(charted) + 1  # a distribution per judged or headline metric, and the timeline
     assert all(a.get("role") == "img" and a.get("aria-labelledby") for a in svgs)
     ids = [a["id"] for _, a in tags if "id" in a]
     assert len(ids) == len(set(ids)), "element ids must be unique across the inline charts"

@@ -1,28 +1,104 @@
-"""explain(): a run as lines a person reads."""
+"""explain(): a run as lines a person reads, on one clock named once."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import pytest
+
+from scenarios import parse_duration
 from simkit import API_DOWN, TWO_LEVEL_TEAM, run, scenario, team
-from simulator import Assumptions, explain
+from simulator import Assumptions, SimulationError, explain
 
 NEVER_ANSWERS = TWO_LEVEL_TEAM.replace("ack: {working: {mean: 5m}, evening: {mean: 5m}, asleep: {mean: 5m}}",
                                        "ack: {working: {fixed: 1m, miss: 1}, evening: {fixed: 1m, miss: 1}, asleep: {fixed: 1m, miss: 1}}")
+
+
+def _events(lines: list[str]) -> list[str]:
+    """The event lines: neither the header nor a day line."""
+    return [line for line in lines[1:] if not line.startswith("-- ")]
 
 
 def test_explain_says_who_was_paged_where_and_what_came_of_it():
     tm = team(NEVER_ANSWERS)
     tl = run(scenario(API_DOWN), tm, assumptions=Assumptions.instant())
     lines = explain(tl, tm)
-    assert lines[0].startswith("12:00 +0s drill starts: api-down (P1 outage)")  # the team zone, UTC
-    # alice's line is on Berlin's clock, bob's on UTC
-    assert "13:00 +0s page level 1 to alice (working, Europe/Berlin) via push — no ack, escalated to bob" in lines
-    assert "12:10 +10m page level 2 to bob (working, UTC) via push — acknowledged after 1m" in lines
-    assert "12:11 +11m bob engaged as responder" in lines
-    assert any("gap: no runbook matches" in line for line in lines)
-    assert lines[-1].endswith("drill ends (resolved)")
-    assert len(lines) < len(tl.events)  # acknowledgements and escalations fold into page lines
+    # One clock for every line: the team's zone (UTC), named once in the header.
+    assert lines[0] == "clock: UTC (the team's zone); +offset = time since the drill started"
+    assert lines[1] == "-- Mon 5 Jan 2026 --"
+    events = _events(lines)
+    assert events[0].startswith("12:00 +0s drill starts: api-down (P1 outage)")
+    # alice lives in Berlin (UTC+1 in January): her line is on the UTC clock and says
+    # her own time; bob shares the clock's zone, so his line needs no second time.
+    assert "12:00 +0s page level 1 to alice (13:00 their time in Europe/Berlin, working) via push — no ack, escalated to bob" in events
+    assert "12:10 +10m page level 2 to bob (working) via push — acknowledged after 1m" in events
+    assert "12:11 +11m bob engaged as responder" in events
+    assert any("gap: no runbook matches" in line for line in events)
+    assert events[-1].endswith("drill ends (resolved)")
+    assert len(events) < len(tl.events)  # acknowledgements and escalations fold into page lines
+
+
+def test_explain_on_another_clock_gives_every_line_in_that_zone():
+    tm = team(NEVER_ANSWERS)
+    tl = run(scenario(API_DOWN), tm, assumptions=Assumptions.instant())
+    lines = explain(tl, tm, tz="Asia/Tokyo")  # UTC+9, no daylight saving
+    assert lines[0] == "clock: Asia/Tokyo; +offset = time since the drill started"
+    events = _events(lines)
+    assert events[0].startswith("21:00 +0s drill starts")
+    assert "21:00 +0s page level 1 to alice (13:00 their time in Europe/Berlin, working) via push — no ack, escalated to bob" in events
+    assert "21:10 +10m page level 2 to bob (12:10 their time in UTC, working) via push — acknowledged after 1m" in events
+    assert "21:11 +11m bob engaged as responder at 12:11 their time in UTC" in events
+    # Every event line starts with the Tokyo time of its offset: 21:00 + offset.
+    for line in events:
+        clock, offset = line.split(" ")[:2]
+        minutes = 21 * 60 + int(parse_duration(offset[1:]) // 60)
+        assert clock == f"{minutes // 60 % 24:02d}:{minutes % 60:02d}", line
+
+
+def test_a_day_line_opens_each_new_date_on_the_clock():
+    tm = team(NEVER_ANSWERS)
+    start = datetime(2026, 1, 5, 23, 55, tzinfo=timezone.utc)
+    tl = run(scenario(API_DOWN), tm, start=start, assumptions=Assumptions.instant())
+    lines = explain(tl, tm)
+    days = [i for i, line in enumerate(lines) if line.startswith("-- ")]
+    assert [lines[i] for i in days] == ["-- Mon 5 Jan 2026 --", "-- Tue 6 Jan 2026 --"]
+    # the day line sits between the last line before midnight and the first after it
+    before, after = lines[days[1] - 1], lines[days[1] + 1]
+    assert before.startswith("23:5") and after.startswith("00:0")
 
 
 def test_explain_without_a_team_uses_the_start_zone():
     tl = run(scenario(API_DOWN), team(TWO_LEVEL_TEAM), assumptions=Assumptions.instant())
-    assert explain(tl)[0].startswith("12:00 +0s drill starts")
+    lines = explain(tl)
+    assert lines[0].startswith("clock: UTC (the zone of the drill's start)")
+    assert _events(lines)[0].startswith("12:00 +0s drill starts")
+
+
+def test_an_unknown_zone_is_a_drillbit_error():
+    tl = run(scenario(API_DOWN), team(TWO_LEVEL_TEAM), assumptions=Assumptions.instant())
+    with pytest.raises(SimulationError, match="IANA time zone"):
+        explain(tl, tz="Mars/Olympus")
+
+
+def test_a_run_of_updates_alike_is_one_line_and_a_milestone_starts_a_new_one():
+    from scenarios.timeline import Event, Timeline
+
+    def update(t, n, phase="monitoring"):
+        return Event(t=t, kind="status_update", actor="comms", data={"phase": phase, "public": True, "n": n})
+
+    events = [Event(t=0.0, kind="drill_started", actor="system", subject="x", data={})]
+    events += [update(600.0, 1, "investigating")]
+    events += [update(600.0 + 1800.0 * k, k + 1) for k in range(1, 6)]  # #2..#6, every 30m
+    events += [Event(t=11000.0, kind="restored_data", actor="bob", data={"backup": "b", "rpo": 0.0, "rto": 11000.0})]
+    events += [update(11400.0, 7), update(13200.0, 8)]  # two after the restore: too few to fold
+    tl = Timeline(scenario="x", mode="simulated", started_at=datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc),
+                  events=tuple(events))
+    lines = _events(explain(tl))
+    ups = [line for line in lines if "status update" in line]
+    # 5 updates #2..#6 at 30m intervals: the last at 600 + 5 * 1800 s = 2h40m
+    assert ups == [
+        "12:10 +10m status update #1: investigating (public)",
+        "12:40 +40m status updates #2–#6: monitoring (public), every 30m, 5 times, the last at +2h40m",
+        "15:10 +3h10m status update #7: monitoring (public)",
+        "15:40 +3h40m status update #8: monitoring (public)",
+    ]
