@@ -160,9 +160,26 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
 
 def _check_depth(text: str, name: str) -> None:
     """Refuse deep nesting before composing: libyaml's composer recurses in C, and a
-    few kilobytes of '[' overflow the stack of the whole process."""
+    few kilobytes of '[' overflow the stack of the whole process.
+
+    Some libyaml releases stop at their own nesting limit while scanning ahead, before
+    drillbit's limit is reached; the pure-Python parser, which scans ahead less and has
+    no limit of its own, then finds where drillbit's limit is passed, so the message
+    does not depend on the PyYAML release."""
+    try:
+        _walk_depth(_Loader(text), name)
+    except yaml.YAMLError:
+        if _Loader is yaml.SafeLoader:
+            raise
+        try:
+            _walk_depth(yaml.SafeLoader(text), name)
+        except yaml.YAMLError:
+            pass
+        raise
+
+
+def _walk_depth(loader: Any, name: str) -> None:
     depth = 0
-    loader = _Loader(text)
     try:
         while (event := loader.get_event()) is not None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):

@@ -408,6 +408,38 @@ def test_deep_flow_nesting_is_refused_without_crashing_the_interpreter() -> None
 
 
 
+class _ScannerWithItsOwnLimit(yaml.SafeLoader):
+    """Stands in for a libyaml release that gives up on deep flow nesting while scanning
+    ahead, before a single event past drillbit's limit has been produced."""
+
+    def get_event(self):
+        if self.peek_event() is not None and self.peek_event().start_mark.index >= 10:
+            raise yaml.MarkedYAMLError("while increasing flow level", None, "exceeded maximum nesting depth", self.get_mark())
+        return super().get_event()
+
+
+def test_deep_nesting_message_does_not_depend_on_the_yaml_parsers_own_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scenarios.yamlsource as yamlsource
+
+    monkeypatch.setattr(yamlsource, "_Loader", _ScannerWithItsOwnLimit)
+    with pytest.raises(InputError) as caught:
+        parse_yaml("[" * 100 + "]" * 100, NAME)
+    (problem,) = caught.value.problems
+    # drillbit's limit is 64 levels: the 65th '[' is the first one too deep.
+    assert (problem.line, problem.col) == (1, 65)
+    assert problem.message == "the YAML is nested too deeply (more than 64 levels)"
+
+
+def test_a_syntax_error_is_still_a_syntax_error_when_the_parser_gives_up_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scenarios.yamlsource as yamlsource
+
+    monkeypatch.setattr(yamlsource, "_Loader", _ScannerWithItsOwnLimit)
+    with pytest.raises(InputError) as caught:
+        parse_yaml("a: [1, 2\nb: 3\n", NAME)
+    assert "nested too deeply" not in str(caught.value)
+
+
+
 def test_text_with_a_lone_surrogate_raises_input_error() -> None:
     with pytest.raises(InputError):
         parse_yaml("a: \ud800\n", NAME)
