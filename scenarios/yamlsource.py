@@ -77,6 +77,7 @@ class Document:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    flow_mappings: set[Path_] = field(default_factory=set)  # written inline, as {a: 1, b: 2}
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of the deepest part of ``path`` that exists in the file.
@@ -200,12 +201,34 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
     context = exc.context or ""
     if "expected a single document" in context:
         what = "expected one YAML document, found more than one (remove the '---' separator)"
+    elif what.startswith("mapping values are not allowed") and mark:
+        what = _colon_in_text(text, mark.line, mark.column)
     elif mark and _char_at(text, mark.line, mark.column) == "\t":
         what += " (a tab; indent with spaces)"
     elif context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
         cm = exc.context_mark
         what += f" ({context} that starts at line {cm.line + 1}, column {cm.column + 1})"
     return Problem(name, line, col, "", f"not valid YAML: {what}")
+
+
+_KEY_AND_TEXT = re.compile(r"^(\s*(?:-\s+)*)([^\s'\"#:-][^:#]*?):\s+([^\s'\"\[{|>].*?)(\s+#.*)?$")
+
+
+def _colon_in_text(text: str, line: int, column: int) -> str:
+    """Say why ': ' inside a text value fails, and write the line as it should be."""
+    source = text.split("\n", line + 1)[line] if line < text.count("\n") + 1 else ""
+    found = _KEY_AND_TEXT.match(source.rstrip("\r"))
+    if not found or column < found.start(3):
+        return "a ': ' here starts a key where none can start; text that holds ': ' must be in quotes"
+    indent, key, value, comment = found.group(1), found.group(2), found.group(3), found.group(4) or ""
+    return (f"the text of '{key}' holds ': ', which YAML reads as the start of another key; "
+            f"put the text in quotes: {indent.strip() + ' ' if indent.strip() else ''}{key}: {_quote(value)}{comment}")
+
+
+def _quote(value: str) -> str:
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -273,6 +296,8 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
             if isinstance(node, MappingNode):
+                if node.flow_style:
+                    self.doc.flow_mappings.add(path)
                 return self._mapping(node, path)
         finally:
             self.active.discard(id(node))

@@ -473,3 +473,42 @@ def test_huge_integer_gives_a_short_message() -> None:
     with pytest.raises(InputError) as caught:
         parse_yaml("retry: " + "9" * 5000 + "\n", NAME)
     assert len(str(caught.value)) < 300
+
+
+_WORDS = st.text(alphabet="abcxyz '\"\\:,.!", min_size=1, max_size=30)
+
+
+def _suggested_line(message: str) -> str:
+    return message.split("put the text in quotes: ", 1)[1]
+
+
+@fuzz(150)
+@given(before=_WORDS, after=_WORDS)
+def test_the_quoting_suggested_for_a_colon_in_text_reads_back_as_the_text(before: str, after: str) -> None:
+    # Only texts that are plain YAML up to the colon and fail at it exercise the hint.
+    text = f"{before.strip()}: {after.strip()}"
+    source = f"note: {text}\n"
+    try:
+        parse_yaml(source, NAME)
+        return
+    except InputError as exc:
+        message = exc.problems[0].message
+    if "put the text in quotes" not in message:
+        return
+    assert parse_yaml(_suggested_line(message) + "\n", NAME).data == {"note": text}
+
+
+@fuzz(150)
+@given(first=st.text(alphabet="abcxyz '", min_size=1, max_size=20), rest=st.text(alphabet="abcxyz '", min_size=1, max_size=20))
+def test_the_quoting_suggested_for_a_comma_in_an_inline_note_reads_back_as_the_text(first: str, rest: str) -> None:
+    first, rest = first.strip(" '"), rest.strip(" '")
+    source = f"id: x\ntitle: t\nkind: outage\nseverity: P1\nservices: [db]\ninjects:\n  - {{at: 0s, fault: {{kind: crash, service: db, note: {first}, {rest} zz}}}}\n"
+    if not first or not rest or "'" in first[:1]:
+        return
+    try:
+        build(parse_yaml(source, NAME), MODELS["scenario"])
+        return
+    except InputError as exc:
+        hints = [p.message for p in exc.problems if "put the text in quotes" in p.message]
+    assert hints, "a sentence split by a comma inside {…} gets the quoting hint"
+    assert parse_yaml(_suggested_line(hints[0]) + "\n", NAME).data == {"note": f"{first}, {rest} zz"}
