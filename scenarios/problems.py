@@ -81,6 +81,11 @@ def _quote(text: str) -> str:
     return f"'{text}'" if "'" not in text else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def error_paths(exc: ValidationError, doc: Document) -> set[tuple[str | int, ...]]:
+    """Where in the data each pydantic error is (the parts that did not validate)."""
+    return {_data_path(tuple(part for part in err["loc"] if part != "[key]"), doc.data) for err in exc.errors(include_url=False)}
+
+
 def _offset_hint(err: dict[str, Any], path: tuple, data: Any) -> str:
     """For a date and time written without an offset: the one it has in the zone that
     applies there (the nearest enclosing ``timezone``: a layer's, a member's, the

@@ -83,3 +83,13 @@ def test_expected_lines_name_the_file_and_are_sorted(stem: str) -> None:
     assert all(line.startswith(prefix) for line in lines)
     positions = [tuple(int(n) for n in line[len(prefix):].split(":", 2)[:2]) for line in lines]
     assert positions == sorted(positions)
+
+
+def test_the_readme_error_example_is_what_drillbit_reports() -> None:
+    # The README shows a team file with four mistakes and the four lines validate gives;
+    # readme-four-mistakes.yaml is that file, so the README cannot drift from the loader.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Errors you can act on", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    expected = (CORPUS / "readme-four-mistakes.expected").read_text(encoding="utf-8")
+    assert block == expected.replace(f"{DISPLAY_DIR}/readme-four-mistakes.yaml:", "team.yaml:")
