@@ -93,3 +93,12 @@ def test_the_readme_error_example_is_what_drillbit_reports() -> None:
     block = section.split("```text\n", 1)[1].split("```", 1)[0]
     expected = (CORPUS / "readme-four-mistakes.expected").read_text(encoding="utf-8")
     assert block == expected.replace(f"{DISPLAY_DIR}/readme-four-mistakes.yaml:", "team.yaml:")
+
+
+def test_every_error_line_the_readme_shows_is_one_the_corpus_checks() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Errors you can act on", 1)[1].split("\n## ", 1)[0]
+    shown = [line for block in section.split("```text\n")[1:] for line in block.split("```", 1)[0].splitlines()]
+    checked = {line.split(":", 1)[1] for p in CORPUS.glob("*.expected") for line in p.read_text(encoding="utf-8").splitlines()}
+    assert len(shown) >= 6
+    assert [line for line in shown if line.split(":", 1)[1] not in checked] == []
