@@ -21,9 +21,6 @@ class Model(BaseModel):
 
     #: The Document this model was loaded from, so later checks can point into it.
     _source: Any = PrivateAttr(None)
-    #: Paths of the parts that did not validate: empty but for what parsed of a file
-    #: with problems (see scenarios.partial), which checks of references may still use.
-    _unreadable: Any = PrivateAttr(frozenset())
 
 
 #: A name people type and other files refer to: lowercase, digits, '-', '_' and '.'.

@@ -69,10 +69,9 @@ def _build(doc: Document, model: type[M]) -> tuple[M | None, BaseModel | None, l
         obj = model.model_validate(doc.data, context=context)
     except ValidationError as exc:
         problems = problems_from(exc, doc, model)
-        unreadable = error_paths(exc, doc) - {()}
+        unreadable = doc.unreadable = error_paths(exc, doc) - {()}
         part = salvage(model, doc.data, context)
         part._source = doc
-        part._unreadable = unreadable
         found = [(p, m) for p, m in _own_checks(part, doc) if not overlaps(p, unreadable)]
         return None, part, problems + [doc.problem(p, m) for p, m in found]
     obj._source = doc
@@ -186,7 +185,7 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
 def _found(r: Checked, found: list[references.Found]) -> list[Problem]:
     part = r.parsed
     assert part is not None
-    return [part._source.problem(p, m) for p, m in found if not overlaps(p, part._unreadable)]
+    return [part._source.problem(p, m) for p, m in found if not overlaps(p, part._source.unreadable)]
 
 
 def _cross_check(results: list[Checked]) -> None:

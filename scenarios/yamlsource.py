@@ -78,6 +78,9 @@ class Document:
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     flow_mappings: set[Path_] = field(default_factory=set)  # written inline, as {a: 1, b: 2}
+    #: Where the parts that did not validate are (see scenarios.partial); empty for a
+    #: file that loaded.
+    unreadable: set[Path_] = field(default_factory=set)
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of the deepest part of ``path`` that exists in the file.
