@@ -512,3 +512,26 @@ def test_the_quoting_suggested_for_a_comma_in_an_inline_note_reads_back_as_the_t
         hints = [p.message for p in exc.problems if "put the text in quotes" in p.message]
     assert hints, "a sentence split by a comma inside {…} gets the quoting hint"
     assert parse_yaml(_suggested_line(hints[0]) + "\n", NAME).data == {"note": f"{first}, {rest} zz"}
+
+
+@fuzz(40)
+@given(mutated())
+def test_checking_a_mutated_file_with_the_example_team_and_runbooks_never_crashes(case: tuple[str, str]) -> None:
+    # The checks across files run on what parsed of a broken file: a team, runbook or
+    # scenario with any part broken must give problems, never an exception.
+    import shutil
+    import tempfile
+
+    from scenarios import check_files
+
+    name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copytree(ROOT / "examples" / "runbooks", folder / "runbooks")
+        if not name.endswith("examples/team.yaml"):
+            shutil.copy(ROOT / "examples" / "team.yaml", folder / "team.yaml")
+        (folder / "mutated.yaml").write_text(text, encoding="utf-8")
+        results = check_files([folder])
+    for r in results:
+        assert all(p.line >= 1 and p.col >= 1 and p.message for p in r.problems)
+        assert r.problems == sorted(r.problems)
