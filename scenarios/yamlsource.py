@@ -206,6 +206,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
         what = "expected one YAML document, found more than one (remove the '---' separator)"
     elif what.startswith("mapping values are not allowed") and mark:
         what = _colon_in_text(text, mark.line, mark.column)
+    elif (what.startswith("did not find expected ','") and mark and _char_at(text, mark.line, mark.column) == ":"
+          and exc.context_mark is not None and exc.context_mark.line == mark.line):  # not an unclosed '[' above
+        what = _colon_in_flow_text(text, mark.line, mark.column)
     elif mark and _char_at(text, mark.line, mark.column) == "\t":
         what += " (a tab; indent with spaces)"
     elif context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
@@ -226,6 +229,21 @@ def _colon_in_text(text: str, line: int, column: int) -> str:
     indent, key, value, comment = found.group(1), found.group(2), found.group(3), found.group(4) or ""
     return (f"the text of '{key}' holds ': ', which YAML reads as the start of another key; "
             f"put the text in quotes: {indent.strip() + ' ' if indent.strip() else ''}{key}: {_quote(value)}{comment}")
+
+
+_FLOW_KEY_AND_TEXT = re.compile(r"([A-Za-z0-9_.-]+):\s+([^,{}\[\]'\"]*)$")
+
+
+def _colon_in_flow_text(text: str, line: int, column: int) -> str:
+    """The same inside {…} or […], where YAML expects a ',' after the first ': '."""
+    source = text.split("\n", line + 1)[line]
+    found = _FLOW_KEY_AND_TEXT.search(source[:column])
+    if not found:
+        return "inside {…} or […] a ': ' in a value starts another key; put text that holds ': ' in quotes"
+    rest = re.match(r"[^,{}\[\]]*", source[column:]).group()
+    key, value = found.group(1), (found.group(2) + rest).strip()
+    return (f"the text of '{key}' holds ': ', which YAML inside {{…}} reads as the start of another key; "
+            f"put the text in quotes: {key}: {_quote(value)}")
 
 
 def _quote(value: str) -> str:
