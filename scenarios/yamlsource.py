@@ -30,28 +30,29 @@ Path_ = tuple[str | int, ...]
 # NEL; lone surrogates; the two non-characters at the end of the BMP).
 _NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def make_loader(base: type) -> type:
+    """A safe loader on ``base`` (libyaml's or the pure-Python one) with YAML 1.2
+    core-schema scalars."""
+    loader = type("_Loader", (base,), {"__doc__": "A safe loader with YAML 1.2 core-schema scalars."})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+.0123456789"),
+    )
+    return loader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A safe loader with YAML 1.2 core-schema scalars."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+.0123456789"),
-)
+_Loader: Any = make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class _Constructor(SafeConstructor):
@@ -172,13 +173,14 @@ def _check_depth(text: str, name: str) -> None:
     does not depend on the PyYAML release."""
     try:
         _walk_depth(_Loader(text), name)
-    except yaml.YAMLError:
-        if _Loader is yaml.SafeLoader:
-            raise
-        try:
-            _walk_depth(yaml.SafeLoader(text), name)
-        except yaml.YAMLError:
-            pass
+    except yaml.YAMLError as exc:
+        # Only a parser's own limit needs a second look: the pure-Python parser is slow
+        # on a large file with an ordinary syntax error.
+        if any(word in str(exc) for word in ("nest", "depth", "level")):
+            try:
+                _walk_depth(yaml.SafeLoader(text), name)
+            except yaml.YAMLError:
+                pass
         raise
 
 
@@ -197,11 +199,32 @@ def _walk_depth(loader: Any, name: str) -> None:
         loader.dispose()
 
 
+# libyaml and PyYAML's pure-Python parser word the same mistakes differently; drillbit
+# says them one way (libyaml's, the one most installs use) whichever parser runs.
+_PURE_PYTHON_WORDING = (
+    (re.compile(r"^expected (',' or '[\]}]'), but got .*$"), r"did not find expected \1"),
+    (re.compile(r"^found character .* that cannot start any token$"), "found character that cannot start any token"),
+    (re.compile(r"^found undefined alias.*$"), "found undefined alias"),
+)
+
+
+def _same_wording(what: str, context: str) -> str:
+    if what.startswith("expected <block end>, but found"):
+        return "did not find expected '-' indicator" if "block collection" in context and "sequence" in context else "did not find expected key"
+    for pattern, replacement in _PURE_PYTHON_WORDING:
+        what = pattern.sub(replacement, what)
+    return what
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    what = exc.problem or "not valid YAML"
     context = exc.context or ""
+    what = _same_wording(exc.problem or "not valid YAML", context)
+    if what == "found undefined alias" and mark:
+        alias = re.match(r"\*([^\s,\[\]{}]+)", text.split("\n", mark.line + 1)[mark.line][mark.column:])
+        if alias:
+            what = f"found undefined alias '*{alias.group(1)}' (no '&{alias.group(1)}' anchor before it)"
     if "expected a single document" in context:
         what = "expected one YAML document, found more than one (remove the '---' separator)"
     elif what.startswith("mapping values are not allowed") and mark:

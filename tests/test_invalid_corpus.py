@@ -102,3 +102,16 @@ def test_every_error_line_the_readme_shows_is_one_the_corpus_checks() -> None:
     checked = {line.split(":", 1)[1] for p in CORPUS.glob("*.expected") for line in p.read_text(encoding="utf-8").splitlines()}
     assert len(shown) >= 6
     assert [line for line in shown if line.split(":", 1)[1] not in checked] == []
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_pure_python_yaml_parser_gives_the_same_message(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyYAML without libyaml (or a release whose libyaml words things differently)
+    # must not change what drillbit says.
+    import yaml
+
+    import scenarios.yamlsource as yamlsource
+
+    expected = (CORPUS / (name.removesuffix(".yaml") + ".expected")).read_text(encoding="utf-8").removesuffix("\n")
+    monkeypatch.setattr(yamlsource, "_Loader", yamlsource.make_loader(yaml.SafeLoader))
+    assert _message_for(name, monkeypatch) == expected
