@@ -7,11 +7,12 @@ import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, WithJsonSchema
 
 from .durations import describe
+from .zonehints import ABBREVIATIONS, zone_hint
 
 TARGET_KINDS = ("rotation", "person", "role")
 _TARGET = re.compile(r"^(rotation|person|role):([A-Za-z0-9][A-Za-z0-9_.-]*)$")
@@ -23,18 +24,17 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@lru_cache(maxsize=1)
-def _zone_names() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
 def _check_zone(value: str) -> str:
-    try:
-        zone(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        guess = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.6)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
-        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {value!r}{hint}") from None
+    # Legacy names such as EST and CET exist in the zone database, but they are
+    # abbreviations: EST is UTC-05:00 all year, an hour off in a New York summer.
+    refused = value in ABBREVIATIONS
+    if not refused:
+        try:
+            zone(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            refused = True
+    if refused:
+        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {value!r}{zone_hint(value)}")
     return value
 
 
@@ -84,8 +84,9 @@ def _day_or_moment(value: Any) -> date | datetime:
             pass
     try:
         return _moment(value)
-    except ValueError:
-        raise ValueError(f"expected a date such as 2026-12-22 or {_MOMENT}, got {describe(value)}") from None
+    except ValueError as exc:
+        naive = " (no offset)" if str(exc).endswith("(no offset)") else ""
+        raise ValueError(f"expected a date such as 2026-12-22 or {_MOMENT}, got {describe(value)}{naive}") from None
 
 
 def _one_or_many(value: Any) -> Any:

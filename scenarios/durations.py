@@ -6,6 +6,7 @@ Inside drillbit every duration is a float number of seconds.
 from __future__ import annotations
 
 import math
+from datetime import date, datetime
 import re
 from typing import Annotated, Any
 
@@ -124,6 +125,8 @@ def describe(value: Any) -> str:
         return f"a list of {len(value)}" if value else "an empty list"
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()  # as the user wrote it, not datetime.datetime(...)
     return repr(value)
 
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 from . import references
 from .durations import FROM_FILE
 from .errors import InputError, Problem
-from .problems import problems_from
+from .partial import overlaps, salvage
+from .problems import error_paths, problems_from
 from .runbook import Runbook
 from .scenario import Scenario
 from .team import Team
@@ -47,26 +48,44 @@ def detect_kind(doc: Document) -> FileKind:
 
 
 def build(doc: Document, model: type[M]) -> M:
-    """Validate a parsed document as ``model`` and run its own reference checks."""
+    """Validate a parsed document as ``model`` and run its own reference checks.
+
+    Raises InputError with every problem: those of validation and, on every part that
+    did validate, those of the reference checks."""
+    obj, _, problems = _build(doc, model)
+    if problems:
+        raise InputError(problems)
+    return obj  # type: ignore[return-value]
+
+
+def _build(doc: Document, model: type[M]) -> tuple[M | None, BaseModel | None, list[Problem]]:
+    """(the model or None, what parsed of it when it did not validate, problems)."""
     if not isinstance(doc.data, dict):
         from .durations import describe
 
         raise InputError([doc.problem((), f"expected a mapping at the top level, got {describe(doc.data)}")])
+    context = {FROM_FILE: True}
     try:
-        obj = model.model_validate(doc.data, context={FROM_FILE: True})
+        obj = model.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        raise InputError(problems_from(exc, doc, model)) from None
-    found: list[references.Found] = []
-    if isinstance(obj, Team):
-        found = references.check_team(obj, severity_written="severity" in doc.data)
-    elif isinstance(obj, Scenario):
-        found = references.check_scenario(obj)
-    elif isinstance(obj, Runbook):
-        found = references.check_runbook(obj)
-    if found:
-        raise InputError(doc.problem(path, message) for path, message in found)
+        problems = problems_from(exc, doc, model)
+        unreadable = doc.unreadable = error_paths(exc, doc) - {()}
+        part = salvage(model, doc.data, context)
+        part._source = doc
+        found = [(p, m) for p, m in _own_checks(part, doc) if not overlaps(p, unreadable)]
+        return None, part, problems + [doc.problem(p, m) for p, m in found]
     obj._source = doc
-    return obj
+    return obj, None, [doc.problem(p, m) for p, m in _own_checks(obj, doc)]
+
+
+def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
+    if isinstance(obj, Team):
+        return references.check_team(obj, severity_written="severity" in doc.data)
+    if isinstance(obj, Scenario):
+        return references.check_scenario(obj)
+    if isinstance(obj, Runbook):
+        return references.check_runbook(obj)
+    return []
 
 
 def load(path: str | Path, model: type[M] | None = None) -> M:
@@ -118,19 +137,29 @@ def find_builtin(name: str) -> Path | None:
 
 @dataclass
 class Checked:
-    """The result of checking one file: its kind and model, or its problems."""
+    """The result of checking one file: its kind and model, or its problems.
+
+    ``partial`` is what parsed of a file whose ``model`` did not validate; the checks
+    across files use it so that a problem in one part hides no other problem."""
 
     file: Path
     kind: str | None = None
     model: BaseModel | None = None
     problems: list[Problem] = field(default_factory=list)
+    partial: BaseModel | None = None
+
+    @property
+    def parsed(self) -> BaseModel | None:
+        """The model, or what parsed of it."""
+        return self.model if self.model is not None else self.partial
 
 
 def check_files(paths: list[str | Path]) -> list[Checked]:
     """Validate files and folders together. Each file is checked on its own; then
     scenarios and runbooks are checked against the team and runbooks among them (or
-    against the default severity policy when there is no team). Never raises for bad
-    input: problems are returned with each file."""
+    against the default severity policy when there is no team), using every part of
+    each file that parsed. Never raises for bad input: problems are returned with
+    each file."""
     results: list[Checked] = []
     for p in paths:
         files = yaml_files(p)
@@ -145,7 +174,7 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
             try:
                 doc = read_yaml(f)
                 item.kind = detect_kind(doc)
-                item.model = build(doc, MODELS[item.kind])
+                item.model, item.partial, item.problems = _build(doc, MODELS[item.kind])
             except InputError as exc:
                 item.problems = list(exc.problems)
             results.append(item)
@@ -153,22 +182,29 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
     return results
 
 
+def _found(r: Checked, found: list[references.Found]) -> list[Problem]:
+    part = r.parsed
+    assert part is not None
+    return [part._source.problem(p, m) for p, m in found if not overlaps(p, part._source.unreadable)]
+
+
 def _cross_check(results: list[Checked]) -> None:
-    teams = [r.model for r in results if isinstance(r.model, Team)]
+    teams = [r.parsed for r in results if isinstance(r.parsed, Team)]
     team = teams[0] if len(teams) == 1 else None
     runbooks: dict[str, Runbook] = {}
     any_runbook_file = any(r.kind == "runbook" for r in results)
     for r in results:
-        if isinstance(r.model, Runbook):
-            if r.model.id in runbooks:
-                first = runbooks[r.model.id]._source.file
-                r.problems.append(r.model._source.problem(("id",), f"runbook id '{r.model.id}' is also used by {first}"))
-            runbooks.setdefault(r.model.id, r.model)
+        rb = r.parsed
+        if isinstance(rb, Runbook):
+            if isinstance(rb.id, str):
+                if rb.id in runbooks:
+                    first = runbooks[rb.id]._source.file
+                    r.problems.extend(_found(r, [(("id",), f"runbook id '{rb.id}' is also used by {first}")]))
+                runbooks.setdefault(rb.id, rb)
             if team:
-                r.problems.extend(r.model._source.problem(p, m) for p, m in references.check_runbook_against(r.model, team))
+                r.problems.extend(_found(r, references.check_runbook_against(rb, team)))
     for r in results:
-        if isinstance(r.model, Scenario):
-            found = references.check_scenario_against(r.model, team, runbooks if any_runbook_file else None)
-            r.problems.extend(r.model._source.problem(p, m) for p, m in found)
+        if isinstance(r.parsed, Scenario):
+            r.problems.extend(_found(r, references.check_scenario_against(r.parsed, team, runbooks if any_runbook_file else None)))
     for r in results:
-        r.problems.sort()
+        r.problems = sorted(set(r.problems))

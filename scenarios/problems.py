@@ -7,7 +7,9 @@ import difflib
 import re
 import types
 import typing
+from datetime import datetime
 from typing import Any, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,8 +50,77 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
     for err in exc.errors(include_url=False):
         on_key = "[key]" in err["loc"]  # the problem is a mapping key itself, not its value
         path = _data_path(tuple(part for part in err["loc"] if part != "[key]"), doc.data)
-        out.append(doc.problem(path, message_for(err, path, model), key=on_key or err["type"] == "extra_forbidden"))
+        message = _comma_in_flow_text(err, path, doc, model) or message_for(err, path, model) + _offset_hint(err, path, doc.data)
+        out.append(doc.problem(path, message, key=on_key or err["type"] == "extra_forbidden"))
     return out
+
+
+def _comma_in_flow_text(err: dict[str, Any], path: tuple, doc: Document, model: type[BaseModel]) -> str | None:
+    """In ``{note: restarted, then failed}`` the comma ends the note, and the rest of the
+    sentence becomes a key with no value: say so instead of 'unknown key'."""
+    if err["type"] != "extra_forbidden" or not path or err.get("input") is not None or path[:-1] not in doc.flow_mappings:
+        return None
+    mapping, name = _at(doc.data, path[:-1]), str(path[-1])
+    if not isinstance(mapping, dict) or path[-1] not in mapping or difflib.get_close_matches(name, allowed_keys(model, path[:-1]), n=1, cutoff=0.6):
+        return None
+    keys = list(mapping)
+    first = last = keys.index(path[-1])
+    while first > 0 and mapping[keys[first - 1]] is None:
+        first -= 1
+    while last + 1 < len(keys) and mapping[keys[last + 1]] is None:
+        last += 1
+    if first == 0 or not isinstance(mapping[keys[first - 1]], str):
+        return None
+    owner = keys[first - 1]
+    sentence = ", ".join([mapping[owner], *map(str, keys[first:last + 1])])
+    return (f"unknown key '{name}': inside {{…}} a ',' ends a value, so the rest of the text of '{owner}' "
+            f"became a key; put the text in quotes: {owner}: {_quote(sentence)}")
+
+
+def _quote(text: str) -> str:
+    return f"'{text}'" if "'" not in text else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def error_paths(exc: ValidationError, doc: Document) -> set[tuple[str | int, ...]]:
+    """Where in the data each pydantic error is (the parts that did not validate)."""
+    return {_data_path(tuple(part for part in err["loc"] if part != "[key]"), doc.data) for err in exc.errors(include_url=False)}
+
+
+def _offset_hint(err: dict[str, Any], path: tuple, data: Any) -> str:
+    """For a date and time written without an offset: the one it has in the zone that
+    applies there (the nearest enclosing ``timezone``: a layer's, a member's, the
+    team's), on that date, so daylight saving is taken into account."""
+    value = err.get("input")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return ""
+    if not isinstance(value, datetime) or value.tzinfo is not None or err["type"] != "value_error":
+        return ""
+    name, whose = "UTC", "the team's zone when it names none"
+    for end in range(len(path), -1, -1):
+        node = _at(data, path[:end])
+        if isinstance(node, dict) and isinstance(node.get("timezone"), str):
+            owner = "the team" if end == 0 else "the layer" if path[end - 2:end - 1] == ("layers",) else "the member"
+            name, whose = node["timezone"], f"{owner}'s zone"
+            break
+    try:
+        aware = value.replace(tzinfo=ZoneInfo(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return ""
+    return f"; in {name} ({whose}) that is {aware.isoformat()}"
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:

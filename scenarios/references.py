@@ -8,6 +8,7 @@ import difflib
 from typing import Iterable, Iterator
 
 from .common import split_target
+from .partial import UNREADABLE, is_unreadable, raw_text
 from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
@@ -16,8 +17,16 @@ from .team import Team
 Found = tuple[tuple[str | int, ...], str]
 
 
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
-    known = sorted(set(known))
+def _unknown(what: str, name: str, known: Iterable[str]) -> str | None:
+    """The message for a name that is not among ``known``; None where the name or the
+    whole of what it may name did not validate (a file with problems). Names that did
+    not validate are left out of ``known``: a reference to one is wrong either way."""
+    if not isinstance(name, str) or is_unreadable(known):
+        return None
+    broken = [t for t in map(raw_text, known) if t is not None]
+    if difflib.get_close_matches(name.lower(), [t.lower() for t in broken], n=1, cutoff=0.6):
+        return None  # most likely the name that did not validate, meant as written here
+    known = sorted({k for k in known if isinstance(k, str)})
     guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if guess:
         return f"{what} '{name}' is not defined; did you mean '{guess[0]}'?"
@@ -25,10 +34,20 @@ def _unknown(what: str, name: str, known: Iterable[str]) -> str:
     return f"{what} '{name}' is not defined; expected one of: {listing}" if known else f"{what} '{name}' is not defined"
 
 
+def _complete(values: Iterable[object]) -> bool:
+    return not is_unreadable(values) and not any(is_unreadable(v) for v in values)
+
+
+def _named(found: list[tuple[tuple[str | int, ...], str | None]]) -> list[Found]:
+    return [(path, message) for path, message in found if message is not None]
+
+
 def _repeats(names: list[str]) -> Iterator[int]:
     """Indices of every occurrence of a name after its first."""
     seen: set[str] = set()
     for i, name in enumerate(names):
+        if is_unreadable(name):
+            continue
         if name in seen:
             yield i
         seen.add(name)
@@ -44,7 +63,7 @@ def check_team(team: Team, severity_written: bool = True) -> list[Found]:
         for j, ch in enumerate(m.channels or []):
             if ch not in team.paging:
                 out.append((("members", i, "channels", j), _unknown("paging channel", ch, team.paging)))
-    members = set(ids)
+    members = set(ids) if not is_unreadable(team.members) else UNREADABLE
     for role, holders in team.roles.items():
         for j, who in enumerate(holders):
             if who not in members:
@@ -75,19 +94,22 @@ def check_team(team: Team, severity_written: bool = True) -> list[Found]:
             if sev not in team.severity:
                 out.append((("routing", ri, "severities", si), _unknown("severity", sev, team.severity)))
     for sname, level in team.severity.items():
-        if level.page != "never" and team.policy_for(None, None, sname) is None:
+        if isinstance(level.page, str) and level.page != "never" and _complete(team.routing) and team.policy_for(None, None, sname) is None:
             out.append((("escalation",), f"no escalation policy pages severity {sname}; add 'escalation.{sname}' or 'escalation.default'"))
         if severity_written:
             for ti, target in enumerate(level.also_page):
                 problem = _check_target(team, target)
                 if problem:
                     out.append((("severity", sname, "also_page", ti), problem))
-    return out
+    return _named(out)
 
 
 def _check_target(team: Team, target: str) -> str | None:
+    if not isinstance(target, str):
+        return None
     kind, name = split_target(target)
-    known = {"rotation": team.rotations, "person": [m.id for m in team.members], "role": team.roles}[kind]
+    people = [m.id for m in team.members] if not is_unreadable(team.members) else UNREADABLE
+    known = {"rotation": team.rotations, "person": people, "role": team.roles}[kind]
     return None if name in known else _unknown(kind, name, known)
 
 
@@ -103,12 +125,12 @@ def check_runbook(runbook: Runbook) -> list[Found]:
 def check_scenario(sc: Scenario) -> list[Found]:
     """Services, alert names and live targets that the scenario itself must define."""
     out: list[Found] = []
-    services = set(sc.services)
-    if sc.breach is not None and sc.kind != "breach":
+    services = sc.services
+    if sc.breach is not None and isinstance(sc.kind, str) and sc.kind != "breach":
         out.append((("breach",), f"a 'breach' section belongs to a breach scenario, but kind is '{sc.kind}'"))
     if sc.kind == "data-loss" and not sc.backups:
         out.append((("kind",), "a data-loss scenario needs 'backups' (which copies of the data exist, how old, how slow to restore)"))
-    if not any(i.fault for i in sc.injects):
+    if _complete(sc.injects) and not any(i.fault for i in sc.injects):
         out.append((("injects",), "expected at least one inject with a fault (what breaks)"))
     for i, inj in enumerate(sc.injects):
         if inj.fault and inj.fault.service not in services:
@@ -119,7 +141,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
         if rule.service and rule.service not in services:
             out.append((("monitoring", i, "service"), _unknown("service", rule.service, services)))
     if sc.live:
-        targets = set(sc.live.targets)
+        targets = sc.live.targets
         for i, f in enumerate(sc.live.faults):
             if f.target not in targets:
                 out.append((("live", "faults", i, "target"), _unknown("live target", f.target, targets)))
@@ -132,7 +154,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
                 out.append((("live", "probes", i, "target"), _unknown("live target", p.target, targets)))
             if p.command and not p.target:
                 out.append((("live", "probes", i), "a command probe needs a 'target' to run in"))
-    return out
+    return _named(out)
 
 
 _NEEDS = {"delete-path": "path", "corrupt-file": "path", "fill-disk": "path", "packet-loss": "loss",
@@ -160,22 +182,28 @@ def check_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, 
         for i, rb in enumerate(sc.runbooks):
             if rb not in runbooks:
                 out.append((("runbooks", i), _unknown("runbook", rb, runbooks)))
-    return out
+    return _named(out)
 
 
 def check_runbook_against(runbook: Runbook, team: Team) -> list[Found]:
     """Skills and access the runbook's steps need that nobody on the team has."""
     out: list[Found] = []
+    # Who holds what cannot be told when part of a member did not validate.
+    if not _complete(team.members) or not all(_complete(m.skills) and _complete(m.access) for m in team.members):
+        return out
     held = team.skills_held()
     reachable = {a for m in team.members for a in m.access}
+    name = team.team if isinstance(team.team, str) else "?"
     for i, step in enumerate(runbook.steps):
-        if step.access and step.access not in reachable:
-            out.append((("steps", i, "access"), f"access '{step.access}' is held by nobody on team '{team.team}'" + _skill_hint(step.access, reachable)))
-        if step.needs and step.needs not in held:
-            out.append((("steps", i, "needs"), f"skill '{step.needs}' is held by nobody on team '{team.team}'" + _skill_hint(step.needs, held)))
+        if is_unreadable(step):
+            continue
+        if isinstance(step.access, str) and step.access and step.access not in reachable:
+            out.append((("steps", i, "access"), f"access '{step.access}' is held by nobody on team '{name}'" + _skill_hint(step.access, reachable)))
+        if isinstance(step.needs, str) and step.needs and step.needs not in held:
+            out.append((("steps", i, "needs"), f"skill '{step.needs}' is held by nobody on team '{name}'" + _skill_hint(step.needs, held)))
         target = step.on_failure.escalate_to
-        if target and target not in held:
-            out.append((("steps", i, "on_failure", "escalate_to"), f"skill '{target}' is held by nobody on team '{team.team}'" + _skill_hint(target, held)))
+        if isinstance(target, str) and target and target not in held:
+            out.append((("steps", i, "on_failure", "escalate_to"), f"skill '{target}' is held by nobody on team '{name}'" + _skill_hint(target, held)))
     return out
 
 

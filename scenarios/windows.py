@@ -17,6 +17,8 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+# Word processors and chat tools turn 'Mon-Fri' into 'Mon–Fri'.
+_NOT_A_HYPHEN = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 EXPECTED = "expected days and hours such as 'Mon-Fri 09:00-17:30', 'Sat-Sun' or 'daily 23:00-07:00'"
 
 
@@ -46,6 +48,12 @@ class WeeklyWindow:
 def parse_window(text: str) -> WeeklyWindow:
     """Parse a weekly window; raises ValueError with a did-you-mean for misspelt days."""
     raw = " ".join(str(text).split())
+    dashes = _NOT_A_HYPHEN.findall(raw)
+    if dashes:
+        names = {"\u2013": "an en dash (–)", "\u2014": "an em dash (—)", "\u2212": "a minus sign (−)"}
+        what = names.get(dashes[0], f"the dash {dashes[0]!r} (U+{ord(dashes[0]):04X})")
+        raise ValueError(f"{EXPECTED}, got {text!r}: it has {what} where a hyphen (-) goes; "
+                         f"write {_NOT_A_HYPHEN.sub('-', raw)!r}")
     parts = raw.split(" ")
     if not raw or len(parts) > 2:
         raise ValueError(f"{EXPECTED}, got {text!r}")

@@ -30,28 +30,29 @@ Path_ = tuple[str | int, ...]
 # NEL; lone surrogates; the two non-characters at the end of the BMP).
 _NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def make_loader(base: type) -> type:
+    """A safe loader on ``base`` (libyaml's or the pure-Python one) with YAML 1.2
+    core-schema scalars."""
+    loader = type("_Loader", (base,), {"__doc__": "A safe loader with YAML 1.2 core-schema scalars."})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+    )
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        list("-+.0123456789"),
+    )
+    return loader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A safe loader with YAML 1.2 core-schema scalars."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in ("bool", "int", "float")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+.0123456789"),
-)
+_Loader: Any = make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class _Constructor(SafeConstructor):
@@ -77,6 +78,10 @@ class Document:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    flow_mappings: set[Path_] = field(default_factory=set)  # written inline, as {a: 1, b: 2}
+    #: Where the parts that did not validate are (see scenarios.partial); empty for a
+    #: file that loaded.
+    unreadable: set[Path_] = field(default_factory=set)
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of the deepest part of ``path`` that exists in the file.
@@ -160,9 +165,27 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
 
 def _check_depth(text: str, name: str) -> None:
     """Refuse deep nesting before composing: libyaml's composer recurses in C, and a
-    few kilobytes of '[' overflow the stack of the whole process."""
+    few kilobytes of '[' overflow the stack of the whole process.
+
+    Some libyaml releases stop at their own nesting limit while scanning ahead, before
+    drillbit's limit is reached; the pure-Python parser, which scans ahead less and has
+    no limit of its own, then finds where drillbit's limit is passed, so the message
+    does not depend on the PyYAML release."""
+    try:
+        _walk_depth(_Loader(text), name)
+    except yaml.YAMLError as exc:
+        # Only a parser's own limit needs a second look: the pure-Python parser is slow
+        # on a large file with an ordinary syntax error.
+        if any(word in str(exc) for word in ("nest", "depth", "level")):
+            try:
+                _walk_depth(yaml.SafeLoader(text), name)
+            except yaml.YAMLError:
+                pass
+        raise
+
+
+def _walk_depth(loader: Any, name: str) -> None:
     depth = 0
-    loader = _Loader(text)
     try:
         while (event := loader.get_event()) is not None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -176,19 +199,80 @@ def _check_depth(text: str, name: str) -> None:
         loader.dispose()
 
 
+# libyaml and PyYAML's pure-Python parser word the same mistakes differently; drillbit
+# says them one way (libyaml's, the one most installs use) whichever parser runs.
+_PURE_PYTHON_WORDING = (
+    (re.compile(r"^expected (',' or '[\]}]'), but got .*$"), r"did not find expected \1"),
+    (re.compile(r"^found character .* that cannot start any token$"), "found character that cannot start any token"),
+    (re.compile(r"^found undefined alias.*$"), "found undefined alias"),
+)
+
+
+def _same_wording(what: str, context: str) -> str:
+    if what.startswith("expected <block end>, but found"):
+        return "did not find expected '-' indicator" if "block collection" in context and "sequence" in context else "did not find expected key"
+    for pattern, replacement in _PURE_PYTHON_WORDING:
+        what = pattern.sub(replacement, what)
+    return what
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, name: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    what = exc.problem or "not valid YAML"
     context = exc.context or ""
+    what = _same_wording(exc.problem or "not valid YAML", context)
+    if what == "found undefined alias" and mark:
+        alias = re.match(r"\*([^\s,\[\]{}]+)", text.split("\n", mark.line + 1)[mark.line][mark.column:])
+        if alias:
+            what = f"found undefined alias '*{alias.group(1)}' (no '&{alias.group(1)}' anchor before it)"
     if "expected a single document" in context:
         what = "expected one YAML document, found more than one (remove the '---' separator)"
+    elif what.startswith("mapping values are not allowed") and mark:
+        what = _colon_in_text(text, mark.line, mark.column)
+    elif (what.startswith("did not find expected ','") and mark and _char_at(text, mark.line, mark.column) == ":"
+          and exc.context_mark is not None and exc.context_mark.line == mark.line):  # not an unclosed '[' above
+        what = _colon_in_flow_text(text, mark.line, mark.column)
     elif mark and _char_at(text, mark.line, mark.column) == "\t":
         what += " (a tab; indent with spaces)"
     elif context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
         cm = exc.context_mark
         what += f" ({context} that starts at line {cm.line + 1}, column {cm.column + 1})"
     return Problem(name, line, col, "", f"not valid YAML: {what}")
+
+
+_KEY_AND_TEXT = re.compile(r"^(\s*(?:-\s+)*)([^\s'\"#:-][^:#]*?):\s+([^\s'\"\[{|>].*?)(\s+#.*)?$")
+
+
+def _colon_in_text(text: str, line: int, column: int) -> str:
+    """Say why ': ' inside a text value fails, and write the line as it should be."""
+    source = text.split("\n", line + 1)[line] if line < text.count("\n") + 1 else ""
+    found = _KEY_AND_TEXT.match(source.rstrip("\r"))
+    if not found or column < found.start(3):
+        return "a ': ' here starts a key where none can start; text that holds ': ' must be in quotes"
+    indent, key, value, comment = found.group(1), found.group(2), found.group(3), found.group(4) or ""
+    return (f"the text of '{key}' holds ': ', which YAML reads as the start of another key; "
+            f"put the text in quotes: {indent.strip() + ' ' if indent.strip() else ''}{key}: {_quote(value)}{comment}")
+
+
+_FLOW_KEY_AND_TEXT = re.compile(r"([A-Za-z0-9_.-]+):\s+([^,{}\[\]'\"]*)$")
+
+
+def _colon_in_flow_text(text: str, line: int, column: int) -> str:
+    """The same inside {…} or […], where YAML expects a ',' after the first ': '."""
+    source = text.split("\n", line + 1)[line]
+    found = _FLOW_KEY_AND_TEXT.search(source[:column])
+    if not found:
+        return "inside {…} or […] a ': ' in a value starts another key; put text that holds ': ' in quotes"
+    rest = re.match(r"[^,{}\[\]]*", source[column:]).group()
+    key, value = found.group(1), (found.group(2) + rest).strip()
+    return (f"the text of '{key}' holds ': ', which YAML inside {{…}} reads as the start of another key; "
+            f"put the text in quotes: {key}: {_quote(value)}")
+
+
+def _quote(value: str) -> str:
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -256,6 +340,8 @@ class _Builder:
             if isinstance(node, SequenceNode):
                 return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
             if isinstance(node, MappingNode):
+                if node.flow_style:
+                    self.doc.flow_mappings.add(path)
                 return self._mapping(node, path)
         finally:
             self.active.discard(id(node))

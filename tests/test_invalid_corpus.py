@@ -83,3 +83,35 @@ def test_expected_lines_name_the_file_and_are_sorted(stem: str) -> None:
     assert all(line.startswith(prefix) for line in lines)
     positions = [tuple(int(n) for n in line[len(prefix):].split(":", 2)[:2]) for line in lines]
     assert positions == sorted(positions)
+
+
+def test_the_readme_error_example_is_what_drillbit_reports() -> None:
+    # The README shows a team file with four mistakes and the four lines validate gives;
+    # readme-four-mistakes.yaml is that file, so the README cannot drift from the loader.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Errors you can act on", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    expected = (CORPUS / "readme-four-mistakes.expected").read_text(encoding="utf-8")
+    assert block == expected.replace(f"{DISPLAY_DIR}/readme-four-mistakes.yaml:", "team.yaml:")
+
+
+def test_every_error_line_the_readme_shows_is_one_the_corpus_checks() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Errors you can act on", 1)[1].split("\n## ", 1)[0]
+    shown = [line for block in section.split("```text\n")[1:] for line in block.split("```", 1)[0].splitlines()]
+    checked = {line.split(":", 1)[1] for p in CORPUS.glob("*.expected") for line in p.read_text(encoding="utf-8").splitlines()}
+    assert len(shown) >= 6
+    assert [line for line in shown if line.split(":", 1)[1] not in checked] == []
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_pure_python_yaml_parser_gives_the_same_message(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyYAML without libyaml (or a release whose libyaml words things differently)
+    # must not change what drillbit says.
+    import yaml
+
+    import scenarios.yamlsource as yamlsource
+
+    expected = (CORPUS / (name.removesuffix(".yaml") + ".expected")).read_text(encoding="utf-8").removesuffix("\n")
+    monkeypatch.setattr(yamlsource, "_Loader", yamlsource.make_loader(yaml.SafeLoader))
+    assert _message_for(name, monkeypatch) == expected

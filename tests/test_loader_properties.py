@@ -433,6 +433,38 @@ def test_deep_flow_nesting_is_refused_without_crashing_the_interpreter() -> None
 
 
 
+class _ScannerWithItsOwnLimit(yaml.SafeLoader):
+    """Stands in for a libyaml release that gives up on deep flow nesting while scanning
+    ahead, before a single event past drillbit's limit has been produced."""
+
+    def get_event(self):
+        if self.peek_event() is not None and self.peek_event().start_mark.index >= 10:
+            raise yaml.MarkedYAMLError("while increasing flow level", None, "exceeded maximum nesting depth", self.get_mark())
+        return super().get_event()
+
+
+def test_deep_nesting_message_does_not_depend_on_the_yaml_parsers_own_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scenarios.yamlsource as yamlsource
+
+    monkeypatch.setattr(yamlsource, "_Loader", _ScannerWithItsOwnLimit)
+    with pytest.raises(InputError) as caught:
+        parse_yaml("[" * 100 + "]" * 100, NAME)
+    (problem,) = caught.value.problems
+    # drillbit's limit is 64 levels: the 65th '[' is the first one too deep.
+    assert (problem.line, problem.col) == (1, 65)
+    assert problem.message == "the YAML is nested too deeply (more than 64 levels)"
+
+
+def test_a_syntax_error_is_still_a_syntax_error_when_the_parser_gives_up_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scenarios.yamlsource as yamlsource
+
+    monkeypatch.setattr(yamlsource, "_Loader", _ScannerWithItsOwnLimit)
+    with pytest.raises(InputError) as caught:
+        parse_yaml("a: [1, 2\nb: 3\n", NAME)
+    assert "nested too deeply" not in str(caught.value)
+
+
+
 def test_text_with_a_lone_surrogate_raises_input_error() -> None:
     with pytest.raises(InputError):
         parse_yaml("a: \ud800\n", NAME)
@@ -466,3 +498,65 @@ def test_huge_integer_gives_a_short_message() -> None:
     with pytest.raises(InputError) as caught:
         parse_yaml("retry: " + "9" * 5000 + "\n", NAME)
     assert len(str(caught.value)) < 300
+
+
+_WORDS = st.text(alphabet="abcxyz '\"\\:,.!", min_size=1, max_size=30)
+
+
+def _suggested_line(message: str) -> str:
+    return message.split("put the text in quotes: ", 1)[1]
+
+
+@fuzz(150)
+@given(before=_WORDS, after=_WORDS)
+def test_the_quoting_suggested_for_a_colon_in_text_reads_back_as_the_text(before: str, after: str) -> None:
+    # Only texts that are plain YAML up to the colon and fail at it exercise the hint.
+    text = f"{before.strip()}: {after.strip()}"
+    source = f"note: {text}\n"
+    try:
+        parse_yaml(source, NAME)
+        return
+    except InputError as exc:
+        message = exc.problems[0].message
+    if "put the text in quotes" not in message:
+        return
+    assert parse_yaml(_suggested_line(message) + "\n", NAME).data == {"note": text}
+
+
+@fuzz(150)
+@given(first=st.text(alphabet="abcxyz '", min_size=1, max_size=20), rest=st.text(alphabet="abcxyz '", min_size=1, max_size=20))
+def test_the_quoting_suggested_for_a_comma_in_an_inline_note_reads_back_as_the_text(first: str, rest: str) -> None:
+    first, rest = first.strip(" '"), rest.strip(" '")
+    source = f"id: x\ntitle: t\nkind: outage\nseverity: P1\nservices: [db]\ninjects:\n  - {{at: 0s, fault: {{kind: crash, service: db, note: {first}, {rest} zz}}}}\n"
+    if not first or not rest or "'" in first[:1]:
+        return
+    try:
+        build(parse_yaml(source, NAME), MODELS["scenario"])
+        return
+    except InputError as exc:
+        hints = [p.message for p in exc.problems if "put the text in quotes" in p.message]
+    assert hints, "a sentence split by a comma inside {…} gets the quoting hint"
+    assert parse_yaml(_suggested_line(hints[0]) + "\n", NAME).data == {"note": f"{first}, {rest} zz"}
+
+
+@fuzz(40)
+@given(mutated())
+def test_checking_a_mutated_file_with_the_example_team_and_runbooks_never_crashes(case: tuple[str, str]) -> None:
+    # The checks across files run on what parsed of a broken file: a team, runbook or
+    # scenario with any part broken must give problems, never an exception.
+    import shutil
+    import tempfile
+
+    from scenarios import check_files
+
+    name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shutil.copytree(ROOT / "examples" / "runbooks", folder / "runbooks")
+        if not name.endswith("examples/team.yaml"):
+            shutil.copy(ROOT / "examples" / "team.yaml", folder / "team.yaml")
+        (folder / "mutated.yaml").write_text(text, encoding="utf-8")
+        results = check_files([folder])
+    for r in results:
+        assert all(p.line >= 1 and p.col >= 1 and p.message for p in r.problems)
+        assert r.problems == sorted(r.problems)
