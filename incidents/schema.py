@@ -36,7 +36,8 @@ drill_runs = Table(
     Column("services", Text, nullable=False, default=""),  # comma-separated
     Column("team", String(200)),
     Column("mode", String(20), nullable=False),
-    Column("seed", BigInteger),  # 0..2**63 - 1: simulator.MAX_SEED
+    # 0..2**63 - 1 (simulator.MAX_SEED); SQLite's INTEGER already holds 64 bits.
+    Column("seed", BigInteger().with_variant(Integer, "sqlite")),
     Column("runs", Integer, nullable=False),
     Column("verdict", String(1)),
     Column("objectives_missed", Integer),
