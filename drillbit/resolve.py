@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examples import EXAMPLES
-from scenarios import (DrillbitError, InputError, Problem, Runbook, Scenario, Team, builtin_scenarios, check_files,
-                       find_builtin, yaml_files)
+from scenarios import (Checked, DrillbitError, InputError, Problem, Runbook, Scenario, Team, builtin_scenarios,
+                       check_files, find_builtin, yaml_files)
 
 from .workspace import Located, find_workspace
 
@@ -60,7 +60,7 @@ def scenario_path(name: str, ws: Located | None) -> Path:
     raise NotFound(f"no scenario '{name}' (not a file{', not in the workspace' if ws else ''}, not built in){hint}")
 
 
-def _expect_kind(checked, kind: str) -> list[Problem]:
+def _expect_kind(checked: Checked, kind: str) -> list[Problem]:
     if checked.kind is None or checked.kind == kind:
         return []
     return [Problem(str(checked.file), 1, 1, "", f"expected a {kind} file here, found a {checked.kind} file")]

@@ -260,6 +260,9 @@ def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path,
     assert "holds 7 of 20 runs (interrupted)" in err
     doc = json.loads(out_text)
     assert doc["runs"] == 7 and doc["drill"] == {"state": "interrupted", "runs_planned": 20, "runs": 7, "partial": True}
+    code, out_text, err = cli("report", str(out / "timelines.jsonl"), "--format", "json")
+    assert "holds 7 of 20 runs (interrupted)" in err
+    assert json.loads(out_text)["drill"]["partial"] is True
 
 
 def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
