@@ -181,6 +181,7 @@ def list_scenarios(as_json: bool) -> None:
 
 DEMO_SCENARIO = "db-primary-data-deleted"
 DEMO_START = "2026-11-30T00:00:00+00:00"
+DEMO_SEED = 2026
 
 
 @cli.command()
@@ -198,6 +199,7 @@ def demo(out: Path, runs: int) -> None:
     from . import output
     from .drills import run_drills
     from .params import DURATION, INSTANT
+    from .provenance import reproduce_command
     from .resolve import resolve
     from .workspace import EXAMPLES
 
@@ -210,10 +212,12 @@ def demo(out: Path, runs: int) -> None:
     inputs = resolve(DEMO_SCENARIO)
     output.out.print(f"simulating {runs} runs of {DEMO_SCENARIO} against team {inputs.team.team}, "
                      f"starts spread over 4 weeks from {DEMO_START}", markup=False)
-    doc = run_drills(inputs, runs=runs, seed=2026, start=INSTANT.convert(DEMO_START, None, None),
-                     window=DURATION.convert("4w", None, None), workers=min(2, os.cpu_count() or 1),
-                     horizon=horizon_for(inputs.scenario, inputs.runbooks),
-                     out=out, as_json=False, require_share=0.9)
+    start, window = INSTANT.convert(DEMO_START, None, None), DURATION.convert("4w", None, None)
+    command = reproduce_command(DEMO_SCENARIO, seed=DEMO_SEED, start=start, runs=runs, window=window, horizon=None,
+                                team=None, runbooks=None)
+    doc = run_drills(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,
+                     workers=min(2, os.cpu_count() or 1), horizon=horizon_for(inputs.scenario, inputs.runbooks),
+                     out=out, as_json=False, require_share=0.9, command=command)
     output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
     from .report_commands import write_drill_reports
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -15,21 +14,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring import find_gaps, score_many, summary_json
 from simulator import explain as explain_run
-from simulator import horizon_for, simulate_many
+from simulator import horizon_for, new_seed, simulate_many
 
 from . import output
-from .params import DURATION, INSTANT, SHARE, ZONE
+from .params import DURATION, INSTANT, SEED, SHARE, ZONE
+from .provenance import (Scored, choose_inputs, count_runs, inputs_record, new_manifest, read_manifest,
+                         reproduce_command, reproduce_record, write_manifest)
 from .resolve import Inputs, resolve
 from .scoreboard import print_summary
 
 EXIT_MISSED = 1
 
 
-def _progress(timelines: Iterable[Timeline], total: int, enabled: bool) -> Iterator[Timeline]:
+def _progress(timelines: Iterable[Timeline], total: int, enabled: bool, label: str = "simulating") -> Iterator[Timeline]:
     if not enabled:
         yield from timelines
         return
-    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=output.err, transient=True) as bar:
         task = bar.add_task("runs", total=total)
         for tl in timelines:
@@ -37,23 +38,48 @@ def _progress(timelines: Iterable[Timeline], total: int, enabled: bool) -> Itera
             bar.advance(task)
 
 
-def _tee(timelines: Iterable[Timeline], path: Path | None) -> Iterator[Timeline]:
-    """Write each timeline as a JSON line while passing it on (memory stays flat)."""
-    with ExitStack() as stack:
-        f = stack.enter_context(open(path, "w", encoding="utf-8", newline="\n")) if path else None
+class TimelineWriter:
+    """Writes timelines as JSON lines and knows how many whole lines it wrote, so that
+    an interrupted batch leaves a file of whole runs only."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.count = 0
+        self._end = 0  # bytes of the whole lines written
+        self._f = open(path, "wb")
+
+    def tee(self, timelines: Iterable[Timeline]) -> Iterator[Timeline]:
+        """Write each timeline while passing it on (memory stays flat)."""
         for tl in timelines:
-            if f:
-                f.write(tl.to_json_line() + "\n")
+            data = (tl.to_json_line() + "\n").encode("utf-8")
+            self._f.write(data)
+            self._end += len(data)
+            self.count += 1
             yield tl
+
+    def close(self) -> None:
+        """Flush, dropping anything after the last whole line."""
+        if self._f.closed:
+            return
+        self._f.flush()
+        self._f.truncate(self._end)
+        self._f.close()
 
 
 def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: bool, require_share: float,
-                     extra: dict | None = None) -> dict:
-    """Score streamed timelines, find gaps, print (table or JSON) and return the document."""
+                     extra: dict | None = None, notes: Iterable[str] = ()) -> dict:
+    """Score streamed timelines, find gaps, print (table or JSON) and return the document.
+    ``notes`` (what a reader must know about the inputs) go to stderr before the table
+    and into the document."""
     batch = score_many(timelines, inputs.scenario, inputs.team)
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, date.today(), require_share)
     doc.update(extra or {})
+    notes = list(notes)
+    if notes:
+        doc["notes"] = notes
+    for note in notes:
+        output.err.print(f"note: {note}", markup=False)
     if as_json:
         output.emit_json(doc)
     else:
@@ -69,11 +95,13 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--start", type=INSTANT, default="now", show_default=True, help="When the drill starts (ISO 8601 with offset).")
 @click.option("--window", type=DURATION, help="Draw each run's start at random from [start, start + window), e.g. 4w.")
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
-@click.option("--seed", type=click.IntRange(0), help="Seed; run i uses child i of SeedSequence(seed). Random if unset.")
+@click.option("--seed", type=SEED, help="Seed, 0 to 2**63 - 1; run i uses child i of SeedSequence(seed). "
+              "Random if unset; printed either way.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes; results do not depend on it.")
 @click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
               "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl and summary.json.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl, summary.json and drill.json "
+              "(what the drill ran on and how far it got).")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--explain", "explain", is_flag=True, help="Print a single run's timeline as readable lines.")
@@ -92,16 +120,20 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
 
     Prints the scorecard (one run) or distributions (many) and the gap report, and
     records the drill, its findings and action items in the incident log; exits 1 when
-    an objective is missed.
+    an objective is missed. Prints the command that reproduces the run (seed and start
+    included); with --out, DIR/drill.json records the inputs and how far the drill got.
     """
     if explain and runs != 1:
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
     if tz and not explain:
         raise click.UsageError("--tz sets the clock of --explain; add --explain")
     inputs = resolve(scenario, team, runbooks)
+    seed = new_seed() if seed is None else seed
+    command = reproduce_command(scenario, seed=seed, start=start, runs=runs, window=window, horizon=horizon,
+                                team=team, runbooks=runbooks)
     doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                      horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
-                     out=out or report_dir, as_json=as_json, require_share=require_share)
+                     out=out or report_dir, as_json=as_json, require_share=require_share, command=command)
     html = None
     if report_dir:
         from .report_commands import emit_drill_reports
@@ -117,36 +149,62 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         sys.exit(EXIT_MISSED)
 
 
-def run_drills(inputs: Inputs, *, runs: int, seed: int | None, start: datetime, window: float | None, workers: int,
-               horizon: float, out: Path | None, as_json: bool, require_share: float) -> dict:
+def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window: float | None, workers: int,
+               horizon: float, out: Path | None, as_json: bool, require_share: float, command: str) -> dict:
     """Simulate, stream timelines to ``out`` (if given), score, find gaps, print; write
-    ``summary.json`` beside the timelines. Returns the summary document."""
+    ``summary.json`` beside the timelines. ``command`` is what reproduces the drill; it
+    is printed first and kept with the seed and start in the summary and in
+    ``out/drill.json``, which also tells a complete file from one cut short (Ctrl-C).
+    Returns the summary document."""
+    output.err.print(f"reproduce: {command}", markup=False)
+    reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
     timelines = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                               window=window, workers=workers, horizon=horizon)
-    path = None
+    show_bar = runs > 1 and output.err.is_terminal and not as_json
+    stream = _progress(timelines, runs, show_bar)
+    writer = manifest = None
     if out:
         out.mkdir(parents=True, exist_ok=True)
-        path = out / "timelines.jsonl"
-    show_bar = runs > 1 and output.err.is_terminal and not as_json
-    stream = _tee(_progress(timelines, runs, show_bar), path)
-    extra = {"timelines": str(path)} if path else {}
-    doc = judge_and_report(stream, inputs, as_json=as_json, require_share=require_share, extra=extra)
-    if out:
+        # A summary left by an earlier drill in this folder would describe other timelines.
+        (out / "summary.json").unlink(missing_ok=True)
+        writer = TimelineWriter(out / "timelines.jsonl")
+        manifest = new_manifest(inputs, reproduce, writer.path)
+        write_manifest(out, manifest)
+        stream = writer.tee(stream)
+    extra = {"timelines": str(writer.path)} if writer else {}
+    extra.update({"inputs": inputs_record(inputs), "reproduce": reproduce,
+                  "drill": {"state": "complete", "runs_planned": runs, "runs": runs, "partial": False}})
+    try:
+        doc = judge_and_report(stream, inputs, as_json=as_json, require_share=require_share, extra=extra)
+    except BaseException as exc:
+        if writer and manifest is not None:
+            writer.close()
+            state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
+            output.err.print(f"{state} after {writer.count:,} of {runs:,} runs: {writer.path} holds them, "
+                             f"marked partial in {out / 'drill.json'}", markup=False)
+        raise
+    if writer and manifest is not None and out:
+        writer.close()
+        write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
         public = {k: v for k, v in doc.items() if not k.startswith("_")}
         (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
-        output.err.print(f"wrote {path} and {out / 'summary.json'}", markup=False)
+        output.err.print(f"wrote {writer.path}, {out / 'drill.json'} and {out / 'summary.json'}", markup=False)
     return doc
 
 
-def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Inputs, Iterator[Timeline]]:
-    """The inputs named (or the scenario named in the file) and every timeline of the
-    file, streamed and checked to be of that one scenario."""
+def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Scored, Iterator[Timeline]]:
+    """The inputs to score ``path`` with (the user's, else the drill's own from its
+    drill.json, else the scenario named in the file with the default team) with what
+    the reader must be told about them, and every timeline of the file, streamed and
+    checked to be of that one scenario."""
     stream = read_jsonl(path)
     try:
         first = next(stream)
     except StopIteration:
         raise TimelineError(f"{path}: no timelines in the file") from None
-    inputs = resolve(scenario or first.scenario, team, runbooks)
+    scored = choose_inputs(path, read_manifest(path), first.scenario, scenario, team, runbooks)
+    inputs = scored.inputs
     if inputs.scenario.id != first.scenario:
         raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
 
@@ -157,7 +215,25 @@ def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Pat
                 raise TimelineError(f"{path}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; use one file per scenario")
             yield tl
 
-    return inputs, every()
+    return scored, every()
+
+
+def scoring_extra(scored: Scored) -> dict:
+    """What a summary of scored timelines records besides the scores: the inputs it was
+    scored with and, from the drill's manifest, how to reproduce it and whether it is whole."""
+    extra: dict = {"inputs": inputs_record(scored.inputs)}
+    if scored.reproduce is not None:
+        extra["reproduce"] = scored.reproduce
+    if scored.drill is not None:
+        extra["drill"] = scored.drill
+    return extra
+
+
+def scoring_progress(path: Path, runs: Iterable[Timeline], as_json: bool) -> Iterable[Timeline]:
+    """A progress bar over the runs of ``path`` on a terminal; nothing otherwise."""
+    if as_json or not output.err.is_terminal:
+        return runs
+    return _progress(runs, count_runs(path), True, label="scoring")
 
 
 def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Path | None = None) -> int:
@@ -182,16 +258,24 @@ def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Pat
 
 @click.command()
 @click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--scenario", help="Scenario file or id (default: the one named in the timelines).")
-@click.option("--team", type=click.Path(dir_okay=False, path_type=Path), help="Team file (default: the workspace's, else the example team).")
-@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--scenario", help="Scenario file or id (default: the drill's, from drill.json beside the timelines, "
+              "else the one named in the timelines).")
+@click.option("--team", type=click.Path(dir_okay=False, path_type=Path),
+              help="Team file (default: the drill's, else the workspace's, else the example team).")
+@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path),
+              help="Runbook folder (default: the drill's, else the workspace's, else the examples).")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,
           as_json: bool) -> None:
     """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
-    distribution of many, and the gap report. Exits 1 when an objective is missed."""
-    inputs, runs = read_runs(timelines, scenario, team, runbooks)
-    doc = judge_and_report(runs, inputs, as_json=as_json, require_share=require_share)
+    distribution of many, and the gap report. Exits 1 when an objective is missed.
+
+    With drill.json beside the file (simulate --out writes it), scores with the drill's
+    own scenario, team and runbooks, and says so when told to use others, when one of
+    them changed since, or when the file holds fewer runs than the drill planned."""
+    scored, runs = read_runs(timelines, scenario, team, runbooks)
+    doc = judge_and_report(scoring_progress(timelines, runs, as_json), scored.inputs, as_json=as_json,
+                           require_share=require_share, extra=scoring_extra(scored), notes=scored.notes)
     if doc["objectives_missed"]:
         sys.exit(EXIT_MISSED)

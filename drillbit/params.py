@@ -7,6 +7,10 @@ from datetime import datetime, timezone
 import click
 
 from scenarios import parse_duration
+from simulator import MAX_SEED
+
+#: What an instant looks like, in every message about one.
+INSTANT_EXAMPLE = "2026-11-30T09:00:00+01:00"
 
 
 class DurationParam(click.ParamType):
@@ -36,10 +40,33 @@ class InstantParam(click.ParamType):
         try:
             t = datetime.fromisoformat(value)
         except ValueError:
-            self.fail(f"expected an ISO 8601 time with an offset such as 2026-11-27T03:00:00+01:00, got {value!r}", param, ctx)
+            self.fail(f"expected an ISO 8601 time with an offset such as {INSTANT_EXAMPLE}, got {value!r}", param, ctx)
         if t.tzinfo is None:
-            self.fail(f"expected a time with an offset (e.g. {value}+00:00), got {value!r}", param, ctx)
+            # Written out in full: appending an offset to a bare date ("2026-11-30+00:00")
+            # is not a time anyone can type back in.
+            utc = t.replace(tzinfo=timezone.utc).isoformat()
+            self.fail(f"expected a time with an offset such as {INSTANT_EXAMPLE}, or {utc} for UTC; "
+                      f"got {value!r}", param, ctx)
         return t
+
+
+class SeedParam(click.ParamType):
+    """A whole number in 0..2**63 - 1, the range the incident log can store."""
+
+    name = "seed"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        if isinstance(value, int):
+            seed = value
+        else:
+            try:
+                seed = int(str(value).strip())
+            except ValueError:
+                self.fail(f"expected a whole number from 0 to {MAX_SEED}, got {value!r}", param, ctx)
+        if not 0 <= seed <= MAX_SEED:
+            self.fail(f"expected a seed from 0 to {MAX_SEED} (2**63 - 1, what the incident log stores), "
+                      f"got {value}", param, ctx)
+        return seed
 
 
 class ShareParam(click.ParamType):
@@ -78,3 +105,4 @@ DURATION = DurationParam()
 INSTANT = InstantParam()
 SHARE = ShareParam()
 ZONE = ZoneParam()
+SEED = SeedParam()

@@ -18,7 +18,7 @@ from scoring import find_gaps, score_many, summary_json
 from scoring.series import RunSeries
 
 from . import output
-from .drills import read_runs
+from .drills import read_runs, scoring_extra, scoring_progress
 from .params import INSTANT, SHARE
 from .resolve import Inputs
 
@@ -32,9 +32,12 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
               help="html scorecard, md, json summary, junit XML, postmortem draft, aar (HSEEP after-action report), "
                    "status (the status page during the first run).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
-@click.option("--scenario", help="Scenario file or id (default: the one named in the timelines).")
-@click.option("--team", type=click.Path(dir_okay=False, path_type=Path), help="Team file (default: the workspace's, else the example team).")
-@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path), help="Runbook folder (default: the workspace's, else the examples).")
+@click.option("--scenario", help="Scenario file or id (default: the drill's, from drill.json beside the timelines, "
+              "else the one named in the timelines).")
+@click.option("--team", type=click.Path(dir_okay=False, path_type=Path),
+              help="Team file (default: the drill's, else the workspace's, else the example team).")
+@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path),
+              help="Runbook folder (default: the drill's, else the workspace's, else the examples).")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--now", type=INSTANT, default="now", show_default=True,
@@ -42,15 +45,24 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
 def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
            require_share: float, now: datetime) -> None:
     """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
-    does, one run told in the timeline chart, post-mortem and status page (the first)."""
+    does, one run told in the timeline chart, post-mortem and status page (the first).
+
+    Uses the drill's own scenario, team and runbooks (drill.json) and says so when told
+    to use others or when the file holds fewer runs than the drill planned."""
     from reports import render_report
 
-    inputs, stream = read_runs(timelines, scenario, team, runbooks)
-    batch = score_many(stream, inputs.scenario, inputs.team)
+    scored, stream = read_runs(timelines, scenario, team, runbooks)
+    inputs = scored.inputs
+    for note in scored.notes:
+        output.err.print(f"note: {note}", markup=False)
+    batch = score_many(scoring_progress(timelines, stream, False), inputs.scenario, inputs.team)
     series = RunSeries.from_batch(batch)
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     today = now.astimezone(zone(inputs.team.timezone)).date()
     doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, today, require_share)
+    doc.update(scoring_extra(scored))
+    if scored.notes:
+        doc["notes"] = scored.notes
     text = render_report(doc, fmt, scenario=inputs.scenario, team=inputs.team, timeline=batch.first.timeline,
                          series=series, now=now, require_share=require_share)
     if out is None:

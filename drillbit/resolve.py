@@ -1,13 +1,16 @@
 """Find the scenario, team and runbooks a command should use: what the user named,
-else the workspace's, else the built-in library and the example team."""
+else the workspace's, else the built-in library and the example team; and check them
+together, as ``drillbit validate`` does, before anything runs on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from examples import EXAMPLES
-from scenarios import DrillbitError, Runbook, Scenario, Team, find_builtin, load_runbook, load_scenario, load_team, yaml_files
+from scenarios import (Checked, DrillbitError, InputError, Problem, Runbook, Scenario, Team, builtin_scenarios,
+                       check_files, find_builtin, yaml_files)
 
 from .workspace import Located, find_workspace
 
@@ -25,34 +28,69 @@ class Inputs:
     runbooks: list[Runbook]
     team_path: Path
     workspace: Located | None
+    scenario_path: Path | None = None
+    runbook_dir: Path | None = None
+    runbook_paths: tuple[Path, ...] = field(default=())
+
+
+def _workspace_scenarios(ws: Located | None) -> list[Path]:
+    if not ws:
+        return []
+    return [f for folder in ws.scenarios if folder.exists() for f in yaml_files(folder)]
 
 
 def scenario_path(name: str, ws: Located | None) -> Path:
     """A scenario file: a path, an id in the workspace's scenario folders, or a built-in id."""
     p = Path(name)
     if p.suffix in (".yaml", ".yml") or p.exists():
-        if not p.exists():
+        if not p.is_file():
             raise NotFound(f"no such scenario file: {name}")
         return p
-    if ws:
-        for folder in ws.scenarios:
-            for f in yaml_files(folder) if folder.exists() else []:
-                if f.stem == name:
-                    return f
-    if ws is None or ws.settings.include_builtin:
+    for f in _workspace_scenarios(ws):
+        if f.stem == name:
+            return f
+    with_builtin = ws is None or ws.settings.include_builtin
+    if with_builtin:
         builtin = find_builtin(name)
         if builtin:
             return builtin
-    raise NotFound(f"no scenario '{name}' (not a file{', not in the workspace' if ws else ''}, not built in); "
-                   "'drillbit scenarios' lists the built-in ones")
+    known = [f.stem for f in _workspace_scenarios(ws)] + ([f.stem for f in builtin_scenarios()] if with_builtin else [])
+    guess = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
+    hint = f"; did you mean '{guess[0]}'?" if guess else "; 'drillbit scenarios' lists the built-in ones"
+    raise NotFound(f"no scenario '{name}' (not a file{', not in the workspace' if ws else ''}, not built in){hint}")
+
+
+def _expect_kind(checked: Checked, kind: str) -> list[Problem]:
+    if checked.kind is None or checked.kind == kind:
+        return []
+    return [Problem(str(checked.file), 1, 1, "", f"expected a {kind} file here, found a {checked.kind} file")]
 
 
 def resolve(scenario: str, team: Path | None = None, runbooks: Path | None = None) -> Inputs:
-    """Load the inputs of a drill. Raises InputError for bad files, NotFound for missing ones."""
+    """Load the inputs of a drill and check them together (scenario against the team's
+    severity policy and the runbooks, runbooks against the team's skills), exactly as
+    ``drillbit validate`` checks them. Raises InputError with every problem in any of
+    the files, NotFound for a file or folder that does not exist."""
     ws = find_workspace()
     team_path = team or (ws.team if ws else EXAMPLES / "team.yaml")
     runbook_dir = runbooks or (ws.runbooks if ws else EXAMPLES / "runbooks")
-    if not team_path.exists():
+    if not team_path.is_file():
         raise NotFound(f"no such team file: {team_path}")
-    books = [load_runbook(f) for f in yaml_files(runbook_dir)] if runbook_dir.exists() else []
-    return Inputs(load_scenario(scenario_path(scenario, ws)), load_team(team_path), books, team_path, ws)
+    if runbooks is not None and not runbooks.exists():
+        raise NotFound(f"no such runbook folder: {runbooks}")
+    sc_path = scenario_path(scenario, ws)
+    use_runbooks = runbook_dir.exists() and bool(yaml_files(runbook_dir))
+    targets: list[str | Path] = [sc_path, team_path] + ([runbook_dir] if use_runbooks else [])
+    results = check_files(targets)
+    sc_result, team_result, book_results = results[0], results[1], results[2:]
+    problems = [p for r in results for p in r.problems]
+    problems += _expect_kind(sc_result, "scenario") + _expect_kind(team_result, "team")
+    for r in book_results:
+        problems += _expect_kind(r, "runbook")
+    if problems:
+        raise InputError(problems)
+    books = [r.model for r in book_results if isinstance(r.model, Runbook)]
+    assert isinstance(sc_result.model, Scenario) and isinstance(team_result.model, Team)
+    return Inputs(sc_result.model, team_result.model, books, team_path, ws, scenario_path=sc_path,
+                  runbook_dir=runbook_dir if use_runbooks else None,
+                  runbook_paths=tuple(r.file for r in book_results if isinstance(r.model, Runbook)))

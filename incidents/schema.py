@@ -10,11 +10,11 @@ Missed values of per-run drill metrics are NULL too, never zero.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint)
 
 #: The Alembic revision this code writes; the store migrates any older log to it.
-HEAD = "0001"
+HEAD = "0002"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,7 +36,8 @@ drill_runs = Table(
     Column("services", Text, nullable=False, default=""),  # comma-separated
     Column("team", String(200)),
     Column("mode", String(20), nullable=False),
-    Column("seed", Integer),
+    # 0..2**63 - 1 (simulator.MAX_SEED); SQLite's INTEGER already holds 64 bits.
+    Column("seed", BigInteger().with_variant(Integer, "sqlite")),
     Column("runs", Integer, nullable=False),
     Column("verdict", String(1)),
     Column("objectives_missed", Integer),

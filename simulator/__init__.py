@@ -23,16 +23,17 @@ Public API::
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
                   horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
     run_generator(seed, run) -> numpy.random.Generator
+    new_seed() -> int in 0..MAX_SEED (2**63 - 1)
     explain(timeline, team=None, tz=None) -> list[str]
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
-from .batch import run_generator, simulate_many
+from .batch import MAX_SEED, new_seed, run_generator, simulate_many
 from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
 from .explain import explain
 from .plan import Plan
 
 __all__ = [
-    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "Plan", "SimulationError", "explain", "horizon_for", "run_generator", "run_plan",
-    "simulate", "simulate_many",
+    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "explain", "horizon_for", "run_generator", "run_plan",
+    "new_seed", "simulate", "simulate_many",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import secrets
+import signal
 import sys
 import threading
 from collections import deque
@@ -25,6 +27,16 @@ from scenarios.timeline import Timeline, new_event, new_timeline, remember_line
 from .assumptions import Assumptions
 from .engine import DEFAULT_HORIZON, SimulationError, execute
 from .plan import Plan
+
+
+#: The largest seed: a signed 64-bit integer, what SQLite's INTEGER and PostgreSQL's
+#: BIGINT store, so every drill's seed can be recorded and typed back in.
+MAX_SEED = 2**63 - 1
+
+
+def new_seed() -> int:
+    """A fresh random seed in 0..:data:`MAX_SEED`."""
+    return secrets.randbelow(MAX_SEED + 1)
 
 
 def run_generator(seed: int, run: int) -> np.random.Generator:
@@ -76,6 +88,9 @@ _WORKER: _Batch | None = None
 
 def _init_worker(args: tuple) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: let the parent alone stop the batch (and
+    # record how far it got) instead of every worker printing its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = _Batch(*args)
 
 
@@ -105,9 +120,9 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     if window is not None and window < 0:
         raise SimulationError(f"expected a start window of 0s or more, got {window}")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-    if seed < 0:
-        raise SimulationError(f"expected a seed of 0 or more, got {seed}")
+        seed = new_seed()
+    if not 0 <= seed <= MAX_SEED:
+        raise SimulationError(f"expected a seed from 0 to {MAX_SEED} (2**63 - 1), got {seed}")
     if start is None:
         start = datetime.now(timezone.utc).replace(microsecond=0)
     if start.tzinfo is None or start.utcoffset() is None:
@@ -142,9 +157,11 @@ def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str
                     yield batch.unpack(first, packed)
                     first += 1
         finally:
-            # The consumer stopped early (or failed): do not wait for chunks nobody reads.
+            # The consumer stopped early (or failed, or Ctrl-C): do not wait for chunks
+            # nobody reads.
             for f in pending:
                 f.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _default_context() -> str:

@@ -1,0 +1,218 @@
+"""What a drill ran on and how far it got: ``drill.json`` beside ``timelines.jsonl``.
+
+``simulate --out DIR`` writes the manifest before the first run (state ``running``)
+and again at the end (``complete``, or ``interrupted`` / ``failed`` with the runs
+written). It names the scenario, team and runbooks by id, path and the sha256 of
+their content, and the seed, start, window, horizon and run count that reproduce the
+drill. ``score`` and ``report`` read it to score with the drill's own inputs, to say
+so when they score with something else, and to say when the file holds fewer runs
+than the drill planned.
+
+Shape (version 1)::
+
+    {"version": 1, "state": "running" | "complete" | "interrupted" | "failed",
+     "runs_planned": 20000, "runs_written": 4079, "timelines": "timelines.jsonl",
+     "inputs": {"scenario": {"id", "path", "sha256"}, "team": {"id", "path", "sha256"},
+                "runbook_dir": "/abs/dir" | null, "runbooks": [{"id", "path", "sha256"}, ...]},
+     "reproduce": {"seed", "start", "window" (seconds or null), "horizon" (seconds),
+                   "runs", "command"}}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from scenarios import DrillbitError, format_duration
+
+from .resolve import Inputs, resolve
+
+MANIFEST = "drill.json"
+VERSION = 1
+
+
+class ManifestError(DrillbitError):
+    """A drill.json that cannot be read."""
+
+
+def sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, in hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ref(kind_id: str, path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {"id": kind_id, "path": None, "sha256": None}
+    return {"id": kind_id, "path": str(path.resolve()), "sha256": sha256(path)}
+
+
+def inputs_record(inputs: Inputs) -> dict[str, Any]:
+    """The scenario, team and runbooks of ``inputs`` by id, absolute path and content hash."""
+    return {
+        "scenario": _ref(inputs.scenario.id, inputs.scenario_path),
+        "team": _ref(inputs.team.team, inputs.team_path),
+        "runbook_dir": str(inputs.runbook_dir.resolve()) if inputs.runbook_dir else None,
+        "runbooks": [_ref(rb.id, p) for rb, p in zip(inputs.runbooks, inputs.runbook_paths)],
+    }
+
+
+def reproduce_command(scenario: str, *, seed: int, start: datetime, runs: int, window: float | None,
+                      horizon: float | None, team: Path | None, runbooks: Path | None) -> str:
+    """The ``drillbit simulate`` command that gives the same timelines again.
+
+    ``horizon`` is written only when the user chose it (None: the scenario's default)."""
+    words = ["drillbit", "simulate", scenario, "--seed", str(seed), "--start", start.isoformat()]
+    if window:
+        words += ["--window", format_duration(window)]
+    if runs != 1:
+        words += ["--runs", str(runs)]
+    if horizon is not None:
+        words += ["--horizon", format_duration(horizon)]
+    if team is not None:
+        words += ["--team", str(team)]
+    if runbooks is not None:
+        words += ["--runbooks", str(runbooks)]
+    return shlex.join(words)
+
+
+def reproduce_record(*, seed: int, start: datetime, window: float | None, horizon: float, runs: int,
+                     command: str) -> dict[str, Any]:
+    """The seed, start, window and horizon (seconds) of a drill and the command that repeats it."""
+    return {"seed": seed, "start": start.isoformat(), "window": window, "horizon": horizon, "runs": runs,
+            "command": command}
+
+
+def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
+    """Write ``drill.json`` atomically (a reader never sees half of it)."""
+    path = directory / MANIFEST
+    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def new_manifest(inputs: Inputs, reproduce: dict[str, Any], timelines: Path) -> dict[str, Any]:
+    """The manifest of a drill about to start."""
+    return {"version": VERSION, "state": "running", "runs_planned": reproduce["runs"], "runs_written": 0,
+            "timelines": timelines.name, "inputs": inputs_record(inputs), "reproduce": reproduce}
+
+
+def read_manifest(timelines: Path) -> dict[str, Any] | None:
+    """The manifest beside ``timelines`` if there is one and it describes that file.
+    Raises ManifestError for one that cannot be read."""
+    path = timelines.parent / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"{path}: cannot read the drill manifest ({exc}); move it away to score without it") from None
+    if not isinstance(doc, dict) or doc.get("version") != VERSION:
+        raise ManifestError(f"{path}: expected a drill manifest of version {VERSION}")
+    if doc.get("timelines") != timelines.name:
+        return None
+    return doc
+
+
+def count_runs(timelines: Path) -> int:
+    """The number of non-empty lines (one timeline each) in a timelines file."""
+    n = 0
+    with open(timelines, "rb") as f:
+        for line in f:
+            if line.strip():
+                n += 1
+    return n
+
+
+@dataclass
+class Scored:
+    """The inputs to score a timelines file with, and what a reader must be told."""
+
+    inputs: Inputs
+    notes: list[str] = field(default_factory=list)
+    drill: dict[str, Any] | None = None
+    reproduce: dict[str, Any] | None = None
+
+
+def _describe(kind: str, ref: dict[str, Any]) -> str:
+    return f"{kind} {ref['id']} ({ref['path']})"
+
+
+def completeness(manifest: dict[str, Any], runs_in_file: int) -> tuple[dict[str, Any], str | None]:
+    """The drill's state as a summary records it, and the note when the file is partial."""
+    planned = int(manifest.get("runs_planned") or 0)
+    state = str(manifest.get("state"))
+    drill = {"state": state, "runs_planned": planned, "runs": runs_in_file, "partial": runs_in_file != planned}
+    if runs_in_file == planned and state == "complete":
+        return drill, None
+    why = {"interrupted": "interrupted", "failed": "the drill failed",
+           "running": "the drill has not finished: still running, or killed"}.get(state)
+    if why is None:
+        why = "the file was cut or added to after the drill" if state == "complete" else f"state {state}"
+    drill["partial"] = True
+    return drill, f"holds {runs_in_file:,} of {planned:,} runs ({why})"
+
+
+def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenario: str, scenario: str | None,
+                  team: Path | None, runbooks: Path | None) -> Scored:
+    """The inputs to score ``timelines`` with: what the user named, else the drill's own
+    (from its manifest), else the scenario named in the file with the default team and
+    runbooks. Notes say plainly where that differs from what the drill ran on."""
+    if manifest is None:
+        return Scored(resolve(scenario or first_scenario, team, runbooks))
+    ran = manifest.get("inputs") or {}
+    notes: list[str] = []
+
+    def own(kind: str, ref: dict[str, Any] | None) -> Path | None:
+        if not ref or not ref.get("path"):
+            return None
+        p = Path(ref["path"])
+        if p.exists():
+            return p
+        notes.append(f"the drill's {kind} file {p} is missing")
+        return None
+
+    sc_arg = scenario
+    if sc_arg is None:
+        own_sc = own("scenario", ran.get("scenario"))
+        sc_arg = str(own_sc) if own_sc else first_scenario
+    team_arg = team if team is not None else own("team", ran.get("team"))
+    book_arg = runbooks
+    if book_arg is None and ran.get("runbook_dir"):
+        d = Path(ran["runbook_dir"])
+        if d.is_dir():
+            book_arg = d
+        else:
+            notes.append(f"the drill's runbook folder {d} is missing")
+    inputs = resolve(sc_arg, team_arg, book_arg)
+    used = inputs_record(inputs)
+    for kind, given in (("scenario", scenario), ("team", team)):
+        a, b = ran.get(kind) or {}, used[kind]
+        if a.get("sha256") == b["sha256"]:
+            continue
+        if given is not None or a.get("path") != b["path"]:
+            notes.append(f"scored with {_describe(kind, b)} instead of the drill's {_describe(kind, a)}")
+        else:
+            notes.append(f"the drill's {kind} file {b['path']} changed since the drill ran (its content hash "
+                         f"differs); scored with it as it is now")
+    ran_books = sorted((r["id"], r["sha256"]) for r in ran.get("runbooks") or [])
+    used_books = sorted((r["id"], r["sha256"]) for r in used["runbooks"])
+    if ran_books != used_books:
+        names = ", ".join(sorted({i for i, _ in set(ran_books) ^ set(used_books)}))
+        where = f"runbooks in {used['runbook_dir']}" if used["runbook_dir"] else "no runbooks"
+        if runbooks is not None or used["runbook_dir"] != ran.get("runbook_dir"):
+            notes.append(f"scored with {where} instead of the drill's runbooks in {ran.get('runbook_dir')} "
+                         f"(differing: {names})")
+        else:
+            notes.append(f"the drill's runbooks changed since the drill ran (differing: {names}); "
+                         f"scored with them as they are now")
+    drill, partial = completeness(manifest, count_runs(timelines))
+    if partial:
+        notes.insert(0, f"{timelines} {partial}; the figures are of those runs only")
+    return Scored(inputs, notes, drill, manifest.get("reproduce"))
