@@ -70,10 +70,16 @@ class ImportResult:
 
     @property
     def message(self) -> str:
-        parts = [f"{self.inserted} new", f"{self.already_present} already in the log"]
+        """Where every row read went: ``rows_read`` is new + already in the log + bad
+        rows skipped, and the sentence says each, so its counts add up."""
+        one = self.what[:-1]  # incidents -> incident, deploys -> deploy
+        parts = [f"{self.inserted} new {one if self.inserted == 1 else self.what}",
+                 f"{self.already_present} already in the log" + (" (updated with the file's values)"
+                                                                  if self.already_present else "")]
         if self.skipped:
             parts.append(f"{self.skipped} bad row{'s' if self.skipped != 1 else ''} skipped")
-        return f"imported {self.rows_read} {self.what} from {self.file} ({self.format}): " + ", ".join(parts)
+        rows = f"{self.rows_read} row{'s' if self.rows_read != 1 else ''}"
+        return f"read {rows} of {self.file} ({self.format}): " + ", ".join(parts)
 
 
 class _Bad(Exception):
