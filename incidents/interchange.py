@@ -36,7 +36,7 @@ CHUNK = 5000
 
 #: The log's own incident columns, in export order.
 INCIDENT_COLUMNS = ("source", "external_id", "kind", "title", "service", "severity", "started", "detected",
-                    "acknowledged", "mitigated", "resolved", "root_cause", "summary", "deploy_related", "tags",
+                    "paged", "acknowledged", "mitigated", "resolved", "root_cause", "summary", "deploy_related", "tags",
                     "drill_run_id")
 #: Written by an export for people, ignored by an import.
 DERIVED_COLUMNS = ("id", "ttd", "tta", "ttm", "ttr", "metrics")
@@ -277,7 +277,7 @@ def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, ki
     return out
 
 
-_MILESTONE_KEYS = (("detected", "detected_at"), ("acknowledged", "acknowledged_at"), ("mitigated", "mitigated_at"),
+_MILESTONE_KEYS = (("detected", "detected_at"), ("paged", "paged_at"), ("acknowledged", "acknowledged_at"), ("mitigated", "mitigated_at"),
                    ("resolved", "resolved_at"))
 
 
@@ -302,8 +302,9 @@ def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, k
     title = _text(g("title")) or _text(g("description")) or f"PagerDuty incident #{number}"
     # PagerDuty creates the incident when it is detected and knows nothing earlier: the
     # start is the creation and detection is left unknown (so TTD is not claimed as 0).
+    # Creating it pages, and seconds_to_first_ack counts from then: that is TTA's start.
     return {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
-            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None,
+            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None, "paged_at": start,
             "acknowledged_at": None if ack is None else start + ack,
             "mitigated_at": None if mitigate is None else start + mitigate, "resolved_at": resolved_at,
             "utc_offset": offset, "root_cause": None, "summary": None, "deploy_related": None, "tags": "",
@@ -565,7 +566,7 @@ def export_records(store: IncidentLog, out: TextIO, *, what: str = "incidents", 
     elif what == "actions":
         records = [a.to_json() for a in list_actions(store, status=None)]
         columns = ("id", "title", "owner", "due", "status", "severity", "finding_id", "incident_id", "drill_run_id",
-                   "note", "created", "closed")
+                   "note", "created", "closed", "times_seen", "last_seen", "regression")
     elif what == "runs":
         records = [r.to_json() for r in list_runs(store)]
         columns = ("id", "uid", "scenario", "scenario_title", "scenario_kind", "severity", "services", "team", "mode",

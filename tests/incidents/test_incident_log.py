@@ -42,7 +42,7 @@ def worker(*args: str) -> subprocess.Popen:
 
 def test_first_use_creates_the_schema_and_says_so_once(log_url):
     log, message = open_store(log_url)
-    assert message is not None and message.startswith("created the incident log at ") and "(schema 0001)" in message
+    assert message is not None and message.startswith("created the incident log at ") and f"(schema {incidents.HEAD})" in message
     assert "\n" not in message
     assert log.read(incidents.store.current_revision) == incidents.HEAD
     log.close()
@@ -501,7 +501,7 @@ def test_cli_add_list_show_stats_patterns_actions_export_migrate(capsys, log_url
     code, out, _ = run_cli(capsys, *db, "export", "--out", str(tmp_path / "e.json"))
     assert code == 0 and len(json.loads((tmp_path / "e.json").read_text())["incidents"]) == 31
     code, out, _ = run_cli(capsys, *db, "migrate")
-    assert code == 0 and out.strip().endswith("is up to date (schema 0001)")
+    assert code == 0 and out.strip().endswith(f"is up to date (schema {incidents.HEAD})")
     code, out, err = run_cli(capsys, *db, "show", "999")
     assert code == 2 and "no incident 999" in err
 
