@@ -48,8 +48,8 @@ def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iter
             status="open", severity=a.get("severity"), finding_id=finding_ids.get((rule, subject)), incident_id=None,
             drill_run_id=run_id, note=None, created_at=now, closed_at=None, finding_key=key, times_seen=1,
             last_seen=now, regression=False, reopened_at=None,
-        ).on_conflict_do_nothing(index_elements=["finding_key"]))
-        if added.rowcount:
+        ).on_conflict_do_nothing(index_elements=["finding_key"]).returning(s.action_items.c.id)).first()
+        if added is not None:
             counts["new"] += 1
             continue
         reopened = conn.execute(update(s.action_items).where(and_(t.finding_key == key, t.status == "done")).values(

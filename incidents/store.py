@@ -225,7 +225,7 @@ class Migration:
             return f"the incident log at {self.where} is up to date (schema {self.after})"
         if self.before is None:
             return f"created the incident log at {self.where} (schema {self.after})"
-        return f"upgraded the incident log at {self.where} from schema {self.before} to {self.after}; no data was changed"
+        return f"upgraded the incident log at {self.where} from schema {self.before} to {self.after}; no data was lost"
 
 
 def current_revision(conn: Connection) -> str | None:
