@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from . import schema as s
 from .errors import BadRows, InvalidRecord, RowProblem
@@ -62,10 +62,13 @@ class ImportResult:
     already_present: int
     skipped: int
     problems: tuple[RowProblem, ...] = field(default=())
+    #: Of ``already_present``, how many the file changed (the rest were as the file has them).
+    updated: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, "file": self.file, "format": self.format, "what": self.what,
                 "rows_read": self.rows_read, "inserted": self.inserted, "already_present": self.already_present,
+                "updated": self.updated, "unchanged": self.already_present - self.updated,
                 "skipped": self.skipped, "problems": [str(p) for p in self.problems]}
 
     @property
@@ -73,9 +76,11 @@ class ImportResult:
         """Where every row read went: ``rows_read`` is new + already in the log + bad
         rows skipped, and the sentence says each, so its counts add up."""
         one = self.what[:-1]  # incidents -> incident, deploys -> deploy
+        same = self.already_present - self.updated
+        detail = ", ".join(x for x in (f"{self.updated} updated with the file's values" if self.updated else "",
+                                       f"{same} unchanged" if same else "") if x)
         parts = [f"{self.inserted} new {one if self.inserted == 1 else self.what}",
-                 f"{self.already_present} already in the log" + (" (updated with the file's values)"
-                                                                  if self.already_present else "")]
+                 f"{self.already_present} already in the log" + (f" ({detail})" if detail else "")]
         if self.skipped:
             parts.append(f"{self.skipped} bad row{'s' if self.skipped != 1 else ''} skipped")
         rows = f"{self.rows_read} row{'s' if self.rows_read != 1 else ''}"
@@ -340,9 +345,12 @@ def _upsert(conn: Connection, table, columns: list[str]):  # noqa: ANN001, ANN20
     stmt = dialect_insert(table)
     keep = {c: func.coalesce(stmt.excluded[c], table.c[c]) for c in columns
             if c not in ("source", "external_id", "created_at", "id")}
+    # A row the file does not change is left alone, so the driver's count of changed
+    # rows tells an update from a record that was already there as it is.
+    changes = or_(*(value.is_distinct_from(table.c[c]) for c, value in keep.items() if c != "updated_at"))
     if "updated_at" in keep:
         keep["updated_at"] = stmt.excluded.updated_at
-    return stmt.on_conflict_do_update(index_elements=["source", "external_id"], set_=keep)
+    return stmt.on_conflict_do_update(index_elements=["source", "external_id"], set_=keep, where=changes)
 
 
 class _Writer:
@@ -363,12 +371,14 @@ class _Writer:
                 raise AssertionError(f"unexpected bind parameters {unknown}")
             self.order = names
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def write(self, rows: list[dict[str, Any]]) -> int:
+        """Write ``rows``; returns how many were inserted or changed."""
         if self.positional:
             order = self.order
             self.cursor.executemany(self.sql, [tuple(r[k] for k in order) for r in rows])
         else:
             self.cursor.executemany(self.sql, rows)
+        return self.cursor.rowcount
 
     def close(self) -> None:
         self.cursor.close()
@@ -423,7 +433,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
             before = conn.execute(select(func.count()).select_from(table)).scalar_one()
             now = epoch_now()
             problems: list[RowProblem] = []
-            bad = read = written = 0
+            bad = read = written = changed = 0
             seen: dict[str, int] = {}
             batch: list[dict[str, Any]] = []
             writer: _Writer | None = None
@@ -449,7 +459,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 batch.append(values)
                 if len(batch) >= chunk:
                     writer = writer or _Writer(conn, table, list(batch[0]))
-                    writer.write(batch)
+                    changed += writer.write(batch)
                     written += len(batch)
                     batch = []
                     if progress:
@@ -458,7 +468,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 raise BadRows(problems, read, bad)
             if batch:
                 writer = writer or _Writer(conn, table, list(batch[0]))
-                writer.write(batch)
+                changed += writer.write(batch)
                 written += len(batch)
                 if progress:
                     progress(read)
@@ -466,9 +476,10 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 writer.close()
             after = conn.execute(select(func.count()).select_from(table)).scalar_one()
             inserted = after - before
-            result = ImportResult(str(path), used_fmt, what, read, inserted, written - inserted, bad, tuple(problems))
+            result = ImportResult(str(path), used_fmt, what, read, inserted, written - inserted, bad, tuple(problems),
+                                  updated=changed - inserted)
             conn.execute(insert(s.imports).values(file=str(path), sha256=digest, format=used_fmt, what=what,
-                                                  rows_read=read, inserted=inserted, updated=written - inserted,
+                                                  rows_read=read, inserted=inserted, updated=changed - inserted,
                                                   skipped=bad, at=now))
             return result
 

@@ -34,9 +34,12 @@ def test_a_second_file_tells_new_from_already_present_from_bad(store, tmp_path):
         [4, "d", "2026-10-04T10:00:00+00:00", "2026-10-04T09:00:00+00:00", "api", 50],  # resolved before created
     ])
     r = import_file(store, second, skip_bad=True)
-    assert (r.rows_read, r.inserted, r.already_present, r.skipped) == (4, 1, 2, 1)
+    assert (r.rows_read, r.inserted, r.already_present, r.updated, r.skipped) == (4, 1, 2, 1, 1)
     assert r.message == (f"read 4 rows of {second} (pagerduty): 1 new incident, 2 already in the log "
-                         "(updated with the file's values), 1 bad row skipped")
+                         "(1 updated with the file's values, 1 unchanged), 1 bad row skipped")
+    again = import_file(store, second, skip_bad=True)
+    assert (again.inserted, again.already_present, again.updated, again.skipped) == (0, 3, 0, 1)
+    assert again.message.endswith(": 0 new incidents, 3 already in the log (3 unchanged), 1 bad row skipped")
 
 
 def test_the_cli_prints_the_same_counts(capsys, tmp_path):
