@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from sqlalchemy import func, select
 
 from scoring import compare, runs_needed, simulate_power
 
@@ -190,9 +191,7 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
         raise InvalidRecord(f"improvement: expected a share between 0 and 1, got {improvement}")
     t = s.incidents.c
     cols = metric_columns()
-    ends = {f: getattr(t, f"{f}_at") for m in metrics for f in METRIC_FIELDS[m]}
-    numeric = {"started_at": t.started_at, "utc_offset": t.utc_offset, **{m: cols[m] for m in metrics},
-               **{f"has_{f}": col for f, col in ends.items()}}
+    numeric = {"started_at": t.started_at, "utc_offset": t.utc_offset, **{m: cols[m] for m in metrics}}
     data = store.read(lambda c: fetch(c, s.incidents, flt.clauses(), numeric, {g: getattr(t, g) for g in groups}))
     n = data["started_at"].size
     report_groups = tuple(groups)
@@ -200,8 +199,7 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
         return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, 0, [], [])
     # A metric no incident has (PagerDuty exports know no detection time) is named once,
     # not shown as a table of dashes.
-    lacking = {m: next((f for f in METRIC_FIELDS[m] if not np.isfinite(data[f"has_{f}"]).any()), METRIC_FIELDS[m][-1])
-               for m in metrics if not np.isfinite(data[m]).any()}
+    lacking = _lacking(store, flt, [m for m in metrics if not np.isfinite(data[m]).any()])
     metrics = tuple(m for m in metrics if m not in lacking)
     local = local_seconds(data["started_at"], data["utc_offset"], tz)
     pkeys, plabels, period_keys = _period_labels(local, by)
@@ -237,6 +235,17 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     finished = len(plabels) - int(by != "all" and period_keys[-1] >= _period_keys(now_local, by)[0])
     trends = _trends(data, metrics, pkeys, plabels[:finished], improvement, seed) if finished > 1 else []
     return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, n, rows, trends, lacking)
+
+
+def _lacking(store: IncidentLog, flt: Filter, empty: Sequence[str]) -> dict[str, str]:
+    """For each metric without a value: the milestone no matching incident records
+    (the later one when each end is recorded by some, but never both together)."""
+    if not empty:
+        return {}
+    fields = sorted({f for m in empty for f in METRIC_FIELDS[m]})
+    cols = [func.count(getattr(s.incidents.c, f"{f}_at")) for f in fields]
+    counts = dict(zip(fields, store.read(lambda c: c.execute(select(*cols).where(*flt.clauses())).one())))
+    return {m: next((f for f in METRIC_FIELDS[m] if not counts[f]), METRIC_FIELDS[m][-1]) for m in empty}
 
 
 def _group_keys(data: dict[str, Any], groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
