@@ -23,11 +23,6 @@ class MetricDefinition:
     unit: str
     description: str
 
-    @property
-    def abbreviation(self) -> str:
-        """How tables and sentences name it: ``TTA``, ``RPO``, ``time to engage``."""
-        return self.name.upper() if len(self.name) <= 3 else self.label
-
 
 _ALL = (
     MetricDefinition("ttd", "time to detect", "impact", "detected", "seconds",
