@@ -59,6 +59,9 @@ def stats(lc: LogContext, by: str, groups: tuple[str, ...], metrics: tuple[str, 
                          _ci(st.p90_ci) if st else "—", show_duration(st.mean) if st else "—"))
         output.table(f"{label} ({m.upper()}) by {by}", ["period", *report.groups, "n", "median", "95% CI", "p90",
                                                          "95% CI", "mean"], rows)
+    if report.lacking:
+        say("not in this data: " + ", ".join(f"{m.upper()} (no incident records when it was {field})"
+                                             for m, field in report.lacking.items()))
     drills = "drills included" if include_drills else "drills left out"
     say(f"{report.incidents:,} incidents ({drills}); means are shown only beside medians: durations are heavy-tailed")
     periods = sorted({r.period for r in report.rows if r.period != "all"})

@@ -20,6 +20,7 @@ from .workspace import find_workspace
 EXIT_INPUT = 2
 ADD_TYPES = ("incident", "deploy", "action")
 LIST_TYPES = ("incidents", "deploys", "actions", "runs", "findings")
+ACTION_COLUMNS = ["id", "due", "owner", "status", "seen", "title", "from"]
 
 
 def show_duration(seconds: float | None) -> str:
@@ -100,8 +101,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 
 
 def _time_opts(f):  # noqa: ANN001, ANN202
-    for name in ("resolved", "mitigated", "acknowledged", "detected"):
-        f = click.option(f"--{name}", type=INSTANT, help=f"When it was {name} (ISO 8601 with offset).")(f)
+    for name in ("resolved", "mitigated", "acknowledged", "paged", "detected"):
+        f = click.option(f"--{name}", type=INSTANT, help=f"When it was {name} (ISO 8601 with offset)"
+                         + ("; TTA counts from the first page." if name == "paged" else "."))(f)
     return f
 
 
@@ -128,7 +130,7 @@ def _time_opts(f):  # noqa: ANN001, ANN202
 @json_option
 @pass_log
 def add(lc: LogContext, what: str, title: str | None, kind: str, service: str | None, severity: str | None,
-        started: datetime | None, detected, acknowledged, mitigated, resolved, root_cause: str | None,  # noqa: ANN001
+        started: datetime | None, detected, paged, acknowledged, mitigated, resolved, root_cause: str | None,  # noqa: ANN001
         summary: str | None, deploy_related: bool | None, tags: tuple[str, ...], drill_run: int | None,
         at: datetime | None, version_: str | None, owner: str | None, due: datetime | None, incident: int | None,
         as_json: bool) -> None:
@@ -145,7 +147,7 @@ def add(lc: LogContext, what: str, title: str | None, kind: str, service: str | 
         _need(title=title, started=started)
         inc = incidents.Incident(
             title=title, started=started, kind=kind, service=service, severity=severity, detected=detected,
-            acknowledged=acknowledged, mitigated=mitigated, resolved=resolved, root_cause=root_cause, summary=summary,
+            paged=paged, acknowledged=acknowledged, mitigated=mitigated, resolved=resolved, root_cause=root_cause, summary=summary,
             deploy_related=deploy_related, tags=incidents.records.clean_tags(list(tags)), drill_run_id=drill_run)
         new_id = incidents.add_incident(store, inc)
         doc = incidents.get_incident(store, new_id).to_json()
@@ -206,7 +208,7 @@ def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, 
         items = incidents.list_actions(store, owner=owner, status=None if status == "any" else status, today=today)[:limit]
         docs = [a.to_json(today) for a in items]
         rows = _action_rows(items, today)
-        cols = ["id", "due", "owner", "status", "title", "from"]
+        cols = ACTION_COLUMNS
     elif what == "runs":
         items = incidents.list_runs(store, limit=limit)
         docs = [r.to_json() for r in items]
@@ -231,8 +233,12 @@ def _action_rows(items: list[incidents.ActionItem], today: date) -> list[tuple]:
         if a.drill_run_id:
             return f"drill run {a.drill_run_id}"
         return ""
-    return [(a.id, (a.due.isoformat() if a.due else "—") + (" OVERDUE" if a.overdue(today) else ""), a.owner, a.status,
-             a.title, source(a)) for a in items]
+    def seen(a: incidents.ActionItem) -> str:
+        if a.times_seen <= 1 or a.last_seen is None:
+            return str(a.times_seen)
+        return f"{a.times_seen}, last {a.last_seen.date().isoformat()}"
+    return [(a.id, (a.due.isoformat() if a.due else "—") + (" OVERDUE" if a.overdue(today) else ""), a.owner, a.state,
+             seen(a), a.title, source(a)) for a in items]
 
 
 @log.command()
@@ -258,7 +264,7 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
         output.table("metrics", ["metric", "median", "p90", "p99", "reached", "missed"],
                      [(m, show_duration(v["median"]), show_duration(v["p90"]), show_duration(v["p99"]), v["reached"], v["missed"]) for m, v in run.metrics.items()])
         output.table("findings", ["id", "severity", "rule", "title"], [(f.id, f.severity, f.rule, f.title) for f in found])
-        output.table("action items", ["id", "due", "owner", "status", "title", "from"], _action_rows(actions, date.today()))
+        output.table("action items", ACTION_COLUMNS, _action_rows(actions, date.today()))
         return
     inc = incidents.get_incident(store, record_id)
     actions = [a for a in incidents.list_actions(store, status=None) if a.incident_id == record_id]
@@ -270,14 +276,14 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
     lines = [
         ("id", inc.id), ("kind", inc.kind), ("title", inc.title), ("service", inc.service), ("severity", inc.severity),
         *((name, (getattr(inc, name).isoformat() if getattr(inc, name) else "—"))
-          for name in ("started", "detected", "acknowledged", "mitigated", "resolved")),
+          for name in ("started", "detected", "paged", "acknowledged", "mitigated", "resolved")),
         ("TTD / TTA / TTM / TTR", " / ".join(show_duration(m[k]) for k in ("ttd", "tta", "ttm", "ttr"))),
         ("root cause", inc.root_cause), ("deploy related", inc.deploy_related), ("tags", ", ".join(inc.tags)),
         ("drill run", inc.drill_run_id), ("source", f"{inc.source}:{inc.external_id}"), ("summary", inc.summary),
     ]
     output.table(None, ["field", "value"], lines)
     if actions:
-        output.table("action items", ["id", "due", "owner", "status", "title", "from"], _action_rows(actions, date.today()))
+        output.table("action items", ACTION_COLUMNS, _action_rows(actions, date.today()))
 
 
 @log.command()
@@ -294,7 +300,7 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
 @click.option("--drill-run", type=int)
 @click.option("--add-tag", multiple=True, help="Add a tag (repeatable).")
 @click.option("--remove-tag", multiple=True, help="Remove a tag (repeatable).")
-@click.option("--clear", "clear", multiple=True, type=click.Choice(("service", "severity", "detected", "acknowledged",
+@click.option("--clear", "clear", multiple=True, type=click.Choice(("service", "severity", "detected", "paged", "acknowledged",
               "mitigated", "resolved", "root_cause", "summary", "deploy_related", "drill_run_id")),
               help="Clear a field (repeatable).")
 @json_option
@@ -454,11 +460,14 @@ def actions(lc: LogContext, owner: str | None, show_all: bool, close_id: int | N
             o = by_owner.setdefault(a.owner, {"open": 0, "overdue": 0})
             o["open"] += a.status == "open"
             o["overdue"] += a.overdue(today)
-        output.emit_json({"version": 1, "today": today.isoformat(), "overdue": overdue, "by_owner": by_owner,
+        output.emit_json({"version": 1, "today": today.isoformat(), "overdue": overdue,
+                          "regressions": sum(a.regression and a.status == "open" for a in items), "by_owner": by_owner,
                           "action_items": [a.to_json(today) for a in items]})
         return
-    output.table(f"action items ({len(items)}{', ' + str(overdue) + ' overdue' if overdue else ''})",
-                 ["id", "due", "owner", "status", "title", "from"], _action_rows(items, today))
+    regressions = sum(a.regression and a.status == "open" for a in items)
+    output.table(f"action items ({len(items)}{', ' + str(overdue) + ' overdue' if overdue else ''}"
+                 f"{', ' + str(regressions) + ' regressed' if regressions else ''})",
+                 ACTION_COLUMNS, _action_rows(items, today))
 
 
 # -- calibrate ------------------------------------------------------------------------

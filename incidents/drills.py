@@ -16,14 +16,15 @@ from . import schema as s
 from .errors import InvalidRecord
 from .queries import incident_values
 from .records import Incident, epoch_now, finite_or_none
+from .recurring import track_action_items
 from .store import IncidentLog
 
 MODES = ("simulated", "tabletop", "live")
 #: Timelines files longer than this are not re-read for per-run samples.
 MAX_SAMPLE_RUNS = 20_000
 #: Milestones of a timeline -> the incident's fields.
-_MILESTONE_FIELDS = {"detected": "detected", "acknowledged": "acknowledged", "mitigated": "mitigated",
-                     "recovered": "resolved"}
+_MILESTONE_FIELDS = {"detected": "detected", "paged": "paged", "acknowledged": "acknowledged",
+                     "mitigated": "mitigated", "recovered": "resolved"}
 
 
 def record_drill(store: IncidentLog, summary_doc: Mapping[str, Any], *, scenario: Any, team: str | None, mode: str,
@@ -39,7 +40,8 @@ def record_drill(store: IncidentLog, summary_doc: Mapping[str, Any], *, scenario
     and severity then link the run to real incidents for ``calibrate``). Per-run
     metric values (seconds; None or inf = missed) come from ``samples`` or, when the
     document names a ``timelines`` file, from re-measuring it. Findings and their
-    action items (status open) are stored with the run. One transaction.
+    action items are stored with the run; an action item whose finding an earlier
+    drill of the scenario found updates that item (``recurring``). One transaction.
     Raises InvalidRecord for a document of another shape.
     """
     if not isinstance(summary_doc, Mapping) or summary_doc.get("version") != 1:
@@ -93,15 +95,9 @@ def record_drill(store: IncidentLog, summary_doc: Mapping[str, Any], *, scenario
                 subject=str(f.get("subject", "")),
             ).returning(s.findings.c.id)).scalar_one()
             finding_ids.setdefault((str(f.get("rule", "")), str(f.get("subject", ""))), fid)
-        action_rows = [
-            {"title": str(a.get("title", "")), "owner": str(a.get("owner", "")) or "unassigned",
-             "due": _date(a.get("due")), "status": "open", "severity": a.get("severity"),
-             "finding_id": finding_ids.get((str(a.get("rule", "")), str(a.get("subject", "")))),
-             "incident_id": None, "drill_run_id": run_id, "note": None, "created_at": now, "closed_at": None}
-            for a in summary_doc.get("action_items") or []
-        ]
-        if action_rows:
-            conn.execute(insert(s.action_items), action_rows)
+        actions = list(summary_doc.get("action_items") or [])
+        track_action_items(conn, scenario_id, run_id, actions, finding_ids,
+                           {i: _date(a.get("due")) for i, a in enumerate(actions)}, now)
         if timeline is not None:
             inc = _drill_incident(timeline, scenario_id, title, services, severity, run_id)
             if inc is not None:

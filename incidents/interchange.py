@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from . import schema as s
 from .errors import BadRows, InvalidRecord, RowProblem
@@ -36,7 +36,7 @@ CHUNK = 5000
 
 #: The log's own incident columns, in export order.
 INCIDENT_COLUMNS = ("source", "external_id", "kind", "title", "service", "severity", "started", "detected",
-                    "acknowledged", "mitigated", "resolved", "root_cause", "summary", "deploy_related", "tags",
+                    "paged", "acknowledged", "mitigated", "resolved", "root_cause", "summary", "deploy_related", "tags",
                     "drill_run_id")
 #: Written by an export for people, ignored by an import.
 DERIVED_COLUMNS = ("id", "ttd", "tta", "ttm", "ttr", "metrics")
@@ -62,18 +62,29 @@ class ImportResult:
     already_present: int
     skipped: int
     problems: tuple[RowProblem, ...] = field(default=())
+    #: Of ``already_present``, how many the file changed (the rest were as the file has them).
+    updated: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, "file": self.file, "format": self.format, "what": self.what,
                 "rows_read": self.rows_read, "inserted": self.inserted, "already_present": self.already_present,
+                "updated": self.updated, "unchanged": self.already_present - self.updated,
                 "skipped": self.skipped, "problems": [str(p) for p in self.problems]}
 
     @property
     def message(self) -> str:
-        parts = [f"{self.inserted} new", f"{self.already_present} already in the log"]
+        """Where every row read went: ``rows_read`` is new + already in the log + bad
+        rows skipped, and the sentence says each, so its counts add up."""
+        one = self.what[:-1]  # incidents -> incident, deploys -> deploy
+        same = self.already_present - self.updated
+        detail = ", ".join(x for x in (f"{self.updated} updated with the file's values" if self.updated else "",
+                                       f"{same} unchanged" if same else "") if x)
+        parts = [f"{self.inserted} new {one if self.inserted == 1 else self.what}",
+                 f"{self.already_present} already in the log" + (f" ({detail})" if detail else "")]
         if self.skipped:
             parts.append(f"{self.skipped} bad row{'s' if self.skipped != 1 else ''} skipped")
-        return f"imported {self.rows_read} {self.what} from {self.file} ({self.format}): " + ", ".join(parts)
+        rows = f"{self.rows_read} row{'s' if self.rows_read != 1 else ''}"
+        return f"read {rows} of {self.file} ({self.format}): " + ", ".join(parts)
 
 
 class _Bad(Exception):
@@ -271,7 +282,7 @@ def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, ki
     return out
 
 
-_MILESTONE_KEYS = (("detected", "detected_at"), ("acknowledged", "acknowledged_at"), ("mitigated", "mitigated_at"),
+_MILESTONE_KEYS = (("detected", "detected_at"), ("paged", "paged_at"), ("acknowledged", "acknowledged_at"), ("mitigated", "mitigated_at"),
                    ("resolved", "resolved_at"))
 
 
@@ -296,8 +307,9 @@ def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, k
     title = _text(g("title")) or _text(g("description")) or f"PagerDuty incident #{number}"
     # PagerDuty creates the incident when it is detected and knows nothing earlier: the
     # start is the creation and detection is left unknown (so TTD is not claimed as 0).
+    # Creating it pages, and seconds_to_first_ack counts from then: that is TTA's start.
     return {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
-            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None,
+            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None, "paged_at": start,
             "acknowledged_at": None if ack is None else start + ack,
             "mitigated_at": None if mitigate is None else start + mitigate, "resolved_at": resolved_at,
             "utc_offset": offset, "root_cause": None, "summary": None, "deploy_related": None, "tags": "",
@@ -333,9 +345,12 @@ def _upsert(conn: Connection, table, columns: list[str]):  # noqa: ANN001, ANN20
     stmt = dialect_insert(table)
     keep = {c: func.coalesce(stmt.excluded[c], table.c[c]) for c in columns
             if c not in ("source", "external_id", "created_at", "id")}
+    # A row the file does not change is left alone, so the driver's count of changed
+    # rows tells an update from a record that was already there as it is.
+    changes = or_(*(value.is_distinct_from(table.c[c]) for c, value in keep.items() if c != "updated_at"))
     if "updated_at" in keep:
         keep["updated_at"] = stmt.excluded.updated_at
-    return stmt.on_conflict_do_update(index_elements=["source", "external_id"], set_=keep)
+    return stmt.on_conflict_do_update(index_elements=["source", "external_id"], set_=keep, where=changes)
 
 
 class _Writer:
@@ -356,12 +371,14 @@ class _Writer:
                 raise AssertionError(f"unexpected bind parameters {unknown}")
             self.order = names
 
-    def write(self, rows: list[dict[str, Any]]) -> None:
+    def write(self, rows: list[dict[str, Any]]) -> int:
+        """Write ``rows``; returns how many were inserted or changed."""
         if self.positional:
             order = self.order
             self.cursor.executemany(self.sql, [tuple(r[k] for k in order) for r in rows])
         else:
             self.cursor.executemany(self.sql, rows)
+        return self.cursor.rowcount
 
     def close(self) -> None:
         self.cursor.close()
@@ -416,7 +433,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
             before = conn.execute(select(func.count()).select_from(table)).scalar_one()
             now = epoch_now()
             problems: list[RowProblem] = []
-            bad = read = written = 0
+            bad = read = written = changed = 0
             seen: dict[str, int] = {}
             batch: list[dict[str, Any]] = []
             writer: _Writer | None = None
@@ -442,7 +459,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 batch.append(values)
                 if len(batch) >= chunk:
                     writer = writer or _Writer(conn, table, list(batch[0]))
-                    writer.write(batch)
+                    changed += writer.write(batch)
                     written += len(batch)
                     batch = []
                     if progress:
@@ -451,7 +468,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 raise BadRows(problems, read, bad)
             if batch:
                 writer = writer or _Writer(conn, table, list(batch[0]))
-                writer.write(batch)
+                changed += writer.write(batch)
                 written += len(batch)
                 if progress:
                     progress(read)
@@ -459,9 +476,10 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 writer.close()
             after = conn.execute(select(func.count()).select_from(table)).scalar_one()
             inserted = after - before
-            result = ImportResult(str(path), used_fmt, what, read, inserted, written - inserted, bad, tuple(problems))
+            result = ImportResult(str(path), used_fmt, what, read, inserted, written - inserted, bad, tuple(problems),
+                                  updated=changed - inserted)
             conn.execute(insert(s.imports).values(file=str(path), sha256=digest, format=used_fmt, what=what,
-                                                  rows_read=read, inserted=inserted, updated=written - inserted,
+                                                  rows_read=read, inserted=inserted, updated=changed - inserted,
                                                   skipped=bad, at=now))
             return result
 
@@ -559,7 +577,7 @@ def export_records(store: IncidentLog, out: TextIO, *, what: str = "incidents", 
     elif what == "actions":
         records = [a.to_json() for a in list_actions(store, status=None)]
         columns = ("id", "title", "owner", "due", "status", "severity", "finding_id", "incident_id", "drill_run_id",
-                   "note", "created", "closed")
+                   "note", "created", "closed", "times_seen", "last_seen", "regression")
     elif what == "runs":
         records = [r.to_json() for r in list_runs(store)]
         columns = ("id", "uid", "scenario", "scenario_title", "scenario_kind", "severity", "services", "team", "mode",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, and_, case, func, insert, select, update
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from . import schema as s
 from .errors import InvalidRecord, NotFound
 from .records import (MILESTONES, STATUSES, ActionItem, Deploy, DrillRun, Finding, Incident, clean_tags,
-                      epoch_now, from_epoch, offset_minutes, to_epoch)
+                      epoch_now, finding_key, from_epoch, offset_minutes, to_epoch)
 from .store import IncidentLog
 
 
@@ -58,7 +58,8 @@ def incident_values(inc: Incident, now: float | None = None) -> dict[str, Any]:
     return {
         "source": inc.source, "external_id": inc.external_id or uuid.uuid4().hex, "kind": inc.kind,
         "title": inc.title.strip(), "service": inc.service, "severity": inc.severity,
-        "started_at": to_epoch(inc.started), "detected_at": e(inc.detected), "acknowledged_at": e(inc.acknowledged),
+        "started_at": to_epoch(inc.started), "detected_at": e(inc.detected), "paged_at": e(inc.paged),
+        "acknowledged_at": e(inc.acknowledged),
         "mitigated_at": e(inc.mitigated), "resolved_at": e(inc.resolved), "utc_offset": offset_minutes(inc.started),
         "root_cause": inc.root_cause, "summary": inc.summary, "deploy_related": inc.deploy_related,
         "tags": ",".join(inc.tags), "drill_run_id": inc.drill_run_id, "created_at": now, "updated_at": now,
@@ -71,7 +72,8 @@ def incident_from_row(row: Any) -> Incident:
     return Incident(
         id=m["id"], source=m["source"], external_id=m["external_id"], kind=m["kind"], title=m["title"],
         service=m["service"], severity=m["severity"], started=from_epoch(m["started_at"], off),
-        detected=from_epoch(m["detected_at"], off), acknowledged=from_epoch(m["acknowledged_at"], off),
+        detected=from_epoch(m["detected_at"], off), paged=from_epoch(m["paged_at"], off),
+        acknowledged=from_epoch(m["acknowledged_at"], off),
         mitigated=from_epoch(m["mitigated_at"], off), resolved=from_epoch(m["resolved_at"], off),
         root_cause=m["root_cause"], summary=m["summary"],
         deploy_related=None if m["deploy_related"] is None else bool(m["deploy_related"]),
@@ -230,7 +232,9 @@ def _action(row: Any) -> ActionItem:
     return ActionItem(id=m["id"], title=m["title"], owner=m["owner"], due=m["due"], status=m["status"],
                       severity=m["severity"], finding_id=m["finding_id"], incident_id=m["incident_id"],
                       drill_run_id=m["drill_run_id"], note=m["note"], created=from_epoch(m["created_at"]),
-                      closed=from_epoch(m["closed_at"]))
+                      closed=from_epoch(m["closed_at"]), finding_key=m["finding_key"], times_seen=m["times_seen"],
+                      last_seen=from_epoch(m["last_seen"]), regression=bool(m["regression"]),
+                      reopened=from_epoch(m["reopened_at"]))
 
 
 def list_actions(store: IncidentLog, *, owner: str | None = None, status: str | None = "open",
@@ -296,8 +300,11 @@ def get_run(store: IncidentLog, run_id: int) -> tuple[DrillRun, list[Finding], l
                    for r in conn.execute(select(s.drill_metrics).where(mt.run_id == run_id).order_by(mt.metric))}
         found = [_finding(r) for r in conn.execute(
             select(s.findings).where(s.findings.c.drill_run_id == run_id).order_by(s.findings.c.id))]
+        # A run's items include those an earlier run opened for the findings it saw again.
+        keys = [finding_key(row.scenario, f.rule, f.subject) for f in found]
+        at = s.action_items.c
         actions = [_action(r) for r in conn.execute(
-            select(s.action_items).where(s.action_items.c.drill_run_id == run_id).order_by(s.action_items.c.id))]
+            select(s.action_items).where(or_(at.drill_run_id == run_id, at.finding_key.in_(keys))).order_by(at.id))]
         return _run(row, metrics), found, actions
 
     return store.read(work)

@@ -6,10 +6,13 @@ the offset the incident's start was written with, and gives them back in that of
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
+
+from scoring.definitions import DEFINITIONS
 
 from .errors import InvalidRecord
 
@@ -17,13 +20,18 @@ Kind = Literal["real", "drill"]
 KINDS: tuple[str, ...] = ("real", "drill")
 STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 #: Milestones of an incident after its start, in order.
-MILESTONES: tuple[str, ...] = ("detected", "acknowledged", "mitigated", "resolved")
-#: Incident metrics: name -> (label, from, to). ``resolved`` stands for recovery.
+MILESTONES: tuple[str, ...] = ("detected", "paged", "acknowledged", "mitigated", "resolved")
+#: The timeline's milestone names (``scoring.definitions``) -> the incident's fields.
+#: ``started`` is when impact started and ``resolved`` stands for recovery; ``paged`` is
+#: when the first page went out, which for an incident opened in a paging tool is
+#: when it was created there (PagerDuty's seconds_to_first_ack counts from created_at).
+MILESTONE_FIELDS: dict[str, str] = {"impact": "started", "detected": "detected", "paged": "paged",
+                                    "acknowledged": "acknowledged", "mitigated": "mitigated", "recovered": "resolved"}
+#: Incident metrics: name -> (label, from field, to field), each the same span as the
+#: scoring metric of that name, measured between the same milestones.
 METRICS: dict[str, tuple[str, str, str]] = {
-    "ttd": ("time to detect", "started", "detected"),
-    "tta": ("time to acknowledge", "detected", "acknowledged"),
-    "ttm": ("time to mitigate", "started", "mitigated"),
-    "ttr": ("time to recover", "started", "resolved"),
+    name: (DEFINITIONS[name].label, MILESTONE_FIELDS[DEFINITIONS[name].start], MILESTONE_FIELDS[DEFINITIONS[name].end])
+    for name in ("ttd", "tta", "ttm", "ttr")
 }
 TIME_EXAMPLE = "2026-11-27T03:00:00+01:00"
 
@@ -100,6 +108,7 @@ class Incident:
     acknowledged: datetime | None = None
     mitigated: datetime | None = None
     resolved: datetime | None = None
+    paged: datetime | None = None
     root_cause: str | None = None
     summary: str | None = None
     deploy_related: bool | None = None
@@ -118,21 +127,20 @@ class Incident:
         return self
 
     def metrics(self) -> dict[str, float | None]:
-        """TTD, TTA, TTM, TTR in seconds (None when either end is unknown). TTA counts
-        from detection, or from the start when detection was not recorded."""
+        """TTD, TTA, TTM, TTR in seconds (None when either end is unknown), as
+        ``scoring.definitions`` defines them: TTA runs from the page, so an incident
+        without a page time has none."""
         out: dict[str, float | None] = {}
         for name, (_, a, b) in METRICS.items():
-            start = getattr(self, a)
-            if name == "tta" and start is None:
-                start = self.started
-            end = getattr(self, b)
+            start, end = getattr(self, a), getattr(self, b)
             out[name] = None if start is None or end is None else (end - start).total_seconds()
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "kind": self.kind, "title": self.title, "service": self.service, "severity": self.severity,
-            "started": iso(self.started), "detected": iso(self.detected), "acknowledged": iso(self.acknowledged),
+            "started": iso(self.started), "detected": iso(self.detected), "paged": iso(self.paged),
+            "acknowledged": iso(self.acknowledged),
             "mitigated": iso(self.mitigated), "resolved": iso(self.resolved), "root_cause": self.root_cause,
             "summary": self.summary, "deploy_related": self.deploy_related, "tags": list(self.tags),
             "drill_run_id": self.drill_run_id, "source": self.source, "external_id": self.external_id,
@@ -193,15 +201,27 @@ class ActionItem:
     created: datetime | None = None
     closed: datetime | None = None
     id: int | None = None
+    finding_key: str | None = None
+    times_seen: int = 1
+    last_seen: datetime | None = None
+    regression: bool = False  # it was done, and its finding came back
+    reopened: datetime | None = None
 
     def overdue(self, today: date) -> bool:
         return self.status == "open" and self.due is not None and self.due < today
+
+    @property
+    def state(self) -> str:
+        """The status as people read it: ``open (regression)`` for an item reopened
+        because its finding came back after it was done."""
+        return f"{self.status} (regression)" if self.regression and self.status == "open" else self.status
 
     def to_json(self, today: date | None = None) -> dict[str, Any]:
         doc = {"id": self.id, "title": self.title, "owner": self.owner, "due": iso(self.due), "status": self.status,
                "severity": self.severity, "finding_id": self.finding_id, "incident_id": self.incident_id,
                "drill_run_id": self.drill_run_id, "note": self.note, "created": iso(self.created),
-               "closed": iso(self.closed)}
+               "closed": iso(self.closed), "finding_key": self.finding_key, "times_seen": self.times_seen,
+               "last_seen": iso(self.last_seen), "regression": self.regression, "reopened": iso(self.reopened)}
         if today is not None:
             doc["overdue"] = self.overdue(today)
         return doc
@@ -257,6 +277,12 @@ class DrillRun:
                 "report_path": self.report_path, "metrics": self.metrics}
 
 
+def finding_key(scenario: str, rule: str, subject: str) -> str:
+    """The identity of a finding across drills: the same rule about the same subject in
+    the same scenario is the same finding, whatever its evidence says this time."""
+    return json.dumps([scenario, rule, subject], separators=(",", ":"), ensure_ascii=False)
+
+
 def finite_or_none(x: Any) -> float | None:
     if x is None:
         return None
@@ -264,5 +290,6 @@ def finite_or_none(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-__all__ = ["ActionItem", "Deploy", "DrillRun", "Finding", "Incident", "KINDS", "METRICS", "MILESTONES", "STATUSES",
+__all__ = ["ActionItem", "Deploy", "DrillRun", "Finding", "Incident", "KINDS", "METRICS", "MILESTONES", "MILESTONE_FIELDS",
+           "STATUSES", "finding_key",
            "clean_tags", "from_epoch", "iso", "offset_minutes", "parse_time", "to_epoch"]

@@ -11,10 +11,10 @@ Missed values of per-run drill metrics are NULL too, never zero.
 from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, false)
 
 #: The Alembic revision this code writes; the store migrates any older log to it.
-HEAD = "0002"
+HEAD = "0003"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -85,6 +85,7 @@ incidents = Table(
     Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="SET NULL")),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("paged_at", Float),  # schema 0002: when the first page went out (TTA's start)
     UniqueConstraint("source", "external_id"),
     Index(None, "started_at"),
     Index(None, "service", "started_at"),
@@ -119,7 +120,16 @@ action_items = Table(
     Column("note", Text),
     Column("created_at", Float, nullable=False),
     Column("closed_at", Float),
+    # Schema 0002: a finding that recurs updates its item instead of adding another.
+    # The key is the finding's identity (scenario, rule, subject; see drills.finding_key),
+    # NULL for items added by hand and for duplicates merged by the upgrade.
+    Column("finding_key", Text),
+    Column("times_seen", Integer, nullable=False, default=1, server_default="1"),
+    Column("last_seen", Float),
+    Column("regression", Boolean, nullable=False, default=False, server_default=false()),
+    Column("reopened_at", Float),
     Index(None, "status", "due"),
+    Index(None, "finding_key", unique=True),
 )
 
 deploys = Table(

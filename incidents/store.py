@@ -32,7 +32,7 @@ BUSY_TIMEOUT = 10.0
 #: Attempts of one unit of work before giving up on a busy database.
 ATTEMPTS = 12
 #: Revisions this code knows how to upgrade from (None: an empty database).
-KNOWN_REVISIONS = (None, "0001", "0002")
+KNOWN_REVISIONS = (None, "0001", "0002", "0003")
 _PG_MIGRATION_LOCK = 0x6472696C  # "dril": one migration at a time per database
 
 
@@ -225,7 +225,7 @@ class Migration:
             return f"the incident log at {self.where} is up to date (schema {self.after})"
         if self.before is None:
             return f"created the incident log at {self.where} (schema {self.after})"
-        return f"upgraded the incident log at {self.where} from schema {self.before} to {self.after}; no data was changed"
+        return f"upgraded the incident log at {self.where} from schema {self.before} to {self.after}; no data was lost"
 
 
 def current_revision(conn: Connection) -> str | None:

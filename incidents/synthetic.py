@@ -53,14 +53,16 @@ class Synthetic:
         """The log's own CSV format; times written with +00:00."""
         iso = lambda a: np.char.add(np.datetime_as_string(a.astype("datetime64[s]"), unit="s"), "+00:00")  # noqa: E731
         with open(path, "w", newline="", encoding="utf-8") as f:
-            f.write("source,external_id,title,service,severity,started,detected,acknowledged,mitigated,resolved,root_cause\n")
+            # The synthetic alerting pages when it detects: paged is the detection time.
+            f.write("source,external_id,title,service,severity,started,detected,paged,acknowledged,mitigated,resolved,"
+                    "root_cause\n")
             write = f.write
             for lo in range(0, len(self), chunk):
                 part = slice(lo, lo + chunk)
                 cols = [iso(a[part]) for a in (self.started, self.detected, self.acknowledged, self.mitigated, self.resolved)]
                 for i, (st, de, ac, mi, re_, sv, se, rc) in enumerate(
                         zip(*cols, self.service[part], self.severity[part], self.root_cause[part]), lo):
-                    write(f"{source},{i},{sv} {se} incident,{sv},{se},{st},{de},{ac},{mi},{re_},{rc}\n")
+                    write(f"{source},{i},{sv} {se} incident,{sv},{se},{st},{de},{de},{ac},{mi},{re_},{rc}\n")
 
     def write_deploys(self, path: Path) -> None:
         times = np.char.add(np.datetime_as_string(self.deploy_at.astype("datetime64[s]"), unit="s"), "+00:00")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from scoring import compare, runs_needed, simulate_power
 
@@ -20,6 +20,9 @@ from .errors import InvalidRecord
 from .frames import fetch, human, local_seconds, p_text, quantile_ci
 from .queries import Filter
 from .records import METRICS
+
+#: Metric -> the incident fields it spans (from, to).
+METRIC_FIELDS: dict[str, tuple[str, str]] = {m: (a, b) for m, (_, a, b) in METRICS.items()}
 from .store import IncidentLog
 
 PERIODS = ("month", "quarter", "year", "all")
@@ -102,11 +105,14 @@ class StatsReport:
     incidents: int
     rows: list[Row]
     trends: list[Trend] = field(default_factory=list)
+    #: Metrics asked for that no matching incident has: metric -> the milestone none records.
+    lacking: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"version": 1, "by": self.by, "groups": list(self.groups), "metrics": list(self.metrics),
                 "include_drills": self.include_drills, "incidents": self.incidents,
-                "rows": [r.to_json() for r in self.rows], "trends": [t.to_json() for t in self.trends]}
+                "rows": [r.to_json() for r in self.rows], "trends": [t.to_json() for t in self.trends],
+                "lacking": dict(self.lacking)}
 
 
 def _period_keys(local: np.ndarray, by: str) -> np.ndarray:
@@ -162,12 +168,7 @@ def _summaries(values: np.ndarray, key_sets: Sequence[tuple[np.ndarray, int]],
 def metric_columns():  # noqa: ANN201
     """SQL expressions of each metric in seconds (NULL where an end is missing)."""
     t = s.incidents.c
-    return {
-        "ttd": (t.detected_at - t.started_at).label("ttd"),
-        "tta": (t.acknowledged_at - func.coalesce(t.detected_at, t.started_at)).label("tta"),
-        "ttm": (t.mitigated_at - t.started_at).label("ttm"),
-        "ttr": (t.resolved_at - t.started_at).label("ttr"),
-    }
+    return {m: (getattr(t, f"{b}_at") - getattr(t, f"{a}_at")).label(m) for m, (_, a, b) in METRICS.items()}
 
 
 def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "month", groups: Sequence[str] = (),
@@ -196,6 +197,10 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     report_groups = tuple(groups)
     if n == 0:
         return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, 0, [], [])
+    # A metric no incident has (PagerDuty exports know no detection time) is named once,
+    # not shown as a table of dashes.
+    lacking = _lacking(store, flt, [m for m in metrics if not np.isfinite(data[m]).any()])
+    metrics = tuple(m for m in metrics if m not in lacking)
     local = local_seconds(data["started_at"], data["utc_offset"], tz)
     pkeys, plabels, period_keys = _period_labels(local, by)
     # One key per (period, group...) combination that occurs.
@@ -229,7 +234,18 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     now_local = local_seconds(np.array([(now or datetime.now(timezone.utc)).timestamp()]), np.array([0.0]), tz or "UTC")
     finished = len(plabels) - int(by != "all" and period_keys[-1] >= _period_keys(now_local, by)[0])
     trends = _trends(data, metrics, pkeys, plabels[:finished], improvement, seed) if finished > 1 else []
-    return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, n, rows, trends)
+    return StatsReport(by, report_groups, tuple(metrics), flt.kind is None, n, rows, trends, lacking)
+
+
+def _lacking(store: IncidentLog, flt: Filter, empty: Sequence[str]) -> dict[str, str]:
+    """For each metric without a value: the milestone no matching incident records
+    (the later one when each end is recorded by some, but never both together)."""
+    if not empty:
+        return {}
+    fields = sorted({f for m in empty for f in METRIC_FIELDS[m]})
+    cols = [func.count(getattr(s.incidents.c, f"{f}_at")) for f in fields]
+    counts = dict(zip(fields, store.read(lambda c: c.execute(select(*cols).where(*flt.clauses())).one())))
+    return {m: next((f for f in METRIC_FIELDS[m] if not counts[f]), METRIC_FIELDS[m][-1]) for m in empty}
 
 
 def _group_keys(data: dict[str, Any], groups: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -314,7 +330,8 @@ def _sentence(m: str, prev: str, last: str, na: int, nb: int, c, improvement: fl
     note = f" (tested on a sample of {TREND_SAMPLE} per period)" if sampled else ""
     if c.verdict in ("improved", "worse"):
         return f"{head}: {c.verdict}, {p_text(c.p_value)}{note}."
-    text = f"{head}: not distinguishable from noise at {na} vs {nb} incidents ({p_text(c.p_value)}){note}."
+    # The counts come in the order of the medians before them: latest first.
+    text = f"{head}: not distinguishable from noise at {nb} vs {na} incidents ({p_text(c.p_value)}){note}."
     if detect is not None:
         text += f" A real {pct} improvement would be detected in {detect * 100:.0f}% of comparisons this size"
         if needed:

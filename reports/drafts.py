@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from scoring import Scorecard
+from scoring import Scorecard, metric_label
 from scoring.gaps import spread_in_words
 
 from . import fmt
@@ -108,8 +108,8 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
                          "from": clock.time(e.t), "until": clock.stamp(until) if until is not None else "not recovered when the drill ended"})
     values = card.metrics.values
     facts = []
-    for name, words in (("ttd", "Time to detect"), ("ttm", "Time to mitigate"), ("ttr", "Time to recover"),
-                        ("rpo", "Data lost (RPO)"), ("rto", "Time to restore data (RTO)"), ("contain", "Time to contain")):
+    for name in ("ttd", "ttm", "ttr", "rpo", "rto", "contain"):
+        words = metric_label(name)[:1].upper() + metric_label(name)[1:]
         if name in values:
             v = values[name]
             facts.append((words, "not reached" if v is None else fmt.duration(None if v == float("inf") else v)))

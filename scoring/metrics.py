@@ -15,30 +15,15 @@ from scenarios import Scenario, Team
 from scenarios.common import zone
 from scenarios.timeline import Event, Timeline
 
+from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
+
 INF = math.inf
 NIGHT = (22, 7)  # a page between 22:00 and 07:00 in the responder's own zone wakes them
 
-#: Metric name -> (label, start milestone, end milestone), in report order.
-METRICS: dict[str, tuple[str, str, str]] = {
-    "ttd": ("time to detect", "impact", "detected"),
-    "tta": ("time to acknowledge", "paged", "acknowledged"),
-    "engage": ("time to engage", "detected", "engaged"),
-    "ttm": ("time to mitigate", "impact", "mitigated"),
-    "ttr": ("time to recover", "impact", "recovered"),
-    "first_update": ("time to first update", "detected", "first_update"),
-    "longest_silence": ("longest silence", "detected", "-"),
-    "contain": ("time to contain", "detected", "contained"),
-    "rpo": ("data lost (RPO)", "impact", "restored_data"),
-    "rto": ("time to restore data (RTO)", "impact", "restored_data"),
-}
+#: Metric name -> (label, start milestone, end milestone), in report order; a view of
+#: the registry in ``definitions`` kept for the callers that unpack triples.
+METRICS: dict[str, tuple[str, str, str]] = {d.name: (d.label, d.start, d.end) for d in DEFINITIONS.values()}
 COUNTS = ("pages_sent", "pages_missed", "escalations", "night_pages", "people_involved", "steps_failed", "noise_alerts")
-
-
-def metric_label(name: str) -> str:
-    """A metric's name in words (``notify_regulator`` -> ``time to notify regulator``)."""
-    if name.startswith("notify_"):
-        return f"time to notify {name[7:].replace('_', ' ')}"
-    return METRICS[name][0]
 
 
 @dataclass(frozen=True)

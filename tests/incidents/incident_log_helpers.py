@@ -51,3 +51,15 @@ def drill_summary(runs: int, seed: int = 3) -> tuple[dict, Any]:
     doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, date(2026, 11, 27))
     doc["_batch"] = batch
     return doc, inputs.scenario
+
+
+def run_cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """Run ``drillbit ARGS`` in-process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from drillbit.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err

@@ -2,15 +2,15 @@
 INTEGER (32-bit) cannot hold. SQLite's INTEGER already holds 64 bits, and rebuilding
 the table there would cascade-delete the runs' metrics, so SQLite is left as it is.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,73 @@
+"""What each metric means: one registry that scoring, reports and the incident log
+all read, so ``tta`` is the same span in a drill scorecard and in ``log calibrate``.
+
+A metric is the time from one milestone to another (the names of
+``scenarios.timeline.MILESTONES``); the incident log stores the same milestones of
+real incidents under its own field names (``incidents.records.MILESTONE_FIELDS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """One metric: its key, its name in words, the milestones it spans (``start`` to
+    ``end``; ``-`` where it is not a plain difference), its unit and what it measures."""
+
+    name: str
+    label: str
+    start: str
+    end: str
+    unit: str
+    description: str
+
+
+_ALL = (
+    MetricDefinition("ttd", "time to detect", "impact", "detected", "seconds",
+                     "from the start of impact to the first detection (an alert, or a person noticing)"),
+    MetricDefinition("tta", "time to acknowledge", "paged", "acknowledged", "seconds",
+                     "from the first page sent to its acknowledgement (PagerDuty's seconds_to_first_ack)"),
+    MetricDefinition("engage", "time to engage", "detected", "engaged", "seconds",
+                     "from detection to the first responder engaged"),
+    MetricDefinition("ttm", "time to mitigate", "impact", "mitigated", "seconds",
+                     "from the start of impact to mitigation"),
+    MetricDefinition("ttr", "time to recover", "impact", "recovered", "seconds",
+                     "from the start of impact to recovery"),
+    MetricDefinition("first_update", "time to first update", "detected", "first_update", "seconds",
+                     "from detection to the first status update"),
+    MetricDefinition("longest_silence", "longest silence", "detected", "-", "seconds",
+                     "the longest stretch without a status update while the incident was open"),
+    MetricDefinition("contain", "time to contain", "detected", "contained", "seconds",
+                     "breach: from detection to containment"),
+    MetricDefinition("rpo", "data lost (RPO)", "impact", "restored_data", "seconds",
+                     "data loss: the span of data lost, from the last good backup to the loss"),
+    MetricDefinition("rto", "time to restore data (RTO)", "impact", "restored_data", "seconds",
+                     "data loss: from the start of impact to the data restored"),
+)
+
+#: Every metric with a fixed name, in report order.
+DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in _ALL}
+#: Notification metrics are named after the party: ``notify_regulator``.
+NOTIFY_PREFIX = "notify_"
+
+
+def definition(name: str) -> MetricDefinition:
+    """The definition of ``name``, including ``notify_<party>`` metrics. Raises
+    KeyError for a name that is no metric."""
+    if name in DEFINITIONS:
+        return DEFINITIONS[name]
+    if name.startswith(NOTIFY_PREFIX) and len(name) > len(NOTIFY_PREFIX):
+        party = name[len(NOTIFY_PREFIX):].replace("_", " ")
+        return MetricDefinition(name, f"time to notify {party}", "detected", "notified", "seconds",
+                                f"from detection to notifying {party}")
+    raise KeyError(name)
+
+
+def metric_label(name: str) -> str:
+    """A metric's name in words (``notify_regulator`` -> ``time to notify regulator``)."""
+    return definition(name).label
+
+
+__all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "definition", "metric_label"]
