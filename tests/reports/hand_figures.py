@@ -135,8 +135,9 @@ class MetricFigures:
         return order_statistic(self.values, 0.5)
 
     def allowed(self, first_run: float | None) -> set[str]:
-        """Every duration a line about this metric may show."""
-        figures = {dur(first_run), *(dur(t) for t in self.targets)}
+        """Every duration a line about this metric may show: its values, its targets, and
+        1.5x each target (where rating S ends and M begins)."""
+        figures = {dur(first_run), *(dur(t) for t in self.targets), *(dur(1.5 * t) for t in self.targets)}
         if len(self.values) > 1:
             figures |= {dur(order_statistic(self.values, q)) for q in (0.5, 0.9, 0.99)}
             figures |= {dur(x) for x in (*median_bootstrap_interval(self.values), min(self.values), max(self.values))}
