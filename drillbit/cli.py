@@ -89,7 +89,7 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
         output.problems(found)
         kinds = {}
         for r in results:
-            kinds[r.kind or "unreadable"] = kinds.get(r.kind or "unreadable", 0) + 1
+            kinds[r.kind or "unreadable file"] = kinds.get(r.kind or "unreadable file", 0) + 1
         summary = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items()))
         verdict = f"{len(found)} problem{'s' if len(found) != 1 else ''}" if found else "all valid"
         output.err.print(f"checked {len(results)} file{'s' if len(results) != 1 else ''} ({summary}): {verdict}", markup=False)

@@ -75,12 +75,16 @@ def render_junit(inp: Inputs) -> str:
              ("require_share", f"{inp.require_share:g}")]
     if not inp.single and doc.get("worst_run"):
         facts += [("worst_run", doc["worst_run"]["rating"]), ("worst_run.runs", str(doc["worst_run"]["runs"]))]
+    drill = doc.get("drill") or {}
+    if drill.get("partial"):
+        facts += [("partial", "true"), ("runs_planned", str(drill["runs_planned"])), ("drill.state", str(drill["state"]))]
     if tl is not None:
         facts += [("mode", tl.mode), ("seed", "" if tl.seed is None else str(tl.seed)), ("started_at", tl.started_at.isoformat())]
     for name, value in facts:
         ET.SubElement(props, "property", {"name": name, "value": value})
     suite.extend(cases)
     lines = [f"verdict: {doc.get('verdict') or '-'}; {doc['objectives_missed']} of {len(cases)} objectives missed"]
+    lines += [f"note: {note}" for note in doc.get("notes") or ()]
     if not inp.single:
         lines[0] += f"; rated by what {fmt.pct(inp.require_share)} of {doc['runs']:,} runs achieved"
         if doc.get("worst_run"):

@@ -77,10 +77,16 @@ def header(inp: Inputs) -> dict[str, Any]:
     if tl is not None:
         facts.append(("Started" if inp.single else "First run started", fmt.Clock(tl.started_at, inp.tz).stamp(0.0)))
         facts.append(("Seed", "—" if tl.seed is None else str(tl.seed)))
-    facts.append(("Runs", f"{runs:,}"))
+    drill = doc.get("drill") or {}
+    if drill.get("partial"):
+        # A batch cut short is scored as far as it got; the reader must not take it for the drill.
+        facts.append(("Runs", f"{runs:,} of {drill['runs_planned']:,} planned ({drill['state']}): partial"))
+    else:
+        facts.append(("Runs", f"{runs:,}"))
     facts.append(("Time zone", inp.tz))
     return {
         "facts": facts,
+        "notes": list(doc.get("notes") or ()),
         "generated": fmt.Clock(inp.now, inp.tz).stamp(0.0),
         "generated_iso": inp.now.isoformat(),
     }

@@ -115,3 +115,11 @@ def test_unexpected_errors_print_one_line_and_exit_3(cli, monkeypatch):
 def test_usage_errors_exit_2(cli):
     code, _, err = cli("schema", "nonsense")
     assert code == 2 and "Invalid value" in err
+
+
+def test_validate_counts_unreadable_files_in_words(cli, tmp_path):
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_bytes(b"\x00\x01binary")
+    code, _, err = cli("validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
+    assert code == 2
+    assert "checked 2 files (2 unreadable files)" in err

@@ -265,6 +265,22 @@ def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path,
     assert json.loads(out_text)["drill"]["partial"] is True
 
 
+def test_every_report_of_a_partial_file_says_so_inside_the_report(cli, tmp_path, monkeypatch):
+    out = tmp_path / "d"
+    _interrupt_after(monkeypatch, 3)
+    code, _, _ = cli("simulate", SCENARIO, "--runs", "10", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
+    assert code == 130
+    monkeypatch.undo()
+    timelines = str(out / "timelines.jsonl")
+    for fmt in ("md", "html", "aar", "postmortem"):
+        code, text, _ = cli("report", timelines, "--format", fmt)
+        assert "3 of 10 planned (interrupted): partial" in text, fmt
+        assert "holds 3 of 10 runs (interrupted)" in text, fmt
+    code, text, _ = cli("report", timelines, "--format", "junit")
+    assert '<property name="partial" value="true" />' in text and '<property name="runs_planned" value="10" />' in text
+    assert "note: " in text and "holds 3 of 10 runs (interrupted)" in text
+
+
 def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
     out = tmp_path / "d"
     cli("simulate", SCENARIO, "--runs", "12", "--seed", "2", "--start", START, "--window", "1d", "--out", str(out),
