@@ -55,19 +55,67 @@ def make_loader(base: type) -> type:
 _Loader: Any = make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+#: No number a drill needs has more digits; a longer one would only reach Python's
+#: limit on converting long integers to text, in the middle of printing a message.
+MAX_DIGITS = 30
+_INT = re.compile(r"[-+]?(?:0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)")
+_FLOAT = re.compile(r"[-+]?(?:(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)")
+_BOOLS = {"true": True, "false": False}
+
+
 class _Constructor(SafeConstructor):
-    """SafeConstructor for scalars; 0o17 octal and 0x1f hex as YAML 1.2 writes them."""
+    """SafeConstructor for scalars with YAML 1.2 core-schema numbers (0o17, 0x1f).
+
+    Each constructor raises ValueError with what its tag expects, whatever the text,
+    also for explicit tags (``!!bool maybe``) that PyYAML's own constructors would
+    crash on."""
 
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
-        value = self.construct_scalar(node).replace("_", "")
-        if value.startswith("0o"):
-            return int(value[2:], 8)
-        if value.startswith("0x"):
-            return int(value[2:], 16)
-        return int(value)
+        text = self.construct_scalar(node)
+        if not _INT.fullmatch(text):
+            raise ValueError("")
+        body = text.replace("_", "").lstrip("+-")
+        sign = -1 if text.startswith("-") else 1
+        base = {"0o": 8, "0x": 16}.get(body[:2], 10)
+        digits = body[2:] if base != 10 else body
+        if not digits:
+            raise ValueError("")
+        if len(digits.lstrip("0")) > MAX_DIGITS:
+            raise ValueError(f"it has more than {MAX_DIGITS} digits")
+        return sign * int(digits.lstrip("0") or "0", base)
+
+    def construct_yaml_null(self, node: ScalarNode) -> None:  # type: ignore[override]
+        if self.construct_scalar(node) not in ("", "~", "null", "Null", "NULL"):
+            raise ValueError("")
+        return None
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+        text = self.construct_scalar(node)
+        if not _FLOAT.fullmatch(text):
+            raise ValueError("")
+        value = text.replace("_", "").lower()
+        if value.lstrip("+-") == ".inf":
+            return float("-inf") if value.startswith("-") else float("inf")
+        if value == ".nan":
+            return float("nan")
+        return float(value)
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+        text = self.construct_scalar(node)
+        if text.lower() not in _BOOLS:
+            raise ValueError("")
+        return _BOOLS[text.lower()]
+
+    def construct_yaml_timestamp(self, node: ScalarNode) -> Any:  # type: ignore[override]
+        if not isinstance(node.value, str) or not self.timestamp_regexp.match(node.value):
+            raise ValueError("")
+        return super().construct_yaml_timestamp(node)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+for _tag, _method in (("int", _Constructor.construct_yaml_int), ("float", _Constructor.construct_yaml_float),
+                      ("bool", _Constructor.construct_yaml_bool), ("timestamp", _Constructor.construct_yaml_timestamp),
+                      ("null", _Constructor.construct_yaml_null)):
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _method)
 
 
 @dataclass
@@ -288,7 +336,35 @@ def _line_col(prefix: bytes | str) -> tuple[int, int]:
 
 
 _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
-_KIND_NAMES = {"int": "a whole number (too many digits)", "float": "a number", "timestamp": "a date", "bool": "true or false"}
+_KIND_NAMES = {
+    "int": "a whole number such as 42, 0x2a or 0o52",
+    "float": "a number such as 1.5, 2e3 or .inf",
+    "timestamp": "a date such as 2026-03-01 or a date-time such as 2026-03-01T09:00:00+01:00",
+    "bool": "true or false",
+    "null": "nothing (null, ~ or an empty value)",
+}
+_PLAIN_NAMES = {"int": "a whole number", "float": "a number", "timestamp": "a date", "bool": "true or false"}
+# Scalars a drill file can hold; !!binary, !!set and the like build values no model takes.
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+class _Implicit(yaml.resolver.BaseResolver):
+    yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+_IMPLICIT = _Implicit()
+
+
+def _unreadable(node: ScalarNode, reason: str) -> str:
+    """Say what the tag of a scalar expects; name the tag only where the user wrote it
+    (``2026-02-30`` is a date to the reader, ``!!bool maybe`` asks for true or false)."""
+    name = node.tag.rsplit(":", 1)[-1]
+    value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+    written = node.style not in (None, "") or _IMPLICIT.resolve(ScalarNode, node.value, (True, False)) != node.tag
+    if written:
+        kind = _KIND_NAMES.get(name, "a value of its type")
+        return f"cannot read {value!r} as {_short_tag(node.tag)}: expected {kind}" + (f" ({reason})" if reason else "")
+    return f"cannot read {value!r} as {_PLAIN_NAMES.get(name, 'a value of its type')}" + (f": {reason}" if reason else "")
 
 
 def _short_tag(tag: str) -> str:
@@ -321,16 +397,17 @@ class _Builder:
             return None
         self.doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
+                return None
             try:
                 return self.scalars.construct_object(node, deep=True)
             except ConstructorError:
                 self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
                 return None
-            except ValueError as exc:
-                kind = _KIND_NAMES.get(node.tag.rsplit(":", 1)[-1], "a value of its type")
-                value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-                reason = "" if "digits" in str(exc) else f": {exc}"
-                self._problem(node, path, f"cannot read {value!r} as {kind}{reason}")
+            except (ValueError, OverflowError) as exc:
+                # OverflowError: a date-time at 9999-12-31 with an offset east of UTC.
+                self._problem(node, path, _unreadable(node, str(exc)))
                 return None
         if node.tag not in (_SEQ, _MAP):
             self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
