@@ -10,7 +10,9 @@ Implicit typing follows YAML 1.2's core schema rather than PyYAML's 1.1 default:
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,15 +160,37 @@ def read_yaml(path: str | Path, display: str | None = None) -> Document:
     that hold duplicate keys, aliases that expand too far, or unsupported tags.
     """
     name = display or str(path)
-    p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError([Problem(name, 1, 1, "", f"the file is {size / 1e6:.1f} MB; drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB")])
-        raw = p.read_bytes()
+        raw = _read_regular_file(Path(path), name)
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     return parse_yaml(raw, name)
+
+
+def _read_regular_file(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES.
+
+    Opened without blocking, so that a FIFO with no writer is refused instead of
+    waiting forever; and read to at most one byte past the limit, so that a file
+    that grows, or a device that never ends (/dev/zero), stops at the limit."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        mode = info.st_mode
+        if not stat.S_ISREG(mode):
+            what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                    else "something special")
+            raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads YAML from regular files only")])
+        limit = f"drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB"
+        if info.st_size > MAX_BYTES:
+            raise InputError([Problem(name, 1, 1, "", f"the file is {info.st_size / 1e6:.1f} MB; {limit}")])
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(name, 1, 1, "", f"the file grew past {MAX_BYTES // (1024 * 1024)} MB while it was read; {limit}")])
+    return raw
 
 
 def parse_yaml(raw: bytes | str, name: str) -> Document:
@@ -189,12 +213,14 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
     if bad:
         line, col = _line_col(text[: bad.start()])
         raise InputError([Problem(name, line, col, "", f"the file holds the character U+{ord(bad.group()):04X}, which YAML does not allow")])
+    source = text
+    text, restore = _hide_unicode_breaks(text)
     loader = _Loader(text)
     try:
         _check_depth(text, name)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise InputError([_syntax_problem(exc, name, text)]) from None
+        raise InputError([_syntax_problem(exc, name, source)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
@@ -204,11 +230,32 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
     if node is None:
         raise InputError([Problem(name, 1, 1, "", "the file is empty; expected a mapping such as 'id: ...'")])
     doc = Document(name, None)
-    builder = _Builder(doc)
+    builder = _Builder(doc, restore)
     doc.data = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
     return doc
+
+
+# PyYAML (and libyaml) end a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, as
+# YAML 1.1 did; YAML 1.2, editors and every position drillbit reports count only
+# \n, \r\n and \r. Each is swapped for a character the file does not use before
+# parsing and swapped back in the values.
+_UNICODE_BREAKS = "\x85\u2028\u2029"
+
+
+def _hide_unicode_breaks(text: str) -> tuple[str, dict[int, int] | None]:
+    """``text`` with no Unicode line breaks, and the table that restores them."""
+    present = [c for c in _UNICODE_BREAKS if c in text]
+    if not present:
+        return text, None
+    # Private-use characters are printable to the parser and rare in a drill file.
+    used = set(text)
+    free = [chr(c) for c in (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE)) if chr(c) not in used][:len(present)]
+    if len(free) < len(present):
+        return text, None  # a file that uses every private-use character keeps PyYAML's line breaks
+    hide = {ord(c): f for c, f in zip(present, free)}
+    return text.translate(hide), {ord(f): c for c, f in zip(present, free)}
 
 
 def _check_depth(text: str, name: str) -> None:
@@ -328,11 +375,15 @@ def _char_at(text: str, line: int, column: int) -> str:
     return lines[line][column:column + 1] if line < len(lines) else ""
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
 def _line_col(prefix: bytes | str) -> tuple[int, int]:
-    nl = "\n" if isinstance(prefix, str) else b"\n"
-    line = prefix.count(nl) + 1
-    col = len(prefix) - (prefix.rfind(nl) + 1) + 1
-    return line, col
+    """The position just after ``prefix``; lines end at \\n, \\r\\n or \\r, as the parser counts them."""
+    breaks = list((_BREAK if isinstance(prefix, str) else _BREAK_BYTES).finditer(prefix))  # type: ignore[arg-type]
+    line_start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, len(prefix) - line_start + 1
 
 
 _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
@@ -372,8 +423,9 @@ def _short_tag(tag: str) -> str:
 
 
 class _Builder:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, restore: dict[int, int] | None = None):
         self.doc = doc
+        self.restore = restore
         self.problems: list[Problem] = []
         self.count = 0
         self.active: set[int] = set()
@@ -400,6 +452,8 @@ class _Builder:
             if node.tag not in _SCALAR_TAGS:
                 self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
                 return None
+            if self.restore:
+                node.value = node.value.translate(self.restore)
             try:
                 return self.scalars.construct_object(node, deep=True)
             except ConstructorError:
@@ -436,7 +490,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._problem(key_node, path, "a key must be a plain word, not a list or a mapping")
                 continue
-            key = str(key_node.value)
+            key = str(key_node.value).translate(self.restore) if self.restore else str(key_node.value)
             if key in seen:
                 self._problem(key_node, path + (key,), f"duplicate key '{key}' (first written at line {seen[key]})")
                 continue
