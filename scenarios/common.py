@@ -34,7 +34,7 @@ def _check_zone(value: str) -> str:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             refused = True
     if refused:
-        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {value!r}{zone_hint(value)}")
+        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {describe(value)}{zone_hint(value)}")
     return value
 
 
