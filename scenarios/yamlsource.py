@@ -10,6 +10,7 @@ Implicit typing follows YAML 1.2's core schema rather than PyYAML's 1.1 default:
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import stat
@@ -251,7 +252,8 @@ def _hide_unicode_breaks(text: str) -> tuple[str, dict[int, int] | None]:
         return text, None
     # Private-use characters are printable to the parser and rare in a drill file.
     used = set(text)
-    free = [chr(c) for c in (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE)) if chr(c) not in used][:len(present)]
+    candidates = (chr(c) for c in itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0xFFFFE)))
+    free = list(itertools.islice((c for c in candidates if c not in used), len(present)))
     if len(free) < len(present):
         return text, None  # a file that uses every private-use character keeps PyYAML's line breaks
     hide = {ord(c): f for c, f in zip(present, free)}
