@@ -175,14 +175,19 @@ def _read_regular_file(path: Path, name: str) -> bytes:
     waiting forever; and read to at most one byte past the limit, so that a file
     that grows, or a device that never ends (/dev/zero), stops at the limit."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
+    try:
         info = os.fstat(fd)
-        mode = info.st_mode
-        if not stat.S_ISREG(mode):
-            what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
-                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
-                    else "something special")
-            raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads YAML from regular files only")])
+    except OSError:
+        os.close(fd)
+        raise
+    mode = info.st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "something special")
+        raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads YAML from regular files only")])
+    with os.fdopen(fd, "rb") as f:
         limit = f"drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB"
         if info.st_size > MAX_BYTES:
             raise InputError([Problem(name, 1, 1, "", f"the file is {info.st_size / 1e6:.1f} MB; {limit}")])
