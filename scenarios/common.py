@@ -34,7 +34,7 @@ def _check_zone(value: str) -> str:
         except (ZoneInfoNotFoundError, ValueError, OSError):
             refused = True
     if refused:
-        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {value!r}{zone_hint(value)}")
+        raise ValueError(f"expected an IANA time zone such as 'Europe/Berlin' or 'UTC', got {describe(value)}{zone_hint(value)}")
     return value
 
 
@@ -61,6 +61,18 @@ def split_target(target: str) -> tuple[str, str]:
 _MOMENT = "a date and time with an offset such as 2026-11-02T09:00:00+01:00"
 
 
+#: Dates drillbit accepts in a file. Any real rotation, override or absence lies well
+#: inside; two years of drill (the longest duration) past either end stays a date
+#: Python can represent in every time zone.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def _in_range(value: date) -> date:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"expected a date between {FIRST_YEAR} and {LAST_YEAR}, got {describe(value)}")
+    return value
+
+
 def _moment(value: Any) -> datetime:
     if isinstance(value, str):
         try:
@@ -71,20 +83,24 @@ def _moment(value: Any) -> datetime:
         raise ValueError(f"expected {_MOMENT}, got {describe(value)}")
     if value.tzinfo is None:
         raise ValueError(f"expected {_MOMENT}, got {value.isoformat()} (no offset)")
+    _in_range(value)
     return value
 
 
 def _day_or_moment(value: Any) -> date | datetime:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
+        return _in_range(value)
     if isinstance(value, str) and len(value.strip()) == 10:
         try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+            return _in_range(date.fromisoformat(value.strip()))
+        except ValueError as exc:
+            if str(exc).startswith("expected a date between"):
+                raise
     try:
         return _moment(value)
     except ValueError as exc:
+        if str(exc).startswith("expected a date between"):
+            raise
         naive = " (no offset)" if str(exc).endswith("(no offset)") else ""
         raise ValueError(f"expected a date such as 2026-12-22 or {_MOMENT}, got {describe(value)}{naive}") from None
 

@@ -22,6 +22,18 @@ _SPELLED = {
     "day": "d", "days": "d", "week": "w", "weeks": "w",
 }
 EXPECTED = "expected a duration such as '90s', '5m', '1h30m' or '2d'"
+#: The longest duration drillbit accepts, either way from the drill start. A breach
+#: found after months or a restore that takes weeks fits with room to spare; a longer
+#: span is no drill, and every instant it reaches stays a date Python can represent.
+MAX_SECONDS = 730 * 86400.0
+MAX_TEXT = "730d (two years)"
+
+
+def check_bound(seconds: float, text: str) -> float:
+    """``seconds`` if it lies within :data:`MAX_SECONDS` either way; ValueError otherwise."""
+    if not math.isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        raise ValueError(f"expected a duration of at most {MAX_TEXT}, got {text if len(text) <= 40 else text[:37] + '...'}")
+    return seconds
 
 
 def parse_duration(text: str, *, signed: bool = False) -> float:
@@ -45,10 +57,7 @@ def parse_duration(text: str, *, signed: bool = False) -> float:
         order = list(UNITS)
         if units != sorted(units, key=order.index) or len(set(units)) != len(units):
             raise ValueError(f"{EXPECTED}, with units from largest to smallest, got {text!r}")
-        seconds = sign * sum(float(n) * UNITS[u] for n, u in parts)
-        if not math.isfinite(seconds):
-            raise ValueError(f"{EXPECTED}, got a number too large to be a duration")
-        return seconds
+        return check_bound(sign * sum(float(n) * UNITS[u] for n, u in parts), repr(text.strip()))
     raise ValueError(f"{EXPECTED}, got {text!r}{_suggest(body, sign)}")
 
 
@@ -105,7 +114,7 @@ def _coerce(value: Any, signed: bool, info: ValidationInfo) -> float:
         if value == 0 or not (info.context or {}).get(FROM_FILE):
             if value < 0 and not signed:
                 raise ValueError(f"expected a duration that is not negative, got {value!r}")
-            return float(value)
+            return check_bound(float(value), f"{value!r} seconds")
         raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '{value}s'?")
     if isinstance(value, str):
         return parse_duration(value, signed=signed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, model_validator
+from pydantic import AnyHttpUrl, Field, field_validator, model_validator
 
 from .base import Id, Model, Probability
 from .distributions import Dist
@@ -97,6 +97,12 @@ class Inject(Model):
         return "fault" if self.fault else "signal" if self.signal else "card"
 
 
+#: More than one spurious firing an hour, day and night: an alert noisier than that is
+#: muted, not answered, and each false alarm costs the simulator as much as a page, so
+#: a run of the longest drill (two years) stays a matter of seconds.
+MAX_FALSE_POSITIVES = 200.0
+
+
 class AlertRule(Model):
     """A monitoring rule: fires when ``signal`` crosses a threshold for ``for``, checked
     every ``every``; or, with ``on``, when a signal of that kind arrives."""
@@ -113,7 +119,7 @@ class AlertRule(Model):
     service: str | None = None
     routed: bool = Field(True, description="false: the alert fires but pages nobody")
     sensitivity: Probability = Field(1.0, description="chance the rule catches a matching signal (weak signals)")
-    false_positives_per_week: float = Field(0.0, ge=0.0, description="noise: spurious firings per week")
+    false_positives_per_week: float = Field(0.0, description=f"noise: spurious firings per week, at most {MAX_FALSE_POSITIVES:g}")
 
     @model_validator(mode="after")
     def _shape(self) -> "AlertRule":
@@ -126,6 +132,14 @@ class AlertRule(Model):
         if self.every <= 0:
             raise ValueError("expected an evaluation interval 'every' longer than 0s")
         return self
+
+    @field_validator("false_positives_per_week")
+    @classmethod
+    def _sane_noise(cls, value: float) -> float:
+        if not 0 <= value <= MAX_FALSE_POSITIVES:  # also refuses nan
+            raise ValueError(f"expected a number of false positives a week from 0 to {MAX_FALSE_POSITIVES:g} "
+                             f"(more than one an hour, day and night: an alert noisier than that is muted, not answered), got {value:g}")
+        return value
 
 
 class Fallback(Model):

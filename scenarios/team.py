@@ -5,17 +5,19 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
 from .base import Id, Model, Probability
 from .common import Aware, DayOrAware, Names, Targets, TimeZone, zone
 from .distributions import AckDist, Dist
-from .durations import Duration
+from .durations import Duration, format_duration
 from .severity import DEFAULT_SEVERITIES, SeverityLevel
 from .windows import Window, Windows, parse_window
 
 Period = Literal["working", "evening", "asleep"]
+MIN_TURN = 3600.0
 
 
 def _ack(median: str, p90: str, miss: float = 0.0) -> AckDist:
@@ -93,8 +95,9 @@ class Layer(Model):
 
     @model_validator(mode="after")
     def _positive_turn(self) -> "Layer":
-        if self.turn <= 0:
-            raise ValueError("expected a turn longer than 0s")
+        if self.turn < MIN_TURN:
+            raise ValueError(f"expected a turn of at least 1h, got {format_duration(self.turn)}: a shorter turn hands "
+                             "the pager on before anyone can answer a page and escalate it")
         return self
 
     def member_at(self, at: datetime, default_tz: str) -> str | None:
@@ -113,11 +116,16 @@ class Layer(Model):
         turn = math.floor(elapsed / self.turn)
         return self.members[turn % len(self.members)]
 
-    def changes(self, start: datetime, end: datetime, default_tz: str) -> set[datetime]:
+    def changes(self, start: datetime, end: datetime, default_tz: str, *, handoffs: bool = True) -> set[datetime]:
         """Every instant in [start, end) at which this layer's answer may change: its
-        start, its handoffs and the edges of its restriction windows."""
+        start, its handoffs and the edges of its restriction windows.
+
+        Without ``handoffs`` only the instants where the layer starts or stops
+        applying: a handoff passes the pager on and never leaves it with nobody."""
         tz = zone(self.timezone or default_tz)
         out = {self.start} if start <= self.start < end else set()
+        if not handoffs:
+            return out | self._edges(start, end, tz)
         first_local = self.start.astimezone(tz).replace(tzinfo=None)
         span = (end.astimezone(tz).replace(tzinfo=None) - first_local).total_seconds()
         skip = max(0, math.floor((start.astimezone(tz).replace(tzinfo=None) - first_local).total_seconds() / self.turn))
@@ -125,6 +133,10 @@ class Layer(Model):
             at = (first_local + timedelta(seconds=k * self.turn)).replace(tzinfo=tz).astimezone(start.tzinfo)
             if start <= at < end:
                 out.add(at)
+        return out | self._edges(start, end, tz)
+
+    def _edges(self, start: datetime, end: datetime, tz: ZoneInfo) -> set[datetime]:
+        out: set[datetime] = set()
         for window in self.only or []:
             day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None) - timedelta(days=1)
             while day.replace(tzinfo=tz) < end:
@@ -158,12 +170,15 @@ class Rotation(Model):
     layers: list[Layer] = Field(min_length=1)
     overrides: list[Override] = Field(default_factory=list)
 
-    def changes(self, start: datetime, end: datetime, default_tz: str = "UTC") -> list[datetime]:
+    def changes(self, start: datetime, end: datetime, default_tz: str = "UTC", *, handoffs: bool = True) -> list[datetime]:
         """The instants in [start, end) at which who is on call may change, sorted,
-        ``start`` first: between two of them the answer of :meth:`on_call` is constant."""
+        ``start`` first: between two of them the answer of :meth:`on_call` is constant.
+
+        Without ``handoffs``, the instants at which whether anyone is on call may
+        change; their number does not grow with shorter turns."""
         points = {start}
         for layer in self.layers:
-            points |= layer.changes(start, end, default_tz)
+            points |= layer.changes(start, end, default_tz, handoffs=handoffs)
         for o in self.overrides:
             points |= {t for t in (o.from_, o.to) if start <= t < end}
         return sorted(points)

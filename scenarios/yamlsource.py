@@ -10,7 +10,10 @@ Implicit typing follows YAML 1.2's core schema rather than PyYAML's 1.1 default:
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,19 +58,67 @@ def make_loader(base: type) -> type:
 _Loader: Any = make_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+#: No number a drill needs has more digits; a longer one would only reach Python's
+#: limit on converting long integers to text, in the middle of printing a message.
+MAX_DIGITS = 30
+_INT = re.compile(r"[-+]?(?:0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)")
+_FLOAT = re.compile(r"[-+]?(?:(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)")
+_BOOLS = {"true": True, "false": False}
+
+
 class _Constructor(SafeConstructor):
-    """SafeConstructor for scalars; 0o17 octal and 0x1f hex as YAML 1.2 writes them."""
+    """SafeConstructor for scalars with YAML 1.2 core-schema numbers (0o17, 0x1f).
+
+    Each constructor raises ValueError with what its tag expects, whatever the text,
+    also for explicit tags (``!!bool maybe``) that PyYAML's own constructors would
+    crash on."""
 
     def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
-        value = self.construct_scalar(node).replace("_", "")
-        if value.startswith("0o"):
-            return int(value[2:], 8)
-        if value.startswith("0x"):
-            return int(value[2:], 16)
-        return int(value)
+        text = self.construct_scalar(node)
+        if not _INT.fullmatch(text):
+            raise ValueError("")
+        body = text.replace("_", "").lstrip("+-")
+        sign = -1 if text.startswith("-") else 1
+        base = {"0o": 8, "0x": 16}.get(body[:2], 10)
+        digits = body[2:] if base != 10 else body
+        if not digits:
+            raise ValueError("")
+        if len(digits.lstrip("0")) > MAX_DIGITS:
+            raise ValueError(f"it has more than {MAX_DIGITS} digits")
+        return sign * int(digits.lstrip("0") or "0", base)
+
+    def construct_yaml_null(self, node: ScalarNode) -> None:  # type: ignore[override]
+        if self.construct_scalar(node) not in ("", "~", "null", "Null", "NULL"):
+            raise ValueError("")
+        return None
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+        text = self.construct_scalar(node)
+        if not _FLOAT.fullmatch(text):
+            raise ValueError("")
+        value = text.replace("_", "").lower()
+        if value.lstrip("+-") == ".inf":
+            return float("-inf") if value.startswith("-") else float("inf")
+        if value == ".nan":
+            return float("nan")
+        return float(value)
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:  # type: ignore[override]
+        text = self.construct_scalar(node)
+        if text.lower() not in _BOOLS:
+            raise ValueError("")
+        return _BOOLS[text.lower()]
+
+    def construct_yaml_timestamp(self, node: ScalarNode) -> Any:  # type: ignore[override]
+        if not isinstance(node.value, str) or not self.timestamp_regexp.match(node.value):
+            raise ValueError("")
+        return super().construct_yaml_timestamp(node)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+for _tag, _method in (("int", _Constructor.construct_yaml_int), ("float", _Constructor.construct_yaml_float),
+                      ("bool", _Constructor.construct_yaml_bool), ("timestamp", _Constructor.construct_yaml_timestamp),
+                      ("null", _Constructor.construct_yaml_null)):
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _method)
 
 
 @dataclass
@@ -110,15 +161,42 @@ def read_yaml(path: str | Path, display: str | None = None) -> Document:
     that hold duplicate keys, aliases that expand too far, or unsupported tags.
     """
     name = display or str(path)
-    p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError([Problem(name, 1, 1, "", f"the file is {size / 1e6:.1f} MB; drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB")])
-        raw = p.read_bytes()
+        raw = _read_regular_file(Path(path), name)
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     return parse_yaml(raw, name)
+
+
+def _read_regular_file(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES.
+
+    Opened without blocking, so that a FIFO with no writer is refused instead of
+    waiting forever; and read to at most one byte past the limit, so that a file
+    that grows, or a device that never ends (/dev/zero), stops at the limit."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    mode = info.st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "something special")
+        raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads YAML from regular files only")])
+    with os.fdopen(fd, "rb") as f:
+        limit = f"drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB"
+        if info.st_size > MAX_BYTES:
+            raise InputError([Problem(name, 1, 1, "", f"the file is {info.st_size / 1e6:.1f} MB; {limit}")])
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        raw = f.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise InputError([Problem(name, 1, 1, "", f"the file grew past {MAX_BYTES // (1024 * 1024)} MB while it was read; {limit}")])
+    return raw
 
 
 def parse_yaml(raw: bytes | str, name: str) -> Document:
@@ -141,12 +219,14 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
     if bad:
         line, col = _line_col(text[: bad.start()])
         raise InputError([Problem(name, line, col, "", f"the file holds the character U+{ord(bad.group()):04X}, which YAML does not allow")])
+    source = text
+    text, restore = _hide_unicode_breaks(text)
     loader = _Loader(text)
     try:
         _check_depth(text, name)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        raise InputError([_syntax_problem(exc, name, text)]) from None
+        raise InputError([_syntax_problem(exc, name, source)]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, 1, 1, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
@@ -156,11 +236,33 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
     if node is None:
         raise InputError([Problem(name, 1, 1, "", "the file is empty; expected a mapping such as 'id: ...'")])
     doc = Document(name, None)
-    builder = _Builder(doc)
+    builder = _Builder(doc, restore)
     doc.data = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
     return doc
+
+
+# PyYAML (and libyaml) end a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, as
+# YAML 1.1 did; YAML 1.2, editors and every position drillbit reports count only
+# \n, \r\n and \r. Each is swapped for a character the file does not use before
+# parsing and swapped back in the values.
+_UNICODE_BREAKS = "\x85\u2028\u2029"
+
+
+def _hide_unicode_breaks(text: str) -> tuple[str, dict[int, int] | None]:
+    """``text`` with no Unicode line breaks, and the table that restores them."""
+    present = [c for c in _UNICODE_BREAKS if c in text]
+    if not present:
+        return text, None
+    # Private-use characters are printable to the parser and rare in a drill file.
+    used = set(text)
+    candidates = (chr(c) for c in itertools.chain(range(0xE000, 0xF900), range(0xF0000, 0xFFFFE)))
+    free = list(itertools.islice((c for c in candidates if c not in used), len(present)))
+    if len(free) < len(present):
+        return text, None  # a file that uses every private-use character keeps PyYAML's line breaks
+    hide = {ord(c): f for c, f in zip(present, free)}
+    return text.translate(hide), {ord(f): c for c, f in zip(present, free)}
 
 
 def _check_depth(text: str, name: str) -> None:
@@ -280,15 +382,47 @@ def _char_at(text: str, line: int, column: int) -> str:
     return lines[line][column:column + 1] if line < len(lines) else ""
 
 
+_BREAK = re.compile(r"\r\n|\r|\n")
+_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
 def _line_col(prefix: bytes | str) -> tuple[int, int]:
-    nl = "\n" if isinstance(prefix, str) else b"\n"
-    line = prefix.count(nl) + 1
-    col = len(prefix) - (prefix.rfind(nl) + 1) + 1
-    return line, col
+    """The position just after ``prefix``; lines end at \\n, \\r\\n or \\r, as the parser counts them."""
+    breaks = list((_BREAK if isinstance(prefix, str) else _BREAK_BYTES).finditer(prefix))  # type: ignore[arg-type]
+    line_start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, len(prefix) - line_start + 1
 
 
 _SEQ, _MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
-_KIND_NAMES = {"int": "a whole number (too many digits)", "float": "a number", "timestamp": "a date", "bool": "true or false"}
+_KIND_NAMES = {
+    "int": "a whole number such as 42, 0x2a or 0o52",
+    "float": "a number such as 1.5, 2e3 or .inf",
+    "timestamp": "a date such as 2026-03-01 or a date-time such as 2026-03-01T09:00:00+01:00",
+    "bool": "true or false",
+    "null": "nothing (null, ~ or an empty value)",
+}
+_PLAIN_NAMES = {"int": "a whole number", "float": "a number", "timestamp": "a date", "bool": "true or false"}
+# Scalars a drill file can hold; !!binary, !!set and the like build values no model takes.
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+class _Implicit(yaml.resolver.BaseResolver):
+    yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+_IMPLICIT = _Implicit()
+
+
+def _unreadable(node: ScalarNode, reason: str) -> str:
+    """Say what the tag of a scalar expects; name the tag only where the user wrote it
+    (``2026-02-30`` is a date to the reader, ``!!bool maybe`` asks for true or false)."""
+    name = node.tag.rsplit(":", 1)[-1]
+    value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+    written = node.style not in (None, "") or _IMPLICIT.resolve(ScalarNode, node.value, (True, False)) != node.tag
+    if written:
+        kind = _KIND_NAMES.get(name, "a value of its type")
+        return f"cannot read {value!r} as {_short_tag(node.tag)}: expected {kind}" + (f" ({reason})" if reason else "")
+    return f"cannot read {value!r} as {_PLAIN_NAMES.get(name, 'a value of its type')}" + (f": {reason}" if reason else "")
 
 
 def _short_tag(tag: str) -> str:
@@ -296,8 +430,9 @@ def _short_tag(tag: str) -> str:
 
 
 class _Builder:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, restore: dict[int, int] | None = None):
         self.doc = doc
+        self.restore = restore
         self.problems: list[Problem] = []
         self.count = 0
         self.active: set[int] = set()
@@ -321,16 +456,19 @@ class _Builder:
             return None
         self.doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
+                return None
+            if self.restore:
+                node.value = node.value.translate(self.restore)
             try:
                 return self.scalars.construct_object(node, deep=True)
             except ConstructorError:
                 self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
                 return None
-            except ValueError as exc:
-                kind = _KIND_NAMES.get(node.tag.rsplit(":", 1)[-1], "a value of its type")
-                value = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-                reason = "" if "digits" in str(exc) else f": {exc}"
-                self._problem(node, path, f"cannot read {value!r} as {kind}{reason}")
+            except (ValueError, OverflowError) as exc:
+                # OverflowError: a date-time at 9999-12-31 with an offset east of UTC.
+                self._problem(node, path, _unreadable(node, str(exc)))
                 return None
         if node.tag not in (_SEQ, _MAP):
             self._problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}; drillbit reads plain YAML values only")
@@ -359,7 +497,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self._problem(key_node, path, "a key must be a plain word, not a list or a mapping")
                 continue
-            key = str(key_node.value)
+            key = str(key_node.value).translate(self.restore) if self.restore else str(key_node.value)
             if key in seen:
                 self._problem(key_node, path + (key,), f"duplicate key '{key}' (first written at line {seen[key]})")
                 continue

@@ -95,6 +95,9 @@ def zone_hint(value: str) -> str:
                 "which also knows when daylight saving starts and ends")
     if upper.startswith(("UTC+", "UTC-", "GMT+", "GMT-", "+", "-")):
         return "; a fixed offset does not follow daylight saving: write the zone of a place, such as 'Europe/Berlin', or 'UTC'"
+    in_region = sorted(z for z in available_timezones() if z.startswith(text.rstrip("/") + "/")) if text else []
+    if in_region:
+        return f"; '{text.rstrip('/')}' is a region, not a zone: write the zone of a place in it, such as '{in_region[0]}'"
     city = text.replace(" ", "_").rsplit("/", 1)[-1].lower()
     if city in CITIES:
         return f"; {city.replace('_', ' ').title()} has no zone of its own: write '{CITIES[city]}', whose clock it keeps"

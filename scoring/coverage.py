@@ -36,12 +36,13 @@ def _instants(start: datetime, days: int) -> Iterator[datetime]:
 
 def coverage_gaps(team: Team, rotation: str, start: datetime, days: int = 28) -> list[Gap]:
     """Stretches in [start, start + days) where ``rotation`` has nobody on call, exact
-    to the second: who is on call is asked only where it can change (handoffs,
-    restriction edges, overrides)."""
+    to the second: who is on call is asked only where a gap can open or close
+    (layer starts, restriction edges, overrides; never at a handoff, so the cost does
+    not grow with shorter turns)."""
     end = start + timedelta(days=days)
     gaps: list[Gap] = []
     open_at: datetime | None = None
-    for t in team.rotations[rotation].changes(start, end, team.timezone):
+    for t in team.rotations[rotation].changes(start, end, team.timezone, handoffs=False):
         nobody = team.on_call(rotation, t) is None
         if nobody and open_at is None:
             open_at = t

@@ -115,3 +115,22 @@ def test_the_pure_python_yaml_parser_gives_the_same_message(name: str, monkeypat
     expected = (CORPUS / (name.removesuffix(".yaml") + ".expected")).read_text(encoding="utf-8").removesuffix("\n")
     monkeypatch.setattr(yamlsource, "_Loader", yamlsource.make_loader(yaml.SafeLoader))
     assert _message_for(name, monkeypatch) == expected
+
+
+NEW_CASES = ["tag-bool-maybe.yaml", "tag-timestamp-year-only.yaml", "number-thousands-of-digits.yaml",
+             "timezone-region-and-too-long.yaml", "duration-too-long.yaml", "date-out-of-range.yaml",
+             "rotation-turn-too-short.yaml", "false-positives-unbounded.yaml", "unicode-line-separators.yaml"]
+
+
+@pytest.mark.parametrize("name", NEW_CASES)
+def test_validate_json_reports_the_same_problems_with_exit_2(name: str, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # These once crashed (exit 3) or printed nothing with --json: the command must
+    # give its JSON, and the same lines the corpus checks.
+    import json
+
+    monkeypatch.chdir(ROOT)
+    code, out, err = cli("validate", "--json", f"{DISPLAY_DIR}/{name}")
+    assert code == 2, err
+    problems = json.loads(out)["files"][0]["problems"]
+    expected = (CORPUS / (name.removesuffix(".yaml") + ".expected")).read_text(encoding="utf-8").splitlines()
+    assert [f"{p['file']}:{p['line']}:{p['col']}: {p['path'] + ': ' if p['path'] else ''}{p['message']}" for p in problems] == expected

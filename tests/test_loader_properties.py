@@ -2,7 +2,9 @@
 or raises InputError (the base error for bad input) with positions a user can jump to.
 Never any other exception, never a hang.
 
-Inputs: arbitrary text and bytes; arbitrary YAML trees whose keys and values look like
+Inputs: arbitrary text and bytes; values under every YAML tag; Unicode line
+separators inside and outside quotes; numbers of thousands of digits; durations and
+dates far out of range; arbitrary YAML trees whose keys and values look like
 the real ones; valid files (the built-in library, the examples, and small inline ones)
 with one line deleted, duplicated, replaced or inserted, or one value swapped for a
 random tree; files far over the size limit; a billion-laughs alias bomb.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -45,8 +48,10 @@ def fuzz(n: int) -> settings:
 
 
 def _line_count(raw: bytes | str) -> int:
+    """Lines as an editor counts them (one more for a position just past the end):
+    only \\n, \\r\\n and \\r end a line; U+2028, U+2029 and U+0085 do not (YAML 1.2)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    return len(text.splitlines()) + 1
+    return len(re.findall(r"\r\n|\r|\n", text)) + 1
 
 
 def _check_problems(exc: InputError, raw: bytes | str) -> None:
@@ -560,3 +565,124 @@ def test_checking_a_mutated_file_with_the_example_team_and_runbooks_never_crashe
     for r in results:
         assert all(p.line >= 1 and p.col >= 1 and p.message for p in r.problems)
         assert r.problems == sorted(r.problems)
+
+
+# ------------------------------------------------ tags, line separators, huge values
+
+TAGS = ["!!bool", "!!int", "!!float", "!!timestamp", "!!null", "!!str", "!!binary", "!!set", "!!omap", "!!python/name:os.system"]
+SCALARS = st.one_of(
+    st.text(max_size=20).filter(lambda s: "\n" not in s and "\r" not in s),
+    st.sampled_from(["", "maybe", "2026", "2026-13-45", "2026-02-30T25:00:00Z", "0x", "0o", "1_000", "-", ".inf", "-.INF",
+                     ".nan", "1e999", "0x" + "f" * 4000, "9" * 5000, "0" * 5000 + "1", "~", "null", "True", "1:30"]),
+)
+
+
+@st.composite
+def tagged(draw: st.DrawFn) -> str:
+    tag, value = draw(st.sampled_from(TAGS)), draw(SCALARS)
+    quoted = draw(st.booleans())
+    written = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' if quoted else value
+    return f"id: a\nkind: outage\nseverity: {tag} {written}\ntitle: t\n"
+
+
+def test_every_tag_with_any_value_loads_or_says_what_the_tag_expects() -> None:
+    @fuzz(300)
+    @given(tagged())
+    def check(text: str) -> None:
+        try:
+            parse_yaml(text, NAME)
+        except InputError as exc:
+            _check_problems(exc, text)
+            for p in exc.problems:
+                if p.line == 3 and p.path == "severity":
+                    assert p.message.startswith(("cannot read ", "unsupported YAML tag")), p
+        load_every_way(text)
+
+    check()
+
+
+SEPARATORS = st.text(alphabet=st.sampled_from(["\u2028", "\u2029", "\x85", "a", " ", "\\", "'"]), min_size=1, max_size=8)
+
+
+@st.composite
+def separated(draw: st.DrawFn) -> tuple[str, int]:
+    """A scenario with line separators in quoted and plain text on its first lines, and
+    a mistake on a known line after them."""
+    junk = [draw(SEPARATORS) for _ in range(3)]
+    bad_line = draw(st.integers(5, 9))
+    lines = [
+        "id: sep",
+        'title: "' + junk[0].replace("\\", "\\\\") + '"',
+        "summary: '" + junk[1].replace("'", "''") + "'",
+        "# " + junk[2],
+    ]
+    while len(lines) < bad_line - 1:
+        lines.append("tags: [x]" if "tags: [x]" not in lines else "# filler")
+    lines.append("kind: outtage")
+    lines += ["severity: P1", "injects:", "  - at: 0s", "    fault: {kind: crash, service: db}"]
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return eol.join(lines) + eol, bad_line
+
+
+def test_line_separators_never_move_a_position_off_its_line() -> None:
+    @fuzz(200)
+    @given(separated())
+    def check(case: tuple[str, int]) -> None:
+        text, bad_line = case
+        with pytest.raises(InputError) as caught:
+            load_every_way(text)
+            build(parse_yaml(text, NAME), MODELS["scenario"])
+        _check_problems(caught.value, text)
+        assert [p.line for p in caught.value.problems if p.path == "kind"] == [bad_line], caught.value
+
+    check()
+
+
+def test_line_separators_stay_in_the_values() -> None:
+    doc = parse_yaml('a: "x\u2028y\x85z"\nb: plain\u2029text\nc: 1\n', NAME)
+    assert doc.data == {"a": "x\u2028y\x85z", "b": "plain\u2029text", "c": 1}
+    assert doc.marks[("c",)] == (3, 4)
+
+
+HUGE_NUMBERS = st.one_of(
+    st.integers(min_value=-(10**4200), max_value=10**4200).map(str),
+    st.integers(min_value=0, max_value=10**4000).map(lambda n: hex(n)),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["1e308", "1e309", "-1e400", ".inf", ".nan", "1" * 4500, "0x" + "f" * 4500]),
+)
+UNITS = st.sampled_from(["ms", "s", "m", "h", "d", "w"])
+DURATIONS = st.one_of(
+    st.tuples(st.integers(0, 10**400), UNITS).map(lambda t: f"{t[0]}{t[1]}"),
+    st.tuples(st.floats(0, 1e12, allow_nan=False), UNITS).map(lambda t: f"{t[0]:f}{t[1]}"),
+    st.tuples(st.sampled_from(["", "-"]), st.integers(0, 200), st.integers(0, 6)).map(lambda t: f"{t[0]}{t[1]}w{t[2]}d"),
+)
+
+
+@st.composite
+def huge(draw: st.DrawFn) -> str:
+    number, duration = draw(HUGE_NUMBERS), draw(DURATIONS)
+    return INLINE_SCENARIO + (f"detection_fallback: {{after: {duration}, via: customer-report}}\n"
+                              ) + f"# {number}\n" \
+        if draw(st.booleans()) else \
+        f"id: n\nkind: outage\nseverity: P1\ntitle: t\nservices: [db]\ninjects:\n  - at: {duration}\n" \
+        f"    fault: {{kind: crash, service: db}}\nmonitoring:\n  - alert: A\n    signal: s\n    above: {number}\n" \
+        f"    false_positives_per_week: {draw(HUGE_NUMBERS)}\n"
+
+
+def test_huge_numbers_and_durations_load_within_bounds_or_raise_input_error() -> None:
+    from scenarios.durations import MAX_SECONDS
+    from scenarios.scenario import MAX_FALSE_POSITIVES, Scenario
+
+    started = time.monotonic()
+
+    @fuzz(150)
+    @given(huge())
+    def check(text: str) -> None:
+        for model in load_every_way(text):
+            if isinstance(model, Scenario):
+                assert model.detection_fallback is None or model.detection_fallback.after <= MAX_SECONDS
+                assert all(abs(i.at or 0) <= MAX_SECONDS for i in model.injects)
+                assert all(0 <= r.false_positives_per_week <= MAX_FALSE_POSITIVES for r in model.monitoring)
+
+    check()
+    assert time.monotonic() - started < 60

@@ -2,6 +2,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from scenarios import format_duration, parse_duration
+from scenarios.durations import MAX_SECONDS
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -42,6 +43,6 @@ def test_never_for_an_infinite_time():
     assert format_duration(float("inf")) == "never"
 
 
-@given(st.integers(min_value=1, max_value=10**8))
+@given(st.integers(min_value=1, max_value=int(MAX_SECONDS)))
 def test_whole_seconds_round_trip(n):
     assert parse_duration(format_duration(n)) == n
