@@ -619,13 +619,14 @@ def _sha256_of_text(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
             pending = decoder.getstate()[0] + block
+            nul = block.find(b"\0")
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
-                at = line + pending[:exc.start].count(b"\n")
-                raise InvalidRecord(f"{path}:{at}: expected UTF-8 text, got byte 0x{pending[exc.start]:02x}, which is "
-                                    "not UTF-8 (a binary file, or another encoding: save it as UTF-8)") from None
-            nul = block.find(b"\0")
+                if nul < 0 or exc.start < nul + len(pending) - len(block):
+                    at = line + pending[:exc.start].count(b"\n")
+                    raise InvalidRecord(f"{path}:{at}: expected UTF-8 text, got byte 0x{pending[exc.start]:02x}, which "
+                                        "is not UTF-8 (a binary file, or another encoding: save it as UTF-8)") from None
             if nul >= 0:
                 at = line + block[:nul].count(b"\n")
                 raise InvalidRecord(f"{path}:{at}: expected text, got a NUL byte "

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from . import schema as s
 from .errors import InvalidRecord, NotFound
-from .records import (KINDS, MILESTONES, STATUSES, ActionItem, Deploy, DrillRun, Finding, Incident, clean_tags,
+from .records import (EARLIEST_EPOCH, KINDS, LATEST_EPOCH, MAX_OFFSET_MINUTES, MILESTONES, STATUSES, ActionItem, Deploy, DrillRun, Finding, Incident, clean_tags,
                       epoch_now, finding_key, instant_problem, offset_minutes, stored_offset, stored_time, text_problem,
                       to_epoch)
 from .store import IncidentLog
@@ -48,6 +48,21 @@ class Filter:
         if self.root_cause is not None:
             out.append(t.root_cause == self.root_cause)
         return out
+
+    def analysable(self) -> list:
+        """:meth:`clauses` and the rows an analysis can use: every time within the
+        range the log keeps, milestones at or after the start. A bad row an old import
+        left is listed (flagged) but never skews a median or a test."""
+        return [*self.clauses(), *sound_incident_clauses()]
+
+
+def sound_incident_clauses() -> list:
+    t = s.incidents.c
+    out = [t.started_at >= EARLIEST_EPOCH, t.started_at < LATEST_EPOCH, t.utc_offset.between(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)]
+    for name in MILESTONES:
+        col = t[f"{name}_at"]
+        out.append(or_(col.is_(None), and_(col >= t.started_at, col < LATEST_EPOCH)))
+    return out
 
 
 # -- incidents ------------------------------------------------------------------------
@@ -184,7 +199,13 @@ def edit_incident(store: IncidentLog, incident_id: int, changes: dict[str, Any],
         if new.started is None:
             raise InvalidRecord(f"started: the stored start of incident {incident_id} cannot be read; give a new one "
                                 f"with --started (or remove the incident with `drillbit log delete {incident_id}`)")
-        new.check()
+        try:
+            new.check()
+        except InvalidRecord as exc:
+            if not old.problems:
+                raise
+            raise InvalidRecord(f"{exc}; incident {incident_id} was stored with values the log does not keep: mend "
+                                f"them in the same edit, or remove it with `drillbit log delete {incident_id}`") from None
         if new.drill_run_id is not None and new.drill_run_id != old.drill_run_id:
             _require_run(conn, new.drill_run_id)
         values = incident_values(new)
