@@ -543,7 +543,7 @@ def delete(lc: LogContext, record_id: int, what: str, yes: bool, as_json: bool) 
     store = lc.store()
     described = incidents.describe_record(store, what, record_id)
     if not yes:
-        if not sys.stdin.isatty():
+        if not _stdin_is_terminal():
             raise click.UsageError(f"not deleting {described} without --yes: input is not a terminal, so nobody "
                                    "can confirm")
         if not click.confirm(f"delete {described}?", err=True):
@@ -554,6 +554,10 @@ def delete(lc: LogContext, record_id: int, what: str, yes: bool, as_json: bool) 
         output.emit_json({"version": 1, "deleted": what, "id": record_id})
     else:
         say(f"deleted {described}")
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 # -- calibrate ------------------------------------------------------------------------

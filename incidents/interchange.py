@@ -304,7 +304,7 @@ class _Columns:
 
 
 def _natural_key(*parts: Any) -> str:
-    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:20]
+    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
@@ -695,8 +695,19 @@ def export_records(store: IncidentLog, out: TextIO, *, what: str = "incidents", 
     return _write_json(out, what, iter(records))
 
 
+class _LineFeeds:
+    """Rows end in LF, as they always have. The writer is told CRLF so that it quotes a
+    cell holding a bare CR (told LF, it writes the CR raw and the file no longer reads)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(text[:-2] + "\n" if text.endswith("\r\n") else text)
+
+
 def _write_csv(out: TextIO, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> int:
-    w = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w = csv.DictWriter(_LineFeeds(out), fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     n = 0
     for r in rows:
