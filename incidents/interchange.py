@@ -25,8 +25,8 @@ from sqlalchemy import Connection, func, insert, or_, select
 from . import schema as s
 from .errors import BadRows, InvalidRecord, RowProblem
 from .queries import Filter, iter_incidents, list_actions, list_deploys, list_findings, list_runs
-from .records import (KINDS, MAX_DURATION, MAX_OFFSET_MINUTES, TIME_EXAMPLE, clean_tags, epoch_now, epoch_problem,
-                      text_problem)
+from .records import (KINDS, MAX_DURATION, MAX_OFFSET_MINUTES, TEXT_LIMITS, TIME_EXAMPLE, clean_tags, epoch_now,
+                      epoch_problem, text_problem)
 from .store import IncidentLog
 
 FORMATS = ("auto", "drillbit", "pagerduty")
@@ -207,11 +207,26 @@ def _text(v: Any, col: str = "") -> str | None:
 
 
 def _check_text(out: Mapping[str, Any], cols: Mapping[str, str]) -> None:
+    # Hot loop: one pass over the row's text in C; the cell is looked for only when bad.
+    for key, limit in TEXT_LIMITS.items():
+        value = out.get(key)
+        if value is not None and len(value) > limit:
+            raise _Bad(cols.get(key, key), f"expected at most {limit} characters, got {len(value)}")
+    joined = "".join([v for v in out.values() if isinstance(v, str)])
+    if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
+        return
     for key, value in out.items():
-        if isinstance(value, str):
-            problem = text_problem(key, value)
-            if problem:
-                raise _Bad(cols.get(key, key), problem)
+        problem = text_problem(key, value) if isinstance(value, str) else None
+        if problem:
+            raise _Bad(cols.get(key, key), problem)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _time(v: Any, col: str) -> tuple[float, int] | None:
