@@ -3,7 +3,9 @@ trends that admit noise, patterns, action items and drill calibration."""
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,9 @@ EXIT_INPUT = 2
 ADD_TYPES = ("incident", "deploy", "action")
 LIST_TYPES = ("incidents", "deploys", "actions", "runs", "findings")
 ACTION_COLUMNS = ["id", "due", "owner", "status", "seen", "title", "from"]
+#: Record ids are PostgreSQL INTEGERs on both backends; a larger number names nothing.
+ID = click.IntRange(1, incidents.MAX_ID)
+LIMIT = click.IntRange(1, incidents.MAX_ID)
 
 
 def show_duration(seconds: float | None) -> str:
@@ -121,12 +126,12 @@ def _time_opts(f):  # noqa: ANN001, ANN202
 @click.option("--summary", help="What happened, in a sentence or two.")
 @click.option("--deploy-related/--not-deploy-related", default=None, help="Whether a deploy caused it.")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
-@click.option("--drill-run", type=int, help="Id of the drill run this incident was.")
+@click.option("--drill-run", type=ID, help="Id of the drill run this incident was.")
 @click.option("--at", type=INSTANT, help="deploy: when it was deployed.")
 @click.option("--version", "version_", help="deploy: the version deployed.")
 @click.option("--owner", help="action: who owns it.")
 @click.option("--due", type=click.DateTime(["%Y-%m-%d"]), help="action: due date (YYYY-MM-DD).")
-@click.option("--incident", type=int, help="action: the incident it follows from.")
+@click.option("--incident", type=ID, help="action: the incident it follows from.")
 @json_option
 @pass_log
 def add(lc: LogContext, what: str, title: str | None, kind: str, service: str | None, severity: str | None,
@@ -183,8 +188,8 @@ def _need(**values: Any) -> None:
 @click.option("--owner", help="actions: only this owner.")
 @click.option("--status", type=click.Choice(("open", "done", "dropped", "any")), default="any", show_default=True,
               help="actions: only this status.")
-@click.option("--run", "run_id", type=int, help="findings: only those of this drill run.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--run", "run_id", type=ID, help="findings: only those of this drill run.")
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @json_option
 @pass_log
 def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, run_id: int | None, limit: int,
@@ -195,14 +200,14 @@ def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, 
     if what == "incidents":
         items = incidents.list_incidents(store, make_filter(None if kind == "all" else kind, **flt), limit=limit)
         docs = [i.to_json() for i in items]
-        rows = [(i.id, i.kind, i.started.isoformat(timespec="minutes"), i.severity, i.service, i.title,
+        rows = [(f"{i.id} !" if i.problems else i.id, i.kind, _minutes(i.started), i.severity, i.service, i.title,
                  show_duration(i.metrics()["ttr"]), i.root_cause) for i in items]
         cols = ["id", "kind", "started", "severity", "service", "title", "TTR", "root cause"]
     elif what == "deploys":
         items = incidents.list_deploys(store, service=flt.get("service"), since=flt.get("since"),
                                        until=flt.get("until"), limit=limit)
         docs = [d.to_json() for d in items]
-        rows = [(d.id, d.at.isoformat(timespec="minutes"), d.service, d.version) for d in items]
+        rows = [(f"{d.id} !" if d.problems else d.id, _minutes(d.at), d.service, d.version) for d in items]
         cols = ["id", "at", "service", "version"]
     elif what == "actions":
         items = incidents.list_actions(store, owner=owner, status=None if status == "any" else status, today=today)[:limit]
@@ -212,7 +217,7 @@ def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, 
     elif what == "runs":
         items = incidents.list_runs(store, limit=limit)
         docs = [r.to_json() for r in items]
-        rows = [(r.id, r.recorded.isoformat(timespec="minutes"), r.scenario, r.mode, r.runs, r.verdict, r.team)
+        rows = [(r.id, _minutes(r.recorded), r.scenario, r.mode, r.runs, r.verdict, r.team)
                 for r in items]
         cols = ["id", "recorded", "scenario", "mode", "runs", "verdict", "team"]
     else:
@@ -224,6 +229,23 @@ def list_(lc: LogContext, what: str, kind: str, owner: str | None, status: str, 
         output.emit_json({"version": 1, what: docs})
     else:
         output.table(f"{what} ({len(rows)} shown)", cols, rows)
+        if what in ("incidents", "deploys"):
+            _flag(what[:-1], items)
+
+
+def _minutes(t: datetime | None) -> str:
+    return "unreadable" if t is None else t.isoformat(timespec="minutes")
+
+
+def _flag(one: str, items: list[Any]) -> None:
+    """Name each stored record (marked ! in a table) that breaks the log's rules, and how
+    to mend it: reading goes on, so one bad row never hides the rest of the log."""
+    for item in items:
+        if item.problems:
+            fix = f"drillbit log edit {item.id} …, or " if one == "incident" else ""
+            what = "" if one == "incident" else f" --what {one}s"
+            _note(f"{one} {item.id} !: " + "; ".join(item.problems)
+                  + f" (mend it with {fix}drillbit log delete {item.id}{what})")
 
 
 def _action_rows(items: list[incidents.ActionItem], today: date) -> list[tuple]:
@@ -242,7 +264,7 @@ def _action_rows(items: list[incidents.ActionItem], today: date) -> list[tuple]:
 
 
 @log.command()
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=ID)
 @click.option("--run", "is_run", is_flag=True, help="RECORD_ID is a drill run, not an incident.")
 @json_option
 @pass_log
@@ -258,7 +280,7 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
             output.emit_json(doc)
             return
         say(f"drill run {run.id}: {run.scenario} ({run.mode}, {run.runs} run{'s' if run.runs != 1 else ''}, "
-             f"seed {run.seed}, team {run.team}) recorded {run.recorded.isoformat(timespec='minutes')}; verdict {run.verdict}")
+             f"seed {run.seed}, team {run.team}) recorded {_minutes(run.recorded)}; verdict {run.verdict}")
         if run.report_path:
             say(f"report: {run.report_path}")
         output.table("metrics", ["metric", "median", "p90", "p99", "reached", "missed"],
@@ -280,14 +302,16 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
         ("TTD / TTA / TTM / TTR", " / ".join(show_duration(m[k]) for k in ("ttd", "tta", "ttm", "ttr"))),
         ("root cause", inc.root_cause), ("deploy related", inc.deploy_related), ("tags", ", ".join(inc.tags)),
         ("drill run", inc.drill_run_id), ("source", f"{inc.source}:{inc.external_id}"), ("summary", inc.summary),
+        *((("problems", "; ".join(inc.problems)),) if inc.problems else ()),
     ]
     output.table(None, ["field", "value"], lines)
+    _flag("incident", [inc])
     if actions:
         output.table("action items", ACTION_COLUMNS, _action_rows(actions, date.today()))
 
 
 @log.command()
-@click.argument("incident_id", type=int)
+@click.argument("incident_id", type=ID)
 @click.option("--title")
 @click.option("--kind", type=click.Choice(incidents.records.KINDS))
 @click.option("--service")
@@ -297,7 +321,7 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
 @click.option("--root-cause")
 @click.option("--summary")
 @click.option("--deploy-related/--not-deploy-related", default=None)
-@click.option("--drill-run", type=int)
+@click.option("--drill-run", type=ID)
 @click.option("--add-tag", multiple=True, help="Add a tag (repeatable).")
 @click.option("--remove-tag", multiple=True, help="Remove a tag (repeatable).")
 @click.option("--clear", "clear", multiple=True, type=click.Choice(("service", "severity", "detected", "paged", "acknowledged",
@@ -419,11 +443,45 @@ def export(lc: LogContext, what: str, fmt: str | None, out: Path | None, kind: s
     if out is None:
         n = incidents.export_records(store, sys.stdout, what=what, fmt=fmt, flt=flt_)
         return
-    tmp = out.with_name(out.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        n = incidents.export_records(store, f, what=what, fmt=fmt, flt=flt_)
-    tmp.replace(out)
+    n = _write_whole(out, lambda f: incidents.export_records(store, f, what=what, fmt=fmt, flt=flt_))
     _note(f"wrote {n} {what} to {out}")
+
+
+def _write_whole(out: Path, write: Any) -> int:
+    """Run ``write(file)`` into a new file beside ``out`` and put it in place only when
+    it is complete: a failure (a full disk, a read error, Ctrl-C) leaves nothing behind
+    and an existing ``out`` as it was. A device or pipe (/dev/null, a FIFO) is written
+    directly: it cannot be replaced, only written to."""
+    try:
+        if out.exists() and not out.is_file():
+            if out.is_dir():
+                raise click.FileError(str(out), hint="it is a folder; give a file name")
+            with open(out, "w", encoding="utf-8", newline="") as f:
+                return write(f)
+        existing = out.stat().st_mode & 0o777 if out.exists() else None
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:
+        raise click.FileError(str(out), hint=exc.strerror or str(exc)) from None
+    tmp = Path(tmp_name)
+    try:
+        # mkstemp makes the file private (0600); an export gets the mode a new file of
+        # the user's would have, or the mode of the file it replaces.
+        os.chmod(fd, existing if existing is not None else 0o666 & ~_umask())
+        with open(fd, "w", encoding="utf-8", newline="") as f:
+            n = write(f)
+        tmp.replace(out)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise click.FileError(str(out), hint=exc.strerror or str(exc)) from None
+        raise
+    return n
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # -- stats ----------------------------------------------------------------------------
@@ -431,9 +489,9 @@ def export(lc: LogContext, what: str, fmt: str | None, out: Path | None, kind: s
 @log.command()
 @click.option("--owner", help="Only this owner's items.")
 @click.option("--all", "show_all", is_flag=True, help="Also done and dropped items.")
-@click.option("--close", "close_id", type=int, metavar="ID", help="Mark item ID done.")
-@click.option("--drop", "drop_id", type=int, metavar="ID", help="Mark item ID dropped (won't do).")
-@click.option("--reopen", "reopen_id", type=int, metavar="ID", help="Open item ID again.")
+@click.option("--close", "close_id", type=ID, metavar="ID", help="Mark item ID done.")
+@click.option("--drop", "drop_id", type=ID, metavar="ID", help="Mark item ID dropped (won't do).")
+@click.option("--reopen", "reopen_id", type=ID, metavar="ID", help="Open item ID again.")
 @click.option("--note", help="With --close/--drop/--reopen: why.")
 @json_option
 @pass_log
@@ -468,6 +526,38 @@ def actions(lc: LogContext, owner: str | None, show_all: bool, close_id: int | N
     output.table(f"action items ({len(items)}{', ' + str(overdue) + ' overdue' if overdue else ''}"
                  f"{', ' + str(regressions) + ' regressed' if regressions else ''})",
                  ACTION_COLUMNS, _action_rows(items, today))
+
+
+# -- delete ---------------------------------------------------------------------------
+
+@log.command()
+@click.argument("record_id", metavar="ID", type=ID)
+@click.option("--what", type=click.Choice(tuple(incidents.DELETABLE)), default="incidents", show_default=True,
+              help="What ID is.")
+@click.option("--yes", is_flag=True, help="Delete without asking (needed when input is not a terminal).")
+@json_option
+@pass_log
+def delete(lc: LogContext, record_id: int, what: str, yes: bool, as_json: bool) -> None:
+    """Delete one incident, deploy, action item or drill run, e.g. a bad row an old
+    import left. An incident's or a run's findings go with it; action items stay."""
+    store = lc.store()
+    described = incidents.describe_record(store, what, record_id)
+    if not yes:
+        if not _stdin_is_terminal():
+            raise click.UsageError(f"not deleting {described} without --yes: input is not a terminal, so nobody "
+                                   "can confirm")
+        if not click.confirm(f"delete {described}?", err=True):
+            _note("nothing deleted")
+            return
+    incidents.delete_record(store, what, record_id)
+    if as_json:
+        output.emit_json({"version": 1, "deleted": what, "id": record_id})
+    else:
+        say(f"deleted {described}")
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 # -- calibrate ------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from .drills import record_drill
 from .errors import BadRows, IncidentLogError, InvalidRecord, NotFound, RowProblem, StoreError
 from .interchange import EXPORTS, FORMATS, ImportResult, detect_format, export_records, import_file
 from .patterns import Pattern, PatternsReport, find_patterns
-from .queries import (EDITABLE, Filter, add_action, add_deploy, add_incident, close_action, count_incidents,
-                      edit_incident, get_incident, get_run, incidents_of_run, list_actions, list_deploys, list_findings,
+from .queries import (DELETABLE, EDITABLE, MAX_ID, Filter, add_action, add_deploy, add_incident, close_action,
+                      count_incidents, delete_record, describe_record, edit_incident, get_incident, get_run, incidents_of_run, list_actions, list_deploys, list_findings,
                       list_incidents, list_runs)
 from .records import ActionItem, Deploy, DrillRun, Finding, Incident, METRICS, parse_time
 from .schema import HEAD
@@ -22,6 +22,7 @@ from .store import IncidentLog, Migration, default_path, migrate, normalize_url,
 from .trends import StatsReport, Trend, incident_stats
 
 __all__ = [
+    "DELETABLE", "MAX_ID", "delete_record", "describe_record",
     "ActionItem", "BadRows", "Calibration", "Deploy", "DrillRun", "EDITABLE", "EXPORTS", "FORMATS", "Filter", "Finding",
     "HEAD", "ImportResult", "Incident", "IncidentLog", "IncidentLogError", "InvalidRecord", "METRICS", "Migration",
     "NotFound", "Pattern", "PatternsReport", "RowProblem", "StatsReport", "StoreError", "Trend", "add_action",

@@ -69,7 +69,7 @@ def calibrate(store: IncidentLog, *, metric: str = "ttr", service: str | None = 
     col = metric_columns()[metric]
 
     def work(conn):  # noqa: ANN001, ANN202
-        real_q = select(col).where(*Filter(kind="real", service=service, severity=severity).clauses(), col.is_not(None))
+        real_q = select(col).where(*Filter(kind="real", service=service, severity=severity).analysable(), col.is_not(None))
         real = np.array(conn.execute(real_q).scalars().all(), dtype=float)
         if drill_values is not None:
             return real, np.array([math.inf if v is None else float(v) for v in drill_values], dtype=float), "given"
@@ -86,7 +86,7 @@ def calibrate(store: IncidentLog, *, metric: str = "ttr", service: str | None = 
         drills = [math.inf if v is None else float(v) for v in samples]
         source = "recorded drill runs"
         if not scenario:
-            inc_q = select(col).where(*Filter(kind="drill", service=service, severity=severity).clauses(), col.is_not(None))
+            inc_q = select(col).where(*Filter(kind="drill", service=service, severity=severity).analysable(), col.is_not(None))
             extra = conn.execute(inc_q).scalars().all()
             if extra:
                 drills += [float(v) for v in extra]

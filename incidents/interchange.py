@@ -10,6 +10,7 @@ present are updated with the values the file has (empty cells keep what is store
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
@@ -24,7 +25,8 @@ from sqlalchemy import Connection, func, insert, or_, select
 from . import schema as s
 from .errors import BadRows, InvalidRecord, RowProblem
 from .queries import Filter, iter_incidents, list_actions, list_deploys, list_findings, list_runs
-from .records import KINDS, TIME_EXAMPLE, clean_tags, epoch_now
+from .records import (KINDS, MAX_DURATION, MAX_OFFSET_MINUTES, TEXT_LIMITS, TIME_EXAMPLE, clean_tags, epoch_now,
+                      epoch_problem, text_problem)
 from .store import IncidentLog
 
 FORMATS = ("auto", "drillbit", "pagerduty")
@@ -45,6 +47,10 @@ DEPLOY_COLUMNS = ("source", "external_id", "service", "at", "version")
 PAGERDUTY_COLUMNS = ("incident_number", "id", "title", "description", "created_at", "resolved_at", "urgency",
                      "priority", "priority_name", "service_name", "seconds_to_first_ack", "seconds_to_mitigate",
                      "seconds_to_resolve", "escalation_count", "status")
+
+#: What a spreadsheet reads as the start of a formula (OWASP's CSV injection list): an
+#: exported cell that starts so gets a leading ' that a spreadsheet shows as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -116,6 +122,8 @@ def _rows(path: Path, text: TextIO) -> tuple[list[str] | None, Iterator[tuple[in
             for n, values in enumerate(reader, 2):
                 if not values or (len(values) == 1 and not values[0].strip()):
                     continue
+                if any(v[:1] == "'" for v in values):
+                    values = [unquote_cell(v) for v in values]
                 yield n, dict(zip(header, values))
         except csv.Error as exc:
             raise InvalidRecord(f"{path}:{n + 1}: cannot read the CSV: {exc}") from None
@@ -133,12 +141,17 @@ def _json_rows(path: Path, text: TextIO, lines: bool) -> Iterator[tuple[int, Map
             except json.JSONDecodeError as exc:
                 yield n, {"__error__": f"expected a JSON object on the line, got invalid JSON ({exc.msg})"}
                 continue
+            except (RecursionError, ValueError) as exc:  # nesting too deep, a number too long to read
+                yield n, {"__error__": f"expected a JSON object on the line, got {_unreadable(exc)}"}
+                continue
             yield n, doc if isinstance(doc, dict) else {"__error__": f"expected a JSON object, got {type(doc).__name__}"}
         return
     try:
         doc = json.load(text)
     except json.JSONDecodeError as exc:
         raise InvalidRecord(f"{path}:{exc.lineno}:{exc.colno}: expected JSON, got invalid JSON ({exc.msg})") from None
+    except (RecursionError, ValueError) as exc:
+        raise InvalidRecord(f"{path}: expected JSON records, got {_unreadable(exc)}") from None
     if isinstance(doc, dict):
         items = next((doc[k] for k in ("incidents", "deploys", "items", "records") if isinstance(doc.get(k), list)), None)
         if items is None:
@@ -151,6 +164,26 @@ def _json_rows(path: Path, text: TextIO, lines: bool) -> Iterator[tuple[int, Map
         yield n, item if isinstance(item, dict) else {"__error__": f"expected a JSON object, got {type(item).__name__}"}
 
 
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read (records are flat objects)"
+    return f"a value JSON cannot be read as ({str(exc).splitlines()[0]})"
+
+
+def unquote_cell(v: str) -> str:
+    """A CSV cell as it was before :func:`defuse_cell`: only the quote the export adds
+    is taken off, so every other text comes back as the file has it."""
+    return v[1:] if v[:1] == "'" and v.lstrip("'")[:1] in FORMULA_START and v.lstrip("'") else v
+
+
+def defuse_cell(v: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula (OWASP: prefix
+    a single quote). Text that already starts with quotes before a formula character
+    gets one more, so :func:`unquote_cell` gives back exactly ``v``."""
+    rest = v.lstrip("'")
+    return "'" + v if rest and rest[0] in FORMULA_START else v
+
+
 def detect_format(columns: Iterable[str]) -> str:
     """``pagerduty`` when PagerDuty's fields are there, else ``drillbit``."""
     cols = set(columns)
@@ -159,11 +192,41 @@ def detect_format(columns: Iterable[str]) -> str:
 
 # -- cell parsers ---------------------------------------------------------------------
 
-def _text(v: Any) -> str | None:
+def _text(v: Any, col: str = "") -> str | None:
+    """Text as the file has it: only surrounding spaces go (tabs and line breaks are
+    kept, so a cell comes back from an export as it was written); blank is nothing."""
     if v is None:
         return None
-    v = str(v).strip()
-    return v or None
+    if isinstance(v, str):
+        t = v.strip(" ")
+    elif isinstance(v, (int, float)):
+        t = str(v)
+    else:
+        raise _Bad(col, f"expected text, got a JSON {'list' if isinstance(v, list) else 'object'}")
+    return t if t.strip() else None
+
+
+def _check_text(out: Mapping[str, Any], cols: Mapping[str, str]) -> None:
+    # Hot loop: one pass over the row's text in C; the cell is looked for only when bad.
+    for key, limit in TEXT_LIMITS.items():
+        value = out.get(key)
+        if value is not None and len(value) > limit:
+            raise _Bad(cols.get(key, key), f"expected at most {limit} characters, got {len(value)}")
+    joined = "".join([v for v in out.values() if isinstance(v, str)])
+    if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
+        return
+    for key, value in out.items():
+        problem = text_problem(key, value) if isinstance(value, str) else None
+        if problem:
+            raise _Bad(cols.get(key, key), problem)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _time(v: Any, col: str) -> tuple[float, int] | None:
@@ -176,11 +239,32 @@ def _time(v: Any, col: str) -> tuple[float, int] | None:
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise _Bad(col, f"expected an ISO 8601 time with an offset such as {TIME_EXAMPLE}, got {text!r}") from None
+        raise _Bad(col, f"expected an ISO 8601 time with an offset such as {TIME_EXAMPLE}, got {_short(text)!r}") from None
     off = t.utcoffset()
     if off is None:
         raise _Bad(col, f"expected a time with an offset (e.g. {text}+00:00), got {text!r}")
-    return t.timestamp(), int(off.total_seconds() // 60)
+    minutes = int(off.total_seconds() // 60)
+    if abs(minutes) > MAX_OFFSET_MINUTES:
+        raise _Bad(col, f"expected a UTC offset within ±18:00, got {text!r}")
+    seconds = t.timestamp()
+    problem = epoch_problem(seconds, repr(text))
+    if problem:
+        raise _Bad(col, problem)
+    return seconds, minutes
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _after(col: str, start: float, seconds: float | None) -> float | None:
+    """``start`` plus a stated duration, refused when it ends outside the kept range."""
+    if seconds is None:
+        return None
+    problem = epoch_problem(start + seconds, f"{seconds:g} seconds after the start")
+    if problem:
+        raise _Bad(col, problem)
+    return start + seconds
 
 
 def _seconds(v: Any, col: str) -> float | None:
@@ -190,8 +274,8 @@ def _seconds(v: Any, col: str) -> float | None:
         x = float(v)
     except (TypeError, ValueError):
         raise _Bad(col, f"expected seconds as a number, got {v!r}") from None
-    if not x >= 0 or x == float("inf"):
-        raise _Bad(col, f"expected seconds at or above 0, got {v!r}")
+    if not 0 <= x <= MAX_DURATION:
+        raise _Bad(col, f"expected seconds from 0 to {MAX_DURATION:.0f} (100 years), got {_short(str(v))!r}")
     return x
 
 
@@ -235,13 +319,13 @@ class _Columns:
 
 
 def _natural_key(*parts: Any) -> str:
-    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:20]
+    return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
                   run_ids: set[int]) -> dict[str, Any]:
     col, get = c.col, row.get  # hot loop: a million rows in the benchmark
-    title = _text(get(col["title"]))
+    title = _text(get(col["title"]), col["title"])
     if title is None:
         raise _Bad(col["title"], "expected a title, got nothing")
     started = _time(get(col["started"]), col["started"])
@@ -255,7 +339,10 @@ def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, ki
         if t is not None and t[0] < start:
             raise _Bad(col[name], f"expected a time at or after started ({get(col['started'])}), got {raw}")
         out[key] = None if t is None else t[0]
-    k = _text(get(col["kind"])) or kind
+    if out["acknowledged_at"] is not None and out["paged_at"] is not None and out["acknowledged_at"] < out["paged_at"]:
+        raise _Bad(col["acknowledged"], f"expected a time at or after paged ({get(col['paged'])}), "
+                                        f"got {get(col['acknowledged'])}")
+    k = _text(get(col["kind"]), col["kind"]) or kind
     if k not in KINDS:
         raise _Bad(col["kind"], f"expected 'real' or 'drill', got {k!r}")
     run = _int(get(col["drill_run_id"]), col["drill_run_id"])
@@ -266,19 +353,20 @@ def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, ki
         tags = ",".join(clean_tags(raw_tags)) if raw_tags else ""
     except ValueError as exc:
         raise _Bad(col["tags"], str(exc)) from None
-    service, severity = _text(get(col["service"])), _text(get(col["severity"]))
-    out["source"] = _text(get(col["source"])) or source or "import"
-    out["external_id"] = _text(get(col["external_id"])) or _natural_key(title, service, start)
+    service, severity = _text(get(col["service"]), col["service"]), _text(get(col["severity"]), col["severity"])
+    out["source"] = _text(get(col["source"]), col["source"]) or source or "import"
+    out["external_id"] = _text(get(col["external_id"]), col["external_id"]) or _natural_key(title, service, start)
     out["kind"] = k
     out["service"] = service
     out["severity"] = severity
-    out["root_cause"] = _text(get(col["root_cause"]))
-    out["summary"] = _text(get(col["summary"]))
+    out["root_cause"] = _text(get(col["root_cause"]), col["root_cause"])
+    out["summary"] = _text(get(col["summary"]), col["summary"])
     out["deploy_related"] = _bool(get(col["deploy_related"]), col["deploy_related"])
     out["tags"] = tags
     out["drill_run_id"] = run
     out["created_at"] = now
     out["updated_at"] = now
+    _check_text(out, col)
     return out
 
 
@@ -289,7 +377,7 @@ _MILESTONE_KEYS = (("detected", "detected_at"), ("paged", "paged_at"), ("acknowl
 def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
                    run_ids: set[int]) -> dict[str, Any]:
     g = lambda f: c.get(row, f)  # noqa: E731
-    number = _text(g("incident_number")) or _text(g("id"))
+    number = _text(g("incident_number"), c.col["incident_number"]) or _text(g("id"), c.col["id"])
     if number is None:
         raise _Bad(c.col["incident_number"], "expected the incident number, got nothing")
     created = _time(g("created_at"), c.col["created_at"])
@@ -302,32 +390,40 @@ def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, k
     ack = _seconds(g("seconds_to_first_ack"), c.col["seconds_to_first_ack"])
     mitigate = _seconds(g("seconds_to_mitigate"), c.col["seconds_to_mitigate"])
     to_resolve = _seconds(g("seconds_to_resolve"), c.col["seconds_to_resolve"])
-    resolved_at = resolved[0] if resolved else (start + to_resolve if to_resolve is not None else None)
-    severity = _text(g("priority_name")) or _text(g("priority")) or _text(g("urgency"))
-    title = _text(g("title")) or _text(g("description")) or f"PagerDuty incident #{number}"
+    resolved_at = resolved[0] if resolved else _after(c.col["seconds_to_resolve"], start, to_resolve)
+    acknowledged_at = _after(c.col["seconds_to_first_ack"], start, ack)
+    mitigated_at = _after(c.col["seconds_to_mitigate"], start, mitigate)
+    severity = (_text(g("priority_name"), c.col["priority_name"]) or _text(g("priority"), c.col["priority"])
+                or _text(g("urgency"), c.col["urgency"]))
+    title = (_text(g("title"), c.col["title"]) or _text(g("description"), c.col["description"])
+             or f"PagerDuty incident #{number}")
     # PagerDuty creates the incident when it is detected and knows nothing earlier: the
     # start is the creation and detection is left unknown (so TTD is not claimed as 0).
     # Creating it pages, and seconds_to_first_ack counts from then: that is TTA's start.
-    return {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
-            "service": _text(g("service_name")), "severity": severity, "started_at": start, "detected_at": None, "paged_at": start,
-            "acknowledged_at": None if ack is None else start + ack,
-            "mitigated_at": None if mitigate is None else start + mitigate, "resolved_at": resolved_at,
-            "utc_offset": offset, "root_cause": None, "summary": None, "deploy_related": None, "tags": "",
-            "drill_run_id": None, "created_at": now, "updated_at": now}
+    out = {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
+           "service": _text(g("service_name"), c.col["service_name"]), "severity": severity, "started_at": start,
+           "detected_at": None, "paged_at": start, "acknowledged_at": acknowledged_at, "mitigated_at": mitigated_at,
+           "resolved_at": resolved_at, "utc_offset": offset, "root_cause": None, "summary": None,
+           "deploy_related": None, "tags": "", "drill_run_id": None, "created_at": now, "updated_at": now}
+    _check_text(out, {"external_id": c.col["incident_number"], "service": c.col["service_name"],
+                      "severity": c.col["priority_name"], "source": "--source"})
+    return out
 
 
 def _deploy_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
                 run_ids: set[int]) -> dict[str, Any]:
-    service = _text(c.get(row, "service"))
+    service = _text(c.get(row, "service"), c.col["service"])
     if service is None:
         raise _Bad(c.col["service"], "expected the deployed service, got nothing")
     at = _time(c.get(row, "at"), c.col["at"])
     if at is None:
         raise _Bad(c.col["at"], f"expected when it was deployed ({TIME_EXAMPLE}), got nothing")
-    version = _text(c.get(row, "version"))
-    return {"source": _text(c.get(row, "source")) or source or "import",
-            "external_id": _text(c.get(row, "external_id")) or f"{service}@{at[0]:.3f}",
-            "service": service, "at": at[0], "utc_offset": at[1], "version": version}
+    version = _text(c.get(row, "version"), c.col["version"])
+    out = {"source": _text(c.get(row, "source"), c.col["source"]) or source or "import",
+           "external_id": _text(c.get(row, "external_id"), c.col["external_id"]) or f"{service}@{at[0]:.3f}",
+           "service": service, "at": at[0], "utc_offset": at[1], "version": version}
+    _check_text(out, c.col)
+    return out
 
 
 _CONVERTERS: dict[tuple[str, str], tuple[tuple[str, ...], Callable[..., dict[str, Any]]]] = {
@@ -407,7 +503,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
         raise InvalidRecord(f"kind: expected 'real' or 'drill', got {kind!r}")
     if not path.is_file():
         raise InvalidRecord(f"{path}: no such file")
-    digest = _sha256(path)
+    digest = _sha256_of_text(path)
     mapping = dict(mapping or {})
 
     def work(conn: Connection) -> ImportResult:
@@ -528,11 +624,33 @@ def _check_header(path: Path, header: list[str], cols: _Columns, fmt: str, what:
         raise BadRows(problems, 0, 0)
 
 
-def _sha256(path: Path) -> str:
+def _sha256_of_text(path: Path) -> str:
+    """The file's SHA-256, read once; raises InvalidRecord at the line of the first byte
+    that is not UTF-8 text (a binary file, another encoding) or a NUL byte."""
     h = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+            pending = decoder.getstate()[0] + block
+            nul = block.find(b"\0")
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                if nul < 0 or exc.start < nul + len(pending) - len(block):
+                    at = line + pending[:exc.start].count(b"\n")
+                    raise InvalidRecord(f"{path}:{at}: expected UTF-8 text, got byte 0x{pending[exc.start]:02x}, which "
+                                        "is not UTF-8 (a binary file, or another encoding: save it as UTF-8)") from None
+            if nul >= 0:
+                at = line + block[:nul].count(b"\n")
+                raise InvalidRecord(f"{path}:{at}: expected text, got a NUL byte "
+                                    "(a binary file?)")
+            line += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InvalidRecord(f"{path}:{line}: expected UTF-8 text, got a file that ends inside a character") from None
     return h.hexdigest()
 
 
@@ -592,12 +710,23 @@ def export_records(store: IncidentLog, out: TextIO, *, what: str = "incidents", 
     return _write_json(out, what, iter(records))
 
 
+class _LineFeeds:
+    """Rows end in LF, as they always have. The writer is told CRLF so that it quotes a
+    cell holding a bare CR (told LF, it writes the CR raw and the file no longer reads)."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(text[:-2] + "\n" if text.endswith("\r\n") else text)
+
+
 def _write_csv(out: TextIO, columns: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> int:
-    w = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w = csv.DictWriter(_LineFeeds(out), fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     n = 0
     for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+        w.writerow({k: ("" if v is None else defuse_cell(v) if isinstance(v, str) else v) for k, v in r.items()})
         n += 1
     return n
 
@@ -612,5 +741,5 @@ def _write_json(out: TextIO, what: str, items: Iterator[dict[str, Any]]) -> int:
     return n
 
 
-__all__ = ["DEPLOY_COLUMNS", "EXPORTS", "FORMATS", "INCIDENT_COLUMNS", "ImportResult", "PAGERDUTY_COLUMNS", "WHAT",
+__all__ = ["DEPLOY_COLUMNS", "EXPORTS", "FORMATS", "FORMULA_START", "defuse_cell", "unquote_cell", "INCIDENT_COLUMNS", "ImportResult", "PAGERDUTY_COLUMNS", "WHAT",
            "detect_format", "export_records", "import_file"]

@@ -99,7 +99,7 @@ def find_patterns(store: IncidentLog, flt: Filter = Filter(), *, window_hours: f
     def work(conn):  # noqa: ANN001, ANN202
         # One scan: the recurring causes and services are counted from the same columns
         # (a GROUP BY per column would scan the table again for each).
-        inc = fetch(conn, s.incidents, flt.clauses(),
+        inc = fetch(conn, s.incidents, flt.analysable(),
                     {"started_at": t.started_at, "utc_offset": t.utc_offset, "deploy_related": t.deploy_related},
                     {"service": t.service, "severity": t.severity, "root_cause": t.root_cause})
         if inc["started_at"].size == 0:

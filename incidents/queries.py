@@ -11,8 +11,9 @@ from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from . import schema as s
 from .errors import InvalidRecord, NotFound
-from .records import (MILESTONES, STATUSES, ActionItem, Deploy, DrillRun, Finding, Incident, clean_tags,
-                      epoch_now, finding_key, from_epoch, offset_minutes, to_epoch)
+from .records import (EARLIEST_EPOCH, KINDS, LATEST_EPOCH, MAX_OFFSET_MINUTES, MILESTONES, STATUSES, ActionItem, Deploy, DrillRun, Finding, Incident, clean_tags,
+                      epoch_now, finding_key, instant_problem, offset_minutes, stored_offset, stored_time, text_problem,
+                      to_epoch)
 from .store import IncidentLog
 
 
@@ -48,6 +49,21 @@ class Filter:
             out.append(t.root_cause == self.root_cause)
         return out
 
+    def analysable(self) -> list:
+        """:meth:`clauses` and the rows an analysis can use: every time within the
+        range the log keeps, milestones at or after the start. A bad row an old import
+        left is listed (flagged) but never skews a median or a test."""
+        return [*self.clauses(), *sound_incident_clauses()]
+
+
+def sound_incident_clauses() -> list:
+    t = s.incidents.c
+    out = [t.started_at >= EARLIEST_EPOCH, t.started_at < LATEST_EPOCH, t.utc_offset.between(-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES)]
+    for name in MILESTONES:
+        col = t[f"{name}_at"]
+        out.append(or_(col.is_(None), and_(col >= t.started_at, col < LATEST_EPOCH)))
+    return out
+
 
 # -- incidents ------------------------------------------------------------------------
 
@@ -66,18 +82,51 @@ def incident_values(inc: Incident, now: float | None = None) -> dict[str, Any]:
     }
 
 
+#: Largest id the CLI accepts: PostgreSQL's INTEGER, the id columns' type.
+MAX_ID = 2**31 - 1
+
+
+def _as_text(value: Any) -> str | None:
+    # SQLite keeps whatever a raw write put in a column (a number, a blob): show it as text.
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def incident_from_row(row: Any) -> Incident:
+    """The incident of a stored row. Never raises for what a row holds: a value the log
+    cannot use is left out (or shown as it is) and named in ``problems``."""
     m = row._mapping
-    off = m["utc_offset"]
+    problems: list[str] = []
+    off, why = stored_offset(m["utc_offset"])
+    if why:
+        problems.append(why)
+    times: dict[str, datetime | None] = {}
+    for name in ("started", *MILESTONES):
+        t, why = stored_time(name, m[f"{name}_at"], off)
+        if why:
+            problems.append(why)
+        times[name] = t
+    text = {k: _as_text(m[k]) for k in ("source", "external_id", "kind", "title", "service", "severity", "root_cause", "summary", "tags")}
+    if text["kind"] not in KINDS:
+        problems.append(f"kind: stored {text['kind']!r}, expected 'real' or 'drill'")
+    start = times["started"]
+    for name in MILESTONES:
+        t = times[name]
+        if t is not None and start is not None and t < start:
+            problems.append(f"{name}: {t.isoformat()} is before started ({start.isoformat()})")
+    run = m["drill_run_id"]
     return Incident(
-        id=m["id"], source=m["source"], external_id=m["external_id"], kind=m["kind"], title=m["title"],
-        service=m["service"], severity=m["severity"], started=from_epoch(m["started_at"], off),
-        detected=from_epoch(m["detected_at"], off), paged=from_epoch(m["paged_at"], off),
-        acknowledged=from_epoch(m["acknowledged_at"], off),
-        mitigated=from_epoch(m["mitigated_at"], off), resolved=from_epoch(m["resolved_at"], off),
-        root_cause=m["root_cause"], summary=m["summary"],
+        id=m["id"], source=text["source"] or "", external_id=text["external_id"], kind=text["kind"] or "",
+        title=text["title"] or "", service=text["service"], severity=text["severity"], started=start,  # type: ignore[arg-type]
+        detected=times["detected"], paged=times["paged"], acknowledged=times["acknowledged"],
+        mitigated=times["mitigated"], resolved=times["resolved"],
+        root_cause=text["root_cause"], summary=text["summary"],
         deploy_related=None if m["deploy_related"] is None else bool(m["deploy_related"]),
-        tags=tuple(t for t in (m["tags"] or "").split(",") if t), drill_run_id=m["drill_run_id"],
+        tags=tuple(t for t in (text["tags"] or "").split(",") if t), drill_run_id=run if isinstance(run, int) else None,
+        problems=tuple(problems),
     )
 
 
@@ -101,6 +150,8 @@ def _require_run(conn: Connection, run_id: int) -> None:
 
 def get_incident(store: IncidentLog, incident_id: int) -> Incident:
     """Raises NotFound."""
+    if not 1 <= incident_id <= MAX_ID:
+        raise NotFound(f"no incident {incident_id} in the incident log")
     row = store.read(lambda c: c.execute(select(s.incidents).where(s.incidents.c.id == incident_id)).first())
     if row is None:
         raise NotFound(f"no incident {incident_id} in the incident log")
@@ -135,13 +186,26 @@ def edit_incident(store: IncidentLog, incident_id: int, changes: dict[str, Any],
     if unknown:
         raise InvalidRecord(f"{unknown[0]}: not a field that can be edited (expected one of {', '.join(EDITABLE)})")
 
+    if not 1 <= incident_id <= MAX_ID:
+        raise NotFound(f"no incident {incident_id} in the incident log")
+
     def work(conn: Connection) -> Incident:
         row = conn.execute(select(s.incidents).where(s.incidents.c.id == incident_id)).first()
         if row is None:
             raise NotFound(f"no incident {incident_id} in the incident log")
         old = incident_from_row(row)
         tags = tuple(sorted((set(old.tags) | set(clean_tags(list(add_tags)))) - set(remove_tags)))
-        new = replace(old, **changes, tags=tags).check()
+        new = replace(old, **changes, tags=tags, problems=())
+        if new.started is None:
+            raise InvalidRecord(f"started: the stored start of incident {incident_id} cannot be read; give a new one "
+                                f"with --started (or remove the incident with `drillbit log delete {incident_id}`)")
+        try:
+            new.check()
+        except InvalidRecord as exc:
+            if not old.problems:
+                raise
+            raise InvalidRecord(f"{exc}; incident {incident_id} was stored with values the log does not keep: mend "
+                                f"them in the same edit, or remove it with `drillbit log delete {incident_id}`") from None
         if new.drill_run_id is not None and new.drill_run_id != old.drill_run_id:
             _require_run(conn, new.drill_run_id)
         values = incident_values(new)
@@ -151,6 +215,44 @@ def edit_incident(store: IncidentLog, incident_id: int, changes: dict[str, Any],
         return new
 
     return store.write(work)
+
+
+#: What ``delete_record`` removes: name -> (table, singular for messages).
+DELETABLE = {"incidents": (s.incidents, "incident"), "deploys": (s.deploys, "deploy"),
+             "actions": (s.action_items, "action item"), "runs": (s.drill_runs, "drill run")}
+
+
+def describe_record(store: IncidentLog, what: str, record_id: int) -> str:
+    """One line naming the record (for a confirmation prompt). Raises NotFound."""
+    table, one = _deletable(what)
+    row = None if not 1 <= record_id <= MAX_ID else store.read(
+        lambda c: c.execute(select(table).where(table.c.id == record_id)).first())
+    if row is None:
+        raise NotFound(f"no {one} {record_id} in the incident log")
+    m = row._mapping
+    label = {"incidents": "title", "deploys": "service", "actions": "title", "runs": "scenario"}[what]
+    return f"{one} {record_id}: {_as_text(m[label])}"
+
+
+def delete_record(store: IncidentLog, what: str, record_id: int) -> None:
+    """Remove one record, whatever its stored values hold. Deleting an incident or a
+    drill run removes its findings (and a run its metrics); action items and incidents
+    that pointed at it stay, unlinked. Raises NotFound, InvalidRecord for ``what``."""
+    table, one = _deletable(what)
+    if not 1 <= record_id <= MAX_ID:
+        raise NotFound(f"no {one} {record_id} in the incident log")
+
+    def work(conn: Connection) -> None:
+        if conn.execute(table.delete().where(table.c.id == record_id)).rowcount == 0:
+            raise NotFound(f"no {one} {record_id} in the incident log")
+
+    store.write(work)
+
+
+def _deletable(what: str) -> tuple[Any, str]:
+    if what not in DELETABLE:
+        raise InvalidRecord(f"what: expected one of {', '.join(DELETABLE)}, got {what!r}")
+    return DELETABLE[what]
 
 
 def count_incidents(store: IncidentLog, flt: Filter = Filter(kind=None)) -> int:
@@ -166,17 +268,28 @@ def deploy_values(dep: Deploy) -> dict[str, Any]:
 
 
 def add_deploy(store: IncidentLog, dep: Deploy) -> int:
-    """Store a deploy event; returns its id."""
+    """Store a deploy event; returns its id. Raises InvalidRecord for a broken rule."""
     if not dep.service:
         raise InvalidRecord("service: expected the deployed service, got nothing")
+    for name in ("service", "version", "source", "external_id"):
+        problem = text_problem(name, getattr(dep, name))
+        if problem:
+            raise InvalidRecord(f"{name}: {problem}")
+    problem = instant_problem(dep.at)
+    if problem:
+        raise InvalidRecord(f"at: {problem}")
     values = deploy_values(dep)
     return store.write(lambda c: c.execute(insert(s.deploys).values(**values).returning(s.deploys.c.id)).scalar_one())
 
 
 def _deploy(row: Any) -> Deploy:
     m = row._mapping
-    return Deploy(id=m["id"], service=m["service"], at=from_epoch(m["at"], m["utc_offset"]), version=m["version"],
-                  source=m["source"], external_id=m["external_id"])
+    off, off_problem = stored_offset(m["utc_offset"])
+    at, problem = stored_time("at", m["at"], off)
+    return Deploy(id=m["id"], service=_as_text(m["service"]) or "", at=at,  # type: ignore[arg-type]
+                  version=_as_text(m["version"]),
+                  source=m["source"], external_id=m["external_id"],
+                  problems=tuple(p for p in (off_problem, problem) if p))
 
 
 def list_deploys(store: IncidentLog, *, service: str | None = None, since: datetime | None = None,
@@ -231,10 +344,15 @@ def _action(row: Any) -> ActionItem:
     m = row._mapping
     return ActionItem(id=m["id"], title=m["title"], owner=m["owner"], due=m["due"], status=m["status"],
                       severity=m["severity"], finding_id=m["finding_id"], incident_id=m["incident_id"],
-                      drill_run_id=m["drill_run_id"], note=m["note"], created=from_epoch(m["created_at"]),
-                      closed=from_epoch(m["closed_at"]), finding_key=m["finding_key"], times_seen=m["times_seen"],
-                      last_seen=from_epoch(m["last_seen"]), regression=bool(m["regression"]),
-                      reopened=from_epoch(m["reopened_at"]))
+                      drill_run_id=m["drill_run_id"], note=m["note"], created=_when(m["created_at"]),
+                      closed=_when(m["closed_at"]), finding_key=m["finding_key"], times_seen=m["times_seen"],
+                      last_seen=_when(m["last_seen"]), regression=bool(m["regression"]),
+                      reopened=_when(m["reopened_at"]))
+
+
+def _when(value: Any) -> datetime | None:
+    """A stored UTC epoch time, or None when it cannot be shown (never raises)."""
+    return stored_time("", value, 0)[0]
 
 
 def list_actions(store: IncidentLog, *, owner: str | None = None, status: str | None = "open",
@@ -257,6 +375,8 @@ def close_action(store: IncidentLog, action_id: int, *, status: str = "done", no
     """Mark an action item done or dropped (or reopen it with ``open``)."""
     if status not in STATUSES:
         raise InvalidRecord(f"status: expected one of {', '.join(STATUSES)}, got {status!r}")
+    if not 1 <= action_id <= MAX_ID:
+        raise NotFound(f"no action item {action_id} in the incident log")
 
     def work(conn: Connection) -> ActionItem:
         t = s.action_items.c
@@ -280,7 +400,7 @@ def _run(row: Any, metrics: dict[str, dict[str, Any]] | None = None) -> DrillRun
                     scenario_kind=m["scenario_kind"], severity=m["severity"],
                     services=tuple(x for x in (m["services"] or "").split(",") if x), team=m["team"], mode=m["mode"],
                     seed=m["seed"], runs=m["runs"], verdict=m["verdict"], objectives_missed=m["objectives_missed"],
-                    recorded=from_epoch(m["recorded_at"]), report_path=m["report_path"], metrics=metrics or {})
+                    recorded=_when(m["recorded_at"]), report_path=m["report_path"], metrics=metrics or {})
 
 
 def list_runs(store: IncidentLog, *, scenario: str | None = None, limit: int | None = None) -> list[DrillRun]:
@@ -291,6 +411,9 @@ def list_runs(store: IncidentLog, *, scenario: str | None = None, limit: int | N
 
 def get_run(store: IncidentLog, run_id: int) -> tuple[DrillRun, list[Finding], list[ActionItem]]:
     """A drill run with its metric summaries, findings and action items. Raises NotFound."""
+    if not 1 <= run_id <= MAX_ID:
+        raise NotFound(f"no drill run {run_id} in the incident log")
+
     def work(conn: Connection):
         row = conn.execute(select(s.drill_runs).where(s.drill_runs.c.id == run_id)).first()
         if row is None:
@@ -330,6 +453,6 @@ def incidents_of_run(store: IncidentLog, run_id: int) -> list[Incident]:
     return [incident_from_row(r) for r in store.read(lambda c: c.execute(q).all())]
 
 
-__all__ = ["EDITABLE", "Filter", "add_action", "add_deploy", "add_incident", "close_action", "count_incidents",
-           "edit_incident", "get_incident", "get_run", "incidents_of_run", "iter_incidents", "list_actions",
+__all__ = ["DELETABLE", "EDITABLE", "MAX_ID", "Filter", "add_action", "add_deploy", "add_incident", "close_action",
+           "count_incidents", "delete_record", "describe_record", "edit_incident", "get_incident", "get_run", "incidents_of_run", "iter_incidents", "list_actions",
            "list_deploys", "list_findings", "list_incidents", "list_runs"]

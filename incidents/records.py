@@ -34,6 +34,16 @@ METRICS: dict[str, tuple[str, str, str]] = {
     for name in ("ttd", "tta", "ttm", "ttr")
 }
 TIME_EXAMPLE = "2026-11-27T03:00:00+01:00"
+#: Instants the log keeps: from the Unix epoch to the start of 2200 (UTC). Within it every
+#: time can be shown in any offset, and durations between two of them stay exact.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+EARLIEST_EPOCH, LATEST_EPOCH = EARLIEST.timestamp(), LATEST.timestamp()
+#: UTC offsets the log keeps, in minutes: ±18:00, the widest ISO 8601 profiles allow.
+MAX_OFFSET_MINUTES = 18 * 60
+#: The longest duration an import may state (PagerDuty's seconds_to_*): 100 years.
+MAX_DURATION = 100 * 365.25 * 86400
+RANGE_TEXT = "from 1970-01-01 to 2200-01-01 (UTC)"
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -52,6 +62,23 @@ def parse_time(value: str | datetime) -> datetime:
     return t
 
 
+def instant_problem(t: datetime) -> str | None:
+    """Why the log cannot keep the tz-aware time ``t`` (None: it can)."""
+    off = t.utcoffset()
+    if off is None:
+        return f"expected a time with an offset, got {t.isoformat()}"
+    if abs(off) > timedelta(minutes=MAX_OFFSET_MINUTES):
+        return f"expected a UTC offset within ±18:00, got {t.isoformat()}"
+    return epoch_problem(t.timestamp(), t.isoformat())
+
+
+def epoch_problem(seconds: float, shown: str) -> str | None:
+    """Why epoch ``seconds`` (written as ``shown``) is outside what the log keeps."""
+    if not (math.isfinite(seconds) and EARLIEST_EPOCH <= seconds < LATEST_EPOCH):
+        return f"expected a time {RANGE_TEXT}, got {shown}"
+    return None
+
+
 def to_epoch(t: datetime) -> float:
     return t.timestamp()
 
@@ -65,6 +92,33 @@ def from_epoch(seconds: float | None, offset: int = 0) -> datetime | None:
     if seconds is None:
         return None
     return datetime.fromtimestamp(seconds, timezone(timedelta(minutes=offset)))
+
+
+def stored_offset(value: Any) -> tuple[int, str | None]:
+    """A stored UTC offset (minutes) as one the log can show, with the reason when the
+    stored value could not be used as it is (then 0, UTC, is used)."""
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0, f"utc_offset: stored {value!r} is not a number of minutes; shown in UTC"
+    if abs(minutes) > MAX_OFFSET_MINUTES:
+        return 0, f"utc_offset: stored {minutes} minutes is beyond ±18:00; shown in UTC"
+    return minutes, None
+
+
+def stored_time(name: str, value: Any, offset: int) -> tuple[datetime | None, str | None]:
+    """A stored epoch time as a datetime, or (None, why) when the log cannot show it.
+    A time outside the kept range that Python can still represent is shown and
+    flagged, so nothing a bad import left behind makes the log unreadable."""
+    if value is None:
+        return None, None
+    try:
+        seconds = float(value)
+        t = datetime.fromtimestamp(seconds, timezone(timedelta(minutes=offset)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None, f"{name}: stored {value!r} is not a time drillbit can show"
+    problem = epoch_problem(seconds, t.isoformat())
+    return t, (f"{name}: {problem}" if problem else None)
 
 
 def iso(t: datetime | date | None) -> str | None:
@@ -117,6 +171,9 @@ class Incident:
     source: str = "manual"
     external_id: str | None = None
     id: int | None = None
+    #: What is wrong with the stored row, when it was read from the log and breaks a
+    #: rule (a time out of range, an unreadable value); empty for a sound record.
+    problems: tuple[str, ...] = ()
 
     def check(self) -> "Incident":
         """Return the incident if it obeys the rules; raise InvalidRecord naming the
@@ -145,7 +202,33 @@ class Incident:
             "summary": self.summary, "deploy_related": self.deploy_related, "tags": list(self.tags),
             "drill_run_id": self.drill_run_id, "source": self.source, "external_id": self.external_id,
             "metrics": {k: (None if v is None else round(v, 3)) for k, v in self.metrics().items()},
+            "problems": list(self.problems),
         }
+
+
+#: (end, start) pairs whose span a metric reads, beyond "at or after started".
+_ORDER = (("acknowledged", "paged"),)
+#: Longest text each column keeps (PostgreSQL enforces them; SQLite would not).
+TEXT_LIMITS = {"source": 100, "external_id": 200, "kind": 10, "service": 200, "severity": 40, "root_cause": 200,
+               "version": 200}
+
+
+def text_problem(name: str, value: Any) -> str | None:
+    """Why text ``value`` of column ``name`` cannot be stored (None: it can)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return f"expected text, got {type(value).__name__}"
+    limit = TEXT_LIMITS.get(name)
+    if limit is not None and len(value) > limit:
+        return f"expected at most {limit} characters, got {len(value)}"
+    if "\x00" in value:
+        return "expected text without NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "expected text, got a lone surrogate (not valid Unicode)"
+    return None
 
 
 def incident_problem(inc: Incident) -> tuple[str, str] | None:
@@ -154,14 +237,31 @@ def incident_problem(inc: Incident) -> tuple[str, str] | None:
         return "title", "expected a title, got nothing"
     if inc.kind not in KINDS:
         return "kind", f"expected 'real' or 'drill', got {inc.kind!r}"
+    if inc.started is None:
+        return "started", "expected when the incident started, got nothing"
+    for name in ("title", "service", "severity", "root_cause", "summary", "source", "external_id"):
+        problem = text_problem(name, getattr(inc, name))
+        if problem:
+            return name, problem
+    for tag in inc.tags:
+        problem = text_problem("tags", tag)
+        if problem:
+            return "tags", problem
     for name in ("started", *MILESTONES):
         t = getattr(inc, name)
-        if t is not None and (not isinstance(t, datetime) or t.tzinfo is None):
+        if t is not None and (not isinstance(t, datetime) or t.tzinfo is None or t.utcoffset() is None):
             return name, f"expected a time with an offset, got {t!r}"
+        problem = None if t is None else instant_problem(t)
+        if problem:
+            return name, problem
     for name in MILESTONES:
         t = getattr(inc, name)
         if t is not None and t < inc.started:
             return name, f"expected a time at or after started ({inc.started.isoformat()}), got {t.isoformat()}"
+    for end, start in _ORDER:
+        a, b = getattr(inc, end), getattr(inc, start)
+        if a is not None and b is not None and a < b:
+            return end, f"expected a time at or after {start} ({b.isoformat()}), got {a.isoformat()}"
     return None
 
 
@@ -179,10 +279,12 @@ class Deploy:
     source: str = "manual"
     external_id: str | None = None
     id: int | None = None
+    #: What is wrong with the stored row (as :attr:`Incident.problems`).
+    problems: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "service": self.service, "at": iso(self.at), "version": self.version,
-                "source": self.source, "external_id": self.external_id}
+                "source": self.source, "external_id": self.external_id, "problems": list(self.problems)}
 
 
 @dataclass(frozen=True)
@@ -290,6 +392,6 @@ def finite_or_none(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-__all__ = ["ActionItem", "Deploy", "DrillRun", "Finding", "Incident", "KINDS", "METRICS", "MILESTONES", "MILESTONE_FIELDS",
+__all__ = ["EARLIEST", "LATEST", "MAX_DURATION", "MAX_OFFSET_MINUTES", "TEXT_LIMITS", "ActionItem", "Deploy", "DrillRun", "Finding", "Incident", "KINDS", "METRICS", "MILESTONES", "MILESTONE_FIELDS",
            "STATUSES", "finding_key",
-           "clean_tags", "from_epoch", "iso", "offset_minutes", "parse_time", "to_epoch"]
+           "clean_tags", "epoch_problem", "from_epoch", "instant_problem", "stored_offset", "stored_time", "text_problem", "iso", "offset_minutes", "parse_time", "to_epoch"]

@@ -192,7 +192,7 @@ def incident_stats(store: IncidentLog, flt: Filter = Filter(), *, by: str = "mon
     t = s.incidents.c
     cols = metric_columns()
     numeric = {"started_at": t.started_at, "utc_offset": t.utc_offset, **{m: cols[m] for m in metrics}}
-    data = store.read(lambda c: fetch(c, s.incidents, flt.clauses(), numeric, {g: getattr(t, g) for g in groups}))
+    data = store.read(lambda c: fetch(c, s.incidents, flt.analysable(), numeric, {g: getattr(t, g) for g in groups}))
     n = data["started_at"].size
     report_groups = tuple(groups)
     if n == 0:
@@ -244,7 +244,7 @@ def _lacking(store: IncidentLog, flt: Filter, empty: Sequence[str]) -> dict[str,
         return {}
     fields = sorted({f for m in empty for f in METRIC_FIELDS[m]})
     cols = [func.count(getattr(s.incidents.c, f"{f}_at")) for f in fields]
-    counts = dict(zip(fields, store.read(lambda c: c.execute(select(*cols).where(*flt.clauses())).one())))
+    counts = dict(zip(fields, store.read(lambda c: c.execute(select(*cols).where(*flt.analysable())).one())))
     return {m: next((f for f in METRIC_FIELDS[m] if not counts[f]), METRIC_FIELDS[m][-1]) for m in empty}
 
 
