@@ -365,7 +365,7 @@ def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ..
     except KeyboardInterrupt as exc:
         if result is None:
             raise  # rolled back: nothing was imported
-        raise interrupts.after_work(exc, result.message) from None
+        raise interrupts.after_work(exc, f"imported: {result.message}") from None
     except incidents.BadRows as exc:
         if as_json:
             output.emit_json({"version": 1, "file": str(file), "imported": False, "rows_read": exc.rows_read,
