@@ -1,6 +1,6 @@
 """The ``drillbit`` command. This is the one place that prints and chooses exit codes:
 0 success, 1 a drill missed an objective, 2 bad usage or input, 3 internal error,
-130 interrupted."""
+130 interrupted (SIGINT), 143 terminated (SIGTERM)."""
 
 from __future__ import annotations
 
@@ -257,9 +257,7 @@ def _signal_exit(exc: BaseException) -> int | None:
     stop = interrupts.interruption(exc)
     if stop is None:
         return None
-    from . import output
-
-    output.err.print(stop.line(), markup=False)
+    interrupts.say(stop.line())
     return stop.exit_code
 
 
@@ -268,9 +266,7 @@ def _exit_code(code: object) -> object:
     late = interrupts.finish()
     if late is None or code in interrupts.EXIT_CODES:
         return code
-    from . import output
-
-    output.err.print(interrupts.late_line(late), markup=False)
+    interrupts.say(interrupts.late_line(late))
     return late
 
 

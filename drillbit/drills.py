@@ -97,7 +97,7 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=SEED, help="Seed, 0 to 2**63 - 1; run i uses child i of SeedSequence(seed). "
               "Random if unset; printed either way.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes; results do not depend on it.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (at most one per run and per usable CPU); results do not depend on it.")
 @click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
               "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl, summary.json and drill.json "

@@ -66,6 +66,17 @@ def late_line(code: int) -> str:
     return f"{WORDS.get(code - 128, 'interrupted')} after the command had finished"
 
 
+def say(line: str) -> None:
+    """Print ``line`` on stderr with nothing but the standard library: a signal may have
+    cut an import short and left a module half-initialised (rich, yaml), so saying
+    "interrupted" must not need any of them."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is gone: the exit code still tells
+
+
 def _exit_now(signum: int) -> None:
     try:
         os.write(2, (late_line(128 + signum) + "\n").encode())
