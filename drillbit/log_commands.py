@@ -61,7 +61,9 @@ class LogContext:
 
     def close(self) -> None:
         if self._store is not None:
-            self._store.close()
+            # Bounded, and a signal in the middle would make the driver log a traceback.
+            with interrupts.held():
+                self._store.close()
 
 
 pass_log = click.make_pass_decorator(LogContext)

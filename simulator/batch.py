@@ -98,9 +98,12 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     ``window`` (seconds) run i starts at a random whole second in
     [start, start + window). ``seed`` None draws fresh entropy (recorded in every
     timeline). ``workers`` > 1 spreads chunks of ``chunk`` runs over that many
-    processes; results are identical for any worker count and chunk size, and at
-    most a few chunks are held in memory however many runs there are.
-    Raises SimulationError for bad arguments.
+    processes (no more than there are chunks; :func:`usable_workers` also caps by
+    CPUs); results are identical for any worker count and chunk size, and at most a
+    few chunks are held in memory however many runs there are. The workers ignore
+    SIGINT and SIGTERM and stop when the iterator ends, fails or is closed: close it
+    when you stop reading early (an interruption in the reader, say).
+    Raises SimulationError for bad arguments, or when a worker dies.
     """
     if runs < 0:
         raise SimulationError(f"expected a number of runs of 0 or more, got {runs}")

@@ -259,7 +259,7 @@ def test_an_import_interrupted_while_printing_says_what_it_imported(tmp_path):
 def test_ctrl_c_just_after_an_import_never_kills_it_unreported(tmp_path):
     source = incidents_csv(tmp_path / "pd.csv", 20)
     rng = random.Random()
-    for attempt in range(8):
+    for attempt in range(6):
         proc = drillbit(tmp_path, "log", "import", str(source))
         first = proc.stdout.readline()  # the import has committed and said so
         assert "incidents" in first, first
@@ -273,8 +273,8 @@ def test_ctrl_c_just_after_an_import_never_kills_it_unreported(tmp_path):
         context = f"try {attempt}, SIGINT {delay:.2f}s after the import printed: "
         assert proc.returncode in (0, 130), context + f"exit {proc.returncode}: {err}"
         assert "Traceback" not in err, context + err
-        if proc.returncode == 130:
-            assert err.strip().splitlines()[-1] in ("interrupted after the command had finished",
+        if proc.returncode == 130:  # what was imported is on stdout, or in the one line
+            assert err.strip().splitlines()[-1] in ("interrupted", "interrupted after the command had finished",
                                                     f"imported: {first.strip()}; interrupted while printing"), context + err
 
 
