@@ -1,6 +1,6 @@
 """The ``drillbit`` command. This is the one place that prints and chooses exit codes:
 0 success, 1 a drill missed an objective, 2 bad usage or input, 3 internal error,
-130 interrupted."""
+130 interrupted (SIGINT), 143 terminated (SIGTERM)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from string import Template
 
 import click
 
-from . import __version__
+from . import __version__, interrupts
 from .lazygroup import LazyGroup
 
 # Every import of scenarios, output (rich) and the command modules sits inside the
@@ -231,13 +231,43 @@ def demo(out: Path, runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
+    # First: from here on no signal ends drillbit unreported. Only a real exit (no argv)
+    # may act on a signal by exiting; a caller in the same process gets its handlers back.
+    interrupts.install(for_good=argv is None)
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="drillbit", standalone_mode=False)
+        try:
+            cli.main(args=argv, prog_name="drillbit", standalone_mode=False)
+        finally:
+            interrupts.end()
+    except SystemExit as exc:
+        code = exc.code
     except (KeyboardInterrupt, Exception) as exc:  # the one place an error becomes a message
-        sys.exit(_report_error(exc, debug))
+        code = _signal_exit(exc)
+        if code is None:
+            code = _report_error(exc, debug)
     else:
-        sys.exit(EXIT_OK)
+        code = EXIT_OK
+    sys.exit(_exit_code(code))
+
+
+def _signal_exit(exc: BaseException) -> int | None:
+    """Report an interruption (SIGINT 130 "interrupted", SIGTERM 143 "terminated");
+    None when ``exc`` is not one."""
+    stop = interrupts.interruption(exc)
+    if stop is None:
+        return None
+    interrupts.say(stop.line())
+    return stop.exit_code
+
+
+def _exit_code(code: object) -> object:
+    """``code``, unless a signal arrived after the command ended: then its code, and one line."""
+    late = interrupts.finish()
+    if late is None or code in interrupts.EXIT_CODES:
+        return code
+    interrupts.say(interrupts.late_line(late))
+    return late
 
 
 def _report_error(exc: BaseException, debug: bool) -> int:

@@ -14,9 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring import find_gaps, score_many, summary_json
 from simulator import explain as explain_run
-from simulator import horizon_for, new_seed, simulate_many
+from simulator import horizon_for, new_seed, simulate_many, usable_cpus, usable_workers
 
-from . import output
+from . import interrupts, output
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
 from .provenance import (Scored, choose_inputs, count_runs, inputs_record, new_manifest, read_manifest,
                          reproduce_command, reproduce_record, write_manifest)
@@ -97,7 +97,7 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=SEED, help="Seed, 0 to 2**63 - 1; run i uses child i of SeedSequence(seed). "
               "Random if unset; printed either way.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes; results do not depend on it.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (at most one per run and per usable CPU); results do not depend on it.")
 @click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
               "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl, summary.json and drill.json "
@@ -158,10 +158,11 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window:
     Returns the summary document."""
     output.err.print(f"reproduce: {command}", markup=False)
     reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
+    workers = _capped_workers(workers, runs)
     timelines = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                               window=window, workers=workers, horizon=horizon)
     show_bar = runs > 1 and output.err.is_terminal and not as_json
-    stream = _progress(timelines, runs, show_bar)
+    shown = stream = _progress(timelines, runs, show_bar)
     writer = manifest = None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -177,20 +178,38 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window:
     try:
         doc = judge_and_report(stream, inputs, as_json=as_json, require_share=require_share, extra=extra)
     except BaseException as exc:
-        if writer and manifest is not None:
-            writer.close()
-            state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
-            output.err.print(f"{state} after {writer.count:,} of {runs:,} runs: {writer.path} holds them, "
-                             f"marked partial in {out / 'drill.json'}", markup=False)
+        # Bounded work a second Ctrl-C must not cut short: stop the bar and the workers
+        # (they would outlive an unclosed generator), then mark the file partial.
+        with interrupts.held():
+            for gen in (stream, shown, timelines):
+                gen.close()
+            if writer and manifest is not None:
+                writer.close()
+                state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
+                output.err.print(f"{state} after {writer.count:,} of {runs:,} runs: {writer.path} holds them, "
+                                 f"marked partial in {out / 'drill.json'}", markup=False)
         raise
     if writer and manifest is not None and out:
-        writer.close()
-        write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
-        public = {k: v for k, v in doc.items() if not k.startswith("_")}
-        (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
+        with interrupts.held():  # a complete drill must not be left marked running
+            writer.close()
+            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
+            public = {k: v for k, v in doc.items() if not k.startswith("_")}
+            (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
         output.err.print(f"wrote {writer.path}, {out / 'drill.json'} and {out / 'summary.json'}", markup=False)
     return doc
+
+
+def _capped_workers(requested: int, runs: int) -> int:
+    """The worker processes to use, with a note when fewer than ``requested``."""
+    used = usable_workers(requested, runs)
+    if used < requested:
+        cpus = usable_cpus()
+        why = (f"the drill has {runs:,} run{'s' if runs != 1 else ''}" if used == runs
+               else f"drillbit may use {cpus} CPU{'s' if cpus != 1 else ''} here")
+        output.err.print(f"note: using {used} worker process{'es' if used != 1 else ''}, not {requested}: {why}",
+                         markup=False)
+    return used
 
 
 def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Scored, Iterator[Timeline]]:

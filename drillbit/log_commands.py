@@ -15,7 +15,7 @@ import click
 import incidents
 from incidents import Filter
 
-from . import output
+from . import interrupts, output
 from .params import INSTANT
 from .workspace import find_workspace
 
@@ -66,7 +66,9 @@ class LogContext:
 
     def close(self) -> None:
         if self._store is not None:
-            self._store.close()
+            # Bounded, and a signal in the middle would make the driver log a traceback.
+            with interrupts.held():
+                self._store.close()
 
 
 pass_log = click.make_pass_decorator(LogContext)
@@ -380,10 +382,16 @@ def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ..
     keyed by its source and external id, or PagerDuty's incident_number)."""
     store = lc.store()
     show = output.err.is_terminal and not as_json
+    result = None
     try:
         with _ImportProgress(file, enabled=show) as progress:
             result = incidents.import_file(store, file, fmt=fmt, what=what, mapping=_mapping(maps),
                                            skip_bad=skip_bad, source=source, kind=kind, progress=progress)
+        _print_import(result, as_json)
+    except KeyboardInterrupt as exc:
+        if result is None:
+            raise  # rolled back: nothing was imported
+        raise interrupts.after_work(exc, f"imported: {result.message}") from None
     except incidents.BadRows as exc:
         if as_json:
             output.emit_json({"version": 1, "file": str(file), "imported": False, "rows_read": exc.rows_read,
@@ -396,6 +404,9 @@ def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ..
             if exc.rows_read:
                 _note(exc.headline)
         sys.exit(EXIT_INPUT)
+
+
+def _print_import(result: incidents.ImportResult, as_json: bool) -> None:
     if as_json:
         output.emit_json({**result.to_json(), "imported": True})
         return

@@ -23,17 +23,19 @@ Public API::
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
                   horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
     run_generator(seed, run) -> numpy.random.Generator
+    usable_workers(requested, runs) -> int, capped by runs and usable_cpus()
     new_seed() -> int in 0..MAX_SEED (2**63 - 1)
     explain(timeline, team=None, tz=None) -> list[str]
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
-from .batch import MAX_SEED, new_seed, run_generator, simulate_many
+from .batch import MAX_SEED, new_seed, run_generator, simulate_many, usable_workers
 from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
 from .explain import explain
 from .plan import Plan
+from .pool import usable_cpus
 
 __all__ = [
     "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "explain", "horizon_for", "run_generator", "run_plan",
-    "new_seed", "simulate", "simulate_many",
+    "new_seed", "simulate", "simulate_many", "usable_cpus", "usable_workers",
 ]

@@ -11,11 +11,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import secrets
-import signal
 import sys
 import threading
-from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Sequence
 
@@ -27,6 +24,7 @@ from scenarios.timeline import Timeline, new_event, new_timeline, remember_line
 from .assumptions import Assumptions
 from .engine import DEFAULT_HORIZON, SimulationError, execute
 from .plan import Plan
+from .pool import WorkerPool, usable_cpus
 
 
 #: The largest seed: a signed 64-bit integer, what SQLite's INTEGER and PostgreSQL's
@@ -44,6 +42,13 @@ def run_generator(seed: int, run: int) -> np.random.Generator:
     ``SeedSequence(seed)``. A single simulation with ``--seed S`` should use
     ``run_generator(S, 0)`` so that it equals run 0 of any batch with that seed."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
+
+
+def usable_workers(requested: int, runs: int) -> int:
+    """How many worker processes a batch of ``runs`` should use when ``requested``: no
+    more than there are runs or CPUs to run them on (more only fork idle processes
+    that compete for the same CPUs), and at least one."""
+    return max(1, min(requested, runs, usable_cpus()))
 
 
 class _Batch:
@@ -83,22 +88,6 @@ class _Batch:
         return tl
 
 
-_WORKER: _Batch | None = None
-
-
-def _init_worker(args: tuple) -> None:
-    global _WORKER
-    # Ctrl-C reaches the whole process group: let the parent alone stop the batch (and
-    # record how far it got) instead of every worker printing its own traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = _Batch(*args)
-
-
-def _work(first: int, count: int) -> list[tuple]:
-    assert _WORKER is not None
-    return [_WORKER.packed(i) for i in range(first, first + count)]
-
-
 def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
                   start: datetime | None = None, window: float | None = None, workers: int = 1,
                   horizon: float = DEFAULT_HORIZON, assumptions: Assumptions | None = None,
@@ -109,9 +98,12 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     ``window`` (seconds) run i starts at a random whole second in
     [start, start + window). ``seed`` None draws fresh entropy (recorded in every
     timeline). ``workers`` > 1 spreads chunks of ``chunk`` runs over that many
-    processes; results are identical for any worker count and chunk size, and at
-    most a few chunks are held in memory however many runs there are.
-    Raises SimulationError for bad arguments.
+    processes (no more than there are chunks; :func:`usable_workers` also caps by
+    CPUs); results are identical for any worker count and chunk size, and at most a
+    few chunks are held in memory however many runs there are. The workers ignore
+    SIGINT and SIGTERM and stop when the iterator ends, fails or is closed: close it
+    when you stop reading early (an interruption in the reader, say).
+    Raises SimulationError for bad arguments, or when a worker dies.
     """
     if runs < 0:
         raise SimulationError(f"expected a number of runs of 0 or more, got {runs}")
@@ -135,33 +127,43 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     return _parallel(batch, runs, workers, size, mp_context)
 
 
+def _work(batch: _Batch, task: tuple[int, int]) -> list[tuple]:
+    first, count = task
+    return [batch.packed(i) for i in range(first, first + count)]
+
+
 def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str | None) -> Iterator[Timeline]:
+    firsts = range(0, runs, size)
+    workers = min(workers, len(firsts))  # an idle process costs a fork and memory for nothing
     ctx = multiprocessing.get_context(mp_context or _default_context())
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(batch.args,)) as pool:
-        pending: deque[Future] = deque()
-        starts = iter(range(0, runs, size))
-        # Keep a bounded number of chunks in flight so memory does not grow with runs.
-        for first in starts:
-            pending.append(pool.submit(_work, first, min(size, runs - first)))
-            if len(pending) >= workers * 3:
-                break
-        first = 0
-        try:
-            while pending:
-                results = pending.popleft().result()
-                nxt = next(starts, None)
-                if nxt is not None:
-                    pending.append(pool.submit(_work, nxt, min(size, runs - nxt)))
-                for packed in results:
-                    yield batch.unpack(first, packed)
-                    first += 1
-        finally:
-            # The consumer stopped early (or failed, or Ctrl-C): do not wait for chunks
-            # nobody reads.
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+    pool = WorkerPool(ctx, workers, _Batch, batch.args, _work)
+
+    def task(k: int) -> tuple[int, int]:
+        return firsts[k], min(size, runs - firsts[k])
+
+    try:
+        pool.start()
+        # A bounded number of chunks in flight, so memory does not grow with runs.
+        ahead = min(len(firsts), workers * 3)
+        for k in range(ahead):
+            pool.send(k % workers, task(k))
+        run = 0
+        for k in range(len(firsts)):
+            results = pool.receive(k % workers)
+            if k + ahead < len(firsts):
+                pool.send((k + ahead) % workers, task(k + ahead))
+            for packed in results:
+                yield batch.unpack(run, packed)
+                run += 1
+    except BaseException:
+        # Stopped early, failed, or interrupted: nobody reads the chunks still in flight.
+        late = pool.stop()
+        if late is not None:
+            raise late
+        raise
+    late = pool.stop()
+    if late is not None:
+        raise late
 
 
 def _default_context() -> str:
