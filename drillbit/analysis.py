@@ -23,8 +23,27 @@ PD_COLUMNS = ("seconds_to_resolve", "ttr", "duration", "duration_seconds")
 #: Beyond these a single ``power`` takes minutes and gigabytes (each batch of trials holds trials x 2 x per-group draws).
 MAX_PER_GROUP = 20_000
 MAX_TRIALS = 100_000
-#: A significance level is a probability strictly between 0 and 1: 0 never rejects, 1 always does.
-ALPHA = click.FloatRange(0, 1, min_open=True, max_open=True)
+
+
+class AlphaParam(click.FloatRange):
+    """A significance level: a probability strictly between 0 and 1 (0 never rejects,
+    1 always does). NaN compares false with both bounds, so it is refused by name."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        number = super().convert(value, param, ctx) if not _is_nan(value) else math.nan
+        if math.isnan(number):
+            self.fail(f"expected a number above 0 and below 1, such as 0.05; got {value!r}", param, ctx)
+        return number
+
+
+def _is_nan(value: object) -> bool:
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+ALPHA = AlphaParam(0, 1, min_open=True, max_open=True)
 
 
 class DurationsError(DrillbitError):
