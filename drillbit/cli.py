@@ -213,7 +213,10 @@ def demo(out: Path, runs: int) -> None:
     from .resolve import resolve
     from .workspace import EXAMPLES
 
+    from .files import ensure_dir
+
     say_workspace()
+    ensure_dir(out)  # before the library check and the runs: a bad --out costs nothing
     results = check_files([scenarios.LIBRARY, EXAMPLES])
     found = [p for r in results for p in r.problems]
     output.problems(found)
