@@ -15,13 +15,46 @@ from scenarios.timeline import read_jsonl
 from scoring import METRICS, analytic_runs_needed, compare as compare_samples, measure, metric_label, runs_needed, simulate_power
 
 from . import output
-from .params import SHARE
+from .params import SEED, SHARE
 
 PD_COLUMNS = ("seconds_to_resolve", "ttr", "duration", "duration_seconds")
 
 
+#: Beyond these a single ``power`` takes minutes and gigabytes (each batch of trials holds trials x 2 x per-group draws).
+MAX_PER_GROUP = 20_000
+MAX_TRIALS = 100_000
+
+
+class AlphaParam(click.FloatRange):
+    """A significance level: a probability strictly between 0 and 1 (0 never rejects,
+    1 always does). NaN compares false with both bounds, so it is refused by name."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        number = super().convert(value, param, ctx) if not _is_nan(value) else math.nan
+        if math.isnan(number):
+            self.fail(f"expected a number above 0 and below 1, such as 0.05; got {value!r}", param, ctx)
+        return number
+
+
+def _is_nan(value: object) -> bool:
+    try:
+        return math.isnan(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+ALPHA = AlphaParam(0, 1, min_open=True, max_open=True)
+
+
 class DurationsError(DrillbitError):
     """A durations file that cannot be read."""
+
+
+def _below_whole(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # A 100% improvement leaves durations of zero and a 100% power needs infinitely many runs.
+    if value is not None and value >= 1:
+        raise click.BadParameter(f"expected a share above 0% and below 100%, got {value * 100:g}%", ctx, param)
+    return value
 
 
 def _metric_values(path: Path, metric: str) -> np.ndarray:
@@ -67,7 +100,7 @@ def load_durations(path: Path, metric: str, column: str | None) -> np.ndarray:
 @click.command()
 @click.argument("before", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("after", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="Significance level of the rank test.")
+@click.option("--alpha", type=ALPHA, default=0.05, show_default=True, help="Significance level of the rank test (0 < alpha < 1).")
 @click.option("--json", "as_json", is_flag=True)
 def compare(before: Path, after: Path, alpha: float, as_json: bool) -> None:
     """Compare two sets of runs (BEFORE.jsonl, AFTER.jsonl), e.g. before and after a
@@ -102,15 +135,18 @@ def compare(before: Path, after: Path, alpha: float, as_json: bool) -> None:
 
 @click.command()
 @click.argument("durations", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--improvement", type=SHARE, default="10%", show_default=True, help="The improvement to look for.")
+@click.option("--improvement", type=SHARE, default="10%", show_default=True, callback=_below_whole,
+              help="The improvement to look for, above 0% and below 100%.")
 @click.option("--metric", type=click.Choice(sorted(METRICS)), default="ttr", show_default=True,
               help="For timelines: which metric.")
 @click.option("--column", help="For CSV: the column of durations (default: seconds_to_resolve, ttr, duration).")
-@click.option("--per-group", type=click.IntRange(2), help="Sample size per group (default: half the observations).")
-@click.option("--power", "target_power", type=SHARE, default="80%", show_default=True)
-@click.option("--alpha", type=float, default=0.05, show_default=True)
-@click.option("--trials", type=click.IntRange(100), default=2000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--per-group", type=click.IntRange(2, MAX_PER_GROUP),
+              help=f"Sample size per group, 2 to {MAX_PER_GROUP:,} (default: half the observations).")
+@click.option("--power", "target_power", type=SHARE, default="80%", show_default=True, callback=_below_whole,
+              help="The share of trials that must detect the improvement, above 0% and below 100%.")
+@click.option("--alpha", type=ALPHA, default=0.05, show_default=True, help="Significance level (0 < alpha < 1).")
+@click.option("--trials", type=click.IntRange(100, MAX_TRIALS), default=2000, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def power(durations: Path, improvement: float, metric: str, column: str | None, per_group: int | None,
           target_power: float, alpha: float, trials: int, seed: int, as_json: bool) -> None:
@@ -122,6 +158,8 @@ def power(durations: Path, improvement: float, metric: str, column: str | None, 
     detects it, and the sample size needed for the wanted power."""
     values = load_durations(durations, metric, column)
     finite = values[np.isfinite(values)]
+    if finite.size < 4:
+        raise DurationsError(f"{durations}: expected at least 4 durations that ended, found {finite.size}")
     result = simulate_power(finite, improvement, per_group=per_group, trials=trials, alpha=alpha, seed=seed)
     needed = runs_needed(finite, improvement, power=target_power, alpha=alpha, trials=min(trials, 1000), seed=seed)
     analytic = analytic_runs_needed(float(finite.mean()), float(finite.std(ddof=1)), improvement, power=target_power, alpha=alpha)

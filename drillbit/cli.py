@@ -119,9 +119,11 @@ def schema(kind: str | None, out_dir: Path | None) -> None:
     from . import output
 
     if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        from .files import ensure_dir, write_text
+
+        ensure_dir(out_dir, "schema folder")
         for k in KINDS:
-            (out_dir / f"{k}.json").write_text(json.dumps(scenarios.json_schema(k), indent=2) + "\n", encoding="utf-8")
+            write_text(out_dir / f"{k}.json", json.dumps(scenarios.json_schema(k), indent=2) + "\n", "schema file")
             output.err.print(f"wrote {out_dir / f'{k}.json'}", markup=False)
         return
     output.emit_json(scenarios.json_schema(kind or "scenario"))
@@ -140,12 +142,19 @@ def new(kind: str, name: str, out_path: Path | None) -> None:
 
     if not re.match(ID_PATTERN, name):
         raise click.BadParameter(f"expected lowercase letters, digits, '-', '_' or '.', got {name!r}", param_hint="NAME")
+    from .files import OutputError, check_file_target, write_text
+
     target = out_path or Path(f"{name}.yaml")
+    check_file_target(target, f"{kind} file")
     if target.exists():
         raise click.UsageError(f"{target} already exists; drillbit new never overwrites files")
     text = Template((STARTERS / f"{kind}.yaml").read_text(encoding="utf-8")).safe_substitute(name=name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        write_text(target, text, f"{kind} file", exclusive=True)
+    except OutputError as exc:
+        if target.exists():  # created by someone else since the check above
+            raise click.UsageError(f"{target} already exists; drillbit new never overwrites files") from None
+        raise exc
     output.out.print(f"wrote {target} — edit it, then run: drillbit validate {target}", markup=False)
 
 
@@ -158,6 +167,7 @@ def init(directory: Path, name: str | None) -> None:
     from .workspace import init_workspace
 
     created = init_workspace(directory, name)
+    output.err.print(f"workspace: {directory.resolve()}", markup=False)
     output.out.print(f"created workspace in {directory} ({len(created)} files)", markup=False)
     output.out.print(f"next: cd {directory} && drillbit validate", markup=False)
 
@@ -187,7 +197,7 @@ DEMO_SEED = 2026
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="drillbit-demo", show_default=True,
               help="Folder for the results.")
-@click.option("--runs", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--runs", type=click.IntRange(1, 1_000_000), default=500, show_default=True)
 def demo(out: Path, runs: int) -> None:
     """The main job: check the built-in library, then simulate a built-in data-loss
     drill against the example team over four weeks of start times, write the scorecard
@@ -197,12 +207,16 @@ def demo(out: Path, runs: int) -> None:
     from simulator import horizon_for
 
     from . import output
-    from .drills import run_drills
+    from .drills import drill_folder, run_drills, say_workspace
     from .params import DURATION, INSTANT
     from .provenance import reproduce_command
     from .resolve import resolve
     from .workspace import EXAMPLES
 
+    from .files import ensure_dir
+
+    say_workspace()
+    ensure_dir(out)  # before the library check and the runs: a bad --out costs nothing
     results = check_files([scenarios.LIBRARY, EXAMPLES])
     found = [p for r in results for p in r.problems]
     output.problems(found)
@@ -215,16 +229,21 @@ def demo(out: Path, runs: int) -> None:
     start, window = INSTANT.convert(DEMO_START, None, None), DURATION.convert("4w", None, None)
     command = reproduce_command(DEMO_SCENARIO, seed=DEMO_SEED, start=start, runs=runs, window=window, horizon=None,
                                 team=None, runbooks=None)
-    doc = run_drills(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,
-                     workers=min(2, os.cpu_count() or 1), horizon=horizon_for(inputs.scenario, inputs.runbooks),
-                     out=out, as_json=False, require_share=0.9, command=command)
-    output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
+    from .drills import open_log, record_in_log
     from .report_commands import write_drill_reports
 
-    html = write_drill_reports(out, doc, inputs, require_share=0.9, formats=("html",))[0]
-    from .drills import record_in_log
-
-    record_in_log(doc, inputs, f"sqlite:///{(out / 'incidents.db').resolve()}", report_path=html)
+    # The demo's folder is its own: a second demo replaces the first one's drill (and adds to its log).
+    with drill_folder(out, force=True):
+        log = open_log(f"sqlite:///{(out / 'incidents.db').resolve()}")
+        try:
+            doc = run_drills(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,
+                             workers=min(2, os.cpu_count() or 1), horizon=horizon_for(inputs.scenario, inputs.runbooks),
+                             out=out, as_json=False, require_share=0.9, command=command)
+            output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
+            html = write_drill_reports(out, doc, inputs, require_share=0.9, formats=("html",))[0]
+            record_in_log(doc, inputs, log, report_path=html)
+        finally:
+            log.close()
     output.out.print("HTML scorecard (open it in a browser):", markup=False)
     output.out.print(str(html), markup=False)
 

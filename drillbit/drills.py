@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -17,13 +18,68 @@ from simulator import explain as explain_run
 from simulator import horizon_for, new_seed, simulate_many, usable_cpus, usable_workers
 
 from . import interrupts, output
+from .files import FolderLock, OutputError, ensure_dir, reason, write_text
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
 from .provenance import (Scored, choose_inputs, count_runs, inputs_record, new_manifest, read_manifest,
                          reproduce_command, reproduce_record, write_manifest)
 from .resolve import Inputs, resolve
 from .scoreboard import print_summary
 
+if TYPE_CHECKING:
+    from .log_commands import LogContext
+
 EXIT_MISSED = 1
+#: What a drill folder holds; ``--force`` removes them all so no file of the old drill is left beside the new.
+DRILL_FILES = ("drill.json", "timelines.jsonl", "summary.json", "scorecard.html", "scorecard.md")
+#: More runs than this would take days and fill the disk: the bound says so before any run starts.
+MAX_RUNS = 1_000_000
+
+
+@contextmanager
+def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
+    """Hold ``folder`` for one drill: created if missing, locked against a second run
+    writing into it at the same time, and refused when it already holds a drill unless
+    ``force``, when the old drill's files are removed first. Raises OutputError."""
+    if folder is None:
+        yield
+        return
+    ensure_dir(folder)
+    with FolderLock(folder):
+        held = [name for name in ("drill.json", "timelines.jsonl") if (folder / name).exists()]
+        if held and not force:
+            raise OutputError(f"{folder} already holds a drill ({', '.join(held)}); add --force to replace it, "
+                              "or choose another folder")
+        if force:
+            for name in DRILL_FILES:
+                try:
+                    (folder / name).unlink(missing_ok=True)
+                except OSError as exc:
+                    raise OutputError(f"cannot replace the drill in {folder}: {folder / name}: {reason(exc)}") from None
+        yield
+
+
+def open_log(db: str | None) -> "LogContext":
+    """The incident log a drill will be recorded in, opened (created if missing) now so
+    that a mistyped ``--db`` fails before the simulation, not after it."""
+    from .log_commands import LogContext
+
+    log = LogContext(db)
+    try:
+        log.store()
+    except BaseException:
+        log.close()
+        raise
+    return log
+
+
+def say_workspace() -> None:
+    """One stderr line naming the workspace whose settings this command uses, if any:
+    a drillbit.yaml in a parent folder is never used silently."""
+    from .workspace import find_workspace
+
+    ws = find_workspace()
+    if ws is not None:
+        output.err.print(f"workspace: {ws.root}", markup=False)
 
 
 def _progress(timelines: Iterable[Timeline], total: int, enabled: bool, label: str = "simulating") -> Iterator[Timeline]:
@@ -46,7 +102,10 @@ class TimelineWriter:
         self.path = path
         self.count = 0
         self._end = 0  # bytes of the whole lines written
-        self._f = open(path, "wb")
+        try:
+            self._f = open(path, "wb")
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {reason(exc)}") from None
 
     def tee(self, timelines: Iterable[Timeline]) -> Iterator[Timeline]:
         """Write each timeline while passing it on (memory stays flat)."""
@@ -94,7 +153,7 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path), help="Runbook folder (default: the workspace's, else the examples).")
 @click.option("--start", type=INSTANT, default="now", show_default=True, help="When the drill starts (ISO 8601 with offset).")
 @click.option("--window", type=DURATION, help="Draw each run's start at random from [start, start + window), e.g. 4w.")
-@click.option("--runs", type=click.IntRange(1), default=1, show_default=True, help="Monte Carlo runs.")
+@click.option("--runs", type=click.IntRange(1, MAX_RUNS), default=1, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=SEED, help="Seed, 0 to 2**63 - 1; run i uses child i of SeedSequence(seed). "
               "Random if unset; printed either way.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (at most one per run and per usable CPU); results do not depend on it.")
@@ -112,9 +171,11 @@ def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: 
 @click.option("--db", metavar="URL", help="Incident log to record the drill in (default: $DRILLBIT_DB, the workspace's, "
               "else ~/.local/share/drillbit/incidents.db).")
 @click.option("--no-log", is_flag=True, help="Do not record the drill in the incident log.")
+@click.option("--force", is_flag=True, help="Replace the drill already in the --out folder (refused without it).")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
              runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
-             explain: bool, tz: str | None, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool) -> None:
+             explain: bool, tz: str | None, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool,
+             force: bool) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
 
@@ -127,20 +188,33 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         raise click.UsageError("--explain shows one run; drop --runs or set it to 1")
     if tz and not explain:
         raise click.UsageError("--tz sets the clock of --explain; add --explain")
+    if force and not (out or report_dir):
+        raise click.UsageError("--force replaces the drill in the --out folder; add --out")
+    say_workspace()
     inputs = resolve(scenario, team, runbooks)
     seed = new_seed() if seed is None else seed
     command = reproduce_command(scenario, seed=seed, start=start, runs=runs, window=window, horizon=horizon,
                                 team=team, runbooks=runbooks)
-    doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
-                     horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
-                     out=out or report_dir, as_json=as_json, require_share=require_share, command=command)
-    html = None
     if report_dir:
-        from .report_commands import emit_drill_reports
+        ensure_dir(report_dir, "report folder")
+    log = None
+    try:
+        # Every output is checked before the first run: a bad path or log URL costs no simulation.
+        with drill_folder(out or report_dir, force=force):
+            log = None if no_log else open_log(db)
+            doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
+                             horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
+                             out=out or report_dir, as_json=as_json, require_share=require_share, command=command)
+            html = None
+            if report_dir:
+                from .report_commands import emit_drill_reports
 
-        html = emit_drill_reports(report_dir, doc, inputs, require_share=require_share)[0]
-    if not no_log:
-        record_in_log(doc, inputs, db, report_path=html)
+                html = emit_drill_reports(report_dir, doc, inputs, require_share=require_share)[0]
+        if log is not None:
+            record_in_log(doc, inputs, log, report_path=html)
+    finally:
+        if log is not None:
+            log.close()
     if explain and not as_json:
         output.out.print("", markup=False)
         for line in explain_run(doc["_batch"].first.timeline, inputs.team, tz):
@@ -165,7 +239,7 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window:
     shown = stream = _progress(timelines, runs, show_bar)
     writer = manifest = None
     if out:
-        out.mkdir(parents=True, exist_ok=True)
+        ensure_dir(out)
         # A summary left by an earlier drill in this folder would describe other timelines.
         (out / "summary.json").unlink(missing_ok=True)
         writer = TimelineWriter(out / "timelines.jsonl")
@@ -195,7 +269,7 @@ def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window:
             writer.close()
             write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
             public = {k: v for k, v in doc.items() if not k.startswith("_")}
-            (out / "summary.json").write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
+            write_text(out / "summary.json", json.dumps(public, indent=2) + "\n", "summary")
         output.err.print(f"wrote {writer.path}, {out / 'drill.json'} and {out / 'summary.json'}", markup=False)
     return doc
 
@@ -255,13 +329,13 @@ def scoring_progress(path: Path, runs: Iterable[Timeline], as_json: bool) -> Ite
     return _progress(runs, count_runs(path), True, label="scoring")
 
 
-def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Path | None = None) -> int:
-    """Record a scored drill (its run, findings and action items) in the incident log."""
+def record_in_log(doc: dict, inputs: Inputs, db: "str | None | LogContext", *, report_path: Path | None = None) -> int:
+    """Record a scored drill (its run, findings and action items) in the incident log:
+    ``db`` is a URL (None: the default log) or a log :func:`open_log` opened, which
+    the caller closes."""
     import incidents
 
-    from .log_commands import LogContext
-
-    log = LogContext(db)
+    log = db if not (db is None or isinstance(db, str)) else open_log(db)
     try:
         store = log.store()
         batch = doc["_batch"]
@@ -272,7 +346,8 @@ def record_in_log(doc: dict, inputs: Inputs, db: str | None, *, report_path: Pat
         output.err.print(f"recorded drill run {run_id} in the incident log at {store.where}", markup=False)
         return run_id
     finally:
-        log.close()
+        if log is not db:
+            log.close()
 
 
 @click.command()

@@ -18,7 +18,8 @@ from scoring import find_gaps, score_many, summary_json
 from scoring.series import RunSeries
 
 from . import output
-from .drills import read_runs, scoring_extra, scoring_progress
+from .drills import read_runs, say_workspace, scoring_extra, scoring_progress
+from .files import check_file_target, ensure_dir, write_text
 from .params import INSTANT, SHARE
 from .resolve import Inputs
 
@@ -51,6 +52,9 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     to use others or when the file holds fewer runs than the drill planned."""
     from reports import render_report
 
+    if out is not None:
+        say_workspace()
+        check_file_target(out, "report", hint="name a file, or leave --out out to print the report")  # before scoring: a bad path costs no work
     scored, stream = read_runs(timelines, scenario, team, runbooks)
     inputs = scored.inputs
     for note in scored.notes:
@@ -68,22 +72,26 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     if out is None:
         sys.stdout.write(text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8", newline="\n")
+    write_text(out, text, "report")
     output.err.print(f"wrote {out}", markup=False)
 
 
 def write_drill_reports(directory: Path, doc: dict[str, Any], inputs: Inputs, *, require_share: float,
                         formats: Sequence[str] = ("html", "md"), now: datetime | None = None) -> list[Path]:
-    """Write reports of a batch ``run_drills`` just scored. Returns the paths written."""
-    from reports import write_reports
+    """Write reports of a batch ``run_drills`` just scored, each file whole or not at
+    all (all are rendered before the first is written). Returns the paths written.
+    Raises OutputError when the folder or a file cannot be written."""
+    from reports import FILENAMES, render_report
 
     series = RunSeries.from_batch(doc["_batch"]) if doc["runs"] > 1 else None
     public = {k: v for k, v in doc.items() if not k.startswith("_")}
-    return write_reports(directory, public, scenario=inputs.scenario, team=inputs.team,
-                         timeline=doc["_batch"].first.timeline, series=series,
-                         now=now or datetime.now(timezone.utc).replace(microsecond=0),
-                         require_share=require_share, formats=formats)
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    texts = [(directory / FILENAMES[fmt], render_report(public, fmt, scenario=inputs.scenario, team=inputs.team,
+                                                        timeline=doc["_batch"].first.timeline, series=series, now=now,
+                                                        require_share=require_share))
+             for fmt in formats]
+    ensure_dir(directory, "report folder")
+    return [write_text(path, text, "report") for path, text in texts]
 
 
 def emit_drill_reports(directory: Path, doc: dict[str, Any], inputs: Inputs, *, require_share: float) -> list[Path]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from examples import EXAMPLES
 from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Workspace, json_schema, load, yaml_files
+
+from .files import OutputError, ensure_dir, write_bytes
 
 #: Built-in scenarios a new workspace starts with: one of each kind.
 STARTER_SCENARIOS = ("config-push-global-outage", "db-primary-data-deleted", "ci-session-token-theft")
@@ -58,15 +59,24 @@ class Located:
 
 
 def find_workspace(start: Path | None = None) -> Located | None:
-    """The workspace holding ``start`` (default: the current folder), searching upwards.
+    """The workspace holding ``start`` (default: the current folder), searching upwards
+    but not above the user's home folder nor above a repository's root (a folder
+    holding ``.git``): a ``drillbit.yaml`` in some folder further up belongs to someone
+    else, and would silently choose the team and the incident log.
 
     Raises InputError when the ``drillbit.yaml`` found is invalid.
     """
     here = (start or Path.cwd()).resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password entry
+        home = None
     for folder in (here, *here.parents):
         candidate = folder / WORKSPACE_FILE
         if candidate.is_file():
             return Located(folder, load(candidate, Workspace))
+        if folder == home or (folder / ".git").exists():
+            return None
     return None
 
 
@@ -88,16 +98,21 @@ def init_workspace(target: Path, name: str | None = None) -> list[Path]:
         plan[target / "schemas" / f"{kind}.json"] = json.dumps(json_schema(kind), indent=2) + "\n"
     plan[target / ".vscode" / "settings.json"] = json.dumps(
         {"yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()}}, indent=2) + "\n"
-    clashes = [p for p in plan if p.exists()]
+    ensure_dir(target, "workspace folder")
+    clashes = [p for p in plan if p.exists() or p.is_symlink()]
     if clashes:
         raise WorkspaceError(f"{clashes[0]} already exists; drillbit init never overwrites files (choose an empty folder)")
     for dest, src in plan.items():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(src, Path):
-            shutil.copyfile(src, dest)
-        else:
-            dest.write_text(src, encoding="utf-8")
-    (target / "reports").mkdir(exist_ok=True)
+        ensure_dir(dest.parent, "workspace folder")
+        data = src.read_bytes() if isinstance(src, Path) else src.encode("utf-8")
+        try:
+            write_bytes(dest, data, "workspace file", exclusive=True)
+        except OutputError as exc:
+            if dest.exists():
+                raise WorkspaceError(f"{dest} already exists; drillbit init never overwrites files "
+                                     "(choose an empty folder)") from None
+            raise exc
+    ensure_dir(target / "reports", "reports folder")
     return list(plan)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -122,16 +123,35 @@ def write_reports(directory: str | Path, summary: Mapping[str, Any], *, scenario
                   require_share: float | None = None, formats: Sequence[str] = ("html", "md")) -> list[Path]:
     """Render each of ``formats`` into ``directory`` (created if missing) under its
     name in :data:`FILENAMES`; returns the paths written, in the order given. The
-    arguments are those of :func:`render_report`. Raises ReportError as it does and
+    arguments are those of :func:`render_report`. Every format is rendered and
+    encoded before the first file is touched, and each file is replaced whole (a
+    temporary file renamed over it), so a failure never leaves a report cut short.
+    Raises ReportError as render_report does, or for text UTF-8 cannot encode, and
     OSError when a file cannot be written."""
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
-    paths = []
+    encoded = []
     for fmt in formats:
         text = render_report(summary, fmt, scenario=scenario, team=team, timeline=timeline, series=series, now=now,
                              require_share=require_share)
-        path = out / FILENAMES[fmt]
-        path.write_text(text, encoding="utf-8", newline="\n")
-        paths.append(path)
-    return paths
+        try:
+            encoded.append((out / FILENAMES[fmt], text.encode("utf-8")))
+        except UnicodeEncodeError:
+            raise ReportError(f"the {fmt} report holds text UTF-8 cannot encode (a lone surrogate from an input)") from None
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in encoded:
+        _replace(path, data)
+    return [path for path, _ in encoded]
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

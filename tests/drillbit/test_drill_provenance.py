@@ -249,7 +249,7 @@ def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path,
     assert (out / "summary.json").exists()
     _interrupt_after(monkeypatch, 7)
     code, _, err = cli("simulate", SCENARIO, "--runs", "20", "--seed", "2", "--start", START, "--out", str(out),
-                       "--no-log")
+                       "--no-log", "--force")
     assert code == 130
     manifest = json.loads((out / "drill.json").read_text())
     assert (manifest["state"], manifest["runs_planned"], manifest["runs_written"]) == ("interrupted", 20, 7)

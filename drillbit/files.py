@@ -1,0 +1,185 @@
+"""Writing the files and folders a command was asked to write: checked first, written
+whole or not at all.
+
+A file is written to a temporary file beside it, flushed to disk and renamed over the
+target, so a failure half-way (a full disk, text that cannot be encoded, Ctrl-C)
+leaves whatever was there before untouched. Every failure is an OutputError naming the
+path and what is wrong with it, which the CLI shows as one line with exit 2.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from scenarios import DrillbitError
+
+
+class OutputError(DrillbitError):
+    """A file or folder a command was asked to write that cannot be written."""
+
+
+_REASONS = {
+    errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exhausted",
+    errno.ENAMETOOLONG: "the name is too long", errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder, not a file", errno.EEXIST: "a file is in the way",
+    errno.ELOOP: "too many symbolic links",
+}
+
+
+def reason(exc: OSError) -> str:
+    """A short phrase for why ``exc`` happened, for a person."""
+    return _REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def _blocking_file(path: Path) -> Path | None:
+    """The first existing ancestor of ``path`` that is not a folder (``--out file/sub``)."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return None
+
+
+def ensure_dir(path: Path, what: str = "output folder") -> Path:
+    """Create the folder ``path`` (and its parents) if missing and check that files can
+    be written in it. Raises OutputError otherwise."""
+    path = Path(path)
+    blocker = _blocking_file(path / "x")
+    if blocker is not None:
+        raise OutputError(f"cannot use {path} as the {what}: {blocker} is {'a file' if blocker.is_file() else 'a device or pipe'}, "
+                          "not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the {what} {path}: {reason(exc)}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write into the {what} {path}: permission denied")
+    return path
+
+
+def check_file_target(path: Path, what: str = "output file", *, hint: str = "name a regular file") -> Path:
+    """Check that ``path`` can become a regular file written by :func:`write_text`: not
+    a folder, not a device or pipe (``/dev/null``), in a folder that exists or can be
+    created and is writable. Creates the missing folders. Raises OutputError."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode if path.exists() or path.is_symlink() else None
+    except OSError as exc:
+        raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write the {what} {path}: it is a folder; name a file")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"cannot write the {what} {path}: it is not a regular file (a device, pipe or socket); {hint}")
+    ensure_dir(path.parent, f"folder of the {what}")
+    return path
+
+
+def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically. With ``exclusive``, refuse if ``path``
+    exists (checked again at the rename, so two writers cannot both win). Raises
+    OutputError; on any failure the file at ``path`` is as it was."""
+    path = check_file_target(Path(path), what)
+    if exclusive and path.exists():
+        raise OutputError(f"{path} already exists; not overwriting it")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        if exclusive:
+            # link() fails if the name exists: the check and the write are one step
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            if exclusive and exc.errno == errno.EEXIST:
+                raise OutputError(f"{path} already exists; not overwriting it") from None
+            raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
+        raise
+    _sync_dir(path.parent)
+    return path
+
+
+def write_text(path: Path, text: str, what: str = "output file", *, exclusive: bool = False) -> Path:
+    """Write ``text`` as UTF-8 (``\\n`` line ends) atomically; see :func:`write_bytes`.
+    Text that UTF-8 cannot hold (a lone surrogate) is refused before any file is touched."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = text[max(0, exc.start - 20):exc.start].rsplit("\n", 1)[-1]
+        raise OutputError(f"cannot write the {what} {path}: the text holds {text[exc.start]!r} after {where!r}, "
+                          "which UTF-8 cannot encode (a lone surrogate, from an input file); nothing was written") from None
+    return write_bytes(path, data, what, exclusive=exclusive)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync_dir(folder: Path) -> None:
+    """Make the rename itself durable; not every file system lets a folder be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class FolderLock:
+    """An exclusive lock on a folder while a command writes into it, so that two runs
+    into one folder refuse rather than interleave. The lock is an ``flock`` on a file
+    in the folder: the system drops it when the process ends, however it ends, so a
+    killed run never leaves the folder locked."""
+
+    NAME = ".drillbit.lock"
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / self.NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> "FolderLock":
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise OutputError(f"cannot lock the output folder {self.path.parent}: {reason(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OutputError(f"another drillbit command is writing into {self.path.parent}; wait for it to finish "
+                              "or choose another folder") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            os.close(self._fd)
+            self._fd = None
