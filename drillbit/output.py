@@ -29,6 +29,12 @@ class PlainConsole(Console):
         super().print(*(Text(shown(o)) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
+def plain(text: str) -> str:
+    """``text`` as one line of data, for the places that build their own renderables
+    (progress bars): no control sequences, no credentials."""
+    return shown(text, one_line=True)
+
+
 out = PlainConsole()
 err = PlainConsole(stderr=True)
 

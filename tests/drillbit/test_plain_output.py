@@ -96,3 +96,15 @@ def test_redaction_is_applied_to_everything_printed(capsys):
     captured = capsys.readouterr()
     assert "hunter2" not in captured.out + captured.err
     assert "postgresql://ops:***@db/log" in captured.err and "postgresql://ops:***@db/log" in captured.out
+
+
+def test_the_import_progress_shows_the_file_name_literally(monkeypatch, tmp_path):
+    from drillbit.log_commands import _ImportProgress
+
+    buf = io.StringIO()
+    monkeypatch.setattr(output, "err", output.PlainConsole(file=buf, force_terminal=True, color_system=None, width=200))
+    with _ImportProgress(tmp_path / "[bold]pd\x1b]0;owned\x07.csv", enabled=True) as update:
+        update(5)
+    text = buf.getvalue()
+    assert "importing [bold]pd.csv: 5 rows read" in text
+    assert "owned" not in text
