@@ -117,7 +117,10 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     share = require_share if require_share is not None else (rated_at if rated_at is not None else 0.9)
     inp = Inputs(public, scenario, team, timeline, series, now, share)
     if fmt == "junit":
-        return render_junit(inp)
+        # XML 1.0 forbids most control characters: one in a title makes the file unreadable
+        # to CI. ElementTree writes a CR in an attribute as the only control reference
+        # (user text's own '&' is already '&amp;', so this cannot touch it).
+        return printable(render_junit(inp)).replace("&#13;", "")
     if fmt == "html":
         return _env("html").get_template("scorecard.html.j2").render(v=view.scorecard(inp, charts=True))
     if fmt == "md":

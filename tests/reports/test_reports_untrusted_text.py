@@ -7,6 +7,7 @@ import copy
 import html
 import io
 import re
+import xml.etree.ElementTree as ET
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -71,6 +72,18 @@ def test_html_reports_show_hostile_text_literally(single_case, segments):
     for fmt, text in (("html", page), ("status", _render(single_case, doc, scenario, "status"))):
         assert not RAW_CONTROL.search(text), fmt
     assert seen in html.unescape(page)
+
+
+@SETTINGS
+@given(segments=SEGMENTS)
+def test_junit_stays_well_formed_xml_with_hostile_text(single_case, segments):
+    raw, seen = _compose(segments)
+    doc, scenario = _with_text(single_case, raw)
+    text = _render(single_case, doc, scenario, "junit")
+    assert not RAW_CONTROL.search(text)
+    tree = ET.fromstring(text.encode("utf-8"))
+    values = [p.get("value") for p in tree.iter("property")]
+    assert seen in values
 
 
 @SETTINGS
