@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from string import Template
@@ -291,26 +291,34 @@ def _exit_code(code: object) -> object:
 
 def _report_error(exc: BaseException, debug: bool) -> int:
     """Print EXC for a person and return its exit code."""
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        return EXIT_INPUT
     # Loaded only now: a run that ends well never needs them for this.
+    from scenarios.untrusted import shown
+
+    if isinstance(exc, click.ClickException):
+        # click quotes the user's values back: they pass through the same filter as data.
+        buf = io.StringIO()
+        exc.show(file=buf)
+        sys.stderr.write(shown(buf.getvalue()))
+        return EXIT_INPUT
     from scenarios import DrillbitError, InputError
 
     from . import output
 
     if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
-        output.err.print("interrupted", markup=False)
+        output.err.print("interrupted")
         return EXIT_INTERRUPTED
     if isinstance(exc, InputError):
         output.problems(exc.problems)
         return EXIT_INPUT
     if isinstance(exc, DrillbitError):
-        output.err.print(f"error: {exc}", markup=False)
+        output.err.print(f"error: {exc}")
         return EXIT_INPUT
-    log = Path(tempfile.gettempdir()) / f"drillbit-error-{os.getpid()}.log"
-    log.write_text(traceback.format_exc(), encoding="utf-8")
+    from .errorlog import write_error_log
+
+    trace = shown(traceback.format_exc())
+    log = write_error_log(trace)
     if debug:
-        traceback.print_exc()
-    output.err.print(f"internal error: {type(exc).__name__}: {exc} (traceback in {log}; --debug shows it)", markup=False)
+        sys.stderr.write(trace)
+    where = f"traceback in {log}; --debug shows it" if log else "no folder was safe for a traceback log; --debug shows it"
+    output.err.print(f"internal error: {type(exc).__name__}: {exc} ({where})")
     return EXIT_INTERNAL

@@ -427,10 +427,11 @@ class _ImportProgress:
             return None
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(SpinnerColumn(), TextColumn("importing {task.fields[file]}: {task.completed:,} rows read"),
+        self.bar = Progress(SpinnerColumn(), TextColumn("importing {task.fields[file]}: {task.completed:,} rows read",
+                                                               markup=False),
                             TimeElapsedColumn(), console=output.err, transient=True)
         self.bar.__enter__()
-        self.task = self.bar.add_task("import", total=None, file=self.file.name)
+        self.task = self.bar.add_task("import", total=None, file=output.plain(self.file.name))
         return lambda rows: self.bar.update(self.task, completed=rows)
 
     def __exit__(self, *exc: object) -> None:

@@ -8,13 +8,35 @@ from typing import Any, Iterable
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from scenarios import Problem
+from scenarios.untrusted import redact, shown
 
 MAX_SHOWN = 200
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class PlainConsole(Console):
+    """A console that prints text as data: every string is stripped of control
+    sequences and credentials, and never read as markup, emoji codes or highlighting
+    (a title ``:fire: [bold]x`` prints as written, ``root:x:0`` stays ``root:x:0``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        kwargs.update(markup=False, emoji=False, highlight=False)
+        super().print(*(Text(shown(o)) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+def plain(text: str) -> str:
+    """``text`` as one line of data, for the places that build their own renderables
+    (progress bars): no control sequences, no credentials."""
+    return shown(text, one_line=True)
+
+
+out = PlainConsole()
+err = PlainConsole(stderr=True)
 
 
 def problems(items: Iterable[Problem]) -> None:
@@ -32,12 +54,14 @@ def problem_json(p: Problem) -> dict[str, Any]:
 
 def emit_json(payload: Any) -> None:
     """Write JSON to stdout (stable key order, one document)."""
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    # json escapes every control character; only credentials need hiding.
+    sys.stdout.write(redact(json.dumps(payload, indent=2, sort_keys=False, default=str)) + "\n")
 
 
 def table(title: str | None, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
     """A table on a terminal; plain tab-separated lines when piped."""
-    rows = [[("" if c is None else str(c)) for c in r] for r in rows]
+    # One cell, one line: a tab or newline in a value would split a piped row.
+    rows = [[("" if c is None else shown(str(c), one_line=True)) for c in r] for r in rows]
     if not out.is_terminal:
         if title:
             out.print(title, markup=False)
@@ -45,9 +69,9 @@ def table(title: str | None, columns: list[str], rows: Iterable[Iterable[Any]]) 
         for r in rows:
             out.print("\t".join(r), markup=False)
         return
-    t = Table(title=title, title_justify="left")
+    t = Table(title=Text(title) if title else None, title_justify="left")
     for c in columns:
-        t.add_column(c)
+        t.add_column(Text(c))
     for r in rows:
-        t.add_row(*r)
+        t.add_row(*(Text(c) for c in r))
     out.print(t)

@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
+from scenarios.untrusted import redact, redact_url
+
 from .errors import StoreError
 from .schema import HEAD
 
@@ -56,7 +58,7 @@ def normalize_url(url: str, base: Path | None = None) -> str:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreError(f"expected a database URL such as sqlite:///incidents.db or "
-                         f"postgresql://user@host/db, got {url!r}") from exc
+                         f"postgresql://user@host/db, got {redact_url(url)!r}") from exc
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         if parsed.drivername in ("postgresql", "postgres"):
@@ -65,12 +67,12 @@ def normalize_url(url: str, base: Path | None = None) -> str:
     if backend == "sqlite":
         db = parsed.database or ""
         if not db or db == ":memory:":
-            raise StoreError(f"expected a SQLite file in {url!r}; an in-memory log would vanish with the process")
+            raise StoreError(f"expected a SQLite file in {redact_url(url)!r}; an in-memory log would vanish with the process")
         path = Path(db).expanduser()
         if not path.is_absolute():
             path = (base or Path.cwd()) / path
         return parsed.set(database=str(path)).render_as_string(hide_password=False)
-    raise StoreError(f"expected a sqlite:// or postgresql:// URL, got {backend}:// in {url!r}")
+    raise StoreError(f"expected a sqlite:// or postgresql:// URL, got {backend}:// in {redact_url(url)!r}")
 
 
 def resolve_url(explicit: str | None = None, *, env: Mapping[str, str] | None = None,
@@ -160,14 +162,15 @@ class IncidentLog:
 
 def _reason(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    # A driver's message may quote the connection string it was given.
+    return redact(str(orig).strip().splitlines()[0]) if str(orig).strip() else type(orig).__name__
 
 
 def _engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"expected a database URL, got {url!r}") from exc
+        raise StoreError(f"expected a database URL, got {redact_url(url)!r}") from exc
     if parsed.get_backend_name() == "sqlite":
         path = Path(parsed.database or "")
         try:
@@ -201,7 +204,7 @@ def _engine(url: str) -> Engine:
         try:
             return create_engine(url, pool_pre_ping=True)
         except Exception as exc:  # a missing driver, a bad option
-            raise StoreError(f"cannot use {parsed.render_as_string(hide_password=True)}: {exc}") from exc
+            raise StoreError(f"cannot use {parsed.render_as_string(hide_password=True)}: {redact(str(exc))}") from exc
     raise StoreError(f"expected a sqlite:// or postgresql:// URL, got {parsed.get_backend_name()}://")
 
 

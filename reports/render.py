@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 import jinja2
+import markupsafe
 
 from scenarios import DrillbitError, Scenario, Team
 from scenarios.timeline import Timeline
+from scenarios.untrusted import printable
 from scoring.series import RunSeries
 
 from . import drafts, status, view
@@ -44,21 +46,31 @@ def _env(kind: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_printable,
     )
     env.filters["cell"] = _md_cell
     env.filters["mdtext"] = _md_text
     return env
 
 
+def _printable(value: Any) -> Any:
+    """Every value a template prints, without control characters: an ESC sequence in a
+    title must not reach the terminal that shows a Markdown report, nor a browser
+    (control characters are not allowed in HTML or in XML). Markup stays markup."""
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
 def _md_cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: one line, pipes escaped."""
-    text = " ".join(str(value).split())
+    text = " ".join(printable(str(value), one_line=True).split())
     return _md_text(text).replace("|", "\\|") or " "
 
 
 def _md_text(value: Any) -> str:
     """Text that Markdown shows as written (no stray HTML, emphasis or links)."""
-    text = str(value)
+    text = printable(str(value))
     for ch in ("\\", "`", "*", "_", "[", "]", "<", ">"):
         text = text.replace(ch, "\\" + ch)
     return text
@@ -106,7 +118,10 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     share = require_share if require_share is not None else (rated_at if rated_at is not None else 0.9)
     inp = Inputs(public, scenario, team, timeline, series, now, share)
     if fmt == "junit":
-        return render_junit(inp)
+        # XML 1.0 forbids most control characters: one in a title makes the file unreadable
+        # to CI. ElementTree writes a CR in an attribute as the only control reference
+        # (user text's own '&' is already '&amp;', so this cannot touch it).
+        return printable(render_junit(inp)).replace("&#13;", "")
     if fmt == "html":
         return _env("html").get_template("scorecard.html.j2").render(v=view.scorecard(inp, charts=True))
     if fmt == "md":
