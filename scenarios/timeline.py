@@ -139,8 +139,10 @@ SCHEMA_VERSION = 1
 # bounds cannot come from a drill and would overflow the date arithmetic downstream.
 #: The latest ``t``: ten years, far beyond any horizon a drill runs to.
 MAX_T = 10 * 366 * 86400.0
-#: Years a ``started_at`` may fall in (from the first, up to but not including the last).
-FIRST_YEAR, END_YEAR = 1970, 2200
+#: Years an instant a user gives may fall in (``--start``, ``--now``), both included.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+#: The latest year of a ``started_at``: a run's start is drawn up to a year after ``--start``.
+LAST_START_YEAR = LAST_YEAR + 1
 #: Longest ``actor``, ``team`` or ``data`` key; longest ``subject`` or text in ``data``.
 MAX_NAME, MAX_TEXT = 200, 10_000
 #: Most items in a list inside ``data``.
@@ -340,8 +342,8 @@ def _check_instant(t: datetime) -> datetime:
         year = t.astimezone(timezone.utc).year
     except OverflowError:  # year 1 at a positive offset, or 9999 at a negative one
         year = t.year
-    if not FIRST_YEAR <= year < END_YEAR:
-        raise ValueError(f"expected a time from {FIRST_YEAR} to {END_YEAR - 1}, got {t.isoformat()}")
+    if not FIRST_YEAR <= year <= LAST_START_YEAR:
+        raise ValueError(f"expected a time from {FIRST_YEAR} to {LAST_START_YEAR} (in UTC), got {t.isoformat()}")
     return t
 
 
