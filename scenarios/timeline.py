@@ -380,9 +380,12 @@ def _check_data(events: list[dict[str, Any]]) -> None:
             continue
         for key in TIME_FIELDS.intersection(data):
             v = data[key]
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and not -MAX_T <= v <= MAX_T:
+            if v is None:  # e.g. delivered_after of a page nobody received
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not -MAX_T <= v <= MAX_T:
+                shown = repr(v) if len(repr(v)) <= 60 else f"{type(v).__name__} {repr(v)[:40]}…"
                 raise TimelineError(f"not a valid timeline: events[{i}].data.{key}: expected seconds from "
-                                    f"{-MAX_T:g} to {MAX_T:g} (ten years), got {v!r}")
+                                    f"{-MAX_T:g} to {MAX_T:g} (ten years), got {shown}")
         tz = data.get("timezone")
         if tz is not None:
             try:

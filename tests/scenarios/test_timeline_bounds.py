@@ -183,3 +183,15 @@ def test_a_fifo_is_refused_instead_of_waiting_for_a_writer(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(TimelineError, match="not a regular file"):
         list(read_jsonl(fifo))
+
+
+@pytest.mark.parametrize("value", ["x", [1, "a"], True, {"a": 1}])
+def test_seconds_inside_data_must_be_numbers(tmp_path, value):
+    # The scorer adds and compares these; text there was an internal error.
+    text = refused(write(tmp_path, data_change(1, delivered_after=value)), "events[1].data.delivered_after")
+    assert "seconds" in text
+
+
+def test_an_undelivered_page_has_no_delivery_time_and_reads(tmp_path):
+    (tl,) = read_jsonl(write(tmp_path, data_change(1, delivered_after=None)))
+    assert tl.events[1].data["delivered_after"] is None
