@@ -60,7 +60,7 @@ def hostile(doc: dict) -> dict[str, str | bytes]:
         "nan": mut(lambda d: d["events"][-1].update(t=float("nan"))),
         "1e308": mut(lambda d: d["events"][-1].update(t=1e308)),
         "scenario-5000": mut(lambda d: d.update(scenario="a" * 5000)),
-        "rpo-text": mut(lambda d: [e["data"].update(rpo="x") for e in d["events"] if e["kind"] == "restored_data"]
+        "rpo-text": mut(lambda d: [e["data"].update(rpo="x") for e in d["events"] if e.get("kind") == "restored_data"]
                         or d["events"][0]["data"].update(rpo="x")),
         "wrong-kind": json.dumps({"version": 1, "state": "complete"}, indent=2),
     }
