@@ -89,9 +89,7 @@ def test_a_lone_surrogate_leaves_an_existing_report_as_it_was(cli, drill, tmp_pa
 
 
 def test_a_huge_line_is_refused(cli, tmp_path):
-    from scenarios.timeline import MAX_LINE
-
-    bad = alone(tmp_path, b"x" * (MAX_LINE + 1))
+    bad = alone(tmp_path, b"x" * (16 * 1024 * 1024 + 1))  # the README's bound, plus one
     code, _, err = cli("score", str(bad))
     assert code == 2 and f"{bad}:1: " in err and "longer than" in err
 
@@ -99,11 +97,12 @@ def test_a_huge_line_is_refused(cli, tmp_path):
 @pytest.mark.parametrize("name", ["/etc/passwd", "secret.yaml", "../secret.yaml", "secret"])
 def test_a_scenario_field_is_never_opened_as_a_path(cli, drill, tmp_path, monkeypatch, name):
     # A file the timeline names, holding a line that must not reach the output.
-    (tmp_path / "secret.yaml").write_text("TOP-SECRET-LINE: 1\n", encoding="utf-8")
-    (tmp_path / "secret").write_text("TOP-SECRET-LINE: 1\n", encoding="utf-8")
+    (tmp_path / "secret.yaml").write_text("root:x:0:0:TOP-SECRET-LINE\n", encoding="utf-8")
+    (tmp_path / "secret").write_text("root:x:0:0:TOP-SECRET-LINE\n", encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    (work / "secret.yaml").write_text("TOP-SECRET-LINE: 1\n", encoding="utf-8")
+    (work / "secret.yaml").write_text("root:x:0:0:TOP-SECRET-LINE\n", encoding="utf-8")
+    (work / "secret").write_text("root:x:0:0:TOP-SECRET-LINE\n", encoding="utf-8")
     monkeypatch.chdir(work)
     doc = first_doc(drill)
     doc["scenario"] = name
@@ -118,7 +117,7 @@ def test_a_scenario_field_is_never_opened_as_a_path(cli, drill, tmp_path, monkey
 def test_a_timeline_naming_an_id_that_is_also_a_file_here_uses_the_built_in(cli, drill, tmp_path, monkeypatch):
     # An id may end in .yaml; a file of that name here is not what the timeline means.
     monkeypatch.chdir(tmp_path)
-    (tmp_path / f"{SCENARIO}").write_text("TOP-SECRET-LINE: 1\n", encoding="utf-8")
+    (tmp_path / f"{SCENARIO}").write_text("root:x:0:0:TOP-SECRET-LINE\n", encoding="utf-8")
     lines = drill.read_text(encoding="utf-8")
     copy = alone(tmp_path, lines, "copy.jsonl")
     code, out, err = cli("score", str(copy))

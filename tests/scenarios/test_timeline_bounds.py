@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.timeline import MAX_LINE, MAX_T, TimelineError, read_jsonl
+from scenarios.timeline import TimelineError, read_jsonl
+
+#: The bounds the README states: lines of 16 MiB, times of ten years.
+MAX_LINE = 16 * 1024 * 1024
+MAX_T = 10 * 366 * 86400.0
 
 
 def line(**changes) -> dict:
