@@ -308,8 +308,8 @@ class Timeline(Model):
             raise NotATimeline(f"expected one JSON object per line, got invalid JSON: {exc}") from None
         except RecursionError:
             raise NotATimeline("expected one JSON object per line, got JSON nested too deeply to be a timeline") from None
-        except ValueError as exc:  # a number of more digits than Python converts
-            raise NotATimeline(f"expected one JSON object per line, got a number drillbit cannot read: {exc}") from None
+        except ValueError:  # a whole number of more digits than Python converts (4,300)
+            raise NotATimeline("expected one JSON object per line, got a number of thousands of digits") from None
         if not isinstance(doc, dict):
             raise NotATimeline("expected a JSON object for a timeline")
         if not trusted and _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(doc):
