@@ -388,9 +388,10 @@ def _check_data(events: list[dict[str, Any]]) -> None:
                                     f"{-MAX_T:g} to {MAX_T:g} (ten years), got {shown}")
         tz = data.get("timezone")
         if tz is not None:
+            ok = isinstance(tz, str)
             try:
-                _check_zone(tz) if isinstance(tz, str) else None
-                ok = isinstance(tz, str)
+                if ok:
+                    _check_zone(tz)
             except (ValueError, OSError):
                 ok = False
             if not ok:
