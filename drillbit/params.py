@@ -6,11 +6,15 @@ from datetime import datetime, timezone
 
 import click
 
-from scenarios import parse_duration
+from scenarios import format_duration, parse_duration
+from scenarios.timeline import FIRST_YEAR, LAST_YEAR
 from simulator import MAX_SEED
 
 #: What an instant looks like, in every message about one.
 INSTANT_EXAMPLE = "2026-11-30T09:00:00+01:00"
+#: The longest duration an option takes (a window, a horizon): a year is far more than
+#: any drill needs, and keeps every instant drillbit computes inside the calendar.
+MAX_DURATION = 366 * 86400.0
 
 
 class DurationParam(click.ParamType):
@@ -22,9 +26,12 @@ class DurationParam(click.ParamType):
         if isinstance(value, (int, float)):
             return float(value)
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+        if seconds > MAX_DURATION:
+            self.fail(f"expected a duration of at most {format_duration(MAX_DURATION)} (a year), got {value!r}", param, ctx)
+        return seconds
 
 
 class InstantParam(click.ParamType):
@@ -47,6 +54,13 @@ class InstantParam(click.ParamType):
             utc = t.replace(tzinfo=timezone.utc).isoformat()
             self.fail(f"expected a time with an offset such as {INSTANT_EXAMPLE}, or {utc} for UTC; "
                       f"got {value!r}", param, ctx)
+        try:
+            year = t.astimezone(timezone.utc).year
+        except OverflowError:  # year 1 at a positive offset, or 9999 at a negative one
+            year = t.year
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            # Durations are added to it; outside these years that leaves the calendar.
+            self.fail(f"expected a time from {FIRST_YEAR} to {LAST_YEAR} (in UTC), got {value!r}", param, ctx)
         return t
 
 

@@ -117,7 +117,35 @@ def read_manifest(timelines: Path) -> dict[str, Any] | None:
         raise ManifestError(f"{path}: expected a drill manifest of version {VERSION}")
     if doc.get("timelines") != timelines.name:
         return None
+    problem = _manifest_problem(doc)
+    if problem:
+        raise ManifestError(f"{path}: not a drill manifest drillbit wrote ({problem}); move it away to score without it")
     return doc
+
+
+def _manifest_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a manifest's fields that scoring reads, or None."""
+    planned = doc.get("runs_planned")
+    if planned is not None and (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0):
+        return f"runs_planned: expected a whole number, got {planned!r}"[:200]
+    ran = doc.get("inputs")
+    if ran is None:
+        return None
+    if not isinstance(ran, dict):
+        return "inputs: expected a mapping"
+    refs = [(k, ran.get(k)) for k in ("scenario", "team")]
+    books = ran.get("runbooks")
+    if books is not None and not isinstance(books, list):
+        return "inputs.runbooks: expected a list"
+    refs += [(f"runbooks[{i}]", r) for i, r in enumerate(books or [])]
+    for where, ref in refs:
+        if ref is None:
+            continue
+        if not isinstance(ref, dict) or not all(isinstance(ref.get(k), (str, type(None))) for k in ("id", "path", "sha256")):
+            return f"inputs.{where}: expected id, path and sha256 as text"
+    if not isinstance(ran.get("runbook_dir"), (str, type(None))):
+        return "inputs.runbook_dir: expected a folder's path"
+    return None
 
 
 def count_runs(timelines: Path) -> int:
@@ -163,25 +191,31 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
                   team: Path | None, runbooks: Path | None) -> Scored:
     """The inputs to score ``timelines`` with: what the user named, else the drill's own
     (from its manifest), else the scenario named in the file with the default team and
-    runbooks. Notes say plainly where that differs from what the drill ran on."""
+    runbooks. Notes say plainly where that differs from what the drill ran on.
+
+    ``first_scenario`` comes from the file, so it is looked up by id only (a timeline
+    naming a path must not make drillbit open it); the manifest's paths were written by
+    the user's own ``simulate``, and are used when they are regular files."""
     if manifest is None:
-        return Scored(resolve(scenario or first_scenario, team, runbooks))
+        if scenario is None:
+            return Scored(resolve(first_scenario, team, runbooks, scenario_by_id=True))
+        return Scored(resolve(scenario, team, runbooks))
     ran = manifest.get("inputs") or {}
     notes: list[str] = []
 
     def own(kind: str, ref: dict[str, Any] | None) -> Path | None:
         if not ref or not ref.get("path"):
             return None
-        p = Path(ref["path"])
-        if p.exists():
+        p = Path(str(ref["path"]))
+        if p.is_file():
             return p
-        notes.append(f"the drill's {kind} file {p} is missing")
+        notes.append(f"the drill's {kind} file {p} is {'not a regular file' if p.exists() else 'missing'}")
         return None
 
-    sc_arg = scenario
+    sc_arg, by_id = scenario, False
     if sc_arg is None:
         own_sc = own("scenario", ran.get("scenario"))
-        sc_arg = str(own_sc) if own_sc else first_scenario
+        sc_arg, by_id = (str(own_sc), False) if own_sc else (first_scenario, True)
     team_arg = team if team is not None else own("team", ran.get("team"))
     book_arg = runbooks
     if book_arg is None and ran.get("runbook_dir"):
@@ -190,7 +224,7 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
             book_arg = d
         else:
             notes.append(f"the drill's runbook folder {d} is missing")
-    inputs = resolve(sc_arg, team_arg, book_arg)
+    inputs = resolve(sc_arg, team_arg, book_arg, scenario_by_id=by_id)
     used = inputs_record(inputs)
     for kind, given in (("scenario", scenario), ("team", team)):
         a, b = ran.get(kind) or {}, used[kind]
@@ -201,7 +235,7 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
         else:
             notes.append(f"the drill's {kind} file {b['path']} changed since the drill ran (its content hash "
                          f"differs); scored with it as it is now")
-    ran_books = sorted((r["id"], r["sha256"]) for r in ran.get("runbooks") or [])
+    ran_books = sorted((str(r.get("id")), str(r.get("sha256"))) for r in ran.get("runbooks") or [])
     used_books = sorted((r["id"], r["sha256"]) for r in used["runbooks"])
     if ran_books != used_books:
         names = ", ".join(sorted({i for i, _ in set(ran_books) ^ set(used_books)}))

@@ -39,10 +39,13 @@ def _workspace_scenarios(ws: Located | None) -> list[Path]:
     return [f for folder in ws.scenarios if folder.exists() for f in yaml_files(folder)]
 
 
-def scenario_path(name: str, ws: Located | None) -> Path:
-    """A scenario file: a path, an id in the workspace's scenario folders, or a built-in id."""
+def scenario_path(name: str, ws: Located | None, *, by_id: bool = False) -> Path:
+    """A scenario file: a path, an id in the workspace's scenario folders, or a built-in id.
+
+    ``by_id`` is for a name that comes from a file rather than from the user (the
+    scenario a timeline names): it is looked up as an id only, never opened as a path."""
     p = Path(name)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    if not by_id and (p.suffix in (".yaml", ".yml") or _exists(p)):
         if not p.is_file():
             raise NotFound(f"no such scenario file: {name}")
         return p
@@ -57,7 +60,15 @@ def scenario_path(name: str, ws: Located | None) -> Path:
     known = [f.stem for f in _workspace_scenarios(ws)] + ([f.stem for f in builtin_scenarios()] if with_builtin else [])
     guess = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=0.6)
     hint = f"; did you mean '{guess[0]}'?" if guess else "; 'drillbit scenarios' lists the built-in ones"
-    raise NotFound(f"no scenario '{name}' (not a file{', not in the workspace' if ws else ''}, not built in){hint}")
+    where = "" if by_id else "not a file, "
+    raise NotFound(f"no scenario '{name}' ({where}{'not in the workspace, ' if ws else ''}not built in){hint}")
+
+
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except OSError:  # a name too long to be a path
+        return False
 
 
 def _expect_kind(checked: Checked, kind: str) -> list[Problem]:
@@ -66,11 +77,13 @@ def _expect_kind(checked: Checked, kind: str) -> list[Problem]:
     return [Problem(str(checked.file), 1, 1, "", f"expected a {kind} file here, found a {checked.kind} file")]
 
 
-def resolve(scenario: str, team: Path | None = None, runbooks: Path | None = None) -> Inputs:
+def resolve(scenario: str, team: Path | None = None, runbooks: Path | None = None, *,
+            scenario_by_id: bool = False) -> Inputs:
     """Load the inputs of a drill and check them together (scenario against the team's
     severity policy and the runbooks, runbooks against the team's skills), exactly as
     ``drillbit validate`` checks them. Raises InputError with every problem in any of
-    the files, NotFound for a file or folder that does not exist."""
+    the files, NotFound for a file or folder that does not exist. ``scenario_by_id``:
+    ``scenario`` is an id read from a file, never a path (see :func:`scenario_path`)."""
     ws = find_workspace()
     team_path = team or (ws.team if ws else EXAMPLES / "team.yaml")
     runbook_dir = runbooks or (ws.runbooks if ws else EXAMPLES / "runbooks")
@@ -78,7 +91,7 @@ def resolve(scenario: str, team: Path | None = None, runbooks: Path | None = Non
         raise NotFound(f"no such team file: {team_path}")
     if runbooks is not None and not runbooks.exists():
         raise NotFound(f"no such runbook folder: {runbooks}")
-    sc_path = scenario_path(scenario, ws)
+    sc_path = scenario_path(scenario, ws, by_id=scenario_by_id)
     use_runbooks = runbook_dir.exists() and bool(yaml_files(runbook_dir))
     targets: list[str | Path] = [sc_path, team_path] + ([runbook_dir] if use_runbooks else [])
     results = check_files(targets)

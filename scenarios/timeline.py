@@ -115,20 +115,44 @@ engaged = first ``responder_engaged`` with role responder; first_update = first
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import weakref
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Iterator, Literal, Union
 
 from typing_extensions import NotRequired, TypedDict
 
-from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from .base import Model
+from .base import Id, Model
+from .common import _check_zone
 from .errors import DrillbitError, format_path
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
 SCHEMA_VERSION = 1
+
+# What a reader accepts. A timeline may come from anywhere (a file someone mailed), so
+# every value the scorer computes with is bounded where it is read: a time beyond these
+# bounds cannot come from a drill and would overflow the date arithmetic downstream.
+#: The latest ``t``: ten years, far beyond any horizon a drill runs to.
+MAX_T = 10 * 366 * 86400.0
+#: Years an instant a user gives may fall in (``--start``, ``--now``), both included.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+#: The latest year of a ``started_at``: a run's start is drawn up to a year after ``--start``.
+LAST_START_YEAR = LAST_YEAR + 1
+#: Longest ``actor``, ``team`` or ``data`` key; longest ``subject`` or text in ``data``.
+MAX_NAME, MAX_TEXT = 200, 10_000
+#: Most items in a list inside ``data``.
+MAX_LIST = 1_000
+#: Longest line of a timelines file, in bytes.
+MAX_LINE = 16 * 1024 * 1024
+#: Whole numbers are stored as 64-bit integers (the incident log's range).
+MAX_INT = 2**63 - 1
+#: ``data`` fields that hold seconds, bounded like ``t``.
+TIME_FIELDS = frozenset(("delivered_after", "took", "page_t", "backup_t", "rpo", "rto", "within"))
 
 EventKind = Literal[
     "drill_started", "inject", "fault_applied", "fault_restored", "impact_started", "signal",
@@ -143,12 +167,23 @@ Scalar = Union[bool, int, float, str, None]
 #: A data value: a JSON scalar or a list of them.
 DataValue = Union[bool, int, float, str, None, list[Scalar]]
 
+_Int = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]
+_Float = Annotated[float, Field(allow_inf_nan=False)]
+_Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+_Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
+_ReadScalar = Union[bool, _Int, _Float, _Text, None]
+_ReadValue = Union[bool, _Int, _Float, _Text, None, Annotated[list[_ReadScalar], Field(max_length=MAX_LIST)]]
+
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 class TimelineError(DrillbitError):
     """A timeline line or file that cannot be read."""
+
+
+class NotATimeline(TimelineError):
+    """A line that is not a timeline at all: not JSON, not an object, another schema."""
 
 
 class Event(Model):
@@ -270,12 +305,18 @@ class Timeline(Model):
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TimelineError(f"expected one JSON object per line, got invalid JSON: {exc}") from None
+            raise NotATimeline(f"expected one JSON object per line, got invalid JSON: {exc}") from None
+        except RecursionError:
+            raise NotATimeline("expected one JSON object per line, got JSON nested too deeply to be a timeline") from None
+        except ValueError:  # a whole number of more digits than Python converts (4,300)
+            raise NotATimeline("expected one JSON object per line, got a number of thousands of digits") from None
         if not isinstance(doc, dict):
-            raise TimelineError("expected a JSON object for a timeline")
+            raise NotATimeline("expected a JSON object for a timeline")
+        if not trusted and _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(doc):
+            raise TimelineError("expected text in UTF-8, got an escaped lone UTF-16 surrogate (\\ud800 to \\udfff)")
         version = doc.pop("schema", None)
         if version != SCHEMA_VERSION:
-            raise TimelineError(f"expected timeline schema {SCHEMA_VERSION}, got {version!r}")
+            raise NotATimeline(f"expected timeline schema {SCHEMA_VERSION}, got {version!r}")
         if trusted:
             tl = new_timeline(
                 doc["scenario"], doc["mode"], doc["seed"], doc["run"],
@@ -288,6 +329,7 @@ class Timeline(Model):
             shape = _LINE.validate_python(doc)
         except ValidationError as exc:
             raise TimelineError(f"not a valid timeline: {_explain(exc, doc)}") from None
+        _check_data(shape["events"])
         return new_timeline(
             shape["scenario"], shape["mode"], shape.get("seed"), shape.get("run"), shape["started_at"],
             shape.get("team"), tuple(new_event(e["t"], e["kind"], e["actor"], e.get("subject", ""), e.get("data", {}))
@@ -295,24 +337,88 @@ class Timeline(Model):
         )
 
 
+def _check_instant(t: datetime) -> datetime:
+    try:
+        year = t.astimezone(timezone.utc).year
+    except OverflowError:  # year 1 at a positive offset, or 9999 at a negative one
+        year = t.year
+    if not FIRST_YEAR <= year <= LAST_START_YEAR:
+        raise ValueError(f"expected a time from {FIRST_YEAR} to {LAST_START_YEAR} (in UTC), got {t.isoformat()}")
+    return t
+
+
+_Seconds = Annotated[float, Field(ge=0.0, le=MAX_T, allow_inf_nan=False)]
+_Instant = Annotated[AwareDatetime, AfterValidator(_check_instant)]
+
+
 class _EventShape(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
-    t: Annotated[float, Field(ge=0.0)]
+    t: _Seconds
     kind: EventKind
-    actor: str
-    subject: NotRequired[str]
-    data: NotRequired[dict[str, DataValue]]
+    actor: _Name
+    subject: NotRequired[_Text]
+    data: NotRequired[Annotated[dict[_Name, _ReadValue], Field(max_length=MAX_LIST)]]
 
 
 class _LineShape(TypedDict):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
-    scenario: str
+    scenario: Id
     mode: Mode
-    seed: NotRequired[int | None]
-    run: NotRequired[Annotated[int, Field(ge=0)] | None]
-    started_at: AwareDatetime
-    team: NotRequired[str | None]
+    seed: NotRequired[Annotated[int, Field(ge=0, le=MAX_INT)] | None]
+    run: NotRequired[Annotated[int, Field(ge=0, le=MAX_INT)] | None]
+    started_at: _Instant
+    team: NotRequired[_Name | None]
     events: list[_EventShape]
+
+
+def _check_data(events: list[dict[str, Any]]) -> None:
+    """What the shape cannot say: times in ``data`` bounded like ``t``, time zones that
+    exist. Raises TimelineError naming the field."""
+    for i, e in enumerate(events):
+        data = e.get("data")
+        if not data:
+            continue
+        for key in TIME_FIELDS.intersection(data):
+            v = data[key]
+            if v is None:  # e.g. delivered_after of a page nobody received
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not -MAX_T <= v <= MAX_T:
+                shown = repr(v) if len(repr(v)) <= 60 else f"{type(v).__name__} {repr(v)[:40]}…"
+                raise TimelineError(f"not a valid timeline: events[{i}].data.{key}: expected seconds from "
+                                    f"{-MAX_T:g} to {MAX_T:g} (ten years), got {shown}")
+        tz = data.get("timezone")
+        if tz is not None:
+            ok = isinstance(tz, str)
+            try:
+                if ok:
+                    _check_zone(tz)
+            except (ValueError, OSError):
+                ok = False
+            if not ok:
+                shown = repr(tz) if not isinstance(tz, str) or len(tz) <= 60 else f"text of {len(tz):,} characters"
+                raise TimelineError(f"not a valid timeline: events[{i}].data.timezone: expected an IANA time zone "
+                                    f"such as 'Europe/Berlin' or 'UTC', got {shown}")
+
+
+# A JSON escape of a UTF-16 surrogate: a lone one decodes to text no file can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(doc: Any) -> bool:
+    stack = [doc]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return False
 
 
 # Validating a line against plain typed dicts and then assembling the (already checked)
@@ -416,15 +522,48 @@ def write_jsonl(path: str | Path, timelines: Iterable[Timeline]) -> int:
     return n
 
 
+#: What a reader is told when the first line is not a timeline at all.
+_WRONG_KIND = ("; is this a timelines file (JSON Lines, one timeline per line, as "
+               "'drillbit simulate --out' writes)?")
+
+
 def read_jsonl(path: str | Path) -> Iterator[Timeline]:
     """Yield the timelines of a JSON Lines file one at a time; blank lines are skipped.
-    Raises TimelineError naming ``file:line`` for a line that does not parse."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    Raises TimelineError naming ``file:line`` for a line that does not parse, is not
+    UTF-8 or is longer than :data:`MAX_LINE`, and for a path that is not a regular file
+    (a FIFO or a device would hang or never end)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise TimelineError(f"{path}: cannot read the timelines: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise TimelineError(f"{path}: expected a timelines file, found {'a folder' if stat.S_ISDIR(mode) else 'something that is not a regular file'}")
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise TimelineError(f"{path}: cannot read the timelines: {exc.strerror or exc}") from None
+    with f:
+        number, seen = 0, False
+        while True:
+            raw = f.readline(MAX_LINE + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE:
+                raise TimelineError(f"{path}:{number}: line longer than {MAX_LINE // (1024 * 1024)} MiB; "
+                                    f"a timeline is far shorter" + ("" if seen else _WRONG_KIND))
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TimelineError(f"{path}:{number}: expected UTF-8 text, got the byte 0x{raw[exc.start]:02x} at "
+                                    f"column {len(raw[:exc.start].decode('utf-8', 'replace')) + 1}"
+                                    + ("" if seen else _WRONG_KIND)) from None
             if not line.strip():
                 continue
             try:
                 yield Timeline.from_json_line(line)
             except TimelineError as exc:
-                raise TimelineError(f"{path}:{number}: {exc}") from None
+                hint = _WRONG_KIND if isinstance(exc, NotATimeline) and not seen else ""
+                raise TimelineError(f"{path}:{number}: {exc}{hint}") from None
+            seen = True
 
