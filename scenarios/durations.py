@@ -115,7 +115,9 @@ def _coerce(value: Any, signed: bool, info: ValidationInfo) -> float:
             if value < 0 and not signed:
                 raise ValueError(f"expected a duration that is not negative, got {value!r}")
             return check_bound(float(value), f"{value!r} seconds")
-        raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '{value}s'?")
+        # A bare number is ambiguous by nature: offer the plausible units, not a guess
+        # that the field's own bounds may refuse (a rotation turn of '8s').
+        raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '{value}s', '{value}m' or '{value}h'?")
     if isinstance(value, str):
         return parse_duration(value, signed=signed)
     raise ValueError(f"{EXPECTED}, got {describe(value)}")

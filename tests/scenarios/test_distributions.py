@@ -76,7 +76,7 @@ def test_a_bare_number_in_a_file_is_an_error_with_a_fix():
         loads("id: rb\ntitle: t\ntriggers: {tags: [x]}\nsteps:\n  - {do: a, takes: 90}\n", Runbook, "rb.yaml")
     assert str(info.value) == (
         "rb.yaml:5:20: steps[0].takes: expected a duration such as '90s', '5m', '1h30m' or '2d', "
-        "got the bare number 90; did you mean '90s'?"
+        "got the bare number 90; did you mean '90s', '90m' or '90h'?"
     )
 
 
