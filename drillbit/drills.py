@@ -58,6 +58,17 @@ def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
         yield
 
 
+def _check_loggable(start: datetime, window: float | None, horizon: float) -> None:
+    """Refuse, before the first run, a drill whose runs could end after the latest
+    instant the incident log keeps (it would be simulated, then refused by the log)."""
+    from incidents.records import LATEST
+
+    last = start.timestamp() + (window or 0.0) + horizon
+    if last >= LATEST.timestamp():
+        raise click.UsageError(f"a drill starting at {start.isoformat()} could run until after {LATEST.date()}, the latest "
+                               "time the incident log keeps; start earlier, shorten --window or --horizon, or add --no-log")
+
+
 def open_log(db: str | None) -> "LogContext":
     """The incident log a drill will be recorded in, opened (created if missing) now so
     that a mistyped ``--db`` fails before the simulation, not after it."""
@@ -197,13 +208,16 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
                                 team=team, runbooks=runbooks)
     if report_dir:
         ensure_dir(report_dir, "report folder")
+    horizon = horizon or horizon_for(inputs.scenario, inputs.runbooks)
+    if not no_log:
+        _check_loggable(start, window, horizon)
     log = None
     try:
         # Every output is checked before the first run: a bad path or log URL costs no simulation.
         with drill_folder(out or report_dir, force=force):
             log = None if no_log else open_log(db)
             doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
-                             horizon=horizon or horizon_for(inputs.scenario, inputs.runbooks),
+                             horizon=horizon,
                              out=out or report_dir, as_json=as_json, require_share=require_share, command=command)
             html = None
             if report_dir:

@@ -128,7 +128,7 @@ from typing_extensions import NotRequired, TypedDict
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from .base import Id, Model
-from .common import _check_zone
+from .common import FIRST_YEAR, LAST_YEAR, _check_zone
 from .errors import DrillbitError, format_path
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
@@ -139,10 +139,9 @@ SCHEMA_VERSION = 1
 # bounds cannot come from a drill and would overflow the date arithmetic downstream.
 #: The latest ``t``: ten years, far beyond any horizon a drill runs to.
 MAX_T = 10 * 366 * 86400.0
-#: Years an instant a user gives may fall in (``--start``, ``--now``), both included.
-FIRST_YEAR, LAST_YEAR = 1970, 2199
-#: The latest year of a ``started_at``: a run's start is drawn up to a year after ``--start``.
-LAST_START_YEAR = LAST_YEAR + 1
+#: The latest year of a ``started_at``: a run's start is drawn up to a window (at most
+#: 730d) after ``--start``, whose latest year is LAST_YEAR.
+LAST_START_YEAR = LAST_YEAR + 2
 #: Longest ``actor``, ``team`` or ``data`` key; longest ``subject`` or text in ``data``.
 MAX_NAME, MAX_TEXT = 200, 10_000
 #: Most items in a list inside ``data``.

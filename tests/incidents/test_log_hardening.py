@@ -164,7 +164,8 @@ def test_an_acknowledgement_before_the_page_is_refused(store, tmp_path):
 def test_log_add_with_a_start_in_year_1_exits_2_and_writes_nothing(capsys, log_url):
     code, _, err = run_cli(capsys, "log", "--db", log_url, "add", "--title", "x", "--started", "0001-01-01T00:00:00+01:00")
     assert code == 2
-    assert "started: expected a time from 1970-01-01 to 2200-01-01 (UTC), got 0001-01-01T00:00:00+01:00" in err
+    # The option refuses it before the log is opened.
+    assert "--started" in err and "1970" in err and "2199" in err
     assert _count(log_url) == 0
 
 
