@@ -194,7 +194,7 @@ def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
 @pytest.fixture(scope="module")
 def timelines(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("signals")
-    proc = simulate(tmp, tmp / "d", runs="400")
+    proc = simulate(tmp, tmp / "d", runs="1500")
     finish(proc, timeout=120)
     assert proc.returncode in (0, 1)
     return tmp / "d" / "timelines.jsonl"
@@ -202,12 +202,21 @@ def timelines(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_while_scoring_exits_with_its_code_and_one_line(tmp_path, timelines, sig):
+    # The signal must land while the file is being scored, however fast this machine
+    # is: time one whole run first, then signal within its middle.
+    began = time.monotonic()
+    whole = drillbit(tmp_path, "score", str(timelines))
+    started(whole)
+    finish(whole)
+    took = time.monotonic() - began
     rng = random.Random()
     for attempt in range(2):
         proc = drillbit(tmp_path, "score", str(timelines))
+        began = time.monotonic()
         started(proc)
-        delay = rng.uniform(0.3, 1.5)
-        time.sleep(delay)
+        delay = rng.uniform(0.4, 0.8) * took
+        time.sleep(max(0.0, delay - (time.monotonic() - began)))
+        assert proc.poll() is None, f"scoring took {took:.2f}s, but had ended before {delay:.2f}s"
         os.killpg(proc.pid, sig)
         err = finish(proc)
         assert_stopped_cleanly(proc, err, 128 + sig, f"{sig.name} {delay:.2f}s into scoring: ")
