@@ -364,14 +364,19 @@ def record_in_log(doc: dict, inputs: Inputs, db: "str | None | LogContext", *, r
             log.close()
 
 
+def scored_inputs_options(command):  # noqa: ANN001, ANN201
+    """``--scenario``, ``--team``, ``--runbooks`` of the commands that read timelines."""
+    command = click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path),
+                           help="Runbook folder (default: the drill's, else the workspace's, else the examples).")(command)
+    command = click.option("--team", type=click.Path(dir_okay=False, path_type=Path),
+                           help="Team file (default: the drill's, else the workspace's, else the example team).")(command)
+    return click.option("--scenario", help="Scenario file or id (default: the drill's, from drill.json beside the "
+                        "timelines, else the one named in the timelines).")(command)
+
+
 @click.command()
 @click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--scenario", help="Scenario file or id (default: the drill's, from drill.json beside the timelines, "
-              "else the one named in the timelines).")
-@click.option("--team", type=click.Path(dir_okay=False, path_type=Path),
-              help="Team file (default: the drill's, else the workspace's, else the example team).")
-@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path),
-              help="Runbook folder (default: the drill's, else the workspace's, else the examples).")
+@scored_inputs_options
 @click.option("--require-share", type=SHARE, default="90%", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,

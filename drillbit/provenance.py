@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +30,7 @@ from typing import Any
 
 from scenarios import DrillbitError, format_duration
 
+from .files import write_text
 from .resolve import Inputs, resolve
 
 MANIFEST = "drill.json"
@@ -90,11 +90,7 @@ def reproduce_record(*, seed: int, start: datetime, window: float | None, horizo
 
 def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
     """Write ``drill.json`` atomically (a reader never sees half of it)."""
-    path = directory / MANIFEST
-    tmp = path.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(directory / MANIFEST, json.dumps(doc, indent=2) + "\n", "drill manifest")
 
 
 def new_manifest(inputs: Inputs, reproduce: dict[str, Any], timelines: Path) -> dict[str, Any]:

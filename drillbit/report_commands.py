@@ -18,7 +18,7 @@ from scoring import find_gaps, score_many, summary_json
 from scoring.series import RunSeries
 
 from . import output
-from .drills import read_runs, say_workspace, scoring_extra, scoring_progress
+from .drills import scored_inputs_options, read_runs, say_workspace, scoring_extra, scoring_progress
 from .files import check_file_target, ensure_dir, write_text
 from .params import INSTANT, SHARE
 from .resolve import Inputs
@@ -33,12 +33,7 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
               help="html scorecard, md, json summary, junit XML, postmortem draft, aar (HSEEP after-action report), "
                    "status (the status page during the first run).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
-@click.option("--scenario", help="Scenario file or id (default: the drill's, from drill.json beside the timelines, "
-              "else the one named in the timelines).")
-@click.option("--team", type=click.Path(dir_okay=False, path_type=Path),
-              help="Team file (default: the drill's, else the workspace's, else the example team).")
-@click.option("--runbooks", type=click.Path(file_okay=False, path_type=Path),
-              help="Runbook folder (default: the drill's, else the workspace's, else the examples).")
+@scored_inputs_options
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--now", type=INSTANT, default="now", show_default=True,
