@@ -54,6 +54,8 @@ class LogContext:
             return incidents.resolve_url(self.db)
         ws = find_workspace()
         if ws is not None:
+            # A drillbit.yaml in a parent folder may choose the log: never silently.
+            output.err.print(f"workspace: {ws.root}", markup=False)
             return incidents.resolve_url(None, workspace_root=ws.root, workspace_url=ws.settings.incident_log)
         return incidents.resolve_url(None)
 

@@ -60,3 +60,11 @@ def test_outside_a_workspace_nothing_is_said(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = cli("simulate", "config-push-global-outage", "--start", START, "--seed", "1", "--no-log")
     assert code in (0, 1) and "workspace:" not in err and "reproduce:" in err
+
+
+def test_log_commands_name_the_workspace_whose_log_they_may_use(cli, outer, monkeypatch):
+    monkeypatch.chdir(outer / "scenarios")
+    monkeypatch.delenv("DRILLBIT_DB", raising=False)
+    code, _, err = cli("log", "add", "incident", "--title", "db down", "--started", START)
+    assert code == 0, err
+    assert f"workspace: {outer.resolve()}" in err.splitlines()
