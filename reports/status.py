@@ -90,35 +90,34 @@ def _shown_phase(phase: str, activity: str) -> str:
     return phase
 
 
+#: What an update says, first and when repeated, keyed by what the events show. The
+#: order matters: a restore under way speaks of the restore whatever phase was posted.
+_WORDING: tuple[tuple[str | None, str | None, str, str], ...] = (
+    ("investigating", None, "We are investigating errors affecting {names}.", "We are continuing to investigate."),
+    (None, "restoring", "The issue has been identified: data was lost, and we are restoring it from backups.",
+     "The restore of the lost data from backups is still under way."),
+    (None, "restored", "The lost data has been restored; we are verifying it and bringing services back.",
+     "We are still verifying the restored data and bringing services back."),
+    ("identified", None, "The issue has been identified and a fix is being implemented.",
+     "We are continuing to work on a fix."),
+    (None, "mitigated", "A mitigation is in place and we are monitoring the results while we work on a full recovery.",
+     "We are continuing to monitor the mitigation while we work on a full recovery."),
+    (None, None, "A fix has been implemented and we are monitoring the results.", "We are continuing to monitor the fix."),
+)
+
+
 def _message(phase: str, activity: str, affected: list[str], cadence: str | None, *, repeat: bool = False) -> str:
+    if phase == "resolved":
+        return "This incident has been resolved. All services are operating normally."
     names = ", ".join(affected) if affected else "some services"
     still = f" Still affected: {names}." if affected else ""
     nxt = f" We will post the next update within {cadence}." if cadence else ""
-    if phase == "resolved":
-        return "This incident has been resolved. All services are operating normally."
-    if phase == "investigating":
-        if repeat:
-            return f"We are continuing to investigate.{still}{nxt}"
-        return f"We are investigating errors affecting {names}.{nxt}"
-    if activity == "restoring":
-        if repeat:
-            return f"The restore of the lost data from backups is still under way.{still}{nxt}"
-        return f"The issue has been identified: data was lost, and we are restoring it from backups.{still}{nxt}"
-    if activity == "restored":
-        if repeat:
-            return f"We are still verifying the restored data and bringing services back.{still}{nxt}"
-        return f"The lost data has been restored; we are verifying it and bringing services back.{still}{nxt}"
-    if phase == "identified":
-        if repeat:
-            return f"We are continuing to work on a fix.{still}{nxt}"
-        return f"The issue has been identified and a fix is being implemented.{still}{nxt}"
-    if activity == "mitigated":
-        if repeat:
-            return f"We are continuing to monitor the mitigation while we work on a full recovery.{still}{nxt}"
-        return f"A mitigation is in place and we are monitoring the results while we work on a full recovery.{still}{nxt}"
-    if repeat:
-        return f"We are continuing to monitor the fix.{still}{nxt}"
-    return f"A fix has been implemented and we are monitoring the results.{still}{nxt}"
+    for when_phase, when_activity, first, again in _WORDING:
+        if when_phase in (None, phase) and when_activity in (None, activity):
+            if phase == "investigating" and not repeat:
+                return first.format(names=names) + nxt  # names the services itself
+            return (again if repeat else first) + still + nxt
+    raise AssertionError("the last wording matches every update")
 
 
 def status_page(inp: Inputs) -> dict[str, Any]:

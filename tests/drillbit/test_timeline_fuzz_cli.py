@@ -23,17 +23,6 @@ def fuzz(n: int) -> settings:
 
 
 @pytest.fixture(scope="module")
-def drill(tmp_path_factory) -> Path:
-    from drillbit.cli import main
-
-    out = tmp_path_factory.mktemp("fuzz-drill") / "run"
-    with pytest.raises(SystemExit):
-        main(["simulate", SCENARIO, "--runs", "2", "--seed", "3", "--start", "2026-11-02T03:00:00+01:00",
-              "--out", str(out)])
-    return out / "timelines.jsonl"
-
-
-@pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
     # No drill.json here: the inputs come from the scenario the (mutated) file names.
     return tmp_path_factory.mktemp("fuzz-cli")

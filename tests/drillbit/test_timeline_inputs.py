@@ -13,18 +13,6 @@ import pytest
 SCENARIO = "db-primary-data-deleted"
 
 
-@pytest.fixture(scope="module")
-def drill(tmp_path_factory) -> Path:
-    """Two simulated runs (timelines.jsonl with its drill.json)."""
-    from drillbit.cli import main
-
-    out = tmp_path_factory.mktemp("drill") / "run"
-    with pytest.raises(SystemExit):
-        main(["simulate", SCENARIO, "--runs", "2", "--seed", "1", "--start", "2026-11-02T03:00:00+01:00",
-              "--out", str(out)])
-    return out / "timelines.jsonl"
-
-
 def first_doc(drill: Path) -> dict:
     return json.loads(drill.read_text(encoding="utf-8").splitlines()[0])
 
