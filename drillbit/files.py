@@ -94,7 +94,7 @@ def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, new_file_mode())
         if exclusive:
             # link() fails if the name exists: the check and the write are one step
             os.link(tmp, path)
@@ -127,10 +127,12 @@ def write_text(path: Path, text: str, what: str = "output file", *, exclusive: b
     return write_bytes(path, data, what, exclusive=exclusive)
 
 
-def _umask() -> int:
+def new_file_mode() -> int:
+    """The mode a file the user creates gets (0o666 less the umask); a temporary file
+    made private by mkstemp takes it before it is renamed into place."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    return 0o666 & ~mask
 
 
 def _sync_dir(folder: Path) -> None:

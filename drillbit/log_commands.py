@@ -16,6 +16,7 @@ import incidents
 from incidents import Filter
 
 from . import interrupts, output
+from .files import new_file_mode
 from .params import INSTANT
 from .workspace import find_workspace
 
@@ -480,7 +481,7 @@ def _write_whole(out: Path, write: Any) -> int:
     try:
         # mkstemp makes the file private (0600); an export gets the mode a new file of
         # the user's would have, or the mode of the file it replaces.
-        os.chmod(fd, existing if existing is not None else 0o666 & ~_umask())
+        os.chmod(fd, existing if existing is not None else new_file_mode())
         with open(fd, "w", encoding="utf-8", newline="") as f:
             n = write(f)
         tmp.replace(out)
@@ -490,12 +491,6 @@ def _write_whole(out: Path, write: Any) -> int:
             raise click.FileError(str(out), hint=exc.strerror or str(exc)) from None
         raise
     return n
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # -- stats ----------------------------------------------------------------------------
