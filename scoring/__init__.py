@@ -11,13 +11,14 @@ from .power import Power, analytic_runs_needed, runs_needed, simulate_power
 from .ratings import CAPABILITIES, RULES as RATING_RULES
 from .scorecard import Scorecard, score
 from .stats import Interval, Summary, share_interval, summarize
-from .summary import JSON_VERSION, summary_json
+from .result import DrillResult, ResultError
+from .summary import JSON_VERSION, summarise
 from .verdict import Tail, Verdict, judge_batch
 
 __all__ = [
-    "ActionItem", "BatchScore", "CAPABILITIES", "Comparison", "Finding", "GAP_RULES", "Interval", "JSON_VERSION",
+    "ActionItem", "BatchScore", "DrillResult", "ResultError", "CAPABILITIES", "Comparison", "Finding", "GAP_RULES", "Interval", "JSON_VERSION",
     "METRICS", "Objective", "ObjectiveShare", "Outcome", "Power", "RATING_RULES", "RunMetrics", "Scorecard", "Summary",
     "action_items", "analytic_runs_needed", "compare", "find_gaps", "measure", "metric_label", "objectives_for",
-    "runs_needed", "score", "score_many", "share_interval", "simulate_power", "summarize", "summary_json", "Tail",
+    "runs_needed", "score", "score_many", "share_interval", "simulate_power", "summarize", "summarise", "Tail",
     "Verdict", "judge_batch",
 ]

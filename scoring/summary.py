@@ -38,14 +38,12 @@ from typing import Any
 from scenarios import Scenario
 
 from .actions import action_items
+from .result import JSON_VERSION, DrillResult
 from .batch import BatchScore
 from .gaps import Finding
 from .metrics import metric_label
 from .ratings import BATCH_RULE, RULES
 from .verdict import Tail, judge_batch
-
-JSON_VERSION = 1
-
 
 def _s(x: float | None) -> float | None:
     if x is None or math.isinf(x):
@@ -62,9 +60,15 @@ def _tail(t: Tail | None) -> dict[str, Any] | None:
     return None if t is None else {"rating": t.rating, "runs": t.runs, "text": t.text}
 
 
-def summary_json(batch: BatchScore, scenario: Scenario, team: str | None, findings: list[Finding],
-                 today: date, require_share: float = 0.9) -> dict[str, Any]:
-    """The JSON document for a scored batch (a single run is a batch of one)."""
+def summarise(batch: BatchScore, scenario: Scenario, team: str | None, findings: list[Finding],
+              today: date, require_share: float = 0.9) -> DrillResult:
+    """The result of a scored batch (a single run is a batch of one): its ratings at
+    ``require_share``, and one action item per finding, due counting from ``today``."""
+    return DrillResult.model_validate(_document(batch, scenario, team, findings, today, require_share))
+
+
+def _document(batch: BatchScore, scenario: Scenario, team: str | None, findings: list[Finding],
+              today: date, require_share: float) -> dict[str, Any]:
     single = batch.runs == 1
     outcomes = {o.objective: o for o in batch.first.outcomes} if single else {}
     share = 1.0 if single else require_share

@@ -1,0 +1,226 @@
+"""The drill result: what scoring concluded about a drill, as frozen typed models.
+
+:class:`DrillResult` is the one object that crosses from scoring to the reports, the
+incident log, the terminal and ``summary.json``; ``summary.json`` is exactly its JSON
+(:meth:`DrillResult.to_json`), in the versioned shape ``scoring.summary`` documents,
+and :meth:`DrillResult.from_json` reads it back. Durations are seconds, ``None`` where
+a value is "never" (the milestone did not happen, or a quantile falls among runs where
+it did not).
+
+What a drill ran on and how far it got (``inputs``, ``reproduce``, ``drill``, the
+``timelines`` file and ``notes``) is recorded by the application that ran it; absent
+values are left out of the JSON, as version 1 always did.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from scenarios import DrillbitError
+
+from .actions import ActionItem
+from .gaps import Finding
+from .ratings import Rating
+
+#: Version of the JSON shape, written as ``version``.
+JSON_VERSION = 1
+
+#: Fields left out of the JSON when they hold nothing (the application's records).
+_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes")
+
+
+class ResultError(DrillbitError):
+    """A summary document that is not a drill result of a known version."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScenarioRef(_Frozen):
+    id: str
+    title: str
+    kind: str
+    severity: str
+
+
+class WorstRun(_Frozen):
+    """The worst single run beside a batch's rating: its rating, how many runs got it,
+    and why in words ("1 of 1,000 runs never recovered")."""
+
+    rating: Rating
+    runs: int
+    text: str
+
+
+class MetricStats(_Frozen):
+    """One metric over the runs (for one run: its value as median, min, max)."""
+
+    label: str
+    median: float | None
+    median_ci: tuple[float | None, float | None] | None
+    p90: float | None
+    p99: float | None
+    min: float | None
+    max: float | None
+    reached: int
+    missed: int
+
+
+class ObjectiveResult(_Frozen):
+    """One objective: how many runs met it and the rating the required share achieved;
+    for one run also its ``status`` (met, missed, not reached) and ``value``."""
+
+    key: str
+    metric: str
+    label: str
+    target: float
+    source: str
+    met: int
+    runs: int
+    share: float
+    share_ci: tuple[float, float]
+    status: Literal["met", "missed", "not reached"] | None
+    value: float | None
+    rating: Rating
+    runs_by_rating: dict[Rating, int]
+    worst_run: WorstRun
+
+
+class CapabilityResult(_Frozen):
+    rating: Rating
+    worst_run: WorstRun
+    objectives: tuple[str, ...]
+
+
+class RatingRule(_Frozen):
+    rating: Rating
+    meaning: str
+    rule: str
+
+
+class CountStats(_Frozen):
+    median: float
+    p90: float
+    max: float
+
+
+class InputRef(_Frozen):
+    """A scenario, team or runbook by id, absolute path and sha256 of its content (no
+    path or hash for a built-in read from the package)."""
+
+    id: str
+    path: str | None
+    sha256: str | None
+
+
+class InputsRecord(_Frozen):
+    scenario: InputRef
+    team: InputRef
+    runbook_dir: str | None
+    runbooks: tuple[InputRef, ...]
+
+
+class Reproduce(_Frozen):
+    """The seed, start (ISO 8601), window and horizon (seconds) and run count of a
+    drill, and the command that runs it again."""
+
+    seed: int
+    start: str
+    window: float | None
+    horizon: float
+    runs: int
+    command: str
+
+
+class DrillProgress(_Frozen):
+    """How far the drill got: ``partial`` when the runs scored are fewer than planned."""
+
+    state: Literal["running", "complete", "interrupted", "failed"]
+    runs_planned: int
+    runs: int
+    partial: bool
+
+
+class DrillResult(_Frozen):
+    """Everything scoring concluded about a drill (a single run is a batch of one)."""
+
+    version: Literal[1] = JSON_VERSION
+    scenario: ScenarioRef
+    team: str | None
+    runs: int
+    require_share: float
+    verdict: Rating | None
+    worst_run: WorstRun | None
+    objectives_missed: int
+    metrics: dict[str, MetricStats]
+    objectives: tuple[ObjectiveResult, ...]
+    capabilities: dict[str, CapabilityResult]
+    ratings: dict[str, dict[Rating, int]]
+    rating_rules: tuple[RatingRule, ...]
+    batch_rating_rule: str
+    counts: dict[str, CountStats]
+    findings: tuple[Finding, ...]
+    action_items: tuple[ActionItem, ...]
+    timelines: str | None = None
+    inputs: InputsRecord | None = None
+    reproduce: Reproduce | None = None
+    drill: DrillProgress | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def single(self) -> bool:
+        """Whether this is the result of one run."""
+        return self.runs == 1
+
+    @property
+    def partial(self) -> bool:
+        """Whether the drill was cut short (fewer runs scored than planned)."""
+        return self.drill is not None and self.drill.partial
+
+    def recorded(self, **records: Any) -> "DrillResult":
+        """This result with what the application records beside it (``timelines``,
+        ``inputs``, ``reproduce``, ``drill``, ``notes``); the scores stay as they are."""
+        unknown = set(records) - set(_OPTIONAL)
+        if unknown:
+            raise TypeError(f"not a record of a drill result: {', '.join(sorted(unknown))}")
+        return self.model_validate({**self.model_dump(), **records})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as Python values (dates as ISO text); the application's
+        records only when present."""
+        doc = self.model_dump(mode="json")
+        for key in _OPTIONAL:
+            if not doc[key]:
+                del doc[key]
+        return doc
+
+    def to_json(self) -> str:
+        """``summary.json``: the document indented, ending in a newline."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes | dict[str, Any]) -> "DrillResult":
+        """Read a summary document (text, or the parsed JSON). Raises ResultError for
+        one of another version or shape."""
+        try:
+            doc = json.loads(text) if isinstance(text, (str, bytes)) else text
+        except ValueError as exc:
+            raise ResultError(f"summary document: not JSON ({exc})") from None
+        if not isinstance(doc, dict) or doc.get("version") != JSON_VERSION:
+            got = doc.get("version") if isinstance(doc, dict) else type(doc).__name__
+            raise ResultError(f"summary document: expected version {JSON_VERSION}, got {got!r}")
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ResultError(f"summary document: {where}: {first['msg']}") from None
+
+
+__all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "InputRef",
+           "InputsRecord", "JSON_VERSION", "MetricStats", "ObjectiveResult", "RatingRule", "Reproduce", "ResultError",
+           "ScenarioRef", "WorstRun"]
