@@ -5,15 +5,15 @@ report / improvement plan, and the public status page during a run.
 
 Public API::
 
-    render_report(summary, fmt, *, scenario, team=None, timeline=None, series=None,
+    render_report(result, fmt, *, scenario, team=None, timeline=None, series=None,
                   now=None, require_share=0.9) -> str
-    write_reports(directory, summary, *, ..., formats=("html", "md")) -> list[Path]
+    render_files(result, *, ..., formats=("html", "md")) -> [(file name, bytes)]
     FORMATS, FILENAMES, ReportError
 
 Only this package imports jinja2; matplotlib is imported only while a chart is drawn
 (the HTML scorecard), so commands that draw nothing never load it.
 """
 
-from .render import FILENAMES, FORMATS, Format, ReportError, render_report, write_reports
+from .render import FILENAMES, FORMATS, Format, ReportError, render_files, render_report
 
-__all__ = ["FILENAMES", "FORMATS", "Format", "ReportError", "render_report", "write_reports"]
+__all__ = ["FILENAMES", "FORMATS", "Format", "ReportError", "render_files", "render_report"]

@@ -1,13 +1,13 @@
-"""render_report and write_reports: one summary document, many formats."""
+"""render_report and render_files: one drill result, many formats. Reports are
+returned as text or bytes; the application writes them."""
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Sequence
 
 import jinja2
 import markupsafe
@@ -15,6 +15,7 @@ import markupsafe
 from scenarios import DrillbitError, Scenario, Team
 from scenarios.timeline import Timeline
 from scenarios.untrusted import printable
+from scoring.result import DrillResult
 from scoring.series import RunSeries
 
 from . import drafts, status, view
@@ -23,7 +24,7 @@ from .view import Inputs
 
 Format = Literal["html", "md", "json", "junit", "postmortem", "aar", "status"]
 FORMATS: tuple[str, ...] = Format.__args__  # type: ignore[attr-defined]
-#: The file each format is written to by :func:`write_reports`.
+#: The file each format is written to (:func:`render_files`).
 FILENAMES: dict[str, str] = {
     "html": "scorecard.html", "md": "scorecard.md", "json": "summary.json", "junit": "junit.xml",
     "postmortem": "postmortem.md", "aar": "after-action-report.md", "status": "status-page.html",
@@ -76,13 +77,12 @@ def _md_text(value: Any) -> str:
     return text
 
 
-def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, team: Team | None = None,
+def render_report(result: DrillResult, fmt: str, *, scenario: Scenario, team: Team | None = None,
                   timeline: Timeline | None = None, series: RunSeries | None = None,
                   now: datetime | None = None, require_share: float | None = None) -> str:
     """Render a scored drill in one format.
 
-    ``summary`` is the document of :func:`scoring.summary_json` (keys starting with
-    ``_`` are ignored); ``scenario`` and ``team`` are the inputs it was scored with;
+    ``result`` is the drill result (:func:`scoring.summarise`); ``scenario`` and ``team`` are the inputs it was scored with;
     ``timeline`` is the run told in the timeline chart, the post-mortem and the status
     page (for a batch: the first run, ``BatchScore.first.timeline``); ``series`` holds
     the per-run values the distribution charts of a batch draw
@@ -90,7 +90,7 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     charts); ``now`` (tz-aware) is the generation time printed in the report and the
     start date of the improvement plan (default: the current time), fixed by golden
     tests; ``require_share`` is the share of runs an objective must be met in (as
-    given to ``summary_json``; default: the summary's own, else 0.9). Wall-clock times are shown in the team's time zone.
+    given to ``summarise``; default: the summary's own, else 0.9). Wall-clock times are shown in the team's time zone.
 
     Formats (:data:`FORMATS`): ``html`` a self-contained scorecard (inline CSS and
     SVG charts, no external resource), ``md`` the same in Markdown, ``json`` the
@@ -102,9 +102,9 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     """
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    public = {k: v for k, v in summary.items() if not str(k).startswith("_")}
     if fmt == "json":
-        return json.dumps(public, indent=2, ensure_ascii=False) + "\n"
+        return result.to_json()
+    public = result.to_dict()  # TODO(reports helper): the views read the model itself
     if fmt in NEEDS_TIMELINE and timeline is None:
         raise ReportError(f"the {fmt} report tells one run: it needs the run's timeline")
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
@@ -133,40 +133,21 @@ def render_report(summary: Mapping[str, Any], fmt: str, *, scenario: Scenario, t
     return _env("html").get_template("status.html.j2").render(v=status.status_page(inp))
 
 
-def write_reports(directory: str | Path, summary: Mapping[str, Any], *, scenario: Scenario, team: Team | None = None,
-                  timeline: Timeline | None = None, series: RunSeries | None = None, now: datetime | None = None,
-                  require_share: float | None = None, formats: Sequence[str] = ("html", "md")) -> list[Path]:
-    """Render each of ``formats`` into ``directory`` (created if missing) under its
-    name in :data:`FILENAMES`; returns the paths written, in the order given. The
-    arguments are those of :func:`render_report`. Every format is rendered and
-    encoded before the first file is touched, and each file is replaced whole (a
-    temporary file renamed over it), so a failure never leaves a report cut short.
-    Raises ReportError as render_report does, or for text UTF-8 cannot encode, and
-    OSError when a file cannot be written."""
-    out = Path(directory)
+def render_files(result: DrillResult, *, scenario: Scenario, team: Team | None = None,
+                 timeline: Timeline | None = None, series: RunSeries | None = None, now: datetime | None = None,
+                 require_share: float | None = None, formats: Sequence[str] = ("html", "md")) -> list[tuple[str, bytes]]:
+    """Each of ``formats`` rendered and encoded: (file name from :data:`FILENAMES`,
+    UTF-8 bytes), in the order given, every one rendered before any is returned (so a
+    caller writing them never leaves a set cut short). The arguments are those of
+    :func:`render_report`. Raises ReportError as render_report does, or for text
+    UTF-8 cannot encode."""
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
-    encoded = []
+    out = []
     for fmt in formats:
-        text = render_report(summary, fmt, scenario=scenario, team=team, timeline=timeline, series=series, now=now,
+        text = render_report(result, fmt, scenario=scenario, team=team, timeline=timeline, series=series, now=now,
                              require_share=require_share)
         try:
-            encoded.append((out / FILENAMES[fmt], text.encode("utf-8")))
+            out.append((FILENAMES[fmt], text.encode("utf-8")))
         except UnicodeEncodeError:
             raise ReportError(f"the {fmt} report holds text UTF-8 cannot encode (a lone surrogate from an input)") from None
-    out.mkdir(parents=True, exist_ok=True)
-    for path, data in encoded:
-        _replace(path, data)
-    return [path for path, _ in encoded]
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return out
