@@ -1,6 +1,7 @@
-"""The ``drillbit`` command. This is the one place that prints and chooses exit codes:
-0 success, 1 a drill missed an objective, 2 bad usage or input, 3 internal error,
-130 interrupted (SIGINT), 143 terminated (SIGTERM)."""
+"""The ``drillbit`` command. This is the one place that prints and exits: 0 success,
+1 a drill missed an objective, 2 bad usage or input, 3 internal error, 130 interrupted
+(SIGINT), 143 terminated (SIGTERM). Errors carry their own code and wording
+(``scenarios.errors``, click's exceptions); :func:`main` only shows them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .lazygroup import LazyGroup
 # command that needs it: `drillbit --version` and `drillbit validate` must not pay
 # for scipy, sqlalchemy, simpy or jinja2 (benchmarks/startup.py measures it).
 
-EXIT_OK, EXIT_MISSED, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_INTERRUPTED = 130
 KINDS = ("scenario", "team", "runbook", "workspace")
 STARTERS = Path(__file__).parent / "starters"
 
@@ -69,6 +70,7 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     against the team and the runbooks given with them. Exit 2 on any problem.
     """
     from scenarios import check_files
+    from scenarios.errors import EXIT_INPUT
 
     from . import output
 
@@ -204,6 +206,7 @@ def demo(out: Path, runs: int) -> None:
     and gap report, and record the drill in an incident log (OUT/incidents.db)."""
     import scenarios
     from scenarios import check_files
+    from scenarios.errors import EXIT_INPUT
     from simulator import horizon_for
 
     from . import output
@@ -266,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         if code is None:
             code = _report_error(exc, debug)
     else:
-        code = EXIT_OK
+        code = 0
     sys.exit(_exit_code(code))
 
 
@@ -290,7 +293,9 @@ def _exit_code(code: object) -> object:
 
 
 def _report_error(exc: BaseException, debug: bool) -> int:
-    """Print EXC for a person and return its exit code."""
+    """Print EXC for a person and return its exit code: click's errors and drillbit's
+    carry both (``exit_code`` and how they are shown); anything else is an internal
+    error, told in one line with the traceback in a log file."""
     # Loaded only now: a run that ends well never needs them for this.
     from scenarios.untrusted import shown
 
@@ -299,20 +304,17 @@ def _report_error(exc: BaseException, debug: bool) -> int:
         buf = io.StringIO()
         exc.show(file=buf)
         sys.stderr.write(shown(buf.getvalue()))
-        return EXIT_INPUT
-    from scenarios import DrillbitError, InputError
+        return exc.exit_code
+    from scenarios.errors import EXIT_INTERNAL, DrillbitError
 
     from . import output
 
-    if isinstance(exc, (click.exceptions.Abort, KeyboardInterrupt)):
+    if isinstance(exc, DrillbitError):
+        output.lines(exc.lines())
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Abort):  # an interruption click caught before the signal handler saw it
         output.err.print("interrupted")
         return EXIT_INTERRUPTED
-    if isinstance(exc, InputError):
-        output.problems(exc.problems)
-        return EXIT_INPUT
-    if isinstance(exc, DrillbitError):
-        output.err.print(f"error: {exc}")
-        return EXIT_INPUT
     from .errorlog import write_error_log
 
     trace = shown(traceback.format_exc())

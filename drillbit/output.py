@@ -41,9 +41,15 @@ err = PlainConsole(stderr=True)
 
 def problems(items: Iterable[Problem]) -> None:
     """Print problems one a line (file:line:col: path: message) to stderr, capped."""
+    lines(str(p) for p in items)
+
+
+def lines(items: Iterable[str]) -> None:
+    """Print an error's lines to stderr, capped at MAX_SHOWN (a file of ten thousand
+    mistakes must not scroll the first out of sight)."""
     items = list(items)
-    for p in items[:MAX_SHOWN]:
-        err.print(str(p), markup=False)
+    for line in items[:MAX_SHOWN]:
+        err.print(line, markup=False)
     if len(items) > MAX_SHOWN:
         err.print(f"… and {len(items) - MAX_SHOWN} more problems", markup=False)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+
+from .errors import DrillbitError, format_path
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 
@@ -21,6 +23,28 @@ class Model(BaseModel):
 
     #: The Document this model was loaded from, so later checks can point into it.
     _source: Any = PrivateAttr(None)
+
+
+R = TypeVar("R", bound="Record")
+
+
+class Record(BaseModel):
+    """A result another stage computed (a drill result, say): immutable, unknown keys
+    are errors, and values are validated as typed, without coercion. Later stages
+    subclass it, so that pydantic stays the drill language's own library."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def checked(cls: type[R], doc: Any, error: type[DrillbitError], what: str) -> R:
+        """``doc`` validated as this record; raises ``error`` naming the first wrong
+        field (``what: objectives[2].rating: …``)."""
+        try:
+            return cls.model_validate(doc)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = format_path(first["loc"])
+            raise error(f"{what}: {where + ': ' if where else ''}{first['msg']}") from None
 
 
 #: A name people type and other files refer to: lowercase, digits, '-', '_' and '.'.

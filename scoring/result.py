@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from scenarios import DrillbitError
+from scenarios.base import Record
 
 from .actions import ActionItem
 from .gaps import Finding
@@ -36,18 +35,14 @@ class ResultError(DrillbitError):
     """A summary document that is not a drill result of a known version."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ScenarioRef(_Frozen):
+class ScenarioRef(Record):
     id: str
     title: str
     kind: str
     severity: str
 
 
-class WorstRun(_Frozen):
+class WorstRun(Record):
     """The worst single run beside a batch's rating: its rating, how many runs got it,
     and why in words ("1 of 1,000 runs never recovered")."""
 
@@ -56,7 +51,7 @@ class WorstRun(_Frozen):
     text: str
 
 
-class MetricStats(_Frozen):
+class MetricStats(Record):
     """One metric over the runs (for one run: its value as median, min, max)."""
 
     label: str
@@ -70,7 +65,7 @@ class MetricStats(_Frozen):
     missed: int
 
 
-class ObjectiveResult(_Frozen):
+class ObjectiveResult(Record):
     """One objective: how many runs met it and the rating the required share achieved;
     for one run also its ``status`` (met, missed, not reached) and ``value``."""
 
@@ -90,25 +85,25 @@ class ObjectiveResult(_Frozen):
     worst_run: WorstRun
 
 
-class CapabilityResult(_Frozen):
+class CapabilityResult(Record):
     rating: Rating
     worst_run: WorstRun
     objectives: tuple[str, ...]
 
 
-class RatingRule(_Frozen):
+class RatingRule(Record):
     rating: Rating
     meaning: str
     rule: str
 
 
-class CountStats(_Frozen):
+class CountStats(Record):
     median: float
     p90: float
     max: float
 
 
-class InputRef(_Frozen):
+class InputRef(Record):
     """A scenario, team or runbook by id, absolute path and sha256 of its content (no
     path or hash for a built-in read from the package)."""
 
@@ -117,14 +112,14 @@ class InputRef(_Frozen):
     sha256: str | None
 
 
-class InputsRecord(_Frozen):
+class InputsRecord(Record):
     scenario: InputRef
     team: InputRef
     runbook_dir: str | None
     runbooks: tuple[InputRef, ...]
 
 
-class Reproduce(_Frozen):
+class Reproduce(Record):
     """The seed, start (ISO 8601), window and horizon (seconds) and run count of a
     drill, and the command that runs it again."""
 
@@ -136,7 +131,7 @@ class Reproduce(_Frozen):
     command: str
 
 
-class DrillProgress(_Frozen):
+class DrillProgress(Record):
     """How far the drill got: ``partial`` when the runs scored are fewer than planned."""
 
     state: Literal["running", "complete", "interrupted", "failed"]
@@ -145,7 +140,7 @@ class DrillProgress(_Frozen):
     partial: bool
 
 
-class DrillResult(_Frozen):
+class DrillResult(Record):
     """Everything scoring concluded about a drill (a single run is a batch of one)."""
 
     version: Literal[1] = JSON_VERSION
@@ -187,7 +182,7 @@ class DrillResult(_Frozen):
         unknown = set(records) - set(_OPTIONAL)
         if unknown:
             raise TypeError(f"not a record of a drill result: {', '.join(sorted(unknown))}")
-        return self.model_validate({**self.model_dump(), **records})
+        return self.checked({**self.model_dump(), **records}, ResultError, "drill result")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document as Python values (dates as ISO text); the application's
@@ -213,12 +208,7 @@ class DrillResult(_Frozen):
         if not isinstance(doc, dict) or doc.get("version") != JSON_VERSION:
             got = doc.get("version") if isinstance(doc, dict) else type(doc).__name__
             raise ResultError(f"summary document: expected version {JSON_VERSION}, got {got!r}")
-        try:
-            return cls.model_validate(doc)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ResultError(f"summary document: {where}: {first['msg']}") from None
+        return cls.checked(doc, ResultError, "summary document")
 
 
 __all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "InputRef",

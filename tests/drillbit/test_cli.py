@@ -123,3 +123,30 @@ def test_validate_counts_unreadable_files_in_words(cli, tmp_path):
     code, _, err = cli("validate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"))
     assert code == 2
     assert "checked 2 files (2 unreadable files)" in err
+
+
+def test_an_error_carries_its_own_exit_code_and_lines(cli, monkeypatch):
+    import scenarios
+
+    class Unreachable(scenarios.DrillbitError):
+        exit_code = 4
+
+        def lines(self) -> list[str]:
+            return ["first line", "second line"]
+
+    def fail(*_a, **_k):
+        raise Unreachable("not shown as is")
+
+    monkeypatch.setattr(scenarios, "check_files", fail)
+    code, out, err = cli("validate", "x")
+    assert (code, out, err) == (4, "", "first line\nsecond line\n")
+
+
+def test_drillbit_errors_default_to_exit_2_with_one_error_line(cli, monkeypatch):
+    import scenarios
+
+    def fail(*_a, **_k):
+        raise scenarios.DrillbitError("the log is locked")
+
+    monkeypatch.setattr(scenarios, "check_files", fail)
+    assert cli("validate", "x") == (2, "", "error: the log is locked\n")
