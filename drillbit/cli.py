@@ -293,10 +293,11 @@ def _exit_code(code: object) -> object:
 
 
 def _report_error(exc: BaseException, debug: bool) -> int:
-    """Print EXC for a person and return its exit code: click's errors and drillbit's
-    carry both (``exit_code`` and how they are shown); anything else is an internal
-    error, told in one line with the traceback in a log file."""
+    """Print EXC for a person and return its exit code: drillbit's errors carry both
+    (``exit_code`` and ``lines``), click shows its own (bad usage, exit 2); anything
+    else is an internal error, told in one line with the traceback in a log file."""
     # Loaded only now: a run that ends well never needs them for this.
+    from scenarios.errors import EXIT_INPUT
     from scenarios.untrusted import shown
 
     if isinstance(exc, click.ClickException):
@@ -304,7 +305,8 @@ def _report_error(exc: BaseException, debug: bool) -> int:
         buf = io.StringIO()
         exc.show(file=buf)
         sys.stderr.write(shown(buf.getvalue()))
-        return exc.exit_code
+        # Always 2: click gives some of its errors (FileError) 1, which here means a missed objective.
+        return EXIT_INPUT
     from scenarios.errors import EXIT_INTERNAL, DrillbitError
 
     from . import output

@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import select
 
 from scoring import compare
+from scoring.stats import same_distribution_p
 
 from . import schema as s
 from .errors import InvalidRecord
@@ -105,8 +106,7 @@ def calibrate(store: IncidentLog, *, metric: str = "ttr", service: str | None = 
         return Calibration(metric, service, severity, scenario, source, int(drill.size), missed, int(real.size), quantiles,
                            None, None, None, "not comparable", sentence)
     c = compare(drill, real, alpha=alpha, seed=seed)
-    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
-    ks = float(sps.ks_2samp(np.nan_to_num(drill, posinf=np.finfo(float).max), real).pvalue)
+    ks = same_distribution_p(np.nan_to_num(drill, posinf=np.finfo(float).max), real)
     if c.verdict == "worse":  # real incidents take longer than the drills
         verdict = "optimistic"
         sentence = (f"the drill model is optimistic about {label} for {what}: median {human(c.median_a)} in drills vs "

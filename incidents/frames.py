@@ -10,6 +10,8 @@ from typing import Any, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+
+from scoring.stats import quantile_ranks
 from sqlalchemy import Connection, Select, case, literal, select
 
 from .errors import InvalidRecord
@@ -132,15 +134,10 @@ def quantile_ci(sorted_values: np.ndarray, q: float, confidence: float = 0.95) -
     is the observed value at rank ceil(n q) (as scoring's ``inverted_cdf``); the
     interval is distribution-free, from order statistics whose ranks are binomial
     quantiles — exact enough, and cheap for any n."""
-    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
     n = sorted_values.size
     est = sorted_values[max(0, math.ceil(n * q) - 1)]
-    a = (1 - confidence) / 2
-    lo_rank = int(sps.binom.ppf(a, n, q))  # 1-based order statistic
-    hi_rank = int(sps.binom.ppf(1 - a, n, q)) + 1
-    lo = sorted_values[min(max(lo_rank, 1), n) - 1]
-    hi = sorted_values[min(max(hi_rank, 1), n) - 1]
-    return float(est), float(lo), float(hi)
+    lo_rank, hi_rank = quantile_ranks(n, q, confidence)
+    return float(est), float(sorted_values[lo_rank - 1]), float(sorted_values[hi_rank - 1])
 
 
 def human(seconds: float | None) -> str:

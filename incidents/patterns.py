@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from scoring.stats import binomial_p, uniform_p
+
 from . import schema as s
 from .errors import InvalidRecord
 from .frames import fetch, local_seconds, p_text, weekday_hour
@@ -139,7 +141,6 @@ def find_patterns(store: IncidentLog, flt: Filter = Filter(), *, window_hours: f
 
 def _deploys(inc: dict[str, Any], dep: Any, w: float, span: tuple[float, float], any_service: bool,
              window_hours: float) -> tuple[list[dict[str, Any]], list[Pattern]]:
-    from scipy import stats as sps  # here, not at the top: importing scipy.stats takes most of a second
     started = inc["started_at"]
     n = started.size
     if dep is None or dep["at"].size == 0:
@@ -191,7 +192,7 @@ def _deploys(inc: dict[str, Any], dep: Any, w: float, span: tuple[float, float],
         p0 = float(base[mask].mean())
         share = k / m
         lift = share / p0 if p0 > 0 else float("inf") if k else 1.0
-        p = float(sps.binomtest(k, m, min(max(p0, 1e-12), 1 - 1e-12), alternative="greater").pvalue) if m >= MIN_GROUP and p0 > 0 else None
+        p = binomial_p(k, m, min(max(p0, 1e-12), 1 - 1e-12), "greater") if m >= MIN_GROUP and p0 > 0 else None
         p_adj = None if p is None else (p if label == "all" else min(1.0, p * max(tested, 1)))
         significant = p_adj is not None and p_adj < ALPHA and lift > 1
         out_groups.append({"severity": None if label == "all" else label, "incidents": m, "after_deploy": k,
@@ -235,7 +236,6 @@ def _within(started: np.ndarray, deploys: np.ndarray, w: float) -> np.ndarray:
 
 
 def _weekday_finding(weekday: np.ndarray, local: np.ndarray) -> Pattern:
-    from scipy import stats as sps
 
     first, last = np.floor(local.min() / 86400.0), np.floor(local.max() / 86400.0)
     days = np.arange(first, last + 1)
@@ -251,7 +251,7 @@ def _weekday_finding(weekday: np.ndarray, local: np.ndarray) -> Pattern:
                        "weekends", numbers)
     per_weekday = (n - weekend) / n_week_days
     per_weekend = weekend / n_weekend_days
-    p = float(sps.binomtest(weekend, n, n_weekend_days / days.size).pvalue)
+    p = binomial_p(weekend, n, n_weekend_days / days.size)
     numbers.update(per_weekday=per_weekday, per_weekend_day=per_weekend, p_value=p)
     if p < ALPHA and per_weekend > 0 and per_weekday > 0:
         more, less, ratio = (("weekdays", "weekend days", per_weekday / per_weekend) if per_weekday > per_weekend
@@ -264,12 +264,11 @@ def _weekday_finding(weekday: np.ndarray, local: np.ndarray) -> Pattern:
 
 
 def _hour_finding(by_hour: np.ndarray, n: int) -> Pattern:
-    from scipy import stats as sps
 
     numbers: dict[str, Any] = {"by_hour": by_hour.tolist()}
     if n < 24:
         return Pattern("hour", False, "too few incidents to say anything about the hour of day", numbers)
-    p = float(sps.chisquare(by_hour).pvalue)
+    p = uniform_p(by_hour)
     hi, lo = int(np.argmax(by_hour)), int(np.argmin(by_hour))
     share_hi, share_lo = by_hour[hi] / n, by_hour[lo] / n
     numbers.update(p_value=p, busiest_hour=hi, quietest_hour=lo, busiest_share=share_hi, quietest_share=share_lo)

@@ -119,3 +119,39 @@ def share_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> In
     low = 0.0 if successes == 0 else min(p, centre - half)
     high = 1.0 if successes == n else max(p, centre + half)
     return Interval(low, high, confidence)
+
+
+# -- tests other stages ask for (scipy stays this package's) --------------------------
+
+def binomial_p(k: int, n: int, p: float, alternative: str = "two-sided") -> float:
+    """The exact binomial test's p-value for ``k`` successes in ``n`` trials of
+    probability ``p`` (``alternative``: two-sided, greater or less)."""
+    from scipy import stats  # here, not at the top: importing scipy.stats takes most of a second
+
+    return float(stats.binomtest(k, n, p, alternative=alternative).pvalue)
+
+
+def uniform_p(counts: np.ndarray) -> float:
+    """The chi-square goodness-of-fit p-value of ``counts`` against equal expected
+    counts in every cell (an hour of day that sees no more incidents than another)."""
+    from scipy import stats
+
+    return float(stats.chisquare(counts).pvalue)
+
+
+def same_distribution_p(a: np.ndarray, b: np.ndarray) -> float:
+    """The two-sample Kolmogorov-Smirnov p-value of ``a`` and ``b`` (finite values)."""
+    from scipy import stats
+
+    return float(stats.ks_2samp(a, b).pvalue)
+
+
+def quantile_ranks(n: int, q: float, confidence: float = CONFIDENCE) -> tuple[int, int]:
+    """The 1-based ranks of the order statistics bounding a distribution-free interval
+    for the q-quantile of ``n`` values: binomial quantiles, clamped to 1..n."""
+    from scipy import stats
+
+    a = (1 - confidence) / 2
+    lo = int(stats.binom.ppf(a, n, q))
+    hi = int(stats.binom.ppf(1 - a, n, q)) + 1
+    return min(max(lo, 1), n), min(max(hi, 1), n)

@@ -37,7 +37,7 @@ MAY_IMPORT = {
 OWNER = {
     "simpy": "simulator", "docker": "chaos", "click": "drillbit", "rich": "drillbit", "jinja2": "reports",
     "markupsafe": "reports", "matplotlib": "reports", "sqlalchemy": "incidents", "alembic": "incidents",
-    "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios",
+    "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
 }
 
 
