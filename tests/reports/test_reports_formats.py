@@ -20,7 +20,7 @@ from reports import FILENAMES, FORMATS, ReportError, render_files, render_report
 from reports.fmt import duration, pct
 from scenarios import format_duration
 from scoring.actions import DUE_DAYS
-from scoring.result import DrillResult
+from scoring.result import DrillProgress, DrillResult
 
 from report_cases import NOW, ROOT, TODAY
 
@@ -95,6 +95,23 @@ def test_a_report_from_summary_json_read_back_is_the_report_of_the_result(case, 
     again = DrillResult.from_json(data)
     kw = dict(scenario=drill.scenario, team=drill.team, timeline=drill.timeline, series=drill.series, now=NOW)
     assert (render_files(again, **kw, formats=FORMATS) == render_files(drill.result, **kw, formats=FORMATS))
+
+
+# -- what the application records beside the scores -----------------------------------
+
+def test_a_drill_cut_short_and_its_notes_are_said_in_every_report_of_it(batch_case):
+    progress = DrillProgress(state="interrupted", runs_planned=50, runs=30, partial=True)
+    result = batch_case.result.recorded(drill=progress, notes=("team file differs from the drill's",))
+    md = render_report(result, "md", scenario=batch_case.scenario, team=batch_case.team, timeline=batch_case.timeline,
+                       now=NOW)
+    assert "| Runs | 30 of 50 planned (interrupted): partial |" in md
+    assert "> **Note:** team file differs from the drill's" in md
+    junit = render_report(result, "junit", scenario=batch_case.scenario, timeline=batch_case.timeline, now=NOW)
+    for name, value in (("partial", "true"), ("runs_planned", "50"), ("drill.state", "interrupted")):
+        assert f'<property name="{name}" value="{value}" />' in junit
+    assert "\nnote: team file differs from the drill's\n" in junit
+    # without the record the header says nothing of it
+    assert "partial" not in batch_case.render("md").split("## Verdict", 1)[0]
 
 
 # -- HTML ----------------------------------------------------------------------------
