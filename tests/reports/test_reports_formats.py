@@ -77,7 +77,7 @@ def test_json_is_the_result_as_summary_json_writes_it(batch_case):
     text = render_report(batch_case.result, "json", scenario=batch_case.scenario)
     assert text == batch_case.result.to_json()
     assert DrillResult.from_json(text) == batch_case.result
-    # one document, indented, ending in one newline; text outside ASCII as written
+    # one document, indented, ending in one newline
     assert text.endswith("}\n") and text.startswith('{\n  "version": 1,')
     assert json.loads(text)["scenario"]["title"] == batch_case.scenario.title
 
@@ -94,12 +94,12 @@ def test_a_report_from_summary_json_read_back_is_the_report_of_the_result(case, 
     (_, data), = render_files(drill.result, scenario=drill.scenario, formats=("json",))
     again = DrillResult.from_json(data)
     kw = dict(scenario=drill.scenario, team=drill.team, timeline=drill.timeline, series=drill.series, now=NOW)
-    assert (render_files(again, **kw, formats=FORMATS) == render_files(drill.result, **kw, formats=FORMATS))
+    assert render_files(again, **kw, formats=FORMATS) == render_files(drill.result, **kw, formats=FORMATS)
 
 
 # -- what the application records beside the scores -----------------------------------
 
-def test_a_drill_cut_short_and_its_notes_are_said_in_every_report_of_it(batch_case):
+def test_a_drill_cut_short_and_its_notes_are_said_in_the_markdown_and_junit_reports(batch_case):
     progress = DrillProgress(state="interrupted", runs_planned=50, runs=30, partial=True)
     result = batch_case.result.recorded(drill=progress, notes=("team file differs from the drill's",))
     md = render_report(result, "md", scenario=batch_case.scenario, team=batch_case.team, timeline=batch_case.timeline,
