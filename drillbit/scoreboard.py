@@ -1,10 +1,12 @@
-"""Print a scoring summary (the JSON document of scoring.summary_json) for people."""
+"""Print a drill result (:class:`scoring.result.DrillResult`) for people."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Sequence
 
 from scenarios import format_duration
+from scoring.gaps import Finding
+from scoring.result import DrillResult, WorstRun
 
 from . import output
 
@@ -23,72 +25,71 @@ def _pct(x: float) -> str:
     return text + "%"
 
 
-def _worst(tail: dict[str, Any]) -> str:
+def _worst(tail: WorstRun) -> str:
     """A worst-run column: ``U, 1 of 1,000 runs never recovered``; empty when even it was P."""
-    return "" if tail["rating"] == "P" else f"{tail['rating']}, {tail['text']}"
+    return "" if tail.rating == "P" else f"{tail.rating}, {tail.text}"
 
 
-def print_summary(doc: dict[str, Any]) -> None:
+def print_summary(result: DrillResult) -> None:
     """Metrics and objectives (a scorecard for one run, distributions for many),
     capability ratings, then the gap report."""
-    sc = doc["scenario"]
-    runs = doc["runs"]
-    output.out.print(f"{sc['id']} — {sc['title']} ({sc['kind']}, {sc['severity']}), team {doc['team']}, "
+    sc = result.scenario
+    runs = result.runs
+    output.out.print(f"{sc.id} — {sc.title} ({sc.kind}, {sc.severity}), team {result.team}, "
                      f"{runs} run{'s' if runs != 1 else ''}", markup=False)
-    target = {o["metric"]: o for o in doc["objectives"]}
+    judged = {o.metric for o in result.objectives}
     if runs == 1:
         rows = []
-        for o in doc["objectives"]:
-            rows.append((o["label"], o["source"], _d(o["value"]) if o["status"] != "not reached" else "—", o["status"]))
+        for o in result.objectives:
+            rows.append((o.label, o.source, _d(o.value) if o.status != "not reached" else "—", o.status))
         output.table("objectives", ["objective", "from", "achieved", "result"], rows)
-        metric_rows = [(m["label"], _d(m["median"])) for name, m in doc["metrics"].items() if name not in target]
+        metric_rows = [(m.label, _d(m.median)) for name, m in result.metrics.items() if name not in judged]
         if metric_rows:
             output.table("other metrics", ["metric", "value"], metric_rows)
     else:
         rows = []
-        for name, m in doc["metrics"].items():
-            ci = m["median_ci"]
+        for name, m in result.metrics.items():
+            ci = m.median_ci
             ci_text = f" [{_d(ci[0])}, {_d(ci[1])}]" if ci else ""
-            objectives = [o for o in doc["objectives"] if o["metric"] == name]
-            met = "; ".join(f"{_d(o['target'])}: {_pct(o['share'])} [{_pct(o['share_ci'][0])}, {_pct(o['share_ci'][1])}]"
+            objectives = [o for o in result.objectives if o.metric == name]
+            met = "; ".join(f"{_d(o.target)}: {_pct(o.share)} [{_pct(o.share_ci[0])}, {_pct(o.share_ci[1])}]"
                             for o in objectives) or "—"
-            rows.append((m["label"], _d(m["median"]) + ci_text, _d(m["p90"]), _d(m["p99"]),
-                         f"{m['reached']}/{runs}", met))
+            rows.append((m.label, _d(m.median) + ci_text, _d(m.p90), _d(m.p99), f"{m.reached}/{runs}", met))
         output.table("distributions (median with 95% interval; share of runs meeting each target)",
                      ["metric", "median", "p90", "p99", "reached", "met target"], rows)
-        share = _pct(doc["require_share"])
-        rows = [(o["label"], o["source"], f"{_pct(o['share'])} [{_pct(o['share_ci'][0])}, {_pct(o['share_ci'][1])}]",
-                 o["rating"], _worst(o["worst_run"]) or "—") for o in doc["objectives"]]
+        share = _pct(result.require_share)
+        rows = [(o.label, o.source, f"{_pct(o.share)} [{_pct(o.share_ci[0])}, {_pct(o.share_ci[1])}]",
+                 o.rating, _worst(o.worst_run) or "—") for o in result.objectives]
         output.table(f"objectives (rating: what at least {share} of runs achieved)",
                      ["objective", "from", "runs met", "rating", "worst run"], rows)
-    counts = doc["counts"]
     output.out.print("counts per run (median / p90): " + ", ".join(
-        f"{k.replace('_', ' ')} {c['median']:g}/{c['p90']:g}" for k, c in counts.items()), markup=False)
-    if doc["capabilities"]:
+        f"{k.replace('_', ' ')} {c.median:g}/{c.p90:g}" for k, c in result.counts.items()), markup=False)
+    if result.capabilities:
         if runs == 1:
-            rows = [(cap, c["rating"]) for cap, c in doc["capabilities"].items()]
-            output.table(f"capability ratings (HSEEP), overall {doc['verdict']}", ["capability", "rating"], rows)
+            rows = [(cap, c.rating) for cap, c in result.capabilities.items()]
+            output.table(f"capability ratings (HSEEP), overall {result.verdict}", ["capability", "rating"], rows)
         else:
-            rows = [(cap, c["rating"], _worst(c["worst_run"]) or c["worst_run"]["text"],
-                     " ".join(f"{r}:{n}" for r, n in doc["ratings"].get(cap, {}).items() if n))
-                    for cap, c in doc["capabilities"].items()]
-            output.table(f"capability ratings (HSEEP; each objective rated by what at least {_pct(doc['require_share'])} "
-                         f"of runs achieved), overall {doc['verdict']}",
+            rows = [(cap, c.rating, _worst(c.worst_run) or c.worst_run.text,
+                     " ".join(f"{r}:{n}" for r, n in result.ratings.get(cap, {}).items() if n))
+                    for cap, c in result.capabilities.items()]
+            output.table(f"capability ratings (HSEEP; each objective rated by what at least {_pct(result.require_share)} "
+                         f"of runs achieved), overall {result.verdict}",
                          ["capability", "rating", "worst run", "runs by rating"], rows)
-            tail = doc["worst_run"]
-            output.out.print(f"overall {doc['verdict']}; "
-                             + (f"worst run: {tail['rating']}, {tail['text']}" if tail["rating"] != "P" else tail["text"]),
+            tail = result.worst_run
+            assert tail is not None  # a rated batch has a worst run
+            output.out.print(f"overall {result.verdict}; "
+                             + (f"worst run: {tail.rating}, {tail.text}" if tail.rating != "P" else tail.text),
                              markup=False)
-    print_findings(doc["findings"])
+    print_findings(result.findings)
 
 
-def print_findings(findings: list[dict[str, Any]]) -> None:
+def print_findings(findings: Sequence[Finding]) -> None:
     """The gap report, most severe first."""
     if not findings:
         output.out.print("gap report: no findings", markup=False)
         return
     output.out.print(f"gap report: {len(findings)} finding{'s' if len(findings) != 1 else ''}", markup=False)
     for f in findings:
-        output.out.print(f"  [{f['severity']}] {f['rule']}: {f['title']}", markup=False)
-        output.out.print(f"      evidence: {f['evidence']}", markup=False)
-        output.out.print(f"      do: {f['recommendation']} (owner: {f['owner']})", markup=False)
+        output.out.print(f"  [{f.severity}] {f.rule}: {f.title}", markup=False)
+        output.out.print(f"      evidence: {f.evidence}", markup=False)
+        output.out.print(f"      do: {f.recommendation} (owner: {f.owner})", markup=False)

@@ -1,12 +1,12 @@
 """Reports people read, rendered from what scoring computed (no metric is computed
 here): a self-contained HTML scorecard with inline SVG charts, the same in Markdown,
-the summary JSON as is, JUnit XML, a blameless post-mortem draft, an HSEEP after-action
-report / improvement plan, and the public status page during a run.
+summary.json (the drill result's JSON), JUnit XML, a blameless post-mortem draft, an
+HSEEP after-action report / improvement plan, and the public status page during a run.
 
 Public API::
 
     render_report(result, fmt, *, scenario, team=None, timeline=None, series=None,
-                  now=None, require_share=0.9) -> str
+                  now=None, require_share=None) -> str
     render_files(result, *, ..., formats=("html", "md")) -> [(file name, bytes)]
     FORMATS, FILENAMES, ReportError
 

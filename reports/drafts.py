@@ -17,7 +17,8 @@ from scoring.gaps import spread_in_words
 from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
 from .narrative import cadence, tell, update_runs
-from .view import RATING_WORDS, STATUS_SIGN, Inputs, header, ratings, run_scorecard, sentence, story_rows, worst_run
+from .view import (RATING_WORDS, STATUS_SIGN, Inputs, actions, header, ratings, run_scorecard, sentence, story_rows,
+                   worst_run)
 
 #: Severities whose post-mortem is due within 48 hours.
 URGENT_SEVERITIES = ("P0", "P1")
@@ -50,8 +51,8 @@ def _contributing_factors(inp: Inputs) -> list[dict[str, str]]:
             out.append({"factor": f"Restores from the {b.kind} backup were not tested regularly",
                         "detail": f"a restore from it takes {spread_in_words(b.restore_time)}",
                         "source": "scenario"})
-    for f in inp.summary["findings"]:
-        out.append({"factor": f["title"], "detail": f["evidence"], "source": f"gap rule {f['rule']}"})
+    for f in inp.result.findings:
+        out.append({"factor": f.title, "detail": f.evidence, "source": f"gap rule {f.rule}"})
     return out
 
 
@@ -181,7 +182,7 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
         "severity": sev,
         "due": due,
         "run": tl.run if tl.run is not None else 0,
-        "runs": inp.summary["runs"],
+        "runs": inp.result.runs,
         "mode": tl.mode,
         "summary": (inp.scenario.summary or "").strip(),
         "how_detected": how,
@@ -196,7 +197,7 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
         "gaps_seen": notes,
         "ratings": [{"capability": r.capability, "letter": r.rating, "meaning": RATING_WORDS[r.rating]} for r in card.ratings],
         "strong": [r.capability for r in card.ratings if r.rating == "P"],
-        "actions": list(inp.summary["action_items"]),
+        "actions": actions(inp),
         "messaging": _messaging(inp),
         "questions": questions,
         "references": [str(u) for u in inp.scenario.references],
@@ -205,7 +206,7 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
 
 def aar(inp: Inputs) -> dict[str, Any]:
     """The HSEEP after-action report / improvement plan."""
-    doc = inp.summary
+    res = inp.result
     single = inp.single
     card = run_scorecard(inp) if single else None
     rated = {r["capability"]: r for r in ratings(inp)}
@@ -215,25 +216,25 @@ def aar(inp: Inputs) -> dict[str, Any]:
         outcomes = {}
     objective_rows = []
     by_cap: dict[str, dict[str, list]] = {c: {"strengths": [], "areas": []} for c in CAPABILITY_ORDER}
-    for o in doc["objectives"]:
-        cap = METRIC_CAPABILITY.get(o["metric"], CROSS_CUTTING)
+    for o in res.objectives:
+        cap = METRIC_CAPABILITY.get(o.metric, CROSS_CUTTING)
         if single:
-            row = outcomes.get(o["label"], {})
-            result = f"{row.get('sign', '')} {o['status']}: {row.get('value', '—')}"
-            ok = o["status"] == "met"
-            line = f"{o['label']} ({o['source']}): " + ("achieved in " + row.get("value", "—") if ok else f"{o['status']}, {row.get('value', '—')}")
+            row = outcomes.get(o.label, {})
+            result = f"{row.get('sign', '')} {o.status}: {row.get('value', '—')}"
+            ok = o.status == "met"
+            line = f"{o.label} ({o.source}): " + ("achieved in " + row.get("value", "—") if ok else f"{o.status}, {row.get('value', '—')}")
         else:
-            ok = o["rating"] == "P"  # P exactly when the required share of runs met it
-            result = f"{'✓' if ok else '✗'} met in {fmt.pct(o['share'])} of runs (95% interval {fmt.interval(*o['share_ci'])})"
-            line = f"{o['label']} ({o['source']}): met in {fmt.pct(o['share'])} of {o['runs']:,} runs"
-        tail = o["worst_run"]
-        objective_rows.append({"label": o["label"], "source": o["source"], "capability": cap, "result": result,
-                               "rating": o["rating"],
-                               "worst_run": worst_run(tail, cell=True) if not single and tail["rating"] != "P" else "—"})
+            ok = o.rating == "P"  # P exactly when the required share of runs met it
+            result = f"{'✓' if ok else '✗'} met in {fmt.pct(o.share)} of runs (95% interval {fmt.interval(*o.share_ci)})"
+            line = f"{o.label} ({o.source}): met in {fmt.pct(o.share)} of {o.runs:,} runs"
+        tail = o.worst_run
+        objective_rows.append({"label": o.label, "source": o.source, "capability": cap, "result": result,
+                               "rating": o.rating,
+                               "worst_run": worst_run(tail, cell=True) if not single and tail.rating != "P" else "—"})
         by_cap[cap]["strengths" if ok else "areas"].append({"title": line, "analysis": "", "recommendation": ""})
-    for f in doc["findings"]:
-        cap = f.get("capability") or CROSS_CUTTING
-        by_cap[cap]["areas"].append({"title": f["title"], "analysis": f["evidence"], "recommendation": f["recommendation"]})
+    for f in res.findings:
+        cap = f.capability or CROSS_CUTTING
+        by_cap[cap]["areas"].append({"title": f.title, "analysis": f.evidence, "recommendation": f.recommendation})
     capabilities = []
     for cap in CAPABILITY_ORDER:
         items = by_cap[cap]
@@ -244,17 +245,17 @@ def aar(inp: Inputs) -> dict[str, Any]:
                              "runs": r["runs"] if r and not single else "", "worst_run": sentence(r["worst_run"]) if r else "",
                              **items})
     start = inp.now.date()
-    plan = [{"capability": a.get("capability") or CROSS_CUTTING, "issue": next((f["title"] for f in doc["findings"]
-                                                                       if f["rule"] == a["rule"] and f["subject"] == a["subject"]), a["rule"]),
-             "action": a["title"], "owner": a["owner"], "start": start.isoformat(), "due": a["due"], "severity": a["severity"]}
-            for a in doc["action_items"]]
+    plan = [{"capability": a.capability or CROSS_CUTTING, "issue": next((f.title for f in res.findings
+                                                                  if f.rule == a.rule and f.subject == a.subject), a.rule),
+             "action": a.title, "owner": a.owner, "start": start.isoformat(), "due": a.due.isoformat(), "severity": a.severity}
+            for a in res.action_items]
     tl = inp.timeline
     participants = _responders(inp) if tl is not None else []
     return {
         "title": f"After-action report / improvement plan: {inp.scenario.title}",
         "header": header(inp),
         "single": single,
-        "runs": doc["runs"],
+        "runs": res.runs,
         "require_share": fmt.pct(inp.require_share),
         "scenario": inp.scenario,
         "summary": (inp.scenario.summary or "").strip(),
@@ -263,11 +264,11 @@ def aar(inp: Inputs) -> dict[str, Any]:
                           else f"simulated runs; the first starts {fmt.Clock(tl.started_at, inp.tz).day(0.0)}"),
         "objectives": objective_rows,
         "capabilities": capabilities,
-        "verdict": doc.get("verdict") or "—",
-        "verdict_meaning": RATING_WORDS.get(doc.get("verdict"), "not rated") if doc.get("verdict") else "not rated",
-        "verdict_worst_run": "" if single else sentence(worst_run(doc.get("worst_run"))),
+        "verdict": res.verdict or "—",
+        "verdict_meaning": RATING_WORDS[res.verdict] if res.verdict else "not rated",
+        "verdict_worst_run": "" if single else sentence(worst_run(res.worst_run)),
         "plan": plan,
-        "rules": list(doc["rating_rules"]),
+        "rules": list(res.rating_rules),
         "participants": participants,
         "participants_from": (None if tl is None else ("the run" if single else f"run {tl.run if tl.run is not None else 0}")),
     }

@@ -31,31 +31,31 @@ def _slug(text: str) -> str:
 
 def render_junit(inp: Inputs) -> str:
     """The JUnit XML document (UTF-8 text with an XML declaration)."""
-    doc, sc = inp.summary, inp.scenario
+    res, sc = inp.result, inp.scenario
     tl = inp.timeline
     cases = []
     failures = 0
-    for o in doc["objectives"]:
-        capability = _CAPABILITY.get(o["metric"], "other")
-        case = ET.Element("testcase", {"name": o["label"], "classname": f"drillbit.{sc.id}.{_slug(capability)}", "time": "0"})
-        target = fmt.duration(o["target"])
+    for o in res.objectives:
+        capability = _CAPABILITY.get(o.metric, "other")
+        case = ET.Element("testcase", {"name": o.label, "classname": f"drillbit.{sc.id}.{_slug(capability)}", "time": "0"})
+        target = fmt.duration(o.target)
         if inp.single:
-            status = o["status"]
-            detail = f"objective: {o['label']} ({o['source']}); achieved: " + (
-                "never started" if status == "not reached" else fmt.duration(o["value"]))
+            status = o.status
+            detail = f"objective: {o.label} ({o.source}); achieved: " + (
+                "never started" if status == "not reached" else fmt.duration(o.value))
             if status == "missed":
-                message = (f"missed: {o['label']}, took {fmt.duration(o['value'])}" if o["value"] is not None
-                           else f"missed: {o['label']}, never happened")
+                message = (f"missed: {o.label}, took {fmt.duration(o.value)}" if o.value is not None
+                           else f"missed: {o.label}, never happened")
                 ET.SubElement(case, "failure", {"message": message, "type": "missed"}).text = detail
             elif status == "not reached":
-                ET.SubElement(case, "failure", {"message": f"not reached: {o['label']}, its start never happened",
+                ET.SubElement(case, "failure", {"message": f"not reached: {o.label}, its start never happened",
                                                 "type": "not-reached"}).text = detail
         else:
-            share = f"met in {fmt.pct(o['share'])} of {o['runs']:,} runs (95% interval {fmt.interval(*o['share_ci'])})"
-            detail = (f"objective: {o['label']} ({o['source']}); {share}; required: {fmt.pct(inp.require_share)}; "
-                      f"rating {o['rating']}" + (f"; {worst_run(o['worst_run'])}" if o["worst_run"]["rating"] != "P" else ""))
-            if o["rating"] != "P":  # P exactly when the required share of runs met it
-                ET.SubElement(case, "failure", {"message": f"{share}, below the required {fmt.pct(inp.require_share)}: rating {o['rating']}",
+            share = f"met in {fmt.pct(o.share)} of {o.runs:,} runs (95% interval {fmt.interval(*o.share_ci)})"
+            detail = (f"objective: {o.label} ({o.source}); {share}; required: {fmt.pct(inp.require_share)}; "
+                      f"rating {o.rating}" + (f"; {worst_run(o.worst_run)}" if o.worst_run.rating != "P" else ""))
+            if o.rating != "P":  # P exactly when the required share of runs met it
+                ET.SubElement(case, "failure", {"message": f"{share}, below the required {fmt.pct(inp.require_share)}: rating {o.rating}",
                                                 "type": "share-below-required"}).text = detail
         if case.find("failure") is not None:
             failures += 1
@@ -71,26 +71,25 @@ def render_junit(inp: Inputs) -> str:
     suite = ET.SubElement(root, "testsuite", suite_attrs)
     props = ET.SubElement(suite, "properties")
     facts = [("scenario", sc.id), ("scenario.title", sc.title), ("scenario.kind", sc.kind), ("severity", sc.severity),
-             ("team", str(doc.get("team") or "")), ("runs", str(doc["runs"])), ("verdict", str(doc.get("verdict") or "")),
+             ("team", res.team or ""), ("runs", str(res.runs)), ("verdict", res.verdict or ""),
              ("require_share", f"{inp.require_share:g}")]
-    if not inp.single and doc.get("worst_run"):
-        facts += [("worst_run", doc["worst_run"]["rating"]), ("worst_run.runs", str(doc["worst_run"]["runs"]))]
-    drill = doc.get("drill") or {}
-    if drill.get("partial"):
-        facts += [("partial", "true"), ("runs_planned", str(drill["runs_planned"])), ("drill.state", str(drill["state"]))]
+    if not inp.single and res.worst_run is not None:
+        facts += [("worst_run", res.worst_run.rating), ("worst_run.runs", str(res.worst_run.runs))]
+    if res.drill is not None and res.drill.partial:
+        facts += [("partial", "true"), ("runs_planned", str(res.drill.runs_planned)), ("drill.state", res.drill.state)]
     if tl is not None:
         facts += [("mode", tl.mode), ("seed", "" if tl.seed is None else str(tl.seed)), ("started_at", tl.started_at.isoformat())]
     for name, value in facts:
         ET.SubElement(props, "property", {"name": name, "value": value})
     suite.extend(cases)
-    lines = [f"verdict: {doc.get('verdict') or '-'}; {doc['objectives_missed']} of {len(cases)} objectives missed"]
-    lines += [f"note: {note}" for note in doc.get("notes") or ()]
+    lines = [f"verdict: {res.verdict or '-'}; {res.objectives_missed} of {len(cases)} objectives missed"]
+    lines += [f"note: {note}" for note in res.notes]
     if not inp.single:
-        lines[0] += f"; rated by what {fmt.pct(inp.require_share)} of {doc['runs']:,} runs achieved"
-        if doc.get("worst_run"):
-            lines.append(worst_run(doc["worst_run"]))
-    for f in doc["findings"]:
-        lines.append(f"[{f['severity']}] {f['rule']}: {f['title']} -- {f['recommendation']} (owner: {f['owner']})")
+        lines[0] += f"; rated by what {fmt.pct(inp.require_share)} of {res.runs:,} runs achieved"
+        if res.worst_run is not None:
+            lines.append(worst_run(res.worst_run))
+    for f in res.findings:
+        lines.append(f"[{f.severity}] {f.rule}: {f.title} -- {f.recommendation} (owner: {f.owner})")
     ET.SubElement(suite, "system-out").text = "\n".join(lines)
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -3,7 +3,6 @@ returned as text or bytes; the application writes them."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -82,41 +81,43 @@ def render_report(result: DrillResult, fmt: str, *, scenario: Scenario, team: Te
                   now: datetime | None = None, require_share: float | None = None) -> str:
     """Render a scored drill in one format.
 
-    ``result`` is the drill result (:func:`scoring.summarise`); ``scenario`` and ``team`` are the inputs it was scored with;
+    ``result`` is the drill result (:func:`scoring.summarise`, or
+    :meth:`DrillResult.from_json` of a ``summary.json``); ``scenario`` and ``team`` are
+    the inputs it was scored with;
     ``timeline`` is the run told in the timeline chart, the post-mortem and the status
     page (for a batch: the first run, ``BatchScore.first.timeline``); ``series`` holds
     the per-run values the distribution charts of a batch draw
     (:class:`scoring.series.RunSeries`; without it the HTML has no distribution
     charts); ``now`` (tz-aware) is the generation time printed in the report and the
     start date of the improvement plan (default: the current time), fixed by golden
-    tests; ``require_share`` is the share of runs an objective must be met in (as
-    given to ``summarise``; default: the summary's own, else 0.9). Wall-clock times are shown in the team's time zone.
+    tests; ``require_share`` is the share of runs an objective must be met in: the
+    result's own (``result.require_share``, the default) or nothing, since its ratings
+    were computed at that share. Wall-clock times are shown in the team's time zone.
 
     Formats (:data:`FORMATS`): ``html`` a self-contained scorecard (inline CSS and
-    SVG charts, no external resource), ``md`` the same in Markdown, ``json`` the
-    summary as is, ``junit`` JUnit XML (one test case per objective), ``postmortem``
-    a blameless post-mortem draft (Markdown), ``aar`` an HSEEP after-action report /
-    improvement plan (Markdown), ``status`` the public status page during the run
-    (HTML). Returns the text. Raises ReportError for an unknown format, a naive
-    ``now``, or a format that needs the timeline without one.
+    SVG charts, no external resource), ``md`` the same in Markdown, ``json``
+    ``summary.json`` (:meth:`DrillResult.to_json`), ``junit`` JUnit XML (one test
+    case per objective), ``postmortem`` a blameless post-mortem draft (Markdown),
+    ``aar`` an HSEEP after-action report / improvement plan (Markdown), ``status``
+    the public status page during the run (HTML). Returns the text. Raises ReportError for an unknown format, a naive
+    ``now``, a format that needs the timeline without one, or a ``require_share``
+    other than the result's.
     """
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "json":
         return result.to_json()
-    public = result.to_dict()  # TODO(reports helper): the views read the model itself
     if fmt in NEEDS_TIMELINE and timeline is None:
         raise ReportError(f"the {fmt} report tells one run: it needs the run's timeline")
     now = now or datetime.now(timezone.utc).replace(microsecond=0)
     if now.tzinfo is None:
         raise ReportError("expected a time-zone-aware 'now'")
-    rated_at = public.get("require_share")
-    if require_share is not None and rated_at is not None and abs(require_share - rated_at) > 1e-9:
-        # The summary's ratings were computed at its own share; mixing two would contradict itself.
+    rated_at = result.require_share
+    if require_share is not None and abs(require_share - rated_at) > 1e-9:
+        # The result's ratings were computed at its own share; mixing two would contradict itself.
         raise ReportError(f"the summary was rated at --require-share {rated_at * 100:g}%, not {require_share * 100:g}%: "
                           "score it again with the share wanted")
-    share = require_share if require_share is not None else (rated_at if rated_at is not None else 0.9)
-    inp = Inputs(public, scenario, team, timeline, series, now, share)
+    inp = Inputs(result, scenario, team, timeline, series, now, rated_at)
     if fmt == "junit":
         # XML 1.0 forbids most control characters: one in a title makes the file unreadable
         # to CI. ElementTree writes a CR in an attribute as the only control reference

@@ -178,7 +178,7 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     affected_all = [s for s in services if any(c["states"][s] != "operational" for c in columns)]
     title = ("Service disruption: " + ", ".join(affected_all)) if affected_all else "Service disruption"
     return {
-        "title": f"{inp.summary.get('team') or (inp.team.team if inp.team else 'Service')} status",
+        "title": f"{inp.result.team or (inp.team.team if inp.team else 'Service')} status",
         "header": header(inp),
         "incident_title": title,
         "worst": {"state": worst, "banner": BANNER[worst], "at": worst_col["time"], "offset": worst_col["offset"]},
@@ -190,6 +190,6 @@ def status_page(inp: Inputs) -> dict[str, Any]:
         "tz": inp.tz,
         "states": [{"state": s, "words": STATE_WORDS[s], "sign": STATE_SIGN[s]} for s in STATES],
         "run": tl.run if tl.run is not None else 0,
-        "runs": inp.summary["runs"],
+        "runs": inp.result.runs,
         "scenario": inp.scenario,
     }

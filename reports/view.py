@@ -1,21 +1,23 @@
-"""The view of a report: every figure of the summary document (and of the run, where
+"""The view of a report: every figure of the drill result (and of the run, where
 one is given) formatted as text for the templates. Templates only lay these out.
 
-Numbers come from scoring: the summary document (``scoring.summary_json``), the
-scorecard of the given run (``scoring.score``) and the per-run series
-(``scoring.series``). Here they are only formatted and arranged.
+Numbers come from scoring: the drill result (``scoring.summarise``, a
+:class:`scoring.result.DrillResult`), the scorecard of the given run
+(``scoring.score``) and the per-run series (``scoring.series``). Here they are only
+formatted and arranged; the views are plain dicts because templates only read them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
 from scenarios.timeline import Timeline
 from scoring import Scorecard, score
 from scoring.ratings import MEANING
+from scoring.result import DrillResult, WorstRun
 from scoring.series import RunSeries
 
 from . import fmt
@@ -32,7 +34,7 @@ MODE_WORDS = {"simulated": "simulation", "tabletop": "tabletop exercise", "live"
 class Inputs:
     """Everything a report is rendered from."""
 
-    summary: Mapping[str, Any]
+    result: DrillResult
     scenario: Scenario
     team: Team | None
     timeline: Timeline | None
@@ -42,7 +44,7 @@ class Inputs:
 
     @property
     def single(self) -> bool:
-        return self.summary["runs"] == 1
+        return self.result.single
 
     @property
     def tz(self) -> str:
@@ -64,43 +66,43 @@ def run_scorecard(inp: Inputs) -> Scorecard | None:
 
 def header(inp: Inputs) -> dict[str, Any]:
     """Title and the facts of the drill, as (label, value) pairs."""
-    doc, sc = inp.summary, inp.scenario
+    res, sc = inp.result, inp.scenario
     tl = inp.timeline
-    runs = doc["runs"]
+    runs = res.runs
     facts: list[tuple[str, str]] = [
         ("Scenario", sc.id),
         ("Kind and severity", f"{sc.kind}, {sc.severity}"),
     ]
     if tl is not None:
         facts.append(("Mode", MODE_WORDS.get(tl.mode, tl.mode)))
-    facts.append(("Team", str(doc.get("team") or (inp.team.team if inp.team else "—"))))
+    facts.append(("Team", str(res.team or (inp.team.team if inp.team else "—"))))
     if tl is not None:
         facts.append(("Started" if inp.single else "First run started", fmt.Clock(tl.started_at, inp.tz).stamp(0.0)))
         facts.append(("Seed", "—" if tl.seed is None else str(tl.seed)))
-    drill = doc.get("drill") or {}
-    if drill.get("partial"):
+    drill = res.drill
+    if drill is not None and drill.partial:
         # A batch cut short is scored as far as it got; the reader must not take it for the drill.
-        facts.append(("Runs", f"{runs:,} of {drill['runs_planned']:,} planned ({drill['state']}): partial"))
+        facts.append(("Runs", f"{runs:,} of {drill.runs_planned:,} planned ({drill.state}): partial"))
     else:
         facts.append(("Runs", f"{runs:,}"))
     facts.append(("Time zone", inp.tz))
     return {
         "facts": facts,
-        "notes": list(doc.get("notes") or ()),
+        "notes": list(res.notes),
         "generated": fmt.Clock(inp.now, inp.tz).stamp(0.0),
         "generated_iso": inp.now.isoformat(),
     }
 
 
-def worst_run(tail: Mapping[str, Any] | None, *, cell: bool = False) -> str:
+def worst_run(tail: WorstRun | None, *, cell: bool = False) -> str:
     """The tail beside a batch's rating: ``worst run: U, 1 of 1,000 runs never recovered``
     (in a "worst run" column, ``U, 1 of 1,000 runs never recovered``); when even the worst
     run was P, only what it says (``every run met …``)."""
-    if not tail:
+    if tail is None:
         return ""
-    if tail["rating"] == "P":
-        return tail["text"]
-    return f"{tail['rating']}, {tail['text']}" if cell else f"worst run: {tail['rating']}, {tail['text']}"
+    if tail.rating == "P":
+        return tail.text
+    return f"{tail.rating}, {tail.text}" if cell else f"worst run: {tail.rating}, {tail.text}"
 
 
 def sentence(text: str) -> str:
@@ -109,80 +111,86 @@ def sentence(text: str) -> str:
 
 
 def verdict(inp: Inputs) -> dict[str, Any]:
-    doc = inp.summary
-    v = doc.get("verdict")
-    n = len(doc["objectives"])
-    missed = doc["objectives_missed"]
+    res = inp.result
+    v = res.verdict
+    n = len(res.objectives)
+    missed = res.objectives_missed
     if inp.single:
         basis = f"{n - missed} of {fmt.plural(n, 'objective')} met"
     else:
         basis = (f"{n - missed} of {fmt.plural(n, 'objective')} met in at least {fmt.pct(inp.require_share)} of "
-                 f"{doc['runs']:,} runs; every rating is the one at least {fmt.pct(inp.require_share)} of runs achieved")
+                 f"{res.runs:,} runs; every rating is the one at least {fmt.pct(inp.require_share)} of runs achieved")
     return {"letter": v or "—", "meaning": RATING_WORDS.get(v, "not rated") if v else "not rated",
             "basis": basis, "missed": missed, "total": n, "ok": missed == 0,
-            "worst_run": "" if inp.single else sentence(worst_run(doc.get("worst_run")))}
+            "worst_run": "" if inp.single else sentence(worst_run(res.worst_run))}
 
 
 def objectives(inp: Inputs) -> list[dict[str, Any]]:
     """One row per objective: for one run the value and status; for many the share of
     runs that met it, its 95% interval and whether it reached the required share."""
     rows = []
-    for o in inp.summary["objectives"]:
-        row = {"label": o["label"], "metric": o["metric"], "source": o["source"], "target": fmt.duration(o["target"])}
+    for o in inp.result.objectives:
+        row: dict[str, Any] = {"label": o.label, "metric": o.metric, "source": o.source, "target": fmt.duration(o.target)}
         if inp.single:
-            status = o["status"]
-            row.update(value="—" if status == "not reached" else fmt.duration(o["value"]), status=status,
+            status = o.status
+            assert status is not None  # a single run's objective always has one
+            row.update(value="—" if status == "not reached" else fmt.duration(o.value), status=status,
                        sign=STATUS_SIGN[status], ok=status == "met")
         else:
             # Met exactly when the required share of runs met it, which is what rating P means.
-            ok = o["rating"] == "P"
-            tail = o["worst_run"]
-            row.update(share=fmt.pct(o["share"]), ci=fmt.interval(*o["share_ci"]), met=f"{o['met']:,} of {o['runs']:,}",
+            ok = o.rating == "P"
+            tail = o.worst_run
+            row.update(share=fmt.pct(o.share), ci=fmt.interval(*o.share_ci), met=f"{o.met:,} of {o.runs:,}",
                        status="met" if ok else "missed", sign=STATUS_SIGN["met" if ok else "missed"], ok=ok,
-                       rating=o["rating"], meaning=RATING_WORDS[o["rating"]],
-                       worst_run=worst_run(tail, cell=True) if tail and tail["rating"] != "P" else "")
+                       rating=o.rating, meaning=RATING_WORDS[o.rating],
+                       worst_run=worst_run(tail, cell=True) if tail.rating != "P" else "")
         rows.append(row)
     return rows
 
 
 def metrics(inp: Inputs) -> list[dict[str, Any]]:
     """Distributions (many runs): median with its interval, p90, p99, runs reaching it."""
-    doc = inp.summary
+    res = inp.result
     rows = []
-    for name, m in doc["metrics"].items():
-        ci = m["median_ci"]
+    for name, m in res.metrics.items():
+        ci = m.median_ci
         rows.append({
-            "name": name, "label": m["label"], "median": fmt.duration(m["median"]),
+            "name": name, "label": m.label, "median": fmt.duration(m.median),
             "ci": fmt.interval(ci[0], ci[1], fmt.duration) if ci else "—",
-            "p90": fmt.duration(m["p90"]), "p99": fmt.duration(m["p99"]),
-            "reached": f"{m['reached']:,} of {doc['runs']:,}",
+            "p90": fmt.duration(m.p90), "p99": fmt.duration(m.p99),
+            "reached": f"{m.reached:,} of {res.runs:,}",
         })
     return rows
 
 
+def judged_metrics(inp: Inputs) -> set[str]:
+    """The metrics some objective judges."""
+    return {o.metric for o in inp.result.objectives}
+
+
 def other_metrics(inp: Inputs) -> list[dict[str, str]]:
     """One run: the metrics no objective judges."""
-    judged = {o["metric"] for o in inp.summary["objectives"]}
-    return [{"label": m["label"], "value": fmt.duration(m["median"])}
-            for name, m in inp.summary["metrics"].items() if name not in judged]
+    judged = judged_metrics(inp)
+    return [{"label": m.label, "value": fmt.duration(m.median)}
+            for name, m in inp.result.metrics.items() if name not in judged]
 
 
 def counts(inp: Inputs) -> list[dict[str, str]]:
-    return [{"label": k.replace("_", " "), "median": fmt.count(c["median"]), "p90": fmt.count(c["p90"]),
-             "max": fmt.count(c["max"])} for k, c in inp.summary["counts"].items()]
+    return [{"label": k.replace("_", " "), "median": fmt.count(c.median), "p90": fmt.count(c.p90),
+             "max": fmt.count(c.max)} for k, c in inp.result.counts.items()]
 
 
 def ratings(inp: Inputs) -> list[dict[str, Any]]:
     """Capability ratings: the rating (of one run; for many, the one the required share
     of runs achieved), the worst single run beside it and the runs by rating."""
     rows = []
-    for cap, c in inp.summary["capabilities"].items():
-        by = inp.summary["ratings"].get(cap, {})
-        letter = c["rating"]
+    for cap, c in inp.result.capabilities.items():
+        by = inp.result.ratings.get(cap, {})
+        letter = c.rating
         rows.append({
             "capability": cap, "letter": letter, "meaning": RATING_WORDS[letter],
-            "worst_run": "" if inp.single else worst_run(c["worst_run"]),
-            "worst_cell": "" if inp.single else worst_run(c["worst_run"], cell=True),
+            "worst_run": "" if inp.single else worst_run(c.worst_run),
+            "worst_cell": "" if inp.single else worst_run(c.worst_run, cell=True),
             "runs": " · ".join(f"{r} {by[r]:,}" for r in "PSMU" if by.get(r)),
             "by": [{"rating": r, "runs": by.get(r, 0)} for r in "PSMU"],
         })
@@ -190,13 +198,16 @@ def ratings(inp: Inputs) -> list[dict[str, Any]]:
 
 
 def findings(inp: Inputs) -> list[dict[str, Any]]:
+    """The gap findings as shown: each one's fields, its severity's sign and what its
+    subject names, in words."""
     names = {m.id: m.name for m in inp.team.members} if inp.team else {}
-    return [{**f, "sign": SEVERITY_SIGN.get(f["severity"], ""), "about": describe_subject(f["rule"], f["subject"], names)}
-            for f in inp.summary["findings"]]
+    return [{**asdict(f), "sign": SEVERITY_SIGN.get(f.severity, ""), "about": describe_subject(f.rule, f.subject, names)}
+            for f in inp.result.findings]
 
 
 def actions(inp: Inputs) -> list[dict[str, Any]]:
-    return [dict(a) for a in inp.summary["action_items"]]
+    """The action items as shown: each one's fields, ``due`` as an ISO date."""
+    return [{**asdict(a), "due": a.due.isoformat()} for a in inp.result.action_items]
 
 
 def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
@@ -227,15 +238,15 @@ def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
 
         svg = swimlane_svg(story, tl.duration, [(k, ms[k]) for k in ("impact", "detected", "mitigated", "recovered")],
                            salt=f"swimlane-{tl.scenario}-{tl.run}", title=f"Timeline of run {tl.run if tl.run is not None else 0}")
-    label = "the run" if inp.single else f"run {tl.run if tl.run is not None else 0}, the first of {inp.summary['runs']:,}"
+    label = "the run" if inp.single else f"run {tl.run if tl.run is not None else 0}, the first of {inp.result.runs:,}"
     return {"label": label, "rows": story_rows(inp, story), "svg": svg, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
 
 
 def charted_metrics(inp: Inputs) -> list[str]:
     """The metrics a batch report charts, in the summary's order: the headline four
     and every metric an objective judges."""
-    judged = {o["metric"] for o in inp.summary["objectives"]}
-    return [name for name in inp.summary["metrics"] if name in judged or name in KPI_METRICS]
+    judged = judged_metrics(inp)
+    return [name for name in inp.result.metrics if name in judged or name in KPI_METRICS]
 
 
 def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
@@ -245,13 +256,13 @@ def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
     from .charts import Target, distribution_svg
 
     out = []
-    objs = inp.summary["objectives"]
+    objs = inp.result.objectives
     for name in charted_metrics(inp):
         if name not in inp.series.metrics:
             continue
-        label = inp.summary["metrics"][name]["label"]
-        targets = [Target(o["target"], f"objective {fmt.duration(o['target'])} ({o['source']}): met in {fmt.pct(o['share'])} of runs")
-                   for o in objs if o["metric"] == name]
+        label = inp.result.metrics[name].label
+        targets = [Target(o.target, f"objective {fmt.duration(o.target)} ({o.source}): met in {fmt.pct(o.share)} of runs")
+                   for o in objs if o.metric == name]
         dist = inp.series.distribution(name)
         svg = distribution_svg(dist, label, targets, inp.require_share if targets else None, salt=f"dist-{name}")
         caption = (f"{label[0].upper() + label[1:]} over {dist.runs:,} runs"
@@ -266,32 +277,32 @@ KPI_METRICS = ("ttd", "tta", "ttm", "ttr")
 
 def kpis(inp: Inputs) -> list[dict[str, str]]:
     """The headline figures: TTD, TTA, TTM, TTR (the value of one run; the median of many)."""
-    doc = inp.summary
+    res = inp.result
     out = []
     for name in KPI_METRICS:
-        m = doc["metrics"].get(name)
+        m = res.metrics.get(name)
         if m is None:
             continue
-        objs = [o for o in doc["objectives"] if o["metric"] == name]
+        objs = [o for o in res.objectives if o.metric == name]
         if inp.single:
-            sub = "; ".join(f"objective {fmt.duration(o['target'])}: {o['status']}" for o in objs) or "no objective"
-            value = "not reached" if objs and objs[0]["status"] == "not reached" else fmt.duration(m["median"])
+            sub = "; ".join(f"objective {fmt.duration(o.target)}: {o.status}" for o in objs) or "no objective"
+            value = "not reached" if objs and objs[0].status == "not reached" else fmt.duration(m.median)
         else:
-            sub = f"median; p90 {fmt.duration(m['p90'])}" + "".join(
-                f"; {fmt.pct(o['share'])} within {fmt.duration(o['target'])}" for o in objs)
-            value = fmt.duration(m["median"])
-        out.append({"name": name, "label": m["label"], "value": value, "sub": sub})
+            sub = f"median; p90 {fmt.duration(m.p90)}" + "".join(
+                f"; {fmt.pct(o.share)} within {fmt.duration(o.target)}" for o in objs)
+            value = fmt.duration(m.median)
+        out.append({"name": name, "label": m.label, "value": value, "sub": sub})
     return out
 
 
 def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
     """Everything the HTML and Markdown scorecards show."""
-    doc = inp.summary
+    res = inp.result
     return {
         "title": f"Drill scorecard: {inp.scenario.title}",
         "header": header(inp),
         "single": inp.single,
-        "runs": doc["runs"],
+        "runs": res.runs,
         "require_share": fmt.pct(inp.require_share),
         "verdict": verdict(inp),
         "kpis": kpis(inp),
@@ -300,8 +311,8 @@ def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
         "other_metrics": other_metrics(inp) if inp.single else [],
         "counts": counts(inp),
         "ratings": ratings(inp),
-        "rating_rules": list(doc["rating_rules"]),
-        "batch_rule": sentence(doc["batch_rating_rule"]),
+        "rating_rules": list(res.rating_rules),
+        "batch_rule": sentence(res.batch_rating_rule),
         "charts": distribution_charts(inp) if charts else [],
         "run": run_view(inp, chart=charts),
         "findings": findings(inp),

@@ -13,7 +13,8 @@ from examples import EXAMPLES
 from reports import render_report
 from scenarios import Runbook, Scenario, Team, find_builtin, load_runbook, load_scenario, load_team, yaml_files
 from scenarios.timeline import Timeline
-from scoring import find_gaps, score_many, summary_json
+from scoring import find_gaps, score_many, summarise
+from scoring.result import DrillResult
 from scoring.series import RunSeries
 from simulator import simulate_many
 
@@ -30,7 +31,7 @@ class Case:
     """A scored drill, ready to render."""
 
     name: str
-    doc: dict[str, Any]
+    result: DrillResult
     scenario: Scenario
     team: Team
     runbooks: list[Runbook]
@@ -42,7 +43,7 @@ class Case:
         kw = dict(scenario=self.scenario, team=self.team, timeline=self.timeline, series=self.series, now=NOW,
                   require_share=REQUIRE_SHARE)
         kw.update(overrides)
-        return render_report(self.doc, fmt, **kw)
+        return render_report(self.result, fmt, **kw)
 
 
 def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, window: float | None = None) -> Case:
@@ -56,5 +57,5 @@ def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, 
     batch = score_many(timelines, scenario, team)
     series = RunSeries.from_batch(batch)
     findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
-    doc = summary_json(batch, scenario, team.team, findings, TODAY, REQUIRE_SHARE)
-    return Case(name, doc, scenario, team, runbooks, batch.first.timeline, series, timelines)
+    result = summarise(batch, scenario, team.team, findings, TODAY, REQUIRE_SHARE)
+    return Case(name, result, scenario, team, runbooks, batch.first.timeline, series, timelines)

@@ -82,15 +82,15 @@ def test_batch_scorecard_in_chromium(browser, batch_case, tmp_path):
     try:
         assert errors == []
         assert requests == [path.as_uri()], "the page must load nothing but itself"
-        doc = batch_case.doc
+        result = batch_case.result
         body = page.inner_text("body")
-        assert f"Overall rating {doc['verdict']}" in body
+        assert f"Overall rating {result.verdict}" in body
         for name in ("ttd", "tta", "ttm", "ttr"):
-            assert duration(doc["metrics"][name]["median"]) in page.inner_text(f"#kpi-{name}")
-        for o in doc["objectives"]:
-            assert o["label"] in body and pct(o["share"]) in body
-        assert doc["findings"][0]["title"] in body
-        charted = {o["metric"] for o in doc["objectives"]} | {"ttd", "tta", "ttm", "ttr"}
+            assert duration(result.metrics[name].median) in page.inner_text(f"#kpi-{name}")
+        for o in result.objectives:
+            assert o.label in body and pct(o.share) in body
+        assert result.findings[0].title in body
+        charted = {o.metric for o in result.objectives} | {"ttd", "tta", "ttm", "ttr"}
         assert page.locator("svg.chart").count() == len(charted) + 1  # and the timeline
         # Chart text is real text in the DOM (found by search and screen readers).
         assert "Time to acknowledge" in page.inner_text("#chart-tta")
@@ -151,8 +151,8 @@ def test_nothing_is_clipped_on_a_narrow_or_a_wide_screen(browser, batch_case, tm
         assert seen["out"] == [], seen["out"][:5]
         if fmt == "html":
             # every value of the objectives table is on screen, not hidden in a scroller
-            for o in batch_case.doc["objectives"]:
-                cell = page.locator("#objectives ~ .table-wrap tbody tr", has_text=o["label"]).first
+            for o in batch_case.result.objectives:
+                cell = page.locator("#objectives ~ .table-wrap tbody tr", has_text=o.label).first
                 box = cell.bounding_box()
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
             rules = page.evaluate(_RULE_LINES)

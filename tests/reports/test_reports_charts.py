@@ -34,15 +34,15 @@ def _md_rows(md: str) -> dict[str, list[str]]:
 
 def test_every_metric_with_an_objective_has_a_chart(batch_case):
     html = batch_case.render("html")
-    judged = {o["metric"] for o in batch_case.doc["objectives"]}
+    judged = {o.metric for o in batch_case.result.objectives}
     # a data-loss drill judges its RPO, RTO and its updates as well as the headline four
     assert {"rpo", "rto", "first_update", "longest_silence"} <= judged
     for metric in judged:
         fig = _figure(html, metric)
         assert "histogram of runs that reached it" in fig and "cumulative share of runs (ECDF)" in fig
-        for o in batch_case.doc["objectives"]:
-            if o["metric"] == metric:
-                assert f"met in {pct(o['share'])} of runs" in fig
+        for o in batch_case.result.objectives:
+            if o.metric == metric:
+                assert f"met in {pct(o.share)} of runs" in fig
 
 
 def test_the_markdown_has_a_row_for_every_charted_metric(batch_case):
@@ -52,7 +52,7 @@ def test_the_markdown_has_a_row_for_every_charted_metric(batch_case):
     charted.remove("timeline")
     assert len(charted) >= 8
     for metric in charted:
-        assert batch_case.doc["metrics"][metric]["label"] in rows
+        assert batch_case.result.metrics[metric].label in rows
 
 
 def test_the_rto_chart_says_the_share_counted_from_the_events(batch_case):
@@ -82,4 +82,4 @@ def test_a_breach_charts_containment_and_each_notification(breach_case):
     for metric in ["contain"] + [f"notify_{p.replace('-', '_')}" for p in parties]:
         fig = _figure(html, metric)
         assert "objective" in fig
-        assert breach_case.doc["metrics"][metric]["label"] in rows
+        assert breach_case.result.metrics[metric].label in rows

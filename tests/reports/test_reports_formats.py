@@ -1,6 +1,7 @@
 """Each format says what scoring computed, and only that: JUnit valid against the
 common JUnit schema with one test case per objective, a self-contained accessible
-HTML scorecard, the summary JSON as is, drafts that follow their conventions."""
+HTML scorecard, summary.json as the drill result writes it, drafts that follow their
+conventions."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import json
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from reports import FILENAMES, FORMATS, ReportError, render_report, write_reports
+from reports import FILENAMES, FORMATS, ReportError, render_files, render_report
 from reports.fmt import duration, pct
 from scenarios import format_duration
+from scoring.actions import DUE_DAYS
+from scoring.result import DrillProgress, DrillResult
 
-from report_cases import NOW, ROOT
+from report_cases import NOW, ROOT, TODAY
 
 XSD = ROOT / "tests" / "data" / "junit.xsd"
 
@@ -47,31 +51,67 @@ def test_junit_has_one_test_case_per_objective_and_fails_the_missed_ones(case, r
     drill = request.getfixturevalue(case)
     root = ET.fromstring(drill.render("junit"))
     cases = root.findall("./testsuite/testcase")
-    assert [c.get("name") for c in cases] == [o["label"] for o in drill.doc["objectives"]]
+    assert [c.get("name") for c in cases] == [o.label for o in drill.result.objectives]
     failed = [c.get("name") for c in cases if c.find("failure") is not None]
-    assert len(failed) == drill.doc["objectives_missed"]
+    assert len(failed) == drill.result.objectives_missed
     assert root.get("failures") == str(len(failed)) and root.get("tests") == str(len(cases))
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
-    assert props["scenario"] == drill.scenario.id and props["runs"] == str(drill.doc["runs"])
+    assert props["scenario"] == drill.scenario.id and props["runs"] == str(drill.result.runs)
 
 
 def test_junit_names_how_a_single_run_missed(single_case):
     import xml.etree.ElementTree as ET
 
     root = ET.fromstring(single_case.render("junit"))
-    missed = [o for o in single_case.doc["objectives"] if o["status"] == "missed"]
+    missed = [o for o in single_case.result.objectives if o.status == "missed"]
     assert missed, "the fixture drill misses its recovery objective"
     failures = {c.get("name"): c.find("failure") for c in root.iter("testcase") if c.find("failure") is not None}
     for o in missed:
-        assert failures[o["label"]].get("type") == "missed"
-        assert format_duration(o["value"]) in failures[o["label"]].get("message")
+        assert failures[o.label].get("type") == "missed"
+        assert format_duration(o.value) in failures[o.label].get("message")
 
 
 # -- JSON ----------------------------------------------------------------------------
 
-def test_json_is_the_summary_as_is(batch_case):
-    doc = dict(batch_case.doc, _batch=object())
-    assert json.loads(render_report(doc, "json", scenario=batch_case.scenario)) == batch_case.doc
+def test_json_is_the_result_as_summary_json_writes_it(batch_case):
+    text = render_report(batch_case.result, "json", scenario=batch_case.scenario)
+    assert text == batch_case.result.to_json()
+    assert DrillResult.from_json(text) == batch_case.result
+    # one document, indented, ending in one newline
+    assert text.endswith("}\n") and text.startswith('{\n  "version": 1,')
+    assert json.loads(text)["scenario"]["title"] == batch_case.scenario.title
+
+
+def test_json_keeps_text_outside_ascii_as_written(batch_case):
+    result = batch_case.result.model_copy(update={"notes": ("Zürich — ✓",)})
+    text = render_report(result, "json", scenario=batch_case.scenario)
+    assert '"Zürich — ✓"' in text and "\\u" not in text
+
+
+@pytest.mark.parametrize("case", ["single_case", "batch_case"])
+def test_a_report_from_summary_json_read_back_is_the_report_of_the_result(case, request):
+    drill = request.getfixturevalue(case)
+    (_, data), = render_files(drill.result, scenario=drill.scenario, formats=("json",))
+    again = DrillResult.from_json(data)
+    kw = dict(scenario=drill.scenario, team=drill.team, timeline=drill.timeline, series=drill.series, now=NOW)
+    assert render_files(again, **kw, formats=FORMATS) == render_files(drill.result, **kw, formats=FORMATS)
+
+
+# -- what the application records beside the scores -----------------------------------
+
+def test_a_drill_cut_short_and_its_notes_are_said_in_the_markdown_and_junit_reports(batch_case):
+    progress = DrillProgress(state="interrupted", runs_planned=50, runs=30, partial=True)
+    result = batch_case.result.recorded(drill=progress, notes=("team file differs from the drill's",))
+    md = render_report(result, "md", scenario=batch_case.scenario, team=batch_case.team, timeline=batch_case.timeline,
+                       now=NOW)
+    assert "| Runs | 30 of 50 planned (interrupted): partial |" in md
+    assert "> **Note:** team file differs from the drill's" in md
+    junit = render_report(result, "junit", scenario=batch_case.scenario, timeline=batch_case.timeline, now=NOW)
+    for name, value in (("partial", "true"), ("runs_planned", "50"), ("drill.state", "interrupted")):
+        assert f'<property name="{name}" value="{value}" />' in junit
+    assert "\nnote: team file differs from the drill's\n" in junit
+    # without the record the header says nothing of it
+    assert "partial" not in batch_case.render("md").split("## Verdict", 1)[0]
 
 
 # -- HTML ----------------------------------------------------------------------------
@@ -115,7 +155,7 @@ def test_html_is_accessible_in_structure(batch_case):
     heads = [a for t, a in tags if t == "th"]
     assert heads and all(a.get("scope") in ("col", "row") for a in heads)
     svgs = [a for t, a in tags if t == "svg"]
-    charted = {o["metric"] for o in batch_case.doc["objectives"]} | {"ttd", "tta", "ttm", "ttr"}
+    charted = {o.metric for o in batch_case.result.objectives} | {"ttd", "tta", "ttm", "ttr"}
     assert len(svgs) == len(charted) + 1  # a distribution per judged or headline metric, and the timeline
     assert all(a.get("role") == "img" and a.get("aria-labelledby") for a in svgs)
     ids = [a["id"] for _, a in tags if "id" in a]
@@ -131,21 +171,24 @@ def test_html_never_tells_a_result_by_colour_alone(single_case):
         assert f'class="chip {r}">{r}<' in html
 
 
-def test_html_shows_the_figures_of_the_summary(batch_case):
+def test_html_shows_the_figures_of_the_result(batch_case):
     html = batch_case.render("html")
-    doc = batch_case.doc
+    result = batch_case.result
     for name in ("ttd", "tta", "ttm", "ttr"):
-        m = doc["metrics"][name]
-        assert f">{duration(m['median'])}<" in html
+        m = result.metrics[name]
+        assert f">{duration(m.median)}<" in html
         assert f'id="chart-{name}"' in html
-    for o in doc["objectives"]:
-        assert o["label"] in html and pct(o["share"]) in html
-    for f in doc["findings"]:
-        assert f["title"].replace("'", "&#39;") in html
-    for a in doc["action_items"]:
-        assert a["due"] in html
-    for rule in doc["rating_rules"]:
-        assert rule["rule"].replace("'", "&#39;") in html
+    for o in result.objectives:
+        assert o.label in html and pct(o.share) in html
+    for f in result.findings:
+        assert f.title.replace("'", "&#39;") in html
+    assert result.action_items
+    for a in result.action_items:
+        # due as YYYY-MM-DD, the days of its severity after the drill's date
+        assert f'<td class="time" data-label="Due">{a.due:%Y-%m-%d}</td>' in html
+        assert a.due == TODAY + timedelta(days=DUE_DAYS[a.severity])
+    for rule in result.rating_rules:
+        assert rule.rule.replace("'", "&#39;") in html
 
 
 def test_a_single_run_has_a_timeline_chart_but_no_distribution_charts(single_case):
@@ -161,9 +204,9 @@ def test_a_batch_without_its_series_renders_without_distribution_charts(batch_ca
 
 def test_scenario_text_is_escaped(batch_case):
     evil = batch_case.scenario.model_copy(update={"title": "<script>alert(1)</script> | *bold*"})
-    html = render_report(batch_case.doc, "html", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
+    html = render_report(batch_case.result, "html", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    md = render_report(batch_case.doc, "md", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
+    md = render_report(batch_case.result, "md", scenario=evil, team=batch_case.team, timeline=batch_case.timeline, now=NOW)
     assert "\\<script\\>" in md and "\\*bold\\*" in md
 
 
@@ -173,7 +216,7 @@ def test_postmortem_notes_48_hours_for_p0_and_p1_only(single_case):
     text = single_case.render("postmortem")
     assert "due within 48 hours" in text
     p2 = single_case.scenario.model_copy(update={"severity": "P2"})
-    text = render_report(single_case.doc, "postmortem", scenario=p2, team=single_case.team,
+    text = render_report(single_case.result, "postmortem", scenario=p2, team=single_case.team,
                          timeline=single_case.timeline, now=NOW)
     assert "48 hours" not in text
 
@@ -191,25 +234,27 @@ def test_postmortem_has_every_section_and_blames_no_one(single_case):
     for pid in paged:
         assert single_case.team.member(pid).name in responders
     assert "Times in Europe/Berlin" in text  # the team's zone
-    for a in single_case.doc["action_items"]:
-        assert a["due"] in text and a["owner"] in text
+    assert single_case.result.action_items
+    for a in single_case.result.action_items:
+        assert f"| {a.due:%Y-%m-%d} |" in text and a.owner in text
 
 
 def test_after_action_report_rates_each_capability_and_plans_every_action(batch_case):
     text = batch_case.render("aar")
-    for cap, c in batch_case.doc["capabilities"].items():
-        assert re.search(rf"### {re.escape(cap.capitalize())}: {c['rating']} — ", text)
+    for cap, c in batch_case.result.capabilities.items():
+        assert re.search(rf"### {re.escape(cap.capitalize())}: {c.rating} — ", text)
     plan = text.split("## Appendix A: Improvement plan", 1)[1].split("## Appendix B", 1)[0]
     rows = [line for line in plan.splitlines() if line.startswith("| ") and "---" not in line][1:]
-    assert len(rows) == len(batch_case.doc["action_items"])
-    assert all(NOW.date().isoformat() in r for r in rows)
+    assert len(rows) == len(batch_case.result.action_items)
+    for row, a in zip(rows, batch_case.result.action_items):
+        assert f"| {NOW.date().isoformat()} | {a.due.isoformat()} |" in row, row
 
 
 def test_status_page_shows_what_customers_saw(single_case):
     from reports.status import status_page
     from reports.view import Inputs
 
-    inp = Inputs(single_case.doc, single_case.scenario, single_case.team, single_case.timeline, None, NOW, 0.9)
+    inp = Inputs(single_case.result, single_case.scenario, single_case.team, single_case.timeline, None, NOW, 0.9)
     page = status_page(inp)
     assert page["columns"][0]["label"] == "Before the first update"
     assert all(r["cells"][0]["state"] == "operational" for r in page["rows"])
@@ -228,21 +273,30 @@ def test_status_page_shows_what_customers_saw(single_case):
 def test_formats_that_tell_one_run_need_its_timeline(batch_case):
     for fmt in ("postmortem", "status"):
         with pytest.raises(ReportError, match="needs the run's timeline"):
-            render_report(batch_case.doc, fmt, scenario=batch_case.scenario, team=batch_case.team, now=NOW)
+            render_report(batch_case.result, fmt, scenario=batch_case.scenario, team=batch_case.team, now=NOW)
     with pytest.raises(ReportError, match="unknown report format"):
-        render_report(batch_case.doc, "pdf", scenario=batch_case.scenario)
+        render_report(batch_case.result, "pdf", scenario=batch_case.scenario)
 
 
 def test_every_format_renders_without_a_team(batch_case):
     for fmt in FORMATS:
-        assert render_report(batch_case.doc, fmt, scenario=batch_case.scenario, timeline=batch_case.timeline, now=NOW)
+        assert render_report(batch_case.result, fmt, scenario=batch_case.scenario, timeline=batch_case.timeline, now=NOW)
 
 
-def test_write_reports_writes_each_format_under_its_name(batch_case, tmp_path):
-    paths = write_reports(tmp_path / "out", batch_case.doc, scenario=batch_case.scenario, team=batch_case.team,
-                          timeline=batch_case.timeline, series=batch_case.series, now=NOW, formats=FORMATS)
-    assert [p.name for p in paths] == [FILENAMES[f] for f in FORMATS]
-    assert all(p.stat().st_size > 0 for p in paths)
+def test_render_files_gives_each_format_under_its_name_as_utf8(batch_case):
+    kw = dict(scenario=batch_case.scenario, team=batch_case.team, timeline=batch_case.timeline,
+              series=batch_case.series, now=NOW)
+    files = render_files(batch_case.result, **kw, formats=FORMATS)
+    assert [name for name, _ in files] == [FILENAMES[f] for f in FORMATS]
+    for (_, data), fmt in zip(files, FORMATS):
+        assert data == render_report(batch_case.result, fmt, **kw).encode("utf-8")
+
+
+def test_render_files_refuses_text_utf8_cannot_encode(batch_case):
+    lone = batch_case.scenario.model_copy(update={"title": "edge \ud800 down"})
+    with pytest.raises(ReportError, match="UTF-8 cannot encode"):
+        render_files(batch_case.result, scenario=lone, team=batch_case.team, timeline=batch_case.timeline, now=NOW,
+                     formats=("json", "md"))
 
 
 # -- what gets imported --------------------------------------------------------------
@@ -296,16 +350,14 @@ def _hand_timelines():
 @pytest.fixture(scope="module")
 def one_bad_run():
     """1,000 hand-written runs: 999 recover in 1h (target 2h), one never recovers."""
-    from datetime import date
-
-    from scoring import score_many, summary_json
+    from scoring import score_many, summarise
 
     st = _hand_timelines()
     never = st.timeline(*(e for e in st.full_run().events if e.kind not in ("recovered", "resolved")))
     sc, team = st.scenario(), st.team()
     runs = [st.full_run()] * 999 + [never]
-    doc = summary_json(score_many(runs, sc, team), sc, team.team, [], date(2026, 12, 1), 0.9)
-    return doc, sc, team, runs[0]
+    result = summarise(score_many(runs, sc, team), sc, team.team, [], TODAY, 0.9)
+    return result, sc, team, runs[0]
 
 
 TAIL = "worst run: U, 1 of 1,000 runs never recovered"
@@ -315,8 +367,8 @@ TAIL = "worst run: U, 1 of 1,000 runs never recovered"
 def test_one_run_in_a_thousand_is_a_tail_not_the_headline_in_every_format(fmt, one_bad_run):
     import html as html_lib
 
-    doc, sc, team, tl = one_bad_run
-    text = html_lib.unescape(render_report(doc, fmt, scenario=sc, team=team, timeline=tl, now=NOW, require_share=0.9))
+    result, sc, team, tl = one_bad_run
+    text = html_lib.unescape(render_report(result, fmt, scenario=sc, team=team, timeline=tl, now=NOW, require_share=0.9))
     # 999 of 1,000 runs (99.9%, at least the 90% required) met every objective: P.
     assert "U — Unable" not in text and "U: Unable" not in text and "overall rating u" not in text.lower()
     if fmt == "json":
@@ -344,8 +396,8 @@ def test_the_terminal_scoreboard_gives_the_share_rating_and_the_tail(one_bad_run
 
 def test_the_after_action_report_rates_each_objective_as_its_share_says(batch_case, one_bad_run):
     # No row may say "met in 91.4% of runs" beside a rating other than P, or "✗" beside P.
-    doc, sc, team, tl = one_bad_run
-    for text in (batch_case.render("aar"), render_report(doc, "aar", scenario=sc, team=team, timeline=tl, now=NOW)):
+    result, sc, team, tl = one_bad_run
+    for text in (batch_case.render("aar"), render_report(result, "aar", scenario=sc, team=team, timeline=tl, now=NOW)):
         rows = [r for r in text.split("## Analysis of capabilities", 1)[1].split("###", 1)[0].splitlines()
                 if r.startswith("| ") and "met in" in r]
         assert rows
@@ -357,4 +409,4 @@ def test_the_after_action_report_rates_each_objective_as_its_share_says(batch_ca
 def test_a_report_refuses_a_required_share_other_than_the_one_the_summary_was_rated_at(batch_case):
     with pytest.raises(ReportError, match="rated at --require-share 90%, not 80%"):
         batch_case.render("html", require_share=0.8)
-    assert "Overall rating" in render_report(batch_case.doc, "md", scenario=batch_case.scenario, now=NOW)
+    assert "Overall rating" in render_report(batch_case.result, "md", scenario=batch_case.scenario, now=NOW)

@@ -12,15 +12,15 @@ from scoring.series import RunSeries, distribution
 from scoring.stats import quantile
 
 
-def test_series_agree_with_the_summary(batch_case):
+def test_series_agree_with_the_result(batch_case):
     s = batch_case.series
-    assert s.runs == batch_case.doc["runs"]
+    assert s.runs == batch_case.result.runs
     for name in s.metrics:
-        m = batch_case.doc["metrics"][name]
+        m = batch_case.result.metrics[name]
         values = np.array(s.values[name])
         median = quantile(values, 0.5)
-        assert (None if math.isinf(median) else round(median, 3)) == m["median"]
-        assert int(np.isfinite(values).sum()) == m["reached"]
+        assert (None if math.isinf(median) else round(median, 3)) == m.median
+        assert int(np.isfinite(values).sum()) == m.reached
 
 
 def test_distribution_counts_every_run():

@@ -3,11 +3,11 @@ as data: no raw control character anywhere, the printable text shown literally."
 
 from __future__ import annotations
 
-import copy
 import html
 import io
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -46,22 +46,24 @@ def _md_unescaped(text: str) -> str:
 
 
 def _with_text(case, text: str):
-    doc = copy.deepcopy(case.doc)
-    doc["scenario"]["title"] = text
-    doc["findings"][0]["title"] = text
-    doc["findings"][0]["evidence"] = text
-    return doc, case.scenario.model_copy(update={"title": text})
+    """The case's result with ``text`` as the scenario's title and the first finding's
+    title and evidence, and the scenario with that title."""
+    res = case.result
+    first = replace(res.findings[0], title=text, evidence=text)
+    result = res.model_copy(update={"scenario": res.scenario.model_copy(update={"title": text}),
+                                    "findings": (first, *res.findings[1:])})
+    return result, case.scenario.model_copy(update={"title": text})
 
 
 @SETTINGS
 @given(segments=SEGMENTS)
 def test_markdown_reports_show_hostile_text_literally(single_case, segments):
     raw, seen = _compose(segments)
-    doc, scenario = _with_text(single_case, raw)
+    result, scenario = _with_text(single_case, raw)
     for fmt in ("md", "postmortem", "aar"):
-        text = _render(single_case, doc, scenario, fmt)
+        text = _render(single_case, result, scenario, fmt)
         assert not RAW_CONTROL.search(text), fmt
-    md = _render(single_case, doc, scenario, "md")
+    md = _render(single_case, result, scenario, "md")
     assert seen in _md_unescaped(md)
 
 
@@ -69,9 +71,9 @@ def test_markdown_reports_show_hostile_text_literally(single_case, segments):
 @given(segments=SEGMENTS)
 def test_html_reports_show_hostile_text_literally(single_case, segments):
     raw, seen = _compose(segments)
-    doc, scenario = _with_text(single_case, raw)
-    page = _render(single_case, doc, scenario, "html")
-    for fmt, text in (("html", page), ("status", _render(single_case, doc, scenario, "status"))):
+    result, scenario = _with_text(single_case, raw)
+    page = _render(single_case, result, scenario, "html")
+    for fmt, text in (("html", page), ("status", _render(single_case, result, scenario, "status"))):
         assert not RAW_CONTROL.search(text), fmt
     assert seen in html.unescape(page)
 
@@ -80,8 +82,8 @@ def test_html_reports_show_hostile_text_literally(single_case, segments):
 @given(segments=SEGMENTS)
 def test_junit_stays_well_formed_xml_with_hostile_text(single_case, segments):
     raw, seen = _compose(segments)
-    doc, scenario = _with_text(single_case, raw)
-    text = _render(single_case, doc, scenario, "junit")
+    result, scenario = _with_text(single_case, raw)
+    text = _render(single_case, result, scenario, "junit")
     assert not RAW_CONTROL.search(text)
     tree = ET.fromstring(text.encode("utf-8"))
     values = [p.get("value") for p in tree.iter("property")]
@@ -92,23 +94,23 @@ def test_junit_stays_well_formed_xml_with_hostile_text(single_case, segments):
 @given(segments=SEGMENTS)
 def test_terminal_output_shows_hostile_text_literally(single_case, segments, monkeypatch):
     raw, seen = _compose(segments)
-    doc, _ = _with_text(single_case, raw)
+    result, _ = _with_text(single_case, raw)
     buf = io.StringIO()
     monkeypatch.setattr(output, "out", output.PlainConsole(file=buf, force_terminal=True, color_system=None,
                                                            width=10_000))
-    print_summary(doc)
+    print_summary(result)
     output.table("incidents", ["id", "title"], [(1, raw)])
     text = buf.getvalue()
     assert not RAW_CONTROL.search(text)
     lines = text.splitlines()
-    assert any(f"{doc['scenario']['id']} — {seen} (" in line for line in lines)
+    assert any(f"{result.scenario.id} — {seen} (" in line for line in lines)
     assert any(line.endswith(f": {seen}") for line in lines)  # the finding's title
     assert any(seen in line for line in lines if line.startswith("│"))  # the table cell
 
 
-def _render(case, doc, scenario, fmt):
+def _render(case, result, scenario, fmt):
     from report_cases import NOW, REQUIRE_SHARE
     from reports import render_report
 
-    return render_report(doc, fmt, scenario=scenario, team=case.team, timeline=case.timeline, series=case.series,
+    return render_report(result, fmt, scenario=scenario, team=case.team, timeline=case.timeline, series=case.series,
                          now=NOW, require_share=REQUIRE_SHARE)

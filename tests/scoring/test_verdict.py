@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from scoring import score, score_many, summary_json
+from scoring import score, score_many, summarise
 from scoring.objectives import Objective, Outcome
 from scoring.ratings import rate_outcome, share_rating
+from scoring.result import WorstRun
 
 from scoring_timelines import ev, full_run, scenario, team, timeline
 
@@ -28,33 +29,33 @@ def acked_at(t: float):
                       for e in full_run().events))
 
 
-def doc_of(timelines, require_share=0.9):
+def result_of(timelines, require_share=0.9):
     sc, tm = scenario(), team()
-    return summary_json(score_many(timelines, sc, tm), sc, tm.team, [], TODAY, require_share)
+    return summarise(score_many(timelines, sc, tm), sc, tm.team, [], TODAY, require_share)
 
 
-def objective(doc, key):
-    return next(o for o in doc["objectives"] if o["key"] == key)
+def objective(result, key):
+    return next(o for o in result.objectives if o.key == key)
 
 
 @pytest.fixture(scope="module")
 def one_in_a_thousand():
     """999 runs that recover in 1h (target 2h) and one that never recovers."""
-    return doc_of([full_run()] * 999 + [never_recovered()])
+    return result_of([full_run()] * 999 + [never_recovered()])
 
 
 def test_one_run_that_never_recovered_does_not_decide_the_verdict(one_in_a_thousand):
-    doc = one_in_a_thousand
+    result = one_in_a_thousand
     # 999 of 1,000 runs (99.9% >= 90%) met every objective: P. The one run rated U is the tail.
-    assert doc["verdict"] == "P"
-    assert doc["worst_run"] == {"rating": "U", "runs": 1, "text": "1 of 1,000 runs never recovered"}
-    recover = objective(doc, "recover")
-    assert recover["rating"] == "P" and recover["runs_by_rating"] == {"P": 999, "S": 0, "M": 0, "U": 1}
-    assert recover["worst_run"]["text"] == "1 of 1,000 runs never recovered"
-    assert doc["capabilities"]["recovery"]["rating"] == "P"
-    assert doc["capabilities"]["recovery"]["worst_run"]["rating"] == "U"
-    assert doc["ratings"]["recovery"] == {"P": 999, "S": 0, "M": 0, "U": 1}  # runs by their own rating, unchanged
-    assert doc["objectives_missed"] == 0
+    assert result.verdict == "P"
+    assert result.worst_run == WorstRun(rating="U", runs=1, text="1 of 1,000 runs never recovered")
+    recover = objective(result, "recover")
+    assert recover.rating == "P" and recover.runs_by_rating == {"P": 999, "S": 0, "M": 0, "U": 1}
+    assert recover.worst_run.text == "1 of 1,000 runs never recovered"
+    assert result.capabilities["recovery"].rating == "P"
+    assert result.capabilities["recovery"].worst_run.rating == "U"
+    assert result.ratings["recovery"] == {"P": 999, "S": 0, "M": 0, "U": 1}  # runs by their own rating, unchanged
+    assert result.objectives_missed == 0
 
 
 @pytest.mark.parametrize("require_share, rating", [
@@ -66,56 +67,56 @@ def test_one_run_that_never_recovered_does_not_decide_the_verdict(one_in_a_thous
 ])
 def test_an_objective_is_rated_at_the_required_share_of_runs(require_share, rating):
     runs = [acked_at(130 + 300)] * 70 + [acked_at(130 + 420)] * 15 + [acked_at(130 + 900)] * 15
-    doc = doc_of(runs, require_share)
-    ack = objective(doc, "acknowledge")
-    assert ack["runs_by_rating"] == {"P": 70, "S": 15, "M": 15, "U": 0}
-    assert ack["rating"] == rating
-    assert doc["capabilities"]["mobilisation"]["rating"] == rating
+    result = result_of(runs, require_share)
+    ack = objective(result, "acknowledge")
+    assert ack.runs_by_rating == {"P": 70, "S": 15, "M": 15, "U": 0}
+    assert ack.rating == rating
+    assert result.capabilities["mobilisation"].rating == rating
     # Every other objective was met in every run, so mobilisation decides the drill.
-    assert doc["verdict"] == rating
-    assert doc["worst_run"] == {"rating": "M", "runs": 15, "text": (
-        "15 of 100 runs missed time to acknowledge within 5m by more than 1.5x (over 7m30s)")}
-    assert ack["worst_run"]["text"] == "15 of 100 runs took over 1.5x the target (over 7m30s)"
+    assert result.verdict == rating
+    assert result.worst_run == WorstRun(rating="M", runs=15, text=(
+        "15 of 100 runs missed time to acknowledge within 5m by more than 1.5x (over 7m30s)"))
+    assert ack.worst_run.text == "15 of 100 runs took over 1.5x the target (over 7m30s)"
     # An objective counts as missed exactly when it is not rated P.
-    assert (doc["objectives_missed"] == 0) == (rating == "P")
+    assert (result.objectives_missed == 0) == (rating == "P")
 
 
 def test_a_capability_takes_its_worst_objective_and_the_drill_its_worst_capability():
     # 10 runs: 9 met everything; 1 acknowledged at 3x and never recovered.
     worst = timeline(*(e for e in acked_at(130 + 900).events if e.kind not in ("recovered", "resolved")))
-    doc = doc_of([full_run()] * 9 + [worst])
+    result = result_of([full_run()] * 9 + [worst])
     # 9 of 10 = 90% met each objective: every rating P, and so the verdict.
-    assert {c["rating"] for c in doc["capabilities"].values()} == {"P"} and doc["verdict"] == "P"
-    assert doc["capabilities"]["mobilisation"]["worst_run"]["rating"] == "M"
-    assert doc["worst_run"] == {"rating": "U", "runs": 1, "text": "1 of 10 runs never recovered"}
+    assert {c.rating for c in result.capabilities.values()} == {"P"} and result.verdict == "P"
+    assert result.capabilities["mobilisation"].worst_run.rating == "M"
+    assert result.worst_run == WorstRun(rating="U", runs=1, text="1 of 10 runs never recovered")
     # One run fewer met: 8 of 10 is below 90%, and the 10% at 3x make acknowledgement M.
-    doc = doc_of([full_run()] * 8 + [acked_at(130 + 900), worst])
-    assert objective(doc, "acknowledge")["rating"] == "M" and objective(doc, "recover")["rating"] == "P"
-    assert doc["capabilities"]["mobilisation"]["rating"] == "M" and doc["verdict"] == "M"
-    assert doc["worst_run"]["rating"] == "U"
+    result = result_of([full_run()] * 8 + [acked_at(130 + 900), worst])
+    assert objective(result, "acknowledge").rating == "M" and objective(result, "recover").rating == "P"
+    assert result.capabilities["mobilisation"].rating == "M" and result.verdict == "M"
+    assert result.worst_run.rating == "U"
 
 
 def test_a_tail_names_each_reason_when_runs_fail_in_different_ways():
-    doc = doc_of([full_run()] * 97 + [never_recovered()] * 2 + [acked_at(130 + 900)])
+    result = result_of([full_run()] * 97 + [never_recovered()] * 2 + [acked_at(130 + 900)])
     # The overall worst is U (2 runs); acknowledgement at 3x is M, not part of that tail.
-    assert doc["worst_run"] == {"rating": "U", "runs": 2, "text": "2 of 100 runs never recovered"}
-    tail = doc["capabilities"]["mobilisation"]["worst_run"]
-    assert tail["rating"] == "M" and tail["runs"] == 1
+    assert result.worst_run == WorstRun(rating="U", runs=2, text="2 of 100 runs never recovered")
+    tail = result.capabilities["mobilisation"].worst_run
+    assert tail.rating == "M" and tail.runs == 1
 
 
 def test_one_run_is_rated_by_itself_at_any_required_share():
-    doc = doc_of([never_recovered()], require_share=0.5)
-    assert doc["verdict"] == "U" and objective(doc, "recover")["rating"] == "U"
-    assert doc["worst_run"]["text"] == "the run never recovered"
+    result = result_of([never_recovered()], require_share=0.5)
+    assert result.verdict == "U" and objective(result, "recover").rating == "U"
+    assert result.worst_run.text == "the run never recovered"
 
 
 def test_a_metric_that_could_not_start_is_told_apart_from_one_that_never_ended():
     never_detected = timeline(ev(0, "impact_started", "api", fault="crash", service="api", impact="outage"),
                               ev(600, "drill_ended", "api-down", reason="horizon"))
-    doc = doc_of([full_run()] * 3 + [never_detected])
-    ack = objective(doc, "acknowledge")
-    assert ack["worst_run"]["text"] == "1 of 4 runs never paged anyone, so time to acknowledge could not start"
-    assert objective(doc, "detect")["worst_run"]["text"] == "1 of 4 runs never detected the incident"
+    result = result_of([full_run()] * 3 + [never_detected])
+    ack = objective(result, "acknowledge")
+    assert ack.worst_run.text == "1 of 4 runs never paged anyone, so time to acknowledge could not start"
+    assert objective(result, "detect").worst_run.text == "1 of 4 runs never detected the incident"
 
 
 @pytest.mark.parametrize("by, share, expected", [
@@ -138,8 +139,8 @@ def test_a_missed_zero_target_whose_milestone_happened_is_major_not_unable():
     assert rate_outcome(Outcome(zero, 0.0, "met")) == "P"
 
 
-def test_a_single_scorecard_agrees_with_the_summary_of_one_run():
+def test_a_single_scorecard_agrees_with_the_result_of_one_run():
     card = score(never_recovered(), scenario(), team())
-    doc = doc_of([never_recovered()])
-    assert doc["verdict"] == card.verdict == "U"
-    assert {c: v["rating"] for c, v in doc["capabilities"].items()} == {r.capability: r.rating for r in card.ratings}
+    result = result_of([never_recovered()])
+    assert result.verdict == card.verdict == "U"
+    assert {c: v.rating for c, v in result.capabilities.items()} == {r.capability: r.rating for r in card.ratings}
