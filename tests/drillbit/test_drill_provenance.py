@@ -230,9 +230,9 @@ def test_a_changed_or_missing_drill_file_is_said_plainly(cli, other_team_drill):
 # -- item 8: an interrupted batch is marked partial, and score says so ------------------------
 
 def _interrupt_after(monkeypatch, k: int) -> None:
-    import drillbit.drills as drills
+    import drillbit.app as app
 
-    real = drills.simulate_many
+    real = app.simulate_many
 
     def stopping(*args, **kwargs):
         for i, tl in enumerate(real(*args, **kwargs)):
@@ -240,7 +240,7 @@ def _interrupt_after(monkeypatch, k: int) -> None:
                 raise KeyboardInterrupt
             yield tl
 
-    monkeypatch.setattr(drills, "simulate_many", stopping)
+    monkeypatch.setattr(app, "simulate_many", stopping)
 
 
 def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
