@@ -243,7 +243,7 @@ def _interrupt_after(monkeypatch, k: int) -> None:
     monkeypatch.setattr(app, "simulate_many", stopping)
 
 
-def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
+def test_an_interrupted_drill_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     cli("simulate", SCENARIO, "--runs", "5", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
     assert (out / "summary.json").exists()
@@ -292,7 +292,7 @@ def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a process group")
-def test_ctrl_c_on_a_parallel_batch_leaves_whole_runs_and_one_message(tmp_path):
+def test_ctrl_c_on_parallel_runs_leaves_whole_runs_and_one_message(tmp_path):
     out = tmp_path / "d"
     env = {**os.environ, "DRILLBIT_DB": str(tmp_path / "log.db")}
     proc = subprocess.Popen([sys.executable, "-m", "drillbit", "simulate", SCENARIO, "--runs", "200000", "--workers",

@@ -347,7 +347,7 @@ def test_a_single_run_drill_is_also_a_drill_incident_left_out_of_real_stats(stor
     assert incident_stats(store, Filter(kind=None), by="all", metrics=("ttr",)).incidents == 1
 
 
-def test_record_drill_refuses_a_document_an_unknown_mode_or_a_timeline_of_a_batch(store):
+def test_record_drill_refuses_a_document_an_unknown_mode_or_a_timeline_of_many_runs(store):
     batch, _ = drill_summary(12)
     with pytest.raises(InvalidRecord, match="expected a scoring.DrillResult, got dict"):
         record_drill(store, batch.result.to_dict(), scenario="x", team=None, mode="simulated", seed=1)
