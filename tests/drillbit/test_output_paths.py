@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drillbit import app, drills, files
+from drillbit import app, files
 
 SCENARIO = "config-push-global-outage"
 START = "2026-11-25T12:00:00+00:00"
