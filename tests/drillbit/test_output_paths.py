@@ -216,3 +216,21 @@ def test_write_text_writes_the_text_or_leaves_the_old_file(tmp_path, text):
     else:
         assert target.read_bytes() == text.encode("utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_a_streamed_file_keeps_the_mode_of_the_one_it_replaces_and_a_failure_keeps_the_old(tmp_path):
+    import stat
+
+    target = tmp_path / "export.csv"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    assert files.write_streamed(target, lambda f: f.write("a,b\r\n")) == 5
+    assert target.read_bytes() == b"a,b\r\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    def half(f):  # noqa: ANN001, ANN202
+        f.write("partial")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left on device"):
+        files.write_streamed(target, half)
+    assert target.read_bytes() == b"a,b\r\n" and [p.name for p in tmp_path.iterdir()] == ["export.csv"]
