@@ -20,17 +20,15 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from examples import EXAMPLES  # noqa: E402
-from scenarios import find_builtin, load_runbook, load_scenario, load_team, yaml_files  # noqa: E402
+from drillbit.app import render, score_timelines  # noqa: E402
+from drillbit.resolve import resolve  # noqa: E402
 from scenarios.timeline import read_jsonl, write_jsonl  # noqa: E402
-from scoring import find_gaps, score_many, summary_json  # noqa: E402
-from scoring.series import RunSeries  # noqa: E402
 from simulator import simulate_many  # noqa: E402
 
 START = datetime(2026, 11, 30, 0, 0, tzinfo=timezone.utc)
@@ -46,9 +44,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="folder to keep the rendered reports in")
     args = ap.parse_args()
 
-    scenario = load_scenario(find_builtin(args.scenario) or args.scenario)
-    team = load_team(EXAMPLES / "team.yaml")
-    runbooks = [load_runbook(f) for f in yaml_files(EXAMPLES / "runbooks")]
+    inputs = resolve(args.scenario)  # the example team and runbooks, as drillbit simulate uses them
     out = args.out or Path(tempfile.mkdtemp(prefix="drillbit-bench-reports-"))
     out.mkdir(parents=True, exist_ok=True)
 
@@ -56,35 +52,31 @@ def main() -> None:
     if path is None:
         path = out / "timelines.jsonl"
         t0 = time.perf_counter()
-        n = write_jsonl(path, simulate_many(scenario, team, runbooks, runs=args.runs, seed=1, start=START,
-                                            window=WINDOW, workers=2))
+        n = write_jsonl(path, simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=args.runs, seed=1,
+                                            start=START, window=WINDOW, workers=2))
         print(f"simulate {n:,} runs (2 workers):        {time.perf_counter() - t0:7.2f} s")
 
     t0 = time.perf_counter()
-    batch = score_many(read_jsonl(path), scenario, team)
-    series = RunSeries.from_batch(batch)
-    findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
-    doc = summary_json(batch, scenario, team.team, findings, date(2026, 12, 1), 0.9)
-    print(f"read + score {batch.runs:,} runs:              {time.perf_counter() - t0:7.2f} s")
+    drill = score_timelines(read_jsonl(path), inputs, now=NOW)
+    drill.series  # the charts' per-run values are part of scoring, not of rendering
+    print(f"read + score {drill.result.runs:,} runs:              {time.perf_counter() - t0:7.2f} s")
 
     t0 = time.perf_counter()
-    import reports  # jinja2; matplotlib is imported on the first chart
+    import reports  # noqa: F401  (jinja2; matplotlib is imported on the first chart)
 
     print(f"import reports:                     {time.perf_counter() - t0:7.3f} s")
 
-    kw = dict(scenario=scenario, team=team, timeline=batch.first.timeline, series=series, now=NOW)
-
-    def render(fmt: str) -> tuple[float, str]:
+    def timed(fmt: str) -> tuple[float, bytes]:
         t = time.perf_counter()
-        text = reports.render_report(doc, fmt, **kw)
-        return time.perf_counter() - t, text
+        [(_, data)] = render(drill, (fmt,), now=NOW)
+        return time.perf_counter() - t, data
 
-    cold_html, html = render("html")
-    cold_md, md = render("md")
-    warm_html = min(render("html")[0] for _ in range(3))
-    warm_md = min(render("md")[0] for _ in range(3))
-    (out / "scorecard.html").write_text(html, encoding="utf-8")
-    (out / "scorecard.md").write_text(md, encoding="utf-8")
+    cold_html, html = timed("html")
+    cold_md, md = timed("md")
+    warm_html = min(timed("html")[0] for _ in range(3))
+    warm_md = min(timed("md")[0] for _ in range(3))
+    (out / "scorecard.html").write_bytes(html)
+    (out / "scorecard.md").write_bytes(md)
     print(f"render HTML, first (imports matplotlib): {cold_html:7.3f} s   ({len(html) / 1024:,.0f} KiB)")
     print(f"render Markdown, first:             {cold_md:7.3f} s   ({len(md) / 1024:,.0f} KiB)")
     print(f"render HTML, warm (best of 3):      {warm_html:7.3f} s")

@@ -210,13 +210,13 @@ def demo(out: Path, runs: int) -> None:
     from simulator import horizon_for
 
     from . import output
-    from .drills import drill_folder, run_drills, say_workspace
+    from .app import drill_folder, write_reports
+    from .drills import command_time, open_log, record_in_log, say_workspace, simulate_drill
+    from .files import ensure_dir
     from .params import DURATION, INSTANT
     from .provenance import reproduce_command
     from .resolve import resolve
     from .workspace import EXAMPLES
-
-    from .files import ensure_dir
 
     say_workspace()
     ensure_dir(out)  # before the library check and the runs: a bad --out costs nothing
@@ -232,19 +232,18 @@ def demo(out: Path, runs: int) -> None:
     start, window = INSTANT.convert(DEMO_START, None, None), DURATION.convert("4w", None, None)
     command = reproduce_command(DEMO_SCENARIO, seed=DEMO_SEED, start=start, runs=runs, window=window, horizon=None,
                                 team=None, runbooks=None)
-    from .drills import open_log, record_in_log
-    from .report_commands import write_drill_reports
-
+    now = command_time()
     # The demo's folder is its own: a second demo replaces the first one's drill (and adds to its log).
     with drill_folder(out, force=True):
         log = open_log(f"sqlite:///{(out / 'incidents.db').resolve()}")
         try:
-            doc = run_drills(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,
-                             workers=min(2, os.cpu_count() or 1), horizon=horizon_for(inputs.scenario, inputs.runbooks),
-                             out=out, as_json=False, require_share=0.9, command=command)
+            drill = simulate_drill(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,
+                                   workers=min(2, os.cpu_count() or 1),
+                                   horizon=horizon_for(inputs.scenario, inputs.runbooks), out=out, as_json=False,
+                                   require_share=0.9, command=command, now=now)
             output.out.print(f"scorecard and gap report: {out / 'summary.json'}", markup=False)
-            html = write_drill_reports(out, doc, inputs, require_share=0.9, formats=("html",))[0]
-            record_in_log(doc, inputs, log, report_path=html)
+            html = write_reports(drill, out, now=now, formats=("html",))[0]
+            record_in_log(drill, log, report_path=html)
         finally:
             log.close()
     output.out.print("HTML scorecard (open it in a browser):", markup=False)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
-from scoring import find_gaps, score_many, summary_json
 from simulator import explain as explain_run
-from simulator import horizon_for, new_seed, simulate_many, usable_cpus, usable_workers
+from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
-from . import interrupts, output
-from .files import FolderLock, OutputError, ensure_dir, reason, write_text
+from . import output
+from .app import CutShort, Drill, Hooks, drill_folder, record_drill, run_drill, score_timelines, write_reports
+from .files import ensure_dir
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
-from .provenance import (Scored, choose_inputs, count_runs, inputs_record, new_manifest, read_manifest,
-                         reproduce_command, reproduce_record, write_manifest)
+from .provenance import Scored, choose_inputs, count_runs, read_manifest, reproduce_command
 from .resolve import Inputs, resolve
 from .scoreboard import print_summary
 
@@ -29,33 +26,8 @@ if TYPE_CHECKING:
     from .log_commands import LogContext
 
 EXIT_MISSED = 1
-#: What a drill folder holds; ``--force`` removes them all so no file of the old drill is left beside the new.
-DRILL_FILES = ("drill.json", "timelines.jsonl", "summary.json", "scorecard.html", "scorecard.md")
 #: More runs than this would take days and fill the disk: the bound says so before any run starts.
 MAX_RUNS = 1_000_000
-
-
-@contextmanager
-def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
-    """Hold ``folder`` for one drill: created if missing, locked against a second run
-    writing into it at the same time, and refused when it already holds a drill unless
-    ``force``, when the old drill's files are removed first. Raises OutputError."""
-    if folder is None:
-        yield
-        return
-    ensure_dir(folder)
-    with FolderLock(folder):
-        held = [name for name in ("drill.json", "timelines.jsonl") if (folder / name).exists()]
-        if held and not force:
-            raise OutputError(f"{folder} already holds a drill ({', '.join(held)}); add --force to replace it, "
-                              "or choose another folder")
-        if force:
-            for name in DRILL_FILES:
-                try:
-                    (folder / name).unlink(missing_ok=True)
-                except OSError as exc:
-                    raise OutputError(f"cannot replace the drill in {folder}: {folder / name}: {reason(exc)}") from None
-        yield
 
 
 def _check_loggable(start: datetime, window: float | None, horizon: float) -> None:
@@ -105,57 +77,50 @@ def _progress(timelines: Iterable[Timeline], total: int, enabled: bool, label: s
             bar.advance(task)
 
 
-class TimelineWriter:
-    """Writes timelines as JSON lines and knows how many whole lines it wrote, so that
-    an interrupted batch leaves a file of whole runs only."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.count = 0
-        self._end = 0  # bytes of the whole lines written
-        try:
-            self._f = open(path, "wb")
-        except OSError as exc:
-            raise OutputError(f"cannot write {path}: {reason(exc)}") from None
-
-    def tee(self, timelines: Iterable[Timeline]) -> Iterator[Timeline]:
-        """Write each timeline while passing it on (memory stays flat)."""
-        for tl in timelines:
-            data = (tl.to_json_line() + "\n").encode("utf-8")
-            self._f.write(data)
-            self._end += len(data)
-            self.count += 1
-            yield tl
-
-    def close(self) -> None:
-        """Flush, dropping anything after the last whole line."""
-        if self._f.closed:
-            return
-        self._f.flush()
-        self._f.truncate(self._end)
-        self._f.close()
+def _listed(paths: Sequence[Path]) -> str:
+    """``a, b and c``."""
+    names = [str(p) for p in paths]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def judge_and_report(timelines: Iterable[Timeline], inputs: Inputs, *, as_json: bool, require_share: float,
-                     extra: dict | None = None, notes: Iterable[str] = ()) -> dict:
-    """Score streamed timelines, find gaps, print (table or JSON) and return the document.
-    ``notes`` (what a reader must know about the inputs) go to stderr before the table
-    and into the document."""
-    batch = score_many(timelines, inputs.scenario, inputs.team)
-    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
-    doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, date.today(), require_share)
-    doc.update(extra or {})
-    notes = list(notes)
-    if notes:
-        doc["notes"] = notes
-    for note in notes:
+def show_result(drill: Drill, *, as_json: bool) -> None:
+    """The drill's notes on stderr, then its scores: a table, or the JSON document."""
+    for note in drill.result.notes:
         output.err.print(f"note: {note}", markup=False)
     if as_json:
-        output.emit_json(doc)
+        output.emit_json(drill.result.to_dict())
     else:
-        print_summary(doc)
-    doc["_batch"] = batch
-    return doc
+        print_summary(drill.result)
+
+
+def drill_hooks(runs: int, *, as_json: bool) -> Hooks:
+    """What a person sees of a simulated drill: a progress bar on a terminal, the
+    scores, and where its files went (or how far it got when cut short)."""
+    show_bar = runs > 1 and output.err.is_terminal and not as_json
+
+    def cut_short(cut: CutShort) -> None:
+        output.err.print(f"{cut.state} after {cut.runs_written:,} of {cut.runs_planned:,} runs: {cut.timelines} holds "
+                         f"them, marked partial in {cut.manifest}", markup=False)
+
+    return Hooks(progress=lambda made: _progress(made, runs, show_bar),
+                 scored=lambda drill: show_result(drill, as_json=as_json), cut_short=cut_short,
+                 wrote=lambda paths: output.err.print(f"wrote {_listed(paths)}", markup=False))
+
+
+def simulate_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, window: float | None, workers: int,
+                   horizon: float, out: Path | None, as_json: bool, require_share: float, command: str,
+                   now: datetime) -> Drill:
+    """:func:`app.run_drill` as the CLI shows it: the command that reproduces the drill
+    first, a note when fewer workers are used than asked for, then the run."""
+    output.err.print(f"reproduce: {command}", markup=False)
+    return run_drill(inputs, runs=runs, seed=seed, start=start, window=window, workers=_capped_workers(workers, runs),
+                     horizon=horizon, command=command, now=now, require_share=require_share, out=out,
+                     hooks=drill_hooks(runs, as_json=as_json))
+
+
+def command_time() -> datetime:
+    """The instant a command judges its drill at (whole seconds, UTC)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @click.command()
@@ -211,81 +176,36 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     horizon = horizon or horizon_for(inputs.scenario, inputs.runbooks)
     if not no_log:
         _check_loggable(start, window, horizon)
+    now = command_time()
     log = None
     try:
         # Every output is checked before the first run: a bad path or log URL costs no simulation.
         with drill_folder(out or report_dir, force=force):
             log = None if no_log else open_log(db)
-            doc = run_drills(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
-                             horizon=horizon,
-                             out=out or report_dir, as_json=as_json, require_share=require_share, command=command)
+            drill = simulate_drill(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
+                                   horizon=horizon, out=out or report_dir, as_json=as_json, require_share=require_share,
+                                   command=command, now=now)
             html = None
             if report_dir:
-                from .report_commands import emit_drill_reports
-
-                html = emit_drill_reports(report_dir, doc, inputs, require_share=require_share)[0]
+                html = say_wrote(write_reports(drill, report_dir, now=now))[0]
         if log is not None:
-            record_in_log(doc, inputs, log, report_path=html)
+            record_in_log(drill, log, report_path=html)
     finally:
         if log is not None:
             log.close()
     if explain and not as_json:
         output.out.print("", markup=False)
-        for line in explain_run(doc["_batch"].first.timeline, inputs.team, tz):
+        for line in explain_run(drill.timeline, inputs.team, tz):
             output.out.print(line, markup=False)
-    if doc["objectives_missed"]:
+    if drill.result.objectives_missed:
         sys.exit(EXIT_MISSED)
 
 
-def run_drills(inputs: Inputs, *, runs: int, seed: int, start: datetime, window: float | None, workers: int,
-               horizon: float, out: Path | None, as_json: bool, require_share: float, command: str) -> dict:
-    """Simulate, stream timelines to ``out`` (if given), score, find gaps, print; write
-    ``summary.json`` beside the timelines. ``command`` is what reproduces the drill; it
-    is printed first and kept with the seed and start in the summary and in
-    ``out/drill.json``, which also tells a complete file from one cut short (Ctrl-C).
-    Returns the summary document."""
-    output.err.print(f"reproduce: {command}", markup=False)
-    reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
-    workers = _capped_workers(workers, runs)
-    timelines = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
-                              window=window, workers=workers, horizon=horizon)
-    show_bar = runs > 1 and output.err.is_terminal and not as_json
-    shown = stream = _progress(timelines, runs, show_bar)
-    writer = manifest = None
-    if out:
-        ensure_dir(out)
-        # A summary left by an earlier drill in this folder would describe other timelines.
-        (out / "summary.json").unlink(missing_ok=True)
-        writer = TimelineWriter(out / "timelines.jsonl")
-        manifest = new_manifest(inputs, reproduce, writer.path)
-        write_manifest(out, manifest)
-        stream = writer.tee(stream)
-    extra = {"timelines": str(writer.path)} if writer else {}
-    extra.update({"inputs": inputs_record(inputs), "reproduce": reproduce,
-                  "drill": {"state": "complete", "runs_planned": runs, "runs": runs, "partial": False}})
-    try:
-        doc = judge_and_report(stream, inputs, as_json=as_json, require_share=require_share, extra=extra)
-    except BaseException as exc:
-        # Bounded work a second Ctrl-C must not cut short: stop the bar and the workers
-        # (they would outlive an unclosed generator), then mark the file partial.
-        with interrupts.held():
-            for gen in (stream, shown, timelines):
-                gen.close()
-            if writer and manifest is not None:
-                writer.close()
-                state = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
-                output.err.print(f"{state} after {writer.count:,} of {runs:,} runs: {writer.path} holds them, "
-                                 f"marked partial in {out / 'drill.json'}", markup=False)
-        raise
-    if writer and manifest is not None and out:
-        with interrupts.held():  # a complete drill must not be left marked running
-            writer.close()
-            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
-            public = {k: v for k, v in doc.items() if not k.startswith("_")}
-            write_text(out / "summary.json", json.dumps(public, indent=2) + "\n", "summary")
-        output.err.print(f"wrote {writer.path}, {out / 'drill.json'} and {out / 'summary.json'}", markup=False)
-    return doc
+def say_wrote(paths: list[Path]) -> list[Path]:
+    """One ``wrote PATH`` line on stderr for each file."""
+    for p in paths:
+        output.err.print(f"wrote {p}", markup=False)
+    return paths
 
 
 def _capped_workers(requested: int, runs: int) -> int:
@@ -325,15 +245,11 @@ def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Pat
     return scored, every()
 
 
-def scoring_extra(scored: Scored) -> dict:
-    """What a summary of scored timelines records besides the scores: the inputs it was
-    scored with and, from the drill's manifest, how to reproduce it and whether it is whole."""
-    extra: dict = {"inputs": inputs_record(scored.inputs)}
-    if scored.reproduce is not None:
-        extra["reproduce"] = scored.reproduce
-    if scored.drill is not None:
-        extra["drill"] = scored.drill
-    return extra
+def score_scored(runs: Iterable[Timeline], scored: Scored, *, now: datetime, require_share: float) -> Drill:
+    """Score the runs of a timelines file with the inputs :func:`read_runs` chose, recording
+    from the drill's manifest how to reproduce it and whether it is whole, and the notes."""
+    return score_timelines(runs, scored.inputs, now=now, require_share=require_share, reproduce=scored.reproduce,
+                           progress=scored.drill, notes=scored.notes)
 
 
 def scoring_progress(path: Path, runs: Iterable[Timeline], as_json: bool) -> Iterable[Timeline]:
@@ -343,25 +259,13 @@ def scoring_progress(path: Path, runs: Iterable[Timeline], as_json: bool) -> Ite
     return _progress(runs, count_runs(path), True, label="scoring")
 
 
-def record_in_log(doc: dict, inputs: Inputs, db: "str | None | LogContext", *, report_path: Path | None = None) -> int:
-    """Record a scored drill (its run, findings and action items) in the incident log:
-    ``db`` is a URL (None: the default log) or a log :func:`open_log` opened, which
-    the caller closes."""
-    import incidents
-
-    log = db if not (db is None or isinstance(db, str)) else open_log(db)
-    try:
-        store = log.store()
-        batch = doc["_batch"]
-        run_id = incidents.record_drill(
-            store, doc, scenario=inputs.scenario, team=inputs.team.team, mode="simulated",
-            seed=batch.first.timeline.seed, report_path=report_path,
-            samples={name: values.tolist() for name, values in batch.samples.items()})
-        output.err.print(f"recorded drill run {run_id} in the incident log at {store.where}", markup=False)
-        return run_id
-    finally:
-        if log is not db:
-            log.close()
+def record_in_log(drill: Drill, log: "LogContext", *, report_path: Path | None = None) -> int:
+    """Record a scored drill (its run, findings and action items) in the incident log
+    :func:`open_log` opened (the caller closes it), and say so."""
+    store = log.store()
+    run_id = record_drill(drill, store, report_path=report_path)
+    output.err.print(f"recorded drill run {run_id} in the incident log at {store.where}", markup=False)
+    return run_id
 
 
 def scored_inputs_options(command):  # noqa: ANN001, ANN201
@@ -388,7 +292,8 @@ def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Pa
     own scenario, team and runbooks, and says so when told to use others, when one of
     them changed since, or when the file holds fewer runs than the drill planned."""
     scored, runs = read_runs(timelines, scenario, team, runbooks)
-    doc = judge_and_report(scoring_progress(timelines, runs, as_json), scored.inputs, as_json=as_json,
-                           require_share=require_share, extra=scoring_extra(scored), notes=scored.notes)
-    if doc["objectives_missed"]:
+    drill = score_scored(scoring_progress(timelines, runs, as_json), scored, now=command_time(),
+                         require_share=require_share)
+    show_result(drill, as_json=as_json)
+    if drill.result.objectives_missed:
         sys.exit(EXIT_MISSED)

@@ -10,12 +10,18 @@ path and what is wrong with it, which the CLI shows as one line with exit 2.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, TextIO, TypeVar
 
 from scenarios import DrillbitError
+
+
+T = TypeVar("T")
 
 
 class OutputError(DrillbitError):
@@ -78,6 +84,34 @@ def check_file_target(path: Path, what: str = "output file", *, hint: str = "nam
     return path
 
 
+@contextmanager
+def _replacement(path: Path, mode: int, *, exclusive: bool = False) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path`` to write into; once the block ends well it is
+    flushed to disk, given ``mode`` and renamed over ``path`` (with ``exclusive``,
+    linked, which fails if ``path`` exists). On any failure it is removed and the
+    error goes on: ``path`` is as it was. Raises OSError."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        if exclusive:
+            # link() fails if the name exists: the check and the write are one step
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _sync_dir(path.parent)
+
+
 def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically. With ``exclusive``, refuse if ``path``
     exists (checked again at the rename, so two writers cannot both win). Raises
@@ -86,33 +120,34 @@ def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive
     if exclusive and path.exists():
         raise OutputError(f"{path} already exists; not overwriting it")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with _replacement(path, new_file_mode(), exclusive=exclusive) as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())
-        if exclusive:
-            # link() fails if the name exists: the check and the write are one step
-            os.link(tmp, path)
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            if exclusive and exc.errno == errno.EEXIST:
-                raise OutputError(f"{path} already exists; not overwriting it") from None
-            raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
-        raise
-    _sync_dir(path.parent)
+    except OSError as exc:
+        if exclusive and exc.errno == errno.EEXIST:
+            raise OutputError(f"{path} already exists; not overwriting it") from None
+        raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
     return path
+
+
+def write_streamed(path: Path, write: Callable[[TextIO], T]) -> T:
+    """Run ``write(file)`` on a UTF-8 text file (line ends as written) that becomes
+    ``path`` only once complete; returns what ``write`` returned. A failure (a full
+    disk, a read error, Ctrl-C) leaves no file behind and an existing ``path`` as it
+    was. The file gets the mode of the file it replaces, else a new file's. A device or
+    pipe (/dev/null, a FIFO) is written directly: it cannot be replaced, only written to.
+    Raises OSError as the system words it (IsADirectoryError for a folder), for
+    commands that show the system's own words."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            return write(f)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else new_file_mode()
+    with _replacement(path, mode) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        result = write(text)
+        text.flush()
+        text.detach()  # the binary file is flushed to disk and closed by _replacement
+    return result
 
 
 def write_text(path: Path, text: str, what: str = "output file", *, exclusive: bool = False) -> Path:

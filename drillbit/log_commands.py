@@ -3,12 +3,10 @@ trends that admit noise, patterns, action items and drill calibration."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TextIO
 
 import click
 
@@ -16,7 +14,7 @@ import incidents
 from incidents import Filter
 
 from . import interrupts, output
-from .files import new_file_mode
+from .files import write_streamed
 from .params import INSTANT
 from .workspace import find_workspace
 
@@ -462,35 +460,15 @@ def export(lc: LogContext, what: str, fmt: str | None, out: Path | None, kind: s
     _note(f"wrote {n} {what} to {out}")
 
 
-def _write_whole(out: Path, write: Any) -> int:
-    """Run ``write(file)`` into a new file beside ``out`` and put it in place only when
-    it is complete: a failure (a full disk, a read error, Ctrl-C) leaves nothing behind
-    and an existing ``out`` as it was. A device or pipe (/dev/null, a FIFO) is written
-    directly: it cannot be replaced, only written to."""
+def _write_whole(out: Path, write: Callable[[TextIO], int]) -> int:
+    """Run ``write(file)`` into a file that becomes ``out`` only when complete
+    (:func:`files.write_streamed`), with the system's own words when it cannot."""
     try:
-        if out.exists() and not out.is_file():
-            if out.is_dir():
-                raise click.FileError(str(out), hint="it is a folder; give a file name")
-            with open(out, "w", encoding="utf-8", newline="") as f:
-                return write(f)
-        existing = out.stat().st_mode & 0o777 if out.exists() else None
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        return write_streamed(out, write)
+    except IsADirectoryError:
+        raise click.FileError(str(out), hint="it is a folder; give a file name") from None
     except OSError as exc:
         raise click.FileError(str(out), hint=exc.strerror or str(exc)) from None
-    tmp = Path(tmp_name)
-    try:
-        # mkstemp makes the file private (0600); an export gets the mode a new file of
-        # the user's would have, or the mode of the file it replaces.
-        os.chmod(fd, existing if existing is not None else new_file_mode())
-        with open(fd, "w", encoding="utf-8", newline="") as f:
-            n = write(f)
-        tmp.replace(out)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise click.FileError(str(out), hint=exc.strerror or str(exc)) from None
-        raise
-    return n
 
 
 # -- stats ----------------------------------------------------------------------------

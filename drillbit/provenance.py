@@ -28,13 +28,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from scenarios import DrillbitError, format_duration
+from scoring.result import DrillProgress, InputRef, InputsRecord, Reproduce
 
 from .files import write_text
 from .resolve import Inputs, resolve
 
 MANIFEST = "drill.json"
 VERSION = 1
+#: The states a drill goes through (``DrillProgress.state``).
+STATES = ("running", "complete", "interrupted", "failed")
 
 
 class ManifestError(DrillbitError):
@@ -46,20 +51,20 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _ref(kind_id: str, path: Path | None) -> dict[str, Any]:
+def _ref(kind_id: str, path: Path | None) -> InputRef:
     if path is None:
-        return {"id": kind_id, "path": None, "sha256": None}
-    return {"id": kind_id, "path": str(path.resolve()), "sha256": sha256(path)}
+        return InputRef(id=kind_id, path=None, sha256=None)
+    return InputRef(id=kind_id, path=str(path.resolve()), sha256=sha256(path))
 
 
-def inputs_record(inputs: Inputs) -> dict[str, Any]:
+def inputs_record(inputs: Inputs) -> InputsRecord:
     """The scenario, team and runbooks of ``inputs`` by id, absolute path and content hash."""
-    return {
-        "scenario": _ref(inputs.scenario.id, inputs.scenario_path),
-        "team": _ref(inputs.team.team, inputs.team_path),
-        "runbook_dir": str(inputs.runbook_dir.resolve()) if inputs.runbook_dir else None,
-        "runbooks": [_ref(rb.id, p) for rb, p in zip(inputs.runbooks, inputs.runbook_paths)],
-    }
+    return InputsRecord(
+        scenario=_ref(inputs.scenario.id, inputs.scenario_path),
+        team=_ref(inputs.team.team, inputs.team_path),
+        runbook_dir=str(inputs.runbook_dir.resolve()) if inputs.runbook_dir else None,
+        runbooks=tuple(_ref(rb.id, p) for rb, p in zip(inputs.runbooks, inputs.runbook_paths)),
+    )
 
 
 def reproduce_command(scenario: str, *, seed: int, start: datetime, runs: int, window: float | None,
@@ -82,10 +87,9 @@ def reproduce_command(scenario: str, *, seed: int, start: datetime, runs: int, w
 
 
 def reproduce_record(*, seed: int, start: datetime, window: float | None, horizon: float, runs: int,
-                     command: str) -> dict[str, Any]:
+                     command: str) -> Reproduce:
     """The seed, start, window and horizon (seconds) of a drill and the command that repeats it."""
-    return {"seed": seed, "start": start.isoformat(), "window": window, "horizon": horizon, "runs": runs,
-            "command": command}
+    return Reproduce(seed=seed, start=start.isoformat(), window=window, horizon=horizon, runs=runs, command=command)
 
 
 def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
@@ -93,10 +97,11 @@ def write_manifest(directory: Path, doc: dict[str, Any]) -> Path:
     return write_text(directory / MANIFEST, json.dumps(doc, indent=2) + "\n", "drill manifest")
 
 
-def new_manifest(inputs: Inputs, reproduce: dict[str, Any], timelines: Path) -> dict[str, Any]:
+def new_manifest(inputs: Inputs, reproduce: Reproduce, timelines: Path) -> dict[str, Any]:
     """The manifest of a drill about to start."""
-    return {"version": VERSION, "state": "running", "runs_planned": reproduce["runs"], "runs_written": 0,
-            "timelines": timelines.name, "inputs": inputs_record(inputs), "reproduce": reproduce}
+    return {"version": VERSION, "state": "running", "runs_planned": reproduce.runs, "runs_written": 0,
+            "timelines": timelines.name, "inputs": inputs_record(inputs).model_dump(mode="json"),
+            "reproduce": reproduce.model_dump(mode="json")}
 
 
 def read_manifest(timelines: Path) -> dict[str, Any] | None:
@@ -121,6 +126,14 @@ def read_manifest(timelines: Path) -> dict[str, Any] | None:
 
 def _manifest_problem(doc: dict[str, Any]) -> str | None:
     """What is wrong with the shape of a manifest's fields that scoring reads, or None."""
+    if doc.get("state") not in STATES:
+        return f"state: expected one of {', '.join(STATES)}, got {doc.get('state')!r}"[:200]
+    if doc.get("reproduce") is not None:
+        try:
+            Reproduce.model_validate(doc["reproduce"])
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            return f"reproduce.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"[:200]
     planned = doc.get("runs_planned")
     if planned is not None and (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0):
         return f"runs_planned: expected a whole number, got {planned!r}"[:200]
@@ -160,26 +173,25 @@ class Scored:
 
     inputs: Inputs
     notes: list[str] = field(default_factory=list)
-    drill: dict[str, Any] | None = None
-    reproduce: dict[str, Any] | None = None
+    drill: DrillProgress | None = None
+    reproduce: Reproduce | None = None
 
 
-def _describe(kind: str, ref: dict[str, Any]) -> str:
-    return f"{kind} {ref['id']} ({ref['path']})"
+def _describe(kind: str, ident: object, path: object) -> str:
+    return f"{kind} {ident} ({path})"
 
 
-def completeness(manifest: dict[str, Any], runs_in_file: int) -> tuple[dict[str, Any], str | None]:
-    """The drill's state as a summary records it, and the note when the file is partial."""
+def completeness(manifest: dict[str, Any], runs_in_file: int) -> tuple[DrillProgress, str | None]:
+    """The drill's state as a summary records it, and the note when the file is partial.
+    ``manifest`` is one :func:`read_manifest` accepted (its state is one of :data:`STATES`)."""
     planned = int(manifest.get("runs_planned") or 0)
-    state = str(manifest.get("state"))
-    drill = {"state": state, "runs_planned": planned, "runs": runs_in_file, "partial": runs_in_file != planned}
+    state = manifest["state"]
     if runs_in_file == planned and state == "complete":
-        return drill, None
+        return DrillProgress(state=state, runs_planned=planned, runs=runs_in_file, partial=False), None
     why = {"interrupted": "interrupted", "failed": "the drill failed",
-           "running": "the drill has not finished: still running, or killed"}.get(state)
-    if why is None:
-        why = "the file was cut or added to after the drill" if state == "complete" else f"state {state}"
-    drill["partial"] = True
+           "running": "the drill has not finished: still running, or killed"}.get(state,
+                                                                                    "the file was cut or added to after the drill")
+    drill = DrillProgress(state=state, runs_planned=planned, runs=runs_in_file, partial=True)
     return drill, f"holds {runs_in_file:,} of {planned:,} runs ({why})"
 
 
@@ -222,21 +234,22 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
             notes.append(f"the drill's runbook folder {d} is missing")
     inputs = resolve(sc_arg, team_arg, book_arg, scenario_by_id=by_id)
     used = inputs_record(inputs)
-    for kind, given in (("scenario", scenario), ("team", team)):
-        a, b = ran.get(kind) or {}, used[kind]
-        if a.get("sha256") == b["sha256"]:
+    for kind, given, b in (("scenario", scenario, used.scenario), ("team", team, used.team)):
+        a = ran.get(kind) or {}
+        if a.get("sha256") == b.sha256:
             continue
-        if given is not None or a.get("path") != b["path"]:
-            notes.append(f"scored with {_describe(kind, b)} instead of the drill's {_describe(kind, a)}")
+        if given is not None or a.get("path") != b.path:
+            notes.append(f"scored with {_describe(kind, b.id, b.path)} instead of the drill's "
+                         f"{_describe(kind, a.get('id'), a.get('path'))}")
         else:
-            notes.append(f"the drill's {kind} file {b['path']} changed since the drill ran (its content hash "
+            notes.append(f"the drill's {kind} file {b.path} changed since the drill ran (its content hash "
                          f"differs); scored with it as it is now")
     ran_books = sorted((str(r.get("id")), str(r.get("sha256"))) for r in ran.get("runbooks") or [])
-    used_books = sorted((r["id"], r["sha256"]) for r in used["runbooks"])
+    used_books = sorted((r.id, str(r.sha256)) for r in used.runbooks)
     if ran_books != used_books:
         names = ", ".join(sorted({i for i, _ in set(ran_books) ^ set(used_books)}))
-        where = f"runbooks in {used['runbook_dir']}" if used["runbook_dir"] else "no runbooks"
-        if runbooks is not None or used["runbook_dir"] != ran.get("runbook_dir"):
+        where = f"runbooks in {used.runbook_dir}" if used.runbook_dir else "no runbooks"
+        if runbooks is not None or used.runbook_dir != ran.get("runbook_dir"):
             notes.append(f"scored with {where} instead of the drill's runbooks in {ran.get('runbook_dir')} "
                          f"(differing: {names})")
         else:
@@ -245,4 +258,5 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
     drill, partial = completeness(manifest, count_runs(timelines))
     if partial:
         notes.insert(0, f"{timelines} {partial}; the figures are of those runs only")
-    return Scored(inputs, notes, drill, manifest.get("reproduce"))
+    reproduce = manifest.get("reproduce")
+    return Scored(inputs, notes, drill, None if reproduce is None else Reproduce.model_validate(reproduce))

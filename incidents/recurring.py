@@ -9,10 +9,11 @@ again as a regression with the new drill's due date.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from sqlalchemy import Connection, and_, update
+
+from scoring import ActionItem
 
 from . import schema as s
 from .records import finding_key
@@ -26,26 +27,24 @@ def _insert(conn: Connection):  # noqa: ANN202
     return insert(s.action_items)
 
 
-def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iterable[Mapping[str, Any]],
-                       finding_ids: Mapping[tuple[str, str], int], due: Mapping[int, date | None],
-                       now: float) -> dict[str, int]:
-    """Add or update the item of each of a drill's action items (``summary_json``
-    shape: title, owner, severity, rule, subject; ``due[i]`` the parsed due date of the
-    i-th). Returns how many were ``new``, ``seen again`` and ``reopened``. Runs inside
+def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iterable[ActionItem],
+                       finding_ids: Mapping[tuple[str, str], int], now: float) -> dict[str, int]:
+    """Add or update the item of each of a drill's action items. Returns how many were
+    ``new``, ``seen again`` and ``reopened``. Runs inside
     the caller's transaction; safe against a concurrent drill of the same scenario
     (the unique key decides, and the loser updates instead)."""
     t = s.action_items.c
     counts = {"new": 0, "seen again": 0, "reopened": 0}
     done: set[str] = set()
-    for i, a in enumerate(items):
-        rule, subject = str(a.get("rule", "")), str(a.get("subject", ""))
+    for a in items:
+        rule, subject = a.rule, a.subject
         key = finding_key(scenario, rule, subject)
         if key in done:  # one drill reporting a finding twice saw it once
             continue
         done.add(key)
         added = conn.execute(_insert(conn).values(
-            title=str(a.get("title", "")), owner=str(a.get("owner", "")) or "unassigned", due=due.get(i),
-            status="open", severity=a.get("severity"), finding_id=finding_ids.get((rule, subject)), incident_id=None,
+            title=a.title, owner=a.owner or "unassigned", due=a.due,
+            status="open", severity=a.severity, finding_id=finding_ids.get((rule, subject)), incident_id=None,
             drill_run_id=run_id, note=None, created_at=now, closed_at=None, finding_key=key, times_seen=1,
             last_seen=now, regression=False, reopened_at=None,
         ).on_conflict_do_nothing(index_elements=["finding_key"]).returning(s.action_items.c.id)).first()
@@ -53,7 +52,7 @@ def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iter
             counts["new"] += 1
             continue
         reopened = conn.execute(update(s.action_items).where(and_(t.finding_key == key, t.status == "done")).values(
-            status="open", regression=True, reopened_at=now, closed_at=None, due=due.get(i)))
+            status="open", regression=True, reopened_at=now, closed_at=None, due=a.due))
         conn.execute(update(s.action_items).where(t.finding_key == key).values(
             times_seen=t.times_seen + 1, last_seen=now))
         counts["reopened" if reopened.rowcount else "seen again"] += 1

@@ -230,9 +230,9 @@ def test_a_changed_or_missing_drill_file_is_said_plainly(cli, other_team_drill):
 # -- item 8: an interrupted batch is marked partial, and score says so ------------------------
 
 def _interrupt_after(monkeypatch, k: int) -> None:
-    import drillbit.drills as drills
+    import drillbit.app as app
 
-    real = drills.simulate_many
+    real = app.simulate_many
 
     def stopping(*args, **kwargs):
         for i, tl in enumerate(real(*args, **kwargs)):
@@ -240,10 +240,10 @@ def _interrupt_after(monkeypatch, k: int) -> None:
                 raise KeyboardInterrupt
             yield tl
 
-    monkeypatch.setattr(drills, "simulate_many", stopping)
+    monkeypatch.setattr(app, "simulate_many", stopping)
 
 
-def test_an_interrupted_batch_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
+def test_an_interrupted_drill_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     cli("simulate", SCENARIO, "--runs", "5", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
     assert (out / "summary.json").exists()
@@ -292,7 +292,7 @@ def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a process group")
-def test_ctrl_c_on_a_parallel_batch_leaves_whole_runs_and_one_message(tmp_path):
+def test_ctrl_c_on_parallel_runs_leaves_whole_runs_and_one_message(tmp_path):
     out = tmp_path / "d"
     env = {**os.environ, "DRILLBIT_DB": str(tmp_path / "log.db")}
     proc = subprocess.Popen([sys.executable, "-m", "drillbit", "simulate", SCENARIO, "--runs", "200000", "--workers",

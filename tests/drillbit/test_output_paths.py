@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drillbit import drills, files
+from drillbit import app, files
 
 SCENARIO = "config-push-global-outage"
 START = "2026-11-25T12:00:00+00:00"
@@ -69,7 +69,7 @@ FOLDER_COMMANDS = {
 @pytest.mark.parametrize("case", ["parent is a file", "device", "unwritable", "file where a folder is expected"])
 def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(cli, tmp_path, blocker, monkeypatch, command, case):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(drills, "simulate_many", _must_not_run)
+    monkeypatch.setattr(app, "simulate_many", _must_not_run)
     code, _, err = cli(*FOLDER_COMMANDS[command](_bad_paths(tmp_path, blocker, "folder")[case]))
     _one_clear_line(code, err)
     assert blocker.read_text() == "kept\n"
@@ -94,7 +94,7 @@ def test_a_report_that_cannot_be_encoded_leaves_the_existing_file_whole(cli, tmp
 
     target = tmp_path / "report.html"
     target.write_text("the earlier report\n")
-    monkeypatch.setattr(reports, "render_report", lambda *a, **k: "<p>\ud800</p>")
+    monkeypatch.setattr(reports.render, "render_report", lambda *a, **k: "<p>\ud800</p>")
     code, _, err = cli("report", str(timelines), "--out", str(target))
     _one_clear_line(code, err)
     assert target.read_text() == "the earlier report\n"
@@ -114,18 +114,27 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temporary(tmp_path, monkeypa
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
-def test_write_reports_keeps_earlier_reports_when_one_format_fails(tmp_path, timelines):
-    import reports
+def test_write_reports_keeps_earlier_reports_when_one_format_fails(tmp_path, timelines, monkeypatch):
+    import reports.render
+    from datetime import datetime, timezone
+
+    from drillbit.resolve import resolve
     from reports.render import ReportError
+    from scenarios.timeline import read_jsonl
 
     (tmp_path / "scorecard.html").write_text("earlier")
-    summary = json.loads((timelines.parent / "summary.json").read_text())
-    summary["scenario"]["title"] = "\ud800"
-    from scenarios import find_builtin, load_scenario
-
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    drill = app.score_timelines(read_jsonl(timelines), resolve(SCENARIO), now=now)
+    real = reports.render.render_report
+    monkeypatch.setattr(reports.render, "render_report",
+                        lambda result, fmt, **kw: "\ud800" if fmt == "md" else real(result, fmt, **kw))
     with pytest.raises(ReportError):
-        reports.write_reports(tmp_path, summary, scenario=load_scenario(find_builtin(SCENARIO)), formats=("json",))
-    assert (tmp_path / "scorecard.html").read_text() == "earlier" and not (tmp_path / "summary.json").exists()
+        app.write_reports(drill, tmp_path, now=now, formats=("html", "md"))
+    assert (tmp_path / "scorecard.html").read_text() == "earlier" and not (tmp_path / "scorecard.md").exists()
+    monkeypatch.undo()
+    written = app.write_reports(drill, tmp_path, now=now, formats=("html", "md"))
+    assert [p.name for p in written] == ["scorecard.html", "scorecard.md"]
+    assert (tmp_path / "scorecard.html").read_text() != "earlier"
 
 
 # -- one drill per folder --------------------------------------------------------------
@@ -155,7 +164,7 @@ def test_force_replaces_the_drill_whole(cli, tmp_path):
 def test_a_folder_another_run_is_writing_into_is_refused(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     out.mkdir()
-    monkeypatch.setattr(drills, "simulate_many", _must_not_run)
+    monkeypatch.setattr(app, "simulate_many", _must_not_run)
     with files.FolderLock(out):
         code, _, err = cli(*SIM, "--out", str(out), "--force")
     _one_clear_line(code, err)
@@ -187,7 +196,7 @@ def test_a_killed_run_leaves_no_lock_behind(tmp_path):
 
 @pytest.mark.parametrize("url", ["postgresq://user@host/db", "sqlite:////proc/self/no/incidents.db"])
 def test_a_bad_db_url_fails_before_simulating(cli, tmp_path, monkeypatch, url):
-    monkeypatch.setattr(drills, "simulate_many", _must_not_run)
+    monkeypatch.setattr(app, "simulate_many", _must_not_run)
     code, _, err = cli("simulate", SCENARIO, "--start", START, "--db", url, "--out", str(tmp_path / "d"))
     _one_clear_line(code, err)
 
@@ -207,3 +216,21 @@ def test_write_text_writes_the_text_or_leaves_the_old_file(tmp_path, text):
     else:
         assert target.read_bytes() == text.encode("utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_a_streamed_file_keeps_the_mode_of_the_one_it_replaces_and_a_failure_keeps_the_old(tmp_path):
+    import stat
+
+    target = tmp_path / "export.csv"
+    target.write_text("old\n")
+    target.chmod(0o600)
+    assert files.write_streamed(target, lambda f: f.write("a,b\r\n")) == 5
+    assert target.read_bytes() == b"a,b\r\n" and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    def half(f):  # noqa: ANN001, ANN202
+        f.write("partial")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left on device"):
+        files.write_streamed(target, half)
+    assert target.read_bytes() == b"a,b\r\n" and [p.name for p in tmp_path.iterdir()] == ["export.csv"]

@@ -125,7 +125,7 @@ needs_two_cpus = pytest.mark.skipif(usable_cpus() < 2, reason="a multi-worker ba
 # -- SIGTERM: like Ctrl-C -------------------------------------------------------------------
 
 @needs_two_cpus
-def test_sigterm_to_a_parallel_batch_stops_it_marks_it_and_leaves_no_worker(tmp_path):
+def test_sigterm_to_parallel_runs_stops_them_marks_the_drill_and_leaves_no_worker(tmp_path):
     out = tmp_path / "d"
     proc = simulate(tmp_path, out)
     wait_until(lambda: some_runs_written(out) or proc.poll() is not None, 60, "runs to be written")

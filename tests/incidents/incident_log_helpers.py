@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,22 +35,36 @@ def write_own(path: Path, n: int, **kw: Any) -> Path:
     return write_csv(path, OWN_HEADER, own_rows(n, **kw))
 
 
+#: When the helpers' drills are judged: action items count from the team's date then.
+JUDGED = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
 @lru_cache(maxsize=4)
-def drill_summary(runs: int, seed: int = 3) -> tuple[dict, Any]:
-    """(summary document, scenario) of a simulated built-in outage drill, as
-    ``drillbit simulate`` builds it (with ``_batch`` for a single run)."""
+def drill_summary(runs: int, seed: int = 3) -> tuple[Any, Any]:
+    """(scored drill, scenario) of a simulated built-in outage drill, scored by the
+    application layer as ``drillbit simulate`` scores it."""
+    from drillbit.app import score_timelines
     from drillbit.resolve import resolve
-    from scoring import find_gaps, score_many, summary_json
     from simulator import simulate_many
 
     inputs = resolve("config-push-global-outage")
     timelines = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=START,
                               window=7 * 86400.0 if runs > 1 else None)
-    batch = score_many(timelines, inputs.scenario, inputs.team)
-    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=START, batch=batch)
-    doc = summary_json(batch, inputs.scenario, inputs.team.team, findings, date(2026, 11, 27))
-    doc["_batch"] = batch
-    return doc, inputs.scenario
+    return score_timelines(timelines, inputs, now=JUDGED), inputs.scenario
+
+
+def result_with(*findings: tuple[str, str, str], due: str = "2026-12-31") -> Any:
+    """A drill result of scenario s1 with one finding and one action item per (rule,
+    subject, severity), each item due on ``due``."""
+    from scoring import DrillResult
+
+    doc = drill_summary(5)[0].result.to_dict()
+    doc["scenario"] = {"id": "s1", "title": "S one", "kind": "outage", "severity": "SEV2"}
+    doc["findings"] = [{"rule": r, "subject": subj, "title": f"{r} on {subj}", "severity": sev, "evidence": "",
+                        "recommendation": "", "owner": "sre"} for r, subj, sev in findings]
+    doc["action_items"] = [{"rule": r, "subject": subj, "title": f"Fix {r} on {subj}", "owner": "sre", "severity": sev,
+                            "due": due} for r, subj, sev in findings]
+    return DrillResult.from_json(doc)
 
 
 def run_cli(capsys: Any, *args: str) -> tuple[int, str, str]:

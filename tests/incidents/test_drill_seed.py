@@ -19,8 +19,8 @@ def _stored_seed(log: IncidentLog, run_id: int) -> int:
 
 
 def test_the_largest_seed_is_stored_exactly(store):
-    doc, scenario = drill_summary(1)
-    run_id = incidents.record_drill(store, doc, scenario=scenario, team="payments-sre", mode="simulated", seed=BIGGEST)
+    drill, scenario = drill_summary(1)
+    run_id = incidents.record_drill(store, drill.result, scenario=scenario, team="payments-sre", mode="simulated", seed=BIGGEST)
     assert _stored_seed(store, run_id) == BIGGEST
 
 
@@ -31,8 +31,8 @@ def test_a_log_of_the_first_schema_is_upgraded_to_hold_64_bit_seeds(log_url):
     log.write(lambda conn: command.upgrade(_alembic_config(conn), "0001"))
     assert log.read(lambda conn: conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()) == "0001"
     assert migrate(log).changed
-    doc, scenario = drill_summary(1)
-    run_id = incidents.record_drill(log, doc, scenario=scenario, team="payments-sre", mode="simulated", seed=BIGGEST)
+    drill, scenario = drill_summary(1)
+    run_id = incidents.record_drill(log, drill.result, scenario=scenario, team="payments-sre", mode="simulated", seed=BIGGEST)
     assert _stored_seed(log, run_id) == BIGGEST
     log.close()
     again, message = open_store(log_url)

@@ -24,6 +24,7 @@ from incidents import (ActionItem, BadRows, Filter, Incident, InvalidRecord, Not
                        export_records, find_patterns, get_incident, get_run, import_file, incident_stats,
                        list_actions, list_incidents, migrate, open_store, record_drill)
 from incidents.synthetic import generate
+from scoring import DrillResult
 from incident_log_helpers import OWN_HEADER, drill_summary, own_rows, write_csv, write_own
 
 WORKER = Path(__file__).with_name("incident_log_worker.py")
@@ -299,21 +300,21 @@ def test_a_kill_at_any_moment_leaves_all_or_none(store, log_url, tmp_path):
 # -- drills ---------------------------------------------------------------------------
 
 def test_record_drill_stores_the_run_its_metrics_samples_findings_and_actions(store, tmp_path):
-    doc, scenario = drill_summary(12)
-    run_id = record_drill(store, doc, scenario=scenario, team=doc["team"], mode="simulated", seed=3,
+    drill, scenario = drill_summary(12)
+    result = drill.result
+    run_id = record_drill(store, result, scenario=scenario, team=result.team, mode="simulated", seed=3,
                           report_path=tmp_path / "report.html",
                           samples={"ttr": [600.0, 900.0, math.inf, None], "ttd": [60.0]})
     run, found, actions = get_run(store, run_id)
-    assert (run.scenario, run.mode, run.seed, run.runs, run.team) == (scenario.id, "simulated", 3, 12, doc["team"])
+    assert (run.scenario, run.mode, run.seed, run.runs, run.team) == (scenario.id, "simulated", 3, 12, result.team)
     assert run.severity == scenario.severity and set(run.services) == set(scenario.services)
-    assert run.metrics["ttr"]["reached"] == doc["metrics"]["ttr"]["reached"]
-    assert run.metrics["ttr"]["median"] == pytest.approx(doc["metrics"]["ttr"]["median"])
-    assert [f.rule for f in found] == [f["rule"] for f in doc["findings"]]
-    assert len(actions) == len(doc["action_items"]) and all(a.status == "open" for a in actions)
+    assert run.metrics["ttr"]["reached"] == result.metrics["ttr"].reached
+    assert run.metrics["ttr"]["median"] == pytest.approx(result.metrics["ttr"].median)
+    assert [f.rule for f in found] == [f.rule for f in result.findings]
+    assert len(actions) == len(result.action_items) and all(a.status == "open" for a in actions)
     assert all(a.finding_id is not None for a in actions)
-    stored = json.loads(store.read(lambda c: c.exec_driver_sql(
-        f"SELECT summary FROM drill_runs WHERE id = {run_id}").scalar_one()))
-    assert "_batch" not in stored and stored["runs"] == 12
+    stored = store.read(lambda c: c.exec_driver_sql(f"SELECT summary FROM drill_runs WHERE id = {run_id}").scalar_one())
+    assert DrillResult.from_json(stored) == result  # the summary column is summary.json
     values = calibrate(store, scenario=scenario.id, metric="ttr").drill_count
     assert values == 4
 
@@ -324,32 +325,38 @@ def test_record_drill_reads_per_run_samples_from_the_timelines_file(store, tmp_p
     from simulator import simulate_many
     from incident_log_helpers import START
 
-    doc, scenario = drill_summary(12)
+    drill, scenario = drill_summary(12)
     inputs = resolve(scenario.id)
     path = tmp_path / "timelines.jsonl"
     write_jsonl(path, simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=5, seed=1, start=START))
-    run_id = record_drill(store, {**doc, "runs": 5, "timelines": str(path)}, scenario=scenario.id, team=None,
-                          mode="simulated", seed=1)
+    result = DrillResult.from_json({**drill.result.to_dict(), "runs": 5, "timelines": str(path)})
+    run_id = record_drill(store, result, scenario=scenario.id, team=None, mode="simulated", seed=1)
     result = calibrate(store, scenario=scenario.id, metric="ttr")
     assert result.drill_count == 5 and result.real_count == 0 and result.verdict == "not comparable"
     assert get_run(store, run_id)[0].services == ()
 
 
 def test_a_single_run_drill_is_also_a_drill_incident_left_out_of_real_stats(store):
-    doc, scenario = drill_summary(1)
-    run_id = record_drill(store, doc, scenario=scenario, team=doc["team"], mode="tabletop", seed=3)
+    drill, scenario = drill_summary(1)
+    run_id = record_drill(store, drill.result, scenario=scenario, team=drill.result.team, mode="tabletop", seed=3,
+                          timeline=drill.timeline)
     drills = incidents.incidents_of_run(store, run_id)
     assert len(drills) == 1 and drills[0].kind == "drill" and drills[0].severity == scenario.severity
-    assert drills[0].metrics()["ttr"] == pytest.approx(doc["metrics"]["ttr"]["median"], abs=0.01)
+    assert drills[0].metrics()["ttr"] == pytest.approx(drill.result.metrics["ttr"].median, abs=0.01)
     assert incident_stats(store, by="all", metrics=("ttr",)).incidents == 0
     assert incident_stats(store, Filter(kind=None), by="all", metrics=("ttr",)).incidents == 1
 
 
-def test_record_drill_refuses_a_document_of_another_shape(store):
-    with pytest.raises(InvalidRecord, match="expected version 1"):
-        record_drill(store, {"runs": 3}, scenario="x", team=None, mode="simulated", seed=1)
+def test_record_drill_refuses_a_document_an_unknown_mode_or_a_timeline_of_many_runs(store):
+    batch, _ = drill_summary(12)
+    with pytest.raises(InvalidRecord, match="expected a scoring.DrillResult, got dict"):
+        record_drill(store, batch.result.to_dict(), scenario="x", team=None, mode="simulated", seed=1)
     with pytest.raises(InvalidRecord, match="mode: expected one of simulated, tabletop, live"):
-        record_drill(store, {"version": 1, "runs": 3}, scenario="x", team=None, mode="sim", seed=1)
+        record_drill(store, batch.result, scenario="x", team=None, mode="sim", seed=1)
+    with pytest.raises(InvalidRecord, match="a drill of 12 runs has no single run"):
+        record_drill(store, batch.result, scenario="x", team=None, mode="simulated", seed=1, timeline=batch.timeline)
+    with pytest.raises(NotFound):
+        get_run(store, 1)  # nothing was stored
 
 
 # -- stats, patterns, calibration on planted data -------------------------------------
@@ -512,17 +519,17 @@ def test_cli_drill_runs_findings_calibrate_and_other_exports(capsys, store, log_
     from simulator import simulate_many
     from incident_log_helpers import START
 
-    doc, scenario = drill_summary(12)
-    run_id = record_drill(store, doc, scenario=scenario, team=doc["team"], mode="simulated", seed=3)
+    drill, scenario = drill_summary(12)
+    run_id = record_drill(store, drill.result, scenario=scenario, team=drill.result.team, mode="simulated", seed=3)
     db = ("log", "--db", log_url)
     code, out, _ = run_cli(capsys, *db, "list", "runs", "--json")
     assert code == 0 and json.loads(out)["runs"][0]["scenario"] == scenario.id
     code, out, _ = run_cli(capsys, *db, "show", str(run_id), "--run", "--json")
-    assert len(json.loads(out)["findings"]) == len(doc["findings"])
+    assert len(json.loads(out)["findings"]) == len(drill.result.findings)
     code, out, _ = run_cli(capsys, *db, "show", str(run_id), "--run")
     assert code == 0 and "findings" in out
     code, out, _ = run_cli(capsys, *db, "list", "findings", "--json")
-    assert {f["rule"] for f in json.loads(out)["findings"]} == {f["rule"] for f in doc["findings"]}
+    assert {f["rule"] for f in json.loads(out)["findings"]} == {f.rule for f in drill.result.findings}
     for what in ("actions", "runs", "findings", "deploys"):
         code, out, _ = run_cli(capsys, *db, "export", what, "--format", "csv")
         assert code == 0 and out.startswith("id,")

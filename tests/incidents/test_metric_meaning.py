@@ -51,10 +51,11 @@ def test_calibrate_tta_compares_page_to_ack_on_both_sides(store):
 
 
 def test_a_recorded_single_run_has_the_tta_scoring_measured(store):
-    doc, scenario = drill_summary(1)
-    run_id = record_drill(store, doc, scenario=scenario, team=doc["team"], mode="simulated", seed=3)
+    drill, scenario = drill_summary(1)
+    tl = drill.timeline
+    run_id = record_drill(store, drill.result, scenario=scenario, team=drill.result.team, mode="simulated", seed=3,
+                          timeline=tl)
     (inc,) = incidents_of_run(store, run_id)
-    tl = doc["_batch"].first.timeline
     expected = measure(tl, scenario).values["tta"]
     assert expected is not None and math.isfinite(expected)
     assert inc.metrics()["tta"] == expected

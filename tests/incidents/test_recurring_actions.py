@@ -13,20 +13,11 @@ from sqlalchemy import text
 import incidents
 from incidents import IncidentLog, close_action, get_run, list_actions, normalize_url, open_store, record_drill
 from incident_log_helpers import drill_summary, run_cli
+from incident_log_helpers import result_with as summary
 
 T1 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 T2 = datetime(2026, 11, 9, 9, 0, tzinfo=timezone.utc)
 T3 = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)
-
-
-def summary(*findings: tuple[str, str, str], due: str = "2026-12-31") -> dict:
-    """A minimal scoring summary with one action item per (rule, subject, severity)."""
-    return {
-        "version": 1, "runs": 5, "scenario": {"id": "s1", "title": "S one"}, "metrics": {},
-        "findings": [{"rule": r, "subject": subj, "title": f"{r} on {subj}", "severity": sev} for r, subj, sev in findings],
-        "action_items": [{"rule": r, "subject": subj, "title": f"Fix {r} on {subj}", "owner": "sre", "severity": sev,
-                          "due": due} for r, subj, sev in findings],
-    }
 
 
 def record(store, doc, at, scenario="s1"):  # noqa: ANN001, ANN201
@@ -46,11 +37,12 @@ def test_the_same_findings_twice_keep_one_item_each_seen_twice(store):
 
 
 def test_a_built_in_drill_recorded_twice_adds_its_items_once(store):
-    doc, scenario = drill_summary(12)
-    distinct = {(a["rule"], a["subject"]) for a in doc["action_items"]}
+    drill, scenario = drill_summary(12)
+    distinct = {(a.rule, a.subject) for a in drill.result.action_items}
     assert distinct, "the drill must have findings for this test to mean anything"
     for at in (T1, T2):
-        record_drill(store, doc, scenario=scenario, team=doc["team"], mode="simulated", seed=3, recorded_at=at)
+        record_drill(store, drill.result, scenario=scenario, team=drill.result.team, mode="simulated", seed=3,
+                     recorded_at=at)
     assert len(list_actions(store, status=None)) == len(distinct)
 
 

@@ -1,0 +1,272 @@
+"""The application layer: the one place the drill pipeline is written.
+
+run (simulate a batch, each timeline streamed to subscribers such as the
+timelines.jsonl writer) -> score (scores, gaps, the drill result) -> write the
+reports -> record the drill in the incident log. The CLI, the benchmarks and the
+tests call these functions, and so will the scheduler and the web console. Nothing
+here prints or imports click: what a person sees of a running drill comes through the
+:class:`Hooks` the caller passes.
+
+One rule dates a drill's action items: they are due counting from the team's local
+date at ``now``, the instant the caller says the drill is judged (the CLI: the time
+the command started, or ``report --now``).
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequence
+
+from scenarios.common import zone
+from scenarios.team import Team
+from scenarios.timeline import Timeline
+from scoring import BatchScore, DrillResult, find_gaps, score_many, summarise
+from scoring.result import DrillProgress, Reproduce
+from scoring.series import RunSeries
+from simulator import simulate_many
+
+from . import interrupts
+from .files import FolderLock, OutputError, ensure_dir, reason, write_bytes
+from .provenance import MANIFEST, inputs_record, new_manifest, reproduce_record, write_manifest
+from .resolve import Inputs
+
+if TYPE_CHECKING:
+    from incidents import IncidentLog
+
+TIMELINES = "timelines.jsonl"
+SUMMARY = "summary.json"
+#: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
+DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md")
+
+
+@dataclass(frozen=True)
+class Drill:
+    """A scored drill: its result, and what later stages need of its runs."""
+
+    result: DrillResult
+    batch: BatchScore
+    inputs: Inputs
+
+    @property
+    def timeline(self) -> Timeline:
+        """The first run (the only one of a single-run drill): the run reports tell."""
+        return self.batch.first.timeline
+
+    @property
+    def single(self) -> bool:
+        return self.result.runs == 1
+
+    @cached_property
+    def samples(self) -> dict[str, list[float | None]]:
+        """Each metric's value in every run, in seconds; None where the run missed it."""
+        return {name: [None if math.isinf(v) else v for v in values.tolist()] for name, values in self.batch.samples.items()}
+
+    @cached_property
+    def series(self) -> RunSeries | None:
+        """The per-run values the distribution charts of a batch draw (None for one run)."""
+        return None if self.single else RunSeries.from_batch(self.batch)
+
+
+@dataclass(frozen=True)
+class CutShort:
+    """A drill stopped before its last run: how far it got and where that is kept."""
+
+    state: Literal["interrupted", "failed"]
+    runs_written: int
+    runs_planned: int
+    timelines: Path
+    manifest: Path
+
+
+def _same(runs: Iterator[Timeline]) -> Iterator[Timeline]:
+    return runs
+
+
+def _nothing(_: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller sees of a drill while it runs; by default nothing.
+
+    ``progress`` wraps the stream of runs (a progress bar); ``scored`` gets the drill
+    once scored, before its files are written; ``cut_short`` is told, while a second
+    Ctrl-C is held off, that the drill stopped early; ``wrote`` gets the files written."""
+
+    progress: Callable[[Iterator[Timeline]], Iterator[Timeline]] = _same
+    scored: Callable[[Drill], None] = _nothing
+    cut_short: Callable[[CutShort], None] = _nothing
+    wrote: Callable[[Sequence[Path]], None] = _nothing
+
+
+def local_date(now: datetime, team: Team) -> date:
+    """The team's calendar date at the tz-aware instant ``now``: the day action items count from."""
+    return now.astimezone(zone(team.timezone)).date()
+
+
+def score_timelines(timelines: Iterable[Timeline], inputs: Inputs, *, now: datetime, require_share: float = 0.9,
+                    timelines_file: Path | None = None, reproduce: Reproduce | None = None,
+                    progress: DrillProgress | None = None, notes: Sequence[str] = ()) -> Drill:
+    """Score streamed timelines against ``inputs``: scores, gap findings and the drill
+    result, with the inputs, and the given records of where the runs came from.
+    ``now`` (tz-aware) dates the action items (see the module). Raises ValueError for
+    no runs, and what reading the stream raises (TimelineError)."""
+    batch = score_many(timelines, inputs.scenario, inputs.team)
+    findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
+    result = summarise(batch, inputs.scenario, inputs.team.team, findings, local_date(now, inputs.team), require_share)
+    result = result.recorded(timelines=None if timelines_file is None else str(timelines_file),
+                             inputs=inputs_record(inputs), reproduce=reproduce, drill=progress, notes=tuple(notes))
+    return Drill(result, batch, inputs)
+
+
+@contextmanager
+def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
+    """Hold ``folder`` for one drill: created if missing, locked against a second run
+    writing into it at the same time, and refused when it already holds a drill unless
+    ``force``, when the old drill's files are removed first. Raises OutputError."""
+    if folder is None:
+        yield
+        return
+    ensure_dir(folder)
+    with FolderLock(folder):
+        held = [name for name in (MANIFEST, TIMELINES) if (folder / name).exists()]
+        if held and not force:
+            raise OutputError(f"{folder} already holds a drill ({', '.join(held)}); add --force to replace it, "
+                              "or choose another folder")
+        if force:
+            for name in DRILL_FILES:
+                try:
+                    (folder / name).unlink(missing_ok=True)
+                except OSError as exc:
+                    raise OutputError(f"cannot replace the drill in {folder}: {folder / name}: {reason(exc)}") from None
+        yield
+
+
+class TimelineWriter:
+    """Writes timelines as JSON lines and knows how many whole lines it wrote, so that
+    an interrupted batch leaves a file of whole runs only."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.count = 0
+        self._end = 0  # bytes of the whole lines written
+        try:
+            self._f = open(path, "wb")
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {reason(exc)}") from None
+
+    def write(self, tl: Timeline) -> None:
+        """Append one run (a subscriber of :func:`run_drill`)."""
+        data = (tl.to_json_line() + "\n").encode("utf-8")
+        self._f.write(data)
+        self._end += len(data)
+        self.count += 1
+
+    def close(self) -> None:
+        """Flush, dropping anything after the last whole line."""
+        if self._f.closed:
+            return
+        self._f.flush()
+        self._f.truncate(self._end)
+        self._f.close()
+
+
+def _tee(runs: Iterable[Timeline], subscribers: Sequence[Callable[[Timeline], None]]) -> Iterator[Timeline]:
+    """Hand each run to every subscriber while passing it on (memory stays flat)."""
+    for tl in runs:
+        for subscriber in subscribers:
+            subscriber(tl)
+        yield tl
+
+
+def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon: float, command: str, now: datetime,
+              window: float | None = None, workers: int = 1, require_share: float = 0.9, out: Path | None = None,
+              subscribers: Sequence[Callable[[Timeline], None]] = (), hooks: Hooks = Hooks()) -> Drill:
+    """Simulate ``runs`` runs (run i from child i of ``SeedSequence(seed)``, starts
+    drawn from [start, start + window) seconds, each cut at ``horizon`` seconds), hand
+    each timeline to ``subscribers`` as it is made, and score the batch
+    (:func:`score_timelines`). ``command`` is what runs the drill again.
+
+    With ``out`` (a folder :func:`drill_folder` holds), the runs stream into
+    ``out/timelines.jsonl``; ``out/drill.json`` says what the drill ran on and how far
+    it got (``running``, then ``complete``, or ``interrupted`` / ``failed`` with the
+    runs written when anything, Ctrl-C included, stops it: then the exception goes on
+    after ``hooks.cut_short``); ``out/summary.json`` is the result. Raises OutputError
+    for a file that cannot be written."""
+    reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
+    made = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
+                         window=window, workers=workers, horizon=horizon)
+    shown = hooks.progress(made)
+    listeners = list(subscribers)
+    writer = manifest = None
+    if out is not None:
+        ensure_dir(out)
+        # A summary left by an earlier drill in this folder would describe other timelines.
+        (out / SUMMARY).unlink(missing_ok=True)
+        writer = TimelineWriter(out / TIMELINES)
+        manifest = new_manifest(inputs, reproduce, writer.path)
+        write_manifest(out, manifest)
+        listeners.insert(0, writer.write)
+    stream = _tee(shown, listeners)
+    try:
+        drill = score_timelines(stream, inputs, now=now, require_share=require_share,
+                                timelines_file=writer.path if writer else None, reproduce=reproduce,
+                                progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
+        hooks.scored(drill)
+    except BaseException as exc:
+        # Bounded work a second Ctrl-C must not cut short: stop the bar and the workers
+        # (they would outlive an unclosed generator), then mark the file partial.
+        with interrupts.held():
+            for gen in (stream, shown, made):
+                gen.close()
+            if out is not None and writer is not None and manifest is not None:
+                writer.close()
+                state: Literal["interrupted", "failed"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
+                hooks.cut_short(CutShort(state, writer.count, runs, writer.path, out / MANIFEST))
+        raise
+    if out is not None and writer is not None and manifest is not None:
+        with interrupts.held():  # a complete drill must not be left marked running
+            writer.close()
+            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
+            write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
+        hooks.wrote([writer.path, out / MANIFEST, out / SUMMARY])
+    return drill
+
+
+def render(drill: Drill, formats: Sequence[str], *, now: datetime) -> list[tuple[str, bytes]]:
+    """The drill's reports in ``formats`` as (file name, bytes), all rendered before
+    any is returned; ``now`` (tz-aware) is the time the reports show. Raises ReportError."""
+    from reports import render_files  # jinja2 is loaded only by commands that render
+
+    return render_files(drill.result, scenario=drill.inputs.scenario, team=drill.inputs.team, timeline=drill.timeline,
+                        series=drill.series, now=now, require_share=drill.result.require_share, formats=formats)
+
+
+def write_reports(drill: Drill, directory: Path, *, now: datetime,
+                  formats: Sequence[str] = ("html", "md")) -> list[Path]:
+    """Write the drill's reports into ``directory`` (created if missing), each file
+    whole or not at all, every one rendered before the first is written. Returns the
+    paths written. Raises ReportError, or OutputError for a file that cannot be written."""
+    encoded = render(drill, formats, now=now)
+    ensure_dir(directory, "report folder")
+    return [write_bytes(directory / name, data, "report") for name, data in encoded]
+
+
+def record_drill(drill: Drill, store: "IncidentLog", *, report_path: Path | None = None,
+                 recorded_at: datetime | None = None) -> int:
+    """Record the drill in the incident log: its run, metrics, per-run samples,
+    findings and action items, and for a single run an incident with its milestones.
+    Returns the run's id. Raises what the log raises (InvalidRecord, StoreError)."""
+    import incidents  # sqlalchemy is loaded only by commands that use the log
+
+    return incidents.record_drill(
+        store, drill.result, scenario=drill.inputs.scenario, team=drill.inputs.team.team, mode=drill.timeline.mode,
+        seed=drill.timeline.seed, timeline=drill.timeline if drill.single else None, samples=drill.samples,
+        report_path=report_path, recorded_at=recorded_at)
