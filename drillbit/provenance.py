@@ -28,7 +28,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
 from scenarios import DrillbitError, format_duration
 from scoring.result import DrillProgress, InputRef, InputsRecord, Reproduce
@@ -130,10 +129,9 @@ def _manifest_problem(doc: dict[str, Any]) -> str | None:
         return f"state: expected one of {', '.join(STATES)}, got {doc.get('state')!r}"[:200]
     if doc.get("reproduce") is not None:
         try:
-            Reproduce.model_validate(doc["reproduce"])
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            return f"reproduce.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"[:200]
+            Reproduce.checked(doc["reproduce"], ManifestError, "reproduce")
+        except ManifestError as exc:
+            return str(exc)[:200]
     planned = doc.get("runs_planned")
     if planned is not None and (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0):
         return f"runs_planned: expected a whole number, got {planned!r}"[:200]
