@@ -28,7 +28,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-
 from scenarios import DrillbitError, format_duration
 from scoring.result import DrillProgress, InputRef, InputsRecord, Reproduce
 
