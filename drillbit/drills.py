@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring import find_gaps, score_many, summary_json
-from simulator import explain as explain_run
+from reports.explain import explain as explain_run
 from simulator import horizon_for, new_seed, simulate_many, usable_cpus, usable_workers
 
 from . import interrupts, output

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from scenarios import parse_duration
-from simkit import API_DOWN, TWO_LEVEL_TEAM, run, scenario, team
-from simulator import Assumptions, SimulationError, explain
+from reports.explain import ExplainError, explain
+from scenarios import DrillbitError, parse_duration
+from simulator import Assumptions
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulator"))  # the simulator tests' team and scenario
+from simkit import API_DOWN, TWO_LEVEL_TEAM, run, scenario, team  # noqa: E402
 
 NEVER_ANSWERS = TWO_LEVEL_TEAM.replace("ack: {working: {mean: 5m}, evening: {mean: 5m}, asleep: {mean: 5m}}",
                                        "ack: {working: {fixed: 1m, miss: 1}, evening: {fixed: 1m, miss: 1}, asleep: {fixed: 1m, miss: 1}}")
@@ -27,14 +32,15 @@ def test_explain_says_who_was_paged_where_and_what_came_of_it():
     assert lines[0] == "clock: UTC (the team's zone); +offset = time since the drill started"
     assert lines[1] == "-- Mon 5 Jan 2026 --"
     events = _events(lines)
-    assert events[0].startswith("12:00 +0s drill starts: api-down (P1 outage)")
+    assert events[0].startswith("12:00 +0s Drill starts: api-down (P1 outage)")
     # alice lives in Berlin (UTC+1 in January): her line is on the UTC clock and says
     # her own time; bob shares the clock's zone, so his line needs no second time.
-    assert "12:00 +0s page level 1 to alice (13:00 their time in Europe/Berlin, working) via push — no ack, escalated to bob" in events
-    assert "12:10 +10m page level 2 to bob (working) via push — acknowledged after 1m" in events
-    assert "12:11 +11m bob engaged as responder" in events
-    assert any("gap: no runbook matches" in line for line in events)
-    assert events[-1].endswith("drill ends (resolved)")
+    assert ("12:00 +0s Alice paged (level 1) via push; working hours in Europe/Berlin, 13:00 their time"
+            " — no ack, escalated to Bob") in events
+    assert "12:10 +10m Bob paged (level 2) via push; working hours in UTC — acknowledged after 1m" in events
+    assert "12:11 +11m Bob engaged as responder" in events
+    assert any("Gap: no runbook matches" in line for line in events)
+    assert events[-1].endswith("Drill ends (incident resolved)")
     assert len(events) < len(tl.events)  # acknowledgements and escalations fold into page lines
 
 
@@ -44,10 +50,11 @@ def test_explain_on_another_clock_gives_every_line_in_that_zone():
     lines = explain(tl, tm, tz="Asia/Tokyo")  # UTC+9, no daylight saving
     assert lines[0] == "clock: Asia/Tokyo; +offset = time since the drill started"
     events = _events(lines)
-    assert events[0].startswith("21:00 +0s drill starts")
-    assert "21:00 +0s page level 1 to alice (13:00 their time in Europe/Berlin, working) via push — no ack, escalated to bob" in events
-    assert "21:10 +10m page level 2 to bob (12:10 their time in UTC, working) via push — acknowledged after 1m" in events
-    assert "21:11 +11m bob engaged as responder at 12:11 their time in UTC" in events
+    assert events[0].startswith("21:00 +0s Drill starts")
+    assert ("21:00 +0s Alice paged (level 1) via push; working hours in Europe/Berlin, 13:00 their time"
+            " — no ack, escalated to Bob") in events
+    assert "21:10 +10m Bob paged (level 2) via push; working hours in UTC, 12:10 their time — acknowledged after 1m" in events
+    assert "21:11 +11m Bob engaged as responder at 12:11 their time in UTC" in events
     # Every event line starts with the Tokyo time of its offset: 21:00 + offset.
     for line in events:
         clock, offset = line.split(" ")[:2]
@@ -71,13 +78,14 @@ def test_explain_without_a_team_uses_the_start_zone():
     tl = run(scenario(API_DOWN), team(TWO_LEVEL_TEAM), assumptions=Assumptions.instant())
     lines = explain(tl)
     assert lines[0].startswith("clock: UTC (the zone of the drill's start)")
-    assert _events(lines)[0].startswith("12:00 +0s drill starts")
+    assert _events(lines)[0].startswith("12:00 +0s Drill starts")
 
 
 def test_an_unknown_zone_is_a_drillbit_error():
     tl = run(scenario(API_DOWN), team(TWO_LEVEL_TEAM), assumptions=Assumptions.instant())
-    with pytest.raises(SimulationError, match="IANA time zone"):
+    with pytest.raises(ExplainError, match="IANA time zone") as info:
         explain(tl, tz="Mars/Olympus")
+    assert isinstance(info.value, DrillbitError)
 
 
 def test_a_run_of_updates_alike_is_one_line_and_a_milestone_starts_a_new_one():
@@ -94,11 +102,11 @@ def test_a_run_of_updates_alike_is_one_line_and_a_milestone_starts_a_new_one():
     tl = Timeline(scenario="x", mode="simulated", started_at=datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc),
                   events=tuple(events))
     lines = _events(explain(tl))
-    ups = [line for line in lines if "status update" in line]
+    ups = [line for line in lines if "Status update" in line]
     # 5 updates #2..#6 at 30m intervals: the last at 600 + 5 * 1800 s = 2h40m
     assert ups == [
-        "12:10 +10m status update #1: investigating (public)",
-        "12:40 +40m status updates #2–#6: monitoring (public), every 30m, 5 times, the last at +2h40m",
-        "15:10 +3h10m status update #7: monitoring (public)",
-        "15:40 +3h40m status update #8: monitoring (public)",
+        "12:10 +10m Status update #1 (public): investigating",
+        "12:40 +40m Status updates #2–#6 (public): monitoring — posted every 30m, 5 times, the last at +2h40m",
+        "15:10 +3h10m Status update #7 (public): monitoring",
+        "15:40 +3h40m Status update #8 (public): monitoring",
     ]
