@@ -218,11 +218,11 @@ def _responder_engaged(e, p, w):
 
 def _diagnosed(e, p, w):
     how = f"with runbook {p.runbook}" if p.runbook else HOW_WORDS.get(p.how, f"by {p.how}")
-    return _person_lane(e.actor), "diagnose", f"{w.who(e.actor)} diagnosed the cause {how}"
+    return _person_lane(e.actor), "diagnose", f"cause diagnosed by {w.who(e.actor)} {how}"
 
 
 def _runbook_started(e, p, w):
-    return _person_lane(e.actor), "diagnose", f"{w.who(e.actor)} starts runbook {e.subject} ({p.steps} steps)"
+    return _person_lane(e.actor), "diagnose", f"runbook {e.subject} started by {w.who(e.actor)} ({p.steps} steps)"
 
 
 def _step_finished(e, p, w):
