@@ -82,7 +82,7 @@ def step_counts(timeline: Timeline) -> dict[Any, int]:
 
 def told(e: Event, names: dict[str, str] | None = None, steps: dict[Any, int] | None = None) -> Entry | None:
     """The one telling of an event: its lane, its chart mark and what happened in words
-    (a sentence, capitalised), or None for an event no reader needs (an inject that is
+    (a sentence; one that opens with a person opens with their name as written), or None for an event no reader needs (an inject that is
     not a card). ``names`` maps member ids to display names; ``steps`` (see
     :func:`step_counts`) lets a step say ``2/5``."""
     say = _WORDING.get(e.kind)
@@ -92,7 +92,7 @@ def told(e: Event, names: dict[str, str] | None = None, steps: dict[Any, int] | 
     if got is None:
         return None
     lane, mark, text, *extra = got
-    return Entry(e.t, e.kind, lane, mark, _cap(text), *extra)
+    return Entry(e.t, e.kind, lane, mark, text, *extra)
 
 
 @dataclass(frozen=True)
@@ -134,55 +134,55 @@ HOW_WORDS = {How.IMPROVISED: "by improvising (no runbook)"}
 
 
 def _drill_started(e, p, w):
-    return MONITORING, "milestone", f"drill starts: {e.subject} ({p.severity} {p.scenario_kind}) for team {p.team}"
+    return MONITORING, "milestone", f"Drill starts: {e.subject} ({p.severity} {p.scenario_kind}) for team {p.team}"
 
 
 def _inject(e, p, w):
     if p.what != "card":
         return None
     cond = f" ({p.condition})" if p.condition else ""
-    return IMPACT, "signal", f"scenario card shown to the team{cond}: {e.subject}"
+    return IMPACT, "signal", f"Scenario card shown to the team{cond}: {e.subject}"
 
 
 def _fault_applied(e, p, w):
-    return IMPACT, "fault", f"fault {p.fault} on {p.service} ({IMPACT_WORDS.get(p.impact, p.impact)})"
+    return IMPACT, "fault", f"Fault {p.fault} on {p.service} ({IMPACT_WORDS.get(p.impact, p.impact)})"
 
 
 def _fault_restored(e, p, w):
-    return IMPACT, "fault", f"fault {p.fault} on {p.service} restored"
+    return IMPACT, "fault", f"Fault {p.fault} on {p.service} restored"
 
 
 def _impact_started(e, p, w):
-    return IMPACT, "impact", f"customer impact begins on {p.service} ({p.impact})"
+    return IMPACT, "impact", f"Customer impact begins on {p.service} ({p.impact})"
 
 
 def _signal(e, p, w):
     if p.metric is not None:
-        return IMPACT, "signal", f"signal {p.metric} = {_num(p.value)}"
+        return IMPACT, "signal", f"Signal {p.metric} = {_num(p.value)}"
     fb = " (fallback detection)" if p.fallback else ""
-    return IMPACT, "signal", f"{_spaced(p.kind or 'signal')}{fb}: {p.text}"
+    return IMPACT, "signal", f"{_cap(_spaced(p.kind or 'signal'))}{fb}: {p.text}"
 
 
 def _detected(e, p, w):
     if p.via == "alert":
-        return MONITORING, "detect", f"incident detected by alert {p.alert}"
+        return MONITORING, "detect", f"Incident detected by alert {p.alert}"
     extra = " — no alert had caught it" if p.fallback else ""
-    return MONITORING, "detect", f"incident detected via {_spaced(p.via)}{extra}"
+    return MONITORING, "detect", f"Incident detected via {_spaced(p.via)}{extra}"
 
 
 def _alert_fired(e, p, w):
     if p.noise:
-        return MONITORING, "alert", f"alert {e.subject} fired (false positive)"
+        return MONITORING, "alert", f"Alert {e.subject} fired (false positive)"
     route = f"routed to policy {p.policy}" if p.policy else "not routed: it pages nobody"
-    return MONITORING, "alert", f"alert {e.subject} fired ({p.severity}), {route}"
+    return MONITORING, "alert", f"Alert {e.subject} fired ({p.severity}), {route}"
 
 
 def _alert_resolved(e, p, w):
-    return MONITORING, "alert", f"alert {e.subject} resolved" + (" (false positive dismissed)" if p.noise else "")
+    return MONITORING, "alert", f"Alert {e.subject} resolved" + (" (false positive dismissed)" if p.noise else "")
 
 
 def _escalated(e, p, w):
-    return MONITORING, "escalate", f"policy {p.policy} escalates from level {p.from_level} to level {p.to_level}"
+    return MONITORING, "escalate", f"Policy {p.policy} escalates from level {p.from_level} to level {p.to_level}"
 
 
 def _page_sent(e, p, w):
@@ -198,8 +198,8 @@ def _page_sent(e, p, w):
 def _page_missed(e, p, w):
     reason = MISS_WORDS.get(p.reason, str(p.reason))
     if p.to is not None:
-        return _person_lane(p.to), "miss", f"page to {w.who(p.to)} unanswered: {reason}"
-    return MONITORING, "miss", f"could not page {p.target}: {reason}"
+        return _person_lane(p.to), "miss", f"Page to {w.who(p.to)} unanswered: {reason}"
+    return MONITORING, "miss", f"Could not page {p.target}: {reason}"
 
 
 def _by(e, p) -> Any:
@@ -218,11 +218,11 @@ def _responder_engaged(e, p, w):
 
 def _diagnosed(e, p, w):
     how = f"with runbook {p.runbook}" if p.runbook else HOW_WORDS.get(p.how, f"by {p.how}")
-    return _person_lane(e.actor), "diagnose", f"cause diagnosed by {w.who(e.actor)} {how}"
+    return _person_lane(e.actor), "diagnose", f"Cause diagnosed by {w.who(e.actor)} {how}"
 
 
 def _runbook_started(e, p, w):
-    return _person_lane(e.actor), "diagnose", f"runbook {e.subject} started by {w.who(e.actor)} ({p.steps} steps)"
+    return _person_lane(e.actor), "diagnose", f"Runbook {e.subject} started by {w.who(e.actor)} ({p.steps} steps)"
 
 
 def _step_finished(e, p, w):
@@ -232,51 +232,51 @@ def _step_finished(e, p, w):
     of = f"/{n}" if n else ""
     attempt = f", attempt {p.attempt}" if p.attempt not in (1, None) else ""
     return (_person_lane(e.actor), "step-ok" if ok else "step-fail",
-            f"step {int(p.step or 0) + 1}{of} of {p.runbook} {'done' if ok else 'failed'} by {w.who(e.actor)} "
+            f"Step {int(p.step or 0) + 1}{of} of {p.runbook} {'done' if ok else 'failed'} by {w.who(e.actor)} "
             f"after {format_duration(took)}{attempt}: {e.subject}", took)
 
 
 def _status_update(e, p, w):
     audience = "public" if p.public else "internal"
-    return (COMMS, "update" if p.public else "update-internal", f"status update #{p.n} ({audience}): {p.phase}",
+    return (COMMS, "update" if p.public else "update-internal", f"Status update #{p.n} ({audience}): {p.phase}",
             None, _int(p.n))
 
 
 def _notified(e, p, w):
     who = e.subject if p.who is None else p.who
     deadline = f" (deadline {format_duration(float(p.within))} from detection)" if p.within is not None else ""
-    return COMMS, "notify", f"{_spaced(who)} notified{deadline}"
+    return COMMS, "notify", f"{_cap(_spaced(who))} notified{deadline}"
 
 
 def _contained(e, p, w):
-    return _person_lane(e.actor), "milestone", "breach contained"
+    return _person_lane(e.actor), "milestone", "Breach contained"
 
 
 def _restored_data(e, p, w):
     rpo_rto = (f": RPO {format_duration(float(p.rpo))}, RTO {format_duration(float(p.rto))}"
                if p.rpo is not None and p.rto is not None else "")
-    return _person_lane(e.actor), "milestone", f"data restored from the {p.backup} backup{rpo_rto}"
+    return _person_lane(e.actor), "milestone", f"Data restored from the {p.backup} backup{rpo_rto}"
 
 
 def _mitigated(e, p, w):
     how = f"with runbook {p.runbook}" if p.runbook else "by improvising"
-    return _person_lane(e.actor), "milestone", f"impact mitigated by {w.who(e.actor)} {how}"
+    return _person_lane(e.actor), "milestone", f"Impact mitigated by {w.who(e.actor)} {how}"
 
 
 def _recovered(e, p, w):
-    return IMPACT, "milestone", "service recovered"
+    return IMPACT, "milestone", "Service recovered"
 
 
 def _resolved(e, p, w):
-    return _person_lane(e.actor), "milestone", "incident resolved"
+    return _person_lane(e.actor), "milestone", "Incident resolved"
 
 
 def _note(e, p, w):
-    return _person_lane(e.actor), "note", f"gap: {p.text}"
+    return _person_lane(e.actor), "note", f"Gap: {p.text}"
 
 
 def _drill_ended(e, p, w):
-    return MONITORING, "milestone", f"drill ends ({END_WORDS.get(p.reason, p.reason)})"
+    return MONITORING, "milestone", f"Drill ends ({END_WORDS.get(p.reason, p.reason)})"
 
 
 _WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {

@@ -72,7 +72,7 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
         values["rto"] = _span(ms["impact"], ms["restored_data"])
     parties = [n.who for n in scenario.breach.notify] if scenario and scenario.breach else []
     for e in kinds["notified"]:
-        who = str(e.subject if "who" not in e.data else e.payload.who)
+        who = str(e.subject if e.payload.who is None else e.payload.who)
         if who not in parties:
             parties.append(who)
     for who in parties:
@@ -108,7 +108,7 @@ def _counts(tl: Timeline, kinds: dict[str, list[Event]]) -> tuple[dict[str, int]
     for e in pages:
         p = e.payload
         if isinstance(p.timezone, str) and is_night(tl, e.t, p.timezone):
-            who = str(e.subject if "to" not in e.data else p.to)
+            who = str(e.subject if p.to is None else p.to)
             night_by[who] = night_by.get(who, 0) + 1
     # Who acknowledged or engaged (a step's doer is one of them: steps carry no ``by``).
     people = {str(e.payload.by) for kind in ("acknowledged", "responder_engaged") for e in kinds[kind]

@@ -110,3 +110,51 @@ def test_a_run_of_updates_alike_is_one_line_and_a_milestone_starts_a_new_one():
         "15:10 +3h10m Status update #7 (public): monitoring",
         "15:40 +3h40m Status update #8 (public): monitoring",
     ]
+
+
+def _handmade():
+    """A run written by hand: one event of most kinds, on a UTC clock from 12:00."""
+    from scenarios.timeline import Event, Timeline
+
+    def ev(t, kind, actor, subject, **data):
+        return Event(t=t, kind=kind, actor=actor, subject=subject, data=data)
+
+    events = (
+        ev(0.0, "drill_started", "system", "x", severity="P1", scenario_kind="outage", team="t", timezone="UTC",
+           local="2026-01-05T12:00:00+00:00"),
+        ev(60.0, "page_sent", "paging", "carol", page=1, to="carol", purpose="expert", target="skill:db",
+           channel="sms", delivered_after=5.0, period="asleep", timezone="Asia/Tokyo", away=True, skill="db"),
+        ev(90.0, "page_missed", "paging", "carol", page=1, to="carol", purpose="expert", target="skill:db", reason="away"),
+        ev(120.0, "runbook_started", "bob", "rb", runbook="rb", steps=4),
+        ev(400.0, "step_finished", "bob", "Restart it", runbook="rb", step=1, attempt=2, ok=False, took=150.0),
+        ev(500.0, "notified", "bob", "regulator", who="regulator", within=259200.0),
+        ev(700.0, "restored_data", "bob", "snapshot", backup="snapshot", backup_t=-3600.0, rpo=3600.0, rto=700.0),
+        ev(800.0, "drill_ended", "system", "x", reason="horizon"),
+    )
+    return Timeline(scenario="x", mode="simulated", started_at=datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc),
+                    events=events)
+
+
+def test_every_piece_of_a_line_is_kept():
+    lines = _events(explain(_handmade()))
+    # period, zone, their own time (Tokyo is UTC+9), channel, purpose, away and the outcome
+    assert lines[1] == "12:01 +1m carol paged (skill:db) via sms; asleep in Asia/Tokyo, away, 21:01 their time — away, no answer"
+    assert not any("unanswered" in line for line in lines)  # the miss folds into the page's line
+    assert lines[2] == "12:02 +2m Runbook rb started by bob (4 steps)"
+    # step 2 of 4 (0-based step 1), the attempt, how long it took
+    assert lines[3] == "12:06 +6m40s Step 2/4 of rb failed by bob after 2m30s, attempt 2: Restart it"
+    assert lines[4] == "12:08 +8m20s Regulator notified (deadline 3d from detection)"
+    assert lines[5] == "12:11 +11m40s Data restored from the snapshot backup: RPO 1h, RTO 11m40s"
+    assert lines[6] == "12:13 +13m20s Drill ends (time limit reached before resolution)"
+
+
+def test_the_report_and_the_terminal_tell_an_event_in_the_same_words():
+    from reports.narrative import tell
+
+    tl = _handmade()
+    story = {e.t: e.text for e in tell(tl).entries}
+    for line in _events(explain(tl)):
+        clock, offset, text = line.split(" ", 2)
+        t = parse_duration(offset[1:]) if offset != "+0s" else 0.0
+        if t in story:
+            assert text.startswith(story[t]), (text, story[t])
