@@ -18,6 +18,13 @@ line would misread it (a renamed kind or field); adding a data field does not ch
 
 Event kinds and their ``data`` fields
 -------------------------------------
+The list below is the vocabulary; :mod:`scenarios.events` holds it as code: a payload
+type per kind (``Event.payload``), its word lists as string enums, the strict check a
+producer uses (:func:`scenarios.events.checked_event`) and the shape a reader checks.
+A reader accepts a field it does not know and ignores it (it is kept in ``data`` and
+written back unchanged), and reads a missing one as None; a field it knows must have
+its type and, for a word, one of its list.
+
 Every event has ``t``, ``kind``, ``actor`` (who or what caused it: a member id,
 ``monitoring``, ``paging``, ``scenario``, ``automation``, a fault kind, a signal's
 source, ``system``) and ``subject`` (what it is about). Fields marked ``?`` may be
