@@ -226,7 +226,18 @@ class AlertResolved:
 
 
 @dataclass(**_PAYLOAD)
-class PageSent:
+class _PageRoute:
+    """What a page, its miss and its acknowledgement say about the route that sent it."""
+
+    policy: Text | None = None
+    level: Int | None = None  # 1-based
+    round: Int | None = None  # 0-based repeat of the policy
+    alert: Text | None = None
+    skill: Text | None = None
+
+
+@dataclass(**_PAYLOAD)
+class PageSent(_PageRoute):
     page: Int
     to: Text
     purpose: Purpose
@@ -236,40 +247,25 @@ class PageSent:
     period: Period
     timezone: Text
     away: Flag
-    policy: Text | None = None
-    level: Int | None = None
-    round: Int | None = None
-    alert: Text | None = None
-    skill: Text | None = None
     access: Text | None = None
 
 
 @dataclass(**_PAYLOAD)
-class PageMissed:
+class PageMissed(_PageRoute):
     purpose: Purpose
     target: Text
     reason: MissReason
     page: Int | None = None
     to: Text | None = None
-    policy: Text | None = None
-    level: Int | None = None
-    round: Int | None = None
-    alert: Text | None = None
-    skill: Text | None = None
 
 
 @dataclass(**_PAYLOAD)
-class Acknowledged:
+class Acknowledged(_PageRoute):
     by: Text
     page: Int
     page_t: Seconds
     purpose: Purpose
     period: Period
-    policy: Text | None = None
-    level: Int | None = None
-    round: Int | None = None
-    alert: Text | None = None
-    skill: Text | None = None
 
 
 @dataclass(**_PAYLOAD)
