@@ -1,7 +1,7 @@
 """The typed event vocabulary: one payload type per event kind, the closed word lists
 its fields take, and the checks a producer and a reader apply.
 
-A payload is a frozen, slotted dataclass whose fields are exactly the ``data`` fields of
+A payload is a frozen dataclass whose fields are exactly the ``data`` fields of
 its kind (the list is in :mod:`scenarios.timeline`). A field with a default of None is
 optional (``?`` in that list): absent from the JSON when unset. A field typed
 ``X | None`` without a default is always written, as null when it has no value (a
@@ -150,7 +150,9 @@ Number = Union[Int, Annotated[float, Strict(), Field(allow_inf_nan=False)]]
 #: Seconds; their bound (ten years) is checked by the reader with its own message.
 Seconds = Number
 
-_PAYLOAD = dict(frozen=True, slots=True, kw_only=True)
+# Frozen, keyword-only. Not slotted: a payload read from data takes the data dict as
+# its own (see _builder), which a slotted class cannot.
+_PAYLOAD = dict(frozen=True, kw_only=True)
 
 
 @dataclass(**_PAYLOAD)
@@ -390,10 +392,36 @@ PAYLOADS: dict[str, type] = {
 Payload = Union[tuple(PAYLOADS.values())]  # type: ignore[valid-type]
 for _cls in PAYLOADS.values():
     _cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]  # how a producer is checked
+    for _f in dataclasses.fields(_cls):
+        if not hasattr(_cls, _f.name):  # a required field: read as None where the data lacks it
+            setattr(_cls, _f.name, None)
 
 # -- reading payloads from data that was checked already -----------------------------
 
 _FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in PAYLOADS.values()}
+
+
+def _builder(cls: type) -> Any:
+    """A function ``data -> payload`` that lends the payload the event's data dict as
+    its fields: no copy, about ten times faster than ``cls(**data)`` (a frozen
+    dataclass sets each field through ``object.__setattr__``; scoring builds tens of
+    payloads a run). An absent field reads as None (the class holds None for every
+    field); data with a field the payload does not know gets a copy without it."""
+    names = _FIELDS[cls]
+    known = frozenset(names)
+    new, set_ = object.__new__, object.__setattr__
+
+    def build(data: dict[str, Any]) -> Any:
+        if not data.keys() <= known:
+            data = {k: v for k, v in data.items() if k in known}
+        obj = new(cls)
+        set_(obj, "__dict__", data)
+        return obj
+
+    return build
+
+
+_BUILDERS: dict[str, Any] = {kind: _builder(cls) for kind, cls in PAYLOADS.items()}
 
 
 def payload_of(kind: str, data: dict[str, Any]) -> Any:
@@ -401,11 +429,7 @@ def payload_of(kind: str, data: dict[str, Any]) -> Any:
     vouches the data was checked: by the reader, a producer check or the engine). An
     unknown field is ignored; a missing one reads as None. Raises KeyError for an
     unknown kind."""
-    cls = PAYLOADS[kind]
-    try:
-        return cls(**data)
-    except TypeError:  # an unknown field, or a required one missing (a hand-written line)
-        return cls(**{name: data.get(name) for name in _FIELDS[cls]})
+    return _BUILDERS[kind](data)
 
 
 def _need_both(note: Any) -> tuple[str, ...]:
