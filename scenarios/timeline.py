@@ -123,6 +123,7 @@ engaged = first ``responder_engaged`` with role responder; first_update = first
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -217,6 +218,12 @@ class Event(Model):
         return (self.t, self.kind, self.actor, self.subject, self.data) == (other.t, other.kind, other.actor, other.subject, other.data)
 
     __hash__ = None  # type: ignore[assignment]  # data is a dict
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Event":
+        """A copy (not validated, as pydantic's) whose payload is built from its own data."""
+        fields = {"t": self.t, "kind": self.kind, "actor": self.actor, "subject": self.subject,
+                  "data": copy.deepcopy(self.data) if deep else self.data, **(update or {})}
+        return new_event(**fields)
 
     def matches(self, kind: str | None, match: dict[str, Any]) -> bool:
         """Whether this event has ``kind`` (any kind if None) and ``data[key] == value``

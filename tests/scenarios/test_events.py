@@ -149,3 +149,10 @@ def test_the_payload_is_built_once():
     tl = Timeline.from_json_line(_line(_page()))
     assert tl.events[0].payload is tl.events[0].payload
     assert tl.events[0] == Timeline.from_json_line(_line(_page())).events[0]  # the cache is not part of equality
+
+
+def test_a_copy_with_other_data_reads_its_own_payload():
+    e = Timeline.from_json_line(_line(_page())).events[0]
+    assert e.payload.to == "alice"
+    assert e.model_copy(update={"data": _page(to="bob")}).payload.to == "bob"
+    assert e.payload.to == "alice"
