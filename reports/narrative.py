@@ -6,6 +6,10 @@ Lanes, top to bottom: ``impact`` (faults, customer impact and the signals it cau
 ``monitoring`` (alerts, detection, escalation), one lane per person in order of first
 appearance, ``automation`` (automated runbook steps) and ``comms`` (status updates and
 notifications).
+
+Each event kind is told once, by one function of ``_WORDING``; :func:`told` gives that
+telling, :func:`tell` lays a run out as report entries and :mod:`reports.explain` as
+terminal lines (``drillbit simulate --explain``), so both say the same thing the same way.
 """
 
 from __future__ import annotations
