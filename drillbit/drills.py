@@ -11,7 +11,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
-from simulator import explain as explain_run
 from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
 from . import output
@@ -194,6 +193,8 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         if log is not None:
             log.close()
     if explain and not as_json:
+        from reports.explain import explain as explain_run  # the reports package loads jinja2: only when asked
+
         output.out.print("", markup=False)
         for line in explain_run(drill.timeline, inputs.team, tz):
             output.out.print(line, markup=False)

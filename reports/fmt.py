@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from scenarios import format_duration
+from scenarios import format_duration, format_share
 from scenarios.common import zone
 
 
@@ -21,18 +21,8 @@ def offset(seconds: float) -> str:
 
 
 def pct(share: float | None) -> str:
-    """``0.7551`` -> ``75.5%``, ``0.9`` -> ``90%``: one decimal at most, so a share just
-    below a required 90% never reads as 90%; never rounds a share below 1 up to 100%,
-    nor one above 0 down to 0%."""
-    if share is None:
-        return "—"
-    p = share * 100
-    text = f"{p:.1f}"
-    if text == "100.0" and p < 100:
-        text = "99.9"
-    elif text == "0.0" and p > 0:
-        text = "0.1"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
+    """``0.7551`` -> ``75.5%`` (see :func:`scenarios.format_share`); None -> ``—``."""
+    return format_share(share)
 
 
 def interval(lo: float | None, hi: float | None, fmt=pct) -> str:

@@ -6,14 +6,19 @@ Lanes, top to bottom: ``impact`` (faults, customer impact and the signals it cau
 ``monitoring`` (alerts, detection, escalation), one lane per person in order of first
 appearance, ``automation`` (automated runbook steps) and ``comms`` (status updates and
 notifications).
+
+Each event kind is told once, by one function of ``_WORDING``; :func:`told` gives that
+telling, :func:`tell` lays a run out as report entries and :mod:`reports.explain` as
+terminal lines (``drillbit simulate --explain``), so both say the same thing the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
-from scenarios import Team
+from scenarios import Team, format_duration
+from scenarios.events import EndReason, How, Impact, MissReason, Period, Purpose
 from scenarios.timeline import Event, Timeline
 
 from . import fmt
@@ -21,7 +26,7 @@ from . import fmt
 IMPACT, MONITORING, AUTOMATION, COMMS = "impact", "monitoring", "automation", "comms"
 LANE_TITLES = {IMPACT: "Customer impact", MONITORING: "Monitoring & paging", AUTOMATION: "Automation",
                COMMS: "Communications"}
-PERIODS = {"working": "working hours", "evening": "evening", "asleep": "asleep"}
+PERIODS = {Period.WORKING: "working hours", Period.EVENING: "evening", Period.ASLEEP: "asleep"}
 _SKIP = {"step_started", "drill_started"}
 
 
@@ -56,11 +61,12 @@ def member_names(team: Team | None) -> dict[str, str]:
 def tell(timeline: Timeline, team: Team | None = None) -> Story:
     """Every notable event of ``timeline`` as an entry, in time order."""
     names = member_names(team)
+    steps = step_counts(timeline)
     entries: list[Entry] = []
     for e in timeline.events:
         if e.kind in _SKIP:
             continue
-        entry = _entry(e, names)
+        entry = told(e, names, steps)
         if entry is not None:
             entries.append(entry)
     people: list[str] = []
@@ -73,9 +79,38 @@ def tell(timeline: Timeline, team: Team | None = None) -> Story:
     return Story(tuple(entries), tuple(lanes), names)
 
 
-def _who(x: Any, names: dict[str, str]) -> str:
-    s = str(x)
-    return names.get(s, s)
+def step_counts(timeline: Timeline) -> dict[Any, int]:
+    """Runbook id -> how many steps it has, from the run's ``runbook_started`` events."""
+    return {e.payload.runbook: int(e.payload.steps or 0) for e in timeline.events if e.kind == "runbook_started"}
+
+
+def told(e: Event, names: dict[str, str] | None = None, steps: dict[Any, int] | None = None) -> Entry | None:
+    """The one telling of an event: its lane, its chart mark and what happened in words
+    (a sentence; one that opens with a person opens with their name as written), or None for an event no reader needs (an inject that is
+    not a card). ``names`` maps member ids to display names; ``steps`` (see
+    :func:`step_counts`) lets a step say ``2/5``."""
+    say = _WORDING.get(e.kind)
+    if say is None:
+        return Entry(e.t, e.kind, _person_lane(e.actor), "note", _cap(f"{e.kind.replace('_', ' ')}: {e.subject}"))
+    got = say(e, e.payload, _Words(names or {}, steps or {}))
+    if got is None:
+        return None
+    lane, mark, text, *extra = got
+    return Entry(e.t, e.kind, lane, mark, text, *extra)
+
+
+@dataclass(frozen=True)
+class _Words:
+    names: dict[str, str]
+    steps: dict[Any, int]
+
+    def who(self, x: Any) -> str:
+        s = str(x)
+        return self.names.get(s, s)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _person_lane(x: Any) -> str:
@@ -87,101 +122,177 @@ def _person_lane(x: Any) -> str:
     return s
 
 
-def _entry(e: Event, names: dict[str, str]) -> Entry | None:  # noqa: C901 - one branch per kind
-    d, k, t = e.data, e.kind, e.t
-    who = lambda x: _who(x, names)  # noqa: E731
-    if k == "inject":
-        if d.get("what") != "card":
-            return None
-        cond = f" ({d['condition']})" if d.get("condition") else ""
-        return Entry(t, k, IMPACT, "signal", f"Scenario card shown to the team{cond}: {e.subject}")
-    if k == "fault_applied":
-        impact = {"outage": "outage", "degraded": "degradation", "none": "no customer-visible impact"}.get(str(d.get("impact")), d.get("impact"))
-        return Entry(t, k, IMPACT, "fault", f"Fault {d.get('fault')} on {d.get('service')} ({impact})")
-    if k == "fault_restored":
-        return Entry(t, k, IMPACT, "fault", f"Fault {d.get('fault')} on {d.get('service')} restored")
-    if k == "impact_started":
-        return Entry(t, k, IMPACT, "impact", f"Customer impact begins on {d.get('service')} ({d.get('impact')})")
-    if k == "signal":
-        if d.get("metric") is not None:
-            return Entry(t, k, IMPACT, "signal", f"Signal {d['metric']} = {_num(d.get('value'))}")
-        kind = str(d.get("kind", "signal")).replace("-", " ")
-        fb = " (fallback detection)" if d.get("fallback") else ""
-        return Entry(t, k, IMPACT, "signal", f"{kind.capitalize()}{fb}: {d.get('text')}")
-    if k == "detected":
-        if d.get("via") == "alert":
-            return Entry(t, k, MONITORING, "detect", f"Incident detected by alert {d.get('alert')}")
-        extra = " — no alert had caught it" if d.get("fallback") else ""
-        return Entry(t, k, MONITORING, "detect", f"Incident detected via {str(d.get('via')).replace('-', ' ')}{extra}")
-    if k == "alert_fired":
-        if d.get("noise"):
-            return Entry(t, k, MONITORING, "alert", f"Alert {e.subject} fired (false positive)")
-        route = f"routed to policy {d['policy']}" if d.get("policy") else "not routed: it pages nobody"
-        return Entry(t, k, MONITORING, "alert", f"Alert {e.subject} fired ({d.get('severity')}), {route}")
-    if k == "alert_resolved":
-        return Entry(t, k, MONITORING, "alert", f"Alert {e.subject} resolved" + (" (false positive dismissed)" if d.get("noise") else ""))
-    if k == "escalated":
-        return Entry(t, k, MONITORING, "escalate",
-                     f"Policy {d.get('policy')} escalates from level {d.get('from_level')} to level {d.get('to_level')}")
-    if k == "page_sent":
-        purpose = {"incident": f"level {d.get('level')}" if d.get("level") else "incident",
-                   "severity": str(d.get("target")), "expert": str(d.get("target")),
-                   "noise": "false-positive alert"}.get(str(d.get("purpose")), str(d.get("purpose")))
-        via = f" via {d['channel']}" if d.get("channel") else " — not delivered on any channel"
-        period = PERIODS.get(str(d.get("period")), str(d.get("period")))
-        away = ", away" if d.get("away") else ""
-        return Entry(t, k, _person_lane(d.get("to", e.subject)), "page",
-                     f"{who(d.get('to', e.subject))} paged ({purpose}){via}; {period} in {d.get('timezone')}{away}")
-    if k == "page_missed":
-        reason = {"no-answer": "no answer within the level's timeout", "away": "away", "undelivered": "page never delivered",
-                  "nobody-on-call": "nobody on call", "no-holder": "nobody holds the skill or access"}.get(
-            str(d.get("reason")), str(d.get("reason")))
-        if d.get("to") is not None:
-            return Entry(t, k, _person_lane(d["to"]), "miss", f"Page to {who(d['to'])} unanswered: {reason}")
-        return Entry(t, k, MONITORING, "miss", f"Could not page {d.get('target')}: {reason}")
-    if k == "acknowledged":
-        return Entry(t, k, _person_lane(d.get("by", e.actor)), "ack", f"{who(d.get('by', e.actor))} acknowledged the page")
-    if k == "responder_engaged":
-        role = str(d.get("role", "responder")).replace("-", " ")
-        skill = f" ({d['skill']})" if d.get("skill") else ""
-        return Entry(t, k, _person_lane(d.get("by", e.actor)), "engage", f"{who(d.get('by', e.actor))} engaged as {role}{skill}")
-    if k == "diagnosed":
-        how = f"with runbook {d['runbook']}" if d.get("runbook") else "by improvising (no runbook)"
-        return Entry(t, k, _person_lane(e.actor), "diagnose", f"Cause diagnosed {how}")
-    if k == "runbook_started":
-        return Entry(t, k, _person_lane(e.actor), "diagnose", f"Runbook {e.subject} started ({d.get('steps')} steps)")
-    if k == "step_finished":
-        took = float(d.get("took") or 0.0)
-        ok = bool(d.get("ok"))
-        attempt = f", attempt {d['attempt']}" if d.get("attempt", 1) != 1 else ""
-        result = "done" if ok else "failed"
-        actor = "automation" if e.actor == "automation" else who(e.actor)
-        return Entry(t, k, _person_lane(e.actor), "step-ok" if ok else "step-fail",
-                     f"Step {int(d.get('step') or 0) + 1} of {d.get('runbook')} {result} by {actor} after "
-                     f"{fmt.duration(took)}{attempt}: {e.subject}", took=took)
-    if k == "status_update":
-        audience = "public" if d.get("public") else "internal"
-        return Entry(t, k, COMMS, "update" if d.get("public") else "update-internal",
-                     f"Status update #{d.get('n')} ({audience}): {d.get('phase')}", n=_int(d.get("n")))
-    if k == "notified":
-        return Entry(t, k, COMMS, "notify", f"{str(d.get('who', e.subject)).replace('-', ' ').capitalize()} notified")
-    if k == "contained":
-        return Entry(t, k, _person_lane(e.actor), "milestone", "Breach contained")
-    if k == "restored_data":
-        return Entry(t, k, _person_lane(e.actor), "milestone", f"Data restored from the {d.get('backup')} backup")
-    if k == "mitigated":
-        how = f"with runbook {d['runbook']}" if d.get("runbook") else "by improvising"
-        return Entry(t, k, _person_lane(e.actor), "milestone", f"Impact mitigated {how}")
-    if k == "recovered":
-        return Entry(t, k, IMPACT, "milestone", "Service recovered")
-    if k == "resolved":
-        return Entry(t, k, _person_lane(e.actor), "milestone", "Incident resolved")
-    if k == "note":
-        return Entry(t, k, _person_lane(e.actor), "note", f"Gap: {d.get('text')}")
-    if k == "drill_ended":
-        reason = {"resolved": "incident resolved", "horizon": "time limit reached before resolution"}.get(str(d.get("reason")), d.get("reason"))
-        return Entry(t, k, MONITORING, "milestone", f"Drill ends ({reason})")
-    return Entry(t, k, _person_lane(e.actor), "note", f"{k.replace('_', ' ')}: {e.subject}")
+def _spaced(word: Any) -> str:
+    return str(word).replace("-", " ")
+
+
+IMPACT_WORDS = {Impact.OUTAGE: "outage", Impact.DEGRADED: "degradation", Impact.NONE: "no customer-visible impact"}
+MISS_WORDS = {MissReason.NO_ANSWER: "no answer within the level's timeout", MissReason.AWAY: "away",
+              MissReason.UNDELIVERED: "page never delivered", MissReason.NOBODY_ON_CALL: "nobody on call",
+              MissReason.NO_HOLDER: "nobody holds the skill or access"}
+END_WORDS = {EndReason.RESOLVED: "incident resolved", EndReason.HORIZON: "time limit reached before resolution"}
+HOW_WORDS = {How.IMPROVISED: "by improvising (no runbook)"}
+
+# One function per kind: (lane, mark, text[, took, n]) or None. The report's entries and
+# the terminal's lines (reports.explain) both tell events with these words.
+
+
+def _drill_started(e, p, w):
+    return MONITORING, "milestone", f"Drill starts: {e.subject} ({p.severity} {p.scenario_kind}) for team {p.team}"
+
+
+def _inject(e, p, w):
+    if p.what != "card":
+        return None
+    cond = f" ({p.condition})" if p.condition else ""
+    return IMPACT, "signal", f"Scenario card shown to the team{cond}: {e.subject}"
+
+
+def _fault_applied(e, p, w):
+    return IMPACT, "fault", f"Fault {p.fault} on {p.service} ({IMPACT_WORDS.get(p.impact, p.impact)})"
+
+
+def _fault_restored(e, p, w):
+    return IMPACT, "fault", f"Fault {p.fault} on {p.service} restored"
+
+
+def _impact_started(e, p, w):
+    return IMPACT, "impact", f"Customer impact begins on {p.service} ({p.impact})"
+
+
+def _signal(e, p, w):
+    if p.metric is not None:
+        return IMPACT, "signal", f"Signal {p.metric} = {_num(p.value)}"
+    fb = " (fallback detection)" if p.fallback else ""
+    return IMPACT, "signal", f"{_cap(_spaced(p.kind or 'signal'))}{fb}: {p.text}"
+
+
+def _detected(e, p, w):
+    if p.via == "alert":
+        return MONITORING, "detect", f"Incident detected by alert {p.alert}"
+    extra = " — no alert had caught it" if p.fallback else ""
+    return MONITORING, "detect", f"Incident detected via {_spaced(p.via)}{extra}"
+
+
+def _alert_fired(e, p, w):
+    if p.noise:
+        return MONITORING, "alert", f"Alert {e.subject} fired (false positive)"
+    route = f"routed to policy {p.policy}" if p.policy else "not routed: it pages nobody"
+    return MONITORING, "alert", f"Alert {e.subject} fired ({p.severity}), {route}"
+
+
+def _alert_resolved(e, p, w):
+    return MONITORING, "alert", f"Alert {e.subject} resolved" + (" (false positive dismissed)" if p.noise else "")
+
+
+def _escalated(e, p, w):
+    return MONITORING, "escalate", f"Policy {p.policy} escalates from level {p.from_level} to level {p.to_level}"
+
+
+def _page_sent(e, p, w):
+    to = e.subject if p.to is None else p.to
+    purpose = {Purpose.INCIDENT: f"level {p.level}" if p.level else "incident", Purpose.SEVERITY: str(p.target),
+               Purpose.EXPERT: str(p.target), Purpose.NOISE: "false-positive alert"}.get(p.purpose, str(p.purpose))
+    via = f" via {p.channel}" if p.channel else " — not delivered on any channel"
+    away = ", away" if p.away else ""
+    return (_person_lane(to), "page",
+            f"{w.who(to)} paged ({purpose}){via}; {PERIODS.get(p.period, str(p.period))} in {p.timezone}{away}")
+
+
+def _page_missed(e, p, w):
+    reason = MISS_WORDS.get(p.reason, str(p.reason))
+    if p.to is not None:
+        return _person_lane(p.to), "miss", f"Page to {w.who(p.to)} unanswered: {reason}"
+    return MONITORING, "miss", f"Could not page {p.target}: {reason}"
+
+
+def _by(e, p) -> Any:
+    return e.actor if p.by is None else p.by
+
+
+def _acknowledged(e, p, w):
+    return _person_lane(_by(e, p)), "ack", f"{w.who(_by(e, p))} acknowledged the page"
+
+
+def _responder_engaged(e, p, w):
+    role = _spaced(p.role or "responder")
+    skill = f" ({p.skill})" if p.skill else ""
+    return _person_lane(_by(e, p)), "engage", f"{w.who(_by(e, p))} engaged as {role}{skill}"
+
+
+def _diagnosed(e, p, w):
+    how = f"with runbook {p.runbook}" if p.runbook else HOW_WORDS.get(p.how, f"by {p.how}")
+    return _person_lane(e.actor), "diagnose", f"Cause diagnosed by {w.who(e.actor)} {how}"
+
+
+def _runbook_started(e, p, w):
+    return _person_lane(e.actor), "diagnose", f"Runbook {e.subject} started by {w.who(e.actor)} ({p.steps} steps)"
+
+
+def _step_finished(e, p, w):
+    took = float(p.took or 0.0)
+    ok = bool(p.ok)
+    n = w.steps.get(p.runbook)
+    of = f"/{n}" if n else ""
+    attempt = f", attempt {p.attempt}" if p.attempt not in (1, None) else ""
+    return (_person_lane(e.actor), "step-ok" if ok else "step-fail",
+            f"Step {int(p.step or 0) + 1}{of} of {p.runbook} {'done' if ok else 'failed'} by {w.who(e.actor)} "
+            f"after {format_duration(took)}{attempt}: {e.subject}", took)
+
+
+def _status_update(e, p, w):
+    audience = "public" if p.public else "internal"
+    return (COMMS, "update" if p.public else "update-internal", f"Status update #{p.n} ({audience}): {p.phase}",
+            None, _int(p.n))
+
+
+def _notified(e, p, w):
+    who = e.subject if p.who is None else p.who
+    deadline = f" (deadline {format_duration(float(p.within))} from detection)" if p.within is not None else ""
+    return COMMS, "notify", f"{_cap(_spaced(who))} notified{deadline}"
+
+
+def _contained(e, p, w):
+    return _person_lane(e.actor), "milestone", "Breach contained"
+
+
+def _restored_data(e, p, w):
+    rpo_rto = (f": RPO {format_duration(float(p.rpo))}, RTO {format_duration(float(p.rto))}"
+               if p.rpo is not None and p.rto is not None else "")
+    return _person_lane(e.actor), "milestone", f"Data restored from the {p.backup} backup{rpo_rto}"
+
+
+def _mitigated(e, p, w):
+    how = f"with runbook {p.runbook}" if p.runbook else "by improvising"
+    return _person_lane(e.actor), "milestone", f"Impact mitigated by {w.who(e.actor)} {how}"
+
+
+def _recovered(e, p, w):
+    return IMPACT, "milestone", "Service recovered"
+
+
+def _resolved(e, p, w):
+    return _person_lane(e.actor), "milestone", "Incident resolved"
+
+
+def _note(e, p, w):
+    return _person_lane(e.actor), "note", f"Gap: {p.text}"
+
+
+def _drill_ended(e, p, w):
+    return MONITORING, "milestone", f"Drill ends ({END_WORDS.get(p.reason, p.reason)})"
+
+
+_WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {
+    "drill_started": _drill_started, "inject": _inject, "fault_applied": _fault_applied,
+    "fault_restored": _fault_restored, "impact_started": _impact_started, "signal": _signal, "detected": _detected,
+    "alert_fired": _alert_fired, "alert_resolved": _alert_resolved, "escalated": _escalated,
+    "page_sent": _page_sent, "page_missed": _page_missed, "acknowledged": _acknowledged,
+    "responder_engaged": _responder_engaged, "diagnosed": _diagnosed, "runbook_started": _runbook_started,
+    "step_finished": _step_finished, "status_update": _status_update, "notified": _notified,
+    "contained": _contained, "restored_data": _restored_data, "mitigated": _mitigated, "recovered": _recovered,
+    "resolved": _resolved, "note": _note, "drill_ended": _drill_ended,
+}
 
 
 def _int(v: Any) -> int | None:
@@ -207,7 +318,7 @@ def update_runs(timeline: Timeline) -> list[tuple[Event, ...]]:
         if e.kind in _TURNS:
             current = None
         elif e.kind == "status_update":
-            k = (e.data.get("phase"), bool(e.data.get("public")))
+            k = (e.payload.phase, bool(e.payload.public))
             if current is not None and k == key:
                 current.append(e)
             else:
@@ -237,26 +348,31 @@ def collapse_updates(entries: tuple[Entry, ...] | list[Entry], timeline: Timelin
     entry at the first update's time (a table reads one line, not thirty)."""
     first_of: dict[int, tuple[Event, ...]] = {}
     folded: set[int] = set()
-    for run in update_runs(timeline):
-        ns = [_int(e.data.get("n")) for e in run]
-        if len(run) < MIN_REPEATS or None in ns:
-            continue
-        first_of[ns[0]] = run
+    for run in folded_runs(timeline):
+        ns = [_int(e.payload.n) for e in run]
+        first_of[ns[0]] = run  # type: ignore[index]
         folded.update(n for n in ns[1:] if n is not None)
     out = []
     for en in entries:
         if en.kind != "status_update" or en.n is None:
             out.append(en)
         elif en.n in first_of:
-            run = first_of[en.n]
-            d = run[0].data
-            audience = "public" if d.get("public") else "internal"
-            out.append(Entry(en.t, en.kind, en.lane, en.mark,
-                             f"Status updates #{en.n}–#{run[-1].data.get('n')} ({audience}): {d.get('phase')} — {repeated(run)}",
-                             n=en.n))
+            out.append(Entry(en.t, en.kind, en.lane, en.mark, told_run(first_of[en.n]), n=en.n))
         elif en.n not in folded:
             out.append(en)
     return out
+
+
+def folded_runs(timeline: Timeline) -> list[tuple[Event, ...]]:
+    """The runs of updates alike long enough (MIN_REPEATS) to be told in one line."""
+    return [r for r in update_runs(timeline) if len(r) >= MIN_REPEATS and None not in (_int(e.payload.n) for e in r)]
+
+
+def told_run(run: tuple[Event, ...]) -> str:
+    """``Status updates #2–#6 (public): monitoring — posted every 30m, 5 times, the last at +2h40m``."""
+    p = run[0].payload
+    audience = "public" if p.public else "internal"
+    return f"Status updates #{p.n}–#{run[-1].payload.n} ({audience}): {p.phase} — {repeated(run)}"
 
 
 def _num(v: Any) -> str:

@@ -18,6 +18,13 @@ line would misread it (a renamed kind or field); adding a data field does not ch
 
 Event kinds and their ``data`` fields
 -------------------------------------
+The list below is the vocabulary; :mod:`scenarios.events` holds it as code: a payload
+type per kind (``Event.payload``), its word lists as string enums, the strict check a
+producer uses (:func:`scenarios.events.checked_event`) and the shape a reader checks.
+A reader accepts a field it does not know and ignores it (it is kept in ``data`` and
+written back unchanged), and reads a missing one as None; a field it knows must have
+its type and, for a word, one of its list.
+
 Every event has ``t``, ``kind``, ``actor`` (who or what caused it: a member id,
 ``monitoring``, ``paging``, ``scenario``, ``automation``, a fault kind, a signal's
 source, ``system``) and ``subject`` (what it is about). Fields marked ``?`` may be
@@ -93,6 +100,8 @@ needs, or the next tier when a step fails) or ``noise`` (a false-positive alert)
 ``resolved``        actor the responder (system if none), subject the scenario id. {}
 ``note``            a gap the run exposed. actor system or a member, subject what it is about.
                     {gap, text, alert?, policy?, skill?, access?, backup?, runbook?, step?}
+                    (a missing-skill or expert-unreachable note writes both skill and access,
+                    one of them null)
                     with gap one of: no-runbook, runbook-aborted, nobody-acknowledged,
                     nobody-on-call, empty-role, unrouted-alert, no-policy, not-paged (the
                     severity pages only in business hours or never), missing-skill,
@@ -114,6 +123,7 @@ engaged = first ``responder_engaged`` with role responder; first_update = first
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -125,11 +135,12 @@ from typing import Annotated, Any, Iterable, Iterator, Literal, Union
 
 from typing_extensions import NotRequired, TypedDict
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, PrivateAttr, StringConstraints, TypeAdapter, ValidationError
 
 from .base import Id, Model
 from .common import FIRST_YEAR, LAST_YEAR, _check_zone
 from .errors import DrillbitError, format_path
+from .events import MAX_INT, MAX_NAME, MAX_TEXT, Payload, payload_of, read_event_shape
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
 SCHEMA_VERSION = 1
@@ -142,14 +153,11 @@ MAX_T = 10 * 366 * 86400.0
 #: The latest year of a ``started_at``: a run's start is drawn up to a window (at most
 #: 730d) after ``--start``, whose latest year is LAST_YEAR.
 LAST_START_YEAR = LAST_YEAR + 2
-#: Longest ``actor``, ``team`` or ``data`` key; longest ``subject`` or text in ``data``.
-MAX_NAME, MAX_TEXT = 200, 10_000
-#: Most items in a list inside ``data``.
-MAX_LIST = 1_000
+# MAX_NAME: longest ``actor`` or ``team``; MAX_TEXT: longest ``subject`` or text in ``data``
+# (defined with the payloads, which bound their text fields).
 #: Longest line of a timelines file, in bytes.
 MAX_LINE = 16 * 1024 * 1024
-#: Whole numbers are stored as 64-bit integers (the incident log's range).
-MAX_INT = 2**63 - 1
+# MAX_INT: whole numbers are stored as 64-bit integers (the incident log's range).
 #: ``data`` fields that hold seconds, bounded like ``t``.
 TIME_FIELDS = frozenset(("delivered_after", "took", "page_t", "backup_t", "rpo", "rto", "within"))
 
@@ -166,12 +174,8 @@ Scalar = Union[bool, int, float, str, None]
 #: A data value: a JSON scalar or a list of them.
 DataValue = Union[bool, int, float, str, None, list[Scalar]]
 
-_Int = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]
-_Float = Annotated[float, Field(allow_inf_nan=False)]
 _Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 _Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
-_ReadScalar = Union[bool, _Int, _Float, _Text, None]
-_ReadValue = Union[bool, _Int, _Float, _Text, None, Annotated[list[_ReadScalar], Field(max_length=MAX_LIST)]]
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -193,6 +197,33 @@ class Event(Model):
     actor: str
     subject: str = ""
     data: dict[str, DataValue] = Field(default_factory=dict)
+
+    #: The typed payload, built from ``data`` on first use (see :attr:`payload`).
+    _payload: Any = PrivateAttr(None)
+
+    @property
+    def payload(self) -> Payload:
+        """``data`` as the typed payload of this kind (:mod:`scenarios.events`), built
+        once and cached: ``e.payload.purpose`` rather than ``e.data.get("purpose")``."""
+        private = self.__pydantic_private__
+        p = private.get("_payload")
+        if p is None:
+            p = private["_payload"] = payload_of(self.kind, self.data)
+        return p
+
+    def __eq__(self, other: object) -> bool:
+        # The cached payload is not part of what an event is.
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.t, self.kind, self.actor, self.subject, self.data) == (other.t, other.kind, other.actor, other.subject, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # data is a dict
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> "Event":
+        """A copy (not validated, as pydantic's) whose payload is built from its own data."""
+        fields = {"t": self.t, "kind": self.kind, "actor": self.actor, "subject": self.subject,
+                  "data": copy.deepcopy(self.data) if deep else self.data, **(update or {})}
+        return new_event(**fields)
 
     def matches(self, kind: str | None, match: dict[str, Any]) -> bool:
         """Whether this event has ``kind`` (any kind if None) and ``data[key] == value``
@@ -328,11 +359,12 @@ class Timeline(Model):
             shape = _LINE.validate_python(doc)
         except ValidationError as exc:
             raise TimelineError(f"not a valid timeline: {_explain(exc, doc)}") from None
-        _check_data(shape["events"])
+        events = doc["events"]  # as read: an unknown data field is kept as it was written
+        _check_data(events)
         return new_timeline(
             shape["scenario"], shape["mode"], shape.get("seed"), shape.get("run"), shape["started_at"],
-            shape.get("team"), tuple(new_event(e["t"], e["kind"], e["actor"], e.get("subject", ""), e.get("data", {}))
-                                     for e in shape["events"]),
+            shape.get("team"), tuple(new_event(float(e["t"]), e["kind"], e["actor"], e.get("subject", ""), e.get("data", {}))
+                                     for e in events),
         )
 
 
@@ -350,13 +382,9 @@ _Seconds = Annotated[float, Field(ge=0.0, le=MAX_T, allow_inf_nan=False)]
 _Instant = Annotated[AwareDatetime, AfterValidator(_check_instant)]
 
 
-class _EventShape(TypedDict):
-    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
-    t: _Seconds
-    kind: EventKind
-    actor: _Name
-    subject: NotRequired[_Text]
-    data: NotRequired[Annotated[dict[_Name, _ReadValue], Field(max_length=MAX_LIST)]]
+# Each event is checked against the shape of its kind (the payload's fields, each
+# optional; unknown data fields are accepted and ignored, see scenarios.events).
+_EventShape = read_event_shape(_Seconds, _Name, _Text)
 
 
 class _LineShape(TypedDict):
@@ -433,6 +461,12 @@ def _explain(exc: ValidationError, doc: dict[str, Any]) -> str:
     parts = []
     for err in exc.errors(include_url=False)[:5]:
         path = tuple(err["loc"])
+        if len(path) > 2 and path[0] == "events" and path[2] in EVENT_KINDS:
+            path = path[:2] + path[3:]  # the union's branch: the event's own kind
+        if err["type"] == "union_tag_invalid":
+            path += ("kind",)
+            err = {**err, "type": "literal_error", "input": err["ctx"]["tag"],
+                   "ctx": {"expected": ", ".join(repr(k) for k in EVENT_KINDS)}}
         parts.append(f"{format_path(path)}: {message_for(err, path, Timeline)}" if path else message_for(err, path, Timeline))
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
@@ -470,7 +504,7 @@ def new_event(t: float, kind: str, actor: str, subject: str, data: dict[str, Any
     _set(e, "__dict__", {"t": t, "kind": kind, "actor": actor, "subject": subject, "data": data})
     _set(e, "__pydantic_fields_set__", _EVENT_FIELDS)
     _set(e, "__pydantic_extra__", None)
-    _set(e, "__pydantic_private__", {"_source": None})
+    _set(e, "__pydantic_private__", {"_source": None, "_payload": None})
     return e
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from scenarios import Scenario, Team
 from scenarios.common import zone
+from scenarios.events import Purpose
 from scenarios.timeline import Timeline
 
 from .objectives import Objective, objectives_for
@@ -130,7 +131,7 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     ev.detected_by[card.metrics.detected_via or "never"] += 1
     ev.night_pages_by.update(card.metrics.night_pages_by)
     kinds = card.metrics.events
-    page = next((e for e in kinds["page_sent"] if e.data.get("purpose") == "incident"), None)
+    page = next((e for e in kinds["page_sent"] if e.payload.purpose == Purpose.INCIDENT), None)
     if page is not None:
         hour = (tl.started_at + timedelta(seconds=page.t)).astimezone(zone(tz)).hour
         ev.pages_by_hour[hour] += 1
@@ -138,7 +139,7 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
         if ack_target is not None and tta is not None and tta > ack_target:
             ev.late_ack_by_hour[hour] += 1
     if level is not None and level.public_update and card.metrics.milestones["detected"] is not None \
-            and not any(e.data.get("public") is True for e in kinds["status_update"]):
+            and not any(e.payload.public is True for e in kinds["status_update"]):
         ev.no_public_update += 1
     ev.noise_alerts += card.metrics.counts["noise_alerts"]
     for o in card.outcomes:

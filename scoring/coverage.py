@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from scenarios import Team
-from scenarios.common import zone
+from scenarios.night import is_night
 
 STEP = timedelta(minutes=15)
 
@@ -55,15 +55,14 @@ def coverage_gaps(team: Team, rotation: str, start: datetime, days: int = 28) ->
 
 
 def night_hours(team: Team, rotation: str, start: datetime, days: int = 28) -> Counter:
-    """Hours each member is on call between 22:00 and 07:00 in their own zone."""
+    """Hours each member is on call in the night (scenarios.night) of their own zone."""
     load: Counter = Counter()
     per_step = STEP.total_seconds() / 3600
     for t in _instants(start, days):
         who = team.on_call(rotation, t)
         if who is None:
             continue
-        hour = t.astimezone(zone(team.member(who).timezone)).hour
-        if hour >= 22 or hour < 7:
+        if is_night(t, team.member(who).timezone):
             load[who] += per_step
     return load
 

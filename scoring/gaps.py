@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Iterable, Literal, Sequence
 
-from scenarios import Runbook, Scenario, Team, format_duration
+from scenarios import Runbook, Scenario, Team, format_duration, format_share
+from scenarios.night import NIGHT_TEXT, is_night_hour
 from scenarios.common import split_target, zone
 from scenarios.distributions import SHAPES_FIELDS, Dist
 
@@ -95,7 +96,7 @@ def spread_in_words(dist: Dist) -> str:
 
 
 def _pct(share: float) -> str:
-    return f"{share * 100:.0f}%"
+    return format_share(share)
 
 
 def _local(t: datetime, tz: str) -> str:
@@ -165,7 +166,7 @@ def _night_load(ctx: Context) -> Iterable[Finding]:
         if n / total_runs > NIGHT_SHARE:
             yield Finding(
                 "night-load-concentrated", "One person carries most night pages", "medium",
-                f"{who} received {n} of {total_runs} night pages (22:00–07:00 in their own zone) over {_runs(ctx)} ({_pct(n / total_runs)})",
+                f"{who} received {n} of {total_runs} night pages ({NIGHT_TEXT} in their own zone) over {_runs(ctx)} ({_pct(n / total_runs)})",
                 "rebalance the rotation so night pages spread across people and time zones", "on-call lead", who)
         return
     if "primary" not in ctx.team.rotations:
@@ -176,7 +177,7 @@ def _night_load(ctx: Context) -> Iterable[Finding]:
         who, hours = load.most_common(1)[0]
         yield Finding(
             "night-load-concentrated", "One person carries most night on-call hours", "medium",
-            f"{who} is on call in 'primary' for {hours:.0f} of {total:.0f} night hours (22:00–07:00 local) in the 4 weeks from {ctx.start.date()}",
+            f"{who} is on call in 'primary' for {hours:.0f} of {total:.0f} night hours ({NIGHT_TEXT} local) in the 4 weeks from {ctx.start.date()}",
             "rebalance the rotation so night hours spread across people and time zones", "on-call lead", who)
 
 
@@ -185,7 +186,7 @@ def _night_ack(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None:
         return
     ev, tz = ctx.batch.evidence, ctx.team.timezone
-    night = [h for h in range(24) if h >= 22 or h < 7]
+    night = [h for h in range(24) if is_night_hour(h)]
     paged = sum(ev.pages_by_hour[h] for h in night)
     late = sum(ev.late_ack_by_hour[h] for h in night)
     level = ctx.team.severity.get(ctx.scenario.severity)

@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scenarios import Scenario, Team
-from scenarios.common import zone
+from scenarios.events import Purpose
+from scenarios.night import NIGHT_END, NIGHT_START
+from scenarios.night import is_night as _is_night_at
 from scenarios.timeline import Event, Timeline
 
 from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
 
 INF = math.inf
-NIGHT = (22, 7)  # a page between 22:00 and 07:00 in the responder's own zone wakes them
+NIGHT = (NIGHT_START, NIGHT_END)  # a page in the night of the responder's own zone wakes them (scenarios.night)
 
 #: Metric name -> (label, start milestone, end milestone), in report order; a view of
 #: the registry in ``definitions`` kept for the callers that unpack triples.
@@ -46,10 +48,6 @@ def by_kind(tl: Timeline) -> dict[str, list[Event]]:
     return groups
 
 
-def _first(events: list[Event], **match: object) -> Event | None:
-    return next((e for e in events if all(e.data.get(k) == v for k, v in match.items())), None)
-
-
 def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = None) -> RunMetrics:
     """Compute every metric and count of one timeline.
 
@@ -69,20 +67,20 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     if kind == "breach" or ms["contained"] is not None:
         values["contain"] = _span(ms["detected"], ms["contained"])
     if kind == "data-loss" or ms["restored_data"] is not None:
-        restored = _first(kinds["restored_data"])
-        values["rpo"] = float(restored.data["rpo"]) if restored and restored.data.get("rpo") is not None else (None if ms["impact"] is None else INF)
+        restored = kinds["restored_data"][0].payload if kinds["restored_data"] else None
+        values["rpo"] = float(restored.rpo) if restored and restored.rpo is not None else (None if ms["impact"] is None else INF)
         values["rto"] = _span(ms["impact"], ms["restored_data"])
     parties = [n.who for n in scenario.breach.notify] if scenario and scenario.breach else []
     for e in kinds["notified"]:
-        who = str(e.data.get("who", e.subject))
+        who = str(e.subject if e.payload.who is None else e.payload.who)
         if who not in parties:
             parties.append(who)
     for who in parties:
-        sent = _first(kinds["notified"], who=who)
+        sent = next((e for e in kinds["notified"] if e.payload.who == who), None)
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
     counts, night_by = _counts(tl, kinds)
-    detected = _first(kinds["detected"])
-    return RunMetrics(values, counts, ms, str(detected.data.get("via")) if detected else None, night_by, kinds)
+    detected = kinds["detected"][0].payload if kinds["detected"] else None
+    return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds)
 
 
 def _span(start: float | None, end: float | None) -> float | None:
@@ -105,28 +103,29 @@ def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Ev
 
 
 def _counts(tl: Timeline, kinds: dict[str, list[Event]]) -> tuple[dict[str, int], dict[str, int]]:
-    pages = [e for e in kinds["page_sent"] if e.data.get("purpose") != "noise"]
+    noise = Purpose.NOISE  # an enum member's lookup costs more than a local's, and this runs per event
+    pages = [e for e in kinds["page_sent"] if e.payload.purpose != noise]
     night_by: dict[str, int] = {}
     for e in pages:
-        tz = e.data.get("timezone")
-        if isinstance(tz, str) and is_night(tl, e.t, tz):
-            who = str(e.data.get("to", e.subject))
+        p = e.payload
+        if isinstance(p.timezone, str) and is_night(tl, e.t, p.timezone):
+            who = str(e.subject if p.to is None else p.to)
             night_by[who] = night_by.get(who, 0) + 1
-    people = {str(e.data.get("by")) for kind in ("acknowledged", "responder_engaged", "step_started") for e in kinds[kind]
-              if e.data.get("by") not in (None, "automation")}
+    # Who acknowledged or engaged (a step's doer is one of them: steps carry no ``by``).
+    people = {str(e.payload.by) for kind in ("acknowledged", "responder_engaged") for e in kinds[kind]
+              if e.payload.by not in (None, "automation")}
     counts = {
         "pages_sent": len(pages),
-        "pages_missed": sum(1 for e in kinds["page_missed"] if e.data.get("purpose") != "noise"),
+        "pages_missed": sum(1 for e in kinds["page_missed"] if e.payload.purpose != noise),
         "escalations": len(kinds["escalated"]),
         "night_pages": sum(night_by.values()),
         "people_involved": len(people),
-        "steps_failed": sum(1 for e in kinds["step_finished"] if e.data.get("ok") is False),
-        "noise_alerts": sum(1 for e in kinds["alert_fired"] if e.data.get("noise") is True),
+        "steps_failed": sum(1 for e in kinds["step_finished"] if e.payload.ok is False),
+        "noise_alerts": sum(1 for e in kinds["alert_fired"] if e.payload.noise is True),
     }
     return counts, night_by
 
 
 def is_night(tl: Timeline, t: float, tz: str) -> bool:
-    """Whether ``t`` seconds into the drill is between 22:00 and 07:00 in ``tz``."""
-    hour = (tl.started_at + timedelta(seconds=t)).astimezone(zone(tz)).hour
-    return hour >= NIGHT[0] or hour < NIGHT[1]
+    """Whether ``t`` seconds into the drill is in the night (22:00–07:00) in ``tz``."""
+    return _is_night_at(tl.started_at + timedelta(seconds=t), tz)

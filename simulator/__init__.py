@@ -11,7 +11,6 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``comms``      status updates, breach containment and notification, restores from backups
 * ``run``        the incident's state machine and the event record
 * ``batch``      Monte Carlo over child seeds, on one or more processes
-* ``explain``    a run as readable lines
 
 ``assumptions`` holds the durations the inputs leave unsaid. Every random draw comes
 from the numpy Generator handed in. Only this package imports simpy.
@@ -25,17 +24,15 @@ Public API::
     run_generator(seed, run) -> numpy.random.Generator
     usable_workers(requested, runs) -> int, capped by runs and usable_cpus()
     new_seed() -> int in 0..MAX_SEED (2**63 - 1)
-    explain(timeline, team=None, tz=None) -> list[str]
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .batch import MAX_SEED, new_seed, run_generator, simulate_many, usable_workers
 from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
-from .explain import explain
 from .plan import Plan
 from .pool import usable_cpus
 
 __all__ = [
-    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "explain", "horizon_for", "run_generator", "run_plan",
+    "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "horizon_for", "run_generator", "run_plan",
     "new_seed", "simulate", "simulate_many", "usable_cpus", "usable_workers",
 ]

@@ -57,7 +57,7 @@ def test_a_missed_objective_exits_1_and_the_table_names_it(cli):
 
 def test_explain_prints_the_run_as_readable_lines(cli):
     code, out, _ = cli("simulate", "config-push-global-outage", "--seed", "1", "--start", START, "--explain")
-    assert "drill starts" in out and "page" in out
+    assert "Drill starts" in out and "page" in out
 
 
 def test_explain_refuses_many_runs(cli):

@@ -52,7 +52,7 @@ def test_the_readme_first_drill_without_a_seed_tells_its_story_and_records_the_s
     code, out, err = cli("simulate", SCENARIO, "--explain")
     assert code in (0, 1), err
     assert "internal error" not in err
-    assert "drill starts" in out  # the story printed after the drill was recorded
+    assert "Drill starts" in out  # the story printed after the drill was recorded
     words = _reproduce(err)
     seed = int(words[words.index("--seed") + 1])
     assert 0 <= seed <= SEED_MAX

@@ -12,7 +12,7 @@ def test_explain_uses_the_team_zone_and_names_it(cli):
     assert lines[header] == "clock: Europe/Berlin (the team's zone); +offset = time since the drill started"
     # 12:00 UTC on 25 November is 13:00 in Berlin (CET, UTC+1)
     assert lines[header + 1] == "-- Wed 25 Nov 2026 --"
-    assert lines[header + 2].startswith("13:00 +0s drill starts")
+    assert lines[header + 2].startswith("13:00 +0s Drill starts")
 
 
 def test_explain_on_a_given_zone(cli):
@@ -21,7 +21,7 @@ def test_explain_on_a_given_zone(cli):
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("clock: "))
     assert lines[header] == "clock: America/New_York; +offset = time since the drill started"
-    assert lines[header + 2].startswith("07:00 +0s drill starts")  # EST, UTC-5
+    assert lines[header + 2].startswith("07:00 +0s Drill starts")  # EST, UTC-5
 
 
 def test_an_unknown_zone_is_refused_with_a_suggestion(cli):

@@ -9,7 +9,8 @@ import pytest
 
 from scenarios import builtin_scenarios, load_runbook, load_scenario, load_team, yaml_files
 from scenarios.timeline import Timeline
-from simulator import explain, simulate_many
+from reports.explain import explain
+from simulator import simulate_many
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM = ROOT / "examples" / "team.yaml"
