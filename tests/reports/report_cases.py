@@ -13,7 +13,8 @@ from examples import EXAMPLES
 from reports import render_report
 from scenarios import Runbook, Scenario, Team, find_builtin, load_runbook, load_scenario, load_team, yaml_files
 from scenarios.timeline import Timeline
-from scoring import find_gaps, score_many, summarise
+from drillbit.app import score_timelines
+from drillbit.resolve import Inputs
 from scoring.result import DrillResult
 from scoring.series import RunSeries
 from simulator import simulate_many
@@ -51,11 +52,10 @@ def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, 
     assert builtin is not None, scenario_id
     scenario = load_scenario(builtin)
     team = load_team(EXAMPLES / "team.yaml")
-    runbooks = [load_runbook(f) for f in yaml_files(EXAMPLES / "runbooks")]
+    books = yaml_files(EXAMPLES / "runbooks")
+    runbooks = [load_runbook(f) for f in books]
     timelines = list(simulate_many(scenario, team, runbooks, runs=runs, seed=seed,
                                    start=datetime.fromisoformat(start), window=window))
-    batch = score_many(timelines, scenario, team)
-    series = RunSeries.from_batch(batch)
-    findings = find_gaps(scenario, team, runbooks, start=batch.evidence.earliest_start, batch=batch)
-    result = summarise(batch, scenario, team.team, findings, TODAY, REQUIRE_SHARE)
-    return Case(name, result, scenario, team, runbooks, batch.first.timeline, series, timelines)
+    inputs = Inputs(scenario, team, runbooks, EXAMPLES / "team.yaml", None, builtin, EXAMPLES / "runbooks", tuple(books))
+    drill = score_timelines(timelines, inputs, now=NOW, require_share=REQUIRE_SHARE)
+    return Case(name, drill.result, scenario, team, runbooks, drill.timeline, RunSeries.from_batch(drill.batch), timelines)

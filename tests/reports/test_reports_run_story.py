@@ -184,11 +184,11 @@ def test_every_gap_rule_says_what_its_subject_is():
 
 def test_a_finding_names_its_subject_in_words(batch_case):
     html, md = batch_case.render("html"), batch_case.render("md")
-    f = next(f for f in batch_case.doc["findings"] if f["rule"] == "escalation-timeout-over-ack-target")
-    policy, severity = f["subject"].split("/")
+    f = next(f for f in batch_case.result.findings if f.rule == "escalation-timeout-over-ack-target")
+    policy, severity = f.subject.split("/")
     words = f"escalation policy &#39;{policy}&#39; against the {severity} acknowledgement target"
     assert f"<dt>About</dt><dd>{words}</dd>" in html
-    assert f"<dd>{f['subject']}</dd>" not in html
+    assert f"<dd>{f.subject}</dd>" not in html
     assert f"(about escalation policy '{policy}' against the {severity} acknowledgement target)" in md
 
 
