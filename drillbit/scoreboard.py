@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from scenarios import format_duration
+from scenarios import format_duration, format_share
 from scoring.gaps import Finding
 from scoring.result import DrillResult, WorstRun
 
@@ -13,16 +13,6 @@ from . import output
 
 def _d(seconds: float | None) -> str:
     return "never" if seconds is None else format_duration(seconds)
-
-
-def _pct(x: float) -> str:
-    """A whole percent, except that a share short of all (or above none) never reads
-    as 100% (or 0%): 999 of 1,000 runs is 99.9%."""
-    text = f"{x * 100:.0f}"
-    if (text == "100" and x < 1) or (text == "0" and x > 0):
-        text = f"{x * 100:.1f}"
-        text = "99.9" if text == "100.0" else "0.1" if text == "0.0" else text
-    return text + "%"
 
 
 def _worst(tail: WorstRun) -> str:
@@ -52,13 +42,13 @@ def print_summary(result: DrillResult) -> None:
             ci = m.median_ci
             ci_text = f" [{_d(ci[0])}, {_d(ci[1])}]" if ci else ""
             objectives = [o for o in result.objectives if o.metric == name]
-            met = "; ".join(f"{_d(o.target)}: {_pct(o.share)} [{_pct(o.share_ci[0])}, {_pct(o.share_ci[1])}]"
+            met = "; ".join(f"{_d(o.target)}: {format_share(o.share)} [{format_share(o.share_ci[0])}, {format_share(o.share_ci[1])}]"
                             for o in objectives) or "—"
             rows.append((m.label, _d(m.median) + ci_text, _d(m.p90), _d(m.p99), f"{m.reached}/{runs}", met))
         output.table("distributions (median with 95% interval; share of runs meeting each target)",
                      ["metric", "median", "p90", "p99", "reached", "met target"], rows)
-        share = _pct(result.require_share)
-        rows = [(o.label, o.source, f"{_pct(o.share)} [{_pct(o.share_ci[0])}, {_pct(o.share_ci[1])}]",
+        share = format_share(result.require_share)
+        rows = [(o.label, o.source, f"{format_share(o.share)} [{format_share(o.share_ci[0])}, {format_share(o.share_ci[1])}]",
                  o.rating, _worst(o.worst_run) or "—") for o in result.objectives]
         output.table(f"objectives (rating: what at least {share} of runs achieved)",
                      ["objective", "from", "runs met", "rating", "worst run"], rows)
@@ -72,7 +62,7 @@ def print_summary(result: DrillResult) -> None:
             rows = [(cap, c.rating, _worst(c.worst_run) or c.worst_run.text,
                      " ".join(f"{r}:{n}" for r, n in result.ratings.get(cap, {}).items() if n))
                     for cap, c in result.capabilities.items()]
-            output.table(f"capability ratings (HSEEP; each objective rated by what at least {_pct(result.require_share)} "
+            output.table(f"capability ratings (HSEEP; each objective rated by what at least {format_share(result.require_share)} "
                          f"of runs achieved), overall {result.verdict}",
                          ["capability", "rating", "worst run", "runs by rating"], rows)
             tail = result.worst_run

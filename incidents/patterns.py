@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from scenarios import format_share
 from scoring.stats import binomial_p, uniform_p
 
 from . import schema as s
@@ -66,10 +67,6 @@ class PatternsReport:
                 "span": None if self.span is None else {"start": self.span[0], "end": self.span[1]},
                 "findings": [f.to_json() for f in self.findings], "heatmap": {"rows": list(WEEKDAYS), "counts": self.heatmap},
                 "deploys": self.deploy_groups, "root_causes": self.root_causes, "services": self.services}
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%" if x >= 0.1 or x == 0 else f"{x * 100:.1f}%"
 
 
 def _hours(h: float) -> str:
@@ -133,7 +130,7 @@ def find_patterns(store: IncidentLog, flt: Filter = Filter(), *, window_hours: f
     findings += _recurring("service", "service", services, n, top)
     if flagged.size:
         yes, total = int(flagged.sum()), int(flagged.size)
-        findings.append(Pattern("deploy_flag", False, f"{_pct(yes / total)} of the {total:,} incidents with the "
+        findings.append(Pattern("deploy_flag", False, f"{format_share(yes / total)} of the {total:,} incidents with the "
                                 f"deploy-related flag set are marked deploy-related", {"marked": yes, "flagged": total}))
     findings.sort(key=lambda f: not f.significant)
     return PatternsReport(n, window_hours, include_drills, tz, span, findings, heat.tolist(), groups, causes, services)
@@ -200,11 +197,11 @@ def _deploys(inc: dict[str, Any], dep: Any, w: float, span: tuple[float, float],
                            "significant": significant})
         who = "incidents" if label == "all" else f"{label} incidents"
         if significant:
-            findings.append(Pattern("deploys", True, f"{_pct(share)} of {who} began within {_hours(window_hours)} after "
-                                    f"{scope}, {lift:.1f}x the base rate ({_pct(p0)}), {p_text(p_adj)}", out_groups[-1]))
+            findings.append(Pattern("deploys", True, f"{format_share(share)} of {who} began within {_hours(window_hours)} after "
+                                    f"{scope}, {lift:.1f}x the base rate ({format_share(p0)}), {p_text(p_adj)}", out_groups[-1]))
         elif label == "all":
-            findings.append(Pattern("deploys", False, f"{_pct(share)} of incidents began within {_hours(window_hours)} "
-                                    f"after {scope}, against a base rate of {_pct(p0)}: not distinguishable from "
+            findings.append(Pattern("deploys", False, f"{format_share(share)} of incidents began within {_hours(window_hours)} "
+                                    f"after {scope}, against a base rate of {format_share(p0)}: not distinguishable from "
                                     f"chance ({p_text(p)})" if p is not None else
                                     f"{k} of {m} incidents began within {_hours(window_hours)} after {scope}: too few "
                                     "to test", out_groups[-1]))
@@ -275,8 +272,8 @@ def _hour_finding(by_hour: np.ndarray, n: int) -> Pattern:
     span = lambda h: f"{h:02d}:00-{(h + 1) % 24:02d}:00"  # noqa: E731
     if p < ALPHA:
         return Pattern("hour", True, f"incident starts cluster by hour of day ({p_text(p)}): the busiest hour is "
-                       f"{span(hi)} with {_pct(share_hi)} of incidents ({share_hi * 24:.1f}x an even spread), the "
-                       f"quietest {span(lo)} with {_pct(share_lo)}", numbers)
+                       f"{span(hi)} with {format_share(share_hi)} of incidents ({share_hi * 24:.1f}x an even spread), the "
+                       f"quietest {span(lo)} with {format_share(share_lo)}", numbers)
     return Pattern("hour", False, f"incident starts are spread over the day about evenly ({p_text(p)})", numbers)
 
 
@@ -300,6 +297,6 @@ def _recurring(kind: str, label: str, counts: list[dict[str, Any]], n: int, top:
         c["share"] = c["count"] / n
         ratio = c["count"] / median if median > 0 else 0.0
         vs = f", {ratio:.1f}x the median {label}" if len(counts) > 2 and ratio >= 1.5 else ""
-        out.append(Pattern(kind, False, f"{label} '{c['name']}' recurs: {c['count']:,} incidents ({_pct(c['share'])}){vs}; "
+        out.append(Pattern(kind, False, f"{label} '{c['name']}' recurs: {c['count']:,} incidents ({format_share(c['share'])}){vs}; "
                            f"{c['recent']:,} in the last {RECENT_DAYS} days", dict(c)))
     return out

@@ -105,7 +105,7 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
     until = ms.get("recovered")
     services = []
     for e in tl.find("impact_started"):
-        services.append({"service": str(e.data.get("service", e.subject)), "impact": str(e.data.get("impact")),
+        services.append({"service": str(e.payload.service or e.subject), "impact": str(e.payload.impact),
                          "from": clock.time(e.t), "until": clock.stamp(until) if until is not None else "not recovered when the drill ended"})
     values = card.metrics.values
     facts = []
@@ -114,7 +114,7 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
         if name in values:
             v = values[name]
             facts.append((words, "not reached" if v is None else fmt.duration(None if v == float("inf") else v)))
-    notified = [{"who": str(e.data.get("who", e.subject)).replace("-", " "), "at": clock.time(e.t), "offset": fmt.offset(e.t)}
+    notified = [{"who": str(e.payload.who or e.subject).replace("-", " "), "at": clock.time(e.t), "offset": fmt.offset(e.t)}
                 for e in tl.find("notified")]
     breach = inp.scenario.breach
     return {"services": services, "facts": facts, "notified": notified,
@@ -130,15 +130,15 @@ def _messaging(inp: Inputs) -> dict[str, Any]:
     updates = []
     for run in update_runs(tl):
         first, last = run[0], run[-1]
-        n = str(first.data.get("n")) if len(run) == 1 else f"{first.data.get('n')}–{last.data.get('n')}"
+        n = str(first.payload.n) if len(run) == 1 else f"{first.payload.n}–{last.payload.n}"
         if len(run) == 1:
             posted = "once"
         elif len(run) == 2:
             posted = f"twice, {fmt.duration(round(last.t - first.t))} apart"
         else:
             posted = f"{cadence([e.t for e in run])}, {len(run)} times, until {fmt.offset(last.t)}"
-        updates.append({"n": n, "phase": str(first.data.get("phase")),
-                        "audience": "public" if first.data.get("public") else "internal",
+        updates.append({"n": n, "phase": str(first.payload.phase),
+                        "audience": "public" if first.payload.public else "internal",
                         "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted})
     level = inp.severity_level()
     every = fmt.duration(level.update_every) if level is not None and level.update_every else None
@@ -165,14 +165,14 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
     detected = tl.first("detected")
     how = None
     if detected is not None:
-        how = (f"by alert {detected.data.get('alert')}" if detected.data.get("via") == "alert"
-               else f"via a {str(detected.data.get('via')).replace('-', ' ')}")
+        how = (f"by alert {detected.payload.alert}" if detected.payload.via == "alert"
+               else f"via a {str(detected.payload.via).replace('-', ' ')}")
     key_times = [(label, clock.stamp(ms[k]), fmt.offset(ms[k])) for k, label in
                  (("impact", "Customer impact began"), ("detected", "Detected"), ("acknowledged", "Acknowledged"),
                   ("mitigated", "Mitigated"), ("recovered", "Recovered"), ("resolved", "Resolved")) if ms.get(k) is not None]
     notes = []
     for e in tl.find("note"):
-        text = str(e.data.get("text"))
+        text = str(e.payload.text)
         if text not in notes:
             notes.append(text)
     questions = [(inj.card.title, q) for inj in inp.scenario.injects if inj.card for q in inj.card.questions]

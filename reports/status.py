@@ -46,9 +46,9 @@ def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str
         if e.t > t:
             break
         if e.kind == "impact_started":
-            impact.setdefault(str(e.data.get("service", e.subject)), str(e.data.get("impact")))
+            impact.setdefault(str(e.payload.service or e.subject), str(e.payload.impact))
         elif e.kind == "fault_restored":
-            restored.add(str(e.data.get("service", e.subject)))
+            restored.add(str(e.payload.service or e.subject))
         elif e.kind == "mitigated":
             mitigated = True
         elif e.kind == "recovered":
@@ -129,7 +129,7 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     services = list(inp.scenario.services)
     level = inp.severity_level()
     cadence = fmt.duration(level.update_every) if level is not None and level.update_every else None
-    updates = [e for e in tl.find("status_update") if e.data.get("public")]
+    updates = [e for e in tl.find("status_update") if e.payload.public]
     internal = len(tl.find("status_update")) - len(updates)
     before = dict.fromkeys(services, "operational")
     columns = [{"label": "Before the first update", "time": "", "offset": "", "states": before}]
@@ -137,7 +137,7 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     data_loss = inp.scenario.kind == "data-loss" or tl.first("restored_data") is not None
     previous = None
     for e in updates:
-        posted = str(e.data.get("phase"))
+        posted = str(e.payload.phase)
         activity = _activity(tl, e.t, data_loss)
         phase = _shown_phase(posted, activity)
         states = _states(tl, services, e.t, phase)
@@ -172,7 +172,7 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     gap = None
     if first_impact is not None and (not updates or updates[0].t > first_impact.t):
         gap = {"impact": clock.time(first_impact.t), "impact_offset": fmt.offset(first_impact.t),
-               "service": str(first_impact.data.get("service", first_impact.subject)),
+               "service": str(first_impact.payload.service or first_impact.subject),
                "first_update": clock.time(updates[0].t) if updates else None,
                "first_update_offset": fmt.offset(updates[0].t) if updates else None}
     affected_all = [s for s in services if any(c["states"][s] != "operational" for c in columns)]

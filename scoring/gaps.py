@@ -95,10 +95,6 @@ def spread_in_words(dist: Dist) -> str:
     return ", ".join(f"{k} {format_duration(v)}" for k, v in parts.items())
 
 
-def _pct(share: float) -> str:
-    return format_share(share)
-
-
 def _local(t: datetime, tz: str) -> str:
     return t.astimezone(zone(tz)).strftime("%a %H:%M")
 
@@ -166,7 +162,7 @@ def _night_load(ctx: Context) -> Iterable[Finding]:
         if n / total_runs > NIGHT_SHARE:
             yield Finding(
                 "night-load-concentrated", "One person carries most night pages", "medium",
-                f"{who} received {n} of {total_runs} night pages ({NIGHT_TEXT} in their own zone) over {_runs(ctx)} ({_pct(n / total_runs)})",
+                f"{who} received {n} of {total_runs} night pages ({NIGHT_TEXT} in their own zone) over {_runs(ctx)} ({format_share(n / total_runs)})",
                 "rebalance the rotation so night pages spread across people and time zones", "on-call lead", who)
         return
     if "primary" not in ctx.team.rotations:
@@ -194,7 +190,7 @@ def _night_ack(ctx: Context) -> Iterable[Finding]:
         yield Finding(
             "slow-night-acknowledgement", "Night pages are acknowledged late", "high",
             f"{ctx.scenario.severity} pages between 22:00 and 07:00 {tz} went unacknowledged past "
-            f"{format_duration(level.ack)} in {_pct(late / paged)} of the {paged} runs paged at night",
+            f"{format_duration(level.ack)} in {format_share(late / paged)} of the {paged} runs paged at night",
             "page night shifts by phone call, shorten the first escalation timeout at night, or staff night hours from an awake time zone",
             "on-call lead", ctx.scenario.severity)
 
@@ -205,7 +201,7 @@ def _nobody(ctx: Context) -> Iterable[Finding]:
     if share:
         yield Finding(
             "nobody-acknowledged", "Pages went unanswered through every escalation level", "critical",
-            f"nobody acknowledged any page in {_pct(share)} of {_runs(ctx)}",
+            f"nobody acknowledged any page in {format_share(share)} of {_runs(ctx)}",
             "add a final level that always reaches someone (a role with several holders, phone calls) and a repeat", "on-call lead")
 
 
@@ -309,10 +305,10 @@ def _customers(ctx: Context) -> Iterable[Finding]:
     outside = sum(n for via, n in by.items() if via not in ("alert", "never"))
     share = _share(ctx, outside)
     if share and share >= MIN_SHARE:
-        how = ", ".join(f"{via} {_pct(n / ctx.batch.runs)}" for via, n in sorted(by.items()) if via != "alert")
+        how = ", ".join(f"{via} {format_share(n / ctx.batch.runs)}" for via, n in sorted(by.items()) if via != "alert")
         yield Finding(
             "detected-by-customers", "Detection relied on people outside the team", "high",
-            f"the incident was first noticed by someone other than monitoring in {_pct(share)} of {_runs(ctx)} ({how})",
+            f"the incident was first noticed by someone other than monitoring in {format_share(share)} of {_runs(ctx)} ({how})",
             "add or tune an alert so monitoring notices before customers do", "monitoring owner", ctx.scenario.id)
 
 
@@ -355,7 +351,7 @@ def _cadence(ctx: Context) -> Iterable[Finding]:
         yield Finding(
             "updates-slower-than-cadence", "Status updates came slower than the severity's cadence", "medium",
             f"the longest silence between status updates exceeded the {ctx.scenario.severity} cadence of "
-            f"{format_duration(level.update_every)} in {_pct(share)} of {_runs(ctx)}",
+            f"{format_duration(level.update_every)} in {format_share(share)} of {_runs(ctx)}",
             "assign a communications lead at engagement whose only job is the update cadence", "communications lead",
             ctx.scenario.severity)
 
@@ -367,7 +363,7 @@ def _public(ctx: Context) -> Iterable[Finding]:
     if level and level.public_update and share and share >= MIN_SHARE:
         yield Finding(
             "no-public-update", "No public status update for a severity that needs one", "high",
-            f"{ctx.scenario.severity} requires a public status-page update, but none was posted in {_pct(share)} of {_runs(ctx)}",
+            f"{ctx.scenario.severity} requires a public status-page update, but none was posted in {format_share(share)} of {_runs(ctx)}",
             "make the first public update part of the incident commander's checklist, with a template", "communications lead",
             ctx.scenario.severity)
 
@@ -382,7 +378,7 @@ def _notify(ctx: Context) -> Iterable[Finding]:
         if share:
             yield Finding(
                 "breach-notification-at-risk", f"Notifying {n.who} risks missing its deadline", "critical",
-                f"{n.who} was not notified within {format_duration(n.within)} of detection in {_pct(share)} of {_runs(ctx)}",
+                f"{n.who} was not notified within {format_duration(n.within)} of detection in {format_share(share)} of {_runs(ctx)}",
                 f"pre-approve the {n.who} notification template and name who sends it; start the clock at detection",
                 "security lead", n.who)
 

@@ -130,5 +130,12 @@ def test_score_explains_a_timeline_of_the_wrong_shape(tmp_path, cli):
     code, _, err = cli("score", str(bad))
     assert code == 2
     assert f"{bad}:1: not a valid timeline: mode: expected one of 'simulated', 'tabletop' or 'live', got 'sim'" in err
-    assert "events[0].t: expected a number >= 0.0, got -1" in err
+    assert "events[0].kind: expected one of 'drill_started', " in err and "got 'boom'" in err
     assert "Traceback" not in err and "pydantic" not in err
+    # An event of a known kind is checked field by field, its data against that kind's fields.
+    bad.write_text('{"schema":1,"scenario":"x","mode":"simulated","started_at":"2026-01-01T00:00:00+00:00",'
+                   '"events":[{"t":-1,"kind":"page_sent","actor":"a","data":{"purpose":"lunch"}}]}\n')
+    code, _, err = cli("score", str(bad))
+    assert code == 2
+    assert ("events[0].t: expected a number >= 0.0, got -1; events[0].data.purpose: expected one of 'incident', "
+            "'severity', 'expert' or 'noise', got 'lunch'") in err
