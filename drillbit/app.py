@@ -69,7 +69,7 @@ class Drill:
     @cached_property
     def series(self) -> RunSeries | None:
         """The per-run values the distribution charts of a batch draw (None for one run)."""
-        return None if self.single else RunSeries.from_batch(self.batch)
+        return None if self.single else RunSeries.of_score(self.batch)
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from .scorecard import Scorecard, score
 from .stats import Interval, Summary, share_interval, summarize
 from .result import DrillResult, ResultError
 from .summary import JSON_VERSION, summarise
-from .verdict import Tail, Verdict, judge_batch
+from .verdict import Tail, Verdict, judge_runs
 
 __all__ = [
     "ActionItem", "BatchScore", "DrillResult", "ResultError", "CAPABILITIES", "Comparison", "Finding", "GAP_RULES", "Interval", "JSON_VERSION",
     "METRICS", "Objective", "ObjectiveShare", "Outcome", "Power", "RATING_RULES", "RunMetrics", "Scorecard", "Summary",
     "action_items", "analytic_runs_needed", "compare", "find_gaps", "measure", "metric_label", "objectives_for",
     "runs_needed", "score", "score_many", "share_interval", "simulate_power", "summarize", "summarise", "Tail",
-    "Verdict", "judge_batch",
+    "Verdict", "judge_runs",
 ]

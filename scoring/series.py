@@ -3,7 +3,7 @@ summarises but does not keep, and the figures a chart draws from them (histogram
 ECDF steps).
 
 A :class:`RunSeries` holds the value of each charted metric per run, taken from the
-samples :func:`scoring.score_many` keeps (:meth:`RunSeries.from_batch`), so the runs
+samples :func:`scoring.score_many` keeps (:meth:`RunSeries.of_score`), so the runs
 are read and measured once. Values are seconds; a run that never reached a metric
 counts as missed (``inf``), as in the batch summary. Missed runs stay in every
 denominator: an ECDF of a metric some runs never reached ends below 100%.
@@ -64,7 +64,7 @@ class RunSeries:
         self.values: dict[str, list[float]] = {m: [] for m in self.metrics}
 
     @classmethod
-    def from_batch(cls, batch: "BatchScore", metrics: Sequence[str] | None = None) -> "RunSeries":
+    def of_score(cls, batch: "BatchScore", metrics: Sequence[str] | None = None) -> "RunSeries":
         """Per-run values of ``metrics`` (default: every metric the batch measured, so
         a report can chart any metric an objective judges) of a scored batch."""
         names = tuple(batch.samples) if metrics is None else metrics

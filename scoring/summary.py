@@ -43,7 +43,7 @@ from .batch import BatchScore
 from .gaps import Finding
 from .metrics import metric_label
 from .ratings import BATCH_RULE, RULES
-from .verdict import Tail, judge_batch
+from .verdict import Tail, judge_runs
 
 def _s(x: float | None) -> float | None:
     if x is None or math.isinf(x):
@@ -72,7 +72,7 @@ def _document(batch: BatchScore, scenario: Scenario, team: str | None, findings:
     single = batch.runs == 1
     outcomes = {o.objective: o for o in batch.first.outcomes} if single else {}
     share = 1.0 if single else require_share
-    judged = judge_batch(batch, share)
+    judged = judge_runs(batch, share)
     return {
         "version": JSON_VERSION,
         "scenario": {"id": scenario.id, "title": scenario.title, "kind": scenario.kind, "severity": scenario.severity},

@@ -128,7 +128,7 @@ def _objective(s: ObjectiveShare, require_share: float) -> ObjectiveVerdict:
     return ObjectiveVerdict(s, rating, tail)
 
 
-def judge_batch(batch: BatchScore, require_share: float) -> Verdict:
+def judge_runs(batch: BatchScore, require_share: float) -> Verdict:
     """Rate every objective at ``require_share`` (0–1] of runs, each capability by its
     worst objective and the drill by its worst capability; give the worst single run
     of each beside it."""

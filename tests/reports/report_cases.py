@@ -58,4 +58,4 @@ def make_case(name: str, scenario_id: str, *, runs: int, seed: int, start: str, 
                                    start=datetime.fromisoformat(start), window=window))
     inputs = Inputs(scenario, team, runbooks, EXAMPLES / "team.yaml", None, builtin, EXAMPLES / "runbooks", tuple(books))
     drill = score_timelines(timelines, inputs, now=NOW, require_share=REQUIRE_SHARE)
-    return Case(name, drill.result, scenario, team, runbooks, drill.timeline, RunSeries.from_batch(drill.batch), timelines)
+    return Case(name, drill.result, scenario, team, runbooks, drill.timeline, RunSeries.of_score(drill.batch), timelines)

@@ -75,7 +75,7 @@ def _save(page, tmp_path: Path, name: str) -> Path:
     return shot
 
 
-def test_batch_scorecard_in_chromium(browser, batch_case, tmp_path):
+def test_many_run_scorecard_in_chromium(browser, batch_case, tmp_path):
     path = tmp_path / "scorecard.html"
     path.write_text(batch_case.render("html"), encoding="utf-8")
     page, errors, requests = _open(browser, path)

@@ -197,7 +197,7 @@ def test_a_single_run_has_a_timeline_chart_but_no_distribution_charts(single_cas
     assert "Customer impact" in html and "Communications" in html
 
 
-def test_a_batch_without_its_series_renders_without_distribution_charts(batch_case):
+def test_many_runs_without_their_series_renders_without_distribution_charts(batch_case):
     html = batch_case.render("html", series=None)
     assert 'id="chart-tta"' not in html and 'id="chart-timeline"' in html
 

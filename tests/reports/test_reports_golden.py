@@ -120,7 +120,7 @@ def test_the_single_run_scorecard_shows_each_metric_and_objective_as_the_events_
     assert f'tests="{len(objectives)}" failures="{len(objectives) - met}"' in junit
 
 
-def test_the_batch_scorecard_distributions_are_the_order_statistics_of_the_runs(batch_case):
+def test_the_many_run_scorecard_distributions_are_the_order_statistics_of_the_runs(batch_case):
     md = batch_case.render("md")
     runs = len(batch_case.timelines)
     assert runs == 30
@@ -133,7 +133,7 @@ def test_the_batch_scorecard_distributions_are_the_order_statistics_of_the_runs(
                             f"{reached} of {runs}"], row
 
 
-def test_the_batch_counts_are_counted_from_the_events(batch_case):
+def test_the_counts_of_many_runs_are_counted_from_the_events(batch_case):
     md = batch_case.render("md")
     per_run = [hand.counts(tl) for tl in batch_case.timelines]
     for name in per_run[0]:
@@ -145,7 +145,7 @@ def test_the_batch_counts_are_counted_from_the_events(batch_case):
 
 
 @pytest.mark.parametrize("fmt", ["md", "junit", "aar"])
-def test_batch_shares_and_their_intervals_are_counted_from_the_runs(batch_case, fmt):
+def test_shares_of_many_runs_and_their_intervals_are_counted_from_the_runs(batch_case, fmt):
     text = batch_case.render(fmt)
     figs = hand.figures(batch_case)
     runs = len(batch_case.timelines)

@@ -36,7 +36,7 @@ def test_identical_values_make_one_bin():
     assert d.counts == (10,) and d.steps_x == (150.0,) and d.steps_y == (1.0,)
 
 
-def test_large_batches_are_thinned_but_keep_the_ends():
+def test_many_runs_are_thinned_but_keep_the_ends():
     rng = np.random.default_rng(1)
     values = list(rng.lognormal(5, 1, 10_000))
     d = distribution("ttr", values, max_steps=400, max_bins=40)
