@@ -110,6 +110,8 @@ class OpenRun:
         Raises SimulationError for a ``to`` before :attr:`now`."""
         r = self.record
         env = r.env
+        if to is not None:
+            to = float(to)
         if to is not None and to < env.now:
             raise SimulationError(f"expected a time from {env.now}s on (the run is there), got {to}s")
         if not self._started:
