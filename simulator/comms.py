@@ -52,11 +52,11 @@ class Comms:
         run = self.run
         level = run.plan.severity
         every = level.update_every if level is not None else None
-        decide, first = run.responder.update, run.plan.first_update
+        decide, first, timeout = run.responder.update, run.plan.first_update, run.env.timeout
         wait = decide(self.poster, 1, every, first)
         while wait is not None:
             self.next_update = wait
-            yield run.wait(wait)
+            yield wait if isinstance(wait, Event) else timeout(wait)
             if run.resolved or run.finished:
                 return
             self._post(run.phase)

@@ -224,7 +224,8 @@ class Paging:
             group.close()
             return
         role = name if kind == "role" else kind
-        yield run.wait(run.responder.engage(page.to, role, run.plan.engage[page.period]))
+        took = run.responder.engage(page.to, role, run.plan.engage[page.period])
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
             run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
 
@@ -289,7 +290,8 @@ class Paging:
         if page is None:
             group.close()
             return None
-        yield run.wait(run.responder.engage(member, "expert", run.plan.engage[page.period]))
+        took = run.responder.engage(member, "expert", run.plan.engage[page.period])
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         if run.finished:
             return None
         run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})

@@ -89,7 +89,8 @@ class Response:
         """Process body: improvised work of a phase by someone with its skill."""
         run = self.run
         doer = yield from self._doer(phase.needs, None, who)
-        yield run.wait(run.responder.work(phase.name, doer, run.plan.scenario.id, phase.sample))
+        took = run.responder.work(phase.name, doer, run.plan.scenario.id, phase.sample)
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         return doer
 
     def _doer(self, needs: str | None, access: str | None, who: str):
