@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from simpy.events import Event
 
 if TYPE_CHECKING:
+    from .responder import Decision
     from .run import Run
 
 
@@ -34,7 +35,7 @@ class Comms:
         self.poster: str | None = None
         self.count = 0
         self.restore_choice: tuple[int, float, float] | None = None  # (backup, copy time, loss time)
-        self.next_update: Any = None  # the wait for the next status update
+        self.next_update: float | Decision | None = None  # the wait for the next status update
 
     # -- status updates ---------------------------------------------------------------
     def engaged(self, who: str) -> None:
@@ -73,7 +74,7 @@ class Comms:
     def resolved(self) -> None:
         """The closing update."""
         if isinstance(self.next_update, Event):
-            self.next_update.withdraw()  # type: ignore[attr-defined]
+            self.next_update.withdraw()
         if self.poster is not None:
             self._post("resolved")
 

@@ -26,6 +26,7 @@ from simpy.events import Event
 from scenarios.common import split_target
 
 if TYPE_CHECKING:
+    from .responder import Decision
     from .run import Run
 
 PERIOD_RANK = {"working": 0, "evening": 1, "asleep": 2}
@@ -40,7 +41,7 @@ class Page:
                  ack_t: float | None, missed: str | None, meta: dict[str, Any]):
         self.id, self.to, self.t, self.purpose, self.target = pid, to, t, purpose, target
         self.period, self.ack_t, self.missed, self.meta = period, ack_t, missed, meta
-        self.answer: Event | None = None  # a pending decision whether to acknowledge
+        self.answer: Decision | None = None  # a pending decision whether to acknowledge
 
 
 class PageGroup:
@@ -66,7 +67,7 @@ class PageGroup:
     def _withdraw(self) -> None:
         for p in self.pages:
             if p.answer is not None:
-                p.answer.withdraw()  # type: ignore[attr-defined]
+                p.answer.withdraw()
 
     def _ack(self, page: Page) -> None:
         if self.closed or self.answered is not None or self.run.finished:
@@ -104,6 +105,8 @@ class Paging:
     def __init__(self, run: "Run"):
         self.run = run
         self.next_id = 1
+        # looked up once: asked for every page and every engagement
+        self.acknowledge, self.engage = run.responder.acknowledge, run.responder.engage
 
     # -- one page -------------------------------------------------------------------
     def send(self, member: str, purpose: str, target: str, meta: dict[str, Any]) -> Page:
@@ -130,7 +133,7 @@ class Paging:
         elif arrival is None:
             page.missed = "undelivered"
         else:
-            answer = run.responder.acknowledge(page, *mp.ack[period])
+            answer = self.acknowledge(page, *mp.ack[period])
             if answer is None:
                 page.missed = "no-answer"
             elif isinstance(answer, Event):
@@ -224,7 +227,7 @@ class Paging:
             group.close()
             return
         role = name if kind == "role" else kind
-        took = run.responder.engage(page.to, role, run.plan.engage[page.period])
+        took = self.engage(page.to, role, run.plan.engage[page.period])
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
             run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
@@ -290,7 +293,7 @@ class Paging:
         if page is None:
             group.close()
             return None
-        took = run.responder.engage(member, "expert", run.plan.engage[page.period])
+        took = self.engage(member, "expert", run.plan.engage[page.period])
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if run.finished:
             return None

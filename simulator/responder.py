@@ -46,8 +46,8 @@ if TYPE_CHECKING:
     from .run import Run
 
 T = TypeVar("T")
-#: A decision made at once (the value) or pending (an event whose value it will be).
-Choice = Union[T, Event]
+#: A decision made at once (the value) or pending (a Decision, whose value it will be).
+Choice = Union[T, "Decision"]
 
 DECISIONS = ("acknowledge", "engage", "runbook", "triage", "step", "update", "diagnosis", "mitigation",
              "recovery", "contain", "notify", "restore", "dismiss-noise")
@@ -61,7 +61,8 @@ class DecisionError(SimulationError):
 
 class Responder(Protocol):
     """Who makes the incident's people's decisions in one run (see the module docstring).
-    Times are seconds; a pending answer is a :class:`Decision`."""
+    Times are seconds; a pending answer is a :class:`Decision` made with ``run.ask``
+    (so that the run lists it, and withdraws it when it stops mattering)."""
 
     def bind(self, run: "Run") -> None:
         """Called once, before the run starts."""
