@@ -51,8 +51,9 @@ def open_run(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], start:
 class OpenRun:
     """One run that the caller advances (see the module docstring). ``speed`` None is
     the virtual clock, else real time that many times as fast as the wall clock;
-    ``responder`` None the simulated one; ``mode`` goes into the timeline. Raises
-    SimulationError for a naive ``start``, a horizon or a speed that is not positive."""
+    ``responder`` None the simulated one; ``mode`` goes into the timeline; ``record``
+    is the raw :class:`~simulator.run.Run`. Raises SimulationError for a naive
+    ``start``, a horizon or a speed that is not positive."""
 
     def __init__(self, plan: Plan, start: datetime, rng: np.random.Generator, *, horizon: float = DEFAULT_HORIZON,
                  speed: float | None = None, responder: Responder | None = None, mode: Mode = "simulated"):
