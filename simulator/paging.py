@@ -133,7 +133,8 @@ class Paging:
         elif arrival is None:
             page.missed = "undelivered"
         else:
-            answer = self.acknowledge(page, *mp.ack[period])
+            ack, miss = mp.ack[period]
+            answer = self.acknowledge(page, ack, miss)
             if answer is None:
                 page.missed = "no-answer"
             elif isinstance(answer, Event):
