@@ -10,6 +10,11 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``response``   runbook choice and steps (failures, retries, experts), improvisation, recovery
 * ``comms``      status updates, breach containment and notification, restores from backups
 * ``run``        the incident's state machine and the event record
+* ``responder``  the people's decisions (acknowledge, engage, runbook, steps, updates,
+  improvised work, declaring mitigated): drawn by ``SimulatedResponder``, left pending
+  for a person or a probe by ``AskingResponder`` (the rest delegated)
+* ``open_run``   a run the caller advances on the virtual clock, in real time at a speed
+  factor, or step by step to a given second; subscribers see each event as recorded
 * ``batch``      Monte Carlo over child seeds, on one or more processes
 
 ``assumptions`` holds the durations the inputs leave unsaid. Every random draw comes
@@ -17,6 +22,13 @@ from the numpy Generator handed in. Only this package imports simpy.
 
 Public API::
 
+    open_run(scenario, team, runbooks, start, rng, *, horizon=259200.0, speed=None, responder=None,
+             mode="simulated", assumptions=None) -> OpenRun
+    OpenRun.subscribe(callback(Event)) -> unsubscribe; .advance(to=None) -> list[Event] (new since
+        the last call); .pending() -> list[Decision]; .decide(decision | id, value=None);
+        .done, .now, .timeline(run=None, seed=None) -> Timeline
+    Responder (protocol), SimulatedResponder(), AskingResponder(asks=DECISIONS, fallback=None),
+        Decision.answer(value=None)
     simulate(scenario, team, runbooks, start, rng, *, horizon=259200.0, run=None, seed=None,
              assumptions=None) -> Timeline
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
@@ -31,8 +43,12 @@ from .batch import MAX_SEED, new_seed, run_generator, simulate_many, usable_work
 from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
 from .plan import Plan
 from .pool import usable_cpus
+from .open_run import OpenRun, open_run
+from .responder import DECISIONS, AskingResponder, Decision, DecisionError, Responder, SimulatedResponder
 
 __all__ = [
     "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "horizon_for", "run_generator", "run_plan",
     "new_seed", "simulate", "simulate_many", "usable_cpus", "usable_workers",
 ]
+__all__ += ["AskingResponder", "DECISIONS", "Decision", "DecisionError", "OpenRun", "Responder", "SimulatedResponder",
+            "open_run"]

@@ -1,5 +1,6 @@
 """Simulated seconds and the wall clock: instants from offsets, when business hours
-next begin, and the SimPy timeout the simulator schedules its work with."""
+next begin, the SimPy timeout the simulator schedules its work with, and the clock a
+run advances on (virtual, or real time at a speed factor)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import simpy
+import simpy.rt
 from simpy.core import NORMAL, Environment
 
 from scenarios.common import zone
@@ -15,6 +17,18 @@ from scenarios.windows import WeeklyWindow
 #: Event priority below SimPy's NORMAL: processed after everything else due at the
 #: same instant, so an alert evaluation sees every signal that arrives at its tick.
 LATE = 2
+#: Below LATE: an open run's stop at a given instant comes after all its work there.
+AFTER_ALL = 3
+
+
+def environment(speed: float | None) -> Environment:
+    """The SimPy environment of a run: the virtual clock (``speed`` None: as fast as the
+    machine goes), or real time ``speed`` times as fast as the wall clock (60: one
+    simulated minute per second). Real time is not strict: work that falls behind the
+    wall clock catches up instead of failing the run."""
+    if speed is None:
+        return simpy.Environment()
+    return simpy.rt.RealtimeEnvironment(factor=1.0 / speed, strict=False)
 
 
 class Call(simpy.events.Event):

@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from simpy.events import Event
+
 if TYPE_CHECKING:
+    from .responder import Decision
     from .run import Run
 
 
@@ -32,6 +35,7 @@ class Comms:
         self.poster: str | None = None
         self.count = 0
         self.restore_choice: tuple[int, float, float] | None = None  # (backup, copy time, loss time)
+        self.next_update: float | Decision | None = None  # the wait for the next status update
 
     # -- status updates ---------------------------------------------------------------
     def engaged(self, who: str) -> None:
@@ -47,14 +51,17 @@ class Comms:
 
     def _updates(self):
         run = self.run
-        yield run.env.timeout(run.plan.first_update(run.rng))
         level = run.plan.severity
         every = level.update_every if level is not None else None
-        while not run.resolved and not run.finished:
-            self._post(run.phase)
-            if not every:
+        decide, first, timeout = run.responder.update, run.plan.first_update, run.env.timeout
+        wait = decide(self.poster, 1, every, first)
+        while wait is not None:
+            self.next_update = wait
+            yield wait if isinstance(wait, Event) else timeout(wait)
+            if run.resolved or run.finished:
                 return
-            yield run.env.timeout(every)
+            self._post(run.phase)
+            wait = decide(self.poster, self.count + 1, every, first)
 
     def _post(self, phase: str) -> None:
         run = self.run
@@ -66,6 +73,8 @@ class Comms:
 
     def resolved(self) -> None:
         """The closing update."""
+        if isinstance(self.next_update, Event):
+            self.next_update.withdraw()
         if self.poster is not None:
             self._post("resolved")
 
@@ -86,14 +95,14 @@ class Comms:
 
     def _contain(self, who: str):
         run = self.run
-        yield run.env.timeout(run.plan.contain(run.rng))
+        yield run.wait(run.responder.work("contain", who, run.plan.scenario.id, run.plan.contain))
         run.emit("contained", who, run.plan.scenario.id, {})
         run.contain_pending = False
         run.progress()
 
     def _notify(self, who: str, party: str, within: float, sample):
         run = self.run
-        yield run.env.timeout(sample(run.rng))
+        yield run.wait(run.responder.work("notify", who, party, sample))
         run.emit("notified", who, party, {"who": party, "within": within})
         run.notify_pending -= 1
         run.progress()
@@ -125,7 +134,7 @@ class Comms:
         run = self.run
         backup, sample = run.plan.backups[i]
         if not waited:
-            yield run.env.timeout(sample(run.rng))
+            yield run.wait(run.responder.work("restore", who, backup.kind, sample))
         impact = run.impact_t if run.impact_t is not None else 0.0
         data: dict[str, Any] = {"backup": backup.kind, "backup_t": round(copy_t, 3),
                                 "rpo": round(loss - copy_t, 3), "rto": round(run.env.now - impact, 3)}

@@ -9,10 +9,10 @@ import numpy as np
 
 from scenarios import Runbook, Scenario, Team
 from scenarios.common import zone
-from scenarios.errors import DrillbitError
 from scenarios.timeline import Timeline
 
 from .assumptions import Assumptions
+from .errors import SimulationError
 from .injects import schedule_injects
 from .plan import Plan
 from .run import Run
@@ -42,10 +42,6 @@ def horizon_for(scenario: Scenario, runbooks: Sequence[Runbook] = ()) -> float:
     return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON + restore + runbook + phases)
 
 
-class SimulationError(DrillbitError):
-    """Inputs the simulator cannot run (e.g. a naive start time)."""
-
-
 def simulate(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], start: datetime,
              rng: np.random.Generator, *, horizon: float = DEFAULT_HORIZON, run: int | None = None,
              seed: int | None = None, assumptions: Assumptions | None = None) -> Timeline:
@@ -68,16 +64,26 @@ def run_plan(plan: Plan, start: datetime, rng: np.random.Generator, *, horizon: 
 
 def execute(plan: Plan, start: datetime, rng: np.random.Generator, horizon: float = DEFAULT_HORIZON) -> Run:
     """Run the simulation and return its raw record (see :class:`Run`)."""
+    check_start(start, horizon)
+    r = Run(plan, start, rng, horizon)
+    begin(r, horizon)
+    r.env.run(until=r.done)
+    return r
+
+
+def check_start(start: datetime, horizon: float) -> None:
+    """Raise SimulationError for a naive ``start`` or a horizon that is not positive."""
     if start.tzinfo is None or start.utcoffset() is None:
         raise SimulationError(f"expected a start time with a time zone, got {start.isoformat()}")
     if not horizon > 0:
         raise SimulationError(f"expected a horizon above 0s, got {horizon}")
-    r = Run(plan, start, rng, horizon)
-    sc, team = plan.scenario, plan.team
-    local = start.astimezone(zone(team.timezone))
+
+
+def begin(r: Run, horizon: float) -> None:
+    """Record the start, queue the scenario's injects and the end at ``horizon``."""
+    sc, team = r.plan.scenario, r.plan.team
+    local = r.clock.start.astimezone(zone(team.timezone))
     r.emit("drill_started", "system", sc.id, {"severity": sc.severity, "scenario_kind": sc.kind, "team": team.team,
                                              "timezone": team.timezone, "local": local.isoformat()})
     schedule_injects(r)
     r.after(horizon, lambda _e: r.finish("horizon"))
-    r.env.run(until=r.done)
-    return r

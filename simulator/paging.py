@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simpy.events import Event
+
 from scenarios.common import split_target
 
 if TYPE_CHECKING:
+    from .responder import Decision
     from .run import Run
 
 PERIOD_RANK = {"working": 0, "evening": 1, "asleep": 2}
@@ -32,12 +35,13 @@ PERIOD_RANK = {"working": 0, "evening": 1, "asleep": 2}
 class Page:
     """One page to one member."""
 
-    __slots__ = ("id", "to", "t", "purpose", "target", "period", "ack_t", "missed", "meta")
+    __slots__ = ("id", "to", "t", "purpose", "target", "period", "ack_t", "missed", "meta", "answer")
 
     def __init__(self, pid: int, to: str, t: float, purpose: str, target: str, period: str,
                  ack_t: float | None, missed: str | None, meta: dict[str, Any]):
         self.id, self.to, self.t, self.purpose, self.target = pid, to, t, purpose, target
         self.period, self.ack_t, self.missed, self.meta = period, ack_t, missed, meta
+        self.answer: Decision | None = None  # a pending decision whether to acknowledge
 
 
 class PageGroup:
@@ -49,17 +53,28 @@ class PageGroup:
         self.pages: list[Page] = []
         self.answered: Page | None = None
         self.closed = False
+        self.asking = False  # some page's answer is a pending decision
         self.event = self.run.env.event()
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
         if page.ack_t is not None:
             self.run.after(page.ack_t - self.run.env.now, lambda _e: self._ack(page))
+        elif page.answer is not None:
+            self.asking = True
+            page.answer.callbacks.append(lambda e: self._ack(page) if e.value else None)
+
+    def _withdraw(self) -> None:
+        for p in self.pages:
+            if p.answer is not None:
+                p.answer.withdraw()
 
     def _ack(self, page: Page) -> None:
         if self.closed or self.answered is not None or self.run.finished:
             return
         self.answered = page
+        if self.asking:
+            self._withdraw()
         data = {"by": page.to, "page": page.id, "page_t": round(page.t, 3), "purpose": page.purpose,
                 "period": page.period, **page.meta}
         self.run.emit("acknowledged", page.to, page.to, data)
@@ -75,6 +90,8 @@ class PageGroup:
     def close(self) -> None:
         """Time is up: every page of the group is recorded as missed."""
         self.closed = True
+        if self.asking:
+            self._withdraw()
         run = self.run
         for p in self.pages:
             data = {"page": p.id, "to": p.to, "purpose": p.purpose, "target": p.target,
@@ -88,6 +105,8 @@ class Paging:
     def __init__(self, run: "Run"):
         self.run = run
         self.next_id = 1
+        # looked up once: asked for every page and every engagement
+        self.acknowledge, self.engage = run.responder.acknowledge, run.responder.engage
 
     # -- one page -------------------------------------------------------------------
     def send(self, member: str, purpose: str, target: str, meta: dict[str, Any]) -> Page:
@@ -106,25 +125,27 @@ class Paging:
             d = sample(rng)
             if arrival is None or d < arrival:
                 arrival, channel = d, name
-        ack_t: float | None = None
-        missed: str | None = None
-        if away:
-            missed = "away"
-        elif arrival is None:
-            missed = "undelivered"
-        else:
-            sample, miss = mp.ack[period]
-            if miss and rng.random() < miss:
-                missed = "no-answer"
-            else:
-                ack_t = max(now + arrival + sample(rng), run.busy_until.get(member, 0.0))
         pid = self.next_id
         self.next_id += 1
+        page = Page(pid, member, now, purpose, target, period, None, None, meta)
+        if away:
+            page.missed = "away"
+        elif arrival is None:
+            page.missed = "undelivered"
+        else:
+            ack, miss = mp.ack[period]
+            answer = self.acknowledge(page, ack, miss)
+            if answer is None:
+                page.missed = "no-answer"
+            elif isinstance(answer, Event):
+                page.answer = answer
+            else:
+                page.ack_t = max(now + arrival + answer, run.busy_until.get(member, 0.0))
         data = {"page": pid, "to": member, "purpose": purpose, "target": target, "channel": channel,
                 "delivered_after": None if arrival is None else round(arrival, 3), "period": period,
                 "timezone": mp.member.timezone, "away": away, **meta}
         run.emit("page_sent", "paging", member, data)
-        return Page(pid, member, now, purpose, target, period, ack_t, missed, meta)
+        return page
 
     def resolve(self, target: str, purpose: str, meta: dict[str, Any]) -> list[str]:
         """The members a target stands for right now; a gap is recorded as a missed page."""
@@ -206,9 +227,10 @@ class Paging:
         if page is None:
             group.close()
             return
-        yield run.env.timeout(run.plan.engage[page.period](run.rng))
+        role = name if kind == "role" else kind
+        took = self.engage(page.to, role, run.plan.engage[page.period])
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
-            role = name if kind == "role" else kind
             run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
 
     def expert(self, skill: str | None, access: str | None, exclude: set[str]):
@@ -272,7 +294,8 @@ class Paging:
         if page is None:
             group.close()
             return None
-        yield run.env.timeout(run.plan.engage[page.period](run.rng))
+        took = self.engage(member, "expert", run.plan.engage[page.period])
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         if run.finished:
             return None
         run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})
@@ -294,8 +317,10 @@ class Paging:
         if page is None:
             group.close()
             return
-        busy = run.plan.noise_triage(run.rng)
-        run.busy_until[page.to] = max(run.busy_until.get(page.to, 0.0), run.env.now + busy)
-        yield run.env.timeout(busy)
+        busy = run.responder.work("dismiss-noise", page.to, alert, run.plan.noise_triage)
+        if not isinstance(busy, Event):
+            # A person dismissing it decides themselves when they answer other pages.
+            run.busy_until[page.to] = max(run.busy_until.get(page.to, 0.0), run.env.now + busy)
+        yield run.wait(busy)
         if not run.finished:
             run.emit("alert_resolved", page.to, alert, {"noise": True})

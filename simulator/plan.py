@@ -47,6 +47,7 @@ class Phase:
 
     sample: Sampler
     needs: str | None
+    name: str  # the responder's decision kind: diagnosis, mitigation or recovery
 
 
 class Plan:
@@ -105,11 +106,11 @@ class Plan:
         self.services = frozenset(sc.services)
         self.tags = frozenset([sc.kind, *sc.tags])
         self.triage = s(a.triage)
-        self.diagnosis = self._phase(sc.diagnosis, "improvised", a.diagnosis)
-        self.mitigation = self._phase(sc.mitigation, "improvised", a.mitigation)
+        self.diagnosis = self._phase(sc.diagnosis, "improvised", a.diagnosis, "diagnosis")
+        self.mitigation = self._phase(sc.mitigation, "improvised", a.mitigation, "mitigation")
         rec = sc.recovery
         rec_dist = (rec.after_mitigation or rec.improvised) if rec else None
-        self.recovery = Phase(s(rec_dist or a.recovery), rec.needs if rec else None)
+        self.recovery = Phase(s(rec_dist or a.recovery), rec.needs if rec else None, "recovery")
         self.first_update = s(a.first_update)
         self.noise_triage = s(a.noise_triage)
         self.page_timeout = float(a.page_timeout)
@@ -147,9 +148,9 @@ class Plan:
             self._able[key] = [mp for mp in self.members.values() if mp.can(skill, access)]
         return self._able[key]
 
-    def _phase(self, phase, attr: str, default) -> Phase:
+    def _phase(self, phase, attr: str, default, name: str) -> Phase:
         dist = getattr(phase, attr, None) if phase is not None else None
-        return Phase(self.sample(dist or default), phase.needs if phase is not None else None)
+        return Phase(self.sample(dist or default), phase.needs if phase is not None else None, name)
 
     def severity_level(self, name: str | None) -> SeverityLevel | None:
         """The team's policy for a severity name, None if the team has no such level."""

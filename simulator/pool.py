@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any, Callable
 
-from .engine import SimulationError
+from .errors import SimulationError
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 #: Seconds between a worker's checks that its parent is alive.

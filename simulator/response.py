@@ -16,6 +16,8 @@ and recovery.
   (``escalate_to`` or ``needs``; with neither, the next escalation level) who gets the
   same number of attempts. A runbook that stops, or ends without mitigating, leaves
   mitigation to improvisation.
+* Every choice and duration above is the responder's decision (see ``responder``): the
+  simulated responder draws them, a person may make them.
 * Without a matching runbook the scenario's ``diagnosis`` and ``mitigation``
   improvisation times apply (with assumed defaults) and the gap is recorded.
 * Recovery follows mitigation after ``recovery.after_mitigation`` (else
@@ -27,6 +29,8 @@ and recovery.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from simpy.events import Event
 
 from scenarios import Runbook
 from scenarios.runbook import Step
@@ -57,17 +61,20 @@ class Response:
 
     def _respond(self, who: str):
         run, plan = self.run, self.run.plan
-        env, rng = run.env, run.rng
-        rb = self.pick_runbook()
+        best = self.pick_runbook()
+        rb = run.responder.choose_runbook(who, best)
+        if isinstance(rb, Event):
+            rb = yield rb
         resolved_by_runbook = False
         if rb is not None:
-            yield env.timeout(plan.triage(rng))
+            yield run.wait(run.responder.work("triage", who, rb.id, plan.triage))
             run.diagnose(who, "runbook", rb.id, restores=any(s.restores for s in rb.steps))
             ok = yield from self._runbook(rb, who)
             resolved_by_runbook = ok and rb.resolves
         else:
-            run.note("no-runbook", plan.scenario.id, "no runbook matches this incident; the responder improvises",
-                     actor=who)
+            if best is None:  # a person may improvise although one matches: not a gap in the runbooks
+                run.note("no-runbook", plan.scenario.id, "no runbook matches this incident; the responder improvises",
+                         actor=who)
             doer = yield from self._work(plan.diagnosis, who)
             run.diagnose(doer, "improvised")
         if not run.mitigated:
@@ -82,7 +89,8 @@ class Response:
         """Process body: improvised work of a phase by someone with its skill."""
         run = self.run
         doer = yield from self._doer(phase.needs, None, who)
-        yield run.env.timeout(phase.sample(run.rng))
+        took = run.responder.work(phase.name, doer, run.plan.scenario.id, phase.sample)
+        yield took if isinstance(took, Event) else run.env.timeout(took)
         return doer
 
     def _doer(self, needs: str | None, access: str | None, who: str):
@@ -128,16 +136,21 @@ class Response:
         """Process body: up to ``tries`` attempts at a step. Returns whether one worked.
         A step that restores data lasts as long as the chosen backup's restore."""
         run = self.run
-        env, rng = run.env, run.rng
+        env, responder = run.env, run.responder
         choice = run.comms.restore_choice if step.restores and run.restore_pending else None
         if step.restores and step.takes is None and choice is None:
             return False  # nothing (left) to restore from: the step cannot succeed
         sample = run.plan.backups[choice[0]][1] if choice else run.plan.sample(step.takes)
         for attempt in range(first, first + tries):
             run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt})
-            took = sample(rng)
-            yield env.timeout(took)
-            ok = step.succeeds >= 1.0 or rng.random() < step.succeeds
+            took = responder.step(doer, rb, i, attempt, sample)
+            if isinstance(took, Event):
+                began = env.now
+                yield took
+                took = env.now - began
+            else:
+                yield env.timeout(took)
+            ok = responder.step_works(doer, rb, i, attempt, step.succeeds)
             run.emit("step_finished", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt, "ok": ok,
                                                       "took": round(took, 3)})
             if ok:

@@ -1,7 +1,7 @@
 """One simulated run: the SimPy environment, the generator, the event record and the
 incident's state machine (detected -> acknowledged -> engaged -> diagnosed ->
 mitigated -> recovered -> resolved). The parts of the response live in their own
-modules and act on this object."""
+modules and act on this object; the people's decisions go through its responder."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 import simpy
+from simpy.events import Event
 
 from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
@@ -19,18 +20,22 @@ from .comms import Comms
 from .monitoring import Monitoring
 from .paging import Paging
 from .plan import Plan
+from .responder import Decision, Responder, SimulatedResponder
 from .response import Response
 
 
 class Run:
     """State shared by the monitoring, paging, response and communication models."""
 
-    def __init__(self, plan: Plan, start: datetime, rng: np.random.Generator, horizon: float):
-        self.plan, self.rng, self.horizon = plan, rng, float(horizon)
-        self.env = env = simpy.Environment()
+    def __init__(self, plan: Plan, start: datetime, rng: np.random.Generator, horizon: float, *,
+                 env: simpy.Environment | None = None, responder: Responder | None = None, mode: str = "simulated"):
+        self.plan, self.rng, self.horizon, self.mode = plan, rng, float(horizon), mode
+        self.env = env = simpy.Environment() if env is None else env
         self.clock = WallClock(start)
         self.events: list[tuple[float, str, str, str, dict[str, Any]]] = []
+        #: Where emit puts a record; an open run with subscribers puts a fan-out here.
         self._record = self.events.append
+        self.decisions: list[Decision] = []  # every decision left pending, in the order asked
         self.done = env.event()
         self.finished = False
 
@@ -40,7 +45,7 @@ class Run:
         self.acked_by: str | None = None
         self.ack_level: int | None = None
         self.policy: str | None = None
-        self.responder: str | None = None
+        self.responder_id: str | None = None  # the engaged member who leads the response
         self.engaged: list[str] = []
         self.alerts: list[str] = []  # real alerts that fired, in order
         self.busy_until: dict[str, float] = {}
@@ -51,6 +56,8 @@ class Run:
         self.notify_pending = 0
         self.noted: set[tuple[str, str]] = set()
 
+        self.responder = responder if responder is not None else SimulatedResponder()
+        self.responder.bind(self)
         self.monitoring = Monitoring(self)
         self.paging = Paging(self)
         self.response = Response(self)
@@ -79,6 +86,26 @@ class Run:
     def late(self, delay: float, fn: Callable[[Any], None]) -> None:
         """Like :meth:`after`, but after every other event due at the same instant."""
         Call(self.env, delay, fn, LATE)
+
+    def wait(self, choice: float | Event) -> Event:
+        """What a process yields to wait for a decision: a timeout of that many seconds,
+        or the pending decision itself."""
+        return choice if isinstance(choice, Event) else self.env.timeout(choice)
+
+    def when(self, choice: float | Event, fn: Callable[[Any], None]) -> None:
+        """Call ``fn(event)`` once the decision's wait is over (see :meth:`wait`)."""
+        if isinstance(choice, Event):
+            choice.callbacks.append(fn)
+        else:
+            Call(self.env, choice, fn)
+
+    def ask(self, kind: str, who: str, subject: str, details: dict[str, Any],
+            parse: Callable[[Any], Any]) -> Decision:
+        """A decision left pending for someone to make (see :mod:`simulator.responder`);
+        ``parse`` turns an answer into the event's value, raising DecisionError."""
+        d = Decision(self, len(self.decisions) + 1, kind, who, subject, details, parse)
+        self.decisions.append(d)
+        return d
 
     def now_dt(self) -> datetime:
         """The wall-clock instant of the current simulated time."""
@@ -132,13 +159,13 @@ class Run:
         if self.acked_by is not None:
             return
         self.acked_by, self.ack_level = member, level
-        delay = self.plan.engage[period](self.rng)
-        self.after(delay, lambda _e: self._engage(member, page))
+        self.when(self.responder.engage(member, "responder", self.plan.engage[period]),
+                  lambda _e: self._engage(member, page))
 
     def _engage(self, member: str, page: int) -> None:
         if self.finished:
             return
-        self.responder = member
+        self.responder_id = member
         self.emit("responder_engaged", member, member, {"by": member, "role": "responder", "page": page})
         if member not in self.engaged:
             self.engaged.append(member)
@@ -182,7 +209,7 @@ class Run:
         if self.recovered and not self.resolved and not self.contain_pending:
             self.resolved = True
             self.phase = "resolved"
-            self.emit("resolved", self.responder or "system", sid, {})
+            self.emit("resolved", self.responder_id or "system", sid, {})
             self.comms.resolved()
         if self.resolved and self.notify_pending == 0:
             self.finish("resolved")
@@ -199,6 +226,8 @@ class Run:
                       policy=self.policy)
         self.emit("drill_ended", "system", sid, {"reason": reason})
         self.finished = True
+        for d in self.decisions:
+            d.withdraw()
         self.done.succeed(reason)
 
     # -- output ---------------------------------------------------------------------
@@ -206,9 +235,9 @@ class Run:
         """The record as a Timeline (events in the order they happened)."""
         sc = self.plan.scenario
         events = tuple(new_event(t, k, a, s, d) for t, k, a, s, d in self.events)
-        return new_timeline(sc.id, "simulated", seed, run, self.clock.start, self.plan.team.team, events)
+        return new_timeline(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, events)
 
     def json_line(self, run: int | None, seed: int | None) -> str:
         """The record as the JSON line of its Timeline, without building the models."""
         sc = self.plan.scenario
-        return encode_line(sc.id, "simulated", seed, run, self.clock.start, self.plan.team.team, self.events)
+        return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events)
