@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from scenarios.errors import EXIT_MISSED
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
@@ -24,7 +25,6 @@ from .scoreboard import print_summary
 if TYPE_CHECKING:
     from .log_commands import LogContext
 
-EXIT_MISSED = 1
 #: More runs than this would take days and fill the disk: the bound says so before any run starts.
 MAX_RUNS = 1_000_000
 

@@ -12,13 +12,13 @@ import click
 
 import incidents
 from incidents import Filter
+from scenarios.errors import EXIT_INPUT
 
 from . import interrupts, output
 from .files import write_streamed
 from .params import INSTANT
 from .workspace import find_workspace
 
-EXIT_INPUT = 2
 ADD_TYPES = ("incident", "deploy", "action")
 LIST_TYPES = ("incidents", "deploys", "actions", "runs", "findings")
 ACTION_COLUMNS = ["id", "due", "owner", "status", "seen", "title", "from"]

@@ -188,7 +188,7 @@ def test_bad_calls_are_refused():
 
 # -- (b) the same bytes as before the open run ---------------------------------------------
 @pytest.mark.parametrize("name", list(CASES))
-def test_batches_give_the_bytes_of_the_closed_engine(name):
+def test_many_runs_give_the_bytes_of_the_closed_engine(name):
     assert case_sha256(name) == EXPECTED[name]
 
 

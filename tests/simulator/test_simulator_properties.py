@@ -145,7 +145,7 @@ def cut_short(inputs):
     return list(simulate_many(sc, tm, rbs, runs=150, seed=3, start=WINDOW_START, window=2 * WEEK, horizon=1200))
 
 
-def test_the_batch_covers_escalations_gaps_and_misses(timelines):
+def test_many_runs_cover_escalations_gaps_and_misses(timelines):
     # the properties below are only worth something if the runs reach these cases
     kinds = {(e.kind, e.data.get("reason")) for tl in timelines for e in tl.events}
     assert ("page_missed", "nobody-on-call") in kinds
@@ -282,7 +282,7 @@ def test_a_fresh_interpreter_worker_gives_the_same_results(inputs):
     assert one == spawned
 
 
-def test_stopping_early_does_not_wait_for_the_whole_batch(inputs):
+def test_stopping_early_does_not_wait_for_every_run(inputs):
     import time
 
     sc, tm, rbs = inputs
@@ -294,7 +294,7 @@ def test_stopping_early_does_not_wait_for_the_whole_batch(inputs):
     assert time.perf_counter() - t0 < 20
 
 
-def test_bad_batch_arguments_are_refused(inputs):
+def test_bad_arguments_for_many_runs_are_refused(inputs):
     from simulator import SimulationError
 
     sc, tm, rbs = inputs
