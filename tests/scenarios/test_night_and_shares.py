@@ -46,13 +46,18 @@ def test_a_share_reads_with_one_decimal_at_most_and_never_a_round_number_it_miss
     assert format_share(share) == text
 
 
-def test_the_reports_and_the_gap_rules_write_shares_the_same_way():
-    from reports.fmt import pct
-    from scoring.gaps import _pct
+def test_every_stage_writes_shares_with_the_one_formatter():
+    import inspect
 
-    for share in (0.996, 0.0004, 0.355, 1.0, 0.0):
-        assert pct(share) == _pct(share) == format_share(share)
-    assert _pct(0.996) == "99.6%"  # it read "100%" before
+    from drillbit import scoreboard
+    from incidents import patterns
+    from reports import fmt
+    from scoring import gaps
+
+    for module in (gaps, scoreboard, patterns):
+        assert module.format_share is format_share
+        assert "* 100:" not in inspect.getsource(module)  # no share formatted by hand
+    assert fmt.pct(0.996) == "99.6%"  # the gap rules wrote "100%" before
 
 
 def test_the_scorer_and_the_coverage_scan_use_the_same_night():
