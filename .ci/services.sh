@@ -73,3 +73,26 @@ fi
 psql_su -d "$DB_NAME" -c "alter schema public owner to \"$DB_USER\"" >&2
 
 echo "export DRILLBIT_TEST_PG_URL=postgresql+psycopg://$DB_USER:$DB_PASS@127.0.0.1:$port/$DB_NAME"
+
+# A Docker engine for the chaos tests (the live game days' faults), from Debian's
+# packages when none answers, with the static busybox the test images are built from
+# (no image is pulled) and iptables for the network faults.
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+[ -x /bin/busybox ] && /bin/busybox --help 2>/dev/null | grep -q httpd || need+=(busybox-static)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+if [ "${#need[@]}" -gt 0 ]; then
+  say "installing ${need[*]} from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q "${need[@]}" >&2
+fi
+if ! docker version >/dev/null 2>&1; then
+  say "starting dockerd"
+  nohup dockerd >/var/log/drillbit-dockerd.log 2>&1 &
+  for _ in $(seq 1 120); do
+    if docker version >/dev/null 2>&1; then break; fi
+    sleep 0.5
+  done
+  docker version >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/drillbit-dockerd.log"; exit 1; }
+fi

@@ -15,6 +15,7 @@ OURS = ("scenarios", "simulator", "chaos", "scoring", "reports", "incidents", "d
 FORBIDDEN = {
     "scenarios": ["click", "simpy", "docker", "jinja2", "rich", "sqlalchemy", "scipy"],
     "simulator": ["click", "docker", "jinja2", "rich", "sqlalchemy", "scoring", "chaos"],
+    "chaos": ["click", "simpy", "jinja2", "rich", "sqlalchemy", "simulator", "scoring"],
     "scoring": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "chaos", "sqlalchemy"],
     "reports": ["click", "simpy", "docker", "rich", "sqlalchemy", "simulator", "incidents", "matplotlib"],
     "incidents": ["click", "simpy", "docker", "jinja2", "rich", "simulator", "reports", "matplotlib"],
