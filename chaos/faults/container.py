@@ -1,0 +1,249 @@
+"""Container faults: kill (a signal), stop (a grace period), pause, restart, and killing
+one process inside by name. Restoring starts, unpauses or checks the container again;
+a container removed since is nothing left to restore."""
+
+from __future__ import annotations
+
+import signal as signals
+from typing import Any
+
+from docker import DockerClient
+from docker.errors import APIError
+from docker.models.containers import Container
+
+from .base import Fault, FaultError, Restore, register
+from .inside import find, require_running, require_tools, run, state, wait_until
+
+#: Seconds a restore or a verify waits for the engine to report the new state.
+SETTLE = 10.0
+
+
+def signal_name(value: Any) -> str:
+    """``SIGKILL``, ``KILL`` or ``9`` -> ``SIGKILL``; FaultError for anything else."""
+    try:
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return signals.Signals(int(value)).name
+        name = str(value).upper()
+        return signals.Signals[name if name.startswith("SIG") else "SIG" + name].name
+    except (KeyError, ValueError):
+        raise FaultError(f"unknown signal {value!r}; expected a name such as SIGKILL or SIGTERM, or a number") from None
+
+
+def _seconds(params: dict[str, Any], key: str, default: float) -> float:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise FaultError(f"{key} must be a number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+def _running(client: DockerClient, container_id: str) -> bool:
+    s = state(client, container_id)
+    return s is None or (s["Running"] and not s["Paused"])
+
+
+def start_again(client: DockerClient, restore: Restore) -> None:
+    """Start the record's container unless it runs, is being restarted, or is gone."""
+    container = find(client, restore)
+    if container is None:
+        return
+    s = state(client, container.id)
+    if s is None or s["Running"] or s.get("Restarting"):
+        return
+    try:
+        container.start()
+    except APIError as exc:
+        raise FaultError(f"cannot start container {restore.name} again: {exc.explanation or exc}") from None
+
+
+def verify_running(client: DockerClient, restore: Restore) -> None:
+    """Raise FaultError unless the record's container runs (or was removed)."""
+    wait_until(lambda: _running(client, restore.container), SETTLE,
+               f"container {restore.name} is not running after restoring {restore.kind}")
+
+
+class _StartsAgain(Fault):
+    """A fault that leaves the container not running; restore starts it again."""
+
+    family = "container"
+
+    def check(self, client: DockerClient, container: Container) -> None:
+        require_running(container, self.kind)
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        return {"started_at": state(client, container.id)["StartedAt"]}
+
+    def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        def down_or_restarted() -> bool:
+            s = state(client, container.id)
+            # An engine restart policy may start it again at once: a new start counts.
+            return s is None or not s["Running"] or s["StartedAt"] != restore.data.get("started_at")
+        wait_until(down_or_restarted, SETTLE, f"container {container.name} still runs after {self.kind} "
+                   "(its main process, PID 1, ignores the signal unless it handles it)")
+
+    @classmethod
+    def restore(cls, client: DockerClient, restore: Restore) -> None:
+        start_again(client, restore)
+
+    @classmethod
+    def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
+        verify_running(client, restore)
+
+
+@register
+class Kill(_StartsAgain):
+    """Send a signal (``signal``, default SIGKILL) to the container's main process."""
+
+    kind = "kill"
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        return {**super().prepare(client, container), "signal": signal_name(self.params.get("signal", "SIGKILL"))}
+
+    def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        container.kill(signal=restore.data["signal"])
+
+
+@register
+class Stop(_StartsAgain):
+    """Stop the container: SIGTERM, then SIGKILL after ``grace`` seconds (default 10)."""
+
+    kind = "stop"
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        return {**super().prepare(client, container), "grace": _seconds(self.params, "grace", 10)}
+
+    def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        container.stop(timeout=int(restore.data["grace"]))
+
+
+@register
+class Pause(Fault):
+    """Freeze every process of the container (the cgroup freezer); restore unpauses."""
+
+    kind = "pause"
+    family = "container"
+
+    def check(self, client: DockerClient, container: Container) -> None:
+        require_running(container, self.kind)
+
+    def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        container.pause()
+
+    def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        wait_until(lambda: bool((state(client, container.id) or {}).get("Paused")), SETTLE,
+                   f"container {container.name} is not paused")
+
+    @classmethod
+    def restore(cls, client: DockerClient, restore: Restore) -> None:
+        s = state(client, restore.container)
+        if s is None or not s["Paused"]:
+            return
+        try:
+            client.api.unpause(restore.container)
+        except APIError as exc:
+            if "is not paused" not in str(exc):
+                raise FaultError(f"cannot unpause container {restore.name}: {exc.explanation or exc}") from None
+
+    @classmethod
+    def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
+        wait_until(lambda: not (state(client, restore.container) or {}).get("Paused"), SETTLE,
+                   f"container {restore.name} is still paused")
+
+
+@register
+class Restart(Fault):
+    """Restart the container (SIGTERM, ``grace`` seconds, SIGKILL, start). Nothing stays
+    to undo; restore checks that it runs again."""
+
+    kind = "restart"
+    family = "container"
+
+    def check(self, client: DockerClient, container: Container) -> None:
+        require_running(container, self.kind)
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        return {"started_at": state(client, container.id)["StartedAt"], "grace": _seconds(self.params, "grace", 10)}
+
+    def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        container.restart(timeout=int(restore.data["grace"]))
+
+    def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        wait_until(lambda: (state(client, container.id) or {}).get("StartedAt") != restore.data["started_at"],
+                   SETTLE, f"container {container.name} was not restarted (its start time did not change)")
+
+    @classmethod
+    def restore(cls, client: DockerClient, restore: Restore) -> None:
+        # A runner killed between the restart's stop and its start leaves it stopped.
+        start_again(client, restore)
+
+    @classmethod
+    def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
+        verify_running(client, restore)
+
+
+@register
+class KillProcess(Fault):
+    """Kill the processes named ``process`` inside the container with ``signal``
+    (default SIGKILL). The main process (PID 1) is refused: that is the ``kill`` fault.
+    Nothing of a killed process can be undone; restore checks the container still runs,
+    and the ledger keeps what was killed."""
+
+    kind = "kill-process"
+    family = "container"
+    TOOLS = ("pidof", "ps", "kill")
+
+    def check(self, client: DockerClient, container: Container) -> None:
+        if not isinstance(self.params.get("process"), str) or not self.params["process"]:
+            raise FaultError("kill-process needs process: the name of a process inside the container")
+        require_running(container, self.kind)
+        require_tools(container, self.kind, self.TOOLS)
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        name = self.params["process"]
+        pids = _pids(container, name)
+        if not pids:
+            raise FaultError(f"no process named {name!r} runs in container {container.name} "
+                             f"(check: docker exec {container.name} ps)")
+        if 1 in pids:
+            raise FaultError(f"{name!r} is the main process (PID 1) of container {container.name}; "
+                             "killing it stops the container: use the kill fault")
+        commands = _commands(container)
+        return {"process": name, "signal": signal_name(self.params.get("signal", "SIGKILL")),
+                "pids": pids, "commands": [commands.get(p, name) for p in pids]}
+
+    def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        sig = restore.data["signal"].removeprefix("SIG")
+        pids = [str(p) for p in restore.data["pids"]]
+        code, out = run(container, ["sh", "-c", 'kill -s "$0" "$@"', sig, *pids])
+        if code != 0:
+            raise FaultError(f"kill -s {sig} {' '.join(pids)} in container {container.name} failed: {out.strip()}")
+
+    def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
+        wanted = set(restore.data["pids"])
+        wait_until(lambda: not wanted & set(_pids(container, restore.data["process"])), SETTLE,
+                   f"process {restore.data['process']!r} still runs in container {container.name} "
+                   f"after {restore.data['signal']} (it may handle the signal)")
+
+    @classmethod
+    def restore(cls, client: DockerClient, restore: Restore) -> None:
+        return None
+
+    @classmethod
+    def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
+        wait_until(lambda: _running(client, restore.container), SETTLE,
+                   f"container {restore.name} no longer runs after {restore.data.get('process')!r} was killed")
+
+
+def _pids(container: Container, name: str) -> list[int]:
+    code, out = run(container, ["pidof", name])
+    return sorted(int(p) for p in out.split() if p.isdigit()) if code == 0 else []
+
+
+def _commands(container: Container) -> dict[int, str]:
+    """Each process's command line, by its PID inside the container."""
+    code, out = run(container, ["ps", "-o", "pid,args"])
+    found: dict[int, str] = {}
+    for line in out.splitlines()[1:] if code == 0 else []:
+        pid, _, args = line.strip().partition(" ")
+        if pid.isdigit():
+            found[int(pid)] = args.strip()
+    return found

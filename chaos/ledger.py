@@ -1,0 +1,204 @@
+"""The safety ledger: every fault's restore record, written durably before the fault
+touches a container, so that a runner killed by SIGKILL or a power loss leaves enough
+behind for ``recover`` (or the watchdog) to undo it.
+
+The ledger is a JSON Lines file. Each line is one whole, self-contained entry (the
+record, the fault's parameters, the runner's pid, a state and a wall-clock time); a
+fault's current state is its last line. Lines are only ever appended, each with one
+``write`` under an exclusive ``flock`` (the runner and the watchdog write the same file)
+and followed by ``fsync`` of the file — and of its folder when the file was created —
+so an entry that ``begin`` returned survives a power loss. A torn last line (the
+machine died mid-write) is skipped when reading, and the next append starts a new line
+rather than completing it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import ChaosError
+from .faults.base import Restore
+
+#: A fault whose apply was started; it may be partly in effect.
+APPLYING = "applying"
+APPLIED = "applied"
+RESTORED = "restored"
+#: A restore was tried and failed (or could not be verified): still to be restored.
+RESTORE_FAILED = "restore-failed"
+STATES = (APPLYING, APPLIED, RESTORED, RESTORE_FAILED)
+#: States that mean something of the fault may still be in effect.
+OUTSTANDING = (APPLYING, APPLIED, RESTORE_FAILED)
+
+
+class LedgerError(ChaosError):
+    """The ledger cannot be read or written, or names no such entry."""
+
+
+def default_ledger_path() -> Path:
+    """``$DRILLBIT_CHAOS_LEDGER``, else ``$XDG_STATE_HOME/drillbit/chaos-ledger.jsonl``,
+    else ``~/.local/state/drillbit/chaos-ledger.jsonl``."""
+    explicit = os.environ.get("DRILLBIT_CHAOS_LEDGER")
+    if explicit:
+        return Path(explicit)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "drillbit" / "chaos-ledger.jsonl"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One fault's state as of one ledger line. ``time`` is tz-aware (UTC)."""
+
+    id: str
+    state: str
+    restore: Restore
+    params: dict[str, Any] = field(default_factory=dict)
+    runner_pid: int = 0
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    error: str | None = None
+
+    @property
+    def outstanding(self) -> bool:
+        return self.state in OUTSTANDING
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "state": self.state, "time": self.time.isoformat(timespec="milliseconds"),
+                "runner_pid": self.runner_pid, "restore": asdict(self.restore), "params": self.params,
+                "error": self.error}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Entry:
+        r = raw["restore"]
+        restore = Restore(kind=r["kind"], container=r["container"], name=r["name"], host=r.get("host"),
+                          data=dict(r.get("data") or {}))
+        if raw["state"] not in STATES:
+            raise ValueError(f"unknown state {raw['state']!r}")
+        return cls(id=raw["id"], state=raw["state"], restore=restore, params=dict(raw.get("params") or {}),
+                   runner_pid=int(raw.get("runner_pid") or 0), time=datetime.fromisoformat(raw["time"]),
+                   error=raw.get("error"))
+
+
+class Ledger:
+    """The ledger at ``path`` (None: :func:`default_ledger_path`). Creating one touches
+    nothing; the file and its folder are made on the first write."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_ledger_path()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    # -- writing -------------------------------------------------------------------
+
+    def begin(self, restore: Restore, params: dict[str, Any] | None = None) -> str:
+        """Write ``restore`` durably in state ``applying`` and return the new entry's id.
+        Call it after ``prepare`` and before ``apply``. Raises LedgerError if the entry
+        cannot be written (then the fault must not be applied)."""
+        entry = Entry(id=uuid.uuid4().hex[:16], state=APPLYING, restore=restore, params=dict(params or {}),
+                      runner_pid=os.getpid())
+        self._append(lambda _current: entry)
+        return entry.id
+
+    def mark(self, entry_id: str, state: str, error: str | None = None) -> Entry:
+        """Append the fault's new ``state`` (with the error that caused it, if any) and
+        return the entry written. Raises LedgerError for an unknown id or state."""
+        if state not in STATES:
+            raise LedgerError(f"unknown ledger state {state!r}; expected one of {', '.join(STATES)}")
+
+        def next_entry(current: dict[str, Entry]) -> Entry:
+            last = current.get(entry_id)
+            if last is None:
+                raise LedgerError(f"the ledger {self.path} has no entry {entry_id!r}")
+            return Entry(id=entry_id, state=state, restore=last.restore, params=last.params,
+                         runner_pid=last.runner_pid, error=error)
+
+        return self._append(next_entry)
+
+    def _append(self, make) -> Entry:  # make: (current entries by id) -> Entry to write
+        try:
+            created = not self.path.exists()
+            if created:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise LedgerError(f"cannot open the chaos ledger {self.path}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "a+b") as f:
+                fcntl.flock(f, fcntl.LOCK_EX)
+                f.seek(0)
+                raw = f.read()
+                entry = make(_current(raw))
+                line = json.dumps(entry.to_json(), separators=(",", ":"), allow_nan=False).encode() + b"\n"
+                if raw and not raw.endswith(b"\n"):
+                    # A torn line from a crash: end it, so this entry is a line of its own.
+                    line = b"\n" + line
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        except (TypeError, ValueError) as exc:
+            raise LedgerError(f"a ledger entry must be JSON (the fault's parameters and record): {exc}") from None
+        except OSError as exc:
+            raise LedgerError(f"cannot write the chaos ledger {self.path}: {exc.strerror}") from None
+        if created:
+            _fsync_dir(self.path.parent)
+        return entry
+
+    # -- reading -------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """Every fault's current entry (its last line), in the order faults were begun."""
+        try:
+            with open(self.path, "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_SH)
+                raw = f.read()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise LedgerError(f"cannot read the chaos ledger {self.path}: {exc.strerror}") from None
+        return list(_current(raw).values())
+
+    def get(self, entry_id: str) -> Entry:
+        """The current entry of fault ``entry_id``; LedgerError if there is none."""
+        for entry in self.entries():
+            if entry.id == entry_id:
+                return entry
+        raise LedgerError(f"the ledger {self.path} has no entry {entry_id!r}")
+
+    def outstanding(self, runner_pid: int | None = None) -> list[Entry]:
+        """Faults that may still be in effect (applying, applied, restore-failed),
+        optionally only those begun by runner ``runner_pid``."""
+        return [e for e in self.entries()
+                if e.outstanding and (runner_pid is None or e.runner_pid == runner_pid)]
+
+
+def _current(raw: bytes) -> dict[str, Entry]:
+    current: dict[str, Entry] = {}
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            entry = Entry.from_json(json.loads(line))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn line left by a crash mid-write
+        current[entry.id] = entry  # a dict keeps the order of first insertion: begin order
+    return current
+
+
+def _fsync_dir(folder: Path) -> None:
+    # A new file's name lives in its folder: without this a power loss can lose the file.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
