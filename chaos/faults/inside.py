@@ -31,9 +31,9 @@ def state(client: DockerClient, container_id: str) -> dict[str, Any] | None:
 
 
 def run(container: Container, argv: list[str]) -> tuple[int, str]:
-    """Run ``argv`` in the container as root and return (exit code, output)."""
+    """Run ``argv`` in the container (as the container's own user) and return (exit code, output)."""
     try:
-        result = container.exec_run(argv, stdout=True, stderr=True, user="root")
+        result = container.exec_run(argv, stdout=True, stderr=True)
     except APIError as exc:
         raise FaultError(f"cannot run {argv[0]!r} in container {container.name}: {exc.explanation or exc}") from None
     return result.exit_code, (result.output or b"").decode(errors="replace")

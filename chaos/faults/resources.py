@@ -49,7 +49,7 @@ class CpuHog(Fault):
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
         for _ in range(restore.data["workers"]):
             # The marker is the shell's $0, so it shows in the process's command line.
-            container.exec_run(["sh", "-c", "while :; do :; done", restore.data["marker"]], detach=True, user="root")
+            container.exec_run(["sh", "-c", "while :; do :; done", restore.data["marker"]], detach=True)
 
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         wait_until(lambda: len(_hogs(container, restore.data["marker"])) >= restore.data["workers"], SETTLE,
