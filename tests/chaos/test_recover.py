@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,9 @@ def _restored(client, kind, c, data) -> bool:
 
 
 def _run_and_kill(make_container, ledger_path, mode):
-    containers = {kind: make_container(cmd, **opts) for kind, (cmd, opts, _) in PLAN.items()}
+    with ThreadPoolExecutor(4) as pool:  # eight containers: started side by side, to keep the test short
+        started = {kind: pool.submit(make_container, cmd, **opts) for kind, (cmd, opts, _) in PLAN.items()}
+    containers = {kind: future.result() for kind, future in started.items()}
     plan = [[kind, containers[kind].id, params] for kind, (_, _, params) in PLAN.items()]
     runner = subprocess.Popen([sys.executable, str(RUNNER), str(ledger_path), mode, json.dumps(plan)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
