@@ -62,7 +62,7 @@ def verify_running(client: DockerClient, restore: Restore) -> None:
 
 
 class _StartsAgain(Fault):
-    """A fault that leaves the container not running; restore starts it again."""
+    """A fault that stops the container's main process; restore starts it again."""
 
     family = "container"
 
@@ -150,18 +150,15 @@ class Pause(Fault):
 
 
 @register
-class Restart(Fault):
+class Restart(_StartsAgain):
     """Restart the container (SIGTERM, ``grace`` seconds, SIGKILL, start). Nothing stays
-    to undo; restore checks that it runs again."""
+    to undo; restore starts it if a runner killed between the restart's stop and its
+    start left it stopped, and checks that it runs."""
 
     kind = "restart"
-    family = "container"
-
-    def check(self, client: DockerClient, container: Container) -> None:
-        require_running(container, self.kind)
 
     def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
-        return {"started_at": state(client, container.id)["StartedAt"], "grace": _seconds(self.params, "grace", 10)}
+        return {**super().prepare(client, container), "grace": _seconds(self.params, "grace", 10)}
 
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
         container.restart(timeout=int(restore.data["grace"]))
@@ -169,15 +166,6 @@ class Restart(Fault):
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         wait_until(lambda: (state(client, container.id) or {}).get("StartedAt") != restore.data["started_at"],
                    SETTLE, f"container {container.name} was not restarted (its start time did not change)")
-
-    @classmethod
-    def restore(cls, client: DockerClient, restore: Restore) -> None:
-        # A runner killed between the restart's stop and its start leaves it stopped.
-        start_again(client, restore)
-
-    @classmethod
-    def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
-        verify_running(client, restore)
 
 
 @register
