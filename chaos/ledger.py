@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ChaosError
 from .faults.base import Restore
@@ -120,7 +120,8 @@ class Ledger:
 
         return self._append(next_entry)
 
-    def _append(self, make) -> Entry:  # make: (current entries by id) -> Entry to write
+    def _append(self, make: Callable[[dict[str, Entry]], Entry]) -> Entry:
+        # make: from the current entries by id (read under the lock), the entry to write.
         try:
             created = not self.path.exists()
             if created:

@@ -36,7 +36,7 @@ def _seconds(params: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
-def _running(client: DockerClient, container_id: str) -> bool:
+def _running_or_gone(client: DockerClient, container_id: str) -> bool:
     s = state(client, container_id)
     return s is None or (s["Running"] and not s["Paused"])
 
@@ -57,7 +57,7 @@ def start_again(client: DockerClient, restore: Restore) -> None:
 
 def verify_running(client: DockerClient, restore: Restore) -> None:
     """Raise FaultError unless the record's container runs (or was removed)."""
-    wait_until(lambda: _running(client, restore.container), SETTLE,
+    wait_until(lambda: _running_or_gone(client, restore.container), SETTLE,
                f"container {restore.name} is not running after restoring {restore.kind}")
 
 
@@ -217,7 +217,7 @@ class KillProcess(Fault):
 
     @classmethod
     def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
-        wait_until(lambda: _running(client, restore.container), SETTLE,
+        wait_until(lambda: _running_or_gone(client, restore.container), SETTLE,
                    f"container {restore.name} no longer runs after {restore.data.get('process')!r} was killed")
 
 

@@ -183,6 +183,10 @@ class FillDisk(Fault):
             raise FaultError(f"fill-disk percent must be a number above 0 and at most 100, not {percent!r}")
         require_running(container, self.kind)
         require_tools(container, self.kind, self.TOOLS)
+        path = str(self.params.get("path", "/tmp"))
+        if run(container, ["sh", "-c", 'test -d "$1"', "sh", path])[0] != 0:
+            raise FaultError(f"fill-disk path {path} is not a folder in container {container.name} "
+                             f"(check: docker exec {container.name} ls -ld {path})")
 
     def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
         path = str(self.params.get("path", "/tmp")).rstrip("/") or "/"

@@ -141,3 +141,10 @@ def test_restore_after_the_container_was_removed(docker_client, make_container, 
     for entry in entries:
         assert restore_fault(ledger, entry).state == RESTORED
     assert ledger.outstanding() == []
+
+
+def test_fill_disk_of_a_folder_that_is_not_there_is_refused_first(docker_client, make_container, ledger):
+    c = make_container("sleep 300")  # the test image has no /tmp
+    with pytest.raises(FaultError, match="path /tmp is not a folder"):
+        apply_fault(docker_client, FAULTS["fill-disk"](), c, ledger)
+    assert ledger.entries() == []
