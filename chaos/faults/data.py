@@ -113,17 +113,13 @@ class _SnapshotFault(Fault):
     @classmethod
     def restore(cls, client: DockerClient, restore: Restore) -> None:
         snapshot = Path(restore.data["snapshot"])
-        try:
-            container = client.containers.get(restore.container)
-        except NotFound:
-            # The container and its data are gone; nothing is left to put the snapshot into.
-            snapshot.unlink(missing_ok=True)
-            return
         if not snapshot.exists():
             return  # restored and verified before: the snapshot is deleted only then
-        if container.status != "running":
-            raise FaultError(f"{cls.kind}: {restore.name} is {container.status}; start it and restore again "
-                             f"(the snapshot stays at {snapshot})")
+        container = _recorded(client, restore)
+        if container is None:
+            # The container and its data are gone; nothing is left to put the snapshot into.
+            snapshot.unlink()
+            return
         path = restore.data["path"]
         # Removed first, so files the fault created (or a half-written corruption) do not survive.
         _exec(container, 'rm -rf "$1"', path)
@@ -139,17 +135,24 @@ class _SnapshotFault(Fault):
 
     @classmethod
     def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
-        snapshot = Path(restore.data["snapshot"])
-        try:
-            container = client.containers.get(restore.container)
-        except NotFound:
-            container = None
-        if container is not None and container.status != "running":
-            raise FaultError(f"{cls.kind}: {restore.name} is {container.status}; its data cannot be checked")
+        container = _recorded(client, restore)
         if container is not None and not matches(container, restore.data["path"], restore.data["checksums"]):
             raise FaultError(f"{cls.kind}: {restore.data['path']} in {restore.name} does not match its checksums")
-        if snapshot.exists():
-            raise FaultError(f"{cls.kind}: the snapshot {snapshot} is left behind")
+        if Path(restore.data["snapshot"]).exists():
+            raise FaultError(f"{cls.kind}: the snapshot {restore.data['snapshot']} is left behind")
+
+
+def _recorded(client: DockerClient, restore: Restore) -> Container | None:
+    """The record's container (None: removed). Raises FaultError when it is not running,
+    since its files can then be neither put back nor checked."""
+    try:
+        container = client.containers.get(restore.container)
+    except NotFound:
+        return None
+    if container.status != "running":
+        raise FaultError(f"{restore.kind}: {restore.name} is {container.status}; start it and restore again "
+                         f"(the snapshot stays at {restore.data['snapshot']})")
+    return container
 
 
 @register

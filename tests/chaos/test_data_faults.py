@@ -4,14 +4,13 @@ rebuilt from JSON and twice more — with equal checksums and the snapshot delet
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 import chaos.faults.data  # noqa: F401 - registers the data faults on this branch
-from chaos.faults import FAULTS, FaultError, Restore
+from chaos.faults import FAULTS, FaultError
+from faultcycle import applied, restored
 from chaos.faults.data import data_checksums, matches, snapshot_dir
 
 SEED = ("mkdir -p '/data/sub dir' && head -c 5000 /dev/urandom > /data/a.bin && echo hello > '/data/sub dir/b c.txt'"
@@ -37,24 +36,6 @@ def sha256sum(container, path: str) -> str:
     """What the container itself says of the files, sorted so runs compare."""
     out = container.exec_run(["sh", "-c", 'find "$1" -type f -exec sha256sum {} + | sort', "sh", path]).output
     return out.decode()
-
-
-def applied(client, container, kind: str, **params) -> Restore:
-    fault = FAULTS[kind](**params)
-    fault.check(client, container)
-    restore = Restore(kind=kind, container=container.id, name=container.name, data=fault.prepare(client, container))
-    fault.apply(client, container, restore)
-    fault.verify_applied(client, container, restore)
-    return restore
-
-
-def restored(client, restore: Restore) -> None:
-    cls = FAULTS[restore.kind]
-    rebuilt = Restore(**json.loads(json.dumps(asdict(restore))))
-    cls.restore(client, rebuilt)
-    cls.restore(client, restore)
-    cls.restore(client, restore)
-    cls.verify_restored(client, rebuilt)
 
 
 def test_snapshots_live_in_the_state_folder(monkeypatch, tmp_path):
@@ -123,3 +104,16 @@ def test_restoring_into_a_removed_container_drops_the_snapshot(docker_client, se
     seeded.remove(force=True)
     restored(docker_client, restore)
     assert list(state.iterdir()) == []
+
+
+def test_a_stopped_container_keeps_its_snapshot_until_it_runs_again(docker_client, make_container, state):
+    c = make_container("sleep 60")
+    c.exec_run(["sh", "-c", "mkdir /keep && echo precious > /keep/f"])
+    restore = applied(docker_client, c, "delete-path", path="/keep")
+    c.stop(timeout=0)
+    with pytest.raises(FaultError, match="is exited; start it and restore again"):
+        FAULTS["delete-path"].restore(docker_client, restore)
+    assert Path(restore.data["snapshot"]).exists()
+    c.start()
+    restored(docker_client, restore)
+    assert c.exec_run(["cat", "/keep/f"]).output == b"precious\n" and list(state.iterdir()) == []

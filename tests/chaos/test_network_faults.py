@@ -4,38 +4,17 @@ from the record (twice, and from its JSON as after a crash) with nothing left.""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 import uuid
-from dataclasses import asdict
 
 import pytest
 
 import chaos.faults.network  # noqa: F401 - registers the network faults on this branch
 from chaos.faults import FAULTS, FaultError, Restore
+from faultcycle import applied, restored
 
 SERVE = "mkdir -p /www && head -c 65536 /dev/zero > /www/blob && echo ok > /www/index.html && httpd -f -p 8080 -h /www"
-
-
-def applied(client, container, kind: str, **params) -> Restore:
-    fault = FAULTS[kind](**params)
-    fault.check(client, container)
-    restore = Restore(kind=kind, container=container.id, name=container.name, data=fault.prepare(client, container))
-    fault.apply(client, container, restore)
-    fault.verify_applied(client, container, restore)
-    return restore
-
-
-def restored(client, restore: Restore) -> None:
-    """Restore from the record rebuilt from JSON (all a crashed runner leaves), then
-    twice more from the original: each must succeed and leave nothing."""
-    cls = FAULTS[restore.kind]
-    rebuilt = Restore(**json.loads(json.dumps(asdict(restore))))
-    cls.restore(client, rebuilt)
-    cls.restore(client, restore)
-    cls.restore(client, restore)
-    cls.verify_restored(client, rebuilt)
 
 
 def in_netns(container, *argv: str) -> str:
