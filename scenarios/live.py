@@ -36,7 +36,8 @@ def _container_name(value: str) -> str:
 
 def _engine_url(value: str) -> str:
     if not _ENGINE_URL.fullmatch(value):
-        raise ValueError(f"expected a Docker engine URL such as 'tcp://10.0.0.5:2376' or 'unix:///var/run/docker.sock', got {value!r}")
+        hint = f"; did you mean 'tcp://{value}'?" if re.fullmatch(r"[\w.-]+:\d+", value) else ""
+        raise ValueError(f"expected a Docker engine URL such as 'tcp://10.0.0.5:2376' or 'unix:///var/run/docker.sock', got {value!r}{hint}")
     return value
 
 
