@@ -237,8 +237,9 @@ def probe_from(model: ProbeModel, containers: Mapping[str, Sequence[Container]] 
 
 @dataclass(frozen=True)
 class Transition:
-    """``impact_started`` (at the first failing result) or ``recovered`` (at the first
-    result of a healthy stretch that lasted ``healthy_for``; ``confirmed`` when it had)."""
+    """``impact_started`` (at the start of the first failing check) or ``recovered`` (when
+    the first check of a healthy stretch answered, once the stretch lasted ``healthy_for``;
+    ``confirmed`` when it had)."""
 
     kind: str
     at: float
@@ -324,10 +325,12 @@ class ProbeLoop:
             elif self._first_failure is not None and self._recovered is None:
                 if all(r.ok for r in self._latest.values()):
                     if self._healthy_since is None:
-                        self._healthy_since = result.at
-                    elif result.at - self._healthy_since >= self.healthy_for:
+                        # Healthy from when it answered: a request held by a frozen
+                        # service that answers at the thaw started while it was down.
+                        self._healthy_since = result.at + result.latency
+                    elif result.at + result.latency - self._healthy_since >= self.healthy_for:
                         self._recovered = Transition("recovered", self._healthy_since, result.probe, result.detail,
-                                                     confirmed=result.at)
+                                                     confirmed=result.at + result.latency)
                         fired.append(self._recovered)
             self.transitions.extend(fired)
         for fn in self._result_subscribers:
@@ -342,7 +345,8 @@ class ProbeLoop:
             return self._first_failure
 
     def recovered_at(self) -> float | None:
-        """When the healthy stretch after the last failure began (monotonic seconds),
+        """When the healthy stretch after the last failure began (the first healthy
+        check's answer, monotonic seconds),
         once it lasted ``healthy_for``; None before that or when nothing failed."""
         with self._lock:
             return self._recovered.at if self._recovered else None
