@@ -201,10 +201,10 @@ class Live(Model):
 
     @model_validator(mode="after")
     def _counts_within_blast_radius(self) -> "Live":
-        # What a count or a list of names asks for can be checked before any engine is asked.
+        # A count can be checked before any engine is asked; what names and labels
+        # match is known only then (chaos.targets.plan_blast_radius).
         for name, t in self.targets.items():
-            wanted = t.count if t.count is not None else (len(t.names) if t.names and not t.patterns and t.how_many == "all" else 0)
-            if wanted > self.max_blast_radius:
-                raise ValueError(f"target '{name}' asks for {wanted} containers, more than max_blast_radius "
+            if t.count is not None and t.count > self.max_blast_radius:
+                raise ValueError(f"target '{name}' asks for {t.count} containers, more than max_blast_radius "
                                  f"{self.max_blast_radius}; lower it or raise 'max_blast_radius'")
         return self

@@ -186,17 +186,26 @@ def test_impact_starts_at_the_first_failure_and_recovery_needs_the_healthy_stret
 
 def test_the_loop_keeps_to_its_schedule_at_100ms():
     every = 0.1
-    probe = _Scripted([], every)
-    loop = ProbeLoop([probe])
+
+    class Busy(_Scripted):
+        # Each check takes 5 ms: a loop that waited `every` after each check would
+        # fall 5 ms further behind every round, 100 ms after twenty.
+        def _run(self):
+            time.sleep(0.005)
+            return True, ""
+
+    loop = ProbeLoop([Busy([], every)])
     with loop:
         time.sleep(2.05)
     ats = [r.at for r in loop.results]
     assert len(ats) >= 20
-    late = [at - (ats[0] + k * every) for k, at in enumerate(ats)]
-    # Every result starts within a few ms of its slot, and the last one as well: no drift.
-    assert statistics.median(late) < 0.002, late
-    assert max(abs(x) for x in late) < 0.01, late
-    assert abs(late[-1]) < 0.005, late
+    late = sorted(abs(at - (ats[0] + k * every)) for k, at in enumerate(ats))
+    # Within a few ms of its slot, start to end (the tail of the sorted list allows one
+    # scheduler hiccup on a shared machine, never a drift).
+    assert statistics.median(late) < 0.003, late
+    assert late[int(len(late) * 0.9)] < 0.005, late
+    tail = [abs(at - (ats[0] + k * every)) for k, at in enumerate(ats)][-5:]
+    assert statistics.median(tail) < 0.003, tail
 
 
 def test_intervals_below_100ms_are_refused():
@@ -217,7 +226,8 @@ def test_a_slow_probe_does_not_delay_another():
         time.sleep(1.05)
     ats = [r.at for r in loop.results if r.probe == "fast"]
     assert len(ats) >= 10
-    assert max(abs(at - (ats[0] + k * 0.1)) for k, at in enumerate(ats)) < 0.01
+    # Waiting for the slow one would put the fast one 250 ms behind each time.
+    assert max(abs(at - (ats[0] + k * 0.1)) for k, at in enumerate(ats)) < 0.05
 
 
 def test_an_unreachable_port_fails_without_raising():

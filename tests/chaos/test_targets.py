@@ -158,3 +158,19 @@ def test_describe_shows_what_a_dry_run_prints(make_container, run_id, image):
     assert row.matched == {"com.docker.compose.project": f"shop{run_id}", "com.docker.compose.service": "api",
                            "drillbit.chaos": "allow"}
     assert str(row).startswith(f"shop-api-{run_id}-1 {row.id} {image} [")
+
+
+def test_a_live_section_resolves_with_its_own_opt_in_setting_and_blast_radius(make_container, run_id):
+    from chaos.targets import resolve_live
+    from scenarios.live import Live
+
+    _shop(make_container, run_id, n=3)
+    bare = make_container(SLEEP, name=f"bare-{run_id}", labels={"run": run_id})
+    section = {"targets": {"api": {"project": f"shop{run_id}", "service": "api"}, "bare": {"names": [bare.name]}},
+               "faults": [{"kind": "kill", "target": "api"}]}
+    with pytest.raises(TargetError, match=f"target 'bare' .*bare-{run_id}"):
+        resolve_live(Live.model_validate(section), rng=random.Random(0))
+    allowed = Live.model_validate({**section, "allow_unlabelled": True})
+    assert {n: len(cs) for n, cs in resolve_live(allowed, rng=random.Random(0)).items()} == {"api": 3, "bare": 1}
+    with pytest.raises(TargetError, match="would touch 4 containers, more than max_blast_radius 3"):
+        resolve_live(Live.model_validate({**section, "allow_unlabelled": True, "max_blast_radius": 3}), rng=random.Random(0))
