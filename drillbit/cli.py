@@ -28,6 +28,8 @@ STARTERS = Path(__file__).parent / "starters"
 
 # name -> (where the command is, the first sentence of its help as `drillbit --help` shows it)
 LAZY_COMMANDS = {
+    "chaos": ("drillbit.chaos_commands:chaos",
+              "Real faults in Docker containers: apply one, list what is applied, restore it."),
     "compare": ("drillbit.analysis:compare",
                 "Compare two sets of runs (BEFORE.jsonl, AFTER.jsonl), e.g. before and after a rotation change: per "
                 "metric the difference of medians with a bootstrap interval, a Mann-Whitney test, and a verdict — "
