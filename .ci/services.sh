@@ -79,7 +79,8 @@ echo "export DRILLBIT_TEST_PG_URL=postgresql+psycopg://$DB_USER:$DB_PASS@127.0.0
 # (no image is pulled) and iptables for the network faults.
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-[ -x /bin/busybox ] && /bin/busybox --help 2>/dev/null | grep -q httpd || need+=(busybox-static)
+# The test images are FROM scratch: only a statically linked busybox runs in them.
+ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' || need+=(busybox-static)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 if [ "${#need[@]}" -gt 0 ]; then
   say "installing ${need[*]} from Debian's packages"
