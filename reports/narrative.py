@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from scenarios import Team, format_duration
-from scenarios.events import EndReason, How, Impact, MissReason, Period, Purpose
+from scenarios.events import EndReason, Gap, How, Impact, MissReason, Period, Purpose
 from scenarios.timeline import Event, Timeline
 
 from . import fmt
@@ -130,7 +130,10 @@ IMPACT_WORDS = {Impact.OUTAGE: "outage", Impact.DEGRADED: "degradation", Impact.
 MISS_WORDS = {MissReason.NO_ANSWER: "no answer within the level's timeout", MissReason.AWAY: "away",
               MissReason.UNDELIVERED: "page never delivered", MissReason.NOBODY_ON_CALL: "nobody on call",
               MissReason.NO_HOLDER: "nobody holds the skill or access"}
-END_WORDS = {EndReason.RESOLVED: "incident resolved", EndReason.HORIZON: "time limit reached before resolution"}
+END_WORDS = {EndReason.RESOLVED: "incident resolved", EndReason.HORIZON: "time limit reached before resolution",
+             EndReason.RECOVERED: "every fault restored and the service recovered",
+             EndReason.ABORTED: "aborted: a guard probe failed and every fault was restored",
+             EndReason.INTERRUPTED: "interrupted: every fault was restored"}
 HOW_WORDS = {How.IMPROVISED: "by improvising (no runbook)"}
 
 # One function per kind: (lane, mark, text[, took, n]) or None. The report's entries and
@@ -276,7 +279,7 @@ def _resolved(e, p, w):
 
 
 def _note(e, p, w):
-    return _person_lane(e.actor), "note", f"Gap: {p.text}"
+    return _person_lane(e.actor), "note", f"{'Note' if p.gap == Gap.OBSERVATION else 'Gap'}: {p.text}"
 
 
 def _drill_ended(e, p, w):

@@ -85,6 +85,7 @@ class Gap(StrEnum):
     BACKUP_BROKEN = "backup-broken"
     NO_WORKING_BACKUP = "no-working-backup"
     UNDETECTED = "undetected"
+    OBSERVATION = "observation"  # a person's own note during a game day or tabletop
 
 
 class Period(StrEnum):
@@ -128,7 +129,10 @@ class EndReason(StrEnum):
     """Why a drill ended."""
 
     RESOLVED = "resolved"
-    HORIZON = "horizon"
+    HORIZON = "horizon"  # the simulation's horizon, or a game day's wall-clock limit
+    RECOVERED = "recovered"  # a game day that ends once every fault is restored and the probes recovered
+    ABORTED = "aborted"  # a game day's guard probe failed: every fault was restored at once
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM during a game day
 
 
 class How(StrEnum):

@@ -12,10 +12,33 @@ from .base import Id, Model, Probability
 from .durations import Duration, Offset
 
 LiveFaultKind = Literal[
-    "kill", "stop", "pause", "restart",
-    "packet-loss", "partition", "bandwidth", "latency",
-    "delete-path", "corrupt-file", "fill-disk", "cpu-stress", "exec",
+    "kill", "stop", "pause", "restart", "kill-process",
+    "disconnect", "partition", "packet-loss", "dns-failure", "bandwidth", "latency",
+    "cpu-hog", "memory-limit", "fill-disk",
+    "delete-path", "corrupt-file",
 ]
+
+#: Per fault kind: the fields it needs, then the fields it may take (beyond ``at``,
+#: ``kind``, ``target``, ``duration`` and ``note``). The chaos catalogue implements
+#: the same kinds (a test keeps the two equal).
+FAULT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "kill": ((), ("signal",)),
+    "stop": ((), ("grace",)),
+    "pause": ((), ()),
+    "restart": ((), ("grace",)),
+    "kill-process": (("process",), ("signal",)),
+    "disconnect": ((), ("network",)),
+    "partition": (("peers",), ()),
+    "packet-loss": (("loss",), ("direction",)),
+    "dns-failure": ((), ()),
+    "bandwidth": (("rate",), ("burst", "device")),
+    "latency": (("delay",), ("jitter", "device", "port")),
+    "cpu-hog": ((), ("workers",)),
+    "memory-limit": (("limit",), ("swap",)),
+    "fill-disk": (("path",), ("percent",)),
+    "delete-path": (("path",), ()),
+    "corrupt-file": (("path",), ("bytes", "offset")),
+}
 
 
 #: Docker's own rule for container names; a name outside it can never match.
@@ -106,22 +129,101 @@ class LiveTarget(Model):
         return out
 
 
+_RATE = re.compile(r"\d+(\.\d+)?(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps|tbps)")
+_SIZE = re.compile(r"\d+(\.\d+)?[kmgt]?b?", re.IGNORECASE)
+
+
+def _rate(value: str) -> str:
+    if not _RATE.fullmatch(value):
+        raise ValueError(f"expected a rate in tc units such as '1mbit' or '500kbit', got {value!r}")
+    return value
+
+
+def _size(value: str) -> str:
+    if not _SIZE.fullmatch(value):
+        raise ValueError(f"expected a size such as '64m' or '1g', got {value!r}")
+    return value
+
+
+def _absolute(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"expected an absolute path inside the container, got {value!r}")
+    return value
+
+
+def _tc_time(seconds: float) -> str:
+    """Seconds in tc's units (whole microseconds), e.g. 0.1 -> '100000us'."""
+    return f"{round(seconds * 1_000_000)}us"
+
+
 class LiveFault(Model):
-    """A fault injected at ``at``; restored after ``duration`` or at the end of the drill."""
+    """A fault injected ``at`` after the game day's start; restored after ``duration``
+    or when the game day ends. Which fields a kind needs and takes is
+    :data:`FAULT_FIELDS`; giving another kind's field is an error."""
 
     at: Offset = 0.0
     kind: LiveFaultKind
     target: str
     duration: Duration | None = None
-    signal: str | None = Field(None, description="kill: the signal, SIGKILL by default")
-    path: str | None = Field(None, description="delete-path, corrupt-file, fill-disk: the path inside the container")
+    signal: str | None = Field(None, description="kill, kill-process: the signal, SIGKILL by default")
+    grace: Duration | None = Field(None, description="stop, restart: seconds before SIGKILL (10s by default)")
+    process: str | None = Field(None, description="kill-process: the process name inside the container")
+    network: str | None = Field(None, description="disconnect: the Docker network (default: every network it is on)")
+    peers: list[str] = Field(default_factory=list, description="partition: target names cut off from this one, both ways")
     loss: Probability | None = Field(None, description="packet-loss: share of packets dropped")
-    rate: str | None = Field(None, description="bandwidth: e.g. 1mbit")
+    direction: Literal["input", "output", "both"] | None = Field(None, description="packet-loss: which traffic (both by default)")
+    rate: Annotated[str, AfterValidator(_rate)] | None = Field(None, description="bandwidth: e.g. 1mbit")
+    burst: Annotated[str, AfterValidator(_rate)] | None = Field(None, description="bandwidth: the bucket, e.g. 32kbit")
+    device: str | None = Field(None, description="bandwidth, latency: the interface inside the container (eth0)")
     delay: Duration | None = Field(None, description="latency: added delay")
-    peers: list[str] = Field(default_factory=list, description="partition: target names cut off from this one")
-    command: str | None = Field(None, description="exec: the command to run")
-    restore_command: str | None = Field(None, description="exec: the command that undoes it")
+    jitter: Duration | None = Field(None, description="latency: random variation of the delay")
+    port: int | None = Field(None, ge=1, le=65535, description="latency: only connections to this port, through drillbit's TCP proxy")
+    workers: int | None = Field(None, ge=1, le=64, description="cpu-hog: busy processes (1 by default)")
+    limit: Annotated[str, AfterValidator(_size)] | None = Field(None, description="memory-limit: the lowered limit, e.g. 64m")
+    swap: Annotated[str, AfterValidator(_size)] | None = Field(None, description="memory-limit: memory plus swap")
+    path: Annotated[str, AfterValidator(_absolute)] | None = Field(None, description="fill-disk, delete-path, corrupt-file: a path inside the container")
+    percent: float | None = Field(None, gt=0, le=100, description="fill-disk: how full the filesystem gets (95 by default)")
+    bytes: int | None = Field(None, ge=1, description="corrupt-file: how many bytes are overwritten (64 by default)")
+    offset: int | None = Field(None, ge=0, description="corrupt-file: where overwriting starts")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> "LiveFault":
+        needs, takes = FAULT_FIELDS[self.kind]
+        missing = [f for f in needs if getattr(self, f) in (None, [])]
+        if missing:
+            raise ValueError(f"a {self.kind} fault needs '{missing[0]}'")
+        given = [f for f in PARAM_FIELDS if f not in needs and f not in takes and getattr(self, f) not in (None, [])]
+        if given:
+            owners = [k for k, (n, t) in FAULT_FIELDS.items() if given[0] in n or given[0] in t]
+            raise ValueError(f"'{given[0]}' is not a field of a {self.kind} fault (it belongs to {', '.join(owners)})")
+        return self
+
+    def params(self) -> dict[str, object]:
+        """The fault's parameters as the chaos catalogue takes them (``loss`` is its
+        ``probability``, durations of ``latency`` in tc units). ``peers`` stay target
+        names: the runner turns them into containers."""
+        out: dict[str, object] = {}
+        for name in PARAM_FIELDS:
+            value = getattr(self, name)
+            if value in (None, []):
+                continue
+            if name == "loss":
+                out["probability"] = value
+            elif name in ("delay", "jitter"):
+                out[name] = _tc_time(value)
+            else:
+                out[name] = value
+        return out
+
+    @property
+    def label(self) -> str:
+        """How reports name it: ``kind on target``."""
+        return f"{self.kind} on {self.target}"
+
+
+#: Every per-kind field of :class:`LiveFault`.
+PARAM_FIELDS: tuple[str, ...] = tuple(sorted({f for n, t in FAULT_FIELDS.values() for f in (*n, *t)}))
 
 
 #: The shortest probe interval: faster than this, the probes become the load.
@@ -167,6 +269,8 @@ class Probe(Model):
     body_regex: Annotated[str, AfterValidator(_regex)] | None = Field(None, description="http: a regular expression the body must match")
     max_latency: Duration | None = Field(None, description="http: slower than this counts as failing")
     expect_stable: bool = Field(False, description="the output must not change (data integrity)")
+    guard: bool = Field(False, description="something that must stay healthy: a failure aborts the game day and "
+                                           "restores every fault (not counted as the drill's impact)")
 
     @field_validator("every")
     @classmethod
@@ -196,6 +300,13 @@ class Live(Model):
     faults: list[LiveFault] = Field(min_length=1)
     probes: list[Probe] = Field(default_factory=list)
     healthy_for: Duration = Field(5.0, description="probes healthy this long after a failure count as recovered")
+    steady_for: Duration = Field(0.0, description="before the first fault, every probe passes and stays passing this long")
+    limit: Duration = Field(1800.0, description="the wall-clock limit: the game day ends and restores everything after this long")
+    end: Literal["resolved", "recovered"] = Field(
+        "resolved", description="when the game day ends: 'resolved' (a person marks it resolved) or 'recovered' "
+                                "(every fault restored and the probes recovered); the limit ends it either way")
+    stack: str | None = Field(None, description="a stack file (relative to the scenario) the game day brings up "
+                                                "first and removes afterwards, such as examples/live/stack.yaml")
     max_blast_radius: int = Field(10, ge=1, description="the most distinct containers one drill may touch")
     allow_unlabelled: bool = Field(False, description=f"touch containers without the label {OPT_IN_LABEL}={OPT_IN_VALUE} (the report records it)")
 

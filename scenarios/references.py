@@ -148,25 +148,12 @@ def check_scenario(sc: Scenario) -> list[Found]:
             for j, peer in enumerate(f.peers):
                 if peer not in targets:
                     out.append((("live", "faults", i, "peers", j), _unknown("live target", peer, targets)))
-            out.extend(((("live", "faults", i, *p), m) for p, m in _live_fault_fields(f)))
         for i, p in enumerate(sc.live.probes):
             if p.target and p.target not in targets:
                 out.append((("live", "probes", i, "target"), _unknown("live target", p.target, targets)))
             if p.command and not p.target:
                 out.append((("live", "probes", i), "a command probe needs a 'target' to run in"))
     return _named(out)
-
-
-_NEEDS = {"delete-path": "path", "corrupt-file": "path", "fill-disk": "path", "packet-loss": "loss",
-          "bandwidth": "rate", "latency": "delay", "partition": "peers", "exec": "command"}
-
-
-def _live_fault_fields(f) -> Iterator[Found]:
-    needed = _NEEDS.get(f.kind)
-    if needed and not getattr(f, needed):
-        yield ((), f"a {f.kind} fault needs '{needed}'")
-    if f.kind == "exec" and not f.restore_command:
-        yield ((), "an exec fault needs 'restore_command' so that it can always be undone")
 
 
 def check_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, Runbook] | None) -> list[Found]:

@@ -39,6 +39,7 @@ OWNER = {
     "simpy": "simulator", "docker": "chaos", "click": "drillbit", "rich": "drillbit", "jinja2": "reports",
     "markupsafe": "reports", "matplotlib": "reports", "sqlalchemy": "incidents", "alembic": "incidents",
     "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
+    "starlette": "drillbit", "uvicorn": "drillbit",
 }
 
 
