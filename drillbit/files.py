@@ -112,15 +112,18 @@ def _replacement(path: Path, mode: int, *, exclusive: bool = False) -> Iterator[
     _sync_dir(path.parent)
 
 
-def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive: bool = False) -> Path:
+def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive: bool = False,
+                mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically. With ``exclusive``, refuse if ``path``
-    exists (checked again at the rename, so two writers cannot both win). Raises
+    exists (checked again at the rename, so two writers cannot both win). ``mode``
+    (e.g. 0o600 for a file holding a secret) replaces a new file's mode; the temporary
+    file is private until then, so the data is never readable by others. Raises
     OutputError; on any failure the file at ``path`` is as it was."""
     path = check_file_target(Path(path), what)
     if exclusive and path.exists():
         raise OutputError(f"{path} already exists; not overwriting it")
     try:
-        with _replacement(path, new_file_mode(), exclusive=exclusive) as f:
+        with _replacement(path, new_file_mode() if mode is None else mode, exclusive=exclusive) as f:
             f.write(data)
     except OSError as exc:
         if exclusive and exc.errno == errno.EEXIST:
@@ -150,7 +153,8 @@ def write_streamed(path: Path, write: Callable[[TextIO], T]) -> T:
     return result
 
 
-def write_text(path: Path, text: str, what: str = "output file", *, exclusive: bool = False) -> Path:
+def write_text(path: Path, text: str, what: str = "output file", *, exclusive: bool = False,
+               mode: int | None = None) -> Path:
     """Write ``text`` as UTF-8 (``\\n`` line ends) atomically; see :func:`write_bytes`.
     Text that UTF-8 cannot hold (a lone surrogate) is refused before any file is touched."""
     try:
@@ -159,7 +163,7 @@ def write_text(path: Path, text: str, what: str = "output file", *, exclusive: b
         where = text[max(0, exc.start - 20):exc.start].rsplit("\n", 1)[-1]
         raise OutputError(f"cannot write the {what} {path}: the text holds {text[exc.start]!r} after {where!r}, "
                           "which UTF-8 cannot encode (a lone surrogate, from an input file); nothing was written") from None
-    return write_bytes(path, data, what, exclusive=exclusive)
+    return write_bytes(path, data, what, exclusive=exclusive, mode=mode)
 
 
 def new_file_mode() -> int:
