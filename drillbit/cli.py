@@ -37,6 +37,9 @@ LAZY_COMMANDS = {
     # log_analysis adds stats, patterns and calibrate to the group log_commands defines
     "log": ("drillbit.log_analysis:log",
             "The incident log: real incidents and drills, MTTx trends, patterns, action items."),
+    "mark": ("drillbit.mark_commands:mark",
+             "Record a mark in the running game day: KIND is detected, ack, engaged, diagnosed, mitigated, update, "
+             "resolved or note; TEXT is a note's text."),
     "power": ("drillbit.analysis:power",
               "How many drills or incidents are needed to see an improvement? DURATIONS is timelines (.jsonl) or a "
               "CSV of incidents (a PagerDuty-style export works as is)."),

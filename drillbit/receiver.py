@@ -29,7 +29,6 @@ installs no signal handlers off the main thread, so Ctrl-C stays the game day's.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import ipaddress
 import json
@@ -48,13 +47,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from chaos.gameday import MARK_KINDS, Alert, GameDay, GameDayError, GameDayState, Mark
+from chaos.gameday import Alert, GameDay, GameDayError, GameDayState, Mark
 from scenarios import DrillbitError
 from scenarios.alertmanager import WebhookError, parse_webhook
 from scenarios.base import Record
 from scenarios.timeline import Event
 
 from .errorlog import write_error_log
+from .marks import mark_kind_problem
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9095
@@ -94,15 +94,6 @@ def loopback(host: str) -> str:
                             f"got {host!r}: it holds the marks' token and the timeline. To receive alerts from "
                             "another machine, run Alertmanager's webhook through an SSH tunnel or a local proxy")
     return str(ip)
-
-
-def mark_kind_problem(kind: str) -> str | None:
-    """Why ``kind`` is not a mark (with the nearest one), or None when it is one."""
-    if kind in MARK_KINDS:
-        return None
-    guess = difflib.get_close_matches(kind, MARK_KINDS, n=1, cutoff=0.5)
-    hint = f"; did you mean '{guess[0]}'?" if guess else ""
-    return f"unknown mark {kind!r}{hint} (one of {', '.join(MARK_KINDS)})"
 
 
 def event_json(event: Event) -> dict[str, Any]:
