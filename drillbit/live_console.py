@@ -80,7 +80,7 @@ class LiveConsole:
         self.names = dict(names or {})
         self.plain = (not self.console.is_terminal) if plain is None else plain
         self._fd = (0 if input_fd is None else input_fd) if keys else None
-        self._keys = keys and self._fd is not None and os.isatty(self._fd)
+        self._keys = keys and self._fd is not None and os.isatty(self._fd) and _in_foreground(self._fd)
         #: The last thing a key did (a recorded mark, a refusal), shown under the timeline.
         self.message: tuple[str, str] | None = None  # (text, style)
         self._prompt: tuple[str, str] | None = None  # (label, typed so far)
@@ -321,3 +321,17 @@ class LiveConsole:
         self.message = (shown(text, one_line=True), style)
         if self.plain and echo:
             self.console.print(Text(self.message[0], style=style), markup=False, highlight=False)
+
+
+def _latency(seconds: float) -> str:
+    """``12 ms``: probes answer in milliseconds, and a whole number reads at a glance."""
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _in_foreground(fd: int) -> bool:
+    """False when ``fd`` is our controlling terminal and we run in the background
+    (``drillbit gameday &``): changing its settings would stop the process (SIGTTOU)."""
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:  # a terminal that is not our controlling one: it cannot stop us
+        return True
