@@ -17,6 +17,11 @@ from chaos.gameday import Alert, FaultState, Mark
 from chaos.probes import ProbeResult
 from drillbit.receiver import Receiver, ReceiverError, build_app
 
+with warnings.catch_warnings():
+    # starlette >= 1.x warns that its TestClient's httpx will be replaced; not ours to fix
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
+
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -36,12 +41,7 @@ WEBHOOK = {
 
 @pytest.fixture
 def client(gameday):
-    with warnings.catch_warnings():
-        # starlette's TestClient warns about the httpx it is built on; not ours to fix
-        warnings.simplefilter("ignore")
-        from starlette.testclient import TestClient
-
-        yield TestClient(build_app(gameday, TOKEN), base_url="http://127.0.0.1:9095")
+    return TestClient(build_app(gameday, TOKEN), base_url="http://127.0.0.1:9095")
 
 
 def test_each_alert_of_a_webhook_reaches_the_game_day(client, gameday):
@@ -71,8 +71,6 @@ def test_a_bad_webhook_is_answered_400_with_what_is_wrong(client, gameday):
 
 
 def test_a_post_that_is_not_json_or_names_another_host_is_refused(gameday):
-    from starlette.testclient import TestClient
-
     app = build_app(gameday, TOKEN)
     local = TestClient(app, base_url="http://127.0.0.1:9095")
     r = local.post("/alertmanager", content=json.dumps(WEBHOOK), headers={"Content-Type": "text/plain"})
