@@ -152,9 +152,16 @@ class LiveConsole:
         return table
 
     def _timeline(self, events: tuple[Event, ...]) -> RenderableType:
-        lines = [line for line in (line_of(e, self.names) for e in events) if line is not None]
+        # From the end back: the view redraws four times a second, and only the tail shows.
+        lines: list[str] = []
+        for e in reversed(events):
+            line = line_of(e, self.names)
+            if line is not None:
+                lines.append(line)
+                if len(lines) == SHOWN_EVENTS:
+                    break
         body = Text("timeline", style="bold")
-        for line in lines[-SHOWN_EVENTS:]:
+        for line in reversed(lines):
             body.append("\n" + line)
         if not lines:
             body.append("\nnothing recorded yet", style="dim")
