@@ -350,3 +350,13 @@ def test_keep_stack_leaves_it_up_and_ctrl_c_tears_it_down(run, script, tmp_path)
     code, _, err = run("--force", scenario=str(path))
     assert code == 130, err
     assert "tear_down" in [c[0] for c in script.calls]
+
+
+def test_drillbit_score_reads_the_game_days_folder_with_its_own_inputs(run, script, tmp_path, cli):
+    code, _, err = run()
+    assert code == 0, err
+    code, out, err = cli("score", str(tmp_path / "day" / "timeline.jsonl"), "--json")
+    assert code == 0, err
+    again, own = json.loads(out), _summary(tmp_path)
+    assert again["inputs"] == own["inputs"] and again["objectives"] == own["objectives"]
+    assert "note:" not in err  # scored with the drill's own scenario and team, nothing to say
