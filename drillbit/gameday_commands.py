@@ -4,7 +4,7 @@ predicted first by the simulation, scored like any drill and recorded in the inc
 The order: load and check the inputs -> predict (simulated runs in memory) -> start the
 webhook receiver and write the state file ``drillbit mark`` reads -> bring up the
 scenario's stack -> plan (touching nothing; ``--dry-run`` ends here) -> the game day on
-this thread, with the live console or one line per event -> write the timeline, every
+this thread, with the live console or one line per event (both on stderr) -> write the timeline, every
 probe result, the summary and the reports -> record -> the scoreboard. However it ends
 (Ctrl-C and SIGTERM included) the runner restores every fault, and this command stops
 the receiver, clears the state file and tears the stack down.
@@ -22,12 +22,12 @@ import time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import click
 from click.core import ParameterSource
 
-from scenarios import DrillbitError, format_duration
+from scenarios import DrillbitError
 from scenarios.errors import EXIT_MISSED
 from scenarios.timeline import Event, Timeline
 
@@ -101,11 +101,6 @@ def show_plan(plan: "GameDayPlan", *, to_stdout: bool) -> None:
         console.print(line, markup=False)
 
 
-def event_line(e: Event) -> str:
-    """One event as the plain mode prints it: ``+1m30s alert_fired monitoring: ApiDown``."""
-    return f"+{format_duration(e.t)} {e.kind} {e.actor}: {e.subject}"
-
-
 class ProbeClock:
     """Turns the runner's monotonic probe times into seconds since the drill started,
     anchored when ``drill_started`` arrives (probes before it, the steady-state check,
@@ -125,17 +120,13 @@ class ProbeClock:
         return json.dumps(doc, ensure_ascii=False, sort_keys=True)
 
 
-@contextlib.contextmanager
-def watching(gd: "GameDay", *, console: bool) -> Iterator[None]:
-    """The live console on a terminal; otherwise one line per event on stderr."""
-    if console:
-        from .live_console import LiveConsole
+def watching(gd: "GameDay", inputs: Inputs, *, plain: bool) -> contextlib.AbstractContextManager[object]:
+    """The live console on stderr (mark keys from a terminal's stdin), or one line per
+    event there when ``plain``: stdout stays for the result."""
+    from .live_console import LiveConsole
 
-        with LiveConsole(gd, keys=sys.stdin.isatty()):
-            yield
-        return
-    gd.subscribe(on_event=lambda e: output.err.print(event_line(e), markup=False))
-    yield
+    return LiveConsole(gd, keys=not plain and sys.stdin.isatty(), console=output.err, plain=plain,
+                       names={m.id: m.name for m in inputs.team.members})
 
 
 def _held(fn: Callable[..., object], *args: object) -> None:
@@ -237,7 +228,7 @@ def gameday(ctx: click.Context, scenario: str, team: Path | None, runbooks: Path
             predicted = None if no_predict else _predict(inputs, scenario, team, runbooks, runs=predict_runs,
                                                          seed=seed, now=now, as_json=as_json)
             drill, failure = _play(gd, inputs, folder, stack, predicted=predicted, port=port, now=now,
-                                   console=not no_console and not as_json and output.err.is_terminal,
+                                   plain=no_console or not output.err.is_terminal,
                                    keep_stack=keep_stack, log=log)
     finally:
         if log is not None:
@@ -262,7 +253,7 @@ def _predict(inputs: Inputs, scenario: str, team: Path | None, runbooks: Path | 
 
 
 def _play(gd: "GameDay", inputs: Inputs, folder: Path, stack: Path | None, *, predicted: Drill | None, port: int,
-          now: datetime, console: bool, keep_stack: bool, log: Any) -> tuple[Drill, BaseException | None]:
+          now: datetime, plain: bool, keep_stack: bool, log: Any) -> tuple[Drill, BaseException | None]:
     """The game day from the receiver's start to its recorded result. Returns the drill
     and what cut it short (an interruption or a restore that failed: the caller raises
     it once the result is safe), or raises what stopped it before it started."""
@@ -295,7 +286,7 @@ def _play(gd: "GameDay", inputs: Inputs, folder: Path, stack: Path | None, *, pr
         show_plan(plan, to_stdout=False)
         gd.subscribe(on_event=probe_clock.on_event)
         try:
-            with watching(gd, console=console):
+            with watching(gd, inputs, plain=plain):
                 gd.run()
         except SteadyStateError:
             raise

@@ -342,8 +342,8 @@ def prediction(inp: Inputs) -> dict[str, Any] | None:
 
 def faults(inp: Inputs) -> list[dict[str, str]] | None:
     """A live drill's faults as its timeline records them: each applied fault with when
-    it was restored (matched by fault, target and container, in order); None for a
-    drill of another mode."""
+    it was restored (matched by fault, target and subject, in order); None for a drill
+    of another mode."""
     tl = inp.timeline
     if tl is None or tl.mode != "live":
         return None
@@ -357,8 +357,9 @@ def faults(inp: Inputs) -> list[dict[str, str]] | None:
         key = (str(p.fault), str(p.service), str(e.subject))
         at = f"{clock.time(e.t)} ({fmt.offset(e.t)})"
         if e.kind == "fault_applied":
-            row = {"fault": key[0], "target": key[1], "container": key[2], "applied": at,
-                   "restored": "not recorded", "lasted": "—"}
+            # The runner names the scenario's target; one that names a container as well is shown with it.
+            target = key[1] if key[2] in ("", key[1]) else f"{key[1]}: {key[2]}"
+            row = {"fault": key[0], "target": target, "applied": at, "restored": "not recorded", "lasted": "—"}
             rows.append(row)
             open_since.setdefault(key, []).append((e.t, row))
         elif open_since.get(key):

@@ -120,8 +120,24 @@ def script(monkeypatch):
     state.clear_state = lambda: s.calls.append(("clear_state",))
     receiver = types.ModuleType("drillbit.receiver")
     receiver.Receiver = Receiver
+    class LiveConsole:
+        """Records how it was opened; in plain mode one line per event on its console."""
+
+        def __init__(self, gameday, *, keys, console=None, names=None, plain=None):
+            s.calls.append(("console", {"keys": keys, "plain": plain, "stderr": console.stderr}))
+            self.gameday, self.console, self.plain = gameday, console, plain
+
+        def __enter__(self):
+            s.calls.append(("console.open",))
+            if self.plain:
+                self.gameday.subscribe(on_event=lambda e: self.console.print(f"event {e.kind}"))
+            return self
+
+        def __exit__(self, *exc):
+            s.calls.append(("console.close",))
+
     console = types.ModuleType("drillbit.live_console")
-    console.LiveConsole = None  # the tests' stderr is no terminal: the console must not be used
+    console.LiveConsole = LiveConsole
     stack_model = types.ModuleType("scenarios.stack")
     stack_model.load_stack = lambda path: s.calls.append(("load_stack", Path(path))) or ("stack", Path(path))
     stack_run = types.ModuleType("chaos.stack")
@@ -231,6 +247,10 @@ def test_a_game_day_that_meets_its_objectives_writes_everything_and_exits_0(run,
     assert "receiver.stop" in order
     assert "predicting with 20 simulated runs" in err
     assert "prediction (20 simulated runs, seed 5) and measure" in out
+    # Not a terminal: plain lines on stderr (stdout keeps the result), no keys; the console closes after the run.
+    assert ("console", {"keys": False, "plain": True, "stderr": True}) in script.calls
+    assert order.index("console.open") < order.index("run") < order.index("console.close")
+    assert "event alert_fired" in err and "event alert_fired" not in out
 
 
 def test_a_missed_objective_exits_1_and_is_still_recorded(run, script, tmp_path):

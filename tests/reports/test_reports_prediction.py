@@ -44,13 +44,14 @@ MD_ROWS = [
 
 
 def live(case):
-    """The case's run as a game day: a pause applied at +30s and restored at +2m30s,
-    and a kill at +1m whose restore the timeline never recorded."""
+    """The case's run as a game day: a pause on target api applied at +30s and restored
+    at +2m30s, and a kill at +1m (its event naming the container) whose restore the
+    timeline never recorded."""
     tl = case.timeline
     extra = (
-        Event(t=30, kind="fault_applied", actor="fault-0", subject="shop-api-1", data={"fault": "pause", "service": "api", "impact": "outage"}),
+        Event(t=30, kind="fault_applied", actor="pause", subject="api", data={"fault": "pause", "service": "api", "impact": "outage"}),
         Event(t=60, kind="fault_applied", actor="fault-1", subject="shop-db-1", data={"fault": "kill", "service": "db", "impact": "outage"}),
-        Event(t=150, kind="fault_restored", actor="fault-0", subject="shop-api-1", data={"fault": "pause", "service": "api"}),
+        Event(t=150, kind="fault_restored", actor="pause", subject="api", data={"fault": "pause", "service": "api"}),
     )
     events = tuple(sorted(tl.events + extra, key=lambda e: e.t))
     return Timeline(scenario=tl.scenario, mode="live", seed=tl.seed, run=None, started_at=tl.started_at, team=tl.team,
@@ -97,8 +98,8 @@ def test_json_is_the_result_with_its_prediction(single_case, gameday):
 def test_a_live_report_lists_the_faults_applied_and_restored_and_the_notes(single_case, gameday):
     md = _render(single_case, *gameday, "md")
     # The drill starts at 10:00 UTC, 11:00 in Berlin (the team's zone).
-    assert "| pause | api | shop-api-1 | 11:00:30 (+30s) | 11:02:30 (+2m30s) | 2m |" in md
-    assert "| kill | db | shop-db-1 | 11:01:00 (+1m) | not recorded | — |" in md
+    assert "| pause | api | 11:00:30 (+30s) | 11:02:30 (+2m30s) | 2m |" in md
+    assert "| kill | db: shop-db-1 | 11:01:00 (+1m) | not recorded | — |" in md
     assert f"> **Note:** {NOTE}" in md
     page = _render(single_case, *gameday, "html")
     assert "Faults applied and restored" in page and f"Note: {NOTE}" in page
