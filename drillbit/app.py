@@ -7,6 +7,10 @@ tests call these functions, and so will the scheduler and the web console. Nothi
 here prints or imports click: what a person sees of a running drill comes through the
 :class:`Hooks` the caller passes.
 
+A game day is the same pipeline with one run: :func:`predict` simulates the scenario
+in memory first, and :func:`score_gameday` scores the game day's timeline through
+:func:`score_timelines` and records the prediction beside the measure.
+
 One rule dates a drill's action items: they are due counting from the team's local
 date at ``now``, the instant the caller says the drill is judged (the CLI: the time
 the command started, or ``report --now``).

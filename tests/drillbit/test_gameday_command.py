@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from chaos.errors import ChaosError, EngineError
 from chaos.gameday import SteadyStateError
 from chaos.probes import ProbeResult
 from scenarios import find_builtin
@@ -25,6 +26,8 @@ SCENARIO = "config-push-global-outage"  # objectives: detect 2m, acknowledge 5m,
 NO_LIVE = "ci-session-token-theft"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 RECEIVER_URL = "http://127.0.0.1:40123"
+RESTORE_FAILED = ChaosError("restoring pause on edge-1 failed: the engine did not answer; the ledger keeps it "
+                            "for `drillbit chaos recover`")
 
 
 def ev(t: float, kind: str, subject: str = SCENARIO, actor: str = "system", **data) -> Event:
@@ -86,7 +89,8 @@ class Script:
 
     def __init__(self):
         self.timeline = live_timeline()
-        self.behaviour = "run"  # run | interrupt | steady
+        self.behaviour = "run"  # run | interrupt | steady | restore-failed
+        self.plan_error: Exception | None = None
         self.unlabelled: tuple[str, ...] = ()
         self.calls: list[tuple] = []
         self.gamedays: list["FakeGameDay"] = []
@@ -164,6 +168,8 @@ class FakeGameDay:
 
     def plan(self):
         self.script.calls.append(("plan",))
+        if self.script.plan_error is not None:
+            raise self.script.plan_error
         return FakePlan(self.script.unlabelled)
 
     def subscribe(self, on_event=None, on_probe=None, on_fault=None):
@@ -190,6 +196,8 @@ class FakeGameDay:
         self.recorded = self.script.timeline
         if self.script.behaviour == "interrupt":
             raise KeyboardInterrupt
+        if self.script.behaviour == "restore-failed":
+            raise RESTORE_FAILED
         return self.recorded
 
 
@@ -380,3 +388,24 @@ def test_drillbit_score_reads_the_game_days_folder_with_its_own_inputs(run, scri
     again, own = json.loads(out), _summary(tmp_path)
     assert again["inputs"] == own["inputs"] and again["objectives"] == own["objectives"]
     assert "note:" not in err  # scored with the drill's own scenario and team, nothing to say
+
+
+def test_a_failed_restore_still_writes_and_records_the_game_day_then_says_so(run, script, tmp_path):
+    script.behaviour = "restore-failed"
+    code, _, err = run()
+    assert code == RESTORE_FAILED.exit_code
+    assert "restoring pause on edge-1 failed" in err
+    doc = _summary(tmp_path)
+    assert doc["drill"]["state"] == "failed"
+    assert f"the game day failed: {RESTORE_FAILED}" in doc["notes"]
+    assert json.loads((tmp_path / "day" / "drill.json").read_text())["state"] == "failed"
+    assert _runs_logged(tmp_path) == [(SCENARIO, "live", 1)]
+
+
+def test_a_plan_refused_after_the_stack_came_up_tears_it_down_and_exits_2(run, script, tmp_path):
+    script.plan_error = EngineError("target 'edge' matches no running container")
+    code, _, err = run(scenario=str(_with_stack(tmp_path)))
+    assert code == 2 and "matches no running container" in err
+    order = [c[0] for c in script.calls]
+    assert "run" not in order and {"tear_down", "clear_state", "receiver.stop"} <= set(order)
+    assert not (tmp_path / "day" / "timeline.jsonl").exists()
