@@ -7,6 +7,10 @@ tests call these functions, and so will the scheduler and the web console. Nothi
 here prints or imports click: what a person sees of a running drill comes through the
 :class:`Hooks` the caller passes.
 
+A game day is the same pipeline with one run: :func:`predict` simulates the scenario
+in memory first, and :func:`score_gameday` scores the game day's timeline through
+:func:`score_timelines` and records the prediction beside the measure.
+
 One rule dates a drill's action items: they are due counting from the team's local
 date at ``now``, the instant the caller says the drill is judged (the CLI: the time
 the command started, or ``report --now``).
@@ -25,14 +29,14 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequenc
 from scenarios.common import zone
 from scenarios.team import Team
 from scenarios.timeline import Timeline
-from scoring import BatchScore, DrillResult, find_gaps, score_many, summarise
+from scoring import BatchScore, DrillResult, compare_prediction, find_gaps, score_many, summarise
 from scoring.result import DrillProgress, Reproduce
 from scoring.series import RunSeries
-from simulator import simulate_many
+from simulator import horizon_for, simulate_many
 
 from . import interrupts
 from .files import FolderLock, OutputError, ensure_dir, reason, write_bytes
-from .provenance import MANIFEST, inputs_record, new_manifest, reproduce_record, write_manifest
+from .provenance import MANIFEST, VERSION, inputs_record, new_manifest, reproduce_command, reproduce_record, write_manifest
 from .resolve import Inputs
 
 if TYPE_CHECKING:
@@ -40,8 +44,11 @@ if TYPE_CHECKING:
 
 TIMELINES = "timelines.jsonl"
 SUMMARY = "summary.json"
+#: A game day's one timeline, and every probe result it saw.
+GAMEDAY_TIMELINE = "timeline.jsonl"
+PROBES = "probes.jsonl"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
-DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md")
+DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES)
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,56 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
             write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
         hooks.wrote([writer.path, out / MANIFEST, out / SUMMARY])
     return drill
+
+
+def predict(inputs: Inputs, *, runs: int, seed: int, start: datetime, now: datetime, hooks: Hooks = Hooks(),
+            workers: int = 1, command: str | None = None) -> Drill:
+    """What the simulation predicts of a game day: ``runs`` simulated runs of the
+    scenario from ``seed``, starting at ``start`` (the game day's own start, so the
+    same people are on call), kept in memory and scored (:func:`run_drill` without a
+    folder; the horizon is the scenario's default). The drill's ``samples`` are what
+    :func:`score_gameday` places the measure among. ``command`` repeats the
+    simulation (default: ``drillbit simulate`` of the scenario's id with the seed)."""
+    if command is None:
+        command = reproduce_command(inputs.scenario.id, seed=seed, start=start, runs=runs, window=None, horizon=None,
+                                    team=None, runbooks=None)
+    return run_drill(inputs, runs=runs, seed=seed, start=start, horizon=horizon_for(inputs.scenario, inputs.runbooks),
+                     command=command, now=now, workers=workers, hooks=hooks)
+
+
+def score_gameday(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted: Drill | None = None,
+                  state: Literal["complete", "interrupted", "failed"] = "complete", notes: Sequence[str] = (),
+                  timeline_file: Path | None = None) -> Drill:
+    """Score a game day's timeline (:func:`score_timelines`, one run) and record beside
+    it the prediction of ``predicted`` (:func:`predict`) per metric, how far it got
+    (``state``: complete, or interrupted / failed, when it was cut short) and the
+    ``notes`` (containers touched without the opt-in label, an early end)."""
+    drill = score_timelines([timeline], inputs, now=now, timelines_file=timeline_file, notes=notes,
+                            progress=DrillProgress(state=state, runs_planned=1, runs=1, partial=state != "complete"))
+    if predicted is None:
+        return drill
+    prediction = compare_prediction(predicted.result, drill.result, samples=predicted.samples,
+                                    measured_values=drill.batch.first.metrics.values)
+    return Drill(drill.result.recorded(prediction=prediction), drill.batch, inputs)
+
+
+def gameday_manifest(inputs: Inputs, timeline_file: Path, *, state: str, written: int) -> dict[str, object]:
+    """``drill.json`` of a game day: its inputs and how far it got (a game day has no
+    seed and start that repeat it, so no ``reproduce``)."""
+    return {"version": VERSION, "state": state, "runs_planned": 1, "runs_written": written,
+            "timelines": timeline_file.name, "inputs": inputs_record(inputs).model_dump(mode="json"), "reproduce": None}
+
+
+def write_gameday(folder: Path, inputs: Inputs, timeline: Timeline, probe_lines: Iterable[str], *,
+                  state: Literal["complete", "interrupted", "failed"]) -> list[Path]:
+    """Write a game day's ``timeline.jsonl``, ``probes.jsonl`` (one JSON object a line,
+    as given) and ``drill.json`` (its state) into ``folder``, each whole or not at all.
+    Returns the paths written. Raises OutputError."""
+    ensure_dir(folder)
+    tl_path = write_bytes(folder / GAMEDAY_TIMELINE, (timeline.to_json_line() + "\n").encode("utf-8"), "timeline")
+    probes = write_bytes(folder / PROBES, "".join(line + "\n" for line in probe_lines).encode("utf-8"), "probe results")
+    manifest = write_manifest(folder, gameday_manifest(inputs, tl_path, state=state, written=1))
+    return [tl_path, probes, manifest]
 
 
 def render(drill: Drill, formats: Sequence[str], *, now: datetime) -> list[tuple[str, bytes]]:

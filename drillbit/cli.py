@@ -34,6 +34,8 @@ LAZY_COMMANDS = {
                 "Compare two sets of runs (BEFORE.jsonl, AFTER.jsonl), e.g. before and after a rotation change: per "
                 "metric the difference of medians with a bootstrap interval, a Mann-Whitney test, and a verdict — "
                 "improved, worse, or not distinguishable from noise."),
+    "gameday": ("drillbit.gameday_commands:gameday",
+                "Play a game day: SCENARIO's live section against real Docker containers."),
     # log_analysis adds stats, patterns and calibrate to the group log_commands defines
     "log": ("drillbit.log_analysis:log",
             "The incident log: real incidents and drills, MTTx trends, patterns, action items."),

@@ -83,3 +83,21 @@ def print_findings(findings: Sequence[Finding]) -> None:
         output.out.print(f"  [{f.severity}] {f.rule}: {f.title}", markup=False)
         output.out.print(f"      evidence: {f.evidence}", markup=False)
         output.out.print(f"      do: {f.recommendation} (owner: {f.owner})", markup=False)
+
+
+def print_prediction(result: DrillResult) -> None:
+    """A game day's prediction beside its measure, per metric (nothing without one)."""
+    pred = result.prediction
+    if pred is None:
+        return
+    rows = []
+    for m in pred.metrics:
+        objective = "—" if m.objective is None else f"{format_duration(m.objective)} ({m.source})"
+        measured = _d(m.measured) if m.status == "measured" else m.status
+        rows.append((m.label, objective, _d(m.median), f"{_d(m.p10)}–{_d(m.p90)}",
+                     "—" if m.share_met is None else format_share(m.share_met), measured,
+                     "—" if m.percentile is None else f"{m.percentile:g}", m.word or "—"))
+    seed = "" if pred.seed is None else f", seed {pred.seed}"
+    output.table(f"prediction ({pred.runs:,} simulated runs{seed}) and measure",
+                 ["metric", "objective", "predicted median", "p10–p90", "runs meeting it", "measured", "percentile",
+                  "result"], rows)

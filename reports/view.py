@@ -295,6 +295,79 @@ def kpis(inp: Inputs) -> list[dict[str, str]]:
     return out
 
 
+PREDICTION_WORDS = {"as predicted": "within the simulated p10–p90", "better": "faster than the simulated p10",
+                    "worse": "slower than the simulated p90", "missed": "never happened"}
+
+
+#: The chip colour of each word, borrowed from the objectives' (green, amber, red, grey).
+PREDICTION_CHIP = {"as predicted": "met", "better": "met", "worse": "S", "missed": "missed", "": "none"}
+
+
+def ordinal(x: float) -> str:
+    """``40.0`` -> ``40th``, ``1`` -> ``1st``, ``42.5`` -> ``42.5th``."""
+    x = round(x, 1)
+    if x != int(x):
+        return f"{x:g}th"
+    n = int(x)
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def prediction(inp: Inputs) -> dict[str, Any] | None:
+    """The simulation's prediction beside the measure (a game day's), one row per
+    metric; None when the result holds no prediction."""
+    pred = inp.result.prediction
+    if pred is None:
+        return None
+    rows = []
+    for m in pred.metrics:
+        measured = {"measured": fmt.duration(m.measured), "missed": "missed",
+                    "not applicable": "not applicable"}[m.status]
+        rows.append({
+            "metric": m.metric, "label": sentence(m.label),
+            "objective": "—" if m.objective is None else f"{fmt.duration(m.objective)} ({m.source})",
+            "median": fmt.duration(m.median), "band": fmt.interval(m.p10, m.p90, fmt.duration),
+            "p90": fmt.duration(m.p90), "share": "—" if m.share_met is None else fmt.pct(m.share_met),
+            "measured": measured, "percentile": "—" if m.percentile is None else ordinal(m.percentile),
+            "word": m.word or "—", "why": PREDICTION_WORDS.get(m.word, "") if m.word else "",
+            "css": PREDICTION_CHIP[m.word or ""],
+        })
+    seed = "" if pred.seed is None else f" (seed {pred.seed})"
+    return {"runs": f"{pred.runs:,}", "seed": seed, "rows": rows,
+            "lede": (f"What {pred.runs:,} simulated run{'s' if pred.runs != 1 else ''} of the scenario{seed} predicted, beside what the "
+                     "game day measured. The percentile is where the measure falls among the simulated runs (the "
+                     "share faster, ties counted half); within the runs' p10–p90 it went as predicted, below p10 "
+                     "better, above p90 worse.")}
+
+
+def faults(inp: Inputs) -> list[dict[str, str]] | None:
+    """A live drill's faults as its timeline records them: each applied fault with when
+    it was restored (matched by fault, target and subject, in order); None for a drill
+    of another mode."""
+    tl = inp.timeline
+    if tl is None or tl.mode != "live":
+        return None
+    clock = fmt.Clock(tl.started_at, inp.tz)
+    rows: list[dict[str, str]] = []
+    open_since: dict[tuple[str, str, str], list[tuple[float, dict[str, str]]]] = {}
+    for e in tl.events:
+        if e.kind not in ("fault_applied", "fault_restored"):
+            continue
+        p = e.payload
+        key = (str(p.fault), str(p.service), str(e.subject))
+        at = f"{clock.time(e.t)} ({fmt.offset(e.t)})"
+        if e.kind == "fault_applied":
+            # The runner names the scenario's target; one that names a container as well is shown with it.
+            target = key[1] if key[2] in ("", key[1]) else f"{key[1]}: {key[2]}"
+            row = {"fault": key[0], "target": target, "applied": at, "restored": "not recorded", "lasted": "—"}
+            rows.append(row)
+            open_since.setdefault(key, []).append((e.t, row))
+        elif open_since.get(key):
+            since, row = open_since[key].pop(0)
+            row.update(restored=at, lasted=fmt.duration(e.t - since))
+    return rows
+
+
 def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
     """Everything the HTML and Markdown scorecards show."""
     res = inp.result
@@ -307,6 +380,8 @@ def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
         "verdict": verdict(inp),
         "kpis": kpis(inp),
         "objectives": objectives(inp),
+        "prediction": prediction(inp),
+        "faults": faults(inp),
         "metrics": metrics(inp) if not inp.single else [],
         "other_metrics": other_metrics(inp) if inp.single else [],
         "counts": counts(inp),

@@ -8,8 +8,10 @@ a value is "never" (the milestone did not happen, or a quantile falls among runs
 it did not).
 
 What a drill ran on and how far it got (``inputs``, ``reproduce``, ``drill``, the
-``timelines`` file and ``notes``) is recorded by the application that ran it; absent
-values are left out of the JSON, as version 1 always did.
+``timelines`` file and ``notes``) is recorded by the application that ran it, and so
+is a game day's ``prediction`` (the simulation of the same scenario beside the measure,
+:mod:`scoring.prediction`); absent values are left out of the JSON, as version 1
+always did.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .ratings import Rating
 JSON_VERSION = 1
 
 #: Fields left out of the JSON when they hold nothing (the application's records).
-_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes")
+_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction")
 
 
 class ResultError(DrillbitError):
@@ -140,6 +142,45 @@ class DrillProgress(Record):
     partial: bool
 
 
+#: Where a measure falls in the predicted distribution: inside the simulated runs'
+#: p10–p90, below it, above it, or a milestone that never happened.
+PredictionWord = Literal["as predicted", "better", "worse", "missed"]
+
+
+class MetricPrediction(Record):
+    """One metric, predicted and measured. ``objective`` (seconds) and its ``source``
+    are the metric's first objective (the scenario's before the severity policy's),
+    ``share_met`` the share of simulated runs that met it; ``median``, ``p10`` and
+    ``p90`` are over the simulated runs (None: among runs that never got there);
+    ``measured`` is the game day's value with its ``status`` (measured, missed: its
+    end never happened, not applicable: its start never happened or the game day has
+    no such metric); ``percentile`` (0–100) is where the measure falls among the
+    simulated runs (the share below it, ties counted half; None unless measured);
+    ``word`` says it in words (None when not applicable)."""
+
+    metric: str
+    label: str
+    objective: float | None
+    source: str | None
+    share_met: float | None
+    median: float | None
+    p10: float | None
+    p90: float | None
+    measured: float | None
+    status: Literal["measured", "missed", "not applicable"]
+    percentile: float | None
+    word: PredictionWord | None
+
+
+class Prediction(Record):
+    """The simulation's prediction of a drill beside what was measured: ``runs``
+    simulated runs from ``seed``, one row per metric in the simulation's order."""
+
+    runs: int
+    seed: int | None
+    metrics: tuple[MetricPrediction, ...]
+
+
 class DrillResult(Record):
     """Everything scoring concluded about a drill (a single run is a batch of one)."""
 
@@ -165,6 +206,7 @@ class DrillResult(Record):
     reproduce: Reproduce | None = None
     drill: DrillProgress | None = None
     notes: tuple[str, ...] = ()
+    prediction: Prediction | None = None
 
     @property
     def single(self) -> bool:
@@ -178,7 +220,8 @@ class DrillResult(Record):
 
     def recorded(self, **records: Any) -> "DrillResult":
         """This result with what the application records beside it (``timelines``,
-        ``inputs``, ``reproduce``, ``drill``, ``notes``); the scores stay as they are."""
+        ``inputs``, ``reproduce``, ``drill``, ``notes``, ``prediction``); the scores
+        stay as they are."""
         unknown = set(records) - set(_OPTIONAL)
         if unknown:
             raise TypeError(f"not a record of a drill result: {', '.join(sorted(unknown))}")
@@ -212,5 +255,6 @@ class DrillResult(Record):
 
 
 __all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "InputRef",
-           "InputsRecord", "JSON_VERSION", "MetricStats", "ObjectiveResult", "RatingRule", "Reproduce", "ResultError",
+           "InputsRecord", "JSON_VERSION", "MetricPrediction", "MetricStats", "ObjectiveResult", "Prediction",
+           "PredictionWord", "RatingRule", "Reproduce", "ResultError",
            "ScenarioRef", "WorstRun"]
