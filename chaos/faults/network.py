@@ -108,6 +108,23 @@ def _drillbit_rules(pid: int, table: str, comment: str) -> list[str]:
     return [line for line in listed if line.startswith("-A ") and pattern.search(line)]
 
 
+def peer_containers(kind: str, client: DockerClient, container: Container, peers: list[str]) -> list[Container]:
+    """The containers ``peers`` (ids or names) name, each once, in order. Raises
+    FaultError for one that is no container here, or for ``container`` itself (a fault
+    between it and itself would only cut it off from its own address)."""
+    found: dict[str, Container] = {}
+    for peer in peers:
+        try:
+            c = client.containers.get(peer)
+        except NotFound:
+            raise FaultError(f"{kind} peer {peer!r} is no container on this engine; check with `docker ps -a`") from None
+        if c.id == container.id:
+            raise FaultError(f"{kind}: {container.name} is among its own peers; the two groups must not share a "
+                             "container")
+        found.setdefault(c.id, c)  # the same peer by name and by id is one peer
+    return list(found.values())
+
+
 def _ips(client: DockerClient, peer: str) -> list[str]:
     try:
         container = client.containers.get(peer)
@@ -131,23 +148,9 @@ class Partition(_RuleFault):
 
     def _peers(self, client: DockerClient, container: Container) -> list[Container]:
         peers = self.params.get("peers") or []
-        if isinstance(peers, str):
-            peers = [peers]
         if not peers:
             raise FaultError("partition needs `peers`: the containers to cut the target off from")
-        found: dict[str, Container] = {}
-        for peer in peers:
-            try:
-                c = client.containers.get(peer)
-            except NotFound:
-                raise FaultError(f"partition peer {peer!r} is no container on this engine; "
-                                 "check with `docker ps -a`") from None
-            if c.id == container.id:
-                # Dropping its own address would cut it off from itself, not from a group.
-                raise FaultError(f"partition: {container.name} is among its own peers; the two groups must not "
-                                 "share a container")
-            found.setdefault(c.id, c)  # the same peer by name and by id is one peer
-        return list(found.values())
+        return peer_containers(self.kind, client, container, [peers] if isinstance(peers, str) else peers)
 
     def _rules(self, client: DockerClient, container: Container) -> list[list[str]]:
         rules = []

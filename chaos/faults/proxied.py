@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from docker import DockerClient
-from docker.errors import NotFound
 from docker.models.containers import Container
 
 from .. import netns
 from ..proxy import DEFAULT_LIFETIME, STREAMS, ProxyError, Route, Toxic, find_proxy, port_free, start_proxy, stop_proxy
 from .base import Fault, FaultError, Restore, register
-from .network import NET_TOOLS, NETEM_MISSING, NetemLatency, TbfBandwidth, _drillbit_rules, _live_pid
+from .network import (NET_TOOLS, NETEM_MISSING, NetemLatency, TbfBandwidth, _drillbit_rules, _live_pid,
+                      peer_containers)
 
 _TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(us|usec|ms|msec|s|sec|secs|m|min)?")
 _TIME_UNITS = {None: 1.0, "us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0,
@@ -131,18 +131,8 @@ class ProxiedFault(Fault):
             if not ips:
                 raise FaultError(f"{self.kind}: {container.name} has no IP address on any network (is it running?)")
             return [{"listen": [host, listen_port], "upstream": [ips[0], port]}]
-        routes, seen = [], set()
-        for peer_id in _peer_ids(self.params):
-            try:
-                peer = client.containers.get(peer_id)
-            except NotFound:
-                raise FaultError(f"{self.kind}: peer {peer_id!r} is no container on this engine; "
-                                 "check with `docker ps -a`") from None
-            if peer.id == container.id:
-                raise FaultError(f"{self.kind}: {container.name} is its own peer; a peer is another container")
-            if peer.id in seen:
-                continue
-            seen.add(peer.id)
+        routes = []
+        for peer in peer_containers(self.kind, client, container, _peer_ids(self.params)):
             theirs = peer.attrs.get("NetworkSettings", {}).get("Networks") or {}
             shared = [(name, mine[name], theirs[name]) for name in sorted(set(mine) & set(theirs))
                       if theirs[name].get("IPAddress") and mine[name].get("Gateway")]

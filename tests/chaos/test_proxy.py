@@ -26,7 +26,8 @@ from chaos.ledger import APPLIED, RESTORED, Ledger
 from chaos.proxy import Route, Toxic, start_proxy, stop_proxy
 from chaos.session import recover
 from faultcycle import applied, restored
-from test_network_faults import SERVE, fetch, in_netns, ip, network, serving  # noqa: F401 - network is a fixture
+from test_network_faults import (SERVE, fetch, in_netns, ip, kernel_has_netem, network,  # noqa: F401 - network is a fixture
+                                 serving)
 
 pytestmark = pytest.mark.docker
 
@@ -225,11 +226,6 @@ def test_connection_reset_to_a_peer_fails_the_target_s_request(docker_client, ma
 
 # --- refusals, before anything is touched -------------------------------------------------
 
-def kernel_has_netem() -> bool:
-    return subprocess.run(["unshare", "-n", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
-                          capture_output=True).returncode == 0
-
-
 def test_latency_without_netem_or_port_says_what_is_missing_and_how_port_helps(docker_client, make_container):
     c = make_container("sleep 30")
     if kernel_has_netem():
@@ -249,7 +245,7 @@ def test_proxied_faults_refuse_what_they_cannot_do(docker_client, make_container
         FAULTS["connection-timeout"](peers=[alone.id]).check(docker_client, a)
     with pytest.raises(FaultError, match=f"share no Docker network.*{alone.name}"):
         FAULTS["latency"](delay="10ms", port=80, peers=[alone.id]).check(docker_client, a)
-    with pytest.raises(FaultError, match="its own peer"):
+    with pytest.raises(FaultError, match="among its own peers"):
         FAULTS["latency"](delay="10ms", port=80, peers=[a.name]).check(docker_client, a)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
