@@ -181,9 +181,11 @@ class Ledger:
     def _open_locked(self, lock: int, *, create: bool = False):  # noqa: ANN202 - a binary file
         """The ledger open for reading and appending, locked with ``lock``; if a
         compaction replaced the file while this waited for the lock, the new one."""
+        # A reader needs no write access (``chaos status`` on a ledger it may only read).
+        flags, mode = (os.O_RDONLY, "rb") if lock == fcntl.LOCK_SH else (os.O_RDWR | os.O_APPEND, "a+b")
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0), 0o600)
-            f = os.fdopen(fd, "a+b")
+            fd = os.open(self.path, flags | (os.O_CREAT if create else 0), 0o600)
+            f = os.fdopen(fd, mode)
             try:
                 fcntl.flock(f, lock)
                 mine, now = os.fstat(f.fileno()), os.stat(self.path)
