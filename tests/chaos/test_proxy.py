@@ -127,6 +127,19 @@ def test_latency_adds_the_delay_within_the_jitter(docker_client, server):
     assert http_get(ip(b), 8080)[0] < baseline + 0.1
 
 
+def test_latency_upstream_delays_the_request_not_the_response(docker_client, server):
+    b, _ = server
+    port = free_port()
+    baseline = min(http_get(ip(b), 8080, "/blob")[0] for _ in range(3))
+    restore = applied(docker_client, b, "latency", delay="400ms", port=8080, listen=f"127.0.0.1:{port}",
+                      stream="upstream")
+    took, body = http_get("127.0.0.1", port, "/blob")
+    # One request chunk waits 400ms; the 128 KiB answer, many chunks, waits nothing more.
+    assert len(body) > BLOB and 0.4 - 0.02 <= took - baseline <= 0.4 + 0.15, took
+    restored(docker_client, restore)
+    nothing_left(restore)
+
+
 def test_bandwidth_caps_a_transfer_at_the_rate(docker_client, server):
     b, _ = server
     port = free_port()
