@@ -10,6 +10,14 @@ and followed by ``fsync`` of the file — and of its folder when the file was cr
 so an entry that ``begin`` returned survives a power loss. A torn last line (the
 machine died mid-write) is skipped when reading, and the next append starts a new line
 rather than completing it.
+
+Appending forever would grow the file forever: :meth:`Ledger.compact` (run by itself
+when an append leaves the file past :data:`COMPACT_AT` bytes) rewrites it as one line
+per fault, keeping every outstanding fault and the newest finished ones. It writes a
+new file beside the old one, fsyncs it and renames it over the old one (then fsyncs
+the folder), all under the same lock, so a crash at any point leaves either the old
+file or the new one whole. A writer that was waiting for the lock on the old file
+notices it was replaced and opens the new one.
 """
 
 from __future__ import annotations
@@ -35,6 +43,11 @@ RESTORE_FAILED = "restore-failed"
 STATES = (APPLYING, APPLIED, RESTORED, RESTORE_FAILED)
 #: States that mean something of the fault may still be in effect.
 OUTSTANDING = (APPLYING, APPLIED, RESTORE_FAILED)
+#: An append that leaves the ledger larger than this (bytes) compacts it.
+COMPACT_AT = 1 << 20
+#: How many finished faults (the most recently finished) a compaction keeps, so
+#: ``drillbit chaos status`` still has a history to show.
+KEEP_FINISHED = 200
 
 
 class LedgerError(ChaosError):
@@ -88,8 +101,12 @@ class Ledger:
     """The ledger at ``path`` (None: :func:`default_ledger_path`). Creating one touches
     nothing; the file and its folder are made on the first write."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, compact_at: int | None = COMPACT_AT,
+                 keep_finished: int = KEEP_FINISHED) -> None:
         self.path = Path(path) if path is not None else default_ledger_path()
+        #: Compact when an append leaves the file larger than this many bytes (None: never).
+        self.compact_at = compact_at
+        self.keep_finished = keep_finished
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -120,28 +137,95 @@ class Ledger:
 
         return self._append(next_entry)
 
+    def compact(self, keep_finished: int | None = None) -> int:
+        """Rewrite the ledger as one line per fault (its current entry, in the order faults
+        were begun): every outstanding fault, and the ``keep_finished`` (default: the
+        ledger's, 200) most recently finished ones. Returns how many faults were dropped.
+        Atomic and durable (see the module); raises LedgerError if it cannot be done,
+        and the old file is then unchanged."""
+        keep = self.keep_finished if keep_finished is None else keep_finished
+        try:
+            f = self._open_locked(fcntl.LOCK_EX)
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise LedgerError(f"cannot open the chaos ledger {self.path}: {exc.strerror}") from None
+        with f:
+            f.seek(0)
+            try:
+                return self._compact_locked(f.read(), keep)
+            except OSError as exc:
+                raise LedgerError(f"cannot compact the chaos ledger {self.path}: {exc.strerror}") from None
+
+    def _compact_locked(self, raw: bytes, keep: int) -> int:
+        # Called holding the exclusive lock on the current file.
+        current = _current(raw)
+        finished = sorted((e for e in current.values() if not e.outstanding), key=lambda e: e.time)
+        newest = {e.id for e in finished[len(finished) - keep:]} if keep > 0 else set()
+        kept = [e for e in current.values() if e.outstanding or e.id in newest]
+        for stale in self.path.parent.glob(f".{self.path.name}.compact-*"):
+            stale.unlink(missing_ok=True)  # left by a compaction that crashed: no one else holds the lock
+        partial = self.path.with_name(f".{self.path.name}.compact-{os.getpid()}")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(b"".join(_line(e) for e in kept))
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(partial, self.path)
+        _fsync_dir(self.path.parent)
+        return len(current) - len(kept)
+
+    def _open_locked(self, lock: int, *, create: bool = False):  # noqa: ANN202 - a binary file
+        """The ledger open for reading and appending, locked with ``lock``; if a
+        compaction replaced the file while this waited for the lock, the new one."""
+        # A reader needs no write access (``chaos status`` on a ledger it may only read).
+        flags, mode = (os.O_RDONLY, "rb") if lock == fcntl.LOCK_SH else (os.O_RDWR | os.O_APPEND, "a+b")
+        while True:
+            fd = os.open(self.path, flags | (os.O_CREAT if create else 0), 0o600)
+            f = os.fdopen(fd, mode)
+            try:
+                fcntl.flock(f, lock)
+                mine, now = os.fstat(f.fileno()), os.stat(self.path)
+                if (mine.st_ino, mine.st_dev) == (now.st_ino, now.st_dev):
+                    return f
+            except FileNotFoundError:
+                if not create:
+                    f.close()
+                    raise
+            except BaseException:
+                f.close()
+                raise
+            f.close()
+
     def _append(self, make: Callable[[dict[str, Entry]], Entry]) -> Entry:
         # make: from the current entries by id (read under the lock), the entry to write.
         try:
             created = not self.path.exists()
             if created:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            f = self._open_locked(fcntl.LOCK_EX, create=True)
         except OSError as exc:
             raise LedgerError(f"cannot open the chaos ledger {self.path}: {exc.strerror}") from None
         try:
-            with os.fdopen(fd, "a+b") as f:
-                fcntl.flock(f, fcntl.LOCK_EX)
+            with f:
                 f.seek(0)
                 raw = f.read()
                 entry = make(_current(raw))
-                line = json.dumps(entry.to_json(), separators=(",", ":"), allow_nan=False).encode() + b"\n"
+                line = _line(entry)
                 if raw and not raw.endswith(b"\n"):
                     # A torn line from a crash: end it, so this entry is a line of its own.
                     line = b"\n" + line
                 f.write(line)
                 f.flush()
                 os.fsync(f.fileno())
+                if self.compact_at is not None and len(raw) + len(line) > self.compact_at:
+                    try:
+                        self._compact_locked(raw + line, self.keep_finished)
+                    except OSError:
+                        pass  # the entry is written and durable; compacting can wait for the next append
         except (TypeError, ValueError) as exc:
             raise LedgerError(f"a ledger entry must be JSON (the fault's parameters and record): {exc}") from None
         except OSError as exc:
@@ -155,8 +239,8 @@ class Ledger:
     def entries(self) -> list[Entry]:
         """Every fault's current entry (its last line), in the order faults were begun."""
         try:
-            with open(self.path, "rb") as f:
-                fcntl.flock(f, fcntl.LOCK_SH)
+            with self._open_locked(fcntl.LOCK_SH) as f:
+                f.seek(0)
                 raw = f.read()
         except FileNotFoundError:
             return []
@@ -176,6 +260,10 @@ class Ledger:
         optionally only those begun by runner ``runner_pid``."""
         return [e for e in self.entries()
                 if e.outstanding and (runner_pid is None or e.runner_pid == runner_pid)]
+
+
+def _line(entry: Entry) -> bytes:
+    return json.dumps(entry.to_json(), separators=(",", ":"), allow_nan=False).encode() + b"\n"
 
 
 def _current(raw: bytes) -> dict[str, Entry]:

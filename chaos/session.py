@@ -32,6 +32,7 @@ def apply_fault(client: DockerClient, fault: Fault, container: Container, ledger
     the ledger entry was written (KeyboardInterrupt included), the fault is restored at
     once and the error raised, with a note if that restore failed too."""
     fault.check(client, container)
+    fault.ledger_path = ledger.path
     data = fault.prepare(client, container)
     restore = Restore(kind=fault.kind, container=container.id, name=container.name, host=host, data=data)
     entry_id = ledger.begin(restore, fault.params)

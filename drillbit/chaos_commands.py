@@ -122,6 +122,25 @@ def _target(specs: tuple[str, ...], host: str | None, count: int | None):  # noq
         raise click.BadParameter(str(exc).splitlines()[-1], param_hint="--target") from None
 
 
+def _peer_ids(spec: object, host: str | None) -> list[str]:
+    """``--param peers=…`` (one name, glob or label=value, or a JSON list of them) as the
+    ids of the containers they match. Peers are not touched (their traffic is cut or
+    redirected in the target's namespace), so they need no opt-in label."""
+    from chaos.targets import resolve
+
+    specs = [spec] if isinstance(spec, str) else spec
+    if not isinstance(specs, list) or not specs or not all(isinstance(s, str) and s for s in specs):
+        raise click.BadParameter(f"peers is a container name, a glob, label=value, or a JSON list of them, got {spec!r}",
+                                 param_hint="--param")
+    ids: list[str] = []
+    for one in specs:
+        target = _target((one,), host, None)
+        for c in resolve(target, rng=random.Random(), allow_unlabelled=True, exclude_self=False, name=f"peer {one}"):
+            if c.id not in ids:
+                ids.append(c.id)
+    return ids
+
+
 @chaos.command()
 @click.argument("kind")
 @click.option("--target", "targets", multiple=True, required=True, metavar="NAME|PATTERN|LABEL=VALUE",
@@ -129,7 +148,8 @@ def _target(specs: tuple[str, ...], host: str | None, count: int | None):  # noq
 @click.option("--count", type=click.IntRange(1), help="Only this many of the matching containers, drawn at random.")
 @click.option("--for", "duration", type=DURATION, default="1m", show_default=True, help="How long the fault lasts.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="A parameter of the fault, e.g. signal=SIGTERM, probability=0.3, path=/data, rate=1mbit.")
+              help="A parameter of the fault, e.g. signal=SIGTERM, probability=0.3, path=/data, rate=1mbit; "
+                   "peers= takes names, globs or label=value (a JSON list for several): peers=web-*.")
 @click.option("--host", help="The Docker engine (default: DOCKER_HOST, else the local socket).")
 @click.option("--allow-unlabelled", is_flag=True, help="Target containers without the label drillbit.chaos=allow.")
 @click.option("--dry-run", is_flag=True, help="Resolve the targets and print the plan; touch nothing.")
@@ -153,6 +173,8 @@ def apply(kind: str, targets: tuple[str, ...], count: int | None, duration: floa
     if bad:
         raise click.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}", param_hint="--param")
     values = {k: _value(v) for k, v in (p.split("=", 1) for p in params)}
+    if "peers" in values:
+        values["peers"] = _peer_ids(values["peers"], host)
     target = _target(targets, host, count)
     containers = resolve(target, rng=random.Random(), allow_unlabelled=allow_unlabelled)
     fault = FAULTS[kind](**values)

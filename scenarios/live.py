@@ -14,9 +14,15 @@ from .durations import Duration, Offset
 LiveFaultKind = Literal[
     "kill", "stop", "pause", "restart", "kill-process",
     "disconnect", "partition", "packet-loss", "dns-failure", "bandwidth", "latency",
+    "connection-reset", "connection-timeout",
     "cpu-hog", "memory-limit", "fill-disk",
     "delete-path", "corrupt-file",
 ]
+
+#: The fields of a fault through drillbit's TCP proxy (``port`` with ``peers`` or ``listen``).
+_PROXIED = ("port", "peers", "listen", "stream", "toxicity")
+#: Fields that only the kernel's form of bandwidth and latency takes (tc on a device).
+_KERNEL_ONLY = ("burst", "device")
 
 #: Per fault kind: the fields it needs, then the fields it may take (beyond ``at``,
 #: ``kind``, ``target``, ``duration`` and ``note``). The chaos catalogue implements
@@ -31,8 +37,10 @@ FAULT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "partition": (("peers",), ()),
     "packet-loss": (("loss",), ("direction",)),
     "dns-failure": ((), ()),
-    "bandwidth": (("rate",), ("burst", "device")),
-    "latency": (("delay",), ("jitter", "device", "port")),
+    "bandwidth": (("rate",), ("burst", "device", *_PROXIED)),
+    "latency": (("delay",), ("jitter", "device", *_PROXIED)),
+    "connection-reset": (("port",), ("peers", "listen", "stream", "toxicity", "after")),
+    "connection-timeout": (("port",), ("peers", "listen", "stream", "toxicity", "after")),
     "cpu-hog": ((), ("workers",)),
     "memory-limit": (("limit",), ("swap",)),
     "fill-disk": (("path",), ("percent",)),
@@ -151,6 +159,13 @@ def _absolute(value: str) -> str:
     return value
 
 
+def _host_port(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host.strip("[]") or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:5432', got {value!r}")
+    return value
+
+
 def _tc_time(seconds: float) -> str:
     """Seconds in tc's units (whole microseconds), e.g. 0.1 -> '100000us'."""
     return f"{round(seconds * 1_000_000)}us"
@@ -169,7 +184,8 @@ class LiveFault(Model):
     grace: Duration | None = Field(None, description="stop, restart: seconds before SIGKILL (10s by default)")
     process: str | None = Field(None, description="kill-process: the process name inside the container")
     network: str | None = Field(None, description="disconnect: the Docker network (default: every network it is on)")
-    peers: list[str] = Field(default_factory=list, description="partition: target names cut off from this one, both ways")
+    peers: list[str] = Field(default_factory=list, description="partition: target names cut off from this one, both ways; "
+                                                               "with 'port': the targets whose connections on that port go through drillbit's proxy")
     loss: Probability | None = Field(None, description="packet-loss: share of packets dropped")
     direction: Literal["input", "output", "both"] | None = Field(None, description="packet-loss: which traffic (both by default)")
     rate: Annotated[str, AfterValidator(_rate)] | None = Field(None, description="bandwidth: e.g. 1mbit")
@@ -177,7 +193,19 @@ class LiveFault(Model):
     device: str | None = Field(None, description="bandwidth, latency: the interface inside the container (eth0)")
     delay: Duration | None = Field(None, description="latency: added delay")
     jitter: Duration | None = Field(None, description="latency: random variation of the delay")
-    port: int | None = Field(None, ge=1, le=65535, description="latency: only connections to this port, through drillbit's TCP proxy")
+    port: int | None = Field(None, ge=1, le=65535, description="latency, bandwidth, connection-reset, connection-timeout: "
+                                                               "only connections to this TCP port, through drillbit's proxy "
+                                                               "(with 'peers' or 'listen')")
+    listen: Annotated[str, AfterValidator(_host_port)] | None = Field(
+        None, description="with 'port': the proxy listens at this HOST:PORT (e.g. 127.0.0.1:18080) and forwards to the "
+                          "target's port; clients and probes use this address")
+    stream: Literal["upstream", "downstream"] | None = Field(
+        None, description="with 'port': which way the proxy affects, client to server (upstream) or server to "
+                          "client (downstream, the default)")
+    toxicity: Probability | None = Field(None, description="with 'port': the share of connections affected (1 by default)")
+    after: Duration | None = Field(None, description="connection-timeout: close a stalled connection after this long "
+                                                     "without data (0, the default: never); connection-reset: reset "
+                                                     "this long after the first data (0 by default)")
     workers: int | None = Field(None, ge=1, le=64, description="cpu-hog: busy processes (1 by default)")
     limit: Annotated[str, AfterValidator(_size)] | None = Field(None, description="memory-limit: the lowered limit, e.g. 64m")
     swap: Annotated[str, AfterValidator(_size)] | None = Field(None, description="memory-limit: memory plus swap")
@@ -197,7 +225,27 @@ class LiveFault(Model):
         if given:
             owners = [k for k, (n, t) in FAULT_FIELDS.items() if given[0] in n or given[0] in t]
             raise ValueError(f"'{given[0]}' is not a field of a {self.kind} fault (it belongs to {', '.join(owners)})")
+        if "listen" in takes:
+            self._proxy_fields()
         return self
+
+    def _proxy_fields(self) -> None:
+        proxied = self.port is not None
+        if self.peers and self.listen:
+            raise ValueError("give 'peers' (the target's connections to them go through drillbit's proxy) or "
+                             "'listen' (clients use the proxy's address), not both")
+        if proxied and not (self.peers or self.listen):
+            raise ValueError(f"a {self.kind} fault on 'port' needs 'peers' (the target's connections to them go "
+                             "through drillbit's proxy) or 'listen: 127.0.0.1:PORT' (the proxy's address)")
+        if not proxied:
+            stray = [f for f in _PROXIED if f != "port" and getattr(self, f) not in (None, [])]
+            if stray:
+                raise ValueError(f"'{stray[0]}' belongs to a {self.kind} fault through drillbit's proxy: give 'port' too")
+        elif self.kind in ("latency", "bandwidth"):
+            stray = [f for f in _KERNEL_ONLY if getattr(self, f) is not None]
+            if stray:
+                raise ValueError(f"'{stray[0]}' belongs to the kernel's {self.kind} (tc), not to one on 'port' "
+                                 "through drillbit's proxy")
 
     def params(self) -> dict[str, object]:
         """The fault's parameters as the chaos catalogue takes them (``loss`` is its
@@ -228,13 +276,6 @@ PARAM_FIELDS: tuple[str, ...] = tuple(sorted({f for n, t in FAULT_FIELDS.values(
 
 #: The shortest probe interval: faster than this, the probes become the load.
 MIN_EVERY = 0.1
-
-
-def _host_port(value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host.strip("[]") or not port.isdigit() or not 1 <= int(port) <= 65535:
-        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:5432', got {value!r}")
-    return value
 
 
 def _http_url(value: str) -> str:

@@ -6,6 +6,6 @@ and may run any number of times.
 """
 
 from .base import FAULTS, Fault, FaultError, Restore, register
-from . import container, data, network, resources  # noqa: E402,F401 - importing a family registers its kinds
+from . import container, data, network, proxied, resources  # noqa: E402,F401 - importing a family registers its kinds
 
 __all__ = ["FAULTS", "Fault", "FaultError", "Restore", "register"]

@@ -13,6 +13,7 @@ not an error).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from docker import DockerClient
@@ -48,6 +49,10 @@ class Fault:
     kind: ClassVar[str]
     #: The family a report groups it under: container, network, resources, data.
     family: ClassVar[str]
+    #: The ledger its restore is written to, set by ``chaos.session.apply_fault`` before
+    #: ``prepare`` (None outside a session): a fault that runs a process of its own
+    #: (drillbit's proxy) has it watch its entry there.
+    ledger_path: Path | None = None
 
     def __init__(self, **params: Any) -> None:
         self.params = params

@@ -1,5 +1,6 @@
 """Network faults: disconnect from a Docker network, partition from peers, packet loss,
-bandwidth, DNS failure, latency and jitter.
+DNS failure; the kernel's side of bandwidth (tbf) and latency (netem), which
+:mod:`chaos.faults.proxied` registers beside their proxied form.
 
 Every iptables rule drillbit writes carries ``-m comment --comment drillbit:<token>``
 (the token is in the Restore record), so restore deletes exactly drillbit's rules and
@@ -107,6 +108,23 @@ def _drillbit_rules(pid: int, table: str, comment: str) -> list[str]:
     return [line for line in listed if line.startswith("-A ") and pattern.search(line)]
 
 
+def peer_containers(kind: str, client: DockerClient, container: Container, peers: list[str]) -> list[Container]:
+    """The containers ``peers`` (ids or names) name, each once, in order. Raises
+    FaultError for one that is no container here, or for ``container`` itself (a fault
+    between it and itself would only cut it off from its own address)."""
+    found: dict[str, Container] = {}
+    for peer in peers:
+        try:
+            c = client.containers.get(peer)
+        except NotFound:
+            raise FaultError(f"{kind} peer {peer!r} is no container on this engine; check with `docker ps -a`") from None
+        if c.id == container.id:
+            raise FaultError(f"{kind}: {container.name} is among its own peers; the two groups must not share a "
+                             "container")
+        found.setdefault(c.id, c)  # the same peer by name and by id is one peer
+    return list(found.values())
+
+
 def _ips(client: DockerClient, peer: str) -> list[str]:
     try:
         container = client.containers.get(peer)
@@ -121,21 +139,24 @@ def _ips(client: DockerClient, peer: str) -> list[str]:
 
 @register
 class Partition(_RuleFault):
-    """Cut the target off from ``peers`` (container ids or names), both ways."""
+    """Cut the target off from ``peers`` (container ids or names), both ways: its
+    namespace drops what comes from and goes to every address of every peer. Applied to
+    each container of group A with group B as peers, it cuts A from B, while A's members
+    still reach each other and so do B's."""
 
     kind = "partition"
 
-    def _rules(self, client: DockerClient, container: Container) -> list[list[str]]:
+    def _peers(self, client: DockerClient, container: Container) -> list[Container]:
         peers = self.params.get("peers") or []
-        if isinstance(peers, str):
-            peers = [peers]
         if not peers:
             raise FaultError("partition needs `peers`: the containers to cut the target off from")
+        return peer_containers(self.kind, client, container, [peers] if isinstance(peers, str) else peers)
+
+    def _rules(self, client: DockerClient, container: Container) -> list[list[str]]:
         rules = []
-        for peer in peers:
-            for ip in _ips(client, peer):
-                rules.append(["filter", "INPUT", "-s", ip, "-j", "DROP"])
-                rules.append(["filter", "OUTPUT", "-d", ip, "-j", "DROP"])
+        for ip in sorted({ip for peer in self._peers(client, container) for ip in _ips(client, peer.id)}):
+            rules.append(["filter", "INPUT", "-s", ip, "-j", "DROP"])
+            rules.append(["filter", "OUTPUT", "-d", ip, "-j", "DROP"])
         return rules
 
     def check(self, client: DockerClient, container: Container) -> None:
@@ -259,10 +280,10 @@ class _QdiscFault(Fault):
             raise FaultError(f"{cls.kind} on {restore.name}: drillbit's qdisc is still the root: {root}")
 
 
-@register
-class Bandwidth(_QdiscFault):
+class TbfBandwidth(_QdiscFault):
     """Limit the container's egress on ``device`` to ``rate`` (tc units: 1mbit, 500kbit)
-    with a token bucket (``burst``, ``latency``)."""
+    with a token bucket (``burst``, ``latency``). The catalogue's ``bandwidth``
+    (:mod:`chaos.faults.proxied`) is this without ``port``."""
 
     kind = "bandwidth"
     handle = "db1:"
@@ -278,14 +299,14 @@ class Bandwidth(_QdiscFault):
 
 NETEM_MISSING = ("latency needs the netem qdisc (sch_netem), which this kernel lacks: check with "
                  "'modprobe sch_netem' (or 'tc qdisc add dev lo root netem delay 1ms' in a throwaway "
-                 "namespace: 'unshare -n …'); a drillbit-owned TCP proxy for kernels without netem is not "
-                 "built yet")
+                 "namespace: 'unshare -n …'); or give `port` (with `peers`, or `listen: 127.0.0.1:PORT`) "
+                 "to delay that port's connections through drillbit's TCP proxy instead")
 
 
-@register
-class Latency(_QdiscFault):
+class NetemLatency(_QdiscFault):
     """Delay the container's egress on ``device`` by ``delay`` (tc units: 100ms) with
-    optional ``jitter``, through netem; refused where the kernel has no netem."""
+    optional ``jitter``, through netem; refused where the kernel has no netem. The
+    catalogue's ``latency`` (:mod:`chaos.faults.proxied`) is this without ``port``."""
 
     kind = "latency"
     handle = "db2:"

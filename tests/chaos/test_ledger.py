@@ -89,8 +89,8 @@ def test_a_torn_last_line_is_skipped_and_the_next_entry_starts_a_line_of_its_own
     assert torn not in ledger.path.read_text().splitlines()[-1]
 
 
-def _write_many(path: str, n: int) -> None:
-    ledger = Ledger(path)
+def _write_many(path: str, n: int, compact_at: int | None = None) -> None:
+    ledger = Ledger(path, compact_at=compact_at)
     big = {"blob": "x" * 5000}  # past one pipe buffer: an unlocked append could tear
     for _ in range(n):
         ledger.mark(ledger.begin(_restore(), big), APPLIED)
@@ -107,3 +107,103 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
     assert len(lines) == 3 * 40 * 2
     assert all(json.loads(line)["params"]["blob"] == "x" * 5000 for line in lines)
     assert [e.state for e in Ledger(path).entries()] == [APPLIED] * 120
+
+
+# --- compaction ----------------------------------------------------------------------------
+
+def _history(ledger: Ledger, n: int, *, every_outstanding: int = 5) -> set[str]:
+    """``n`` faults begun and applied; all but every ``every_outstanding``-th restored.
+    Returns the ids still outstanding."""
+    outstanding = set()
+    for i in range(n):
+        entry_id = ledger.begin(_restore(f"c{i}"), {"i": i})
+        ledger.mark(entry_id, APPLIED)
+        if i % every_outstanding == 0:
+            outstanding.add(entry_id)
+        else:
+            ledger.mark(entry_id, RESTORED)
+    return outstanding
+
+
+def test_compact_keeps_every_outstanding_fault_and_the_newest_finished(tmp_path):
+    ledger = Ledger(tmp_path / "l.jsonl", compact_at=None)
+    outstanding = _history(ledger, 30)
+    before = {e.id: e for e in ledger.entries()}
+    finished_in_order = [e.id for e in before.values() if not e.outstanding]  # finished in begin order here
+    assert len(ledger.path.read_text().splitlines()) == 30 * 2 + 24  # begin, applied, and 24 restores
+
+    dropped = ledger.compact(keep_finished=4)
+
+    after = {e.id: e for e in ledger.entries()}
+    assert dropped == 24 - 4
+    assert {i for i, e in after.items() if e.outstanding} == outstanding
+    assert set(after) == outstanding | set(finished_in_order[-4:])
+    assert all(after[i] == before[i] for i in after)  # every kept fault reads exactly as before
+    assert list(after) == [i for i in before if i in after]  # still in the order they were begun
+    assert len(ledger.path.read_text().splitlines()) == len(after)  # one line per fault
+    assert not list(tmp_path.glob(".l.jsonl.compact-*"))
+
+
+def test_an_append_past_the_size_compacts_by_itself(tmp_path):
+    ledger = Ledger(tmp_path / "l.jsonl", compact_at=4000, keep_finished=2)
+    outstanding = _history(ledger, 40)
+    assert ledger.path.stat().st_size <= 4000 + 1000  # compacted along the way, never far past the size
+    current = ledger.entries()
+    assert {e.id for e in current if e.outstanding} == outstanding
+    assert sum(not e.outstanding for e in current) <= 2 + 4  # two kept, plus those finished since
+
+
+def _die_mid_compaction(path: str, where: str) -> None:
+    import signal
+
+    real_write, real_replace = os.write, os.replace
+
+    def half_then_die(fd, data):
+        real_write(fd, bytes(data[: len(data) // 2]))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def die(*args):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if where == "writing":
+        os.write = half_then_die
+    elif where == "renaming":
+        os.replace = die
+    Ledger(path).compact(keep_finished=0)
+    os.write, os.replace = real_write, real_replace
+
+
+@pytest.mark.parametrize("where", ["writing", "renaming"])
+def test_a_crash_mid_compaction_leaves_the_old_file_whole(tmp_path, where):
+    ledger = Ledger(tmp_path / "l.jsonl", compact_at=None)
+    outstanding = _history(ledger, 12)
+    old = ledger.path.read_bytes()
+    child = multiprocessing.get_context("fork").Process(target=_die_mid_compaction, args=(str(ledger.path), where))
+    child.start()
+    child.join(30)
+    assert child.exitcode == -9  # killed where it was told to die, not finished
+
+    assert ledger.path.read_bytes() == old
+    assert list(tmp_path.glob(".l.jsonl.compact-*"))  # the half-made file it left beside
+    assert {e.id for e in ledger.outstanding()} == outstanding
+    # The next compaction clears what the crash left, and the outstanding faults survive it.
+    ledger.compact(keep_finished=0)
+    assert not list(tmp_path.glob(".l.jsonl.compact-*"))
+    assert {e.id for e in ledger.entries()} == outstanding
+
+
+def test_writers_waiting_while_the_ledger_is_compacted_lose_nothing(tmp_path):
+    path = str(tmp_path / "l.jsonl")
+    # A tiny size: nearly every append compacts and renames the file under the other writers.
+    workers = [multiprocessing.get_context("fork").Process(target=_write_many, args=(path, 30, 2000))
+               for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    ledger = Ledger(path)
+    # Every fault here ends applied (outstanding): a compaction keeps them all, and no
+    # write went to a file that had been replaced.
+    assert len(ledger.entries()) == 3 * 30
+    assert {e.state for e in ledger.entries()} == {APPLIED}

@@ -210,3 +210,49 @@ def test_disconnect_one_named_network(docker_client, make_container, network):
     assert set(c.attrs["NetworkSettings"]["Networks"]) == {first.name, second.name}
     with pytest.raises(FaultError, match="is not on network 'nowhere'"):
         FAULTS["disconnect"](network="nowhere").check(docker_client, c)
+
+
+def _reach(pairs) -> dict[tuple[str, str], bool]:
+    """Whether each (client, server) pair's HTTP request gets through, all at once
+    (a blocked pair waits out its 2s timeout; one after another they would add up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(pairs)) as pool:
+        futures = {(c.name, s.name): pool.submit(fetch, c, f"http://{ip(s)}:8080/") for c, s in pairs}
+    return {k: f.result() for k, f in futures.items()}
+
+
+def test_partition_between_two_groups_cuts_every_pair_across_and_none_within(docker_client, make_container, network,
+                                                                             tmp_path):
+    from itertools import permutations
+
+    from chaos.ledger import Ledger
+    from chaos.session import held_faults
+
+    net = network()
+    group_a = [serving(make_container(SERVE, network=net.name)) for _ in range(2)]
+    group_b = [serving(make_container(SERVE, network=net.name)) for _ in range(2)]
+    every = list(permutations(group_a + group_b, 2))
+    across = {(c.name, s.name) for c, s in every if (c in group_a) != (s in group_a)}
+    assert len(every) == 12 and len(across) == 8
+    assert all(_reach(every).values())
+
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    with held_faults(ledger) as held:
+        # As the runner applies a fault on a target of several containers: each of A, with B's ids as peers.
+        entries = [held.apply(docker_client, FAULTS["partition"](peers=[b.id for b in group_b]), a) for a in group_a]
+        for a in group_a:
+            assert rules(a).count("-j DROP") == 4  # in from and out to each of B's two addresses
+        during = _reach(every)
+        assert {pair for pair, ok in during.items() if not ok} == across  # A->B and B->A blocked, nothing else
+    assert all(e.restore.data["comment"] not in rules(a) for e in entries for a in group_a)
+    assert "drillbit:" not in "".join(rules(c) for c in group_a + group_b)
+    assert ledger.outstanding() == []
+    assert all(_reach(every).values())
+
+
+def test_partition_refuses_a_container_in_both_groups(docker_client, pair):
+    a, b = pair
+    with pytest.raises(FaultError, match="among its own peers"):
+        FAULTS["partition"](peers=[b.id, a.name]).check(docker_client, a)
+    assert "drillbit:" not in rules(a)
