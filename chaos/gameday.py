@@ -412,11 +412,12 @@ class GameDay:
                 try:
                     self._begin(prepared, runner)
                     reason = self._play(runner)
-                except (KeyboardInterrupt, Terminated):
-                    self._wind_down(runner, "interrupted", interrupted=True)
-                    raise
-                except BaseException:
-                    self._wind_down(runner, "aborted", interrupted=True)
+                except BaseException as exc:
+                    # Interrupted (Ctrl-C, SIGTERM) or broken: restore, record, and go on unwinding.
+                    why = "interrupted" if isinstance(exc, (KeyboardInterrupt, Terminated)) else "aborted"
+                    for rf in self._wind_down(runner, why, interrupted=True):
+                        exc.add_note(f"restoring {rf.model.label} failed: {rf.error}; the ledger keeps it "
+                                     "for `drillbit chaos recover`")
                     raise
                 self._wind_down(runner, reason)
         finally:
@@ -510,9 +511,12 @@ class GameDay:
                         due = min(due, until)
             self._wake.wait(max(0.0, min(TICK, due - self._now()[0])))
 
-    def _wind_down(self, runner: FaultRunner, reason: str, *, interrupted: bool = False) -> None:
+    def _wind_down(self, runner: FaultRunner, reason: str, *, interrupted: bool = False) -> list[RunningFault]:
         """Restore what is applied, stop the probes, record the end; then raise what
-        went wrong (an apply that failed, a restore that failed)."""
+        went wrong (an apply that failed, a restore that failed), or, ``interrupted``,
+        return the faults whose restore failed."""
+        if self._record.t0 is None:
+            return []  # the clock never started: no fault was submitted
         runner.wait()
         self._settle(runner)
         for rf in runner.faults:
@@ -531,10 +535,10 @@ class GameDay:
             self._record.emit(t, "drill_ended", "system", self.scenario.id, DrillEnded(reason=reason))
             self._end_t = round(t, 3)
             self._closed = True
-        if interrupted:
-            return
-        failed = next((rf.failure for rf in runner.faults if rf.failure is not None), None)
         broken = [rf for rf in runner.faults if rf.phase == "restore-failed"]
+        if interrupted:
+            return broken
+        failed = next((rf.failure for rf in runner.faults if rf.failure is not None), None)
         if failed is not None:
             for rf in broken:
                 failed.add_note(f"restoring {rf.model.label} failed too: {rf.error}")
@@ -542,6 +546,7 @@ class GameDay:
         if broken:
             raise FaultError("; ".join(f"restoring {rf.model.label} failed: {rf.error}" for rf in broken)
                              + "; the ledger keeps it for `drillbit chaos recover`")
+        return []
 
     def _stop_watchdog(self, pid: int, runner: FaultRunner | None) -> None:
         """The watchdog is there for a runner that dies holding faults; once nothing this
