@@ -2,9 +2,8 @@
 containers and produces the same :class:`~scenarios.timeline.Timeline` as the
 simulator (mode ``live``).
 
-CONTRACT (issue 12): the types and signatures below are fixed; the bodies marked
-``NotImplementedError`` are being written. Callers (drillbit's receiver, console and
-``gameday`` command) code against these names only.
+The types and signatures below are the contract callers (drillbit's receiver, console
+and ``gameday`` command) code against.
 
 Order of a game day (:meth:`GameDay.run`): resolve targets and check every fault
 (:meth:`GameDay.plan`, touching nothing) -> steady state (every probe passes, and keeps
@@ -17,6 +16,16 @@ marks arrive from other threads (:meth:`GameDay.alert`, :meth:`GameDay.mark`) ->
 the end (``live.end``: resolved, or recovered; the wall-clock ``live.limit``; a guard
 failing; :meth:`GameDay.stop`; Ctrl-C / SIGTERM) -> every fault restored and verified
 -> ``drill_ended`` -> the timeline.
+
+What is measured rather than scripted: ``fault_applied`` and ``fault_restored`` are at
+the moment the Docker call was made; ``impact_started`` at the start of the first
+failing check (one per fault in effect then; ``degraded`` when the check failed on its
+latency bound, else ``outage``); ``recovered`` when the healthy stretch began. A
+stable-output command probe on the target of a ``delete-path`` or ``corrupt-file``
+fault measures the team's own restore: when its checksum fails and then matches the
+pre-fault output again while the fault is still held, ``restored_data`` is recorded
+(``rto`` from the impact; ``rpo`` 0, since the bytes are those from before the loss).
+Alerts, pages and marks follow :mod:`chaos.gameday_people`.
 """
 
 from __future__ import annotations
@@ -497,18 +506,19 @@ class GameDay:
             if reason is not None:
                 return reason
             due = live.limit
-            for rf in runner.faults:
-                if rf.phase == "planned":
-                    if t >= rf.model.at:
-                        runner.apply(rf, round(t, 3), mono)
-                    else:
-                        due = min(due, rf.model.at)
-                elif rf.phase == "applied" and rf.model.duration is not None:
-                    until = rf.applied_t + rf.model.duration
-                    if t >= until:
-                        runner.restore(rf, round(t, 3), mono)
-                    else:
-                        due = min(due, until)
+            with self._lock:  # submitting only: the calls run on the pool
+                for rf in runner.faults:
+                    if rf.phase == "planned":
+                        if t >= rf.model.at:
+                            runner.apply(rf, round(t, 3), mono)
+                        else:
+                            due = min(due, rf.model.at)
+                    elif rf.phase == "applied" and rf.model.duration is not None:
+                        until = rf.applied_t + rf.model.duration
+                        if t >= until:
+                            runner.restore(rf, round(t, 3), mono)
+                        else:
+                            due = min(due, until)
             self._wake.wait(max(0.0, min(TICK, due - self._now()[0])))
 
     def _wind_down(self, runner: FaultRunner, reason: str, *, interrupted: bool = False) -> list[RunningFault]:
