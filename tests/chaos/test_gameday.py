@@ -407,13 +407,14 @@ def test_the_teams_own_restore_of_deleted_data_is_measured(make_container, team,
         limit: 30s
         """)
     game = GameDay(sc, team, seed=1, ledger=Ledger(tmp_path / "ledger.jsonl"))
-    seen = {k: threading.Event() for k in ("impact_started", "restored_data")}
+    seen = {k: threading.Event() for k in ("fault_applied", "impact_started", "restored_data")}
     game.subscribe(on_event=lambda e: seen[e.kind].set() if e.kind in seen else None)
     wrote: dict[str, float] = {}
 
     def restore_it_ourselves() -> None:
         try:
-            if seen["impact_started"].wait(10):
+            # Once the fault is verified in place and the probe saw the loss.
+            if seen["fault_applied"].wait(10) and seen["impact_started"].wait(10):
                 wrote["before"] = game.state().clock
                 c.exec_run(["sh", "-c", "echo 'order 1' > /data/orders.db"])
                 wrote["after"] = game.state().clock
