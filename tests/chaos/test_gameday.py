@@ -21,14 +21,14 @@ import pytest
 
 from chaos.faults import FaultError
 from chaos.gameday import Alert, GameDay, GameDayError, Mark, SteadyStateError
+from chaos.gameday_people import People
+from chaos.gameday_record import Record
 from chaos.ledger import Ledger
 from chaos.targets import TargetError
 from scenarios.loader import load_team, loads
 from scenarios.scenario import Scenario
-from scenarios.timeline import Timeline
+from scenarios.timeline import Timeline, new_timeline
 from scoring.metrics import measure
-
-pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM = ROOT / "examples" / "team.yaml"
@@ -138,6 +138,7 @@ def web(make_container):
     return c, port
 
 
+@pytest.mark.docker
 def test_a_stop_starts_impact_when_the_engine_stopped_it_and_recovery_after_it_started_again(web, team, tmp_path):
     c, port = web
     sc = _scenario(f"""\
@@ -177,6 +178,7 @@ def test_a_stop_starts_impact_when_the_engine_stopped_it_and_recovery_after_it_s
     _in_order_and_valid(tl)
 
 
+@pytest.mark.docker
 def test_alerts_and_marks_from_another_thread_give_the_milestones_the_scorer_measures(web, team, tmp_path):
     c, port = web
     sc = _scenario(f"""\
@@ -261,6 +263,7 @@ def test_alerts_and_marks_from_another_thread_give_the_milestones_the_scorer_mea
     _in_order_and_valid(tl)
 
 
+@pytest.mark.docker
 def test_an_unhealthy_system_is_refused_and_nothing_is_touched(make_container, team, tmp_path):
     port = _free_port()
     c = make_container("exec sleep 300", name=_name("idle"), ports={"8080/tcp": ("127.0.0.1", port)})
@@ -281,6 +284,7 @@ def test_an_unhealthy_system_is_refused_and_nothing_is_touched(make_container, t
     assert game.timeline().events == ()
 
 
+@pytest.mark.docker
 def test_a_failing_guard_aborts_the_drill_and_restores_at_once(web, team, tmp_path):
     c, port = web
     sc = _scenario(f"""\
@@ -304,6 +308,7 @@ def test_a_failing_guard_aborts_the_drill_and_restores_at_once(web, team, tmp_pa
     _clean(ledger)
 
 
+@pytest.mark.docker
 def test_the_limit_ends_the_drill_and_restores_a_fault_without_a_duration(web, team, tmp_path):
     c, port = web
     sc = _scenario(f"""\
@@ -323,6 +328,7 @@ def test_the_limit_ends_the_drill_and_restores_a_fault_without_a_duration(web, t
     _clean(ledger)
 
 
+@pytest.mark.docker
 def test_sigterm_to_the_runner_restores_everything_and_records_the_interruption(web, team, tmp_path):
     c, _ = web
     scenario = tmp_path / "drill.yaml"
@@ -357,6 +363,7 @@ def _reaches(src, ip: str) -> bool:
     return src.exec_run(["sh", "-c", f"timeout 1 wget -q -O /dev/null http://{ip}:8080/"]).exit_code == 0
 
 
+@pytest.mark.docker
 def test_a_partition_between_two_groups_blocks_every_cross_pair_while_it_holds(make_container, team, tmp_path):
     a = [make_container(HTTPD, name=_name(f"a{i}")) for i in (1, 2)]
     b = [make_container(HTTPD, name=_name(f"b{i}")) for i in (1, 2)]
@@ -397,6 +404,7 @@ def test_a_partition_between_two_groups_blocks_every_cross_pair_while_it_holds(m
     _clean(game.ledger)
 
 
+@pytest.mark.docker
 def test_the_teams_own_restore_of_deleted_data_is_measured(make_container, team, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     c = make_container("mkdir -p /data && echo 'order 1' > /data/orders.db && exec sleep 300", name=_name("db"))
@@ -438,6 +446,7 @@ def test_the_teams_own_restore_of_deleted_data_is_measured(make_container, team,
     _clean(game.ledger)
 
 
+@pytest.mark.docker
 def test_the_plan_names_the_containers_and_who_did_not_opt_in_and_touches_nothing(make_container, team, tmp_path):
     front = make_container("exec sleep 300", name=_name("front"), labels={})
     back = make_container("exec sleep 300", name=_name("back"))
@@ -459,6 +468,7 @@ def test_the_plan_names_the_containers_and_who_did_not_opt_in_and_touches_nothin
     assert not ledger.path.exists()
 
 
+@pytest.mark.docker
 def test_a_fault_that_can_no_longer_be_applied_aborts_the_drill(make_container, team, tmp_path):
     c = make_container("exec sleep 300", name=_name("gone"))
     sc = _scenario(f"""\
@@ -476,3 +486,22 @@ def test_a_fault_that_can_no_longer_be_applied_aborts_the_drill(make_container, 
     assert tl.last("drill_ended").data == {"reason": "aborted"} and tl.duration < 5.0
     assert tl.first("fault_applied") is None
     assert ledger.outstanding() == []
+
+
+def test_a_person_detecting_it_and_an_ack_without_any_page_are_kept_and_tta_has_no_start(team):
+    sc = _scenario("""\
+        targets: {api: {names: [shop-api-1]}}
+        faults: [{kind: stop, target: api}]
+        """)
+    record = Record(threading.RLock())
+    record.start(0.0, datetime(2026, 11, 4, 10, 0, tzinfo=timezone.utc))  # amara's turn (see above)
+    people = People(sc, team, record)
+    assert [e.data for e in people.mark(Mark("detected"), 1.0)] == [{"via": "internal-report", "fallback": False}]
+    assert people.mark(Mark("detected"), 2.0) == []  # detected once
+    (ack,) = people.mark(Mark("ack"), 3.0)
+    assert (ack.actor, ack.data) == ("amara", {"by": "amara", "page": 0, "page_t": 3.0, "purpose": "incident",
+                                               "period": "working"})
+    assert people.closing_notes(4.0) == []  # detected, and no page went unanswered
+    tl = new_timeline(sc.id, "live", 1, None, record.started_at, team.team, tuple(record.events))
+    assert (tl.milestone("detected"), tl.milestone("paged"), tl.milestone("acknowledged")) == (1.0, None, 3.0)
+    assert measure(tl, sc, team).values["tta"] is None  # nothing to measure from: not reached, not zero
