@@ -3,9 +3,11 @@ alerts (the first routed one detects the incident and pages who the team's polic
 and rotation name at that wall-clock instant), and marks (detected, ack, engaged,
 diagnosed, mitigated, update, resolved, note).
 
-Nobody is paged by drillbit here: the team's own pager does that. The page recorded is
-the one the team's first escalation level says went out, so time to acknowledge has
-its start; its ``delivered_after`` is null because delivery is not observed.
+Nobody is paged by drillbit here: the team's own pager does that. The pages recorded
+are those the team's first escalation level and the severity's ``also_page`` say went
+out at detection (none where the severity pages only in business hours, or never), so
+time to acknowledge has its start; ``delivered_after`` is null because delivery is not
+observed, and ``channel`` is the first channel the member uses.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scenarios.common import split_target
+from scenarios.common import split_target, zone
 from scenarios.events import (Acknowledged, AlertFired, AlertResolved, Detected, Diagnosed, How, Mitigated, Note,
                               PageMissed, PageSent, Phase, Resolved, ResponderEngaged, StatusUpdate)
 from scenarios.scenario import Scenario
@@ -35,6 +37,7 @@ class SentPage:
     to: str
     t: float
     period: str
+    purpose: str
     meta: dict
 
 
@@ -104,35 +107,51 @@ class People:
             out.append(self.record.emit(t, "detected", "monitoring", alert.name,
                                         Detected(via="alert", fallback=False, alert=alert.name)))
             self.policy = policy
-            out += self._page(policy, alert.name, t)
+            out += self._page_for(policy, alert.name, severity, t)
         return out
 
-    def _page(self, policy: str, alert: str | None, t: float) -> list[Event]:
-        """The pages the first level of ``policy`` sends at drill second ``t``."""
-        out: list[Event] = []
+    def _page_for(self, policy: str, alert: str | None, severity: str, t: float) -> list[Event]:
+        """The pages detection sends at drill second ``t``, as the severity's ``page``
+        setting allows: the policy's first level, and who ``also_page`` names."""
+        level = self.team.severity.get(severity)
+        at = self.record.wall(t)
+        if level is not None and level.page != "always":
+            hours = self.team.business_hours.contains(at.astimezone(zone(self.team.timezone)))
+            if level.page == "never" or not hours:
+                how = "only in business hours" if level.page == "business-hours" else "never"
+                return self._note(t, "not-paged", severity, f"severity {severity} pages {how}; nobody was paged")
         meta: dict = {"policy": policy, "level": 1, "round": 0}
         if alert is not None:
             meta["alert"] = alert
+        out = self._page(self.team.escalation[policy].levels[0].notify, INCIDENT, meta, t)
+        if level is not None and level.also_page:
+            out += self._page(level.also_page, "severity", {}, t)
+        return out
+
+    def _page(self, targets: list[str], purpose: str, meta: dict, t: float) -> list[Event]:
+        """Page ``targets`` at drill second ``t`` (someone two targets name gets one
+        page); a target that resolves to nobody is a missed page and a gap."""
+        out: list[Event] = []
         at = self.record.wall(t)
         paged: set[str] = set()
-        for target in self.team.escalation[policy].levels[0].notify:
+        for target in targets:
             members = self._members(target, at)
             if not members:
                 kind, name = split_target(target)
                 reason, gap, text = (("nobody-on-call", "nobody-on-call", f"nobody is on call in rotation {name}")
                                      if kind == "rotation" else ("no-holder", "empty-role", f"nobody holds role {name}"))
                 out.append(self.record.emit(t, "page_missed", "paging", target,
-                                            PageMissed(purpose=INCIDENT, target=target, reason=reason, **meta)))
+                                            PageMissed(purpose=purpose, target=target, reason=reason, **meta)))
                 out += self._note(t, gap, target, text)
             for who in members:
                 if who in paged:
                     continue
                 paged.add(who)
                 member = self.team.member(who)
-                page = SentPage(len(self.pages) + 1, who, t, member.period_at(at), meta)
+                page = SentPage(len(self.pages) + 1, who, t, member.period_at(at), purpose, meta)
                 self.pages.append(page)
                 out.append(self.record.emit(t, "page_sent", "paging", who, PageSent(
-                    page=page.id, to=who, purpose=INCIDENT, target=target, channel=self._channel(member),
+                    page=page.id, to=who, purpose=purpose, target=target, channel=self._channel(member),
                     delivered_after=None, period=page.period, timezone=member.timezone,
                     away=bool(member.away) and member.is_away(at), **meta)))
         return out
@@ -150,8 +169,9 @@ class People:
     def on_call(self, t: float) -> str | None:
         """Who a mark is by when it says nobody: the person paged, else who the
         scenario severity's policy names first at drill second ``t``."""
-        if self.pages:
-            return self.pages[0].to
+        incident = self._incident_pages()
+        if incident:
+            return incident[0].to
         policy = self.team.policy_for(None, self.service, self.scenario.severity)
         if policy is None:
             return None
@@ -175,8 +195,13 @@ class People:
                                f"{self.scenario.severity}; say who it is by")
         return who
 
+    def _incident_pages(self) -> list[SentPage]:
+        return [p for p in self.pages if p.purpose == INCIDENT]
+
     def _page_of(self, who: str) -> SentPage | None:
-        return next((p for p in self.pages if p.to == who), self.pages[0] if self.pages else None)
+        """The incident page ``who`` answers: theirs, else the first one sent."""
+        incident = self._incident_pages()
+        return next((p for p in incident if p.to == who), incident[0] if incident else None)
 
     def mark(self, mark: "Mark", t: float) -> list[Event]:
         """The events of one mark at drill second ``t``. Raises GameDayError for one that
@@ -241,7 +266,7 @@ class People:
         sid = self.scenario.id
         if not self.detected:
             return self._note(t, "undetected", sid, "nothing detected the incident before the drill ended")
-        if self.acked_by is None and self.pages and self.policy is not None:
+        if self.acked_by is None and self._incident_pages() and self.policy is not None:
             return self._note(t, "nobody-acknowledged", self.policy,
                               f"nobody acknowledged the pages of policy {self.policy}", policy=self.policy)
         return []

@@ -206,7 +206,10 @@ def test_alerts_and_marks_from_another_thread_give_the_milestones_the_scorer_mea
             assert seen["impact_started"].wait(10)
             at["alert"] = time.monotonic()
             fired = game.alert(Alert("ApiDown", True, severity="P1", service="api", at=at["alert"]))
-            assert [e.kind for e in fired] == ["alert_fired", "detected", "page_sent"]
+            # The on-call for P1's first level; then P1's also_page, the incident commanders.
+            assert [(e.kind, e.subject, e.data.get("purpose")) for e in fired] == [
+                ("alert_fired", "ApiDown", None), ("detected", "ApiDown", None), ("page_sent", "amara", "incident"),
+                *(("page_sent", who, "severity") for who in ("amara", "dana", "arjun"))]
             assert game.alert(Alert("ApiDown", True, severity="P1", service="api")) == []  # a repeat
             with pytest.raises(GameDayError, match="no member"):
                 game.mark(Mark("ack", by="nobody-here"))
@@ -505,3 +508,18 @@ def test_a_person_detecting_it_and_an_ack_without_any_page_are_kept_and_tta_has_
     tl = new_timeline(sc.id, "live", 1, None, record.started_at, team.team, tuple(record.events))
     assert (tl.milestone("detected"), tl.milestone("paged"), tl.milestone("acknowledged")) == (1.0, None, 3.0)
     assert measure(tl, sc, team).values["tta"] is None  # nothing to measure from: not reached, not zero
+
+
+def test_a_severity_that_pages_only_in_business_hours_pages_nobody_at_night(team):
+    sc = _scenario("""\
+        targets: {api: {names: [shop-api-1]}}
+        faults: [{kind: stop, target: api}]
+        """)
+    record = Record(threading.RLock())
+    # 23:00 in Berlin on a Wednesday: outside the team's Mon-Fri 09:00-17:00 there.
+    record.start(0.0, datetime(2026, 11, 4, 22, 0, tzinfo=timezone.utc))
+    people = People(sc, team, record)
+    events = people.alert(Alert("ApiSlow", True, severity="P2", service="api"), 5.0)
+    assert [(e.kind, e.data.get("gap")) for e in events] == [("alert_fired", None), ("detected", None),
+                                                              ("note", "not-paged")]
+    assert people.closing_notes(9.0) == []  # no page went out, so none went unanswered
