@@ -24,6 +24,7 @@ from chaos.gameday import Alert, GameDay, GameDayError, Mark, SteadyStateError
 from chaos.gameday_people import People
 from chaos.gameday_record import Record
 from chaos.ledger import Ledger
+from chaos.session import recover
 from chaos.targets import TargetError
 from scenarios.loader import load_team, loads
 from scenarios.scenario import Scenario
@@ -523,3 +524,29 @@ def test_a_severity_that_pages_only_in_business_hours_pages_nobody_at_night(team
     assert [(e.kind, e.data.get("gap")) for e in events] == [("alert_fired", None), ("detected", None),
                                                               ("note", "not-paged")]
     assert people.closing_notes(9.0) == []  # no page went out, so none went unanswered
+
+
+@pytest.mark.docker
+def test_a_restore_that_fails_is_raised_and_left_in_the_ledger_for_recover(make_container, team, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    c = make_container("mkdir -p /data && echo 'order 1' > /data/orders.db && exec sleep 300", name=_name("lost"))
+    sc = _scenario(f"""\
+        targets: {{db: {{names: [{c.name}]}}}}
+        faults: [{{at: 0s, kind: delete-path, target: db, path: /data/orders.db, duration: 1s}}]
+        limit: 2s
+        """)
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    game = GameDay(sc, team, seed=1, ledger=ledger)
+    # With the container stopped, the snapshot cannot be put back into it.
+    game.subscribe(on_event=lambda e: c.kill() if e.kind == "fault_applied" else None)
+    with pytest.raises(FaultError, match="restoring delete-path on db failed"):
+        game.run()
+    tl = game.timeline()
+    assert tl.last("drill_ended").data == {"reason": "horizon"} and tl.first("fault_restored") is None
+    (left,) = ledger.outstanding()
+    assert left.state == "restore-failed"
+    c.start()
+    [(_, outcome)] = recover(ledger)
+    assert outcome.state == "restored" and ledger.outstanding() == []
+    assert c.exec_run(["cat", "/data/orders.db"]).output == b"order 1\n"
