@@ -42,7 +42,8 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from scenarios.common import zone
-from scenarios.events import DrillEnded, DrillStarted, FaultApplied, FaultRestored, ImpactStarted, Recovered, RestoredData
+from scenarios.events import (DrillEnded, DrillStarted, FaultApplied, FaultRestored, ImpactStarted, Recovered,
+                              RestoredData)
 from scenarios.live import LiveFault
 from scenarios.scenario import Scenario
 from scenarios.team import Team
@@ -254,7 +255,8 @@ class GameDay:
                 faults = tuple(self._fault_state(rf) for rf in self._runner.faults)
             elif self._plan is not None:
                 faults = tuple(FaultState(p.index, p.fault.label, tuple(d.name for d in p.containers), "planned",
-                                          p.fault.at, None if p.fault.duration is None else p.fault.at + p.fault.duration)
+                                          p.fault.at, None if p.fault.duration is None else
+                                          p.fault.at + p.fault.duration)
                                for p in self._plan.faults)
             else:
                 faults = ()
@@ -354,8 +356,9 @@ class GameDay:
             if tr.kind == "impact_started" and self._impact_t is None:
                 self._impact_t = t
                 faults = self._runner.faults
-                hit = ([rf for rf in faults if rf.in_effect(tr.at)] or [rf for rf in faults if rf.applied_mono is not None]
-                       or faults[:1])
+                # The faults in effect then; else any applied so far; else the first planned.
+                hit = ([rf for rf in faults if rf.in_effect(tr.at)]
+                       or [rf for rf in faults if rf.applied_mono is not None] or faults[:1])
                 impact = "degraded" if tr.detail.startswith("slow") else "outage"
                 for rf in hit:
                     m = rf.model

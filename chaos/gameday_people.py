@@ -138,8 +138,10 @@ class People:
             members = self._members(target, at)
             if not members:
                 kind, name = split_target(target)
-                reason, gap, text = (("nobody-on-call", "nobody-on-call", f"nobody is on call in rotation {name}")
-                                     if kind == "rotation" else ("no-holder", "empty-role", f"nobody holds role {name}"))
+                if kind == "rotation":
+                    reason, gap, text = "nobody-on-call", "nobody-on-call", f"nobody is on call in rotation {name}"
+                else:
+                    reason, gap, text = "no-holder", "empty-role", f"nobody holds role {name}"
                 out.append(self.record.emit(t, "page_missed", "paging", target,
                                             PageMissed(purpose=purpose, target=target, reason=reason, **meta)))
                 out += self._note(t, gap, target, text)

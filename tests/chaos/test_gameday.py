@@ -467,7 +467,8 @@ def test_the_plan_names_the_containers_and_who_did_not_opt_in_and_touches_nothin
     assert [d.name for d in plan.unlabelled] == [front.name]
     assert {d.name for d in plan.containers} == {front.name, back.name}
     text = "\n".join(plan.lines())
-    assert f"fault 1: partition on front at 1s, for 1m (peers=back), 1 container:\n  {front.name} {front.id[:12]}" in text
+    assert (f"fault 1: partition on front at 1s, for 1m (peers=back), 1 container:\n"
+            f"  {front.name} {front.id[:12]}") in text
     assert f"(allowed explicitly, and recorded): {front.name}" in text
     assert not ledger.path.exists()
 
