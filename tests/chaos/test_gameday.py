@@ -473,6 +473,15 @@ def test_the_plan_names_the_containers_and_who_did_not_opt_in_and_touches_nothin
     assert not ledger.path.exists()
 
 
+def _killed_at(container, kind: str, game: GameDay, *, match: str) -> Timeline:
+    """Play ``game``, killing ``container`` when an event of ``kind`` is recorded; the
+    run must raise FaultError matching ``match``. Returns what was recorded."""
+    game.subscribe(on_event=lambda e: container.kill() if e.kind == kind else None)
+    with pytest.raises(FaultError, match=match):
+        game.run()
+    return game.timeline()
+
+
 @pytest.mark.docker
 def test_a_fault_that_can_no_longer_be_applied_aborts_the_drill(make_container, team, tmp_path):
     c = make_container("exec sleep 300", name=_name("gone"))
@@ -482,12 +491,8 @@ def test_a_fault_that_can_no_longer_be_applied_aborts_the_drill(make_container, 
         limit: 20s
         """)
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    game = GameDay(sc, team, seed=1, ledger=ledger)
     # Between the plan and the fault's moment the container stops: pause is refused then.
-    game.subscribe(on_event=lambda e: c.kill() if e.kind == "drill_started" else None)
-    with pytest.raises(FaultError, match="pause"):
-        game.run()
-    tl = game.timeline()
+    tl = _killed_at(c, "drill_started", GameDay(sc, team, seed=1, ledger=ledger), match="pause")
     assert tl.last("drill_ended").data == {"reason": "aborted"} and tl.duration < 5.0
     assert tl.first("fault_applied") is None
     assert ledger.outstanding() == []
@@ -538,12 +543,9 @@ def test_a_restore_that_fails_is_raised_and_left_in_the_ledger_for_recover(make_
         limit: 2s
         """)
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    game = GameDay(sc, team, seed=1, ledger=ledger)
     # With the container stopped, the snapshot cannot be put back into it.
-    game.subscribe(on_event=lambda e: c.kill() if e.kind == "fault_applied" else None)
-    with pytest.raises(FaultError, match="restoring delete-path on db failed"):
-        game.run()
-    tl = game.timeline()
+    tl = _killed_at(c, "fault_applied", GameDay(sc, team, seed=1, ledger=ledger),
+                    match="restoring delete-path on db failed")
     assert tl.last("drill_ended").data == {"reason": "horizon"} and tl.first("fault_restored") is None
     (left,) = ledger.outstanding()
     assert left.state == "restore-failed"
