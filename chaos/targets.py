@@ -88,7 +88,8 @@ def _running(client: Any, labels: Mapping[str, str]) -> list[Container]:
     if labels:
         filters["label"] = [f"{k}={v}" for k, v in labels.items()]
     try:
-        # A container removed between the engine's list and its inspection is gone, not an error.
+        # A container removed between the engine's list and its inspection (another
+        # process's, on a shared engine) is simply not running any more.
         found = client.containers.list(filters=filters, ignore_removed=True)
     except DockerException as exc:
         raise EngineError(f"cannot list containers: {exc}") from None
