@@ -81,12 +81,13 @@ def _check_names(live: Live) -> None:
 
 def _params(model: LiveFault, container: Container, resolved: dict[str, list[Container]]) -> dict[str, Any]:
     params = model.params()
-    if model.kind == "partition":
-        # Two groups: this container is cut off from every container of the peers'
-        # targets (a container in both groups is not cut off from itself).
+    if model.peers:
+        # Two groups: a partition cuts this container off from every container of the
+        # peers' targets, a proxied fault slows or breaks its connections to them (a
+        # container in both groups is not its own peer).
         peers = [c.id for name in model.peers for c in resolved[name] if c.id != container.id]
         if not peers:
-            raise GameDayError(f"partition of {model.target}: its peers ({', '.join(model.peers)}) resolve to no "
+            raise GameDayError(f"{model.kind} of {model.target}: its peers ({', '.join(model.peers)}) resolve to no "
                             f"container other than {container.name}")
         params["peers"] = list(dict.fromkeys(peers))
     return params
