@@ -16,12 +16,14 @@ from .partial import overlaps, salvage
 from .problems import error_paths, problems_from
 from .runbook import Runbook
 from .scenario import Scenario
+from .stack import Stack, check_stack_folders
 from .team import Team
 from .workspace import Workspace
 from .yamlsource import Document, parse_yaml, read_yaml
 
-FileKind = Literal["scenario", "team", "runbook", "workspace"]
-MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace}
+FileKind = Literal["scenario", "team", "runbook", "workspace", "stack"]
+MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace,
+                                      "stack": Stack}
 LIBRARY = Path(__file__).parent / "library"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -29,7 +31,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def detect_kind(doc: Document) -> FileKind:
-    """Tell a scenario, team, runbook or workspace file apart by its top-level keys."""
+    """Tell a scenario, team, runbook, workspace or stack file apart by its top-level keys."""
     data = doc.data
     if not isinstance(data, dict):
         from .durations import describe
@@ -37,6 +39,9 @@ def detect_kind(doc: Document) -> FileKind:
         raise InputError([doc.problem((), f"expected a mapping at the top level, got {describe(data)}")])
     if "workspace" in data:
         return "workspace"
+    # Before the scenario: a stack has 'services' too, and no scenario has 'stack' at the top.
+    if "stack" in data:
+        return "stack"
     if "team" in data or "members" in data:
         return "team"
     if "steps" in data:
@@ -44,7 +49,8 @@ def detect_kind(doc: Document) -> FileKind:
     if "injects" in data or "kind" in data:
         return "scenario"
     raise InputError([doc.problem((), "cannot tell what this file is: expected a scenario (id, kind, injects …), "
-                                      "a team (team, members …), a runbook (id, triggers, steps …) or a workspace (workspace: …)")])
+                                      "a team (team, members …), a runbook (id, triggers, steps …), a workspace (workspace: …) "
+                                      "or a stack (stack, services …)")])
 
 
 def build(doc: Document, model: type[M]) -> M:
@@ -85,6 +91,9 @@ def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
         return references.check_scenario(obj)
     if isinstance(obj, Runbook):
         return references.check_runbook(obj)
+    if isinstance(obj, Stack) and Path(doc.file).is_file():
+        # Only a file on disk has folders beside it (text from an editor or the README has none).
+        return check_stack_folders(obj, Path(doc.file).parent)
     return []
 
 
