@@ -1,12 +1,14 @@
 #!/bin/sh
 # A stand-in for Prometheus + Alertmanager: polls the api's /health every $EVERY
-# seconds and, after $FAILURES failures in a row, POSTs an Alertmanager (webhook
-# version 4) "firing" notification for ApiDown to $DRILLBIT_RECEIVER/alertmanager;
-# after $SUCCESSES successes in a row, the same alert "resolved". Without
-# DRILLBIT_RECEIVER it only logs. A POST that fails is tried again on the next poll,
-# as Alertmanager retries a receiver that did not answer.
+# seconds (each check waits at most $TIMEOUT seconds) and, after $FAILURES failures
+# in a row, POSTs an Alertmanager (webhook version 4) "firing" notification for
+# ApiDown to $DRILLBIT_RECEIVER/alertmanager; after $SUCCESSES successes in a row,
+# the same alert "resolved". Without DRILLBIT_RECEIVER it only logs. A POST that
+# fails is tried again on the next poll, as Alertmanager retries a receiver that did
+# not answer.
 url="${HEALTH_URL:-http://127.0.0.1:18080/health}"
 every="${EVERY:-1}"
+timeout="${TIMEOUT:-2}"
 failures_needed="${FAILURES:-3}"
 successes_needed="${SUCCESSES:-3}"
 severity="${ALERT_SEVERITY:-P1}"
@@ -47,7 +49,7 @@ send() {  # $1 firing|resolved, $2 endsAt; succeeds when the receiver took it (o
 
 echo "$(now) watching $url every ${every}s (alerting after $failures_needed failures)"
 while :; do
-    if timeout 2 wget -q -O /dev/null "$url" 2>/dev/null; then
+    if timeout "$timeout" wget -q -O /dev/null "$url" 2>/dev/null; then
         oks=$((oks + 1)); fails=0
     else
         fails=$((fails + 1)); oks=0
