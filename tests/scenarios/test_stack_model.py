@@ -112,3 +112,14 @@ def test_a_missing_build_folder_is_reported_at_build_by_validate(tmp_path):
     assert [str(p) for p in result.problems] == [
         f"{tmp_path / 'stack.yaml'}:4:12: services.api.build: no folder 'nowhere' beside the stack file "
         f"(looked for {tmp_path / 'nowhere'})"]
+
+
+def test_every_file_of_the_example_stack_is_package_data():
+    import glob
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["examples"]
+    packaged = {Path(p) for pattern in patterns for p in glob.glob(str(ROOT / "examples" / pattern), recursive=True)
+                if Path(p).is_file()}
+    shipped = {p for p in (ROOT / "examples" / "live").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped and shipped <= packaged
