@@ -211,7 +211,7 @@ def healthy(kind: str, client, c, in_effect: Callable[[], bool]) -> Callable[[],
     def ok() -> bool:
         s = state(client, c)
         return s["Running"] and not s["Paused"] and not in_effect() and answers(c)
-    if kind == "restart":  # the restart itself is the fault; healthy is running and answering
+    if kind in ("restart", "kill-process"):  # nothing to undo: healthy is running and answering
         return lambda: state(client, c)["Running"] and answers(c)
     return ok
 
@@ -347,21 +347,30 @@ def median(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:.0f}" if xs else "-"
 
 
+def rounds(bench: Bench, kind: str, repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """Every round of ``kind`` both ways, alternating which goes first."""
+    got: dict[str, list[tuple[float, float]]] = {"drillbit": [], "docker": []}
+    for r in range(repeat):
+        for how in ("drillbit", "docker") if r % 2 == 0 else ("docker", "drillbit"):
+            got[how].append(one(bench, kind, how))
+    return got
+
+
 def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
     rows = []
     for kind in kinds:
+        row: dict = {"kind": kind, "family": FAULTS[kind].family}
         why = refused(bench, kind)
         if why:
-            rows.append({"kind": kind, "family": FAULTS[kind].family, "refused": why})
+            rows.append({**row, "note": f"refused here: {why}"})
             continue
-        got: dict[str, list[tuple[float, float]]] = {"drillbit": [], "docker": []}
-        for r in range(repeat):
-            order = ("drillbit", "docker") if r % 2 == 0 else ("docker", "drillbit")
-            for how in order:
-                got[how].append(one(bench, kind, how))
-        rows.append({"kind": kind, "family": FAULTS[kind].family,
-                     **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
-                        for i, what in enumerate(("in_effect", "healthy"))}})
+        try:
+            got = rounds(bench, kind, repeat)
+        except (TimeoutError, RuntimeError, FaultError) as exc:
+            rows.append({**row, "note": f"failed: {exc}"[:100]})
+            continue
+        rows.append({**row, **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
+                               for i, what in enumerate(("in_effect", "healthy"))}})
     return rows
 
 
@@ -372,8 +381,8 @@ def print_faults(rows: list[dict], repeat: int) -> None:
     print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^19}")
     print(head)
     for row in rows:
-        if "refused" in row:
-            print(f"{row['kind']:<14} {row['family']:<10} refused here: {row['refused']}")
+        if "note" in row:
+            print(f"{row['kind']:<14} {row['family']:<10} {row['note']}")
             continue
         d, k = statistics.median(row["drillbit_in_effect"]), statistics.median(row["docker_in_effect"])
         print(f"{row['kind']:<14} {row['family']:<10} {median(row['drillbit_in_effect']):>9} "

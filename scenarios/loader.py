@@ -91,16 +91,25 @@ def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
         return references.check_scenario(obj)
     if isinstance(obj, Runbook):
         return references.check_runbook(obj)
-    if isinstance(obj, Stack) and Path(doc.file).is_file():
-        # Only a file on disk has folders beside it (text from an editor or the README has none).
-        return check_stack_folders(obj, Path(doc.file).parent)
+    return []
+
+
+def _beside(obj: BaseModel | None, doc: Document, path: Path) -> list[Problem]:
+    """Problems of what a file read from ``path`` names beside it (a stack's build
+    folders); text that was never a file (an editor's, the README's) has none."""
+    if isinstance(obj, Stack):
+        return [doc.problem(p, m) for p, m in check_stack_folders(obj, path.parent)]
     return []
 
 
 def load(path: str | Path, model: type[M] | None = None) -> M:
     """Load one file as ``model``, or as whatever kind it is when ``model`` is None."""
     doc = read_yaml(path)
-    return build(doc, model or MODELS[detect_kind(doc)])  # type: ignore[return-value]
+    obj = build(doc, model or MODELS[detect_kind(doc)])
+    problems = _beside(obj, doc, Path(path))
+    if problems:
+        raise InputError(problems)
+    return obj  # type: ignore[return-value]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -184,6 +193,7 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
                 doc = read_yaml(f)
                 item.kind = detect_kind(doc)
                 item.model, item.partial, item.problems = _build(doc, MODELS[item.kind])
+                item.problems += _beside(item.model, doc, f)
             except InputError as exc:
                 item.problems = list(exc.problems)
             results.append(item)
