@@ -19,7 +19,7 @@ window's start and end (target: within one probe interval).
     python benchmarks/chaos.py [--repeat 3] [--kinds pause,packet-loss] [--intervals 0.2,1] [--window 3]
 
 Needs a Docker engine and a static busybox (the image is built FROM scratch, nothing
-is pulled). Every container it makes is named b-chaos-… and removed at the end.
+is pulled). Every container it makes is named b-chaos-PID-… and removed at the end.
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ from chaos.stack import build_images  # noqa: E402
 from scenarios import Stack, loads  # noqa: E402
 
 PREFIX = "b-chaos"
-NETWORK = f"{PREFIX}-net"
+#: This run's names, so two runs at once never touch each other's containers.
+RUN = f"{PREFIX}-{os.getpid()}"
+NETWORK = f"{RUN}-net"
 DATA = "/data/orders.db"
 ORDERS = "".join(f"order-{1000 + i},customer-{i},{i * 3.5:.2f},EUR,paid\n" for i in range(200))
 LIMIT = 64 * 1024 * 1024
@@ -98,10 +100,6 @@ class Bench:
         (folder / "data" / "orders.db").write_text(ORDERS)
         build_images(loads(STACK, Stack), workdir, client=self.client)
         self.image = f"{PREFIX}-target:latest"
-        for old in self.client.containers.list(all=True, filters={"name": PREFIX}):
-            old.remove(force=True)
-        for net in self.client.networks.list(names=[NETWORK]):
-            net.remove()
         self.network = self.client.networks.create(NETWORK, driver="bridge")
         self.made: list = []
         self.ledger = Ledger(workdir / "ledger.jsonl")
@@ -110,7 +108,7 @@ class Bench:
         port = free_port()
         c = self.client.containers.run(
             self.image, ["sh", "-c", "sleep 100000 & exec httpd -f -p 8080 -h /www"], detach=True,
-            name=f"{PREFIX}-{tag}-{len(self.made)}", labels={"drillbit.chaos": "allow", "drillbit.bench": "1"},
+            name=f"{RUN}-{tag}-{len(self.made)}", labels={"drillbit.chaos": "allow", "drillbit.bench": RUN},
             network=NETWORK, ports={"8080/tcp": ("127.0.0.1", port)}, tmpfs={"/tmp": "size=16m"})
         self.made.append(c)
         c.port = port
