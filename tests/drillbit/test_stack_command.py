@@ -99,3 +99,15 @@ def test_up_status_down_against_a_real_engine(cli, engine, tmp_path):
     assert (code, out) == (0, f"stack {NAME}: nothing to remove\n")
     code, out, _ = cli("stack", "status", str(path))
     assert code == 0 and f"stack {NAME} is absent" in out and "absent" in out
+
+
+def test_the_example_game_day_simulates_against_the_example_team(cli, root, tmp_path):
+    """The same file a game day plays is the simulation's input (its prediction)."""
+    code, out, err = cli("simulate", str(root / "examples" / "live" / "game-day.yaml"),
+                         "--team", str(root / "examples" / "team.yaml"), "--runs", "5", "--seed", "3",
+                         "--no-log", "--json")
+    assert code in (0, 1), err  # 1: a run missed an objective, which a drill may
+    result = json.loads(out)
+    assert result["scenario"]["id"] == "example-stack-game-day" and result["runs"] == 5
+    # The monitoring rule fires on the first signal (3s in), so detection is 3s in every run.
+    assert result["metrics"]["ttd"]["median"] == 3.0
