@@ -273,7 +273,9 @@ def cli_steps(kind: str, c, peer, workdir: Path) -> tuple[Callable[[], None], Ca
                            "kill -9 $(ps -o pid,args | grep 'while [:]' | awk '{print $1}')"))
     if kind == "memory-limit":
         return (lambda: sh("docker", "update", "--memory", "64m", "--memory-swap", "64m", n),
-                lambda: sh("docker", "update", "--memory", "9223372036854771712", "--memory-swap", "-1", n))
+                # The engine cannot set "no limit" again; the kernel's own "unlimited" can.
+                lambda: sh("docker", "update", "--memory", "9223372036854771712", "--memory-swap",
+                           "9223372036854771712", n))
     if kind == "fill-disk":
         def fill() -> None:
             used, avail = map(int, sh("docker", "exec", n, "sh", "-c", "df -k -P /tmp | tail -1").split()[2:4])
@@ -375,7 +377,7 @@ def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
 def print_faults(rows: list[dict], repeat: int) -> None:
     print(f"fault in effect after apply / healthy after restore, ms (median of {repeat}; an observer outside "
           "drillbit decides both)")
-    head = f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'':>6}   {'drillbit':>9} {'docker':>9}"
+    head = f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9}"
     print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^19}")
     print(head)
     for row in rows:
