@@ -14,7 +14,8 @@ alternating which goes first. Figures are medians over --repeat rounds.
 
 Then the probe timing error: a container is paused for a measured window while a
 ProbeLoop checks it over HTTP; its impact_started and recovered are compared with the
-window's start and end (target: within one probe interval).
+window's start and end, each known to lie inside the engine's pause (unpause) call
+(target: within one probe interval).
 
     python benchmarks/chaos.py [--repeat 3] [--kinds pause,packet-loss] [--intervals 0.2,1] [--window 3]
 
@@ -392,24 +393,35 @@ def print_faults(rows: list[dict], repeat: int) -> None:
 
 # --- the probe timing error ------------------------------------------------------------
 
-def probe_error(bench: Bench, interval: float, window: float) -> tuple[float, float]:
-    """(impact error, recovery error) in seconds: the ProbeLoop's impact_started minus
-    the pause's start, its recovered minus the pause's end."""
+def outside(t: float, low: float, high: float) -> float:
+    """How far ``t`` lies outside [low, high] (negative before, 0 inside)."""
+    return t - low if t < low else t - high if t > high else 0.0
+
+
+def probe_error(bench: Bench, interval: float, window: float) -> tuple[float, float, float, float]:
+    """(impact error, recovery error, pause call, unpause call) in seconds. The freeze
+    takes effect somewhere inside the engine's pause call and ends inside its unpause
+    call, so the errors are how far the ProbeLoop's impact_started and recovered lie
+    outside those calls (0 inside); the calls' durations are the window's own
+    uncertainty."""
     client = bench.client
     c = bench.container("probe")
     probe = HttpProbe(f"http://127.0.0.1:{c.port}/index.html", timeout=min(0.5, interval), name="http", every=interval)
     loop = ProbeLoop([probe], every=interval, healthy_for=max(2 * interval, 0.5))
     with loop:
         time.sleep(max(1.0, 2 * interval))
+        called = time.monotonic()
         client.api.pause(c.id)
-        start = time.monotonic()  # the freeze is in effect once the engine answered
+        paused = time.monotonic()
         time.sleep(window)
+        thaw = time.monotonic()
         client.api.unpause(c.id)
-        end = time.monotonic()
+        thawed = time.monotonic()
         wait(lambda: loop.recovered_at() is not None, "the probes' recovery", timeout=window + 10 * interval + 5)
     impact = next(t for t in loop.transitions if t.kind == "impact_started")
     c.remove(force=True)
-    return impact.at - start, loop.recovered_at() - end
+    return (outside(impact.at, called, paused), outside(loop.recovered_at(), thaw, thawed),
+            paused - called, thawed - thaw)
 
 
 def main() -> None:
@@ -440,15 +452,16 @@ def main() -> None:
     print(f"docker {bench.client.version()['Version']}, {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print_faults(rows, args.repeat)
     print()
-    print(f"probe timing error against a {args.window:g}s pause (target: within one interval), ms, "
-          f"worst of {args.repeat}")
-    print(f"{'interval':>9} {'impact':>8} {'recovered':>10}  within")
-    for interval, pairs in errors.items():
-        worst_i = max((p[0] for p in pairs), key=abs)
-        worst_r = max((p[1] for p in pairs), key=abs)
+    print(f"probe timing error against a {args.window:g}s pause (target: within one interval): ms outside the "
+          f"engine's pause and unpause calls, worst of {args.repeat}")
+    print(f"{'interval':>9} {'impact':>8} {'recovered':>10} {'pause call':>11} {'unpause call':>13}  within")
+    for interval, runs in errors.items():
+        worst_i = max((r[0] for r in runs), key=abs)
+        worst_r = max((r[1] for r in runs), key=abs)
         ok = abs(worst_i) <= interval and abs(worst_r) <= interval
-        print(f"{interval * 1000:>8.0f}ms {worst_i * 1000:>+8.0f} {worst_r * 1000:>+10.0f}  {'yes' if ok else 'NO'}")
-
+        print(f"{interval * 1000:>8.0f}ms {worst_i * 1000:>+8.0f} {worst_r * 1000:>+10.0f} "
+              f"{max(r[2] for r in runs) * 1000:>9.0f}ms {max(r[3] for r in runs) * 1000:>11.0f}ms  "
+              f"{'yes' if ok else 'NO'}")
 
 if __name__ == "__main__":
     main()

@@ -12,13 +12,13 @@ scenario's targets can name them as they would a Compose stack's.
 from __future__ import annotations
 
 import io
+import shutil
 import struct
 import tarfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-import shutil
 
 from docker import DockerClient
 from docker.errors import APIError, BuildError, DockerException, NotFound
@@ -196,7 +196,7 @@ def _run_kwargs(stack: Stack, name: str, service: Service, env: Mapping[str, str
     kwargs: dict[str, object] = {
         "name": stack.container_name(name), "detach": True, "labels": labels_of(stack, name, service),
         # The caller's values win: a game day passes DRILLBIT_RECEIVER to every service.
-        "environment": {**service.env, **env}, "hostname": name,
+        "environment": {**service.env, **env},
         "tmpfs": {path: f"size={size}" for path, size in service.tmpfs.items()},
     }
     if service.healthcheck:
@@ -205,8 +205,9 @@ def _run_kwargs(stack: Stack, name: str, service: Service, env: Mapping[str, str
                                  "timeout": int(h.timeout * _NS), "retries": h.retries,
                                  "start_period": int(h.start_period * _NS)}
     if service.network_mode == "host":
-        kwargs["network_mode"] = "host"
+        kwargs["network_mode"] = "host"  # the host's name too: engines refuse a hostname beside it
     else:
+        kwargs["hostname"] = name
         kwargs["network"] = stack.network_name
         # The service's name is its address on the network, as under Compose.
         kwargs["networking_config"] = {stack.network_name: client.api.create_endpoint_config(aliases=[name])}
