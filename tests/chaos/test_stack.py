@@ -286,3 +286,41 @@ def test_a_dynamic_busybox_is_refused_with_the_fix(monkeypatch, tmp_path):
     stack = loads("stack: x\nservices: {a: {build: a, command: [sh]}}\n", Stack)
     with pytest.raises(BusyboxError, match=r"apt-get install busybox-static"):
         module.build_images(stack, tmp_path)
+
+
+def test_every_fault_of_the_example_game_day_is_seen_by_its_probes_and_restored(docker_client, example, tmp_path,
+                                                                                 monkeypatch):
+    """The faults of game-day.yaml, one at a time on the example stack, as its comments
+    say: the pause fails /health, the partition only the orders page, the corruption
+    the checksum; each restore brings every probe back and leaves the ledger empty."""
+    from chaos.faults import FAULTS
+    from chaos.ledger import Ledger
+    from chaos.probes import CommandProbe, HttpProbe
+    from chaos.session import apply_fault, restore_fault
+    from scenarios import load_scenario
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # the corruption's snapshot
+    stack, api_port, _ = example
+    containers = {c.name.removeprefix(f"{NAME}-").removesuffix("-1"): c for c in bring_up(stack, LIVE)}
+    live = load_scenario(LIVE / "game-day.yaml").live
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    probes = {"health": HttpProbe(f"http://127.0.0.1:{api_port}/health", body="ok", timeout=1),
+              "orders": HttpProbe(f"http://127.0.0.1:{api_port}/cgi-bin/orders", body="order-1001", timeout=3),
+              "intact": CommandProbe(containers["store"], "sha256sum /data/orders.db", expect_stable=True)}
+    assert {k: p.check().ok for k, p in probes.items()} == {"health": True, "orders": True, "intact": True}
+    failing = {"pause": {"health", "orders"}, "partition": {"orders"}, "fill-disk": set(),
+               "corrupt-file": {"orders", "intact"}}
+    assert [f.kind for f in live.faults] == list(failing)
+    for fault in live.faults:
+        params = fault.params()
+        if "peers" in params:
+            params["peers"] = [containers[p].name for p in params["peers"]]
+        target = containers[live.targets[fault.target].service or live.targets[fault.target].labels["app"]]
+        entry = apply_fault(docker_client, FAULTS[fault.kind](**params), target, ledger)
+        try:
+            seen = {k for k, p in probes.items() if not p.check().ok}
+        finally:
+            restore_fault(ledger, entry)
+        assert seen == failing[fault.kind], fault.kind
+        assert {k for k, p in probes.items() if not p.check().ok} == set(), f"after restoring {fault.kind}"
+    assert ledger.outstanding() == []
