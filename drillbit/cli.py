@@ -23,7 +23,7 @@ from .lazygroup import LazyGroup
 # for scipy, sqlalchemy, simpy or jinja2 (benchmarks/startup.py measures it).
 
 EXIT_INTERRUPTED = 130
-KINDS = ("scenario", "team", "runbook", "workspace")
+KINDS = ("scenario", "team", "runbook", "workspace", "stack")
 STARTERS = Path(__file__).parent / "starters"
 
 # name -> (where the command is, the first sentence of its help as `drillbit --help` shows it)
@@ -51,6 +51,8 @@ LAZY_COMMANDS = {
     "score": ("drillbit.drills:score",
               "Score TIMELINES.jsonl (from any mode): the scorecard of one run or the distribution of many, and the "
               "gap report."),
+    "stack": ("drillbit.stack_commands:stack",
+              "The offline staging stack a game day plays against: build and start it, show it, remove it."),
     "simulate": ("drillbit.drills:simulate",
                  "Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id) against the team's "
                  "rotation, paging, escalation and runbooks."),
@@ -70,7 +72,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(paths: tuple[Path, ...], as_json: bool) -> None:
-    """Check scenario, team, runbook and workspace files.
+    """Check scenario, team, runbook, workspace and stack files.
 
     PATHS are files or folders. Without any: the current workspace, or the built-in
     library and the example team outside one. Scenarios and runbooks are also checked

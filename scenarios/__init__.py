@@ -12,6 +12,7 @@ from .runbook import Runbook, Step
 from .scenario import AlertRule, Inject, Scenario
 from .schema import json_schema
 from .shares import format_share
+from .stack import Stack, load_stack
 from .severity import DEFAULT_SEVERITIES, SeverityLevel
 from .team import Member, Rotation, Team
 from .workspace import WORKSPACE_FILE, Workspace
@@ -20,7 +21,7 @@ from .yamlsource import Document, parse_yaml, read_yaml
 __all__ = [
     "AckDist", "AlertRule", "Checked", "DEFAULT_SEVERITIES", "Dist", "Document", "DrillbitError", "Duration",
     "Inject", "InputError", "LIBRARY", "Member", "Offset", "Problem", "Rotation", "Runbook", "Scenario",
-    "SeverityLevel", "Step", "Team", "WORKSPACE_FILE", "Workspace", "build", "builtin_scenarios", "check_files",
+    "SeverityLevel", "Stack", "Step", "Team", "WORKSPACE_FILE", "Workspace", "build", "builtin_scenarios", "check_files",
     "detect_kind", "find_builtin", "format_duration", "format_share", "json_schema", "load", "load_runbook", "load_scenario",
-    "load_team", "loads", "parse_duration", "parse_yaml", "read_yaml", "yaml_files",
+    "load_stack", "load_team", "loads", "parse_duration", "parse_yaml", "read_yaml", "yaml_files",
 ]

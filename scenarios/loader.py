@@ -16,12 +16,14 @@ from .partial import overlaps, salvage
 from .problems import error_paths, problems_from
 from .runbook import Runbook
 from .scenario import Scenario
+from .stack import Stack, check_stack_folders
 from .team import Team
 from .workspace import Workspace
 from .yamlsource import Document, parse_yaml, read_yaml
 
-FileKind = Literal["scenario", "team", "runbook", "workspace"]
-MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace}
+FileKind = Literal["scenario", "team", "runbook", "workspace", "stack"]
+MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace,
+                                      "stack": Stack}
 LIBRARY = Path(__file__).parent / "library"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -29,7 +31,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def detect_kind(doc: Document) -> FileKind:
-    """Tell a scenario, team, runbook or workspace file apart by its top-level keys."""
+    """Tell a scenario, team, runbook, workspace or stack file apart by its top-level keys."""
     data = doc.data
     if not isinstance(data, dict):
         from .durations import describe
@@ -37,6 +39,9 @@ def detect_kind(doc: Document) -> FileKind:
         raise InputError([doc.problem((), f"expected a mapping at the top level, got {describe(data)}")])
     if "workspace" in data:
         return "workspace"
+    # Before the scenario: a stack has 'services' too, and no scenario has 'stack' at the top.
+    if "stack" in data:
+        return "stack"
     if "team" in data or "members" in data:
         return "team"
     if "steps" in data:
@@ -44,7 +49,8 @@ def detect_kind(doc: Document) -> FileKind:
     if "injects" in data or "kind" in data:
         return "scenario"
     raise InputError([doc.problem((), "cannot tell what this file is: expected a scenario (id, kind, injects …), "
-                                      "a team (team, members …), a runbook (id, triggers, steps …) or a workspace (workspace: …)")])
+                                      "a team (team, members …), a runbook (id, triggers, steps …), a workspace (workspace: …) "
+                                      "or a stack (stack, services …)")])
 
 
 def build(doc: Document, model: type[M]) -> M:
@@ -88,10 +94,22 @@ def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
     return []
 
 
+def _beside(obj: BaseModel | None, doc: Document, path: Path) -> list[Problem]:
+    """Problems of what a file read from ``path`` names beside it (a stack's build
+    folders); text that was never a file (an editor's, the README's) has none."""
+    if isinstance(obj, Stack):
+        return [doc.problem(p, m) for p, m in check_stack_folders(obj, path.parent)]
+    return []
+
+
 def load(path: str | Path, model: type[M] | None = None) -> M:
     """Load one file as ``model``, or as whatever kind it is when ``model`` is None."""
     doc = read_yaml(path)
-    return build(doc, model or MODELS[detect_kind(doc)])  # type: ignore[return-value]
+    obj = build(doc, model or MODELS[detect_kind(doc)])
+    problems = _beside(obj, doc, Path(path))
+    if problems:
+        raise InputError(problems)
+    return obj  # type: ignore[return-value]
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -175,6 +193,7 @@ def check_files(paths: list[str | Path]) -> list[Checked]:
                 doc = read_yaml(f)
                 item.kind = detect_kind(doc)
                 item.model, item.partial, item.problems = _build(doc, MODELS[item.kind])
+                item.problems += _beside(item.model, doc, f)
             except InputError as exc:
                 item.problems = list(exc.problems)
             results.append(item)

@@ -9,7 +9,7 @@ from .loader import MODELS
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of ``scenario``, ``team``, ``runbook`` or ``workspace``.
+    """The JSON Schema (draft 2020-12) of ``scenario``, ``team``, ``runbook``, ``workspace`` or ``stack``.
 
     Raises KeyError for an unknown kind.
     """

@@ -69,7 +69,7 @@ def test_schema_prints_json_schema_and_writes_all(cli, tmp_path):
     code, out, _ = cli("schema", "runbook")
     assert code == 0 and json.loads(out)["$id"] == "urn:drillbit:schema:runbook"
     code, _, _ = cli("schema", "--out", str(tmp_path))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["runbook.json", "scenario.json", "team.json", "workspace.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runbook.json", "scenario.json", "stack.json", "team.json", "workspace.json"]
 
 
 def test_init_creates_a_workspace_that_commands_find(cli, tmp_path, monkeypatch):
