@@ -30,6 +30,8 @@ from .errors import ChaosError
 
 #: The most of a response body an HTTP probe reads: enough to match, never a download.
 BODY_LIMIT = 64 * 1024
+#: The most checks of one probe in flight at once (each hung until its timeout).
+MAX_IN_FLIGHT = 8
 
 
 class ProbeError(ChaosError):
@@ -250,8 +252,9 @@ class Transition:
 
 class ProbeLoop:
     """Runs ``probes`` until :meth:`stop`, each every ``probe.every`` seconds (``every``
-    for a probe without its own; 100 ms at the fastest), one thread per probe so a slow
-    or hung check never delays another's schedule."""
+    for a probe without its own; 100 ms at the fastest), one scheduling thread per probe
+    and each check on its own thread, so a slow or hung check delays neither another
+    probe's schedule nor its own probe's next check."""
 
     def __init__(self, probes: Sequence[Probe], every: float = 1.0, *, healthy_for: float = 5.0) -> None:
         for p in probes:
@@ -301,8 +304,14 @@ class ProbeLoop:
     def _run(self, probe: Probe, start: float) -> None:
         every = probe.every or self.every
         scheduled = start
+        in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         while not self._stop.is_set():
-            self._record(probe.check())
+            # Each check on its own thread, so one that hangs until its timeout (a
+            # service still starting) does not blind the probe: the next slot's check
+            # goes out on time. A probe with every slot still hung skips the slot.
+            if in_flight.acquire(blocking=False):
+                threading.Thread(target=self._check, args=(probe, in_flight), name=f"probe-{probe.name}-check",
+                                 daemon=True).start()
             scheduled += every
             now = time.monotonic()
             if scheduled < now:
@@ -311,33 +320,49 @@ class ProbeLoop:
             if self._stop.wait(scheduled - time.monotonic()):
                 return
 
+    def _check(self, probe: Probe, in_flight: threading.BoundedSemaphore) -> None:
+        try:
+            result = probe.check()
+        finally:
+            in_flight.release()
+        if not self._stop.is_set():
+            self._record(result)
+
     def _record(self, result: ProbeResult) -> None:
         fired: list[Transition] = []
         with self._lock:
             self.results.append(result)
-            self._latest[result.probe] = result
-            if not result.ok:
-                self._healthy_since = None
-                self._recovered = None
-                if self._first_failure is None:
-                    self._first_failure = result
-                    fired.append(Transition("impact_started", result.at, result.probe, result.detail))
-            elif self._first_failure is not None and self._recovered is None:
-                if all(r.ok for r in self._latest.values()):
-                    if self._healthy_since is None:
-                        # Healthy from when it answered: a request held by a frozen
-                        # service that answers at the thaw started while it was down.
-                        self._healthy_since = result.at + result.latency
-                    elif result.at + result.latency - self._healthy_since >= self.healthy_for:
-                        self._recovered = Transition("recovered", self._healthy_since, result.probe, result.detail,
-                                                     confirmed=result.at + result.latency)
-                        fired.append(self._recovered)
-            self.transitions.extend(fired)
+            latest = self._latest.get(result.probe)
+            # A check that started before the latest one but answered after it saw older
+            # news than the state already known: it is kept, but changes nothing.
+            if latest is None or result.at >= latest.at:
+                self._latest[result.probe] = result
+                fired = self._transitions(result)
+                self.transitions.extend(fired)
         for fn in self._result_subscribers:
             fn(result)
         for t in fired:
             for fn in self._transition_subscribers:
                 fn(t)
+
+    def _transitions(self, result: ProbeResult) -> list[Transition]:
+        """The transitions ``result`` (the newest of its probe) makes; under the lock."""
+        if not result.ok:
+            self._healthy_since = None
+            self._recovered = None
+            if self._first_failure is None:
+                self._first_failure = result
+                return [Transition("impact_started", result.at, result.probe, result.detail)]
+        elif self._first_failure is not None and self._recovered is None and all(r.ok for r in self._latest.values()):
+            if self._healthy_since is None:
+                # Healthy from when it answered: a request held by a frozen service
+                # that answers at the thaw started while it was down.
+                self._healthy_since = result.at + result.latency
+            elif result.at + result.latency - self._healthy_since >= self.healthy_for:
+                self._recovered = Transition("recovered", self._healthy_since, result.probe, result.detail,
+                                             confirmed=result.at + result.latency)
+                return [self._recovered]
+        return []
 
     def first_failure(self) -> ProbeResult | None:
         """The first failing result since the loop started, or None."""

@@ -124,6 +124,10 @@ def _drill_incident(tl: Timeline, scenario_id: str, title: str | None, services:
         return None
     at = lambda key: None if ms.get(key) is None else start + timedelta(seconds=ms[key])  # noqa: E731
     times = {field: at(key) for key, field in _MILESTONE_FIELDS.items()}
+    # On a game day monitoring can alert before drillbit's own probe first fails (a
+    # probe every 10s is coarser than the alert rule): the incident began no later than
+    # anyone saw it, so it starts at the earliest of the impact and what followed it.
+    began = min([impact, *(ms[key] for key in _MILESTONE_FIELDS if ms.get(key) is not None)])
     return Incident(title=f"drill: {title or scenario_id}", kind="drill", service=next(iter(services), None),
-                    severity=severity, started=start + timedelta(seconds=impact), tags=("drill", scenario_id),
+                    severity=severity, started=start + timedelta(seconds=began), tags=("drill", scenario_id),
                     drill_run_id=run_id, source="drill", external_id=f"run-{run_id}", **times).check()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import socket
 import statistics
+import threading
 import time
 
 import pytest
@@ -228,6 +229,41 @@ def test_a_slow_probe_does_not_delay_another():
     assert len(ats) >= 10
     # Waiting for the slow one would put the fast one 250 ms behind each time.
     assert max(abs(at - (ats[0] + k * 0.1)) for k, at in enumerate(ats)) < 0.05
+
+
+def test_a_hung_check_does_not_blind_its_own_probe_nor_undo_a_recovery_it_predates():
+    # A service coming back: the third check hangs 0.6 s (a connection accepted while
+    # it starts) and then fails; the checks sent after it answer at once.
+    class Starting(_Scripted):
+        def __init__(self):
+            super().__init__([], 0.1)
+            self.calls = 0
+            self.lock = threading.Lock()
+
+        def _run(self):
+            with self.lock:
+                self.calls += 1
+                n = self.calls
+            if n <= 2:
+                return False, "refused"
+            if n == 3:
+                time.sleep(0.6)
+                return False, "timed out"
+            return True, ""
+
+    loop = ProbeLoop([Starting()], healthy_for=0.3)
+    with loop:
+        time.sleep(1.2)
+    by_start = sorted(loop.results, key=lambda r: r.at)
+    hung = by_start[2]
+    assert hung.detail == "timed out" and hung.latency >= 0.6
+    # Checks went out every 100 ms while it hung, the first of them healthy.
+    during = [r for r in by_start if hung.at < r.at < hung.at + hung.latency]
+    assert len(during) >= 4 and during[0].ok
+    # Recovery starts when that first healthy check answered, and the hung check's
+    # late failure did not undo it.
+    assert loop.recovered_at() == pytest.approx(during[0].at + during[0].latency)
+    assert [t.kind for t in loop.transitions] == ["impact_started", "recovered"]
 
 
 def test_an_unreachable_port_fails_without_raising():

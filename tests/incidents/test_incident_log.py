@@ -347,6 +347,24 @@ def test_a_single_run_drill_is_also_a_drill_incident_left_out_of_real_stats(stor
     assert incident_stats(store, Filter(kind=None), by="all", metrics=("ttr",)).incidents == 1
 
 
+def test_a_game_day_detected_before_its_probe_failed_starts_the_incident_at_the_detection(store):
+    # Monitoring can alert before a coarse probe first fails; the incident began no
+    # later than it was seen.
+    from scenarios.timeline import new_event, new_timeline
+
+    drill, scenario = drill_summary(1)
+    tl = drill.timeline
+    impact = tl.milestone("impact")
+    events = sorted((new_event(impact - 5.0 if e.kind == "detected" else e.t, e.kind, e.actor, e.subject, e.data)
+                     for e in tl.events), key=lambda e: e.t)
+    live = new_timeline(tl.scenario, "live", None, None, tl.started_at, tl.team, tuple(events))
+    run_id = record_drill(store, drill.result, scenario=scenario, team=drill.result.team, mode="live", seed=None,
+                          timeline=live)
+    (incident,) = incidents.incidents_of_run(store, run_id)
+    assert incident.started == tl.started_at + timedelta(seconds=impact - 5.0)
+    assert incident.detected == incident.started
+
+
 def test_record_drill_refuses_a_document_an_unknown_mode_or_a_timeline_of_many_runs(store):
     batch, _ = drill_summary(12)
     with pytest.raises(InvalidRecord, match="expected a scoring.DrillResult, got dict"):
