@@ -67,24 +67,29 @@ live:
 
 
 class Poller:
-    """Polls the api's health every POLL seconds on its own and remembers the outage:
-    the wall time of the first failure and of the first success after it."""
+    """Polls the api's health every POLL seconds on its own, each check on its own
+    thread (so one hung while the api starts does not blind it), and remembers the
+    outage: when the first failing check went out, and when the first healthy check
+    after it answered."""
 
     def __init__(self) -> None:
-        self.seen: list[tuple[float, bool]] = []
+        self.seen: list[tuple[float, float, bool]] = []  # (sent, answered, ok), wall clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _check(self) -> None:
+        sent = time.time()
+        try:
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(HEALTH, timeout=2) as r:
+                ok = r.status == 200
+        except OSError:
+            ok = False
+        self.seen.append((sent, time.time(), ok))
+
     def _run(self) -> None:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while not self._stop.is_set():
             at = time.time()
-            try:
-                with opener.open(HEALTH, timeout=0.5) as r:
-                    ok = r.status == 200
-            except (OSError, urllib.error.URLError):
-                ok = False
-            self.seen.append((at, ok))
+            threading.Thread(target=self._check, daemon=True).start()
             self._stop.wait(max(0.0, at + POLL - time.time()))
 
     def start(self) -> None:
@@ -96,20 +101,23 @@ class Poller:
             self._thread.join(5)
 
     def outage(self) -> tuple[float | None, float | None]:
-        """(first failure after a success, first success after it)."""
-        up_before, down, up = False, None, None
-        for at, ok in list(self.seen):
+        """(when the first failing check after a healthy one went out, when the first
+        healthy check sent after that answered)."""
+        seen = sorted(self.seen)
+        up_before, down = False, None
+        for sent, _, ok in seen:
             if ok and down is None:
                 up_before = True
-            elif not ok and up_before and down is None:
-                down = at
-            elif ok and down is not None:
-                up = at
+            elif not ok and up_before:
+                down = sent
                 break
-        return down, up
+        if down is None:
+            return None, None
+        answers = [answered for sent, answered, ok in seen if ok and sent > down]
+        return down, min(answers) if answers else None
 
     def failures_since(self, since: float) -> int:
-        return sum(1 for at, ok in list(self.seen) if at >= since and not ok)
+        return sum(1 for sent, _, ok in list(self.seen) if sent >= since and not ok)
 
 
 def _wait(what: str, ready, proc: subprocess.Popen, timeout: float = 90.0):
