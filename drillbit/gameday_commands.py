@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -221,9 +222,10 @@ def gameday(ctx: click.Context, scenario: str, team: Path | None, runbooks: Path
         return
     now = command_time()
     folder = out or default_folder(inputs, now)
+    made_folder = not folder.exists()
     log = None
     try:
-        with drill_folder(folder, force=force):
+        with _removed_if_left_empty(folder, made_folder), drill_folder(folder, force=force):
             log = None if no_log else open_log(db)
             predicted = None if no_predict else _predict(inputs, scenario, team, runbooks, runs=predict_runs,
                                                          seed=seed, now=now, as_json=as_json)
@@ -250,6 +252,19 @@ def _predict(inputs: Inputs, scenario: str, team: Path | None, runbooks: Path | 
     show_bar = runs > 1 and output.err.is_terminal and not as_json
     hooks = Hooks(progress=lambda made: _progress(made, runs, show_bar, label="predicting"))
     return predict(inputs, runs=runs, seed=seed, start=now, now=now, hooks=hooks, command=command)
+
+
+@contextlib.contextmanager
+def _removed_if_left_empty(folder: Path, made: bool) -> Iterator[None]:
+    """A folder this command made is removed again when the game day stopped before
+    writing anything into it (a plan refused, steady state not met)."""
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
+        raise
 
 
 def _play(gd: "GameDay", inputs: Inputs, folder: Path, stack: Path | None, *, predicted: Drill | None, port: int,

@@ -300,7 +300,7 @@ def test_steady_state_refused_exits_1_touching_and_writing_nothing(run, script, 
     code, _, err = run()
     assert code == 1
     assert "steady state: probe edge failed" in err
-    assert not (tmp_path / "day" / "timeline.jsonl").exists() and not (tmp_path / "day" / "summary.json").exists()
+    assert not (tmp_path / "day").exists()  # the folder it made is gone again, nothing in it
     assert ("clear_state",) in script.calls and ("receiver.stop",) in script.calls
 
 
@@ -408,4 +408,11 @@ def test_a_plan_refused_after_the_stack_came_up_tears_it_down_and_exits_2(run, s
     assert code == 2 and "matches no running container" in err
     order = [c[0] for c in script.calls]
     assert "run" not in order and {"tear_down", "clear_state", "receiver.stop"} <= set(order)
-    assert not (tmp_path / "day" / "timeline.jsonl").exists()
+    assert not (tmp_path / "day").exists()
+
+
+def test_a_refused_game_day_leaves_a_folder_it_did_not_make(run, script, tmp_path):
+    (tmp_path / "day").mkdir()
+    script.plan_error = EngineError("target 'edge' matches no running container")
+    code, _, _ = run()
+    assert code == 2 and (tmp_path / "day").is_dir()
