@@ -212,7 +212,7 @@ def gameday(ctx: click.Context, scenario: str, team: Path | None, runbooks: Path
     if dry_run:
         if stack is not None:
             output.err.print(f"note: a dry run does not bring up the stack {stack}; the plan is of the containers "
-                             "running now", markup=False)
+                             f"running now (`drillbit stack up {stack}` starts it)", markup=False)
         plan = gd.plan()
         if as_json:
             output.emit_json(plan_json(plan))
