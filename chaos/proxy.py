@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import ChaosError
-from .watchdog import process_start, runner_alive
+from .watchdog import detached_log, ignore_terminal_signals, process_start, runner_alive
 
 TOXIC_TYPES = ("latency", "bandwidth", "timeout", "reset_peer")
 STREAMS = ("upstream", "downstream")
@@ -487,15 +487,11 @@ def _write_pidfile(pidfile: Path, token: str, routes: list[Route], ports: list[i
 
 
 def _log(message: str) -> None:
-    # stderr is the log file start_proxy opened.
-    sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} chaos proxy {os.getpid()}: {message}\n")
-    sys.stderr.flush()
+    detached_log("proxy", message)
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Detached from the runner's terminal: a Ctrl-C or a hang-up there is not for it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    ignore_terminal_signals()
     parser = argparse.ArgumentParser(prog="python -m chaos.proxy")
     parser.add_argument("--token", required=True)
     parser.add_argument("--pidfile", required=True, type=Path)

@@ -96,17 +96,25 @@ def watch(ledger_path: Path, runner_pid: int, runner_start: str | None, *, poll:
         time.sleep(1.0)
 
 
-def _log(message: str) -> None:
-    # Its stderr is the log file start_watchdog opened.
-    sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} chaos watchdog {os.getpid()}: {message}\n")
+def detached_log(role: str, message: str) -> None:
+    """One line to a detached process's log (its stderr is the file its starter opened)."""
+    sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')} chaos {role} {os.getpid()}: {message}\n")
     sys.stderr.flush()
 
 
-def main(argv: list[str] | None = None) -> int:
-    # A Ctrl-C in the runner's terminal, or that terminal closing, must not stop the
-    # one process left to restore the runner's faults.
+def ignore_terminal_signals() -> None:
+    """A Ctrl-C in the runner's terminal, or that terminal closing, is not for a
+    detached process (the watchdog is the one left to restore the runner's faults)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _log(message: str) -> None:
+    detached_log("watchdog", message)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ignore_terminal_signals()
     parser = argparse.ArgumentParser(prog="python -m chaos.watchdog")
     parser.add_argument("--ledger", required=True, type=Path)
     parser.add_argument("--runner", required=True, type=int)
