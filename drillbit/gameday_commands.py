@@ -51,8 +51,8 @@ PREDICT_RUNS = 200
 ENDINGS = {
     "aborted": "the game day was aborted: a guard probe failed, and every fault was restored at once",
     "horizon": "the game day reached its wall-clock limit (live.limit) before it ended",
-    "interrupted": "the game day was interrupted (Ctrl-C or SIGTERM); every fault was restored, and the figures "
-                   "are of what was recorded until then",
+    "interrupted": "the game day was ended early (q in the console, Ctrl-C or SIGTERM); every fault was restored, "
+                   "and the figures are of what was recorded until then",
 }
 
 

@@ -289,7 +289,7 @@ def test_ctrl_c_writes_what_was_recorded_restores_and_exits_130(run, script, tmp
     assert list(read_jsonl(tmp_path / "day" / "timeline.jsonl")) == [script.timeline]
     doc = _summary(tmp_path)
     assert doc["drill"]["state"] == "interrupted"
-    assert any("interrupted" in n for n in doc["notes"])
+    assert any("ended early" in n and "Ctrl-C" in n for n in doc["notes"])
     assert json.loads((tmp_path / "day" / "drill.json").read_text())["state"] == "interrupted"
     assert _runs_logged(tmp_path) == [(SCENARIO, "live", 1)]
     assert ("receiver.stop",) in script.calls and ("clear_state",) in script.calls
