@@ -9,8 +9,10 @@ brought the data back (RPO and RTO measured, not assumed).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
+import tarfile
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,6 +58,30 @@ def data_checksums(container: Container, path: str) -> dict[str, str]:
 def matches(container: Container, path: str, expected: dict[str, str]) -> bool:
     """Whether the files under ``path`` are exactly ``expected`` (names and sha256)."""
     return data_checksums(container, path) == expected
+
+
+def archive_checksums(archive: Path, path: str) -> dict[str, str]:
+    """What :func:`data_checksums` says of ``path``, read from its ``get_archive`` tar
+    instead of from the container: the sha256 of every regular file (a hard link
+    counts as the file it links to), named as ``find`` inside would name it. Taken from
+    the snapshot itself, the checksums are exactly of what restore puts back."""
+    parent = posixpath.dirname(path) or "/"
+    sums: dict[str, str] = {}
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            if member.islnk():
+                linked = posixpath.normpath(posixpath.join(parent, member.linkname))
+                if linked in sums:
+                    sums[posixpath.normpath(posixpath.join(parent, member.name))] = sums[linked]
+                continue
+            if not member.isreg():
+                continue
+            digest = hashlib.sha256()
+            f = tar.extractfile(member)
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+            sums[posixpath.normpath(posixpath.join(parent, member.name))] = digest.hexdigest()
+    return sums
 
 
 def _take_snapshot(container: Container, path: str) -> Path:
@@ -106,8 +132,14 @@ class _SnapshotFault(Fault):
 
     def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
         path = self.path
-        checksums = data_checksums(container, path)
+        # One engine call, no exec: the archive is the snapshot (fsync'd before anything
+        # is touched) and its files give the checksums restore is verified against.
         snapshot = _take_snapshot(container, path)
+        try:
+            checksums = archive_checksums(snapshot, path)
+        except (OSError, tarfile.TarError) as exc:
+            snapshot.unlink(missing_ok=True)  # nothing was touched yet: no restore will need it
+            raise FaultError(f"{self.kind}: cannot read the snapshot of {path} from {container.name}: {exc}") from None
         return {"path": path, "snapshot": str(snapshot), "checksums": checksums}
 
     @classmethod
