@@ -2,15 +2,29 @@
 the `docker` command line, and how closely the probes time a known outage.
 
 For each fault kind of the catalogue (chaos.faults.FAULTS), on a fresh labelled
-container each time: the seconds from "apply" until an independent observer (the
-engine's inspect/top, iptables -S or tc in the container's namespace, a checksum)
-sees the fault in effect, and from "restore" until the observer sees it gone and the
-container answers HTTP again. drillbit goes through chaos.session.apply_fault /
-restore_fault (check, prepare, the fsync'd ledger entry, apply, verify — the safety
-is part of the cost); the `docker` column is what an operator would type for the same
-fault (docker kill/stop/pause/restart/update/network/exec/cp, and for namespace rules
-`docker inspect` for the PID, then `nsenter -t PID -n iptables|tc …`), in the same run,
-alternating which goes first. Figures are medians over --repeat rounds.
+container each time, both ways in the same run, alternating which goes first:
+
+- drillbit: what a game day does at the fault's time. Its checks (tools in the image,
+  kernel qdiscs, a running container) run at plan time, before the drill starts, and
+  are timed on their own (the "check" column). At fire time
+  chaos.session.apply_fault(checked=True): prepare (for data faults the snapshot,
+  get_archive written and fsync'd with its folder, and its checksums), the fsync'd
+  ledger entry, then apply. "in effect" ends when apply has returned and an observer
+  outside drillbit sees the effect; verify_applied runs after that, so it is not
+  counted. "healthy" runs from restore_fault until the observer sees the fault gone and
+  the container answering HTTP (drillbit's verify_restored again runs after).
+- docker: what an operator types for the same result, each command a process of the
+  `docker` CLI (or `nsenter`) whose start counts: docker kill/stop/pause/restart/update/
+  network; `docker exec` (kill-process: one `sh -c 'kill -9 $(pidof sleep)'`; cpu-hog:
+  `exec -d` of the loop, one exec to find and kill it; fill-disk: one `sh -c` that reads
+  df and runs dd); for namespace rules `docker inspect` for the PID, then one `nsenter
+  -t PID -n iptables|tc …` per rule; for data faults the snapshot first, `docker cp`
+  out to the host (not fsync'd), then `docker exec rm`/`dd`, and `docker cp` back to
+  restore.
+
+The observer (the engine's inspect/top, iptables -S or tc in the container's namespace,
+a checksum or df inside) is the same for both; a moment counts from the start of the
+first observer check that saw it. Figures are medians over --repeat rounds.
 
 Then the probe timing error: a container is paused for a measured window while a
 ProbeLoop checks it over HTTP; its impact_started and recovered are compared with the
@@ -127,11 +141,13 @@ class Bench:
 
 
 def wait(check: Callable[[], bool], what: str, timeout: float = SETTLE) -> float:
-    """Poll ``check`` until true; the perf_counter time it first was."""
+    """Poll ``check`` until true; the perf_counter time the first check that found it
+    true began (so the observer's own duration counts for neither side)."""
     deadline = time.perf_counter() + timeout
     while True:
+        began = time.perf_counter()
         if check():
-            return time.perf_counter()
+            return began
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{what}: not within {timeout:g}s")
         time.sleep(0.005)
@@ -278,11 +294,11 @@ def cli_steps(kind: str, c, peer, workdir: Path) -> tuple[Callable[[], None], Ca
                 lambda: sh("docker", "update", "--memory", "9223372036854771712", "--memory-swap",
                            "9223372036854771712", n))
     if kind == "fill-disk":
-        def fill() -> None:
-            used, avail = map(int, sh("docker", "exec", n, "sh", "-c", "df -k -P /tmp | tail -1").split()[2:4])
-            count = -(-95 * (used + avail) // 100) - used
-            sh("docker", "exec", n, "dd", "if=/dev/zero", "of=/tmp/fill", "bs=1024", f"count={count}", check=False)
-        return fill, lambda: sh("docker", "exec", n, "rm", "-f", "/tmp/fill")
+        # One exec, as drillbit's: read df and write the rest up to 95%.
+        script = ("set -- $(df -k -P /tmp | tail -1); "
+                  "dd if=/dev/zero of=/tmp/fill bs=1024 count=$(( (95 * ($3 + $4) + 99) / 100 - $3 ))")
+        return (lambda: sh("docker", "exec", n, "sh", "-c", script, check=False),
+                lambda: sh("docker", "exec", n, "rm", "-f", "/tmp/fill"))
     if kind in ("delete-path", "corrupt-file"):
         def damage() -> None:
             sh("docker", "cp", f"{n}:{DATA}", str(backup))  # the snapshot an operator takes first
@@ -296,8 +312,28 @@ def cli_steps(kind: str, c, peer, workdir: Path) -> tuple[Callable[[], None], Ca
 
 # --- one round of one kind -------------------------------------------------------------
 
-def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
-    """(seconds until in effect, seconds from restore until healthy) through ``how``."""
+def observed(kind: str, in_effect: Callable[[], bool], well: Callable[[], bool], times: dict[str, float]) -> type:
+    """Fault ``kind`` with the observer run as soon as its apply (restore) returns, so
+    "in effect" ("healthy") is not delayed by drillbit's verify that follows."""
+    base = FAULTS[kind]
+
+    class Observed(base):  # type: ignore[misc, valid-type]
+        def apply(self, client, container, restore) -> None:
+            super().apply(client, container, restore)
+            times["in_effect"] = wait(in_effect, f"{kind} in effect")
+
+        @classmethod
+        def restore(cls, client, restore) -> None:
+            super().restore(client, restore)
+            times["healthy"] = wait(well, f"{kind} restored")
+
+    Observed.kind = kind
+    return Observed
+
+
+def one(bench: Bench, kind: str, how: str) -> tuple[float, float, float | None]:
+    """(seconds until in effect, seconds from restore until healthy, seconds drillbit's
+    plan-time check took, None for the CLI) through ``how``."""
     client = bench.client
     c = bench.container(kind)
     peer = bench.container(f"{kind}-peer") if kind == "partition" else None
@@ -306,14 +342,24 @@ def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
     params = dict(PARAMS.get(kind, {}))
     if kind == "partition":
         params["peers"] = [peer.name]
+    checked = None
     if how == "drillbit":
-        fault = FAULTS[kind](**params)
-        t0 = time.perf_counter()
-        entry = apply_fault(client, fault, c, bench.ledger)
-        applied = wait(in_effect, f"{kind} in effect") - t0
-        t1 = time.perf_counter()
-        restore_fault(bench.ledger, entry)
-        back = wait(well, f"{kind} restored") - t1
+        times: dict[str, float] = {}
+        kind_class = observed(kind, in_effect, well, times)
+        fault = kind_class(**params)
+        t = time.perf_counter()
+        fault.check(client, c)  # plan time: before the drill starts
+        checked = time.perf_counter() - t
+        FAULTS[kind] = kind_class  # restore_fault finds the kind by name in the catalogue
+        try:
+            t0 = time.perf_counter()
+            entry = apply_fault(client, fault, c, bench.ledger, checked=True)
+            applied = times["in_effect"] - t0
+            t1 = time.perf_counter()
+            restore_fault(bench.ledger, entry)
+            back = times["healthy"] - t1
+        finally:
+            FAULTS[kind] = kind_class.__mro__[1]
     else:
         apply, restore = cli_steps(kind, c, peer, bench.workdir)
         t0 = time.perf_counter()
@@ -325,7 +371,7 @@ def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
     for made in (c, peer):
         if made is not None:
             made.remove(force=True)
-    return applied, back
+    return applied, back, checked
 
 
 def refused(bench: Bench, kind: str) -> str | None:
@@ -348,9 +394,9 @@ def median(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:.0f}" if xs else "-"
 
 
-def rounds(bench: Bench, kind: str, repeat: int) -> dict[str, list[tuple[float, float]]]:
+def rounds(bench: Bench, kind: str, repeat: int) -> dict[str, list[tuple[float, float, float | None]]]:
     """Every round of ``kind`` both ways, alternating which goes first."""
-    got: dict[str, list[tuple[float, float]]] = {"drillbit": [], "docker": []}
+    got: dict[str, list[tuple[float, float, float | None]]] = {"drillbit": [], "docker": []}
     for r in range(repeat):
         for how in ("drillbit", "docker") if r % 2 == 0 else ("docker", "drillbit"):
             got[how].append(one(bench, kind, how))
@@ -370,25 +416,27 @@ def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
         except (TimeoutError, RuntimeError, FaultError) as exc:
             rows.append({**row, "note": f"failed: {exc}"[:100]})
             continue
-        rows.append({**row, **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
-                               for i, what in enumerate(("in_effect", "healthy"))}})
+        rows.append({**row, "drillbit_check": [x[2] for x in got["drillbit"]],
+                     **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
+                        for i, what in enumerate(("in_effect", "healthy"))}})
     return rows
 
 
 def print_faults(rows: list[dict], repeat: int) -> None:
     print(f"fault in effect after apply / healthy after restore, ms (median of {repeat}; an observer outside "
-          "drillbit decides both)")
-    head = f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9}"
-    print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^19}")
-    print(head)
+          "drillbit decides both; drillbit's check runs at plan time, before the drill)")
+    print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^26}   {'plan time':>9}")
+    print(f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9} "
+          f"{'ratio':>6}   {'check':>9}")
     for row in rows:
         if "note" in row:
             print(f"{row['kind']:<14} {row['family']:<10} {row['note']}")
             continue
-        d, k = statistics.median(row["drillbit_in_effect"]), statistics.median(row["docker_in_effect"])
+        ratio = {what: statistics.median(row[f"drillbit_{what}"]) / statistics.median(row[f"docker_{what}"])
+                 for what in ("in_effect", "healthy")}
         print(f"{row['kind']:<14} {row['family']:<10} {median(row['drillbit_in_effect']):>9} "
-              f"{median(row['docker_in_effect']):>9} {d / k:>5.2f}x   {median(row['drillbit_healthy']):>9} "
-              f"{median(row['docker_healthy']):>9}")
+              f"{median(row['docker_in_effect']):>9} {ratio['in_effect']:>5.2f}x   {median(row['drillbit_healthy']):>9} "
+              f"{median(row['docker_healthy']):>9} {ratio['healthy']:>5.2f}x   {median(row['drillbit_check']):>9}")
 
 
 # --- the probe timing error ------------------------------------------------------------

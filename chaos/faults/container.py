@@ -8,7 +8,7 @@ import signal as signals
 from typing import Any
 
 from docker import DockerClient
-from docker.errors import APIError
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from .base import Fault, FaultError, Restore, register
@@ -134,11 +134,11 @@ class Pause(Fault):
 
     @classmethod
     def restore(cls, client: DockerClient, restore: Restore) -> None:
-        s = state(client, restore.container)
-        if s is None or not s["Paused"]:
-            return
+        # Straight to unpause (no inspect first): a container not paused, or gone, is restored.
         try:
             client.api.unpause(restore.container)
+        except NotFound:
+            return
         except APIError as exc:
             if "is not paused" not in str(exc):
                 raise FaultError(f"cannot unpause container {restore.name}: {exc.explanation or exc}") from None
@@ -245,23 +245,33 @@ def _pids(container: Container, name: str) -> list[int]:
     return sorted(int(p) for p in out.split() if p.isdigit()) if code == 0 else []
 
 
-#: Kill the processes named $1 with signal $2 in one exec: refuse PID 1 (exit 4) and a
-#: name nothing runs as (exit 3) before killing anything; print "pids: …", then
-#: ``ps -o pid,args`` (what was killed, for the ledger), then "killing" and kill's own
-#: errors. The script's own shell, and the subshell pidof ran in (gone by then), are
-#: left out, so a process named sh can be the target too.
+#: Kill the processes named $1 with signal $2 in one exec, with one ps: a process is
+#: named $1 as pidof has it (its comm, its argv[0], or argv[0]'s basename). Refuse PID 1
+#: (exit 4) and a name nothing runs as (exit 3) before killing anything; print
+#: "pids: …", then "PID ARGS" of each (what was killed, for the ledger), then "killing"
+#: and kill's own errors. The script's own shell, and the ps it ran (gone by then), are
+#: left out, so a process named sh or ps can be the target too.
 _KILL_BY_NAME = """
-found=$(pidof "$1")
+out=$(ps -o pid,comm,args)
 pids=
-for p in $found; do
-  [ "$p" = "$$" ] && continue
-  [ -d "/proc/$p" ] || continue
-  [ "$p" = 1 ] && { echo "pids: 1"; exit 4; }
-  pids="$pids $p"
-done
+lines=
+while read -r pid comm args; do
+  case "$pid" in ''|*[!0-9]*) continue ;; esac
+  [ "$pid" = "$$" ] && continue
+  argv0=${args%% *}
+  [ "$comm" = "$1" ] || [ "$argv0" = "$1" ] || [ "${argv0##*/}" = "$1" ] || continue
+  [ -d "/proc/$pid" ] || continue
+  [ "$pid" = 1 ] && { echo "pids: 1"; exit 4; }
+  pids="$pids $pid"
+  lines="$lines$pid $args
+"
+done <<EOF
+$out
+EOF
 [ -n "$pids" ] || { echo "pids:"; exit 3; }
 echo "pids:$pids"
-ps -o pid,args
+echo "PID ARGS"
+printf '%s' "$lines"
 echo killing
 exec 2>&1
 kill -s "$2" $pids
