@@ -82,6 +82,12 @@ PARAMS: dict[str, dict[str, object]] = {
     "cpu-hog": {"workers": 1}, "memory-limit": {"limit": "64m"}, "fill-disk": {"path": "/tmp", "percent": 95},
     "delete-path": {"path": DATA}, "corrupt-file": {"path": DATA},
 }
+#: Kinds the `docker` command line has no counterpart for, so no row compares them.
+NO_CLI = {kind: "not compared: only through drillbit's TCP proxy, which the docker CLI has no counterpart for"
+          for kind in ("connection-timeout", "connection-reset")}
+#: Kinds whose restore undoes nothing (a killed process, a restart done): "healthy" is
+#: only the container running and answering, so no ratio is printed for it.
+NOTHING_TO_UNDO = ("restart", "kill-process")
 STACK = f"""\
 stack: {PREFIX}
 services:
@@ -376,17 +382,22 @@ def one(bench: Bench, kind: str, how: str) -> tuple[float, float, float | None]:
 
 def refused(bench: Bench, kind: str) -> str | None:
     """Why ``kind`` cannot run here (drillbit's own check), or None."""
+    if kind in NO_CLI:
+        return NO_CLI[kind]
     c = bench.container(f"{kind}-check")
+    peer = bench.container(f"{kind}-check-peer") if kind == "partition" else None
     params = dict(PARAMS.get(kind, {}))
-    if kind == "partition":
-        params["peers"] = [c.name]
+    if peer is not None:
+        params["peers"] = [peer.name]
     try:
         FAULTS[kind](**params).check(bench.client, c)
     except FaultError as exc:
-        text = str(exc)
-        return text if len(text) <= 90 else text[:87] + "..."
+        text = f"refused here: {exc}"
+        return text if len(text) <= 104 else text[:101] + "..."
     finally:
-        c.remove(force=True)
+        for made in (c, peer):
+            if made is not None:
+                made.remove(force=True)
     return None
 
 
@@ -409,7 +420,7 @@ def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
         row: dict = {"kind": kind, "family": FAULTS[kind].family}
         why = refused(bench, kind)
         if why:
-            rows.append({**row, "note": f"refused here: {why}"})
+            rows.append({**row, "note": why})
             continue
         try:
             got = rounds(bench, kind, repeat)
@@ -424,7 +435,7 @@ def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
 
 def print_faults(rows: list[dict], repeat: int) -> None:
     print(f"fault in effect after apply / healthy after restore, ms (median of {repeat}; an observer outside "
-          "drillbit decides both; drillbit's check runs at plan time, before the drill)")
+          "drillbit decides both; drillbit's check runs at plan time, before the drill; the CLI checks nothing)")
     print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^26}   {'plan time':>9}")
     print(f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9} "
           f"{'ratio':>6}   {'check':>9}")
@@ -432,11 +443,14 @@ def print_faults(rows: list[dict], repeat: int) -> None:
         if "note" in row:
             print(f"{row['kind']:<14} {row['family']:<10} {row['note']}")
             continue
-        ratio = {what: statistics.median(row[f"drillbit_{what}"]) / statistics.median(row[f"docker_{what}"])
-                 for what in ("in_effect", "healthy")}
+        ratio = {}
+        for what in ("in_effect", "healthy"):
+            d, k = statistics.median(row[f"drillbit_{what}"]), statistics.median(row[f"docker_{what}"])
+            # Nothing to undo (the CLI types nothing): both are the observer's first look, no ratio.
+            ratio[what] = "n/a" if what == "healthy" and row["kind"] in NOTHING_TO_UNDO else f"{d / k:.2f}x"
         print(f"{row['kind']:<14} {row['family']:<10} {median(row['drillbit_in_effect']):>9} "
-              f"{median(row['docker_in_effect']):>9} {ratio['in_effect']:>5.2f}x   {median(row['drillbit_healthy']):>9} "
-              f"{median(row['docker_healthy']):>9} {ratio['healthy']:>5.2f}x   {median(row['drillbit_check']):>9}")
+              f"{median(row['docker_in_effect']):>9} {ratio['in_effect']:>6}   {median(row['drillbit_healthy']):>9} "
+              f"{median(row['docker_healthy']):>9} {ratio['healthy']:>6}   {median(row['drillbit_check']):>9}")
 
 
 # --- the probe timing error ------------------------------------------------------------
