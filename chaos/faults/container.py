@@ -46,8 +46,8 @@ def start_again(client: DockerClient, restore: Restore) -> None:
     container = find(client, restore)
     if container is None:
         return
-    s = state(client, container.id)
-    if s is None or s["Running"] or s.get("Restarting"):
+    s = container.attrs.get("State") or {}  # find just fetched it: no second inspect
+    if s.get("Running") or s.get("Restarting"):
         return
     try:
         container.start()
