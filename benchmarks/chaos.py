@@ -2,15 +2,29 @@
 the `docker` command line, and how closely the probes time a known outage.
 
 For each fault kind of the catalogue (chaos.faults.FAULTS), on a fresh labelled
-container each time: the seconds from "apply" until an independent observer (the
-engine's inspect/top, iptables -S or tc in the container's namespace, a checksum)
-sees the fault in effect, and from "restore" until the observer sees it gone and the
-container answers HTTP again. drillbit goes through chaos.session.apply_fault /
-restore_fault (check, prepare, the fsync'd ledger entry, apply, verify — the safety
-is part of the cost); the `docker` column is what an operator would type for the same
-fault (docker kill/stop/pause/restart/update/network/exec/cp, and for namespace rules
-`docker inspect` for the PID, then `nsenter -t PID -n iptables|tc …`), in the same run,
-alternating which goes first. Figures are medians over --repeat rounds.
+container each time, both ways in the same run, alternating which goes first:
+
+- drillbit: what a game day does at the fault's time. Its checks (tools in the image,
+  kernel qdiscs, a running container) run at plan time, before the drill starts, and
+  are timed on their own (the "check" column). At fire time
+  chaos.session.apply_fault(checked=True): prepare (for data faults the snapshot,
+  get_archive written and fsync'd with its folder, and its checksums), the fsync'd
+  ledger entry, then apply. "in effect" ends when apply has returned and an observer
+  outside drillbit sees the effect; verify_applied runs after that, so it is not
+  counted. "healthy" runs from restore_fault until the observer sees the fault gone and
+  the container answering HTTP (drillbit's verify_restored again runs after).
+- docker: what an operator types for the same result, each command a process of the
+  `docker` CLI (or `nsenter`) whose start counts: docker kill/stop/pause/restart/update/
+  network; `docker exec` (kill-process: one `sh -c 'kill -9 $(pidof sleep)'`; cpu-hog:
+  `exec -d` of the loop, one exec to find and kill it; fill-disk: one `sh -c` that reads
+  df and runs dd); for namespace rules `docker inspect` for the PID, then one `nsenter
+  -t PID -n iptables|tc …` per rule; for data faults the snapshot first, `docker cp`
+  out to the host (not fsync'd), then `docker exec rm`/`dd`, and `docker cp` back to
+  restore.
+
+The observer (the engine's inspect/top, iptables -S or tc in the container's namespace,
+a checksum or df inside) is the same for both; a moment counts from the start of the
+first observer check that saw it. Figures are medians over --repeat rounds.
 
 Then the probe timing error: a container is paused for a measured window while a
 ProbeLoop checks it over HTTP; its impact_started and recovered are compared with the
@@ -68,6 +82,12 @@ PARAMS: dict[str, dict[str, object]] = {
     "cpu-hog": {"workers": 1}, "memory-limit": {"limit": "64m"}, "fill-disk": {"path": "/tmp", "percent": 95},
     "delete-path": {"path": DATA}, "corrupt-file": {"path": DATA},
 }
+#: Kinds the `docker` command line has no counterpart for, so no row compares them.
+NO_CLI = {kind: "not compared: only through drillbit's TCP proxy, which the docker CLI has no counterpart for"
+          for kind in ("connection-timeout", "connection-reset")}
+#: Kinds whose restore undoes nothing (a killed process, a restart done): "healthy" is
+#: only the container running and answering, so no ratio is printed for it.
+NOTHING_TO_UNDO = ("restart", "kill-process")
 STACK = f"""\
 stack: {PREFIX}
 services:
@@ -127,11 +147,13 @@ class Bench:
 
 
 def wait(check: Callable[[], bool], what: str, timeout: float = SETTLE) -> float:
-    """Poll ``check`` until true; the perf_counter time it first was."""
+    """Poll ``check`` until true; the perf_counter time the first check that found it
+    true began (so the observer's own duration counts for neither side)."""
     deadline = time.perf_counter() + timeout
     while True:
+        began = time.perf_counter()
         if check():
-            return time.perf_counter()
+            return began
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{what}: not within {timeout:g}s")
         time.sleep(0.005)
@@ -278,11 +300,11 @@ def cli_steps(kind: str, c, peer, workdir: Path) -> tuple[Callable[[], None], Ca
                 lambda: sh("docker", "update", "--memory", "9223372036854771712", "--memory-swap",
                            "9223372036854771712", n))
     if kind == "fill-disk":
-        def fill() -> None:
-            used, avail = map(int, sh("docker", "exec", n, "sh", "-c", "df -k -P /tmp | tail -1").split()[2:4])
-            count = -(-95 * (used + avail) // 100) - used
-            sh("docker", "exec", n, "dd", "if=/dev/zero", "of=/tmp/fill", "bs=1024", f"count={count}", check=False)
-        return fill, lambda: sh("docker", "exec", n, "rm", "-f", "/tmp/fill")
+        # One exec, as drillbit's: read df and write the rest up to 95%.
+        script = ("set -- $(df -k -P /tmp | tail -1); "
+                  "dd if=/dev/zero of=/tmp/fill bs=1024 count=$(( (95 * ($3 + $4) + 99) / 100 - $3 ))")
+        return (lambda: sh("docker", "exec", n, "sh", "-c", script, check=False),
+                lambda: sh("docker", "exec", n, "rm", "-f", "/tmp/fill"))
     if kind in ("delete-path", "corrupt-file"):
         def damage() -> None:
             sh("docker", "cp", f"{n}:{DATA}", str(backup))  # the snapshot an operator takes first
@@ -296,8 +318,28 @@ def cli_steps(kind: str, c, peer, workdir: Path) -> tuple[Callable[[], None], Ca
 
 # --- one round of one kind -------------------------------------------------------------
 
-def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
-    """(seconds until in effect, seconds from restore until healthy) through ``how``."""
+def observed(kind: str, in_effect: Callable[[], bool], well: Callable[[], bool], times: dict[str, float]) -> type:
+    """Fault ``kind`` with the observer run as soon as its apply (restore) returns, so
+    "in effect" ("healthy") is not delayed by drillbit's verify that follows."""
+    base = FAULTS[kind]
+
+    class Observed(base):  # type: ignore[misc, valid-type]
+        def apply(self, client, container, restore) -> None:
+            super().apply(client, container, restore)
+            times["in_effect"] = wait(in_effect, f"{kind} in effect")
+
+        @classmethod
+        def restore(cls, client, restore) -> None:
+            super().restore(client, restore)
+            times["healthy"] = wait(well, f"{kind} restored")
+
+    Observed.kind = kind
+    return Observed
+
+
+def one(bench: Bench, kind: str, how: str) -> tuple[float, float, float | None]:
+    """(seconds until in effect, seconds from restore until healthy, seconds drillbit's
+    plan-time check took, None for the CLI) through ``how``."""
     client = bench.client
     c = bench.container(kind)
     peer = bench.container(f"{kind}-peer") if kind == "partition" else None
@@ -306,14 +348,24 @@ def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
     params = dict(PARAMS.get(kind, {}))
     if kind == "partition":
         params["peers"] = [peer.name]
+    checked = None
     if how == "drillbit":
-        fault = FAULTS[kind](**params)
-        t0 = time.perf_counter()
-        entry = apply_fault(client, fault, c, bench.ledger)
-        applied = wait(in_effect, f"{kind} in effect") - t0
-        t1 = time.perf_counter()
-        restore_fault(bench.ledger, entry)
-        back = wait(well, f"{kind} restored") - t1
+        times: dict[str, float] = {}
+        kind_class = observed(kind, in_effect, well, times)
+        fault = kind_class(**params)
+        t = time.perf_counter()
+        fault.check(client, c)  # plan time: before the drill starts
+        checked = time.perf_counter() - t
+        FAULTS[kind] = kind_class  # restore_fault finds the kind by name in the catalogue
+        try:
+            t0 = time.perf_counter()
+            entry = apply_fault(client, fault, c, bench.ledger, checked=True)
+            applied = times["in_effect"] - t0
+            t1 = time.perf_counter()
+            restore_fault(bench.ledger, entry)
+            back = times["healthy"] - t1
+        finally:
+            FAULTS[kind] = kind_class.__mro__[1]
     else:
         apply, restore = cli_steps(kind, c, peer, bench.workdir)
         t0 = time.perf_counter()
@@ -325,22 +377,27 @@ def one(bench: Bench, kind: str, how: str) -> tuple[float, float]:
     for made in (c, peer):
         if made is not None:
             made.remove(force=True)
-    return applied, back
+    return applied, back, checked
 
 
 def refused(bench: Bench, kind: str) -> str | None:
     """Why ``kind`` cannot run here (drillbit's own check), or None."""
+    if kind in NO_CLI:
+        return NO_CLI[kind]
     c = bench.container(f"{kind}-check")
+    peer = bench.container(f"{kind}-check-peer") if kind == "partition" else None
     params = dict(PARAMS.get(kind, {}))
-    if kind == "partition":
-        params["peers"] = [c.name]
+    if peer is not None:
+        params["peers"] = [peer.name]
     try:
         FAULTS[kind](**params).check(bench.client, c)
     except FaultError as exc:
-        text = str(exc)
-        return text if len(text) <= 90 else text[:87] + "..."
+        text = f"refused here: {exc}"
+        return text if len(text) <= 104 else text[:101] + "..."
     finally:
-        c.remove(force=True)
+        for made in (c, peer):
+            if made is not None:
+                made.remove(force=True)
     return None
 
 
@@ -348,9 +405,9 @@ def median(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:.0f}" if xs else "-"
 
 
-def rounds(bench: Bench, kind: str, repeat: int) -> dict[str, list[tuple[float, float]]]:
+def rounds(bench: Bench, kind: str, repeat: int) -> dict[str, list[tuple[float, float, float | None]]]:
     """Every round of ``kind`` both ways, alternating which goes first."""
-    got: dict[str, list[tuple[float, float]]] = {"drillbit": [], "docker": []}
+    got: dict[str, list[tuple[float, float, float | None]]] = {"drillbit": [], "docker": []}
     for r in range(repeat):
         for how in ("drillbit", "docker") if r % 2 == 0 else ("docker", "drillbit"):
             got[how].append(one(bench, kind, how))
@@ -363,32 +420,37 @@ def faults_table(bench: Bench, kinds: list[str], repeat: int) -> list[dict]:
         row: dict = {"kind": kind, "family": FAULTS[kind].family}
         why = refused(bench, kind)
         if why:
-            rows.append({**row, "note": f"refused here: {why}"})
+            rows.append({**row, "note": why})
             continue
         try:
             got = rounds(bench, kind, repeat)
         except (TimeoutError, RuntimeError, FaultError) as exc:
             rows.append({**row, "note": f"failed: {exc}"[:100]})
             continue
-        rows.append({**row, **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
-                               for i, what in enumerate(("in_effect", "healthy"))}})
+        rows.append({**row, "drillbit_check": [x[2] for x in got["drillbit"]],
+                     **{f"{how}_{what}": [x[i] for x in got[how]] for how in got
+                        for i, what in enumerate(("in_effect", "healthy"))}})
     return rows
 
 
 def print_faults(rows: list[dict], repeat: int) -> None:
     print(f"fault in effect after apply / healthy after restore, ms (median of {repeat}; an observer outside "
-          "drillbit decides both)")
-    head = f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9}"
-    print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^19}")
-    print(head)
+          "drillbit decides both; drillbit's check runs at plan time, before the drill; the CLI checks nothing)")
+    print(f"{'':<25} {'--- in effect ---':^27}   {'--- healthy ---':^26}   {'plan time':>9}")
+    print(f"{'kind':<14} {'family':<10} {'drillbit':>9} {'docker':>9} {'ratio':>6}   {'drillbit':>9} {'docker':>9} "
+          f"{'ratio':>6}   {'check':>9}")
     for row in rows:
         if "note" in row:
             print(f"{row['kind']:<14} {row['family']:<10} {row['note']}")
             continue
-        d, k = statistics.median(row["drillbit_in_effect"]), statistics.median(row["docker_in_effect"])
+        ratio = {}
+        for what in ("in_effect", "healthy"):
+            d, k = statistics.median(row[f"drillbit_{what}"]), statistics.median(row[f"docker_{what}"])
+            # Nothing to undo (the CLI types nothing): both are the observer's first look, no ratio.
+            ratio[what] = "n/a" if what == "healthy" and row["kind"] in NOTHING_TO_UNDO else f"{d / k:.2f}x"
         print(f"{row['kind']:<14} {row['family']:<10} {median(row['drillbit_in_effect']):>9} "
-              f"{median(row['docker_in_effect']):>9} {d / k:>5.2f}x   {median(row['drillbit_healthy']):>9} "
-              f"{median(row['docker_healthy']):>9}")
+              f"{median(row['docker_in_effect']):>9} {ratio['in_effect']:>6}   {median(row['drillbit_healthy']):>9} "
+              f"{median(row['docker_healthy']):>9} {ratio['healthy']:>6}   {median(row['drillbit_check']):>9}")
 
 
 # --- the probe timing error ------------------------------------------------------------

@@ -63,7 +63,8 @@ class FaultRunner:
         rf.futures.append(future)
 
     def _apply_one(self, rf: RunningFault, p: Placement) -> None:
-        entry = apply_fault(connect(p.host), p.fault, p.container, self.ledger, host=p.host)
+        # The plan checked every placement before the drill began (chaos.gameday_plan.prepare).
+        entry = apply_fault(connect(p.host), p.fault, p.container, self.ledger, host=p.host, checked=True)
         with self.lock:
             self.held.entries.append(entry)
             rf.entries.append(entry)

@@ -122,9 +122,11 @@ class Ledger:
         self._append(lambda _current: entry)
         return entry.id
 
-    def mark(self, entry_id: str, state: str, error: str | None = None) -> Entry:
+    def mark(self, entry_id: str, state: str, error: str | None = None, *, restore: Restore | None = None) -> Entry:
         """Append the fault's new ``state`` (with the error that caused it, if any) and
-        return the entry written. Raises LedgerError for an unknown id or state."""
+        return the entry written; ``restore`` replaces the record written by ``begin``
+        when applying added facts to it (never one of another fault). Raises LedgerError
+        for an unknown id or state."""
         if state not in STATES:
             raise LedgerError(f"unknown ledger state {state!r}; expected one of {', '.join(STATES)}")
 
@@ -132,7 +134,11 @@ class Ledger:
             last = current.get(entry_id)
             if last is None:
                 raise LedgerError(f"the ledger {self.path} has no entry {entry_id!r}")
-            return Entry(id=entry_id, state=state, restore=last.restore, params=last.params,
+            if restore is not None and (restore.kind, restore.container) != (last.restore.kind, last.restore.container):
+                raise LedgerError(f"entry {entry_id!r} records {last.restore.kind} on {last.restore.container}, "
+                                  f"not {restore.kind} on {restore.container}")
+            return Entry(id=entry_id, state=state, restore=last.restore if restore is None else restore,
+                         params=last.params,
                          runner_pid=last.runner_pid, error=error)
 
         return self._append(next_entry)

@@ -23,15 +23,20 @@ from .ledger import APPLIED, RESTORE_FAILED, RESTORED, Entry, Ledger
 
 
 def apply_fault(client: DockerClient, fault: Fault, container: Container, ledger: Ledger, *,
-                host: str | None = None) -> Entry:
+                host: str | None = None, checked: bool = False) -> Entry:
     """Check, prepare, write the restore to ``ledger``, apply and verify ``fault`` on
     ``container``; return its entry (state ``applied``). ``host`` is the engine
     ``client`` talks to (None: the environment's), recorded so a restore finds it again.
+    ``checked``: the caller already ran ``fault.check`` on this container (a game day at
+    plan time, ``drillbit chaos apply`` before printing its plan), so the fault fires
+    without running the tool checks again; prepare and apply still refuse what they
+    cannot do, after the ledger entry, which then restores at once.
 
     Raises FaultError (or LedgerError) if it cannot be applied; if anything fails after
     the ledger entry was written (KeyboardInterrupt included), the fault is restored at
     once and the error raised, with a note if that restore failed too."""
-    fault.check(client, container)
+    if not checked:
+        fault.check(client, container)
     fault.ledger_path = ledger.path
     data = fault.prepare(client, container)
     restore = Restore(kind=fault.kind, container=container.id, name=container.name, host=host, data=data)
@@ -47,7 +52,8 @@ def apply_fault(client: DockerClient, fault: Fault, container: Container, ledger
         if isinstance(exc, ChaosError) or not isinstance(exc, Exception):
             raise
         raise FaultError(f"applying {fault.kind} to container {container.name} failed: {exc}") from exc
-    return ledger.mark(entry_id, APPLIED)
+    # What apply learned (the PIDs a kill-process killed) joins the record it started from.
+    return ledger.mark(entry_id, APPLIED, restore=restore)
 
 
 def restore_fault(ledger: Ledger, entry: Entry) -> Entry:
@@ -94,9 +100,10 @@ class Held:
         self.ledger = ledger
         self.entries: list[Entry] = []
 
-    def apply(self, client: DockerClient, fault: Fault, container: Container, *, host: str | None = None) -> Entry:
+    def apply(self, client: DockerClient, fault: Fault, container: Container, *, host: str | None = None,
+              checked: bool = False) -> Entry:
         """:func:`apply_fault`, remembered for restoring on exit."""
-        entry = apply_fault(client, fault, container, self.ledger, host=host)
+        entry = apply_fault(client, fault, container, self.ledger, host=host, checked=checked)
         self.entries.append(entry)
         return entry
 

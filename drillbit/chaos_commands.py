@@ -195,7 +195,7 @@ def apply(kind: str, targets: tuple[str, ...], count: int | None, duration: floa
     start_watchdog(book.path)
     with held_faults(book) as held:
         for c in containers:
-            entry = held.apply(client, fault, c, host=host)
+            entry = held.apply(client, fault, c, host=host, checked=True)  # checked above, before the plan
             output.out.print(f"applied {kind} to {c.name} ({entry.id}); restoring in {duration:g}s", markup=False)
         time.sleep(duration)
     output.out.print(f"restored {kind} on {len(containers)} container{'s' if len(containers) != 1 else ''}", markup=False)

@@ -8,7 +8,7 @@ import signal as signals
 from typing import Any
 
 from docker import DockerClient
-from docker.errors import APIError
+from docker.errors import APIError, NotFound
 from docker.models.containers import Container
 
 from .base import Fault, FaultError, Restore, register
@@ -46,8 +46,8 @@ def start_again(client: DockerClient, restore: Restore) -> None:
     container = find(client, restore)
     if container is None:
         return
-    s = state(client, container.id)
-    if s is None or s["Running"] or s.get("Restarting"):
+    s = container.attrs.get("State") or {}  # find just fetched it: no second inspect
+    if s.get("Running") or s.get("Restarting"):
         return
     try:
         container.start()
@@ -134,11 +134,11 @@ class Pause(Fault):
 
     @classmethod
     def restore(cls, client: DockerClient, restore: Restore) -> None:
-        s = state(client, restore.container)
-        if s is None or not s["Paused"]:
-            return
+        # Straight to unpause (no inspect first): a container not paused, or gone, is restored.
         try:
             client.api.unpause(restore.container)
+        except NotFound:
+            return
         except APIError as exc:
             if "is not paused" not in str(exc):
                 raise FaultError(f"cannot unpause container {restore.name}: {exc.explanation or exc}") from None
@@ -184,26 +184,36 @@ class KillProcess(Fault):
             raise FaultError("kill-process needs process: the name of a process inside the container")
         require_running(container, self.kind)
         require_tools(container, self.kind, self.TOOLS)
-
-    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        # Refused before the drill starts; apply refuses the same again at its time
+        # (before killing anything), should the processes have changed since.
         name = self.params["process"]
         pids = _pids(container, name)
         if not pids:
-            raise FaultError(f"no process named {name!r} runs in container {container.name} "
-                             f"(check: docker exec {container.name} ps)")
+            raise FaultError(_none_named(name, container))
         if 1 in pids:
-            raise FaultError(f"{name!r} is the main process (PID 1) of container {container.name}; "
-                             "killing it stops the container: use the kill fault")
-        commands = _commands(container)
-        return {"process": name, "signal": signal_name(self.params.get("signal", "SIGKILL")),
-                "pids": pids, "commands": [commands.get(p, name) for p in pids]}
+            raise FaultError(_main_process(name, container))
+
+    def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
+        # Which processes carry the name is learned in the same exec that kills them (one
+        # round trip, and no gap in which the set can change); nothing needs undoing, so
+        # the record is complete without them, and apply adds them before it is marked applied.
+        return {"process": self.params["process"], "signal": signal_name(self.params.get("signal", "SIGKILL"))}
 
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
-        sig = restore.data["signal"].removeprefix("SIG")
-        pids = [str(p) for p in restore.data["pids"]]
-        code, out = run(container, ["sh", "-c", 'kill -s "$0" "$@"', sig, *pids])
+        name, sig = restore.data["process"], restore.data["signal"].removeprefix("SIG")
+        code, out = run(container, ["sh", "-c", _KILL_BY_NAME, "sh", name, sig])
+        head, _, rest = out.partition("\n")
+        pids = sorted(int(p) for p in head.removeprefix("pids:").split() if p.isdigit())
+        if code == 3:
+            raise FaultError(_none_named(name, container))
+        if code == 4:
+            raise FaultError(_main_process(name, container))
+        commands = _parse_ps(rest.partition("killing\n")[0])
+        restore.data["pids"] = pids
+        restore.data["commands"] = [commands.get(p, name) for p in pids]
         if code != 0:
-            raise FaultError(f"kill -s {sig} {' '.join(pids)} in container {container.name} failed: {out.strip()}")
+            raise FaultError(f"kill -s {sig} {' '.join(map(str, pids))} in container {container.name} failed: "
+                             f"{rest.partition('killing')[2].strip()}")
 
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         wanted = set(restore.data["pids"])
@@ -221,17 +231,59 @@ class KillProcess(Fault):
                    f"container {restore.name} no longer runs after {restore.data.get('process')!r} was killed")
 
 
+def _none_named(name: str, container: Container) -> str:
+    return f"no process named {name!r} runs in container {container.name} (check: docker exec {container.name} ps)"
+
+
+def _main_process(name: str, container: Container) -> str:
+    return (f"{name!r} is the main process (PID 1) of container {container.name}; "
+            "killing it stops the container: use the kill fault")
+
+
 def _pids(container: Container, name: str) -> list[int]:
     code, out = run(container, ["pidof", name])
     return sorted(int(p) for p in out.split() if p.isdigit()) if code == 0 else []
 
 
-def _commands(container: Container) -> dict[int, str]:
-    """Each process's command line, by its PID inside the container."""
-    code, out = run(container, ["ps", "-o", "pid,args"])
+#: Kill the processes named $1 with signal $2 in one exec, with one ps: a process is
+#: named $1 as pidof has it (its comm, its argv[0], or argv[0]'s basename). Refuse PID 1
+#: (exit 4) and a name nothing runs as (exit 3) before killing anything; print
+#: "pids: …", then "PID ARGS" of each (what was killed, for the ledger), then "killing"
+#: and kill's own errors. The script's own shell, and the ps it ran (gone by then), are
+#: left out, so a process named sh or ps can be the target too.
+_KILL_BY_NAME = """
+out=$(ps -o pid,comm,args)
+pids=
+lines=
+while read -r pid comm args; do
+  case "$pid" in ''|*[!0-9]*) continue ;; esac
+  [ "$pid" = "$$" ] && continue
+  argv0=${args%% *}
+  [ "$comm" = "$1" ] || [ "$argv0" = "$1" ] || [ "${argv0##*/}" = "$1" ] || continue
+  [ -d "/proc/$pid" ] || continue
+  [ "$pid" = 1 ] && { echo "pids: 1"; exit 4; }
+  pids="$pids $pid"
+  lines="$lines$pid $args
+"
+done <<EOF
+$out
+EOF
+[ -n "$pids" ] || { echo "pids:"; exit 3; }
+echo "pids:$pids"
+echo "PID ARGS"
+printf '%s' "$lines"
+echo killing
+exec 2>&1
+kill -s "$2" $pids
+"""
+
+
+def _parse_ps(out: str) -> dict[int, str]:
+    """Each process's command line by its PID, from ``ps -o pid,args`` (header first)."""
     found: dict[int, str] = {}
-    for line in out.splitlines()[1:] if code == 0 else []:
+    for line in out.splitlines()[1:]:
         pid, _, args = line.strip().partition(" ")
         if pid.isdigit():
             found[int(pid)] = args.strip()
     return found
+

@@ -367,7 +367,8 @@ class Disconnect(Fault):
 
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
         for net in restore.data["networks"]:
-            client.networks.get(net["id"] or net["name"]).disconnect(container)
+            # Straight to the engine by the id prepare recorded: no lookup of the network first.
+            client.api.disconnect_container_from_network(container.id, net["id"] or net["name"])
 
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         container.reload()

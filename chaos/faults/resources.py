@@ -3,7 +3,6 @@ engine, and a disk filled to a percentage under a path."""
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from typing import Any
@@ -47,9 +46,10 @@ class CpuHog(Fault):
         return {"marker": f"drillbit-cpu-hog-{uuid.uuid4().hex[:12]}", "workers": self.params.get("workers", 1)}
 
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
-        for _ in range(restore.data["workers"]):
-            # The marker is the shell's $0, so it shows in the process's command line.
-            container.exec_run(["sh", "-c", "while :; do :; done", restore.data["marker"]], detach=True)
+        # The marker is each loop's $0, so it shows in the loop's command line. One
+        # detached exec starts every worker.
+        container.exec_run(["sh", "-c", _START_HOGS, "sh", str(restore.data["workers"]), restore.data["marker"]],
+                           detach=True)
 
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         wait_until(lambda: len(_hogs(container, restore.data["marker"])) >= restore.data["workers"], SETTLE,
@@ -60,9 +60,10 @@ class CpuHog(Fault):
         container = find(client, restore)
         if container is None or not _running(client, container.id):
             return  # a stopped container's processes are gone; a paused one is restored first
-        pids = _hogs(container, restore.data["marker"])
-        if pids:
-            run(container, ["sh", "-c", 'kill -9 "$@"', "sh", *map(str, pids)])
+        # Found and killed in one exec. The marker is passed in two halves, so this
+        # script's own command line never carries it whole.
+        prefix, _, token = restore.data["marker"].rpartition("-")
+        run(container, ["sh", "-c", _KILL_HOGS, "sh", f"{prefix}-", token])
 
     @classmethod
     def verify_restored(cls, client: DockerClient, restore: Restore) -> None:
@@ -71,6 +72,26 @@ class CpuHog(Fault):
             return
         wait_until(lambda: not _hog_lines_from_engine(client, restore), SETTLE,
                    f"a cpu-hog loop ({restore.data['marker']}) still runs in container {restore.name}")
+
+
+#: Start $1 busy loops, each with $2 as its $0.
+_START_HOGS = """
+i=0
+while [ "$i" -lt "$1" ]; do
+  sh -c 'while :; do :; done' "$2" &
+  i=$((i + 1))
+done
+"""
+
+#: Kill every process whose command line carries the marker "$1$2" (see CpuHog.restore).
+_KILL_HOGS = """
+marker="$1$2"
+pids=
+for p in $(ps -o pid,args | while read -r pid args; do
+  case "$args" in *"$marker"*) echo "$pid" ;; esac
+done); do pids="$pids $p"; done
+[ -z "$pids" ] || kill -9 $pids
+"""
 
 
 def _hogs(container: Container, marker: str) -> list[int]:
@@ -190,20 +211,28 @@ class FillDisk(Fault):
 
     def prepare(self, client: DockerClient, container: Container) -> dict[str, Any]:
         path = str(self.params.get("path", "/tmp")).rstrip("/") or "/"
-        used, available = disk_usage(container, path)
-        target = math.ceil(self.params.get("percent", 95) / 100 * (used + available))
-        if target <= used:
-            raise FaultError(f"{path} in container {container.name} is already {100 * used // (used + available)}% "
-                             f"full, not below the {self.params.get('percent', 95)}% asked")
+        # The size to write is measured by the exec that writes it (one round trip);
+        # restore deletes the file by its name, which is known before anything is written.
         return {"path": path, "file": f"{path.rstrip('/')}/.drillbit-fill-{uuid.uuid4().hex[:12]}",
-                "kib": target - used, "percent": self.params.get("percent", 95)}
+                "percent": self.params.get("percent", 95)}
 
     def apply(self, client: DockerClient, container: Container, restore: Restore) -> None:
-        code, out = run(container, ["dd", "if=/dev/zero", f"of={restore.data['file']}", "bs=1024",
-                                    f"count={restore.data['kib']}"])
+        d = restore.data
+        # Thousandths of a percent, so the shell's whole-number arithmetic can take 95.5.
+        code, out = run(container, ["sh", "-c", _FILL, "sh", d["path"], d["file"], str(round(d["percent"] * 1000))])
+        head, _, rest = out.partition("\n")
+        words = head.split()
+        if code == 3:
+            raise FaultError(f"cannot read the disk usage of {d['path']} in container {container.name}: {rest.strip()}")
+        if code == 4 and len(words) == 4:
+            used, available = int(words[1]), int(words[2])
+            raise FaultError(f"{d['path']} in container {container.name} is already {100 * used // (used + available)}% "
+                             f"full, not below the {d['percent']}% asked")
+        if len(words) == 4 and words[3].isdigit():
+            d["kib"] = int(words[3])
         # A full disk before the count is reached is the point; any other failure is not.
-        if code != 0 and "space" not in out.lower():
-            raise FaultError(f"dd into {restore.data['file']} in container {container.name} failed: {out.strip()}")
+        if code != 0 and "space" not in rest.lower():
+            raise FaultError(f"dd into {d['file']} in container {container.name} failed: {rest.strip()}")
 
     def verify_applied(self, client: DockerClient, container: Container, restore: Restore) -> None:
         used, available = disk_usage(container, restore.data["path"])
@@ -232,6 +261,26 @@ class FillDisk(Fault):
         raise FaultError(f"{restore.data['file']} is still in container {restore.name}"
                          + ("" if running else " (it is not running, so it cannot be deleted now: start it and "
                                                "run `drillbit chaos recover`)"))
+
+
+#: Fill the filesystem of $1 to $3 thousandths of a percent with the file $2, in one
+#: exec: print "usage USED AVAILABLE KIB" (KiB, as df's own percentage counts them:
+#: used / (used + available)), then run dd; exit 3 when df cannot be read, 4 when the
+#: filesystem is already that full (nothing written).
+_FILL = """
+df -k -P "$1" > /dev/null 2>&1 || { echo usage; df -k -P "$1" 2>&1; exit 3; }
+df -k -P "$1" | {
+  read -r header
+  read -r fs total used available rest
+  case "$used$available" in ''|*[!0-9]*) echo usage; exit 3 ;; esac
+  # ceil(percent / 100 * (used + available)) - used
+  kib=$(( ($3 * (used + available) + 99999) / 100000 - used ))
+  echo "usage $used $available $kib"
+  [ "$kib" -gt 0 ] || exit 4
+  exec 2>&1
+  dd if=/dev/zero of="$2" bs=1024 count="$kib"
+}
+"""
 
 
 def disk_usage(container: Container, path: str) -> tuple[int, int]:

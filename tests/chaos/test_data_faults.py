@@ -117,3 +117,20 @@ def test_a_stopped_container_keeps_its_snapshot_until_it_runs_again(docker_clien
     c.start()
     restored(docker_client, restore)
     assert c.exec_run(["cat", "/keep/f"]).output == b"precious\n" and list(state.iterdir()) == []
+
+
+def test_the_snapshot_s_checksums_are_those_the_container_computes(docker_client, seeded, state, tmp_path):
+    """Checksums read from the get_archive tar (a hard link, a symlink, a nested folder
+    among them) equal find + sha256sum inside the container."""
+    from chaos.faults.data import archive_checksums
+
+    assert seeded.exec_run(["sh", "-c", "ln /data/one /data/hard && ln -s /data/a.bin /data/soft"]).exit_code == 0
+    archive = tmp_path / "data.tar"
+    stream, _ = seeded.get_archive("/data")
+    archive.write_bytes(b"".join(stream))
+    inside = data_checksums(seeded, "/data")
+    assert "/data/hard" in inside and "/data/soft" not in inside
+    assert archive_checksums(archive, "/data") == inside
+    stream, _ = seeded.get_archive("/data/sub dir/b c.txt")
+    archive.write_bytes(b"".join(stream))
+    assert archive_checksums(archive, "/data/sub dir/b c.txt") == data_checksums(seeded, "/data/sub dir/b c.txt")
