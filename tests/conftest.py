@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import multiprocessing.util
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,9 @@ _isolation: dict[str, object] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     real = dict(os.environ)
+    # multiprocessing makes its temp folder once and removes it at exit; made in the
+    # session's temp folder (removed first, at unconfigure) its removal would fail.
+    multiprocessing.util.get_temp_dir()
     root = Path(tempfile.mkdtemp(prefix="drillbit-tests-"))
     for name, sub in REDIRECTED.items():
         (root / sub).mkdir(parents=True, exist_ok=True)
