@@ -279,7 +279,8 @@ def score_single(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted
     if predicted is None:
         return drill
     prediction = compare_prediction(predicted.result, drill.result, samples=predicted.samples,
-                                    measured_values=drill.batch.first.metrics.values)
+                                    measured_values=drill.batch.first.metrics.values,
+                                    mode="tabletop" if timeline.mode == "tabletop" else "live")
     return Drill(drill.result.recorded(prediction=prediction), drill.batch, inputs)
 
 
@@ -289,25 +290,17 @@ score_gameday = score_single
 
 def score_tabletop(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted: Drill | None = None,
                    state: Literal["complete", "interrupted", "failed"] = "complete", notes: Sequence[str] = (),
-                   hotwash: Sequence[dict[str, object]] = (), timeline_file: Path | None = None) -> Drill:
-    """Score a tabletop's timeline (:func:`score_single`) with its hot wash: the notes
-    ``{"kind": "strength" | "improvement", "text", "by", "t"}`` the room took after the
-    clock ended, which the after-action report lists as strengths and areas for
-    improvement."""
+                   hotwash: Sequence[dict[str, object]] = (), facilitator: str | None = None,
+                   timeline_file: Path | None = None) -> Drill:
+    """Score a tabletop's timeline (:func:`score_single`; the prediction then speaks of
+    the room) with its hot wash: the notes ``{"kind": "strength" | "improvement",
+    "text", "by", "t"}`` the room took after the clock ended, which the after-action
+    report lists as strengths and areas for improvement; ``facilitator`` is who ran it."""
     drill = score_single(timeline, inputs, now=now, predicted=predicted, state=state, notes=notes,
                          timeline_file=timeline_file)
-    return Drill(with_hotwash(drill.result, hotwash), drill.batch, inputs)
-
-
-def with_hotwash(result: DrillResult, hotwash: Sequence[dict[str, object]]) -> DrillResult:
-    """``result`` carrying the hot wash's notes (nothing to add: ``result`` itself)."""
-    if not hotwash:
-        return result
-    if "hotwash" in type(result).model_fields:
-        return result.recorded(hotwash=tuple(hotwash))
-    words = {"strength": "went well", "improvement": "to improve"}
-    lines = tuple(f"hot wash, {words.get(str(h.get('kind')), h.get('kind'))}: {h.get('text')}" for h in hotwash)
-    return result.recorded(notes=(*result.notes, *lines))
+    if not hotwash and facilitator is None:
+        return drill
+    return Drill(drill.result.recorded(hotwash=tuple(hotwash), facilitator=facilitator), drill.batch, inputs)
 
 
 def single_manifest(inputs: Inputs, timeline_file: Path, *, state: str, written: int) -> dict[str, object]:
