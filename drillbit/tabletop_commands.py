@@ -34,7 +34,7 @@ from .drills import MAX_RUNS, command_time, open_log, record_in_log, say_workspa
 from .files import FolderLock, write_bytes
 from .gameday_commands import PREDICT_RUNS, _held, _predict
 from .params import INSTANT, SEED
-from .provenance import inputs_record, write_manifest
+from .provenance import MANIFEST, inputs_record, write_manifest
 from .resolve import Inputs, resolve
 from .scoreboard import print_prediction
 from .tabletop_journal import Journal, JournalWriter, read_journal
@@ -74,6 +74,8 @@ class Session:
     scenario_arg: str
     writer: JournalWriter | None = None
     entries: list[dict[str, Any]] = field(default_factory=list)
+    #: A finished drill resumed again is written again, but not recorded twice.
+    recorded: bool = False
 
     def on_entry(self, entry: dict[str, Any]) -> None:
         """A subscriber of the session: the entry is on disk before the action returns."""
@@ -300,12 +302,22 @@ def _resumed(journal: Journal, inputs: Inputs, folder: Path, scenario_arg: str) 
     tt = Tabletop.resume(_session_header(journal.header), journal.entries, inputs.scenario, inputs.team,
                          inputs.runbooks)
     session = Session(tt, inputs, folder, _journal_start(journal), _journal_seed(journal), scenario_arg,
-                      entries=list(journal.entries))
+                      entries=list(journal.entries), recorded=tt.phase == "finished" and _was_complete(folder))
     session.writer = JournalWriter(journal.path, whole_bytes=journal.whole_bytes)
     tt.subscribe(on_entry=session.on_entry)
     output.err.print(f"resumed {journal.path}: {len(journal.entries)} entries replayed; the drill is {tt.phase} "
                      f"at +{_clock(tt.now)}", markup=False)
     return session
+
+
+def _was_complete(folder: Path) -> bool:
+    """Whether the drill in ``folder`` was written as complete (so it is in the log already)."""
+    import json
+
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("state") == "complete"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _clock(t: float) -> str:
@@ -388,7 +400,9 @@ def _play(session: Session, *, predicted: Drill | None, headless: bool, host: st
         reports = write_reports(drill, folder, now=now, formats=TABLETOP_REPORTS)
         for path in (folder / TABLETOP_JOURNAL, *written, summary, *reports):
             output.err.print(f"wrote {path}", markup=False)
-        if log is not None:
+        if log is not None and session.recorded:
+            output.err.print("already recorded in the incident log when it finished", markup=False)
+        elif log is not None:
             if state == "complete":
                 record_in_log(drill, log, report_path=reports[0])
             else:
