@@ -238,6 +238,31 @@ _QUIET_LOGGING: dict[str, Any] = {
 }
 
 
+def bind_socket(host: str, port: int, error: type[DrillbitError], others: str) -> socket.socket:
+    """A listening socket on ``host`` and ``port`` (0: a free one). Raises ``error``
+    saying why not (``others``: who else may listen there, for the message)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Lets a new server take the port while the last one's connections linger in
+    # TIME_WAIT; a port someone listens on still refuses the bind.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise error(f"port {port} on {host} is taken ({others} or another program listens there); "
+                        "choose another port, or 0 for any free one") from None
+        if exc.errno == errno.EACCES:
+            raise error(f"port {port} on {host} needs privileges; choose a port above 1023") from None
+        raise error(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+    except OverflowError:
+        sock.close()
+        raise error(f"port {port} is not a port (0 to 65535)") from None
+    return sock
+
+
 class Receiver:
     """The HTTP receiver of a running game day, on ``host`` (loopback only) and
     ``port`` (0: a free one). ``token`` (default: a new random one) guards marks.
@@ -284,26 +309,7 @@ class Receiver:
         return self.url
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        # Lets a new game day take the port while the last one's connections linger in
-        # TIME_WAIT; a port someone listens on still refuses the bind.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise ReceiverError(f"port {self.port} on {self.host} is taken (another game day or another "
-                                    "program listens there); choose another port, or 0 for any free one") from None
-            if exc.errno == errno.EACCES:
-                raise ReceiverError(f"port {self.port} on {self.host} needs privileges; choose a port above 1023") from None
-            raise ReceiverError(f"cannot listen on {self.host} port {self.port}: {exc.strerror or exc}") from None
-        except OverflowError:
-            sock.close()
-            raise ReceiverError(f"port {self.port} is not a port (0 to 65535)") from None
-        return sock
+        return bind_socket(self.host, self.port, ReceiverError, "another game day")
 
     def stop(self) -> None:
         """Stop serving (requests under way are finished first) and release the port."""
