@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 PORT = 8095
 #: Seconds between rewrites of timeline.jsonl while the drill runs (when something changed).
 TIMELINE_EVERY = 2.0
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: What the report says when a tabletop did not get to the end of its hot wash.
 ENDINGS = {
     "interrupted": "the tabletop was stopped before the facilitator finished the hot wash (Ctrl-C or SIGTERM); "
@@ -76,6 +75,7 @@ class Session:
     entries: list[dict[str, Any]] = field(default_factory=list)
     #: A finished drill resumed again is written again, but not recorded twice.
     recorded: bool = False
+    resumed: bool = False
 
     def on_entry(self, entry: dict[str, Any]) -> None:
         """A subscriber of the session: the entry is on disk before the action returns."""
@@ -302,7 +302,7 @@ def _resumed(journal: Journal, inputs: Inputs, folder: Path, scenario_arg: str) 
     tt = Tabletop.resume(_session_header(journal.header), journal.entries, inputs.scenario, inputs.team,
                          inputs.runbooks)
     session = Session(tt, inputs, folder, _journal_start(journal), _journal_seed(journal), scenario_arg,
-                      entries=list(journal.entries), recorded=tt.phase == "finished" and _was_complete(folder))
+                      entries=list(journal.entries), resumed=True, recorded=tt.phase == "finished" and _was_complete(folder))
     session.writer = JournalWriter(journal.path, whole_bytes=journal.whole_bytes)
     tt.subscribe(on_entry=session.on_entry)
     output.err.print(f"resumed {journal.path}: {len(journal.entries)} entries replayed; the drill is {tt.phase} "
@@ -328,21 +328,24 @@ def _clock(t: float) -> str:
 
 def _serve(session: Session, *, host: str, port: int) -> None:
     """The web console until the facilitator finishes the hot wash (or a signal)."""
-    from .tabletop_web import TabletopServer
+    from .tabletop_web import TabletopServer, is_loopback, standing_of
 
     tt = session.tabletop
-    server = TabletopServer(tt, host=host, port=port)
-    facilitator_url, team_url = server.start()
+    server = TabletopServer(tt, host=host, port=port, standing=standing_of(tt, session.inputs))
     try:
-        output.err.print(f"facilitator: {facilitator_url}", markup=False)
-        output.err.print(f"facilitator code: {server.facilitator_code} (keep it to yourself: it runs the clock)",
-                         markup=False)
-        output.err.print(f"team: {team_url}", markup=False)
-        if host not in LOOPBACK:
-            output.err.print(f"room code: {server.room_code} (the team link carries it; anyone joining needs it)",
-                             markup=False)
-        output.err.print(f"the drill is kept in {session.folder}; it ends when the facilitator ends it and finishes "
-                         f"the hot wash. Ctrl-C stops it here (written as interrupted); "
+        facilitator_url, team_url = server.start()
+    except DrillbitError:
+        _unstarted(session)
+        raise
+    try:
+        output.err.print(f"facilitator: {facilitator_url}  (the link carries the facilitator's code: keep it to "
+                         "yourself, it runs the clock)", markup=False)
+        output.err.print(f"team:        {team_url}", markup=False)
+        if not is_loopback(host):
+            output.err.print(f"room code:   {server.room_code} (the team link carries it; a request without it is "
+                             "refused)", markup=False)
+        output.err.print(f"the drill is kept in {session.folder}. It ends when the facilitator presses End, then "
+                         f"Finish after the hot wash. Ctrl-C stops it here (written as interrupted); "
                          f"`drillbit tabletop --resume {session.folder}` continues it", markup=False)
         seen = -1
         while not server.finished.wait(TIMELINE_EVERY):
@@ -351,6 +354,19 @@ def _serve(session: Session, *, host: str, port: int) -> None:
                 _write_timeline(session)
     finally:
         _held(server.stop)
+
+
+def _unstarted(session: Session) -> None:
+    """A new drill whose console could not start (the port is taken) leaves no files:
+    the same command works again once the port is free."""
+    if session.entries or session.writer is None or session.resumed:
+        return
+    session.writer.close()
+    for name in (TABLETOP_JOURNAL, MANIFEST):
+        with contextlib.suppress(OSError):
+            (session.folder / name).unlink()
+    with contextlib.suppress(OSError):
+        session.folder.rmdir()  # only if empty
 
 
 def _write_timeline(session: Session) -> None:
