@@ -57,6 +57,10 @@ ENDINGS = {
 }
 
 
+class ScriptRefused(DrillbitError):
+    """A scripted action the drill refused when its time came."""
+
+
 class ResumeError(DrillbitError):
     """A drill that cannot be continued (its journal, or inputs other than its own)."""
 
@@ -356,6 +360,18 @@ def _serve(session: Session, *, host: str, port: int) -> None:
         _held(server.stop)
 
 
+def _play_through(session: Session) -> None:
+    """The script on the virtual clock; an action the drill refuses stops it, saying where the drill is kept."""
+    from simulator.tabletop import TabletopError
+
+    try:
+        session.tabletop.play_through()
+    except TabletopError as exc:
+        raise ScriptRefused(f"the script stopped at +{_clock(session.tabletop.now)}: {exc}. The drill so far is in "
+                            f"{session.folder} (its journal, tabletop.jsonl); fix the script and run it again with "
+                            f"--out {session.folder} --force") from None
+
+
 def _unstarted(session: Session) -> None:
     """A new drill whose console could not start (the port is taken) leaves no files:
     the same command works again once the port is free."""
@@ -385,7 +401,7 @@ def _play(session: Session, *, predicted: Drill | None, headless: bool, host: st
     try:
         if tt.phase != "finished":
             if headless:
-                tt.play_through()
+                _play_through(session)
             else:
                 _serve(session, host=host, port=port)
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: what was recorded is kept, and can be resumed
