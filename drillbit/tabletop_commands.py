@@ -351,11 +351,12 @@ def _serve(session: Session, *, host: str, port: int) -> None:
         output.err.print(f"the drill is kept in {session.folder}. It ends when the facilitator presses End, then "
                          f"Finish after the hot wash. Ctrl-C stops it here (written as interrupted); "
                          f"`drillbit tabletop --resume {session.folder}` continues it", markup=False)
-        seen = -1
+        seen, shown = -1, len(session.entries)
         while not server.finished.wait(TIMELINE_EVERY):
             if tt.version != seen:
                 seen = tt.version
                 _write_timeline(session)
+            shown = _say_entries(session, shown)
     finally:
         _held(server.stop)
 
@@ -383,6 +384,21 @@ def _unstarted(session: Session) -> None:
             (session.folder / name).unlink()
     with contextlib.suppress(OSError):
         session.folder.rmdir()  # only if empty
+
+
+def _say_entries(session: Session, shown: int) -> int:
+    """One stderr line per action accepted since the last call: the facilitator's
+    terminal keeps the drill's record too. Returns how many are shown."""
+    entries = session.entries[shown:]
+    for entry in entries:
+        action = entry.get("action")
+        if isinstance(action, dict):
+            who = f" by {action['by']}" if action.get("by") else ""
+            detail = {k: v for k, v in action.items() if k not in ("action", "by")}
+            rest = " ".join(f"{k}={v}" for k, v in detail.items() if v is not None)
+            output.err.print(f"+{_clock(float(entry['t']))} {action.get('action')}{who}{' ' + rest if rest else ''}",
+                             markup=False)
+    return shown + len(entries)
 
 
 def _write_timeline(session: Session) -> None:
