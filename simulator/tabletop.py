@@ -35,6 +35,7 @@ from scenarios.tabletop import FACILITATOR_ACTIONS, SPEEDS, Action, parse_action
 from scenarios.timeline import Event, Timeline
 
 from .errors import TabletopError
+from .engine import horizon_for
 from .injects import release
 from .open_run import OpenRun
 from .plan import Plan
@@ -65,7 +66,9 @@ class Tabletop:
         self.scenario, self.team, self.runbooks = scenario, team, tuple(runbooks)
         self.start, self.seed, self.speed = start, seed, speed
         plan = Plan(scenario, team, runbooks)
-        self._open = OpenRun(plan, start, np.random.default_rng(seed), responder=RoomResponder(), mode="tabletop")
+        # The simulation's horizon: a breach found after months can still be played (fast-forwarded).
+        self._open = OpenRun(plan, start, np.random.default_rng(seed), horizon=horizon_for(scenario, runbooks),
+                             responder=RoomResponder(), mode="tabletop")
         self._run = self._open.record
         self._run.resolve_by_hand = True
         self._room = Room(self._open)
