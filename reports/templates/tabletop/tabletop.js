@@ -68,7 +68,7 @@
     }
     let answer;
     try {
-      const response = await fetch("/api/action", {
+      const response = await fetch(`/api/action?view=${view}`, {
         method: "POST", headers: {"Content-Type": "application/json"},
         body: JSON.stringify(action), credentials: "same-origin",
       });
