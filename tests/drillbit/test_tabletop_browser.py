@@ -112,6 +112,8 @@ def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
         f.get_by_role("button", name="Start the clock").click()
         expect(team.fragment("clock")).to_contain_text("running")
         expect(f.get_by_role("button", name="Pause")).to_be_visible()
+        # between changes the page counts the running clock on by itself
+        t.wait_for_function("document.querySelector('p.clock .t').textContent !== '+0s'", timeout=10_000)
 
         f.get_by_role("button", name="Release now : A journalist <calls>").click()
         expect(team.fragment("injects")).to_contain_text("A journalist <calls>")
