@@ -68,7 +68,9 @@ class Watched:
 
     def live(self) -> None:
         """Wait until the page's event stream is connected."""
-        self.page.wait_for_function("document.getElementById('connection').textContent === 'live'", timeout=10_000)
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("#connection")).to_have_text("live", timeout=10_000)
 
     def fragment(self, name: str):
         return self.page.locator(f"[data-fragment={name}]")
@@ -113,7 +115,7 @@ def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
         expect(team.fragment("clock")).to_contain_text("running")
         expect(f.get_by_role("button", name="Pause")).to_be_visible()
         # between changes the page counts the running clock on by itself
-        t.wait_for_function("document.querySelector('p.clock .t').textContent !== '+0s'", timeout=10_000)
+        expect(t.locator("p.clock .t")).not_to_have_text("+0s", timeout=10_000)
 
         f.get_by_role("button", name="Release now : A journalist <calls>").click()
         expect(team.fragment("injects")).to_contain_text("A journalist <calls>")
