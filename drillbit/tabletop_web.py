@@ -43,7 +43,6 @@ from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-import uvicorn
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -57,7 +56,7 @@ from scenarios.tabletop import FACILITATOR_ACTIONS, ActionError, parse_action
 from simulator.tabletop import Tabletop, TabletopError
 
 from .errorlog import write_error_log
-from .receiver import _QUIET_LOGGING, _host, _media_type, bind_socket
+from .receiver import ServerThread, _host, _media_type, bind_socket, read_body
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8095
@@ -254,7 +253,7 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
     async def action(request: Request) -> Response:
         if _media_type(request) != "application/json":
             return _error(415, "send the action as JSON (Content-Type: application/json)")
-        body = await _body(request)
+        body = await read_body(request, MAX_BODY, f"an action is at most {MAX_BODY // 1024} KiB")
         if isinstance(body, Response):
             return body
         try:
@@ -309,19 +308,6 @@ def _cookie(response: Response, name: str, value: str) -> None:
     response.set_cookie(name, value, httponly=True, samesite="strict", path="/")
 
 
-async def _body(request: Request) -> bytes | Response:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        return _error(413, f"an action is at most {MAX_BODY // 1024} KiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return _error(413, f"an action is at most {MAX_BODY // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 # -- the server -------------------------------------------------------------------------------
 class TabletopServer:
     """The console of ``tabletop`` on ``host`` (loopback by default; another address
@@ -347,9 +333,8 @@ class TabletopServer:
                              open_network=self.open_network, allowed_hosts=(self.host, bracketed),
                              standing=standing if standing is not None else _default_standing(tabletop),
                              closing=self._closing)
-        self._server: uvicorn.Server | None = None
-        self._threads: list[threading.Thread] = []
-        self._socket = None
+        self._serving: ServerThread | None = None
+        self._ticking: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -369,26 +354,19 @@ class TabletopServer:
         """Listen, serve and tick on background threads; returns (facilitator_url,
         team_url) once requests are answered. Raises TabletopServerError when the port
         cannot be had."""
-        if self._server is not None:
+        if self._serving is not None:
             return self.facilitator_url, self.team_url
         sock = bind_socket(self.host, self.port, TabletopServerError, "another tabletop")
+        self._stop_ticking.clear()
+        self._closing.clear()
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_config=_QUIET_LOGGING,
-                                access_log=False, lifespan="off", loop="asyncio", timeout_graceful_shutdown=3)
-        server = uvicorn.Server(config)
-        self._server, self._socket = server, sock
-        serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="drillbit-tabletop-web",
-                                   daemon=True)
-        ticking = threading.Thread(target=self._tick, name="drillbit-tabletop-tick", daemon=True)
-        self._threads = [serving, ticking]
-        serving.start()
-        deadline = time.monotonic() + 10.0
-        while not server.started:
-            if not serving.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise TabletopServerError(f"the tabletop console did not start on {self.url}")
-            time.sleep(0.01)
-        ticking.start()
+        # Open event streams end within WAIT_SLICE of the stop; the grace period bounds the rest.
+        self._serving = ServerThread(self.app, sock, "drillbit-tabletop-web", graceful=3.0)
+        if not self._serving.start():
+            self.stop()
+            raise TabletopServerError(f"the tabletop console did not start on {self.url}")
+        self._ticking = threading.Thread(target=self._tick, name="drillbit-tabletop-tick", daemon=True)
+        self._ticking.start()
         return self.facilitator_url, self.team_url
 
     def _tick(self) -> None:
@@ -405,20 +383,12 @@ class TabletopServer:
         release the port."""
         self._stop_ticking.set()
         self._closing.set()
-        server, sock = self._server, self._socket
-        self._server = None
-        if server is not None:
-            server.should_exit = True
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join(timeout=5.0)
-                if thread.is_alive() and server is not None:
-                    server.force_exit = True
-                    thread.join(timeout=5.0)
-        self._threads = []
-        if sock is not None:
-            sock.close()
-            self._socket = None
+        serving, ticking = self._serving, self._ticking
+        self._serving = self._ticking = None
+        if ticking is not None:
+            ticking.join(timeout=5.0)
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> "TabletopServer":
         self.start()
