@@ -37,7 +37,6 @@ import threading
 import time
 import traceback
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from urllib.parse import quote
 
@@ -106,19 +105,23 @@ def standing_of(tabletop: Tabletop, inputs: Any) -> Standing:
     """A ``standing`` callable that scores ``tabletop``'s timeline so far with
     :func:`drillbit.app.score_timelines` against ``inputs`` (a drillbit.resolve.Inputs):
     each measure's label, value so far (seconds, None if not reached), objective and
-    whether it is met, missed or not reached yet."""
+    whether it is met, missed or not reached yet. While the drill runs, a measure not
+    reached is "not reached yet" rather than missed: the room may still get there."""
     from .app import score_timelines  # scoring is loaded when a scorecard is first asked for
 
     def figures() -> list[dict[str, Any]]:
+        ended = tabletop.phase in ("hotwash", "finished")
         drill = score_timelines([tabletop.timeline()], inputs, now=datetime.now(timezone.utc))
         result = drill.result
         objectives = {o.metric: o for o in result.objectives}
         rows = []
         for key, m in result.metrics.items():
             o = objectives.get(key)
+            status = None if o is None else o.status
+            if m.median is None and status is not None and not ended:
+                status = "not reached yet"
             rows.append({"metric": key, "label": m.label, "value": m.median,
-                         "target": None if o is None else o.target,
-                         "status": None if o is None else o.status})
+                         "target": None if o is None else o.target, "status": status})
         return rows
 
     return figures
@@ -131,8 +134,9 @@ def _default_standing(tabletop: Tabletop) -> Standing | None:
         return None
     from .resolve import Inputs
 
+    # No files behind these: the drill's record names the inputs by id alone.
     inputs = Inputs(scenario=scenario, team=team, runbooks=list(getattr(tabletop, "runbooks", ()) or ()),
-                    team_path=Path("."), workspace=None)
+                    team_path=None, workspace=None)  # type: ignore[arg-type]
     return standing_of(tabletop, inputs)
 
 
@@ -188,13 +192,28 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
             return _error(403, "the facilitator's view needs the facilitator's code (open the facilitator link)")
         return view
 
+    scored: dict[str, Any] = {"version": None, "figures": None}
+    scoring = threading.Lock()
+
+    def standing_at(version: int) -> list[dict[str, Any]] | str | None:
+        """The scorecard as it stands at ``version``, scored once however many views ask;
+        a scorecard that cannot be computed says so (the drill goes on)."""
+        if standing is None:
+            return None
+        with scoring:
+            if scored["version"] != version:
+                try:
+                    figures: list[dict[str, Any]] | str = [dict(f) for f in standing()]
+                except Exception:  # noqa: BLE001 - the scorecard is an aid; the drill must not stop for it
+                    log = write_error_log(traceback.format_exc())
+                    figures = f"the scorecard cannot be computed now (traceback in {log})"
+                scored.update(version=version, figures=figures)
+            return scored["figures"]
+
     def snapshot(view: str) -> dict[str, Any]:
         """The view's state, and the scorecard standing with it for the facilitator."""
         state = tabletop.state(facilitator=view == "facilitator")
-        scores = None
-        if view == "facilitator" and standing is not None:
-            scores = list(standing())
-        return {"state": state, "standing": scores}
+        return {"state": state, "standing": standing_at(state["version"]) if view == "facilitator" else None}
 
     def update_of(view: str) -> dict[str, Any]:
         snap = snapshot(view)

@@ -20,7 +20,7 @@ import pytest
 
 from drillbit.tabletop_web import TabletopServer
 
-from tabletop_fake import FakeTabletop
+from tabletop_fake import FIRST_PAGE, LATE_CARD, real_tabletop
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -91,19 +91,26 @@ def _save(page, tmp_path: Path, name: str) -> None:
 
 @pytest.fixture
 def console():
-    tabletop = FakeTabletop()
+    """The console of a real session whose clock the test moves (``clock[0]``)."""
+    clock = [0.0]
+    tabletop, journal = real_tabletop(clock)
     server = TabletopServer(tabletop, port=0)
     server.start()
     try:
-        yield server, tabletop
+        yield server, tabletop, journal, clock
     finally:
         server.stop()
+
+
+def _actions(journal):
+    return [e["action"] for e in journal if "action" in e]
 
 
 def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
     from playwright.sync_api import expect
 
-    server, tabletop = console
+    server, tabletop, journal, clock = console
+    card = tabletop.state(facilitator=True)["injects"][LATE_CARD]
     facilitator = Watched(chromium, server.facilitator_url)
     team = Watched(chromium, server.team_url)
     try:
@@ -117,40 +124,56 @@ def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
         # between changes the page counts the running clock on by itself
         expect(t.locator("p.clock .t")).not_to_have_text("+0s", timeout=10_000)
 
-        f.get_by_role("button", name="Release now : A journalist <calls>").click()
-        expect(team.fragment("injects")).to_contain_text("A journalist <calls>")
-        expect(team.fragment("injects")).to_contain_text("A reporter asks for comment.")
-        # the facilitator's notes stay with the facilitator
-        expect(facilitator.fragment("injects")).to_contain_text("Let them find the dashboard themselves.")
-        assert "Let them find the dashboard" not in t.content()
+        # a card due at 45m, released now: the team sees it, not the facilitator's notes
+        f.get_by_role("button", name=f"Release now : {card['title']}").click()
+        expect(team.fragment("injects")).to_contain_text(card["title"])
+        expect(team.fragment("injects")).to_contain_text(card["questions"][0])
+        expect(facilitator.fragment("injects")).to_contain_text(card["facilitator"].split(".")[0])
+        assert card["facilitator"].split(".")[0] not in t.content()
 
-        t.get_by_label("Acting as").select_option("bo")
+        clock[0] = FIRST_PAGE + 30  # the first alert pages the on-call; the tick thread gets there
+        expect(team.fragment("pages")).to_contain_text("Page 1 to")
+        t.get_by_label("Acting as").select_option("amara")
         t.get_by_role("button", name="Acknowledge page 1").click()
-        expect(team.fragment("pages")).to_contain_text("acknowledged")
+        expect(team.fragment("pages").locator("li").first).to_contain_text("acknowledged")
         t.get_by_label("Phase").select_option("investigating")
         t.get_by_label("What customers read").fill("Payments are failing; we are investigating.")
         t.get_by_role("button", name="Post the update").click()
         expect(team.fragment("status_page")).to_contain_text("Payments are failing; we are investigating.")
         expect(t.get_by_label("What customers read")).to_have_value("")
 
-        # the same events, in the facilitator's record, by who took them
+        # the same events in the facilitator's record, by who took them
         record = facilitator.fragment("record")
-        expect(record).to_contain_text("acknowledge")
-        expect(record).to_contain_text("Payments are failing; we are investigating.")
-        expect(record.locator("li.kind-acknowledge")).to_contain_text("bo")
-        kinds = [e["action"]["action"] for e in tabletop.journal]
-        assert kinds == ["start", "release", "acknowledge", "update"]
-        assert tabletop.journal[2]["by"] == "bo" and tabletop.journal[3]["action"]["phase"] == "investigating"
-
+        expect(record.locator("li.kind-acknowledged")).to_contain_text("amara acknowledged page 1")
+        expect(record.locator("li.kind-status_update")).to_contain_text("Payments are failing; we are investigating.")
+        assert [a["action"] for a in _actions(journal)] == ["start", "release", "acknowledge", "update"]
+        assert _actions(journal)[1]["inject"] == LATE_CARD
+        assert _actions(journal)[2] == {"action": "acknowledge", "page": 1, "by": "amara"}
+        assert _actions(journal)[3]["phase"] == "investigating"
         assert facilitator.errors == [] and team.errors == []
+
         # a refused action: the drill's message next to the control, nothing changed
         # (the browser logs the 422 answer itself; that is the one line allowed)
-        t.get_by_role("button", name="Acknowledge (first open page)").click()
-        expect(t.locator("#acknowledge-form [data-error]")).to_contain_text("nothing to acknowledge")
-        assert len(tabletop.journal) == 4
+        version = tabletop.version
+        t.get_by_role("button", name="Resolved").click()
+        expect(t.locator("form[data-action=milestone] [data-error]")).not_to_be_empty()
+        assert len(_actions(journal)) == 4 and tabletop.version == version
 
         _save(f, tmp_path, "tabletop-facilitator.png")
         _save(t, tmp_path, "tabletop-team.png")
+
+        # the hot wash: its form appears for the room once the facilitator ends the drill
+        expect(t.locator("#hotwash-form")).to_be_hidden()
+        f.get_by_role("button", name="End the drill (hot wash)").click()
+        expect(t.locator("#hotwash-form")).to_be_visible()
+        t.get_by_label("Kind").select_option("strength")
+        t.get_by_label("What", exact=True).fill("The status page went out within minutes")
+        t.get_by_role("button", name="Add", exact=True).click()
+        expect(facilitator.fragment("hotwash")).to_contain_text("Went well: The status page went out within minutes")
+        assert not server.finished.is_set()
+        f.get_by_role("button", name="Finish the hot wash").click()
+        assert server.finished.wait(10)
+        assert [h["text"] for h in tabletop.hotwash()] == ["The status page went out within minutes"]
         assert facilitator.errors == []
         assert team.errors == ["Failed to load resource: the server responded with a status of 422 "
                                "(Unprocessable Entity)"]
@@ -164,7 +187,10 @@ def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
 def test_the_team_can_act_with_the_keyboard_alone_and_keeps_large_type(chromium, console, tmp_path):
     from playwright.sync_api import expect
 
-    server, tabletop = console
+    from scenarios.tabletop import parse_action
+
+    server, tabletop, journal, clock = console
+    tabletop.act(parse_action({"action": "start"}), facilitator=True)
     team = Watched(chromium, server.team_url)
     try:
         t = team.page
@@ -177,8 +203,8 @@ def test_the_team_can_act_with_the_keyboard_alone_and_keeps_large_type(chromium,
         assert t.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
         t.keyboard.press("Enter")
         expect(team.fragment("record")).to_contain_text("The dashboard shows the replica lagging")
-        assert [e["action"] for e in tabletop.journal] == [
-            {"action": "note", "text": "The dashboard shows the replica lagging", "by": "amara"}]
+        first = tabletop.state(facilitator=False)["members"][0]["id"]  # "acting as" starts at the first member
+        assert _actions(journal)[1:] == [{"action": "note", "text": "The dashboard shows the replica lagging", "by": first}]
 
         t.keyboard.press("l")  # large type, for the projector
         expect(t.locator("html")).to_have_class("large")

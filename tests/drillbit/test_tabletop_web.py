@@ -280,7 +280,9 @@ def test_the_scorecard_as_it_stands_scores_the_timeline_so_far():
     figures = {f["metric"]: f for f in standing_of(_Scored(part), inputs)()}
     by_hand = part.first("acknowledged", purpose="incident").t - part.first("page_sent", purpose="incident").t
     assert figures["tta"]["value"] == pytest.approx(by_hand)
+    assert figures["tta"]["status"] == ("met" if by_hand <= figures["tta"]["target"] else "missed")
     assert figures["ttm"]["value"] is None  # not reached yet, not zero
+    assert figures["ttm"]["status"] == "not reached yet"  # the drill still runs: the room may get there
     client = _facilitator(_Scored(part), standing=standing_of(_Scored(part), inputs))
     assert "Scorecard as it stands now" in client.get("/facilitator").text
     assert client.get("/api/state?view=facilitator").json()["standing"][0]["label"]
