@@ -362,7 +362,9 @@ class TabletopServer:
 
     @property
     def facilitator_url(self) -> str:
-        return f"{self.url}/facilitator?code={quote(self.facilitator_code)}"
+        """The facilitator's link (with the room code too when the console is open to the network)."""
+        room = f"&room={quote(self.room_code)}" if self.open_network else ""
+        return f"{self.url}/facilitator?code={quote(self.facilitator_code)}{room}"
 
     @property
     def team_url(self) -> str:
