@@ -215,11 +215,22 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
         state = tabletop.state(facilitator=view == "facilitator")
         return {"state": state, "standing": standing_at(state["version"]) if view == "facilitator" else None}
 
+    rendered: dict[str, dict[str, Any]] = {}
+
     def update_of(view: str) -> dict[str, Any]:
+        """What an event stream sends: the view's version, phase and fragments, rendered
+        once per version however many browsers show the view (again after a second
+        while the clock runs: the clock shown is where the page counts on from)."""
+        last = rendered.get(view)
+        if last is not None and last["update"]["version"] == tabletop.version and \
+                (tabletop.phase != "running" or time.monotonic() - last["at"] < 1.0):
+            return last["update"]
         snap = snapshot(view)
         state = snap["state"]
-        return {"version": state["version"], "phase": state["phase"],
-                "fragments": render_fragments(view, state, standing=snap["standing"])}  # type: ignore[arg-type]
+        update = {"version": state["version"], "phase": state["phase"],
+                  "fragments": render_fragments(view, state, standing=snap["standing"])}  # type: ignore[arg-type]
+        rendered[view] = {"update": update, "at": time.monotonic()}
+        return update
 
     async def page(request: Request, view: str) -> Response:
         snap = await run_in_threadpool(snapshot, view)
@@ -279,6 +290,8 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, f"the action is not JSON: {exc}")
+        except RecursionError:  # 16 KiB of brackets nest deeper than the decoder goes
+            return _error(400, "the action is not JSON an action can be: it nests too deep")
         try:
             act = parse_action(doc)
         except ActionError as exc:
