@@ -159,6 +159,16 @@ def test_a_room_runs_a_drill_through_both_views(chromium, console, tmp_path):
         expect(t.locator("form[data-action=milestone] [data-error]")).not_to_be_empty()
         assert len(_actions(journal)) == 4 and tabletop.version == version
 
+        # a runbook started from the team view, its first step marked done
+        runbook = next(r for r in tabletop.state(facilitator=False)["runbooks"] if r["id"] == "postgres-restore-from-snapshot")
+        t.get_by_role("button", name=f"Start this runbook : {runbook['title']}").click()
+        steps = team.fragment("runbooks").locator(".runbook", has_text=runbook["title"]).locator("li.step")
+        expect(steps.nth(0)).to_have_class("step state-current")
+        t.get_by_role("button", name="Done step 1").click()
+        expect(steps.nth(0)).to_have_class("step state-done")
+        assert _actions(journal)[-2:] == [{"action": "runbook", "runbook": runbook["id"], "by": "amara"},
+                                          {"action": "step", "runbook": runbook["id"], "step": 1, "ok": True, "by": "amara"}]
+
         _save(f, tmp_path, "tabletop-facilitator.png")
         _save(t, tmp_path, "tabletop-team.png")
 
