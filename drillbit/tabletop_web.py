@@ -37,13 +37,11 @@ import threading
 import time
 import traceback
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 import anyio
 import anyio.to_thread
-import uvicorn
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -57,7 +55,7 @@ from scenarios.tabletop import FACILITATOR_ACTIONS, ActionError, parse_action
 from simulator.tabletop import Tabletop, TabletopError
 
 from .errorlog import write_error_log
-from .receiver import _QUIET_LOGGING, _host, _media_type, bind_socket
+from .receiver import ServerThread, _host, _media_type, bind_socket, read_body
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8095
@@ -107,19 +105,23 @@ def standing_of(tabletop: Tabletop, inputs: Any) -> Standing:
     """A ``standing`` callable that scores ``tabletop``'s timeline so far with
     :func:`drillbit.app.score_timelines` against ``inputs`` (a drillbit.resolve.Inputs):
     each measure's label, value so far (seconds, None if not reached), objective and
-    whether it is met, missed or not reached yet."""
+    whether it is met, missed or not reached yet. While the drill runs, a measure not
+    reached is "not reached yet" rather than missed: the room may still get there."""
     from .app import score_timelines  # scoring is loaded when a scorecard is first asked for
 
     def figures() -> list[dict[str, Any]]:
+        ended = tabletop.phase in ("hotwash", "finished")
         drill = score_timelines([tabletop.timeline()], inputs, now=datetime.now(timezone.utc))
         result = drill.result
         objectives = {o.metric: o for o in result.objectives}
         rows = []
         for key, m in result.metrics.items():
             o = objectives.get(key)
+            status = None if o is None else o.status
+            if m.median is None and status is not None and not ended:
+                status = "not reached yet"
             rows.append({"metric": key, "label": m.label, "value": m.median,
-                         "target": None if o is None else o.target,
-                         "status": None if o is None else o.status})
+                         "target": None if o is None else o.target, "status": status})
         return rows
 
     return figures
@@ -132,8 +134,9 @@ def _default_standing(tabletop: Tabletop) -> Standing | None:
         return None
     from .resolve import Inputs
 
+    # No files behind these: the drill's record names the inputs by id alone.
     inputs = Inputs(scenario=scenario, team=team, runbooks=list(getattr(tabletop, "runbooks", ()) or ()),
-                    team_path=Path("."), workspace=None)
+                    team_path=None, workspace=None)  # type: ignore[arg-type]
     return standing_of(tabletop, inputs)
 
 
@@ -189,19 +192,45 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
             return _error(403, "the facilitator's view needs the facilitator's code (open the facilitator link)")
         return view
 
+    scored: dict[str, Any] = {"version": None, "figures": None}
+    scoring = threading.Lock()
+
+    def standing_at(version: int) -> list[dict[str, Any]] | str | None:
+        """The scorecard as it stands at ``version``, scored once however many views ask;
+        a scorecard that cannot be computed says so (the drill goes on)."""
+        if standing is None:
+            return None
+        with scoring:
+            if scored["version"] != version:
+                try:
+                    figures: list[dict[str, Any]] | str = [dict(f) for f in standing()]
+                except Exception:  # noqa: BLE001 - the scorecard is an aid; the drill must not stop for it
+                    log = write_error_log(traceback.format_exc())
+                    figures = f"the scorecard cannot be computed now (traceback in {log})"
+                scored.update(version=version, figures=figures)
+            return scored["figures"]
+
     def snapshot(view: str) -> dict[str, Any]:
         """The view's state, and the scorecard standing with it for the facilitator."""
         state = tabletop.state(facilitator=view == "facilitator")
-        scores = None
-        if view == "facilitator" and standing is not None:
-            scores = list(standing())
-        return {"state": state, "standing": scores}
+        return {"state": state, "standing": standing_at(state["version"]) if view == "facilitator" else None}
+
+    rendered: dict[str, dict[str, Any]] = {}
 
     def update_of(view: str) -> dict[str, Any]:
+        """What an event stream sends: the view's version, phase and fragments, rendered
+        once per version however many browsers show the view (again after a second
+        while the clock runs: the clock shown is where the page counts on from)."""
+        last = rendered.get(view)
+        if last is not None and last["update"]["version"] == tabletop.version and \
+                (tabletop.phase != "running" or time.monotonic() - last["at"] < 1.0):
+            return last["update"]
         snap = snapshot(view)
         state = snap["state"]
-        return {"version": state["version"], "phase": state["phase"],
-                "fragments": render_fragments(view, state, standing=snap["standing"])}  # type: ignore[arg-type]
+        update = {"version": state["version"], "phase": state["phase"],
+                  "fragments": render_fragments(view, state, standing=snap["standing"])}  # type: ignore[arg-type]
+        rendered[view] = {"update": update, "at": time.monotonic()}
+        return update
 
     async def page(request: Request, view: str) -> Response:
         snap = await run_in_threadpool(snapshot, view)
@@ -254,13 +283,15 @@ def build_app(tabletop: Tabletop, *, room_code: str, facilitator_code: str, open
     async def action(request: Request) -> Response:
         if _media_type(request) != "application/json":
             return _error(415, "send the action as JSON (Content-Type: application/json)")
-        body = await _body(request)
+        body = await read_body(request, MAX_BODY, f"an action is at most {MAX_BODY // 1024} KiB")
         if isinstance(body, Response):
             return body
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             return _error(400, f"the action is not JSON: {exc}")
+        except RecursionError:  # 16 KiB of brackets nest deeper than the decoder goes
+            return _error(400, "the action is not JSON an action can be: it nests too deep")
         try:
             act = parse_action(doc)
         except ActionError as exc:
@@ -309,19 +340,6 @@ def _cookie(response: Response, name: str, value: str) -> None:
     response.set_cookie(name, value, httponly=True, samesite="strict", path="/")
 
 
-async def _body(request: Request) -> bytes | Response:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        return _error(413, f"an action is at most {MAX_BODY // 1024} KiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return _error(413, f"an action is at most {MAX_BODY // 1024} KiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 # -- the server -------------------------------------------------------------------------------
 class TabletopServer:
     """The console of ``tabletop`` on ``host`` (loopback by default; another address
@@ -347,9 +365,8 @@ class TabletopServer:
                              open_network=self.open_network, allowed_hosts=(self.host, bracketed),
                              standing=standing if standing is not None else _default_standing(tabletop),
                              closing=self._closing)
-        self._server: uvicorn.Server | None = None
-        self._threads: list[threading.Thread] = []
-        self._socket = None
+        self._serving: ServerThread | None = None
+        self._ticking: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -358,7 +375,9 @@ class TabletopServer:
 
     @property
     def facilitator_url(self) -> str:
-        return f"{self.url}/facilitator?code={quote(self.facilitator_code)}"
+        """The facilitator's link (with the room code too when the console is open to the network)."""
+        room = f"&room={quote(self.room_code)}" if self.open_network else ""
+        return f"{self.url}/facilitator?code={quote(self.facilitator_code)}{room}"
 
     @property
     def team_url(self) -> str:
@@ -369,26 +388,19 @@ class TabletopServer:
         """Listen, serve and tick on background threads; returns (facilitator_url,
         team_url) once requests are answered. Raises TabletopServerError when the port
         cannot be had."""
-        if self._server is not None:
+        if self._serving is not None:
             return self.facilitator_url, self.team_url
         sock = bind_socket(self.host, self.port, TabletopServerError, "another tabletop")
+        self._stop_ticking.clear()
+        self._closing.clear()
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_config=_QUIET_LOGGING,
-                                access_log=False, lifespan="off", loop="asyncio", timeout_graceful_shutdown=3)
-        server = uvicorn.Server(config)
-        self._server, self._socket = server, sock
-        serving = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="drillbit-tabletop-web",
-                                   daemon=True)
-        ticking = threading.Thread(target=self._tick, name="drillbit-tabletop-tick", daemon=True)
-        self._threads = [serving, ticking]
-        serving.start()
-        deadline = time.monotonic() + 10.0
-        while not server.started:
-            if not serving.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise TabletopServerError(f"the tabletop console did not start on {self.url}")
-            time.sleep(0.01)
-        ticking.start()
+        # Open event streams end within WAIT_SLICE of the stop; the grace period bounds the rest.
+        self._serving = ServerThread(self.app, sock, "drillbit-tabletop-web", graceful=3.0)
+        if not self._serving.start():
+            self.stop()
+            raise TabletopServerError(f"the tabletop console did not start on {self.url}")
+        self._ticking = threading.Thread(target=self._tick, name="drillbit-tabletop-tick", daemon=True)
+        self._ticking.start()
         return self.facilitator_url, self.team_url
 
     def _tick(self) -> None:
@@ -405,20 +417,12 @@ class TabletopServer:
         release the port."""
         self._stop_ticking.set()
         self._closing.set()
-        server, sock = self._server, self._socket
-        self._server = None
-        if server is not None:
-            server.should_exit = True
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join(timeout=5.0)
-                if thread.is_alive() and server is not None:
-                    server.force_exit = True
-                    thread.join(timeout=5.0)
-        self._threads = []
-        if sock is not None:
-            sock.close()
-            self._socket = None
+        serving, ticking = self._serving, self._ticking
+        self._serving = self._ticking = None
+        if ticking is not None:
+            ticking.join(timeout=5.0)
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> "TabletopServer":
         self.start()

@@ -60,6 +60,7 @@ def _env() -> jinja2.Environment:
     env.filters["duration"] = lambda s: duration(None if s is None else float(s), never="not yet")
     env.filters["label"] = lambda s: str(s).replace("_", " ")
     env.filters["clocktime"] = _clocktime
+    env.filters["daysecond"] = _daysecond
     return env
 
 
@@ -78,6 +79,16 @@ def _clocktime(iso: str | None) -> str:
         return datetime.fromisoformat(str(iso)).strftime("%H:%M:%S")
     except ValueError:
         return str(iso)
+
+
+def _daysecond(iso: str | None) -> str:
+    """Seconds since midnight of the instant, in its own zone: the page's script moves
+    the wall clock on from there between changes (a browser's zone is not the team's)."""
+    try:
+        at = datetime.fromisoformat(str(iso))
+    except (TypeError, ValueError):
+        return ""
+    return str(at.hour * 3600 + at.minute * 60 + at.second)
 
 
 def _check(view: str) -> None:

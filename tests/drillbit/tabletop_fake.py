@@ -209,3 +209,26 @@ class FakeTabletop:
     def hotwash(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._hotwash)
+
+
+# -- the real session, on a clock the test moves ----------------------------------------------
+SCENARIO = "db-primary-data-deleted"
+#: When that scenario first pages the on-call (its first alert), in drill seconds.
+FIRST_PAGE = 150.0
+#: A card of it with facilitator notes and questions, delivered late (14h).
+LATE_CARD = 12
+
+
+def real_tabletop(clock: list[float]):
+    """A :class:`simulator.tabletop.Tabletop` of SCENARIO against the example team, read
+    from ``clock`` (the test's monotonic seconds), and the list its journal entries are
+    appended to as they are accepted."""
+    from drillbit.resolve import resolve
+    from simulator.tabletop import Tabletop
+
+    inputs = resolve(SCENARIO)
+    session = Tabletop(inputs.scenario, inputs.team, inputs.runbooks, start=datetime(2026, 11, 2, 10, tzinfo=timezone.utc),
+                       seed=1, monotonic=lambda: clock[0])
+    journal: list[dict[str, Any]] = []
+    session.subscribe(on_entry=journal.append)
+    return session, journal

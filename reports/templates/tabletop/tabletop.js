@@ -7,6 +7,7 @@
   const body = document.body;
   const view = body.dataset.view;
   let version = Number(body.dataset.version);
+  let received = performance.now(); // when the clock shown was the server's
 
   // -- large type (remembered in this browser) ------------------------------------
   const large = document.getElementById("large-type");
@@ -37,6 +38,7 @@
   function apply(update) {
     if (update.version < version) return; // an older state arriving late changes nothing
     version = update.version;
+    received = performance.now();
     body.dataset.version = String(version);
     body.dataset.phase = update.phase;
     const focused = document.activeElement && document.activeElement.id;
@@ -50,6 +52,25 @@
       if (again) again.focus();
     }
   }
+  // -- the clock runs on between changes ---------------------------------------------
+  // The server sends the clock at each change; while it runs, the page counts on from
+  // there (drill seconds times the speed), as the server's clock does.
+  function hms(seconds) {
+    const s = Math.floor(seconds), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return (h ? `${h}h` : "") + (m ? `${m}m` : "") + (r || (!h && !m) ? `${r}s` : "");
+  }
+  function wall(seconds) {
+    const s = Math.floor(seconds) % 86400;
+    return [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60].map((n) => String(n).padStart(2, "0")).join(":");
+  }
+  setInterval(() => {
+    const clock = document.querySelector("p.clock");
+    if (!clock || clock.dataset.running !== "true") return;
+    const passed = ((performance.now() - received) / 1000) * Number(clock.dataset.speed);
+    clock.querySelector(".t").textContent = "+" + hms(Number(clock.dataset.t) + passed);
+    if (clock.dataset.wall) clock.querySelector(".wall").textContent = wall(Number(clock.dataset.wall) + passed);
+  }, 500);
+
   const events = new EventSource(`/events?view=${view}`);
   events.addEventListener("state", (e) => apply(JSON.parse(e.data)));
   events.addEventListener("open", () => { connection.textContent = "live"; });
@@ -68,7 +89,7 @@
     }
     let answer;
     try {
-      const response = await fetch("/api/action", {
+      const response = await fetch(`/api/action?view=${view}`, {
         method: "POST", headers: {"Content-Type": "application/json"},
         body: JSON.stringify(action), credentials: "same-origin",
       });
