@@ -75,7 +75,11 @@ def _md_text(value: Any) -> str:
     text = printable(str(value))
     for ch in ("\\", "`", "*", "_", "[", "]", "<", ">"):
         text = text.replace(ch, "\\" + ch)
-    return text
+    # An entity reference (&lt;, &#60;) would show as the character it names.
+    return _ENTITY.sub("\\\\&", text)
+
+
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 #: What opens a block when it starts a line or a list item's text: a heading, a list
@@ -85,10 +89,10 @@ _BLOCK_START = re.compile(r"^(#|[-+=~]|\d+[.)])")
 
 def _md_quoted(value: Any) -> str:
     """Text a person wrote (a note, a hot-wash note, a status update), on one line,
-    shown as written where it is placed: Markdown escaped as :func:`_md_text` does, an
-    entity (``&lt;``) shown as typed, and nothing at its start read as a heading, a
-    list or a code fence (it follows ``- `` in a list)."""
-    text = _md_text(" ".join(printable(str(value), one_line=True).split())).replace("&", "\\&")
+    shown as written where it is placed: Markdown escaped as :func:`_md_text` does,
+    and nothing at its start read as a heading, a list or a code fence (it follows
+    ``- `` in a list)."""
+    text = _md_text(" ".join(printable(str(value), one_line=True).split()))
     return _BLOCK_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text, count=1)
 
 

@@ -182,7 +182,9 @@ def status_page(inp: Inputs) -> dict[str, Any]:
                "first_update_offset": fmt.offset(updates[0].t) if updates else None}
     affected_all = [s for s in services if any(c["states"][s] != "operational" for c in columns)]
     title = ("Service disruption: " + ", ".join(affected_all)) if affected_all else "Service disruption"
+    wrote = sum(1 for e in updates if e.data.get("text"))
     return {
+        "written": "all" if updates and wrote == len(updates) else "some" if wrote else "none",
         "title": f"{inp.result.team or (inp.team.team if inp.team else 'Service')} status",
         "header": header(inp),
         "incident_title": title,
