@@ -339,9 +339,9 @@ def prediction(inp: Inputs) -> dict[str, Any] | None:
     seed = "" if pred.seed is None else f" (seed {pred.seed})"
     mode = measured_mode(inp)
     said = [sentence(w) + "." for w in (in_words(m, mode) for m in pred.metrics) if w is not None]
-    what = "the room did in the tabletop" if mode == "tabletop" else "game day measured"
+    what = "the room did in the tabletop" if mode == "tabletop" else "the game day measured"
     return {"runs": f"{pred.runs:,}", "seed": seed, "rows": rows, "said": said,
-            "lede": (f"What {pred.runs:,} simulated run{'s' if pred.runs != 1 else ''} of the scenario{seed} predicted, beside what the "
+            "lede": (f"What {pred.runs:,} simulated run{'s' if pred.runs != 1 else ''} of the scenario{seed} predicted, beside what "
                      f"{what}. The percentile is where the measure falls among the simulated runs (the "
                      "share faster, ties counted half); within the runs' p10–p90 it went as predicted, below p10 "
                      "better, above p90 worse.")}
