@@ -57,7 +57,7 @@ def test_a_result_without_a_hot_wash_writes_none():
 
 @pytest.mark.parametrize("note", [{"kind": "praise", "text": "x", "by": None, "t": 1.0},
                                   {"kind": "strength", "text": "", "by": None, "t": 1.0},
-                                  {"kind": "strength", "text": "x", "by": None, "t": -1.0},
+                                  {"kind": "strength", "text": "x" * 2001, "by": None, "t": 1.0},
                                   {"kind": "strength", "text": "x", "by": None, "t": 1.0, "mood": "good"}])
 def test_a_hot_wash_note_of_the_wrong_shape_is_refused(note):
     with pytest.raises(ResultError, match=r"drill result: hotwash\[0\]\."):
