@@ -4,7 +4,8 @@ roles did; people appear by name only as the ones paged and acting.
 
 Lanes, top to bottom: ``impact`` (faults, customer impact and the signals it causes),
 ``monitoring`` (alerts, detection, escalation), one lane per person in order of first
-appearance, ``automation`` (automated runbook steps) and ``comms`` (status updates and
+appearance (a tabletop's ``room`` where the room acted without naming anyone),
+``automation`` (automated runbook steps) and ``comms`` (status updates and
 notifications).
 
 Each event kind is told once, by one function of ``_WORDING``; :func:`told` gives that
@@ -24,6 +25,8 @@ from scenarios.timeline import Event, Timeline
 from . import fmt
 
 IMPACT, MONITORING, AUTOMATION, COMMS = "impact", "monitoring", "automation", "comms"
+#: A tabletop's actor when the room acted and nobody was named (nor leads the response yet).
+ROOM, ROOM_WORDS = "room", "The room"
 LANE_TITLES = {IMPACT: "Customer impact", MONITORING: "Monitoring & paging", AUTOMATION: "Automation",
                COMMS: "Communications"}
 PERIODS = {Period.WORKING: "working hours", Period.EVENING: "evening", Period.ASLEEP: "asleep"}
@@ -74,7 +77,7 @@ def tell(timeline: Timeline, team: Team | None = None) -> Story:
         if en.lane not in LANE_TITLES and en.lane not in people:
             people.append(en.lane)
     lanes = [(IMPACT, LANE_TITLES[IMPACT]), (MONITORING, LANE_TITLES[MONITORING])]
-    lanes += [(p, names.get(p, p)) for p in people]
+    lanes += [(p, names.get(p, ROOM_WORDS if p == ROOM else p)) for p in people]
     lanes += [(k, LANE_TITLES[k]) for k in (AUTOMATION, COMMS) if any(en.lane == k for en in entries)]
     return Story(tuple(entries), tuple(lanes), names)
 
@@ -106,7 +109,7 @@ class _Words:
 
     def who(self, x: Any) -> str:
         s = str(x)
-        return self.names.get(s, s)
+        return self.names.get(s, ROOM_WORDS if s == ROOM else s)
 
 
 def _cap(text: str) -> str:
@@ -264,7 +267,8 @@ def _status_update(e, p, w):
 
 def _severity_changed(e, p, w):
     was = f" (was {p.was})" if p.was else ""
-    by = f" by {w.who(e.actor)}" if _person_lane(e.actor) not in (MONITORING, AUTOMATION) else ""
+    who = "the room" if e.actor == ROOM else w.who(e.actor)
+    by = f" by {who}" if _person_lane(e.actor) not in (MONITORING, AUTOMATION) else ""
     return _person_lane(e.actor), "milestone", f"Severity declared {p.severity}{by}{was}"
 
 
