@@ -52,15 +52,9 @@ roles:
   incident-commander: [bob]
   leadership: [carol]
 rotations:
-  primary:
-    layers: [{start: 2026-01-05T00:00:00+00:00, turn: 1w, members: [alice]}]
-  secondary:
-    layers: [{start: 2026-01-05T00:00:00+00:00, turn: 1w, members: [bob]}]
+  primary: {layers: [{start: 2026-01-05T00:00:00+00:00, turn: 1w, members: [alice]}]}
 escalation:
-  default:
-    levels:
-      - {notify: rotation:primary, timeout: 10m}
-      - {notify: rotation:secondary}
+  default: {levels: [{notify: rotation:primary, timeout: 30m}]}
 paging:
   push: {delay: 0s, fails: 0}
 severity:
