@@ -20,10 +20,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import Field
-
 from scenarios import DrillbitError
 from scenarios.base import Record
+from scenarios.tabletop import Text as NoteText
 
 from .actions import ActionItem
 from .gaps import Finding
@@ -31,9 +30,6 @@ from .ratings import Rating
 
 #: Version of the JSON shape, written as ``version``.
 JSON_VERSION = 1
-
-#: The longest hot-wash note kept (a tabletop accepts 2,000 characters; a summary file may be older or edited).
-MAX_NOTE = 10_000
 
 #: Fields left out of the JSON when they hold nothing (the application's records).
 _OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction", "hotwash", "facilitator")
@@ -196,12 +192,13 @@ class Prediction(Record):
 class HotWashNote(Record):
     """One note of a tabletop's hot wash, as a person wrote it: what went well
     (``strength``) or should improve (``improvement``), who wrote it (a member id or a
-    name; None when the room did not say) and when (drill seconds)."""
+    name; None when the room did not say) and when (drill seconds). ``text`` is what the
+    tabletop accepts of a hot-wash note (1 to 2,000 characters)."""
 
     kind: Literal["strength", "improvement"]
-    text: str = Field(min_length=1, max_length=MAX_NOTE)
+    text: NoteText
     by: str | None = None
-    t: float | None = Field(None, ge=0.0, allow_inf_nan=False)
+    t: float | None = None
 
 
 class DrillResult(Record):
