@@ -368,7 +368,7 @@ def _play_through(session: Session) -> None:
     try:
         session.tabletop.play_through()
     except TabletopError as exc:
-        raise ScriptRefused(f"the script stopped at +{_clock(session.tabletop.now)}: {exc}. The drill so far is in "
+        raise ScriptRefused(f"the script stopped: {exc}. The drill so far is in "
                             f"{session.folder} (its journal, tabletop.jsonl); fix the script and run it again with "
                             f"--out {session.folder} --force") from None
 
