@@ -52,7 +52,7 @@ TABLETOP_JOURNAL = "tabletop.jsonl"
 TABLETOP_SCRIPT = "script.yaml"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
 DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
-               TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md")
+               TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html")
 
 
 @dataclass(frozen=True)
@@ -338,8 +338,8 @@ def write_tabletop(folder: Path, inputs: Inputs, timeline: Timeline, script: str
     return write_single(folder, inputs, timeline, [(TABLETOP_SCRIPT, script.encode("utf-8"), "script")], state=state)
 
 
-#: The reports a tabletop writes: the scorecards, the after-action report, the post-mortem draft.
-TABLETOP_REPORTS = ("html", "md", "aar", "postmortem")
+#: The reports a tabletop writes: the scorecards, the after-action report, the post-mortem draft, the status page.
+TABLETOP_REPORTS = ("html", "md", "aar", "postmortem", "status")
 
 
 def render(drill: Drill, formats: Sequence[str], *, now: datetime) -> list[tuple[str, bytes]]:

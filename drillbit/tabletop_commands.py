@@ -310,7 +310,8 @@ def _resumed(journal: Journal, inputs: Inputs, folder: Path, scenario_arg: str) 
     session.writer = JournalWriter(journal.path, whole_bytes=journal.whole_bytes)
     tt.subscribe(on_entry=session.on_entry)
     output.err.print(f"resumed {journal.path}: {len(journal.entries)} entries replayed; the drill is {tt.phase} "
-                     f"at +{_clock(tt.now)}", markup=False)
+                     f"at +{_clock(tt.now)}" + ("; press Resume in the facilitator view to run the clock again"
+                                                if tt.phase == "paused" else ""), markup=False)
     return session
 
 

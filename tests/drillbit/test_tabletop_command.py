@@ -126,6 +126,16 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
+def test_the_shipped_example_script_plays_through(cli, tmp_path, root):
+    example = root / "examples" / "tabletop" / "config-push-global-outage.yaml"
+    code, _, stderr = cli("tabletop", SCENARIO, "--script", str(example), "--headless", "--out", str(tmp_path / "d"),
+                          *BASE)
+    assert code == 0, stderr
+    tl = timeline_of(tmp_path / "d")
+    assert tl.first("acknowledged").t == 240.0 and tl.first("resolved").t == 57 * 60.0
+    assert (tmp_path / "d" / "status-page.html").stat().st_size > 0
+
+
 def test_a_missed_objective_exits_1(cli, tmp_path):
     late = SCRIPT.replace("  - {at: 4m, action: acknowledge}\n", "").replace(
         "  - {at: 8m, action: update", "  - {at: 7m, action: acknowledge}\n  - {at: 8m, action: update")  # objective 5m
