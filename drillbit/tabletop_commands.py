@@ -32,7 +32,7 @@ from .app import (SUMMARY, TABLETOP_JOURNAL, TABLETOP_REPORTS, GAMEDAY_TIMELINE,
                   score_tabletop, single_manifest, write_reports, write_tabletop)
 from .drills import MAX_RUNS, command_time, open_log, record_in_log, say_workspace, show_result
 from .files import FolderLock, write_bytes
-from .gameday_commands import PREDICT_RUNS, _held, _predict
+from .gameday_commands import PREDICT_RUNS, _held, _predict, _removed_if_left_empty
 from .params import INSTANT, SEED
 from .provenance import MANIFEST, inputs_record, write_manifest
 from .resolve import Inputs, resolve
@@ -227,6 +227,7 @@ def tabletop(ctx: click.Context, scenario: str | None, team: Path | None, runboo
                 seed_of = new_seed() if seed is None else seed
                 start_at = start or now
                 folder = out or default_folder(inputs, now)
+                held.enter_context(_removed_if_left_empty(folder, not folder.exists()))
                 held.enter_context(drill_folder(folder, force=force))
                 log = None if no_log else open_log(db)
             output.err.print(f"seed: {seed_of}", markup=False)

@@ -333,3 +333,30 @@ def test_a_new_drill_refuses_a_folder_holding_one(cli, tmp_path):
     assert code == 0
     code, _, stderr = cli("tabletop", SCENARIO, "--out", str(out), *BASE)
     assert code == 2 and "already holds a drill" in stderr
+
+
+def test_a_finished_drill_is_recorded_once_with_mode_tabletop(cli, tmp_path):
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    (tmp_path / "script.yaml").write_text(SCRIPT, encoding="utf-8")
+    args = ("--no-predict", "--seed", "1", "--start", START, "--db", url)
+    code, _, stderr = cli("tabletop", SCENARIO, "--script", str(tmp_path / "script.yaml"), "--headless", "--out",
+                          str(tmp_path / "d"), *args)
+    assert code == 0, stderr
+    code, _, stderr = cli("tabletop", "--resume", str(tmp_path / "d"), "--no-predict", "--db", url)
+    assert code == 0 and "already recorded" in stderr  # a finished drill resumed is written again, not recorded
+    code, out, _ = cli("log", "--db", url, "list", "runs", "--json")
+    runs = json.loads(out)["runs"]
+    assert [(r["scenario"], r["mode"], r["seed"]) for r in runs] == [(SCENARIO, "tabletop", 1)]
+
+
+def test_sigterm_writes_the_drill_as_interrupted_and_exits_143(consoles, tmp_path):
+    c = consoles(tmp_path, SCENARIO, "--out", "drill", *BASE)
+    c.act(action="start")
+    c.act(action="note", text="before the signal")
+    c.proc.send_signal(signal.SIGTERM)
+    assert c.wait() == 143, "".join(c.err)
+    manifest = json.loads((tmp_path / "drill" / "drill.json").read_text())
+    assert manifest["state"] == "interrupted"
+    summary = json.loads((tmp_path / "drill" / "summary.json").read_text())
+    assert any("--resume" in note for note in summary["notes"])
+    assert timeline_of(tmp_path / "drill").first("note").payload.text == "before the signal"
