@@ -18,7 +18,7 @@ from typing import Any
 
 from scenarios import DrillbitError
 
-from .files import reason
+from .files import reason, sync_dir
 
 
 class JournalError(DrillbitError):
@@ -126,7 +126,7 @@ class JournalWriter:
         self._fd: int | None = fd
         if header is not None:
             self.append(header)
-            _sync_dir(self.path.parent)
+            sync_dir(self.path.parent)  # the new file's name is durable too, not only its bytes
 
     def append(self, doc: dict[str, Any]) -> None:
         """Write ``doc`` as one line and wait until it is on disk. Raises JournalError."""
@@ -146,16 +146,3 @@ class JournalWriter:
             fd, self._fd = self._fd, None
             os.close(fd)
 
-
-def _sync_dir(folder: Path) -> None:
-    """The new file's name is durable too, not only its bytes."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems cannot sync a folder; the file's own fsync still holds
-    finally:
-        os.close(fd)
