@@ -231,14 +231,15 @@ def tabletop(ctx: click.Context, scenario: str | None, team: Path | None, runboo
                 held.enter_context(drill_folder(folder, force=force))
                 log = None if no_log else open_log(db)
             output.err.print(f"seed: {seed_of}", markup=False)
-            predicted = None if no_predict else _predict(inputs, scenario or inputs.scenario.id, team, runbooks,
+            named = scenario or _scenario_name(inputs)
+            predicted = None if no_predict else _predict(inputs, named, team, runbooks,
                                                          runs=predict_runs, seed=seed_of, now=start_at,
                                                          as_json=as_json)
             if resume is not None:
-                session = _resumed(journal, inputs, resume, scenario or inputs.scenario.id)
+                session = _resumed(journal, inputs, resume, named)
             else:
                 session = _new(inputs, folder, start=start_at, seed=seed_of, speed=int(speed),
-                               scenario_arg=scenario or inputs.scenario.id)
+                               scenario_arg=named)
                 if steps is not None:
                     session.tabletop.schedule(steps)
             drill, failure = _play(session, predicted=predicted, headless=headless, host=host, port=port, now=now,
@@ -255,6 +256,16 @@ def tabletop(ctx: click.Context, scenario: str | None, team: Path | None, runboo
         print_prediction(drill.result)
     if drill.result.objectives_missed:
         sys.exit(EXIT_MISSED)
+
+
+def _scenario_name(inputs: Inputs) -> str:
+    """How a command names the scenario again: its id when that is the built-in one, else its file."""
+    from scenarios.loader import find_builtin
+
+    path, builtin = inputs.scenario_path, find_builtin(inputs.scenario.id)
+    if path is None or (builtin is not None and builtin.resolve() == path.resolve()):
+        return inputs.scenario.id
+    return str(path)
 
 
 def _load_script(path: Path) -> Any:
@@ -353,12 +364,13 @@ def _serve(session: Session, *, host: str, port: int) -> None:
         output.err.print(f"the drill is kept in {session.folder}. It ends when the facilitator presses End, then "
                          f"Finish after the hot wash. Ctrl-C stops it here (written as interrupted); "
                          f"`drillbit tabletop --resume {session.folder}` continues it", markup=False)
-        seen, shown = -1, len(session.entries)
+        seen, shown, refused = -1, len(session.entries), 0
         while not server.finished.wait(TIMELINE_EVERY):
             if tt.version != seen:
                 seen = tt.version
                 _write_timeline(session)
             shown = _say_entries(session, shown)
+            refused = _say_refused(tt, refused)
     finally:
         _held(server.stop)
 
@@ -401,6 +413,16 @@ def _say_entries(session: Session, shown: int) -> int:
             output.err.print(f"+{_clock(float(entry['t']))} {action.get('action')}{who}{' ' + rest if rest else ''}",
                              markup=False)
     return shown + len(entries)
+
+
+def _say_refused(tt: "Tabletop", said: int) -> int:
+    """A scripted action the drill refused while served (people may have done it
+    first) does not stop the drill: the facilitator's terminal says so. Returns how
+    many are said."""
+    refused = list(getattr(tt, "refused", ()))
+    for t, action, why in refused[said:]:
+        output.err.print(f"+{_clock(t)} script action {action.action} refused: {why}", markup=False)
+    return len(refused)
 
 
 def _write_timeline(session: Session) -> None:
