@@ -85,6 +85,7 @@ class Tabletop:
         self._hotwash: list[dict[str, Any]] = []
         self._events: list[Event] = []
         self._checkpoint_wall: float | None = None
+        self._script_taken = 0  # script actions a resumed journal took, not scheduled again
         self._t = 0.0  # the drill second the model was last brought to (actions happen then)
         #: Script actions refused when :meth:`tick` took them: (drill second, action, why).
         self.refused: list[tuple[float, Action, str]] = []
@@ -173,10 +174,16 @@ class Tabletop:
 
     def schedule(self, script: Iterable[tuple[float, Action]]) -> None:
         """Actions to take at their drill times (a script): :meth:`tick` and
-        :meth:`play_through` take each exactly at its time. Raises TabletopError for a
-        time already past."""
+        :meth:`play_through` take each exactly at its time. On a drill resumed from its
+        journal, the script's actions the journal shows taken (its ``script`` entries)
+        are skipped, so the same script continues where it left off. Raises
+        TabletopError for a time already past."""
         with self._lock:
-            items = [(float(t), a) for t, a in script]
+            items = sorted(((float(t), a) for t, a in script), key=lambda x: x[0])
+            # A drill resumed from its journal took the script's first actions already.
+            taken = min(self._script_taken, len(items))
+            self._script_taken -= taken
+            items = items[taken:]
             for t, a in items:
                 if t < self._t:
                     raise TabletopError(f"a script action ({a.action}) at {t:g}s is in the past: "
@@ -403,6 +410,8 @@ class Tabletop:
             if source not in SOURCES:
                 raise TabletopError(f"by: expected one of {', '.join(SOURCES)}, got {source!r}")
             self._take(parse_action(entry["action"]), source, wall=entry.get("wall"), n=n)
+            if source == "script":
+                self._script_taken += 1
         except (KeyError, TypeError, ValueError) as exc:
             raise TabletopError(f"journal entry {n}: incomplete or wrong ({exc})") from None
         except DrillbitError as exc:

@@ -226,3 +226,20 @@ def test_the_state_has_the_documented_shape_and_the_team_view_hides_the_facilita
         {"step": 2, "do": "Restart the web pods", "state": "pending"},
         {"step": 3, "do": "Check the error rate", "state": "pending"}]}]
     assert fac["status_page"] == {"components": [{"service": "web", "status": "operational"}], "updates": []}
+
+
+def test_a_script_scheduled_again_on_a_resumed_drill_continues_where_it_left_off():
+    whole, _ = session()
+    scripted(whole)
+    whole.play_through()
+    tt, clock = session(speed=10)
+    scripted(tt)
+    tt.tick()
+    clock.wait(100)  # drill 1000s: five of the script's actions taken
+    tt.tick()
+    again = Tabletop.resume(tt.header(), tt.entries(), scenario(WEB_DOWN), team(TEAM), [runbook(RESTART)],
+                            monotonic=FakeClock())
+    scripted(again)
+    again.play_through()
+    assert again.phase == "finished" and again.timeline().events == whole.timeline().events
+    assert [e["action"]["action"] for e in again.entries() if not e.get("clock")] == [a["action"] for _, a in SCRIPT]

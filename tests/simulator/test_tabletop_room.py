@@ -259,6 +259,12 @@ def test_a_severity_declared_pages_who_it_names_and_nobody_twice():
     assert new == ["carol"]  # leadership; bob, the incident commander, has a page already
     assert tt.state(facilitator=False)["severity"] == "P0"
     check_payload("severity_changed", change.data)
+    refused(tt, {"action": "severity", "level": "P0"}, "the severity is P0 already")
+    # P0 asks for public updates, P1 does not: an update is public by the severity declared when posted
+    tt.act(act(action="update", phase="investigating", text="Down for everyone"))
+    tt.act(act(action="severity", level="P1"))
+    tt.act(act(action="update", phase="identified", text="Found it"))
+    assert [e.data["public"] for e in tt.timeline().events if e.kind == "status_update"] == [True, False]
 
 
 def test_a_breach_is_contained_and_its_parties_notified_before_it_resolves():
