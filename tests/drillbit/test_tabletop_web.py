@@ -1,7 +1,8 @@
 """The tabletop web console's routes: who may see and do what (loopback Host, room
 code, facilitator code), what a bad request gets (400, 403, 413, 415, 422, 500), that
 an accepted action reaches the session once, and that server-sent events deliver a
-change. The session is the fake of tabletop_fake.py, which records what reached it."""
+change. The session is mostly the fake of tabletop_fake.py, which records what reached
+it; the drill's refusals are the real session's."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from drillbit.tabletop_web import MAX_BODY, TabletopServer, TabletopServerError,
 from scenarios.tabletop import ActionError, parse_action
 from simulator.tabletop import TabletopError
 
-from tabletop_fake import FakeTabletop
+from tabletop_fake import FakeTabletop, real_tabletop
 
 with warnings.catch_warnings():
     # starlette >= 1.x warns that its TestClient's httpx will be replaced; not ours to fix
@@ -166,17 +167,26 @@ def test_a_body_over_16_kib_is_413_and_one_not_json_is_415(tabletop):
     assert tabletop.journal == []
 
 
-def test_an_action_the_drill_refuses_is_422_with_its_message_and_changes_nothing(tabletop):
-    client = _client(tabletop)
-    assert client.post("/api/action", json={"action": "acknowledge", "by": "amara"}).status_code == 200
+def test_an_action_the_drill_refuses_is_422_with_its_message_and_changes_nothing():
+    clock = [0.0]
+    session, journal = real_tabletop(clock)
+    client = _facilitator(session)
+    assert client.post("/api/action", json={"action": "start"}).status_code == 200
+    clock[0] = 60.0  # before the first alert: no page waits for an answer
+    session.tick()
     before = client.get("/api/state").json()["state"]
-    r = client.post("/api/action", json={"action": "acknowledge", "by": "amara"})
-    assert r.status_code == 422
-    with pytest.raises(TabletopError) as refused:
-        tabletop.act(parse_action({"action": "acknowledge"}))
-    assert r.json() == {"error": str(refused.value)}
+    for action in ({"action": "acknowledge", "by": "amara"},                       # nothing to acknowledge
+                   {"action": "step", "runbook": "postgres-restore-from-snapshot", "step": 1, "ok": True},
+                   {"action": "resolved"}, {"action": "release", "inject": 99}):
+        r = client.post("/api/action", json=action)
+        assert r.status_code == 422, action
+        # the drill's own words, and the drill's own refusal
+        with pytest.raises(TabletopError) as refused:
+            session.act(parse_action(action), facilitator=True)
+        assert r.json() == {"error": str(refused.value)}
+    assert "nothing to acknowledge" in client.post("/api/action", json={"action": "acknowledge"}).json()["error"]
     assert client.get("/api/state").json()["state"] == before
-    assert len(tabletop.journal) == 1
+    assert [e["action"] for e in journal if "action" in e] == [{"action": "start"}]
 
 
 def test_an_unexpected_error_is_500_naming_the_error_log(tabletop, monkeypatch, tmp_path):
