@@ -128,19 +128,28 @@ def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
     pydantic adds for union branches and validators (``function-after[...]``, ``date``)."""
     path: list[str | int] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
+        if _is_tag(node, part, loc[i + 1:]):
+            continue  # a tagged union's branch, named by the tag's value in the mapping
         if isinstance(node, dict) and part in node:
             path.append(part)
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and any(v == part for v in node.values()):
-            continue  # a tagged union's branch, named by the tag's value in the mapping
         elif isinstance(part, str) and (isinstance(node, dict) or node is None) and not _is_branch_name(part):
             path.append(part)  # a key that is missing or unknown: keep it for the message
             node = None
     return tuple(path)
+
+
+def _is_tag(node: Any, part: Any, rest: tuple) -> bool:
+    """Whether ``part`` names the branch of a tagged union that pydantic put in the
+    location: a value of the mapping (``action: step``), followed by more of the path,
+    and not a key the rest of the path goes into (``step: 1`` holds nothing further)."""
+    if not (isinstance(node, dict) and isinstance(part, str) and rest and any(v == part for v in node.values())):
+        return False
+    return part not in node or not isinstance(node[part], (dict, list))
 
 
 def _is_branch_name(part: str) -> bool:
@@ -172,6 +181,8 @@ def message_for(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str
         return str(ctx.get("error", err["msg"]))
     if kind in ("literal_error", "enum"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if not options:  # numbers (a format's version): as pydantic lists them
+            return f"expected {ctx.get('expected')}, got {describe(value)}"
         quoted = [repr(o) for o in options]
         listing = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
         text = f"expected one of {listing}, got {describe(value)}"

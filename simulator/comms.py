@@ -70,7 +70,7 @@ class Comms:
         """Record status update number ``count + 1`` now (``text``: what it says)."""
         run = self.run
         self.count += 1
-        level = run.plan.severity
+        level = run.severity_level if run.severity_level is not None else run.plan.severity
         public = bool(level.public_update) if level is not None else False
         data: dict[str, Any] = {"phase": phase, "public": public, "n": self.count}
         if text is not None:

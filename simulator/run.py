@@ -12,6 +12,7 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
+from scenarios import SeverityLevel
 from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
@@ -65,6 +66,8 @@ class Run:
         self.resolved_by: str | None = None  # who declared it, and what they said
         self.resolved_text: str | None = None
         self.notified: set[str] = set()  # parties notified (a room may notify before being asked)
+        #: The severity a tabletop room declared (None: the scenario's): whether updates are public.
+        self.severity_level: SeverityLevel | None = None
 
         self.responder = responder if responder is not None else SimulatedResponder()
         self.responder.bind(self)

@@ -35,6 +35,7 @@ from scenarios.tabletop import FACILITATOR_ACTIONS, SPEEDS, Action, parse_action
 from scenarios.timeline import Event, Timeline
 
 from .errors import TabletopError
+from .engine import horizon_for
 from .injects import release
 from .open_run import OpenRun
 from .plan import Plan
@@ -65,7 +66,9 @@ class Tabletop:
         self.scenario, self.team, self.runbooks = scenario, team, tuple(runbooks)
         self.start, self.seed, self.speed = start, seed, speed
         plan = Plan(scenario, team, runbooks)
-        self._open = OpenRun(plan, start, np.random.default_rng(seed), responder=RoomResponder(), mode="tabletop")
+        # The simulation's horizon: a breach found after months can still be played (fast-forwarded).
+        self._open = OpenRun(plan, start, np.random.default_rng(seed), horizon=horizon_for(scenario, runbooks),
+                             responder=RoomResponder(), mode="tabletop")
         self._run = self._open.record
         self._run.resolve_by_hand = True
         self._room = Room(self._open)
@@ -82,6 +85,8 @@ class Tabletop:
         self._hotwash: list[dict[str, Any]] = []
         self._events: list[Event] = []
         self._checkpoint_wall: float | None = None
+        self._script_taken = 0  # script actions a resumed journal took, not scheduled again
+        self._t = 0.0  # the drill second the model was last brought to (actions happen then)
         #: Script actions refused when :meth:`tick` took them: (drill second, action, why).
         self.refused: list[tuple[float, Action, str]] = []
         with self._lock:
@@ -151,7 +156,7 @@ class Tabletop:
                 mono = self._monotonic()
                 if self._checkpoint_wall is None or mono - self._checkpoint_wall >= CHECKPOINT_EVERY:
                     self._checkpoint_wall = mono
-                    self._journal({"t": self._open.now, "clock": True})
+                    self._journal({"t": self._t, "clock": True})
             return self._events[before:]
 
     # -- acting -----------------------------------------------------------------------
@@ -169,14 +174,20 @@ class Tabletop:
 
     def schedule(self, script: Iterable[tuple[float, Action]]) -> None:
         """Actions to take at their drill times (a script): :meth:`tick` and
-        :meth:`play_through` take each exactly at its time. Raises TabletopError for a
-        time already past."""
+        :meth:`play_through` take each exactly at its time. On a drill resumed from its
+        journal, the script's actions the journal shows taken (its ``script`` entries)
+        are skipped, so the same script continues where it left off. Raises
+        TabletopError for a time already past."""
         with self._lock:
-            items = [(float(t), a) for t, a in script]
+            items = sorted(((float(t), a) for t, a in script), key=lambda x: x[0])
+            # A drill resumed from its journal took the script's first actions already.
+            taken = min(self._script_taken, len(items))
+            self._script_taken -= taken
+            items = items[taken:]
             for t, a in items:
-                if t < self._open.now:
+                if t < self._t:
                     raise TabletopError(f"a script action ({a.action}) at {t:g}s is in the past: "
-                                        f"the drill is at {self._open.now:g}s")
+                                        f"the drill is at {self._t:g}s")
             self._script = sorted(self._script + items, key=lambda x: x[0])  # stable: file order at one time
 
     def play_through(self) -> None:
@@ -190,7 +201,7 @@ class Tabletop:
                 self._advance(self._script[0][0], strict=True)
             if self._phase == "running":
                 self._phase = "paused"
-            self._clock.stop(self._open.now)
+            self._clock.stop(self._t)
             self._bump()
 
     # -- watching ---------------------------------------------------------------------
@@ -243,7 +254,7 @@ class Tabletop:
                 tt._replay(entry)
             if tt._phase == "running":
                 tt._phase = "paused"
-            tt._clock.stop(tt._open.now)
+            tt._clock.stop(tt._t)
         return tt
 
     # -- inside ---------------------------------------------------------------------------
@@ -265,21 +276,27 @@ class Tabletop:
             callback(dict(entry))
         return entry
 
+    def _to(self, t: float) -> None:
+        # The model stops at its end; the drill's time goes on (the facilitator ends it).
+        self._t = max(self._t, t)
+        if not self._run.finished:
+            self._open.advance(to=t)
+
     def _advance(self, to: float, *, strict: bool) -> None:
         """Bring the model to drill second ``to``, taking the script's actions due by then
         at their times. The model stands still until the clock has started."""
         while self._script and self._script[0][0] <= to:
             t, action = self._script.pop(0)
             if self._phase != "ready":
-                self._open.advance(to=t)
+                self._to(t)
             try:
                 self._take(action, "script")
             except TabletopError as exc:
                 if strict:
                     raise TabletopError(f"script action at {t:g}s ({action.action}): {exc}") from None
                 self.refused.append((t, action, str(exc)))
-        if self._phase != "ready" and to > self._open.now:
-            self._open.advance(to=to)
+        if self._phase != "ready" and to > self._t:
+            self._to(to)
 
     def _take(self, action: Action, source: str, *, wall: str | None = None, n: int | None = None) -> dict[str, Any]:
         """Check and apply ``action`` at the model's second; journal it. Raises TabletopError."""
@@ -294,12 +311,12 @@ class Tabletop:
                                     if self._phase in ("ready", "running", "paused")
                                     else "the hot wash is finished; nothing more can be added")
             self._room.check_member(action.by)
-            self._hotwash.append({"kind": action.kind, "text": action.text, "by": action.by, "t": self._open.now})
+            self._hotwash.append({"kind": action.kind, "text": action.text, "by": action.by, "t": self._t})
         else:
             self._room_may_act(kind)
             self._room.apply(action)
             self._open.advance(to=self._open.now)  # what it starts at this second, so views show it
-        entry = self._journal({"t": self._open.now, "by": source,
+        entry = self._journal({"t": self._t, "by": source,
                                "action": action.model_dump(mode="json", exclude_none=True)}, wall, n)
         self._bump()
         return entry
@@ -315,7 +332,7 @@ class Tabletop:
                                 "the facilitator ends the clock for the hot wash (end)")
 
     def _facilitate(self, action: Action) -> None:
-        kind, phase, t = action.action, self._phase, self._open.now
+        kind, phase, t = action.action, self._phase, self._t
         after = phase in ("hotwash", "finished")
         if after and kind not in ("finish",):
             raise TabletopError("the drill has ended; only the hot wash goes on (finish closes it)")
@@ -325,7 +342,7 @@ class Tabletop:
             self._clock.run(t)
             self._checkpoint_wall = self._monotonic()
             self._phase = "running"
-            self._open.advance(to=t)
+            self._to(t)
         elif kind == "pause":
             if phase != "running":
                 raise TabletopError("the clock is not running: " + ("start it first" if phase == "ready" else "it is paused already"))
@@ -382,10 +399,10 @@ class Tabletop:
         n = entry.get("n") if isinstance(entry, dict) else None
         try:
             t = float(entry["t"])
-            if t < self._open.now:
-                raise TabletopError(f"its time {t:g}s is before the previous entry's ({self._open.now:g}s)")
+            if t < self._t:
+                raise TabletopError(f"its time {t:g}s is before the previous entry's ({self._t:g}s)")
             if self._phase != "ready":
-                self._open.advance(to=t)
+                self._to(t)
             if entry.get("clock"):
                 self._journal({"t": t, "clock": True}, entry.get("wall"), n)
                 return
@@ -393,6 +410,8 @@ class Tabletop:
             if source not in SOURCES:
                 raise TabletopError(f"by: expected one of {', '.join(SOURCES)}, got {source!r}")
             self._take(parse_action(entry["action"]), source, wall=entry.get("wall"), n=n)
+            if source == "script":
+                self._script_taken += 1
         except (KeyError, TypeError, ValueError) as exc:
             raise TabletopError(f"journal entry {n}: incomplete or wrong ({exc})") from None
         except DrillbitError as exc:

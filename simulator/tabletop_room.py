@@ -137,6 +137,7 @@ class Room:
             raise TabletopError(f"the severity is {a.level} already")
         was, self.severity = self.severity, a.level
         run = self.run
+        run.severity_level = levels[a.level]
         run.emit("severity_changed", self.who(a.by), self.plan.scenario.id, {"severity": a.level, "was": was})
         paged = {rec[4]["to"] for rec in self.events("page_sent")}  # nobody is paged twice for the severity
         for target in levels[a.level].also_page:

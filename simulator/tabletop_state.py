@@ -237,7 +237,8 @@ def describe(e) -> str:
         "alert_fired": lambda: f"alert {e.subject} firing ({d.get('severity')})",
         "alert_resolved": lambda: f"alert {e.subject} resolved",
         "page_sent": lambda: f"page {d.get('page')} to {d.get('to')} ({d.get('purpose')}, {d.get('target')})",
-        "page_missed": lambda: f"page {d.get('page') or ''} to {d.get('to') or d.get('target')} missed ({d.get('reason')})",
+        "page_missed": lambda: (f"page {d['page']} to {d.get('to')}" if d.get("page") else f"nobody to page for {d.get('target')}")
+                               + f" missed ({d.get('reason')})",
         "acknowledged": lambda: f"{d.get('by')} acknowledged page {d.get('page')}",
         "escalated": lambda: f"escalated to level {d.get('to_level')} of {d.get('policy')}",
         "responder_engaged": lambda: f"{d.get('by')} engaged as {d.get('role')}",

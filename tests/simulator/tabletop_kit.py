@@ -80,7 +80,7 @@ paging:
   push: {delay: 0s, fails: 0}
 severity:
   P1: {definition: major, page: always, also_page: [role:incident-commander], update_every: 30m}
-  P0: {definition: critical, page: always, also_page: [role:incident-commander, role:leadership]}
+  P0: {definition: critical, page: always, also_page: [role:incident-commander, role:leadership], public_update: true}
 """
 
 RESTART = """
