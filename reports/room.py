@@ -50,8 +50,7 @@ def observations(inp: Inputs) -> list[dict[str, str]]:
 
 def facilitator(inp: Inputs) -> str | None:
     """Who facilitated, when the application recorded it (a member's display name)."""
-    who = inp.result.facilitator
-    return _who(who, member_names(inp.team)) or None if who else None
+    return _who(inp.result.facilitator, member_names(inp.team)) or None
 
 
 def room_view(inp: Inputs) -> dict[str, Any]:

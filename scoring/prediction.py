@@ -99,10 +99,10 @@ def _values_of(measured: DrillResult) -> dict[str, float | None]:
 
 
 #: What the room did, for the metrics whose end is an act of the people in a tabletop
-#: ("the room acknowledged in 4m"); notifications are told by their party.
-ROOM_VERBS = {"ttd": "detected the incident", "tta": "acknowledged", "engage": "engaged", "ttm": "mitigated",
-              "ttr": "recovered", "first_update": "posted the first update", "contain": "contained the breach",
-              "rto": "restored the data"}
+#: ("the room acknowledged in 4m"); notifications are told by their party. Detection is
+#: monitoring's (or a signal's) in a tabletop too, so it is not the room's to claim.
+ROOM_VERBS = {"tta": "acknowledged", "engage": "engaged", "ttm": "mitigated", "ttr": "recovered",
+              "first_update": "posted the first update", "contain": "contained the breach", "rto": "restored the data"}
 #: Who measured, by the measured drill's mode.
 SUBJECTS = {"live": "the game day", "tabletop": "the room"}
 
@@ -117,7 +117,9 @@ def in_words(row: MetricPrediction, mode: MeasuredIn = "live") -> str | None:
         return None
     subject = SUBJECTS[mode]
     took = None if row.measured is None else format_duration(row.measured)
-    if mode == "tabletop":
+    if mode == "tabletop" and row.metric == "ttd":
+        did = f"the incident was detected in {took}" if row.status == "measured" else "the incident was never detected"
+    elif mode == "tabletop":
         verb = ROOM_VERBS.get(row.metric)
         if verb is None and row.metric.startswith(NOTIFY_PREFIX):
             verb = "notified " + row.metric[len(NOTIFY_PREFIX):].replace("_", " ")

@@ -90,6 +90,16 @@ def test_a_tabletop_s_prediction_says_what_the_room_did():
     assert in_words(ttm, p.mode) == "the room never mitigated; the model predicts a median 30m (p90 never)"
 
 
+def test_detection_in_a_tabletop_is_not_the_room_s_to_claim():
+    ttd = [60.0, 120.0, 180.0]  # sorted; median ceil(1.5) = 2nd: 2m; p90 ceil(2.7) = 3rd: 3m
+    predicted = _result(3, {"ttd": _stats("time to detect", ttd)})
+    for value, words in ((90.0, "the incident was detected in 1m30s"), (None, "the incident was never detected")):
+        measured = _result(1, {"ttd": _stats("time to detect", [value])})
+        p = compare_prediction(predicted, measured, samples={"ttd": ttd}, mode="tabletop",
+                               measured_values={"ttd": float("inf") if value is None else value})
+        assert in_words(p.metrics[0], "tabletop") == f"{words}; the model predicts a median 2m (p90 3m)"
+
+
 def test_a_game_day_s_prediction_keeps_saying_what_it_measured():
     p = _prediction("live", 240.0, 900.0)
     assert p.mode == "live"
