@@ -188,6 +188,10 @@ def tabletop(ctx: click.Context, scenario: str | None, team: Path | None, runboo
     after-action report and the post-mortem draft beside the simulation's prediction,
     and records the drill in the incident log. Exits 1 when an objective is missed,
     130 when interrupted (Ctrl-C; resume it with --resume FOLDER).
+
+    \b
+    Try: drillbit tabletop config-push-global-outage
+    Rehearse a script at once: drillbit tabletop SCENARIO --script FILE --headless
     """
     given = {name for name in ("seed", "start", "speed", "out", "force")
              if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE}

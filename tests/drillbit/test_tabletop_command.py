@@ -360,3 +360,15 @@ def test_sigterm_writes_the_drill_as_interrupted_and_exits_143(consoles, tmp_pat
     summary = json.loads((tmp_path / "drill" / "summary.json").read_text())
     assert any("--resume" in note for note in summary["notes"])
     assert timeline_of(tmp_path / "drill").first("note").payload.text == "before the signal"
+
+
+def test_a_port_in_use_is_refused_and_leaves_no_drill_behind(cli, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, stderr = cli("tabletop", SCENARIO, "--out", str(tmp_path / "d"), "--port", str(port), *BASE)
+    assert code == 2 and str(port) in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "d").exists()  # the same command works once the port is free
