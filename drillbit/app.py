@@ -47,8 +47,12 @@ SUMMARY = "summary.json"
 #: A game day's one timeline, and every probe result it saw.
 GAMEDAY_TIMELINE = "timeline.jsonl"
 PROBES = "probes.jsonl"
+#: A tabletop's journal (every action as it was accepted) and its actions as a script.
+TABLETOP_JOURNAL = "tabletop.jsonl"
+TABLETOP_SCRIPT = "script.yaml"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
-DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES)
+DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
+               TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html")
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
         return
     ensure_dir(folder)
     with FolderLock(folder):
-        held = [name for name in (MANIFEST, TIMELINES) if (folder / name).exists()]
+        held = [name for name in (MANIFEST, TIMELINES, TABLETOP_JOURNAL) if (folder / name).exists()]
         if held and not force:
             raise OutputError(f"{folder} already holds a drill ({', '.join(held)}); add --force to replace it, "
                               "or choose another folder")
@@ -262,39 +266,80 @@ def predict(inputs: Inputs, *, runs: int, seed: int, start: datetime, now: datet
                      command=command, now=now, workers=workers, hooks=hooks)
 
 
-def score_gameday(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted: Drill | None = None,
-                  state: Literal["complete", "interrupted", "failed"] = "complete", notes: Sequence[str] = (),
-                  timeline_file: Path | None = None) -> Drill:
-    """Score a game day's timeline (:func:`score_timelines`, one run) and record beside
-    it the prediction of ``predicted`` (:func:`predict`) per metric, how far it got
-    (``state``: complete, or interrupted / failed, when it was cut short) and the
-    ``notes`` (containers touched without the opt-in label, an early end)."""
+def score_single(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted: Drill | None = None,
+                 state: Literal["complete", "interrupted", "failed"] = "complete", notes: Sequence[str] = (),
+                 timeline_file: Path | None = None) -> Drill:
+    """Score the one timeline of a game day or a tabletop (:func:`score_timelines`, one
+    run) and record beside it the prediction of ``predicted`` (:func:`predict`) per
+    metric, how far it got (``state``: complete, or interrupted / failed, when it was
+    cut short) and the ``notes`` (an early end, containers touched without the opt-in
+    label)."""
     drill = score_timelines([timeline], inputs, now=now, timelines_file=timeline_file, notes=notes,
                             progress=DrillProgress(state=state, runs_planned=1, runs=1, partial=state != "complete"))
     if predicted is None:
         return drill
     prediction = compare_prediction(predicted.result, drill.result, samples=predicted.samples,
-                                    measured_values=drill.batch.first.metrics.values)
+                                    measured_values=drill.batch.first.metrics.values,
+                                    mode="tabletop" if timeline.mode == "tabletop" else "live")
     return Drill(drill.result.recorded(prediction=prediction), drill.batch, inputs)
 
 
-def gameday_manifest(inputs: Inputs, timeline_file: Path, *, state: str, written: int) -> dict[str, object]:
-    """``drill.json`` of a game day: its inputs and how far it got (a game day has no
-    seed and start that repeat it, so no ``reproduce``)."""
+#: A game day is scored as any single run is.
+score_gameday = score_single
+
+
+def score_tabletop(timeline: Timeline, inputs: Inputs, *, now: datetime, predicted: Drill | None = None,
+                   state: Literal["complete", "interrupted", "failed"] = "complete", notes: Sequence[str] = (),
+                   hotwash: Sequence[dict[str, object]] = (), facilitator: str | None = None,
+                   timeline_file: Path | None = None) -> Drill:
+    """Score a tabletop's timeline (:func:`score_single`; the prediction then speaks of
+    the room) with its hot wash: the notes ``{"kind": "strength" | "improvement",
+    "text", "by", "t"}`` the room took after the clock ended, which the after-action
+    report lists as strengths and areas for improvement; ``facilitator`` is who ran it."""
+    drill = score_single(timeline, inputs, now=now, predicted=predicted, state=state, notes=notes,
+                         timeline_file=timeline_file)
+    if not hotwash and facilitator is None:
+        return drill
+    return Drill(drill.result.recorded(hotwash=tuple(hotwash), facilitator=facilitator), drill.batch, inputs)
+
+
+def single_manifest(inputs: Inputs, timeline_file: Path, *, state: str, written: int) -> dict[str, object]:
+    """``drill.json`` of a game day or a tabletop: its inputs and how far it got (people
+    played it, so no seed and start repeat it: no ``reproduce``)."""
     return {"version": VERSION, "state": state, "runs_planned": 1, "runs_written": written,
             "timelines": timeline_file.name, "inputs": inputs_record(inputs).model_dump(mode="json"), "reproduce": None}
+
+
+def write_single(folder: Path, inputs: Inputs, timeline: Timeline, files: Sequence[tuple[str, bytes, str]], *,
+                 state: Literal["complete", "interrupted", "failed"]) -> list[Path]:
+    """Write the one run's ``timeline.jsonl``, then ``files`` (name, bytes, what they
+    are), then ``drill.json`` (its state) into ``folder``, each whole or not at all.
+    Returns the paths written. Raises OutputError."""
+    ensure_dir(folder)
+    tl_path = write_bytes(folder / GAMEDAY_TIMELINE, (timeline.to_json_line() + "\n").encode("utf-8"), "timeline")
+    written = [write_bytes(folder / name, data, what) for name, data, what in files]
+    manifest = write_manifest(folder, single_manifest(inputs, tl_path, state=state, written=1))
+    return [tl_path, *written, manifest]
 
 
 def write_gameday(folder: Path, inputs: Inputs, timeline: Timeline, probe_lines: Iterable[str], *,
                   state: Literal["complete", "interrupted", "failed"]) -> list[Path]:
     """Write a game day's ``timeline.jsonl``, ``probes.jsonl`` (one JSON object a line,
-    as given) and ``drill.json`` (its state) into ``folder``, each whole or not at all.
-    Returns the paths written. Raises OutputError."""
-    ensure_dir(folder)
-    tl_path = write_bytes(folder / GAMEDAY_TIMELINE, (timeline.to_json_line() + "\n").encode("utf-8"), "timeline")
-    probes = write_bytes(folder / PROBES, "".join(line + "\n" for line in probe_lines).encode("utf-8"), "probe results")
-    manifest = write_manifest(folder, gameday_manifest(inputs, tl_path, state=state, written=1))
-    return [tl_path, probes, manifest]
+    as given) and ``drill.json`` (its state) into ``folder`` (:func:`write_single`)."""
+    probes = "".join(line + "\n" for line in probe_lines).encode("utf-8")
+    return write_single(folder, inputs, timeline, [(PROBES, probes, "probe results")], state=state)
+
+
+def write_tabletop(folder: Path, inputs: Inputs, timeline: Timeline, script: str, *,
+                   state: Literal["complete", "interrupted", "failed"]) -> list[Path]:
+    """Write a tabletop's ``timeline.jsonl``, ``script.yaml`` (``script``, the drill's
+    actions as a script that replays them) and ``drill.json`` into ``folder``
+    (:func:`write_single`)."""
+    return write_single(folder, inputs, timeline, [(TABLETOP_SCRIPT, script.encode("utf-8"), "script")], state=state)
+
+
+#: The reports a tabletop writes: the scorecards, the after-action report, the post-mortem draft, the status page.
+TABLETOP_REPORTS = ("html", "md", "aar", "postmortem", "status")
 
 
 def render(drill: Drill, formats: Sequence[str], *, now: datetime) -> list[tuple[str, bytes]]:

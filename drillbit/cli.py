@@ -53,6 +53,8 @@ LAZY_COMMANDS = {
               "gap report."),
     "stack": ("drillbit.stack_commands:stack",
               "The offline staging stack a game day plays against: build and start it, show it, remove it."),
+    "tabletop": ("drillbit.tabletop_commands:tabletop",
+                 "Run a tabletop drill: SCENARIO with people in the room, in a web console."),
     "simulate": ("drillbit.drills:simulate",
                  "Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id) against the team's "
                  "rotation, paging, escalation and runbooks."),

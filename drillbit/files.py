@@ -109,7 +109,7 @@ def _replacement(path: Path, mode: int, *, exclusive: bool = False) -> Iterator[
         except OSError:
             pass
         raise
-    _sync_dir(path.parent)
+    sync_dir(path.parent)
 
 
 def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive: bool = False,
@@ -174,8 +174,8 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _sync_dir(folder: Path) -> None:
-    """Make the rename itself durable; not every file system lets a folder be opened."""
+def sync_dir(folder: Path) -> None:
+    """Make a rename or a new file's name durable; not every file system lets a folder be opened."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

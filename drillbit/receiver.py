@@ -218,11 +218,20 @@ def _bearer_ok(request: Request, token: str) -> bool:
 
 
 async def _body(request: Request) -> bytes | Response:
+    return await read_body(request, MAX_BODY, f"the body is larger than {MAX_BODY // (1024 * 1024)} MiB")
+
+
+async def read_body(request: Request, limit: int, too_large: str) -> bytes | Response:
+    """The request's body, or a 413 answer saying ``too_large`` once more than ``limit``
+    bytes are declared or arrive (nothing past the limit is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _error(413, too_large)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            return _error(413, f"the body is larger than {MAX_BODY // (1024 * 1024)} MiB")
+        if size > limit:
+            return _error(413, too_large)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -238,6 +247,64 @@ _QUIET_LOGGING: dict[str, Any] = {
 }
 
 
+def bind_socket(host: str, port: int, error: type[DrillbitError], others: str) -> socket.socket:
+    """A listening socket on ``host`` and ``port`` (0: a free one). Raises ``error``
+    saying why not (``others``: who else may listen there, for the message)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Lets a new server take the port while the last one's connections linger in
+    # TIME_WAIT; a port someone listens on still refuses the bind.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise error(f"port {port} on {host} is taken ({others} or another program listens there); "
+                        "choose another port, or 0 for any free one") from None
+        if exc.errno == errno.EACCES:
+            raise error(f"port {port} on {host} needs privileges; choose a port above 1023") from None
+        raise error(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+    except OverflowError:
+        sock.close()
+        raise error(f"port {port} is not a port (0 to 65535)") from None
+    return sock
+
+
+class ServerThread:
+    """``app`` served by uvicorn on a background thread named ``name``, from ``sock``
+    (bound by the caller, so a taken port is refused before any thread starts)."""
+
+    def __init__(self, app: Any, sock: socket.socket, name: str, *, graceful: float | None = None) -> None:
+        host, port = sock.getsockname()[:2]
+        config = uvicorn.Config(app, host=host, port=port, log_config=_QUIET_LOGGING, access_log=False,
+                                lifespan="off", loop="asyncio", timeout_graceful_shutdown=graceful)
+        self.server = uvicorn.Server(config)
+        self.socket = sock
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+
+    def start(self) -> bool:
+        """Start serving; whether requests are answered within START_TIMEOUT seconds."""
+        self.thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def stop(self) -> None:
+        """Stop serving (requests under way are finished first) and release the port."""
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(timeout=5.0)
+            if self.thread.is_alive():
+                self.server.force_exit = True
+                self.thread.join(timeout=5.0)
+        self.socket.close()
+
+
 class Receiver:
     """The HTTP receiver of a running game day, on ``host`` (loopback only) and
     ``port`` (0: a free one). ``token`` (default: a new random one) guards marks.
@@ -251,9 +318,7 @@ class Receiver:
         self.port = port
         self.token = token or secrets.token_urlsafe(32)
         self.app = build_app(gameday, self.token, allowed_hosts=(self.host, f"[{self.host}]"))
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._serving: ServerThread | None = None
 
     @property
     def url(self) -> str:
@@ -264,60 +329,21 @@ class Receiver:
     def start(self) -> str:
         """Listen and serve on a background thread; returns :attr:`url` once requests
         are answered. Raises ReceiverError when the port cannot be had."""
-        if self._thread is not None:
+        if self._serving is not None:
             return self.url
-        sock = self._bind()
+        sock = bind_socket(self.host, self.port, ReceiverError, "another game day")
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_config=_QUIET_LOGGING,
-                                access_log=False, lifespan="off", loop="asyncio")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="drillbit-receiver",
-                                  daemon=True)
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise ReceiverError(f"the game-day receiver did not start on {self.url}")
-            time.sleep(0.01)
+        self._serving = ServerThread(self.app, sock, "drillbit-receiver")
+        if not self._serving.start():
+            self.stop()
+            raise ReceiverError(f"the game-day receiver did not start on {self.url}")
         return self.url
-
-    def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        # Lets a new game day take the port while the last one's connections linger in
-        # TIME_WAIT; a port someone listens on still refuses the bind.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-            sock.listen(128)
-        except OSError as exc:
-            sock.close()
-            if exc.errno == errno.EADDRINUSE:
-                raise ReceiverError(f"port {self.port} on {self.host} is taken (another game day or another "
-                                    "program listens there); choose another port, or 0 for any free one") from None
-            if exc.errno == errno.EACCES:
-                raise ReceiverError(f"port {self.port} on {self.host} needs privileges; choose a port above 1023") from None
-            raise ReceiverError(f"cannot listen on {self.host} port {self.port}: {exc.strerror or exc}") from None
-        except OverflowError:
-            sock.close()
-            raise ReceiverError(f"port {self.port} is not a port (0 to 65535)") from None
-        return sock
 
     def stop(self) -> None:
         """Stop serving (requests under way are finished first) and release the port."""
-        server, thread, sock = self._server, self._thread, self._socket
-        self._server = self._thread = self._socket = None
-        if server is not None:
-            server.should_exit = True
-        if thread is not None and thread.is_alive():
-            thread.join(timeout=5.0)
-            if thread.is_alive() and server is not None:
-                server.force_exit = True
-                thread.join(timeout=5.0)
-        if sock is not None:
-            sock.close()
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> "Receiver":
         self.start()

@@ -6,7 +6,8 @@ from typing import Sequence
 
 from scenarios import format_duration, format_share
 from scoring.gaps import Finding
-from scoring.result import DrillResult, WorstRun
+from scoring.prediction import in_words
+from scoring.result import DrillResult, MeasuredIn, WorstRun
 
 from . import output
 
@@ -85,11 +86,15 @@ def print_findings(findings: Sequence[Finding]) -> None:
         output.out.print(f"      do: {f.recommendation} (owner: {f.owner})", markup=False)
 
 
-def print_prediction(result: DrillResult) -> None:
-    """A game day's prediction beside its measure, per metric (nothing without one)."""
+def print_prediction(result: DrillResult, *, mode: MeasuredIn | None = None) -> None:
+    """A game day's or a tabletop's prediction beside its measure, per metric, then the
+    same in words ("the room acknowledged in 4m; the model predicts a median 2m (p90
+    9m)"); nothing without one. ``mode`` (default: the prediction's own) says who
+    measured: ``tabletop`` the room, ``live`` the game day."""
     pred = result.prediction
     if pred is None:
         return
+    mode = mode or pred.mode
     rows = []
     for m in pred.metrics:
         objective = "—" if m.objective is None else f"{format_duration(m.objective)} ({m.source})"
@@ -101,3 +106,7 @@ def print_prediction(result: DrillResult) -> None:
     output.table(f"prediction ({pred.runs:,} simulated runs{seed}) and measure",
                  ["metric", "objective", "predicted median", "p10–p90", "runs meeting it", "measured", "percentile",
                   "result"], rows)
+    for m in pred.metrics:
+        words = in_words(m, mode)
+        if words is not None:
+            output.out.print(words[:1].upper() + words[1:] + ".", markup=False)

@@ -1,6 +1,10 @@
 """Drafts people finish by hand: the blameless post-mortem of one run and the HSEEP
 after-action report / improvement plan of a drill.
 
+A tabletop's drafts also carry what the room wrote (:mod:`reports.room`): the hot
+wash's strengths and areas for improvement, the observations noted during the drill
+and the text of each status update, quoted as written.
+
 Blameless: contributing factors come from the scenario (what broke, which safeguards
 did not work) and from the gap findings, which describe systems, policies and
 coverage; people appear only as responders, by the roles they took.
@@ -11,14 +15,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from scenarios.events import Gap
 from scoring import Scorecard, metric_label
 from scoring.gaps import spread_in_words
 
 from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
 from .narrative import cadence, tell, update_runs
-from .view import (RATING_WORDS, STATUS_SIGN, Inputs, actions, header, ratings, run_scorecard, sentence, story_rows,
-                   worst_run)
+from .room import room_view
+from .view import (MODE_WORDS, RATING_WORDS, STATUS_SIGN, Inputs, actions, header, ratings, run_scorecard, sentence,
+                   story_rows, worst_run)
 
 #: Severities whose post-mortem is due within 48 hours.
 URGENT_SEVERITIES = ("P0", "P1")
@@ -139,11 +145,13 @@ def _messaging(inp: Inputs) -> dict[str, Any]:
             posted = f"{cadence([e.t for e in run])}, {len(run)} times, until {fmt.offset(last.t)}"
         updates.append({"n": n, "phase": str(first.payload.phase),
                         "audience": "public" if first.payload.public else "internal",
-                        "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted})
+                        "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted,
+                        "text": str(first.data.get("text") or "")})
     level = inp.severity_level()
     every = fmt.duration(level.update_every) if level is not None and level.update_every else None
     public_needed = bool(level.public_update) if level is not None else False
     return {"updates": updates, "count": len(tl.find("status_update")), "cadence": every,
+            "texts": any(u["text"] for u in updates),
             "public_needed": public_needed, "any_public": any(u["audience"] == "public" for u in updates)}
 
 
@@ -173,7 +181,8 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
     notes = []
     for e in tl.find("note"):
         text = str(e.payload.text)
-        if text not in notes:
+        # A person's own note is theirs to tell (the room's notes, below), not a gap.
+        if e.payload.gap != Gap.OBSERVATION and text not in notes:
             notes.append(text)
     questions = [(inj.card.title, q) for inj in inp.scenario.injects if inj.card for q in inj.card.questions]
     return {
@@ -201,6 +210,8 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
         "messaging": _messaging(inp),
         "questions": questions,
         "references": [str(u) for u in inp.scenario.references],
+        "mode_words": MODE_WORDS.get(tl.mode, tl.mode),
+        "room": room_view(inp),
     }
 
 
@@ -247,10 +258,16 @@ def aar(inp: Inputs) -> dict[str, Any]:
     start = inp.now.date()
     plan = [{"capability": a.capability or CROSS_CUTTING, "issue": next((f.title for f in res.findings
                                                                   if f.rule == a.rule and f.subject == a.subject), a.rule),
-             "action": a.title, "owner": a.owner, "start": start.isoformat(), "due": a.due.isoformat(), "severity": a.severity}
+             "action": a.title, "owner": a.owner, "start": start.isoformat(), "due": a.due.isoformat(), "severity": a.severity,
+             "hotwash": False}
             for a in res.action_items]
     tl = inp.timeline
     participants = _responders(inp) if tl is not None else []
+    room = room_view(inp)
+    for note in room["hotwash"]["improvements"]:
+        # The room's words are the issue; the corrective action is the team's to agree.
+        plan.append({"capability": CROSS_CUTTING, "issue": note["text"], "action": "—", "owner": "—", "start": "—",
+                     "due": "—", "severity": "", "hotwash": True})
     return {
         "title": f"After-action report / improvement plan: {inp.scenario.title}",
         "header": header(inp),
@@ -271,4 +288,6 @@ def aar(inp: Inputs) -> dict[str, Any]:
         "rules": list(res.rating_rules),
         "participants": participants,
         "participants_from": (None if tl is None else ("the run" if single else f"run {tl.run if tl.run is not None else 0}")),
+        "mode_words": MODE_WORDS.get(tl.mode, tl.mode) if tl is not None else MODE_WORDS["simulated"],
+        "room": room,
     }

@@ -4,7 +4,8 @@ roles did; people appear by name only as the ones paged and acting.
 
 Lanes, top to bottom: ``impact`` (faults, customer impact and the signals it causes),
 ``monitoring`` (alerts, detection, escalation), one lane per person in order of first
-appearance, ``automation`` (automated runbook steps) and ``comms`` (status updates and
+appearance (a tabletop's ``room`` where the room acted without naming anyone),
+``automation`` (automated runbook steps) and ``comms`` (status updates and
 notifications).
 
 Each event kind is told once, by one function of ``_WORDING``; :func:`told` gives that
@@ -24,6 +25,8 @@ from scenarios.timeline import Event, Timeline
 from . import fmt
 
 IMPACT, MONITORING, AUTOMATION, COMMS = "impact", "monitoring", "automation", "comms"
+#: A tabletop's actor when the room acted and nobody was named (nor leads the response yet).
+ROOM, ROOM_WORDS = "room", "The room"
 LANE_TITLES = {IMPACT: "Customer impact", MONITORING: "Monitoring & paging", AUTOMATION: "Automation",
                COMMS: "Communications"}
 PERIODS = {Period.WORKING: "working hours", Period.EVENING: "evening", Period.ASLEEP: "asleep"}
@@ -74,7 +77,7 @@ def tell(timeline: Timeline, team: Team | None = None) -> Story:
         if en.lane not in LANE_TITLES and en.lane not in people:
             people.append(en.lane)
     lanes = [(IMPACT, LANE_TITLES[IMPACT]), (MONITORING, LANE_TITLES[MONITORING])]
-    lanes += [(p, names.get(p, p)) for p in people]
+    lanes += [(p, names.get(p, ROOM_WORDS if p == ROOM else p)) for p in people]
     lanes += [(k, LANE_TITLES[k]) for k in (AUTOMATION, COMMS) if any(en.lane == k for en in entries)]
     return Story(tuple(entries), tuple(lanes), names)
 
@@ -106,7 +109,7 @@ class _Words:
 
     def who(self, x: Any) -> str:
         s = str(x)
-        return self.names.get(s, s)
+        return self.names.get(s, ROOM_WORDS if s == ROOM else s)
 
 
 def _cap(text: str) -> str:
@@ -133,7 +136,12 @@ MISS_WORDS = {MissReason.NO_ANSWER: "no answer within the level's timeout", Miss
 END_WORDS = {EndReason.RESOLVED: "incident resolved", EndReason.HORIZON: "time limit reached before resolution",
              EndReason.RECOVERED: "every fault restored and the service recovered",
              EndReason.ABORTED: "aborted: a guard probe failed and every fault was restored",
-             EndReason.INTERRUPTED: "interrupted: every fault was restored"}
+             EndReason.INTERRUPTED: "interrupted: every fault was restored",
+             # A tabletop's facilitator stopped the clock (the words are plain strings:
+             # the vocabulary's enum may not name every reason a newer producer writes).
+             "ended": "the facilitator ended the drill"}
+#: A page a person sent by hand (a tabletop's "escalate"), in words.
+MANUAL = "manual"
 HOW_WORDS = {How.IMPROVISED: "by improvising (no runbook)"}
 
 # One function per kind: (lane, mark, text[, took, n]) or None. The report's entries and
@@ -194,12 +202,18 @@ def _escalated(e, p, w):
 
 def _page_sent(e, p, w):
     to = e.subject if p.to is None else p.to
-    purpose = {Purpose.INCIDENT: f"level {p.level}" if p.level else "incident", Purpose.SEVERITY: str(p.target),
-               Purpose.EXPERT: str(p.target), Purpose.NOISE: "false-positive alert"}.get(p.purpose, str(p.purpose))
+    if p.purpose == MANUAL:
+        # Someone in the room paged them (a tabletop's escalate): a role says which.
+        target = str(p.target or "")
+        paged = "paged by hand" + (f" (role {target[len('role:'):]})" if target.startswith("role:") else "")
+    else:
+        purpose = {Purpose.INCIDENT: f"level {p.level}" if p.level else "incident", Purpose.SEVERITY: str(p.target),
+                   Purpose.EXPERT: str(p.target), Purpose.NOISE: "false-positive alert"}.get(p.purpose, str(p.purpose))
+        paged = f"paged ({purpose})"
     via = f" via {p.channel}" if p.channel else " — not delivered on any channel"
     away = ", away" if p.away else ""
     return (_person_lane(to), "page",
-            f"{w.who(to)} paged ({purpose}){via}; {PERIODS.get(p.period, str(p.period))} in {p.timezone}{away}")
+            f"{w.who(to)} {paged}{via}; {PERIODS.get(p.period, str(p.period))} in {p.timezone}{away}")
 
 
 def _page_missed(e, p, w):
@@ -245,8 +259,17 @@ def _step_finished(e, p, w):
 
 def _status_update(e, p, w):
     audience = "public" if p.public else "internal"
-    return (COMMS, "update" if p.public else "update-internal", f"Status update #{p.n} ({audience}): {p.phase}",
+    # The room's own words, quoted as written (a simulated update has none).
+    said = f" — “{p.text}”" if getattr(p, "text", None) else ""
+    return (COMMS, "update" if p.public else "update-internal", f"Status update #{p.n} ({audience}): {p.phase}{said}",
             None, _int(p.n))
+
+
+def _severity_changed(e, p, w):
+    was = f" (was {p.was})" if p.was else ""
+    who = "the room" if e.actor == ROOM else w.who(e.actor)
+    by = f" by {who}" if _person_lane(e.actor) not in (MONITORING, AUTOMATION) else ""
+    return _person_lane(e.actor), "milestone", f"Severity declared {p.severity}{by}{was}"
 
 
 def _notified(e, p, w):
@@ -294,7 +317,7 @@ _WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {
     "responder_engaged": _responder_engaged, "diagnosed": _diagnosed, "runbook_started": _runbook_started,
     "step_finished": _step_finished, "status_update": _status_update, "notified": _notified,
     "contained": _contained, "restored_data": _restored_data, "mitigated": _mitigated, "recovered": _recovered,
-    "resolved": _resolved, "note": _note, "drill_ended": _drill_ended,
+    "resolved": _resolved, "note": _note, "drill_ended": _drill_ended, "severity_changed": _severity_changed,
 }
 
 
@@ -312,8 +335,9 @@ _TURNS = ("mitigated", "restored_data", "contained", "recovered", "resolved")
 
 def update_runs(timeline: Timeline) -> list[tuple[Event, ...]]:
     """The run's status updates in runs of updates alike: the same phase, the same
-    audience, and no milestone (mitigation, data restored, containment, recovery)
-    between them. Every update is in exactly one run, in order."""
+    audience, the same words (a tabletop's updates carry what the room wrote; each
+    text is told), and no milestone (mitigation, data restored, containment,
+    recovery) between them. Every update is in exactly one run, in order."""
     runs: list[list[Event]] = []
     current: list[Event] | None = None
     key = None
@@ -321,7 +345,7 @@ def update_runs(timeline: Timeline) -> list[tuple[Event, ...]]:
         if e.kind in _TURNS:
             current = None
         elif e.kind == "status_update":
-            k = (e.payload.phase, bool(e.payload.public))
+            k = (e.payload.phase, bool(e.payload.public), e.data.get("text"))
             if current is not None and k == key:
                 current.append(e)
             else:

@@ -3,6 +3,7 @@ returned as text or bytes; the application writes them."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,7 @@ def _env(kind: str) -> jinja2.Environment:
     )
     env.filters["cell"] = _md_cell
     env.filters["mdtext"] = _md_text
+    env.filters["quoted"] = _md_quoted
     return env
 
 
@@ -73,7 +75,25 @@ def _md_text(value: Any) -> str:
     text = printable(str(value))
     for ch in ("\\", "`", "*", "_", "[", "]", "<", ">"):
         text = text.replace(ch, "\\" + ch)
-    return text
+    # An entity reference (&lt;, &#60;) would show as the character it names.
+    return _ENTITY.sub("\\\\&", text)
+
+
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+
+
+#: What opens a block when it starts a line or a list item's text: a heading, a list
+#: item, a thematic break, a code fence, a numbered item ("1." or "1)").
+_BLOCK_START = re.compile(r"^(#|[-+=~]|\d+[.)])")
+
+
+def _md_quoted(value: Any) -> str:
+    """Text a person wrote (a note, a hot-wash note, a status update), on one line,
+    shown as written where it is placed: Markdown escaped as :func:`_md_text` does,
+    and nothing at its start read as a heading, a list or a code fence (it follows
+    ``- `` in a list)."""
+    text = _md_text(" ".join(printable(str(value), one_line=True).split()))
+    return _BLOCK_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], text, count=1)
 
 
 def render_report(result: DrillResult, fmt: str, *, scenario: Scenario, team: Team | None = None,

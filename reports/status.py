@@ -10,8 +10,10 @@ public update every component takes the state the incident was in at that instan
   impact is mitigated
 
 and a ``resolved`` update returns every component to ``operational``. The update
-texts are the usual status-page phrasing for each phase (investigating, identified,
-monitoring, resolved), worded after what the events show was happening: while lost
+texts are the team's own where they wrote them (a tabletop's room posts phase and
+text, shown exactly as posted); otherwise the usual status-page phrasing for each phase
+(investigating, identified, monitoring, resolved), worded after what the events show
+was happening: while lost
 data is still being restored an update says so (and shows as "identified") even when
 the team posted "monitoring"; the events carry the phase, not the words. Updates with
 the same words in a row are one entry that says how often they were posted.
@@ -139,13 +141,16 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     for e in updates:
         posted = str(e.payload.phase)
         activity = _activity(tl, e.t, data_loss)
-        phase = _shown_phase(posted, activity)
+        written = e.data.get("text")
+        # The room's own words (a tabletop) are shown as posted, phase and text; only
+        # an update without words is worded after the events.
+        phase = posted if written else _shown_phase(posted, activity)
         states = _states(tl, services, e.t, phase)
         affected = [s for s in services if states[s] != "operational"]
         columns.append({"label": PHASE_WORDS.get(phase, phase), "time": clock.time(e.t), "offset": fmt.offset(e.t),
                         "states": states})
-        repeat = (phase, activity) == previous and phase != "resolved"
-        message = _message(phase, activity, affected, cadence, repeat=repeat)
+        repeat = (phase, activity) == previous and phase != "resolved" and not written
+        message = str(written) if written else _message(phase, activity, affected, cadence, repeat=repeat)
         heading = "Update" if repeat else PHASE_WORDS.get(phase, phase)
         last = feed[-1] if feed else None
         if last is not None and last["phase"] == heading and last["message"] == message:
@@ -177,7 +182,9 @@ def status_page(inp: Inputs) -> dict[str, Any]:
                "first_update_offset": fmt.offset(updates[0].t) if updates else None}
     affected_all = [s for s in services if any(c["states"][s] != "operational" for c in columns)]
     title = ("Service disruption: " + ", ".join(affected_all)) if affected_all else "Service disruption"
+    wrote = sum(1 for e in updates if e.data.get("text"))
     return {
+        "written": "all" if updates and wrote == len(updates) else "some" if wrote else "none",
         "title": f"{inp.result.team or (inp.team.team if inp.team else 'Service')} status",
         "header": header(inp),
         "incident_title": title,

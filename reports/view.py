@@ -17,7 +17,8 @@ from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
 from scenarios.timeline import Timeline
 from scoring import Scorecard, score
 from scoring.ratings import MEANING
-from scoring.result import DrillResult, WorstRun
+from scoring.prediction import in_words
+from scoring.result import DrillResult, MeasuredIn, WorstRun
 from scoring.series import RunSeries
 
 from . import fmt
@@ -75,6 +76,9 @@ def header(inp: Inputs) -> dict[str, Any]:
     ]
     if tl is not None:
         facts.append(("Mode", MODE_WORDS.get(tl.mode, tl.mode)))
+    if res.facilitator:
+        names = {m.id: m.name for m in inp.team.members} if inp.team else {}
+        facts.append(("Facilitator", names.get(res.facilitator, res.facilitator)))
     facts.append(("Team", str(res.team or (inp.team.team if inp.team else "—"))))
     if tl is not None:
         facts.append(("Started" if inp.single else "First run started", fmt.Clock(tl.started_at, inp.tz).stamp(0.0)))
@@ -333,11 +337,24 @@ def prediction(inp: Inputs) -> dict[str, Any] | None:
             "css": PREDICTION_CHIP[m.word or ""],
         })
     seed = "" if pred.seed is None else f" (seed {pred.seed})"
-    return {"runs": f"{pred.runs:,}", "seed": seed, "rows": rows,
-            "lede": (f"What {pred.runs:,} simulated run{'s' if pred.runs != 1 else ''} of the scenario{seed} predicted, beside what the "
-                     "game day measured. The percentile is where the measure falls among the simulated runs (the "
+    mode = measured_mode(inp)
+    said = [sentence(w) + "." for w in (in_words(m, mode) for m in pred.metrics) if w is not None]
+    what = "the room did in the tabletop" if mode == "tabletop" else "the game day measured"
+    return {"runs": f"{pred.runs:,}", "seed": seed, "rows": rows, "said": said,
+            "lede": (f"What {pred.runs:,} simulated run{'s' if pred.runs != 1 else ''} of the scenario{seed} predicted, beside what "
+                     f"{what}. The percentile is where the measure falls among the simulated runs (the "
                      "share faster, ties counted half); within the runs' p10–p90 it went as predicted, below p10 "
                      "better, above p90 worse.")}
+
+
+def measured_mode(inp: Inputs) -> MeasuredIn:
+    """Who measured what the prediction stands beside: the run's own mode when it is a
+    tabletop or a game day, else what the prediction recorded."""
+    tl = inp.timeline
+    if tl is not None and tl.mode in ("live", "tabletop"):
+        return tl.mode  # type: ignore[return-value]
+    assert inp.result.prediction is not None
+    return inp.result.prediction.mode
 
 
 def faults(inp: Inputs) -> list[dict[str, str]] | None:

@@ -57,6 +57,7 @@ class Purpose(StrEnum):
     SEVERITY = "severity"  # who else the severity policy pages (e.g. the incident commander)
     EXPERT = "expert"  # a skill or access a step needs, or the next tier when a step fails
     NOISE = "noise"  # a false-positive alert
+    MANUAL = "manual"  # paged by hand: a tabletop room escalating to a person or a role
 
 
 class MissReason(StrEnum):
@@ -133,6 +134,7 @@ class EndReason(StrEnum):
     RECOVERED = "recovered"  # a game day that ends once every fault is restored and the probes recovered
     ABORTED = "aborted"  # a game day's guard probe failed: every fault was restored at once
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM during a game day
+    ENDED = "ended"  # a tabletop's facilitator ended the drill before the incident was resolved
 
 
 class How(StrEnum):
@@ -326,12 +328,13 @@ class StatusUpdate:
     phase: Phase
     public: Flag
     n: Int  # 1-based
+    text: Text | None = None  # what the update says (a tabletop room's words)
 
 
 @dataclass(**_PAYLOAD)
 class Notified:
     who: Party
-    within: Seconds  # the deadline, from detection
+    within: Seconds | None = None  # the deadline, from detection (absent: the scenario sets none for the party)
 
 
 @dataclass(**_PAYLOAD)
@@ -365,6 +368,12 @@ class Resolved:
 
 
 @dataclass(**_PAYLOAD)
+class SeverityChanged:
+    severity: Text  # the severity declared
+    was: Text  # the severity before
+
+
+@dataclass(**_PAYLOAD)
 class Note:
     gap: Gap
     text: Text
@@ -391,7 +400,7 @@ PAYLOADS: dict[str, type] = {
     "diagnosed": Diagnosed, "runbook_started": RunbookStarted, "step_started": StepStarted,
     "step_finished": StepFinished, "status_update": StatusUpdate, "notified": Notified, "contained": Contained,
     "restored_data": RestoredData, "mitigated": Mitigated, "recovered": Recovered, "resolved": Resolved,
-    "note": Note, "drill_ended": DrillEnded,
+    "severity_changed": SeverityChanged, "note": Note, "drill_ended": DrillEnded,
 }
 Payload = Union[tuple(PAYLOADS.values())]  # type: ignore[valid-type]
 for _cls in PAYLOADS.values():

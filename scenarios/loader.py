@@ -17,13 +17,14 @@ from .problems import error_paths, problems_from
 from .runbook import Runbook
 from .scenario import Scenario
 from .stack import Stack, check_stack_folders
+from .tabletop import Script, script_problems
 from .team import Team
 from .workspace import Workspace
 from .yamlsource import Document, parse_yaml, read_yaml
 
-FileKind = Literal["scenario", "team", "runbook", "workspace", "stack"]
+FileKind = Literal["scenario", "team", "runbook", "workspace", "stack", "tabletop-script"]
 MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace,
-                                      "stack": Stack}
+                                      "stack": Stack, "tabletop-script": Script}
 LIBRARY = Path(__file__).parent / "library"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -39,6 +40,8 @@ def detect_kind(doc: Document) -> FileKind:
         raise InputError([doc.problem((), f"expected a mapping at the top level, got {describe(data)}")])
     if "workspace" in data:
         return "workspace"
+    if "tabletop-script" in data:
+        return "tabletop-script"
     # Before the scenario: a stack has 'services' too, and no scenario has 'stack' at the top.
     if "stack" in data:
         return "stack"
@@ -49,8 +52,8 @@ def detect_kind(doc: Document) -> FileKind:
     if "injects" in data or "kind" in data:
         return "scenario"
     raise InputError([doc.problem((), "cannot tell what this file is: expected a scenario (id, kind, injects …), "
-                                      "a team (team, members …), a runbook (id, triggers, steps …), a workspace (workspace: …) "
-                                      "or a stack (stack, services …)")])
+                                      "a team (team, members …), a runbook (id, triggers, steps …), a workspace (workspace: …), "
+                                      "a stack (stack, services …) or a tabletop script (tabletop-script: 1, actions …)")])
 
 
 def build(doc: Document, model: type[M]) -> M:
@@ -91,6 +94,8 @@ def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
         return references.check_scenario(obj)
     if isinstance(obj, Runbook):
         return references.check_runbook(obj)
+    if isinstance(obj, Script):
+        return script_problems(obj)
     return []
 
 

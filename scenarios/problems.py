@@ -8,7 +8,7 @@ import re
 import types
 import typing
 from datetime import datetime
-from typing import Any, Union
+from typing import Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
@@ -128,7 +128,9 @@ def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
     pydantic adds for union branches and validators (``function-after[...]``, ``date``)."""
     path: list[str | int] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
+        if _is_tag(node, part, loc[i + 1:]):
+            continue  # a tagged union's branch, named by the tag's value in the mapping
         if isinstance(node, dict) and part in node:
             path.append(part)
             node = node[part]
@@ -139,6 +141,15 @@ def _data_path(loc: tuple, data: Any) -> tuple[str | int, ...]:
             path.append(part)  # a key that is missing or unknown: keep it for the message
             node = None
     return tuple(path)
+
+
+def _is_tag(node: Any, part: Any, rest: tuple) -> bool:
+    """Whether ``part`` names the branch of a tagged union that pydantic put in the
+    location: a value of the mapping (``action: step``), followed by more of the path,
+    and not a key the rest of the path goes into (``step: 1`` holds nothing further)."""
+    if not (isinstance(node, dict) and isinstance(part, str) and rest and any(v == part for v in node.values())):
+        return False
+    return part not in node or not isinstance(node[part], (dict, list))
 
 
 def _is_branch_name(part: str) -> bool:
@@ -154,15 +165,24 @@ def message_for(err: dict[str, Any], path: tuple, model: type[BaseModel]) -> str
         return f"missing required key '{path[-1]}'" if path else "missing required value"
     if kind == "extra_forbidden":
         name = str(path[-1]) if path else "?"
-        allowed = allowed_keys(model, path[:-1])
+        allowed = allowed_keys(model, path[:-1], tuple(p for p in err["loc"] if isinstance(p, str)))
         guess = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         if guess:
             return f"unknown key '{name}'; did you mean '{guess[0]}'?"
         return f"unknown key '{name}'; expected one of: {', '.join(sorted(allowed))}" if allowed else f"unknown key '{name}'"
+    if kind == "union_tag_invalid":
+        key = str(ctx.get("discriminator", "")).strip("'")
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        tag = str(ctx.get("tag", ""))
+        guess = difflib.get_close_matches(tag, tags, n=1, cutoff=0.6)
+        hint = f"; did you mean '{guess[0]}'?" if guess else f"; expected one of: {', '.join(tags)}"
+        return f"unknown {key} '{tag}'{hint}"
     if kind in ("value_error", "assertion_error"):
         return str(ctx.get("error", err["msg"]))
     if kind in ("literal_error", "enum"):
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if not options:  # numbers (a format's version): as pydantic lists them
+            return f"expected {ctx.get('expected')}, got {describe(value)}"
         quoted = [repr(o) for o in options]
         listing = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
         text = f"expected one of {listing}, got {describe(value)}"
@@ -196,20 +216,30 @@ def _slug_hint(value: Any) -> str:
     return f"; did you mean '{slug}'?" if slug and slug != value else ""
 
 
-def allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
-    """The keys a mapping at ``path`` (a data path) accepts, by walking the model types."""
+def allowed_keys(model: type[BaseModel], path: tuple, branches: tuple[str, ...] = ()) -> list[str]:
+    """The keys a mapping at ``path`` (a data path) accepts, by walking the model types;
+    ``branches`` names the tagged unions' branches taken (pydantic's location has them)."""
     t: Any = model
     for part in path:
-        t = _unwrap(t, part)
+        t = _unwrap(t, part, branches)
         if t is None:
             return []
-    t = _unwrap(t, None)
+    t = _unwrap(t, None, branches)
     if isinstance(t, type) and issubclass(t, BaseModel):
         return [f.alias or name for name, f in t.model_fields.items()]
     return []
 
 
-def _unwrap(t: Any, part: str | int | None) -> Any:
+def _tagged(model: type[BaseModel], branches: tuple[str, ...]) -> bool:
+    """Whether a field of ``model`` is a one-word Literal naming one of ``branches``."""
+    for f in model.model_fields.values():
+        args = typing.get_args(f.annotation) if typing.get_origin(f.annotation) is Literal else ()
+        if any(a in branches for a in args):
+            return True
+    return False
+
+
+def _unwrap(t: Any, part: str | int | None, branches: tuple[str, ...] = ()) -> Any:
     """Step into type ``t`` by one path part (or just strip wrappers when part is None)."""
     while True:
         origin = typing.get_origin(t)
@@ -219,6 +249,7 @@ def _unwrap(t: Any, part: str | int | None) -> Any:
         if origin in (Union, types.UnionType):
             options = [a for a in typing.get_args(t) if a is not type(None)]
             models = [a for a in options if isinstance(a, type) and issubclass(a, BaseModel)]
+            models = [m for m in models if _tagged(m, branches)] or models
             containers = [a for a in options if typing.get_origin(a) in (list, dict, tuple)]
             picks = models or containers or options
             t = picks[0] if picks else None

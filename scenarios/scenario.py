@@ -59,17 +59,22 @@ class Card(Model):
 
 
 class Condition(Model):
-    """A conditional inject fires when a milestone has not happened by a time."""
+    """A conditional inject fires at a time when a milestone has (or has not) happened
+    by then: ``not_acknowledged_by: 15m``, ``updated_by: 30m`` (a status update was
+    posted), ``not_updated_by: 30m``."""
 
     not_detected_by: Duration | None = None
     not_acknowledged_by: Duration | None = None
     not_mitigated_by: Duration | None = None
+    updated_by: Duration | None = None
+    not_updated_by: Duration | None = None
 
     @model_validator(mode="after")
     def _one(self) -> "Condition":
         given = [k for k, v in self if v is not None]
         if len(given) != 1:
-            raise ValueError(f"expected exactly one of not_detected_by, not_acknowledged_by or not_mitigated_by, got {', '.join(given) or 'none'}")
+            raise ValueError("expected exactly one of not_detected_by, not_acknowledged_by, not_mitigated_by, "
+                             f"updated_by or not_updated_by, got {', '.join(given) or 'none'}")
         return self
 
 

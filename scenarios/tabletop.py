@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Discriminator, Field, StringConstraints, TypeAdapter, ValidationError
 
 from .base import Id, Model
-from .durations import Duration
+from .durations import Duration, format_duration
 from .errors import DrillbitError, format_path
 
 #: The longest text an action carries (a status update, a note): a paragraph, not a file.
@@ -172,8 +172,59 @@ def parse_action(doc: object) -> Action:
 SCRIPT_VERSION = 1
 
 
-def load_script(path) -> list[tuple[float, Action]]:  # noqa: ANN001 - contract; body by the session's author
+def _at(cls: type[Model]) -> type[Model]:
+    """``cls`` with the drill time ``at`` it is taken at: one entry of a script."""
+    return type(cls.__name__, (cls,), {
+        "__annotations__": {"at": Duration},
+        "at": Field(description="drill time from the start, such as 4m"),
+        "__module__": __name__,
+        "__doc__": cls.__doc__,
+    })
+
+
+ScriptEntry = Annotated[Union[tuple(_at(c) for c in Action.__origin__.__args__)], Discriminator("action")]  # type: ignore[attr-defined]
+
+
+class Script(Model):
+    """A tabletop script: the actions of a drill at their drill times (see above)."""
+
+    tabletop_script: Literal[1] = Field(alias="tabletop-script", description="the script format's version")
+    actions: list[ScriptEntry] = Field(default_factory=list)
+
+
+def load_script(path) -> list[tuple[float, Action]]:  # noqa: ANN001 - a str or a Path
     """The script at ``path``: (drill seconds, action) in file order (times must not go
     backwards). Raises InputError with file:line:col for every mistake (a bad duration,
     an unknown action or field), as the other input files do."""
-    raise NotImplementedError
+    from .loader import build
+    from .yamlsource import read_yaml
+
+    return script_entries(build(read_yaml(path), Script))
+
+
+def script_entries(script: Script) -> list[tuple[float, Action]]:
+    """A validated script's entries as (drill seconds, action)."""
+    out = []
+    for entry in script.actions:
+        base = type(entry).__mro__[1]
+        fields = {k: getattr(entry, k) for k in base.model_fields}
+        out.append((float(entry.at), base.model_construct(**fields)))
+    return out
+
+
+def script_problems(script: Script) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, message) for every entry whose time is before the previous entry's."""
+    found = []
+    last = 0.0
+    actions = script.actions if isinstance(script.actions, list) else []
+    for i, entry in enumerate(actions):
+        at = getattr(entry, "at", None)
+        if not isinstance(at, (int, float)):  # an entry that did not validate: its problem is reported already
+            continue
+        if at < 0:
+            found.append((("actions", i, "at"), "expected a time from 0s on (the drill starts at 0s)"))
+        elif entry.at < last:
+            found.append((("actions", i, "at"), f"expected a time from {format_duration(last)} on: "
+                                                "times in a script must not go backwards"))
+        last = max(last, at)
+    return found

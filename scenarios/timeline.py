@@ -32,7 +32,8 @@ absent; :meth:`Timeline.first` reads an absent field as None. Times inside ``dat
 seconds (rounded to milliseconds) like ``t``. A page's ``purpose`` is ``incident`` (the
 escalation policy paging for the incident), ``severity`` (who else the severity policy
 pages, e.g. the incident commander), ``expert`` (someone with a skill or access a step
-needs, or the next tier when a step fails) or ``noise`` (a false-positive alert).
+needs, or the next tier when a step fails), ``noise`` (a false-positive alert) or
+``manual`` (paged by hand: a tabletop room escalating to a person or a role).
 
 ``drill_started``   actor system, subject the scenario id.
                     {severity, scenario_kind, team, timezone (the team's), local (ISO start in it)}
@@ -86,10 +87,12 @@ needs, or the next tier when a step fails) or ``noise`` (a false-positive alert)
                     {runbook, step (0-based), attempt (1-based, counting on across an escalation)}
 ``step_finished``   as step_started, plus {ok: bool, took (seconds)}
 ``status_update``   actor who posted it, subject the scenario id.
-                    {phase: investigating|identified|monitoring|resolved, public: bool, n (1-based)}
+                    {phase: investigating|identified|monitoring|resolved, public: bool, n (1-based),
+                    text? (what the update said: a tabletop room's words)}
 ``notified``        actor the responder, subject the party.
                     {who: regulator|customers|leadership|partners|law-enforcement,
-                    within (the deadline, seconds from detection)}
+                    within? (the deadline, seconds from detection; absent when the scenario
+                    sets none for the party)}
 ``contained``       actor the responder, subject the scenario id. {}
 ``restored_data``   actor the responder, subject the backup kind.
                     {backup, backup_t (when the copy was taken; negative = before the start),
@@ -98,6 +101,8 @@ needs, or the next tier when a step fails) or ``noise`` (a false-positive alert)
                     {how: runbook|improvised, runbook?, step? (0-based step that mitigated)}
 ``recovered``       actor system, subject the scenario id. {}
 ``resolved``        actor the responder (system if none), subject the scenario id. {}
+``severity_changed`` a tabletop room declared another severity. actor who declared it,
+                    subject the scenario id. {severity (the new one), was (the one before)}
 ``note``            a gap the run exposed. actor system or a member, subject what it is about.
                     {gap, text, alert?, policy?, skill?, access?, backup?, runbook?, step?}
                     (a missing-skill or expert-unreachable note writes both skill and access,
@@ -105,9 +110,11 @@ needs, or the next tier when a step fails) or ``noise`` (a false-positive alert)
                     with gap one of: no-runbook, runbook-aborted, nobody-acknowledged,
                     nobody-on-call, empty-role, unrouted-alert, no-policy, not-paged (the
                     severity pages only in business hours or never), missing-skill,
-                    expert-unreachable, backup-broken, no-working-backup, undetected
+                    expert-unreachable, backup-broken, no-working-backup, undetected,
+                    observation (a person's own note in a game day or tabletop)
 ``drill_ended``     the last event. actor system, subject the scenario id.
-                    {reason: resolved|horizon}
+                    {reason: resolved|horizon|recovered|aborted|interrupted|ended (a tabletop's
+                    facilitator ended the drill before the incident was resolved)}
 
 Milestones
 ----------
@@ -166,7 +173,7 @@ EventKind = Literal[
     "detected", "alert_fired", "alert_resolved", "page_sent", "page_missed", "acknowledged",
     "escalated", "responder_engaged", "diagnosed", "runbook_started", "step_started",
     "step_finished", "status_update", "notified", "contained", "restored_data", "mitigated",
-    "recovered", "resolved", "note", "drill_ended",
+    "recovered", "resolved", "severity_changed", "note", "drill_ended",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 Mode = Literal["simulated", "tabletop", "live"]

@@ -11,15 +11,15 @@ from .power import Power, analytic_runs_needed, runs_needed, simulate_power
 from .ratings import CAPABILITIES, RULES as RATING_RULES
 from .scorecard import Scorecard, score
 from .stats import Interval, Summary, share_interval, summarize
-from .result import DrillResult, Prediction, ResultError
-from .prediction import compare_prediction
+from .result import DrillResult, HotWashNote, Prediction, ResultError
+from .prediction import compare_prediction, in_words
 from .summary import JSON_VERSION, summarise
 from .verdict import Tail, Verdict, judge_runs
 
 __all__ = [
-    "ActionItem", "BatchScore", "DrillResult", "Prediction", "ResultError", "CAPABILITIES", "Comparison", "Finding", "GAP_RULES", "Interval", "JSON_VERSION",
+    "ActionItem", "BatchScore", "DrillResult", "HotWashNote", "Prediction", "ResultError", "CAPABILITIES", "Comparison", "Finding", "GAP_RULES", "Interval", "JSON_VERSION",
     "METRICS", "Objective", "ObjectiveShare", "Outcome", "Power", "RATING_RULES", "RunMetrics", "Scorecard", "Summary",
-    "action_items", "analytic_runs_needed", "compare", "compare_prediction", "find_gaps", "measure", "metric_label", "objectives_for",
+    "action_items", "analytic_runs_needed", "compare", "compare_prediction", "find_gaps", "in_words", "measure", "metric_label", "objectives_for",
     "runs_needed", "score", "score_many", "share_interval", "simulate_power", "summarize", "summarise", "Tail",
     "Verdict", "judge_runs",
 ]

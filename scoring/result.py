@@ -9,9 +9,10 @@ it did not).
 
 What a drill ran on and how far it got (``inputs``, ``reproduce``, ``drill``, the
 ``timelines`` file and ``notes``) is recorded by the application that ran it, and so
-is a game day's ``prediction`` (the simulation of the same scenario beside the measure,
-:mod:`scoring.prediction`); absent values are left out of the JSON, as version 1
-always did.
+is a game day's or a tabletop's ``prediction`` (the simulation of the same scenario
+beside the measure, :mod:`scoring.prediction`), and a tabletop's ``hotwash`` (what the
+room said went well and what did not, :class:`HotWashNote`) and ``facilitator``; absent
+values are left out of the JSON, as version 1 always did.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from scenarios import DrillbitError
 from scenarios.base import Record
+from scenarios.tabletop import Text as NoteText
 
 from .actions import ActionItem
 from .gaps import Finding
@@ -30,7 +32,7 @@ from .ratings import Rating
 JSON_VERSION = 1
 
 #: Fields left out of the JSON when they hold nothing (the application's records).
-_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction")
+_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction", "hotwash", "facilitator")
 
 
 class ResultError(DrillbitError):
@@ -172,13 +174,31 @@ class MetricPrediction(Record):
     word: PredictionWord | None
 
 
+#: Who measured what a prediction stands beside: a live game day, or the people of a tabletop.
+MeasuredIn = Literal["live", "tabletop"]
+
+
 class Prediction(Record):
     """The simulation's prediction of a drill beside what was measured: ``runs``
-    simulated runs from ``seed``, one row per metric in the simulation's order."""
+    simulated runs from ``seed``, one row per metric in the simulation's order;
+    ``mode`` is the measured drill's (a live game day's, or a tabletop's room)."""
 
     runs: int
     seed: int | None
     metrics: tuple[MetricPrediction, ...]
+    mode: MeasuredIn = "live"
+
+
+class HotWashNote(Record):
+    """One note of a tabletop's hot wash, as a person wrote it: what went well
+    (``strength``) or should improve (``improvement``), who wrote it (a member id or a
+    name; None when the room did not say) and when (drill seconds). ``text`` is what the
+    tabletop accepts of a hot-wash note (1 to 2,000 characters)."""
+
+    kind: Literal["strength", "improvement"]
+    text: NoteText
+    by: str | None = None
+    t: float | None = None
 
 
 class DrillResult(Record):
@@ -207,6 +227,8 @@ class DrillResult(Record):
     drill: DrillProgress | None = None
     notes: tuple[str, ...] = ()
     prediction: Prediction | None = None
+    hotwash: tuple[HotWashNote, ...] = ()
+    facilitator: str | None = None
 
     @property
     def single(self) -> bool:
@@ -220,8 +242,11 @@ class DrillResult(Record):
 
     def recorded(self, **records: Any) -> "DrillResult":
         """This result with what the application records beside it (``timelines``,
-        ``inputs``, ``reproduce``, ``drill``, ``notes``, ``prediction``); the scores
-        stay as they are."""
+        ``inputs``, ``reproduce``, ``drill``, ``notes``, ``prediction``, and a
+        tabletop's ``hotwash``: HotWashNote records or the session's dicts
+        ``{"kind", "text", "by", "t"}``, and ``facilitator``: who ran it); the scores
+        stay as they are. Raises TypeError for another keyword, ResultError for a value
+        of the wrong shape."""
         unknown = set(records) - set(_OPTIONAL)
         if unknown:
             raise TypeError(f"not a record of a drill result: {', '.join(sorted(unknown))}")
@@ -254,7 +279,8 @@ class DrillResult(Record):
         return cls.checked(doc, ResultError, "summary document")
 
 
-__all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "InputRef",
+__all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "HotWashNote",
+           "InputRef",
            "InputsRecord", "JSON_VERSION", "MetricPrediction", "MetricStats", "ObjectiveResult", "Prediction",
-           "PredictionWord", "RatingRule", "Reproduce", "ResultError",
+           "MeasuredIn", "PredictionWord", "RatingRule", "Reproduce", "ResultError",
            "ScenarioRef", "WorstRun"]

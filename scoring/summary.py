@@ -22,10 +22,13 @@ happen, or a quantile falls among runs where it did not). Shape version 1::
     it, and why in words ("1 of 1,000 runs never recovered").
 
     Optional keys, present only when the application recorded them: "timelines",
-    "inputs", "reproduce", "drill", "notes", and for a game day "prediction":
-    {runs, seed, metrics: [{metric, label, objective, source, share_met, median, p10, p90,
-    measured, status: measured|missed|not applicable, percentile (0-100)|null,
-    word: "as predicted"|"better"|"worse"|"missed"|null}]} (``scoring.prediction``).
+    "inputs", "reproduce", "drill", "notes", and for a game day or a tabletop "prediction":
+    {runs, seed, mode: "live"|"tabletop" (absent: live), metrics: [{metric, label, objective,
+    source, share_met, median, p10, p90, measured, status: measured|missed|not applicable,
+    percentile (0-100)|null, word: "as predicted"|"better"|"worse"|"missed"|null}]}
+    (``scoring.prediction``); for a tabletop "hotwash": [{kind: "strength"|"improvement",
+    text, by: str|null, t: seconds|null}] (the notes as the room wrote them) and
+    "facilitator": str (who ran it).
 
 ``verdict``, an objective's ``rating`` and a capability's ``rating`` are the rating
 that at least ``require_share`` of runs achieved or bettered (for one run: that run's

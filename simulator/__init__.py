@@ -16,6 +16,9 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``open_run``   a run the caller advances on the virtual clock, in real time at a speed
   factor, or step by step to a given second; subscribers see each event as recorded
 * ``batch``      Monte Carlo over child seeds, on one or more processes
+* ``tabletop``   a tabletop drill: the open run on a drill clock a facilitator controls
+  (``tabletop_clock``), the room's actions on it (``tabletop_room``), what its views
+  show (``tabletop_state``); journaled, and rebuilt from the journal exactly
 
 ``assumptions`` holds the durations the inputs leave unsaid. Every random draw comes
 from the numpy Generator handed in. Only this package imports simpy.

@@ -57,26 +57,32 @@ class Comms:
         wait = decide(self.poster, 1, every, first)
         while wait is not None:
             self.next_update = wait
-            yield wait if isinstance(wait, Event) else timeout(wait)
+            said = yield wait if isinstance(wait, Event) else timeout(wait)
             if run.resolved or run.finished:
                 return
-            self._post(run.phase)
+            if isinstance(said, dict):  # a person posted it: their phase and words
+                self.post(said["phase"], said.get("text"), said.get("by"))
+            else:
+                self.post(run.phase)
             wait = decide(self.poster, self.count + 1, every, first)
 
-    def _post(self, phase: str) -> None:
+    def post(self, phase: str, text: str | None = None, by: str | None = None) -> None:
+        """Record status update number ``count + 1`` now (``text``: what it says)."""
         run = self.run
         self.count += 1
-        level = run.plan.severity
+        level = run.severity_level if run.severity_level is not None else run.plan.severity
         public = bool(level.public_update) if level is not None else False
-        run.emit("status_update", self.poster or "system", run.plan.scenario.id,
-                 {"phase": phase, "public": public, "n": self.count})
+        data: dict[str, Any] = {"phase": phase, "public": public, "n": self.count}
+        if text is not None:
+            data["text"] = text
+        run.emit("status_update", by or self.poster or "system", run.plan.scenario.id, data)
 
-    def resolved(self) -> None:
-        """The closing update."""
+    def resolved(self, text: str | None = None, by: str | None = None) -> None:
+        """The closing update (``text``: what it says, if a person said it)."""
         if isinstance(self.next_update, Event):
             self.next_update.withdraw()
         if self.poster is not None:
-            self._post("resolved")
+            self.post("resolved", text, by)
 
     # -- what diagnosis starts ------------------------------------------------------------
     def diagnosed(self, who: str, runbook_restores: bool = False) -> None:
@@ -84,6 +90,8 @@ class Comms:
         step that restores, the data restore."""
         run = self.run
         for party, within, sample in run.plan.notifications:
+            if party in run.notified:  # a room told them before the model asked
+                continue
             run.notify_pending += 1
             run.env.process(self._notify(who, party, within, sample))
         if run.plan.is_data_loss and run.plan.backups:
@@ -104,6 +112,7 @@ class Comms:
         run = self.run
         yield run.wait(run.responder.work("notify", who, party, sample))
         run.emit("notified", who, party, {"who": party, "within": within})
+        run.notified.add(party)
         run.notify_pending -= 1
         run.progress()
 

@@ -1,5 +1,9 @@
 """The scenario's own timeline: injects at their offsets, conditional injects, faults
-that start impact, and the fallback detection when no alert sees the incident."""
+that start impact, and the fallback detection when no alert sees the incident.
+
+An inject is delivered at most once. A held inject (a tabletop's facilitator holds it)
+is not delivered at its time, nor when its condition holds; :func:`release` delivers
+it, or any inject not yet delivered, now."""
 
 from __future__ import annotations
 
@@ -28,16 +32,33 @@ def _conditional(run: Run, i: int, inj: Inject, name: str, text: str) -> None:
         "not_detected_by": not run.detected,
         "not_acknowledged_by": run.acked_by is None,
         "not_mitigated_by": not run.mitigated,
+        "updated_by": run.comms.count > 0,
+        "not_updated_by": run.comms.count == 0,
     }[name]
     if holds:
         deliver(run, i, inj, text)
+    elif i not in run.delivered and i not in run.held:
+        run.skipped.add(i)
+
+
+RELEASED = "released by the facilitator"
+
+
+def release(run: Run, i: int) -> None:
+    """Deliver inject ``i`` now (held or not, its time or condition come or not), with
+    the condition text :data:`RELEASED`; nothing if it was delivered already."""
+    run.held.discard(i)
+    run.skipped.discard(i)
+    deliver(run, i, run.plan.scenario.injects[i], RELEASED)
 
 
 def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     """Deliver one inject. A card is recorded as an ``inject`` event; a fault or a
-    signal as its own event (``fault_applied``, ``signal``) carrying ``inject: i``."""
-    if run.finished:
+    signal as its own event (``fault_applied``, ``signal``) carrying ``inject: i``.
+    Nothing for an inject delivered already or held."""
+    if run.finished or i in run.delivered or i in run.held:
         return
+    run.delivered[i] = run.env.now
     if inj.fault is not None:
         _fault(run, i, inj, condition)
     elif inj.signal is not None:

@@ -212,15 +212,16 @@ class Paging:
         run.note("nobody-acknowledged", name, f"nobody acknowledged the pages of policy {name}", policy=name)
 
     # -- other pages ------------------------------------------------------------------
-    def also_page(self, target: str, paged: set[str]) -> None:
+    def also_page(self, target: str, paged: set[str], purpose: str = "severity") -> None:
         """Page who the severity policy names besides the on-call (e.g. the incident
-        commander), except those in ``paged``; whoever answers first engages in that role."""
-        self.run.env.process(self._also_page(target, paged))
+        commander), except those in ``paged``; whoever answers first engages in that role.
+        ``purpose`` ``manual``: someone paged by hand (a tabletop room escalating)."""
+        self.run.env.process(self._also_page(target, paged, purpose))
 
-    def _also_page(self, target: str, paged: set[str]):
+    def _also_page(self, target: str, paged: set[str], purpose: str):
         run = self.run
         kind, name = split_target(target)
-        group = self.page_targets([target], "severity", {}, paged)
+        group = self.page_targets([target], purpose, {}, paged)
         if not group.pages:
             return
         page = yield group.wait(run.plan.page_timeout)

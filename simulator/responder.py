@@ -17,7 +17,8 @@ The decisions, by kind (what a number means; what answering a pending one means)
 * ``triage``       seconds until the runbook's diagnosis. Answer: diagnosed now.
 * ``step``         seconds a runbook step's attempt takes; then ``step_works``: whether
   it worked. Answer True (worked) or False when the attempt ends.
-* ``update``       seconds until the n-th status update, None for no more. Answer: post now.
+* ``update``       seconds until the n-th status update, None for no more. Answer: post now
+  (None: the model's phase; ``{"phase", "text", "by"}``: what a person posted).
 * ``diagnosis``, ``mitigation``, ``recovery``  seconds the improvised work of that phase
   takes. Answering ``mitigation`` declares the incident mitigated.
 * ``contain``, ``notify``, ``restore``, ``dismiss-noise``  seconds of the other work:
@@ -172,6 +173,15 @@ def _moment(value: Any) -> None:
     return None
 
 
+def _said(value: Any) -> dict[str, Any] | None:
+    # A status update a person posts may say what it says: {"phase", "text"?, "by"?}.
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "phase" not in value:
+        raise DecisionError(f"expected None or {{'phase': ..., 'text': ...}} for a status update, got {value!r}")
+    return value
+
+
 class AskingResponder:
     """Leaves the decisions of the kinds in ``asks`` pending until the caller answers
     them (``OpenRun.pending()`` lists them); ``fallback`` (a :class:`SimulatedResponder`
@@ -233,7 +243,7 @@ class AskingResponder:
     def update(self, who: str, n: int, every: float | None, first: Sampler) -> Choice[float | None]:
         if "update" not in self.asks:
             return self.fallback.update(who, n, every, first)
-        return self.run.ask("update", who, self.run.plan.scenario.id, {"n": n, "every": every}, _moment)
+        return self.run.ask("update", who, self.run.plan.scenario.id, {"n": n, "every": every}, _said)
 
     def work(self, task: str, who: str, subject: str, took: Sampler) -> Choice[float]:
         if task not in self.asks:

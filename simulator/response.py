@@ -75,12 +75,13 @@ class Response:
             if best is None:  # a person may improvise although one matches: not a gap in the runbooks
                 run.note("no-runbook", plan.scenario.id, "no runbook matches this incident; the responder improvises",
                          actor=who)
-            doer = yield from self._work(plan.diagnosis, who)
-            run.diagnose(doer, "improvised")
+            if not run.diagnosed:  # a person may have declared it already
+                doer = yield from self._work(plan.diagnosis, who)
+                run.diagnose(doer, "improvised")
         if not run.mitigated:
             doer = yield from self._work(plan.mitigation, who)
             run.mitigate(doer, "improvised")
-        if not resolved_by_runbook:
+        if not resolved_by_runbook and not run.recovery_done:
             yield from self._work(plan.recovery, who)
         run.recovery_done = True
         run.progress()

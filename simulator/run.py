@@ -12,6 +12,7 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
+from scenarios import SeverityLevel
 from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
@@ -55,6 +56,18 @@ class Run:
         self.restore_pending = self.contain_pending = False
         self.notify_pending = 0
         self.noted: set[tuple[str, str]] = set()
+        # injects: delivered (index -> when), held by a facilitator, conditions that did not hold
+        self.delivered: dict[int, float] = {}
+        self.held: set[int] = set()
+        self.skipped: set[int] = set()
+        #: A tabletop: the room declares resolution (:meth:`resolve`), the model does not.
+        self.resolve_by_hand = False
+        self.resolve_declared = False
+        self.resolved_by: str | None = None  # who declared it, and what they said
+        self.resolved_text: str | None = None
+        self.notified: set[str] = set()  # parties notified (a room may notify before being asked)
+        #: The severity a tabletop room declared (None: the scenario's): whether updates are public.
+        self.severity_level: SeverityLevel | None = None
 
         self.responder = responder if responder is not None else SimulatedResponder()
         self.responder.bind(self)
@@ -206,11 +219,13 @@ class Run:
             self.recovered = True
             self.emit("recovered", "system", sid, {})
             self.monitoring.recovered()
-        if self.recovered and not self.resolved and not self.contain_pending:
+        if (self.recovered and not self.resolved and not self.contain_pending
+                and (self.resolve_declared or not self.resolve_by_hand)):
             self.resolved = True
             self.phase = "resolved"
-            self.emit("resolved", self.responder_id or "system", sid, {})
-            self.comms.resolved()
+            by = self.resolved_by or self.responder_id
+            self.emit("resolved", by or "system", sid, {})
+            self.comms.resolved(self.resolved_text, self.resolved_by)
         if self.resolved and self.notify_pending == 0:
             self.finish("resolved")
 

@@ -138,4 +138,4 @@ def test_score_explains_a_timeline_of_the_wrong_shape(tmp_path, cli):
     code, _, err = cli("score", str(bad))
     assert code == 2
     assert ("events[0].t: expected a number >= 0.0, got -1; events[0].data.purpose: expected one of 'incident', "
-            "'severity', 'expert' or 'noise', got 'lunch'") in err
+            "'severity', 'expert', 'noise' or 'manual', got 'lunch'") in err
