@@ -33,6 +33,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
+import socket
 import threading
 import time
 import traceback
@@ -69,6 +70,8 @@ WAIT_SLICE = 1.0
 ROOM_COOKIE = "drillbit_room"
 FACILITATOR_COOKIE = "drillbit_facilitator"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+#: Hosts that mean "every interface".
+WILDCARDS = ("0.0.0.0", "::", "")
 #: Threads that wait for changes on behalf of event streams (one per open view), kept
 #: apart from the request threads so that many open views never starve the actions.
 STREAM_THREADS = 200
@@ -370,7 +373,10 @@ class TabletopServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = self.host
+        if host in WILDCARDS:  # every interface: a link others can open names this machine
+            host = socket.getfqdn()
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
 
     @property

@@ -83,8 +83,18 @@ class Room:
             raise TabletopError(f"unknown member {by!r}; the team's members: {_names(self.plan.members)}")
 
     def _engaged(self, what: str) -> None:
-        if self.run.responder_id is None:
-            raise TabletopError(f"nobody is working on the incident yet, so it cannot {what}: acknowledge a page first")
+        run = self.run
+        if run.responder_id is not None:
+            return
+        if not run.detected:
+            hint = ("nothing has detected the incident yet: declare its severity to open it (someone in the room "
+                    "noticed), then acknowledge the page that follows")
+        else:
+            incident = [f"page {d.details['page']} to {d.who}" for d in self.waiting("acknowledge")
+                        if d.details["purpose"] == "incident"]
+            hint = (f"acknowledge the incident's page first ({_names(incident)}); whoever answers it leads the response"
+                    if incident else "acknowledge the incident's page first")
+        raise TabletopError(f"nobody is working on the incident yet, so it cannot {what}: {hint}")
 
     def apply(self, action: Action) -> None:
         """Take one of the room's actions now (not ``hotwash``). Raises TabletopError."""
@@ -133,15 +143,24 @@ class Room:
         levels = self.plan.team.severity
         if a.level not in levels:
             raise TabletopError(f"unknown severity {a.level!r}; the team's severities: {_names(levels)}")
-        if a.level == self.severity:
+        run = self.run
+        if a.level == self.severity and run.detected:
             raise TabletopError(f"the severity is {a.level} already")
         was, self.severity = self.severity, a.level
-        run = self.run
         run.severity_level = levels[a.level]
-        run.emit("severity_changed", self.who(a.by), self.plan.scenario.id, {"severity": a.level, "was": was})
+        sid = self.plan.scenario.id
+        run.emit("severity_changed", self.who(a.by), sid, {"severity": a.level, "was": was})
+        skip: set[str] = set()
+        if not run.detected:
+            # The room saw it before monitoring did (a card, a customer on the phone):
+            # declaring the incident is its detection, and pages as the policy says.
+            policy = self.plan.team.policy_for(None, self.plan.primary_service, a.level)
+            run.detect("internal-report", self.who(a.by), sid, policy=policy, severity=a.level)
+            skip = set(self.plan.severity.also_page) if self.plan.severity is not None else set()
         paged = {rec[4]["to"] for rec in self.events("page_sent")}  # nobody is paged twice for the severity
         for target in levels[a.level].also_page:
-            run.paging.also_page(target, paged, "severity")
+            if target not in skip:
+                run.paging.also_page(target, paged, "severity")
 
     # -- the response ----------------------------------------------------------------
     def _started(self) -> list[str]:

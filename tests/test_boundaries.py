@@ -39,7 +39,7 @@ OWNER = {
     "simpy": "simulator", "docker": "chaos", "click": "drillbit", "rich": "drillbit", "jinja2": "reports",
     "markupsafe": "reports", "matplotlib": "reports", "sqlalchemy": "incidents", "alembic": "incidents",
     "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
-    "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit",
+    "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit", "anyio": "drillbit",
 }
 
 

@@ -121,13 +121,15 @@ def test_a_console_open_to_the_network_needs_the_room_code(tabletop):
 
 def test_the_links_of_a_console_open_to_the_network_carry_the_room_code(tabletop):
     server = TabletopServer(tabletop, host="0.0.0.0", port=8095)  # not started: only its links
-    assert server.team_url == f"http://0.0.0.0:8095/team?room={server.room_code}"
-    assert server.facilitator_url == f"http://0.0.0.0:8095/facilitator?code={server.facilitator_code}&room={server.room_code}"
+    here = f"http://{socket.getfqdn()}:8095"  # every interface: the link names this machine, which others can open
+    assert server.team_url == f"{here}/team?room={server.room_code}"
+    assert server.facilitator_url == f"{here}/facilitator?code={server.facilitator_code}&room={server.room_code}"
+    assert TabletopServer(tabletop, host="192.0.2.10", port=8095).team_url.startswith("http://192.0.2.10:8095/team?room=")
     assert server.room_code != server.facilitator_code and len(server.room_code) >= 12
     assert TabletopServer(tabletop, port=8095).team_url == "http://127.0.0.1:8095/team"  # loopback: no code
     # the facilitator's link lets the facilitator in, room and all
     client = TestClient(server.app, base_url="http://192.0.2.10:8095")
-    r = client.get(server.facilitator_url.removeprefix("http://0.0.0.0:8095"), follow_redirects=False)
+    r = client.get(server.facilitator_url.removeprefix(here), follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/facilitator").status_code == 200
     assert client.post("/api/action", json={"action": "start"}).status_code == 200

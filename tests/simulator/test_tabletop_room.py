@@ -84,20 +84,19 @@ def test_before_the_start_the_room_can_do_nothing():
 
 @pytest.mark.parametrize("action, match", [
     ({"action": "acknowledge"}, r"nothing to acknowledge: no page is waiting for an answer"),
-    ({"action": "update", "phase": "investigating", "text": "hi"}, "acknowledge a page first"),
-    ({"action": "runbook", "runbook": "restart-web"}, "acknowledge a page first"),
+    ({"action": "update", "phase": "investigating", "text": "hi"}, "nothing has detected the incident yet: declare its severity"),
+    ({"action": "runbook", "runbook": "restart-web"}, "nothing has detected the incident yet: declare its severity"),
     ({"action": "runbook", "runbook": "nope"}, r"unknown runbook 'nope'; the runbooks: restart-web"),
     ({"action": "step", "runbook": "restart-web", "step": 1, "ok": True}, "was not started; start it first"),
-    ({"action": "diagnosed"}, "acknowledge a page first"),
-    ({"action": "mitigated"}, "acknowledge a page first"),
-    ({"action": "recovered"}, "acknowledge a page first"),
-    ({"action": "resolved"}, "acknowledge a page first"),
+    ({"action": "diagnosed"}, "nothing has detected the incident yet: declare its severity"),
+    ({"action": "mitigated"}, "nothing has detected the incident yet: declare its severity"),
+    ({"action": "recovered"}, "nothing has detected the incident yet: declare its severity"),
+    ({"action": "resolved"}, "nothing has detected the incident yet: declare its severity"),
     ({"action": "contained"}, "nothing to contain: this scenario is not a breach"),
     ({"action": "restored"}, "nothing to restore"),
     ({"action": "escalate", "to": "zed"}, r"unknown member 'zed'; the team's members: alice, bob, carol"),
     ({"action": "escalate", "to": "role:chef"}, r"unknown role 'chef'; the team's roles: incident-commander, leadership"),
     ({"action": "severity", "level": "P9"}, r"unknown severity 'P9'; the team's severities: P1, P0"),
-    ({"action": "severity", "level": "P1"}, "the severity is P1 already"),
     ({"action": "note", "text": "x", "by": "zed"}, "unknown member 'zed'"),
     ({"action": "pause"}, "only the facilitator can pause the clock"),
     ({"action": "hotwash", "kind": "improvement", "text": "x"}, "hot-wash notes come after the drill"),
@@ -329,3 +328,27 @@ def test_the_journal_says_who_took_each_action_and_when():
         (0.0, "facilitator", {"action": "start"}), (240.0, "room", {"action": "acknowledge"})]
     assert [e["n"] for e in tt.entries()] == list(range(1, len(tt.entries()) + 1))
     assert DETECTED < 240.0
+
+
+def test_the_room_declares_the_incident_before_monitoring_sees_it():
+    # WebDown detects at 180s; at 100s someone in the room noticed and declares P1.
+    tt, clock = started()
+    run_to(tt, clock, 100.0)
+    refused(tt, {"action": "update", "phase": "investigating", "text": "Looking"},
+            "nothing has detected the incident yet: declare its severity to open it")
+    tt.act(act(action="severity", level="P1", by="carol"))
+    run_to(tt, clock, 101.0)
+    tl = tt.timeline()
+    detected = tl.first("detected")
+    assert (detected.t, detected.actor, detected.data["via"]) == (100.0, "carol", "internal-report")
+    pages = [(e.data["to"], e.data["purpose"]) for e in tl.events if e.kind == "page_sent"]
+    assert pages == [("alice", "incident"), ("bob", "severity")]  # the policy, and P1's commander once
+    # bob (the commander) answers first: the incident's page still waits, and the message names it
+    tt.act(act(action="acknowledge", by="bob"))
+    refused(tt, {"action": "update", "phase": "investigating", "text": "Looking"},
+            r"acknowledge the incident's page first \(page 1 to alice\)")
+    tt.act(act(action="acknowledge"))
+    tt.act(act(action="update", phase="investigating", text="Looking"))
+    run_to(tt, clock, 400.0)
+    assert tt.timeline().first("alert_fired").t == 180.0  # monitoring still fires; the incident is one
+    assert sum(e.kind == "detected" for e in tt.timeline().events) == 1

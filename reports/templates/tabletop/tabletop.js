@@ -84,7 +84,8 @@
   async function send(action, control) {
     const slot = errorSlot(control);
     if (slot) slot.textContent = "";
-    if (acting && !("by" in action) && !["start", "pause", "resume", "speed", "release", "hold", "end", "finish"].includes(action.action)) {
+    // A page is answered by whom it went to, not by whoever the browser acts as.
+    if (acting && !("by" in action) && !["acknowledge", "start", "pause", "resume", "speed", "release", "hold", "end", "finish"].includes(action.action)) {
       action.by = acting.value;
     }
     let answer;
