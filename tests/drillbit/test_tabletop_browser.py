@@ -20,30 +20,16 @@ import pytest
 
 from drillbit.tabletop_web import TabletopServer
 
+from browser_kit import ARGS, CHROMIUM, sync_playwright
 from tabletop_fake import FIRST_PAGE, LATE_CARD, real_tabletop
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must provide it (apt-get install chromium)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def chromium():
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         try:

@@ -19,28 +19,13 @@ import pytest
 from reports.fmt import duration, pct
 
 from report_cases import ROOT
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from browser_kit import ARGS, CHROMIUM, sync_playwright
 
 pytestmark = pytest.mark.browser
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI must provide it (apt-get install chromium)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
     profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh user data dir
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
