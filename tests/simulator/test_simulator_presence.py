@@ -186,3 +186,21 @@ def test_a_policy_that_finds_nobody_anywhere_misses_tta_rather_than_not_reaching
     tl = run(scenario(API_DOWN), tm, assumptions=INSTANT, horizon=3600.0)
     assert tl.milestone("paged") == 0.0 and tl.first("page_sent") is None
     assert measure(tl).values["tta"] == math.inf
+
+
+def test_the_coverage_gap_finding_says_what_the_engine_does():
+    # primary covers weekdays only. The finding says a page then skips at once to the
+    # next level; a drill on Saturday noon shows exactly that: the gap and the level-2
+    # page at the detection instant, the level-1 timeout (10m) never waited out.
+    from datetime import datetime, timezone
+
+    tm = team(GAP_TEAM.replace("start: 2026-01-06T12:00:00+00:00, turn: 1w, members: [alice]",
+                               "start: 2026-01-05T00:00:00+00:00, turn: 1w, members: [alice], only: Mon-Fri"))
+    saturday = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+    sc = scenario(API_DOWN)
+    [finding] = [f for f in find_gaps(sc, tm, [], start=saturday) if f.rule == "rotation-coverage-gap"]
+    assert "skips at once to its next level" in finding.evidence and "until escalation" not in finding.evidence
+    tl = run(sc, tm, start=saturday, assumptions=INSTANT)
+    gap, page = tl.first("page_missed", reason="nobody-on-call"), tl.first("page_sent", purpose="incident")
+    detected = tl.milestone("detected")
+    assert (gap.t, page.t, page.data["level"]) == (detected, detected, 2)
