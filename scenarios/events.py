@@ -282,6 +282,7 @@ class Acknowledged(_PageRoute):
     page_t: Seconds
     purpose: Purpose
     period: Period
+    present: Flag | None = None  # true: a level named someone on the incident already (``page``: how they came)
 
 
 @dataclass(**_PAYLOAD)

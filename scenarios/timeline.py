@@ -76,7 +76,9 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     answered it within its level's timeout; for a target: a gap.
 ``acknowledged``    actor the member, subject the member.
                     {by, page, page_t (when that page was sent), purpose, period, policy?,
-                    level?, round?, alert?, skill?}
+                    level?, round?, alert?, skill?, present? (true: the level named someone
+                    on the incident already, who took it without a page; page is the one
+                    that brought them)}
 ``escalated``       actor paging, subject the policy.
                     {policy, purpose: incident, from_level, to_level, round}
 ``responder_engaged`` actor the member, subject the member.

@@ -268,7 +268,7 @@ class Paging:
         run = self.run
         page = self.answered[member]
         data = {"by": member, "page": page.id, "page_t": round(page.t, 3), "purpose": "incident",
-                "period": page.period, **meta}
+                "period": page.period, **meta, "present": True}
         run.emit("acknowledged", member, member, data)
         run.acknowledged(member, level, page.period, page.id, present=True)
 
