@@ -11,10 +11,9 @@ each person's channels, answer times by their local period, escalation policies.
   the level's timeout each unanswered page of the level is recorded as missed and
   closed (a later answer no longer counts), and the next level is paged; after the
   last level the policy starts again ``repeat`` more times. A level without a timeout
-  waits for ever. Targets that resolve to nobody are recorded as missed (a gap) and
-  the policy moves straight on.
-  (as PagerDuty, Zenduty and incident.io do: a level with nobody to page is skipped
-  at once, its timeout unused; the attempt is recorded, and TTA counts from it).
+  waits for ever. Targets that resolve to nobody are recorded as missed (a gap); a
+  level with nobody to page is skipped at once, its timeout unused, as PagerDuty,
+  Zenduty and incident.io do. That attempt is where TTA counts from.
 * Severity pages (``also_page``), expert pages and noise pages wait
   ``Assumptions.page_timeout`` (noise: the first level's timeout) and do not escalate.
 * Someone on the incident already (who answered one of its pages, or engaged in any
@@ -244,7 +243,7 @@ class Paging:
                 if alert is not None:
                     meta["alert"] = alert
                 members = [(m, t) for t in level.notify for m in self.resolve(t, "incident", meta)]
-                here = next((m for m, _ in members if m in run.present), None)
+                here = next((m for m, _ in members if m in run.present and m in self.answered), None)
                 if here is not None:
                     self._reached(here, li + 1, meta)
                     return
