@@ -202,7 +202,8 @@ def _nobody(ctx: Context) -> Iterable[Finding]:
     if share:
         yield Finding(
             "nobody-acknowledged", "Pages went unanswered through every escalation level", "critical",
-            f"nobody acknowledged any page in {format_share(share)} of {_runs(ctx)}",
+            f"nobody acknowledged the incident in {format_share(share)} of {_runs(ctx)} (every page went "
+            f"unanswered, or no level had anyone on call to page)",
             "add a final level that always reaches someone (a role with several holders, phone calls) and a repeat", "on-call lead")
 
 

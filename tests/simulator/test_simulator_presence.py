@@ -204,3 +204,15 @@ def test_the_coverage_gap_finding_says_what_the_engine_does():
     gap, page = tl.first("page_missed", reason="nobody-on-call"), tl.first("page_sent", purpose="incident")
     detected = tl.milestone("detected")
     assert (gap.t, page.t, page.data["level"]) == (detected, detected, 2)
+
+
+def test_a_run_with_nobody_on_call_anywhere_counts_as_nobody_acknowledging():
+    # Paging was attempted (every level a gap) and nobody acknowledged: the run counts
+    # in the nobody-acknowledged finding, which says why.
+    tm = team(GAP_TEAM.replace("start: 2026-01-05T00:00:00+00:00", "start: 2026-01-07T00:00:00+00:00"))
+    sc = scenario(API_DOWN)
+    tl = run(sc, tm, assumptions=INSTANT, horizon=3600.0)
+    batch = score_many([tl], sc, tm)
+    assert batch.evidence.nobody_acknowledged == 1
+    [finding] = [f for f in find_gaps(sc, tm, [], start=tl.started_at, batch=batch) if f.rule == "nobody-acknowledged"]
+    assert "no level had anyone on call to page" in finding.evidence
