@@ -24,7 +24,8 @@ from simulator import (AskingResponder, DecisionError, OpenRun, Plan, SimulatedR
 #: every changed batch differs from the older one only where someone who had answered
 #: a page of the incident was paged again (an on-call who is also the incident
 #: commander answers once; an engaged commander with the skill does a step instead of
-#: being paged as an expert) and where ``notified`` now says ``how: told``; the
+#: being paged as an expert, a level that names an engaged commander is acknowledged
+#: by them with ``present: true``) and where ``notified`` now says ``how: told``; the
 #: breach-window batch, which pages nobody twice and notifies nobody, kept its digest.
 EXPECTED = {
     "outage": "bf51d4e8db638840ee38dff89680c054e2c8ea858df3ada6e541a2a182c05a6b",
@@ -34,7 +35,7 @@ EXPECTED = {
     "data-loss-improvised": "93e804e71e2542511f06d5e8b81ce45b995e43776895abc04b5128871f6abca4",
     "breach-window": "4be6e362da27a53411ead5d02c770ffebc67cb14ac420ce11c213d6c5b2d0219",
     "ransomware-two-workers": "c0b997ac2e9f8dc139f4b2230f288691a9249cb96486ce2eee5ceb9e588986ce",
-    "waf-two-workers": "71a2391716b6927ea3da617e12083631b2211f0233b798192153b48f6ee3946e",
+    "waf-two-workers": "dd120580d2bef2eb84dde25776d8913cd35c1d038496b615a19db65b66ff3bd8",
 }
 
 IMPROVISED = API_DOWN + """
