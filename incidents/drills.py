@@ -94,7 +94,7 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
         if timeline is not None:
             # The severity column holds the team's level (comparable with its real
             # incidents); the title says what the scenario wrote where that differs.
-            named = f"{title or scenario_id} ({severity_label(model)})" if model and written_severity(model) != severity else title
+            named = f"{title or scenario_id}, severity {severity_label(model)}" if model and written_severity(model) != severity else title
             inc = _drill_incident(timeline, scenario_id, named, services, severity, run_id)
             if inc is not None:
                 conn.execute(insert(s.incidents).values(**incident_values(inc, now)))
