@@ -93,8 +93,9 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
             "version": 1,
             "ok": not found,
             "files": [
+                # "notes" only where there are some: the shape of a file without them stays as it was
                 {"file": str(r.file), "kind": r.kind, "ok": not r.problems, "problems": [output.problem_json(p) for p in r.problems],
-                 "notes": [output.problem_json(p) for p in r.notes]}
+                 **({"notes": [output.problem_json(p) for p in r.notes]} if r.notes else {})}
                 for r in results
             ],
             "problem_count": len(found),
