@@ -93,13 +93,16 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
             "version": 1,
             "ok": not found,
             "files": [
-                {"file": str(r.file), "kind": r.kind, "ok": not r.problems, "problems": [output.problem_json(p) for p in r.problems]}
+                # "notes" only where there are some: the shape of a file without them stays as it was
+                {"file": str(r.file), "kind": r.kind, "ok": not r.problems, "problems": [output.problem_json(p) for p in r.problems],
+                 **({"notes": [output.problem_json(p) for p in r.notes]} if r.notes else {})}
                 for r in results
             ],
             "problem_count": len(found),
         })
     else:
         output.problems(found)
+        output.notes(n for r in results for n in r.notes)
         kinds = {}
         for r in results:
             kinds[r.kind or "unreadable file"] = kinds.get(r.kind or "unreadable file", 0) + 1

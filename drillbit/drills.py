@@ -167,6 +167,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         raise click.UsageError("--force replaces the drill in the --out folder; add --out")
     say_workspace()
     inputs = resolve(scenario, team, runbooks)
+    output.notes(inputs.notes)
     seed = new_seed() if seed is None else seed
     command = reproduce_command(scenario, seed=seed, start=start, runs=runs, window=window, horizon=horizon,
                                 team=team, runbooks=runbooks)

@@ -44,6 +44,13 @@ def problems(items: Iterable[Problem]) -> None:
     lines(str(p) for p in items)
 
 
+def notes(items: Iterable[Problem]) -> None:
+    """Print notes (file:line:col: note: path: message) to stderr, capped: what a reader
+    should know about the inputs but need not fix."""
+    for line in [f"{p.file}:{p.line}:{p.col}: note: {p.path + ': ' if p.path else ''}{p.message}" for p in items][:MAX_SHOWN]:
+        err.print(line, markup=False)
+
+
 def lines(items: Iterable[str]) -> None:
     """Print an error's lines to stderr, capped at MAX_SHOWN (a file of ten thousand
     mistakes must not scroll the first out of sight)."""

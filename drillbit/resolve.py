@@ -12,6 +12,8 @@ from examples import EXAMPLES
 from scenarios import (Checked, DrillbitError, InputError, Problem, Runbook, Scenario, Team, builtin_scenarios,
                        check_files, find_builtin, yaml_files)
 
+from scenarios.severity_map import on_team_levels
+
 from .workspace import Located, find_workspace
 
 
@@ -31,6 +33,8 @@ class Inputs:
     scenario_path: Path | None = None
     runbook_dir: Path | None = None
     runbook_paths: tuple[Path, ...] = field(default=())
+    #: what validation noted without refusing (severities renamed, runbooks the team lacks)
+    notes: tuple[Problem, ...] = field(default=())
 
 
 def _workspace_scenarios(ws: Located | None) -> list[Path]:
@@ -104,6 +108,9 @@ def resolve(scenario: str, team: Path | None = None, runbooks: Path | None = Non
         raise InputError(problems)
     books = [r.model for r in book_results if isinstance(r.model, Runbook)]
     assert isinstance(sc_result.model, Scenario) and isinstance(team_result.model, Team)
-    return Inputs(sc_result.model, team_result.model, books, team_path, ws, scenario_path=sc_path,
-                  runbook_dir=runbook_dir if use_runbooks else None,
-                  runbook_paths=tuple(r.file for r in book_results if isinstance(r.model, Runbook)))
+    # Every stage after this one (engine, scorer, gap report, reports, log) sees the
+    # team's own severity names; the scenario keeps the name it was written with.
+    return Inputs(on_team_levels(sc_result.model, team_result.model), team_result.model, books, team_path, ws,
+                  scenario_path=sc_path, runbook_dir=runbook_dir if use_runbooks else None,
+                  runbook_paths=tuple(r.file for r in book_results if isinstance(r.model, Runbook)),
+                  notes=tuple(sc_result.notes))

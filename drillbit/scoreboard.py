@@ -26,7 +26,7 @@ def print_summary(result: DrillResult) -> None:
     capability ratings, then the gap report."""
     sc = result.scenario
     runs = result.runs
-    output.out.print(f"{sc.id} — {sc.title} ({sc.kind}, {sc.severity}), team {result.team}, "
+    output.out.print(f"{sc.id} — {sc.title} ({sc.kind}, {sc.severity_label}), team {result.team}, "
                      f"{runs} run{'s' if runs != 1 else ''}", markup=False)
     judged = {o.metric for o in result.objectives}
     if runs == 1:

@@ -12,6 +12,7 @@ from typing import Iterable, Mapping, Sequence
 from sqlalchemy import Connection, insert
 
 from scenarios import Scenario
+from scenarios.severity_map import severity_label, written_severity
 from scenarios.timeline import Timeline
 from scoring import DrillResult
 
@@ -91,7 +92,10 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
             finding_ids.setdefault((f.rule, f.subject), fid)
         track_action_items(conn, scenario_id, run_id, result.action_items, finding_ids, now)
         if timeline is not None:
-            inc = _drill_incident(timeline, scenario_id, title, services, severity, run_id)
+            # The severity column holds the team's level (comparable with its real
+            # incidents); the title says what the scenario wrote where that differs.
+            named = f"{title or scenario_id}, severity {severity_label(model)}" if model and written_severity(model) != severity else title
+            inc = _drill_incident(timeline, scenario_id, named, services, severity, run_id)
             if inc is not None:
                 conn.execute(insert(s.incidents).values(**incident_values(inc, now)))
         return run_id

@@ -15,7 +15,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from scenarios import DEFAULT_SEVERITIES
 from scenarios.events import Gap
+from scenarios.severity_map import map_severity, severity_label
 from scoring import Scorecard, metric_label
 from scoring.gaps import spread_in_words
 
@@ -27,7 +29,9 @@ from .view import (MODE_WORDS, RATING_WORDS, STATUS_SIGN, Inputs, actions, heade
                    story_rows, worst_run)
 
 #: Severities whose post-mortem is due within 48 hours.
-URGENT_SEVERITIES = ("P0", "P1")
+#: A post-mortem is due within 48 hours for the team's two most severe levels (P0 and
+#: P1 by default, SEV1 and SEV2 for a team that names them so).
+URGENT_RANKS = 2
 POSTMORTEM_DUE = timedelta(hours=48)
 ROLE_WORDS = {"responder": "incident responder", "expert": "subject-matter expert", "person": "paged in person"}
 
@@ -163,10 +167,12 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
     assert card is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
     ms = card.metrics.milestones
-    sev = inp.scenario.severity
+    sev = severity_label(inp.scenario)
+    levels = list(inp.team.severity if inp.team else DEFAULT_SEVERITIES)
+    mapped = map_severity(inp.scenario.severity, levels, inp.team.severity_map if inp.team else None)
     end = ms.get("resolved") if ms.get("resolved") is not None else tl.duration
     due = None
-    if sev in URGENT_SEVERITIES:
+    if mapped is not None and levels.index(mapped.level) < URGENT_RANKS:
         due = fmt.stamp(clock.at(end) + POSTMORTEM_DUE)
     outcomes = _outcome_rows(card)
     story = tell(tl, inp.team)

@@ -32,6 +32,7 @@ SUBJECTS: dict[str, Callable[[str], str]] = {
     "nobody-acknowledged": lambda s: s,
     "alert-without-runbook": _alerts,
     "no-runbook-for-scenario": lambda s: f"scenario {s}",
+    "expected-runbook-missing": lambda s: f"runbook {s}",
     "skill-missing-on-call": _need,
     "no-alert-sees-scenario": lambda s: f"scenario {s}",
     "unrouted-alert": _alerts,

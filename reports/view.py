@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
+from scenarios.severity_map import map_severity, severity_label
 from scenarios.timeline import Timeline
 from scoring import Scorecard, score
 from scoring.ratings import MEANING
@@ -55,7 +56,8 @@ class Inputs:
 
     def severity_level(self) -> SeverityLevel | None:
         levels = self.team.severity if self.team else DEFAULT_SEVERITIES
-        return levels.get(self.scenario.severity)
+        mapped = map_severity(self.scenario.severity, list(levels), self.team.severity_map if self.team else None)
+        return levels.get(mapped.level) if mapped else None
 
 
 def run_scorecard(inp: Inputs) -> Scorecard | None:
@@ -72,7 +74,7 @@ def header(inp: Inputs) -> dict[str, Any]:
     runs = res.runs
     facts: list[tuple[str, str]] = [
         ("Scenario", sc.id),
-        ("Kind and severity", f"{sc.kind}, {sc.severity}"),
+        ("Kind and severity", f"{sc.kind}, {severity_label(sc)}"),
     ]
     if tl is not None:
         facts.append(("Mode", MODE_WORDS.get(tl.mode, tl.mode)))

@@ -170,6 +170,9 @@ class Checked:
     model: BaseModel | None = None
     problems: list[Problem] = field(default_factory=list)
     partial: BaseModel | None = None
+    #: what a reader should know but need not fix (a severity renamed onto the team's
+    #: levels, a runbook the scenario expects that the team lacks); never fails a check
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def parsed(self) -> BaseModel | None:
@@ -229,6 +232,9 @@ def _cross_check(results: list[Checked]) -> None:
                 r.problems.extend(_found(r, references.check_runbook_against(rb, team)))
     for r in results:
         if isinstance(r.parsed, Scenario):
-            r.problems.extend(_found(r, references.check_scenario_against(r.parsed, team, runbooks if any_runbook_file else None)))
+            books = runbooks if any_runbook_file else None
+            r.problems.extend(_found(r, references.check_scenario_against(r.parsed, team, books)))
+            r.notes.extend(_found(r, references.notes_scenario_against(r.parsed, team, books)))
     for r in results:
         r.problems = sorted(set(r.problems))
+        r.notes = sorted(set(r.notes))

@@ -12,6 +12,7 @@ from .partial import UNREADABLE, is_unreadable, raw_text
 from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
+from .severity_map import map_severity, scale_rank, scenario_severities
 from .team import Team
 
 Found = tuple[tuple[str | int, ...], str]
@@ -93,6 +94,7 @@ def check_team(team: Team, severity_written: bool = True) -> list[Found]:
         for si, sev in enumerate(route.severities):
             if sev not in team.severity:
                 out.append((("routing", ri, "severities", si), _unknown("severity", sev, team.severity)))
+    out += check_severity_map(team)
     for sname, level in team.severity.items():
         if isinstance(level.page, str) and level.page != "never" and _complete(team.routing) and team.policy_for(None, None, sname) is None:
             out.append((("escalation",), f"no escalation policy pages severity {sname}; add 'escalation.{sname}' or 'escalation.default'"))
@@ -102,6 +104,19 @@ def check_team(team: Team, severity_written: bool = True) -> list[Found]:
                 if problem:
                     out.append((("severity", sname, "also_page", ti), problem))
     return _named(out)
+
+
+def check_severity_map(team: Team) -> list[Found]:
+    """A severity_map whose keys are the team's own levels (they need no map) or
+    whose values name a level the team does not define."""
+    out: list[Found] = []
+    levels = team.severity
+    for name, level in team.severity_map.items():
+        if name in levels:
+            out.append((("severity_map", name), f"'{name}' is one of the team's own levels; a severity_map lists the names scenarios write that the team does not define"))
+        elif level not in levels:
+            out.append((("severity_map", name), _unknown("severity", level, levels)))
+    return out
 
 
 def _check_target(team: Team, target: str) -> str | None:
@@ -157,19 +172,49 @@ def check_scenario(sc: Scenario) -> list[Found]:
 
 
 def check_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, Runbook] | None) -> list[Found]:
-    """Severities and runbooks the scenario names, against a team and runbook set."""
+    """Severities the scenario names that map onto none of the team's levels (see
+    severity_map.py), and runbooks it names that look like a misspelt runbook of the
+    set; a runbook the set simply lacks is a note (:func:`notes_scenario_against`)."""
     out: list[Found] = []
-    severities = team.severity if team else DEFAULT_SEVERITIES
-    if sc.severity not in severities:
-        out.append((("severity",), _unknown("severity", sc.severity, severities)))
-    for i, rule in enumerate(sc.monitoring):
-        if rule.severity and rule.severity not in severities:
-            out.append((("monitoring", i, "severity"), _unknown("severity", rule.severity, severities)))
+    known = team.severity if team else DEFAULT_SEVERITIES
+    levels, smap = list(known), team.severity_map if team else {}
+    for path, name in scenario_severities(sc):
+        if isinstance(name, str) and map_severity(name, levels, smap) is None:
+            message = _unknown("severity", name, known)
+            if message and team is not None and scale_rank(name) is None:
+                message += f"; or map it onto one in the team's severity_map ({name}: {levels[0]})"
+            out.append((path, message))
     if runbooks is not None:
-        for i, rb in enumerate(sc.runbooks):
-            if rb not in runbooks:
+        for i, rb in _missing_runbooks(sc, runbooks):
+            if difflib.get_close_matches(rb, sorted(runbooks), n=1, cutoff=0.6):
                 out.append((("runbooks", i), _unknown("runbook", rb, runbooks)))
     return _named(out)
+
+
+def notes_scenario_against(sc: Scenario, team: Team | None, runbooks: dict[str, Runbook] | None) -> list[Found]:
+    """What a reader should know but need not fix: severities renamed onto the team's
+    levels, and runbooks the scenario expects that the set lacks (hints: the drill runs
+    without them, and the gap report names each)."""
+    out: list[Found] = []
+    if team is not None:
+        renamed: dict[str, str] = {}
+        for _, name in scenario_severities(sc):
+            m = map_severity(name, list(team.severity), team.severity_map) if isinstance(name, str) else None
+            if m is not None and m.how != "same":
+                renamed.setdefault(name, m.describe())
+        if renamed:
+            out.append((("severity",), "on the team's severity levels: " + ", ".join(renamed.values())))
+    if runbooks is not None:
+        for i, rb in _missing_runbooks(sc, runbooks):
+            if not difflib.get_close_matches(rb, sorted(runbooks), n=1, cutoff=0.6):
+                out.append((("runbooks", i), f"the scenario expects runbook '{rb}'; the team has none (a hint: the drill runs without it)"))
+    return out
+
+
+def _missing_runbooks(sc: Scenario, runbooks: dict[str, Runbook]) -> Iterator[tuple[int, str]]:
+    for i, rb in enumerate(sc.runbooks):
+        if isinstance(rb, str) and rb not in runbooks:
+            yield i, rb
 
 
 def check_runbook_against(runbook: Runbook, team: Team) -> list[Found]:

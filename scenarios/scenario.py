@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, PrivateAttr, field_validator, model_validator
 
 from .base import Id, Model, Probability
 from .distributions import Dist
@@ -236,3 +236,5 @@ class Scenario(Model):
     backups: list[Backup] = Field(default_factory=list)
     objectives: Objectives = Field(default_factory=Objectives)
     live: Live | None = None
+    #: the severity as the file wrote it, once renamed onto a team's levels (severity_map.py)
+    _severity_written: str | None = PrivateAttr(None)

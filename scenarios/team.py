@@ -273,7 +273,12 @@ class Team(Model):
     escalation: dict[str, Policy] = Field(min_length=1, description="policy name (a severity name or any name) -> policy")
     routing: list[Route] = Field(default_factory=list)
     paging: dict[Id, Channel] = Field(default_factory=_default_channels)
-    severity: dict[str, SeverityLevel] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES))
+    severity: dict[str, SeverityLevel] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES),
+                                               description="the team's severity levels, most severe first")
+    severity_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="a severity name scenarios write -> one of the team's levels (e.g. {P0: SEV1, P1: SEV1}); "
+                    "names not listed map by rank (see the README)")
     response: Habits = Field(default_factory=Habits, description="the team's own response times")
 
     def member(self, member_id: str) -> Member:

@@ -5,6 +5,7 @@ from .actions import ActionItem, action_items
 from .batch import BatchScore, ObjectiveShare, score_many
 from .compare import Comparison, compare
 from .gaps import RULES as GAP_RULES, Finding, find_gaps
+from . import expected_runbooks  # noqa: F401  (registers its gap rule)
 from .metrics import METRICS, RunMetrics, measure, metric_label
 from .objectives import Objective, Outcome, objectives_for
 from .power import Power, analytic_runs_needed, runs_needed, simulate_power

@@ -43,7 +43,14 @@ class ScenarioRef(Record):
     id: str
     title: str
     kind: str
-    severity: str
+    severity: str  # the team's level
+    #: the severity as the scenario wrote it, where that is not the team's name (P1 for SEV2)
+    written_severity: str | None = None
+
+    @property
+    def severity_label(self) -> str:
+        """``P1 (the team's SEV2)`` where the names differ, else the severity."""
+        return f"{self.written_severity} (the team's {self.severity})" if self.written_severity else self.severity
 
 
 class WorstRun(Record):
@@ -256,6 +263,8 @@ class DrillResult(Record):
         """The JSON document as Python values (dates as ISO text); the application's
         records only when present."""
         doc = self.model_dump(mode="json")
+        if doc["scenario"]["written_severity"] is None:  # present only where it says something
+            del doc["scenario"]["written_severity"]
         for key in _OPTIONAL:
             if not doc[key]:
                 del doc[key]

@@ -4,7 +4,7 @@
 Durations are seconds; ``null`` where a value is "never" (the milestone did not
 happen, or a quantile falls among runs where it did not). Shape version 1::
 
-    {"version": 1, "scenario": {id, title, kind, severity}, "team": str|null, "runs": N,
+    {"version": 1, "scenario": {id, title, kind, severity[, written_severity]}, "team": str|null, "runs": N,
      "require_share": 0.9,
      "verdict": "P"|"S"|"M"|"U"|null, "worst_run": TAIL|null, "objectives_missed": int,
      "metrics": {name: {label, median, median_ci: [lo, hi]|null, p90, p99, min, max, reached, missed}},
@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 
 from scenarios import Scenario
+from scenarios.severity_map import written_severity
 
 from .actions import action_items
 from .result import JSON_VERSION, DrillResult
@@ -84,7 +85,8 @@ def _document(batch: BatchScore, scenario: Scenario, team: str | None, findings:
     judged = judge_runs(batch, share)
     return {
         "version": JSON_VERSION,
-        "scenario": {"id": scenario.id, "title": scenario.title, "kind": scenario.kind, "severity": scenario.severity},
+        "scenario": {"id": scenario.id, "title": scenario.title, "kind": scenario.kind, "severity": scenario.severity,
+                     **({"written_severity": written_severity(scenario)} if written_severity(scenario) != scenario.severity else {})},
         "team": team,
         "runs": batch.runs,
         "require_share": require_share,

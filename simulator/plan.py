@@ -10,6 +10,7 @@ from typing import Sequence
 from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
 from scenarios.durations import format_duration
 from scenarios.scenario import AlertRule, Inject
+from scenarios.severity_map import on_team_levels
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .sampling import Sampler, Samplers
@@ -56,7 +57,7 @@ class Plan:
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
                  assumptions: Assumptions | None = None):
         a = assumptions or DEFAULT_ASSUMPTIONS.for_team(team)
-        sc = scenario
+        sc = on_team_levels(scenario, team)  # the scenario's severities on the team's own levels
         self.scenario, self.team, self.runbooks, self.assumptions = sc, team, tuple(runbooks), a
         s = self.sample = Samplers()
 

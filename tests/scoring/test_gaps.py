@@ -44,6 +44,7 @@ CASES = {
                                   tm=team(TEAM.replace("skills: [api]}\n  - {id: ben", "skills: [api, dba]}\n  - {id: ben"))),
     "alert-without-runbook": dict(rbs=[runbook(RUNBOOK.replace("alerts: [ApiErrors]", "services: [api]"))]),
     "no-runbook-for-scenario": dict(rbs=[]),
+    "expected-runbook-missing": dict(sc=scenario(SCENARIO.replace("services: [api]", "services: [api]\nrunbooks: [restart-api, failover-api]", 1))),
     "no-alert-sees-scenario": dict(sc=scenario(SCENARIO.replace("above: 0.05", "above: 0.95"))),
     "unrouted-alert": dict(sc=scenario(SCENARIO.replace("service: api}\nobjectives", "service: api}\n  - {alert: Quiet, signal: api.error_rate, above: 0.5, routed: false}\nobjectives"))),
     "for-exceeds-detect-target": dict(sc=scenario(SCENARIO.replace("for: 1m", "for: 10m"))),
