@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Literal, Sequence
 
 from scenarios import Runbook, Scenario, Team, format_duration, format_share
 from scenarios.night import NIGHT_TEXT, is_night_hour
-from scenarios.common import split_target, zone
+from scenarios.common import zone
 from scenarios.distributions import SHAPES_FIELDS, Dist
 
 from .batch import BatchScore

@@ -4,30 +4,20 @@ duties nobody else can take. Every expectation is worked out by hand from the te
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from scenarios import Runbook, Team, loads
 from scenarios.team import Away
 from scoring import find_gaps
 from scoring.coverage import CYCLE_CAP, cycle_seconds
 
-from scoring_timelines import START, scenario
+from scoring_timelines import RUNBOOK, START, TEAM, scenario, team
 
 UTC = timezone.utc
-HOUR, WEEK = 3600, 7 * 86400
-
-RUNBOOK = """
-id: fix-api
-title: Fix the API
-triggers: {alerts: [ApiErrors]}
-mitigates: true
-steps:
-  - {do: Repair the cluster, takes: 5m, needs: consul}
-"""
-
+WEEK = 7 * 86400
 
 def runbook() -> Runbook:
-    return loads(RUNBOOK, Runbook, "runbook.yaml")
+    return loads(RUNBOOK.replace("needs: api", "needs: consul"), Runbook, "runbook.yaml")
 
 
 def weekly_team(members: list[str], holders: set[str], secondary: list[str] | None = None, start: str = "2026-11-02") -> Team:
@@ -110,27 +100,12 @@ def test_the_cycle_scan_begins_when_the_last_layer_has_started():
 
 # -- rotation-not-started ------------------------------------------------------------
 
-BERLIN_TEAM = """
-team: t
-timezone: Europe/Berlin
-members:
-  - {id: ana, name: Ana, timezone: Europe/Berlin, skills: [api]}
-  - {id: ben, name: Ben, timezone: America/New_York, skills: [api]}
-roles: {incident-commander: [ana, ben]}
-rotations:
-  primary:
-    layers: [{start: START, turn: 1d, members: [ana, ben]RESTRICT}]
-escalation:
-  default:
-    levels:
-      - {notify: rotation:primary, timeout: 5m}
-      - {notify: role:incident-commander, timeout: 5m}
-"""
-
-
 def berlin_team(start: str = "2026-11-02T00:00:00+00:00", restrict: str = "", overrides: str = "") -> Team:
-    text = BERLIN_TEAM.replace("START", start).replace("RESTRICT", restrict)
-    return loads(text.replace("escalation:", overrides + "escalation:"), Team, "team.yaml")
+    """The scoring tests' team (Europe/Berlin; ana and ben take daily turns in
+    'primary' from 2 Nov 00:00 UTC) with another start, a restriction, overrides."""
+    return team(TEAM.replace("start: 2026-11-02T00:00:00+00:00", f"start: {start}")
+                .replace("members: [ana, ben]}]", f"members: [ana, ben]{restrict}}}]")
+                .replace("escalation:", overrides + "escalation:"))
 
 
 def test_a_rotation_starting_next_monday_says_so_instead_of_a_critical_gap():

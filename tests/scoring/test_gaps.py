@@ -9,17 +9,7 @@ import pytest
 from scenarios import Runbook, loads
 from scoring import GAP_RULES, find_gaps, score_many
 
-from scoring_timelines import SCENARIO, START, TEAM, ev, full_run, scenario, team, timeline
-
-RUNBOOK = """
-id: restart-api
-title: Restart the API
-triggers: {alerts: [ApiErrors]}
-mitigates: true
-steps:
-  - {do: Restart, takes: 5m, needs: api}
-"""
-
+from scoring_timelines import RUNBOOK, SCENARIO, START, TEAM, ev, full_run, scenario, team, timeline
 
 def runbook(text: str = RUNBOOK) -> Runbook:
     return loads(text, Runbook, "runbook.yaml")
