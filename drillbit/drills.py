@@ -197,7 +197,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         from reports.explain import explain as explain_run  # the reports package loads jinja2: only when asked
 
         output.out.print("", markup=False)
-        for line in explain_run(drill.timeline, inputs.team, tz):
+        for line in explain_run(drill.timeline, inputs.team, tz, scenario=inputs.scenario):
             output.out.print(line, markup=False)
     if drill.result.objectives_missed:
         sys.exit(EXIT_MISSED)

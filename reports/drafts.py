@@ -107,16 +107,59 @@ def _responders(inp: Inputs) -> list[dict[str, str]]:
     return rows
 
 
+#: Impact words, worst first: a service hit by several faults is listed once, with its worst.
+IMPACT_ORDER = ("outage", "degraded", "none")
+
+
+def customer_facing(inp: Inputs) -> set[str]:
+    """Services customers see: those with a fault of the scenario whose ``impact`` is
+    outage or degraded. A service whose faults all say ``impact: none`` (a laptop, a
+    build host, a vault backup) is internal, and the customer summary never names it."""
+    return {inj.fault.service for inj in inp.scenario.injects if inj.fault is not None and inj.fault.impact != "none"}
+
+
+def _and(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _customer_summary(services: list[dict[str, str]], start: str, end: str, kind: str) -> str:
+    """The draft customer summary's sentence, naming customer-facing services only."""
+    outage = [s["service"] for s in services if s["customer_facing"] and s["impact"] == "outage"]
+    degraded = [s["service"] for s in services if s["customer_facing"] and s["impact"] != "outage"]
+    seen = [f"an outage of {_and(outage)}"] if outage else []
+    seen += [f"degraded service from {_and(degraded)}"] if degraded else []
+    if seen:
+        return f"Between {start} and {end}, customers experienced {', and '.join(seen)}."
+    internal = [s["service"] for s in services]
+    if internal:
+        what = "a security incident" if kind == "breach" else "an incident"
+        return (f"Between {start} and {end}, {what} affected internal systems ({_and(internal)}); "
+                "no customer-facing service was interrupted.")
+    return f"Between {start} and {end}, customers experienced a disruption of our services."
+
+
 def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
     tl = inp.timeline
     assert tl is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
     ms = card.metrics.milestones
     until = ms.get("recovered")
-    services = []
+    facing = customer_facing(inp)
+    by_service: dict[str, dict[str, Any]] = {}
     for e in tl.find("impact_started"):
-        services.append({"service": str(e.payload.service or e.subject), "impact": str(e.payload.impact),
-                         "from": clock.time(e.t), "until": clock.stamp(until) if until is not None else "not recovered when the drill ended"})
+        name, impact = str(e.payload.service or e.subject), str(e.payload.impact)
+        row = by_service.get(name)
+        if row is None:  # the first start: events come in time order
+            by_service[name] = {"service": name, "impact": impact, "from": clock.time(e.t),
+                                "until": clock.stamp(until) if until is not None else "not recovered when the drill ended",
+                                "customer_facing": name in facing}
+        elif IMPACT_ORDER.index(impact) < IMPACT_ORDER.index(row["impact"]):
+            row["impact"] = impact
+    services = list(by_service.values())
+    for row in services:
+        if not row["customer_facing"]:
+            row["impact"] = f"{row['impact']} (internal system)"
     values = card.metrics.values
     facts = []
     for name in ("ttd", "ttm", "ttr", "rpo", "rto", "contain"):
@@ -128,6 +171,7 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
                 for e in tl.find("notified")]
     breach = inp.scenario.breach
     return {"services": services, "facts": facts, "notified": notified,
+            "customer_facing": any(r["customer_facing"] for r in services),
             "data_exposed": ", ".join(breach.data) if breach and breach.data else ""}
 
 
@@ -175,15 +219,20 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
     if mapped is not None and levels.index(mapped.level) < URGENT_RANKS:
         due = fmt.stamp(clock.at(end) + POSTMORTEM_DUE)
     outcomes = _outcome_rows(card)
-    story = tell(tl, inp.team)
+    story = tell(tl, inp.team, inp.scenario)
     detected = tl.first("detected")
     how = None
     if detected is not None:
         how = (f"by alert {detected.payload.alert}" if detected.payload.via == "alert"
                else f"via a {str(detected.payload.via).replace('-', ' ')}")
+    impact = _impact(inp, card)
+    began = "Customer impact began" if impact["customer_facing"] or not impact["services"] else "Impact on internal systems began"
     key_times = [(label, clock.stamp(ms[k]), fmt.offset(ms[k])) for k, label in
-                 (("impact", "Customer impact began"), ("detected", "Detected"), ("acknowledged", "Acknowledged"),
+                 (("impact", began), ("detected", "Detected"), ("acknowledged", "Acknowledged"),
                   ("mitigated", "Mitigated"), ("recovered", "Recovered"), ("resolved", "Resolved")) if ms.get(k) is not None]
+    rows = story_rows(inp, story)
+    summary = _customer_summary(impact["services"], key_times[0][1] if key_times else "—",
+                                key_times[-1][1] if key_times else "—", inp.scenario.kind)
     notes = []
     for e in tl.find("note"):
         text = str(e.payload.text)
@@ -202,10 +251,12 @@ def postmortem(inp: Inputs) -> dict[str, Any]:
         "summary": (inp.scenario.summary or "").strip(),
         "how_detected": how,
         "key_times": key_times,
-        "rows": story_rows(inp, story),
+        "rows": rows,
+        "before_drill": any(r["offset"].startswith("-") for r in rows),
+        "customer_summary": summary,
         "tz": inp.tz,
         "factors": _contributing_factors(inp),
-        "impact": _impact(inp, card),
+        "impact": impact,
         "responders": _responders(inp),
         "went_well": [o for o in outcomes if o["status"] == "met"],
         "went_badly": [o for o in outcomes if o["status"] != "met"],

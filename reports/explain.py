@@ -17,13 +17,13 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-from scenarios import DrillbitError, Team, format_duration
+from scenarios import DrillbitError, Scenario, Team, format_duration
 from scenarios.common import zone
 from scenarios.events import MissReason, Purpose
 from scenarios.timeline import Event, Timeline
 
 from . import fmt
-from .narrative import folded_runs, member_names, step_counts, told, told_run
+from .narrative import folded_runs, member_names, step_counts, told, told_run, written_before
 
 #: Kinds folded into another line (a page's line says how it ended).
 _FOLDED = {"acknowledged", "escalated", "step_started"}
@@ -35,11 +35,14 @@ class ExplainError(DrillbitError):
     """A run that cannot be explained as asked (a clock zone that does not exist)."""
 
 
-def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None) -> list[str]:
+def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None,
+            scenario: Scenario | None = None) -> list[str]:
     """Render ``timeline`` as a header and one line per notable event, in order, every
     wall-clock time in one zone: ``tz`` (an IANA name), else the team's, else the zone
-    of ``started_at``. A line opens each new day. Raises ExplainError for a ``tz``
-    that is not an IANA zone."""
+    of ``started_at``. A line opens each new day. With the ``scenario``, an inject it
+    writes before the drill (``at: -23h37m``) shows at that offset and wall time,
+    first, though the run applied it at +0s. Raises ExplainError for a ``tz`` that is
+    not an IANA zone."""
     members = {m.id: m.timezone for m in team.members} if team else {}
     names = member_names(team)
     steps = step_counts(timeline)
@@ -47,9 +50,13 @@ def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None)
     outcome = _page_outcomes(timeline, names)
     runs = {run[0].t: run for run in folded_runs(timeline)}
     folded = {id(e) for run in runs.values() for e in run[1:]}
+    written = {id(e): w for e in timeline.events if (w := written_before(e, scenario)) is not None}
     lines = [f"clock: {label}; +offset = time since the drill started"]
+    if written:
+        lines.append("-offset = before the drill started, as the scenario writes it; the run applies it at +0s")
     day = None
-    for e in timeline.events:
+    # a stable sort: what the scenario writes before the drill first, the rest in order
+    for e in sorted(timeline.events, key=lambda e: written.get(id(e), e.t)):
         if e.kind in _FOLDED or (e.kind == "page_missed" and e.payload.page is not None) or id(e) in folded:
             continue
         run = runs.get(e.t) if e.kind == "status_update" else None
@@ -60,16 +67,19 @@ def explain(timeline: Timeline, team: Team | None = None, tz: str | None = None)
             if entry is None:
                 continue
             text = entry.text
-        at = (timeline.started_at + timedelta(seconds=e.t)).astimezone(clock)
+        t = written.get(id(e), e.t)
+        at = (timeline.started_at + timedelta(seconds=t)).astimezone(clock)
         local = _their_time(e, at, members)
         if e.kind == "page_sent":
             text += (f", {local}" if local else "") + f" — {outcome.get(e.payload.page, 'not answered')}"
         elif local:
             text += f" at {local}"
+        if id(e) in written:
+            text += " (before the drill; in effect from +0s)"
         if at.date() != day:
             day = at.date()
             lines.append(f"-- {fmt.day(at)} --")
-        lines.append(f"{at:%H:%M} {fmt.offset(e.t)} {text}")
+        lines.append(f"{at:%H:%M} {fmt.offset(t)} {text}")
     return lines
 
 

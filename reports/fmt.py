@@ -16,8 +16,9 @@ def duration(seconds: float | None, never: str = "never") -> str:
 
 
 def offset(seconds: float) -> str:
-    """An offset from the drill start: ``+2m30s``."""
-    return "+" + format_duration(seconds)
+    """An offset from the drill start: ``+2m30s``; before it, as a scenario writes it:
+    ``-23h37m``."""
+    return format_duration(seconds) if seconds < 0 else "+" + format_duration(seconds)
 
 
 def pct(share: float | None) -> str:

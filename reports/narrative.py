@@ -15,10 +15,10 @@ terminal lines (``drillbit simulate --explain``), so both say the same thing the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from scenarios import Team, format_duration
+from scenarios import Scenario, Team, format_duration
 from scenarios.events import EndReason, Gap, How, Impact, MissReason, Period, Purpose
 from scenarios.timeline import Event, Timeline
 
@@ -45,6 +45,12 @@ class Entry:
     text: str
     took: float | None = None  # seconds a step took (a chart draws a span ending at t)
     n: int | None = None  # a status update's number
+    written: float | None = None  # an inject written before the drill: its (negative) offset; delivered at t = 0
+
+    @property
+    def shown(self) -> float:
+        """The offset a table shows: the written one for an event before the drill."""
+        return self.t if self.written is None else self.written
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,10 @@ def member_names(team: Team | None) -> dict[str, str]:
     return {m.id: m.name for m in team.members} if team else {}
 
 
-def tell(timeline: Timeline, team: Team | None = None) -> Story:
-    """Every notable event of ``timeline`` as an entry, in time order."""
+def tell(timeline: Timeline, team: Team | None = None, scenario: Scenario | None = None) -> Story:
+    """Every notable event of ``timeline`` as an entry, in time order; with the
+    ``scenario``, an inject it writes before the drill carries that offset
+    (``Entry.written``)."""
     names = member_names(team)
     steps = step_counts(timeline)
     entries: list[Entry] = []
@@ -71,7 +79,8 @@ def tell(timeline: Timeline, team: Team | None = None) -> Story:
             continue
         entry = told(e, names, steps)
         if entry is not None:
-            entries.append(entry)
+            written = written_before(e, scenario)
+            entries.append(entry if written is None else replace(entry, written=written))
     people: list[str] = []
     for en in entries:
         if en.lane not in LANE_TITLES and en.lane not in people:
@@ -80,6 +89,25 @@ def tell(timeline: Timeline, team: Team | None = None) -> Story:
     lanes += [(p, names.get(p, ROOM_WORDS if p == ROOM else p)) for p in people]
     lanes += [(k, LANE_TITLES[k]) for k in (AUTOMATION, COMMS) if any(en.lane == k for en in entries)]
     return Story(tuple(entries), tuple(lanes), names)
+
+
+def written_before(e: Event, scenario: Scenario | None) -> float | None:
+    """The negative offset the scenario writes for the inject ``e`` delivers (a fault,
+    a signal or a card with ``at: -23h37m``), or None for anything else. The engine
+    delivers such an inject at 0s: a run has no clock before its start, and what
+    happened before it is the state the drill starts in."""
+    if scenario is None or e.t != 0:
+        return None
+    if e.kind in ("fault_applied", "signal"):
+        index = e.payload.inject
+    elif e.kind == "inject":
+        index = e.payload.index
+    else:
+        return None
+    if index is None or not 0 <= int(index) < len(scenario.injects):
+        return None
+    at = scenario.injects[int(index)].at
+    return float(at) if at is not None and at < 0 else None
 
 
 def step_counts(timeline: Timeline) -> dict[Any, int]:
@@ -168,6 +196,8 @@ def _fault_restored(e, p, w):
 
 
 def _impact_started(e, p, w):
+    if p.impact == Impact.NONE:  # a fault customers do not see: an internal system (a laptop, a build host)
+        return IMPACT, "impact", f"Impact begins on {p.service} (an internal system; nothing customers see)"
     return IMPACT, "impact", f"Customer impact begins on {p.service} ({p.impact})"
 
 

@@ -18,6 +18,11 @@ def _need(s: str) -> str:
     return f"access to {name}" if what == "access" else f"skill '{name or s}'"
 
 
+def _on_call_member(s: str, names: dict[str, str] | None) -> str:
+    rotation, _, member = s.partition("/")
+    return f"{(names or {}).get(member, member)}'s shifts in rotation '{rotation}'"
+
+
 def _alerts(s: str) -> str:
     names = [n for n in s.split(",") if n]
     return ("alert rule " if len(names) == 1 else "alert rules ") + ", ".join(names)
@@ -27,6 +32,9 @@ def _alerts(s: str) -> str:
 SUBJECTS: dict[str, Callable[[str], str]] = {
     "escalation-timeout-over-ack-target": _policy_severity,
     "rotation-coverage-gap": lambda s: f"rotation '{s}'",
+    "rotation-not-started": lambda s: f"the start of rotation '{s}'",
+    "away-while-on-call": lambda s: _on_call_member(s, None),
+    "single-point-of-failure": lambda s: f"team member {s}",
     "night-load-concentrated": lambda s: f"on-call member {s}",
     "slow-night-acknowledgement": lambda s: f"severity {s} pages at night",
     "nobody-acknowledged": lambda s: s,
@@ -55,5 +63,9 @@ def describe_subject(rule: str, subject: str, names: dict[str, str] | None = Non
         return ""
     if rule == "night-load-concentrated" and names and subject in names:
         return f"on-call member {names[subject]}"
+    if rule == "single-point-of-failure" and names and subject in names:
+        return f"team member {names[subject]}"
+    if rule == "away-while-on-call":
+        return _on_call_member(subject, names)
     words = SUBJECTS.get(rule)
     return words(subject) if words else subject

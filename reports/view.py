@@ -223,9 +223,11 @@ def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
     assert tl is not None
     clock = fmt.Clock(tl.started_at, inp.tz)
     rows, last_day = [], None
-    for en in collapse_updates(story.entries, tl):
-        d = clock.day(en.t)
-        rows.append({"day": d if d != last_day else "", "time": clock.time(en.t), "offset": fmt.offset(en.t),
+    # An inject written before the drill shows at its own offset and wall time, so it
+    # comes first (a stable sort keeps the rest in the order they happened).
+    for en in sorted(collapse_updates(story.entries, tl), key=lambda en: en.shown):
+        d = clock.day(en.shown)
+        rows.append({"day": d if d != last_day else "", "time": clock.time(en.shown), "offset": fmt.offset(en.shown),
                      "lane": dict(story.lanes).get(en.lane, en.lane), "text": en.text, "mark": en.mark, "kind": en.kind})
         last_day = d
     return rows
@@ -236,7 +238,7 @@ def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
     tl = inp.timeline
     if tl is None:
         return None
-    story = tell(tl, inp.team)
+    story = tell(tl, inp.team, inp.scenario)
     ms = tl.milestones()
     svg = None
     if chart:

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable, Literal, Sequence
 
 from scenarios import Runbook, Scenario, Team, format_duration, format_share
 from scenarios.night import NIGHT_TEXT, is_night_hour
-from scenarios.common import split_target, zone
+from scenarios.common import zone
 from scenarios.distributions import SHAPES_FIELDS, Dist
 
 from .batch import BatchScore
-from .coverage import coverage_gaps, hours_without, night_hours
+from .coverage import (CYCLE_CAP, Gap, Scan, coverage_gaps, cycle_scan, holders_of, night_hours, on_call_stretches,
+                       paged_rotations, time_without)
+from .people import away_on_call, sole_duties
 from .ratings import CAPABILITIES
 
 Severity = Literal["critical", "high", "medium", "low"]
@@ -99,6 +101,26 @@ def _local(t: datetime, tz: str) -> str:
     return t.astimezone(zone(tz)).strftime("%a %H:%M")
 
 
+def _day(t: datetime, tz: str) -> str:
+    """``Mon 7 Dec 2026`` in ``tz``."""
+    local = t.astimezone(zone(tz))
+    return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+def _span(g: Gap, tz: str) -> str:
+    """``Thu 24 Dec 2026 09:00–17:00``, with both dates when it crosses midnight."""
+    a, b = g.start.astimezone(zone(tz)), g.end.astimezone(zone(tz))
+    if a.date() == b.date():
+        return f"{_day(a, tz)} {a:%H:%M}–{b:%H:%M}"
+    return f"{_day(a, tz)} {a:%H:%M} – {_day(b, tz)} {b:%H:%M}"
+
+
+def _hours(seconds: float) -> str:
+    """Hours as a count: ``504``, ``1,008``, ``2.5``."""
+    h = seconds / 3600
+    return f"{h:,.0f}" if h == round(h) else f"{h:,.1f}"
+
+
 def _share(ctx: Context, count: int) -> float | None:
     if ctx.batch is None or ctx.batch.runs == 0:
         return None
@@ -135,23 +157,43 @@ def _escalation_timeouts(ctx: Context) -> Iterable[Finding]:
                 "on-call lead", f"{policy_name}/{sev}")
 
 
+def _first_start(ctx: Context, rotation: str) -> datetime:
+    return min(layer.start for layer in ctx.team.rotations[rotation].layers)
+
+
 @rule("rotation-coverage-gap", "mobilisation")
 def _coverage(ctx: Context) -> Iterable[Finding]:
-    used = {name for p in ctx.team.escalation.values() for lvl in p.levels for t in lvl.notify
-            for kind, name in [split_target(t)] if kind == "rotation"}
-    for rotation in sorted(used):
-        gaps = coverage_gaps(ctx.team, rotation, ctx.start)
+    for rotation in paged_rotations(ctx.team):
+        # Before its first start a rotation is not yet running, which is its own
+        # finding (rotation-not-started); its gaps are the ones once it runs.
+        scan_from = max(ctx.start, _first_start(ctx, rotation))
+        gaps = coverage_gaps(ctx.team, rotation, scan_from)
         if gaps:
             total = sum(g.seconds for g in gaps)
             tz = ctx.team.timezone
             first = ", ".join(f"{_local(g.start, tz)}–{_local(g.end, tz)}" for g in gaps[:3])
             yield Finding(
                 "rotation-coverage-gap", f"Nobody is on call in rotation '{rotation}' at times", "critical",
-                f"over the 4 weeks from {ctx.start.date()} rotation '{rotation}' has nobody on call for "
+                f"over the 4 weeks from {scan_from.date()} rotation '{rotation}' has nobody on call for "
                 f"{format_duration(total)} in {len(gaps)} stretch{'es' if len(gaps) != 1 else ''} ({first} {tz}"
                 f"{' …' if len(gaps) > 3 else ''}); a page then reaches nobody at that level, and the policy skips "
                 f"at once to its next level (nobody at all where that was the last)",
                 f"extend a layer or add one so that '{rotation}' covers every hour, or add an override", "on-call lead", rotation)
+
+
+@rule("rotation-not-started", "mobilisation")
+def _not_started(ctx: Context) -> Iterable[Finding]:
+    tz = ctx.team.timezone
+    for rotation in paged_rotations(ctx.team):
+        first = _first_start(ctx, rotation)
+        if first > ctx.start:
+            yield Finding(
+                "rotation-not-started", f"Rotation '{rotation}' has not started when the drill does", "medium",
+                f"the rotation starts on {_day(first, tz)} {first.astimezone(zone(tz)):%H:%M} {tz}, "
+                f"{format_duration((first - ctx.start).total_seconds())} after the drill starts "
+                f"({_day(ctx.start, tz)}); until then it puts nobody on call, so pages to it reach nobody",
+                f"start the drill on or after {first.astimezone(zone(tz)).date()} (--start), or move the rotation's first "
+                "start earlier if it should be running already", "on-call lead", rotation)
 
 
 @rule("night-load-concentrated", "mobilisation")
@@ -240,9 +282,23 @@ def _scenario_runbook(ctx: Context) -> Iterable[Finding]:
             "write a runbook for this failure mode and trigger it on the alerts that see it", "runbook owner", sc.id)
 
 
+def _scanned(scan: Scan, rotations: list[str], tz: str) -> str:
+    """What a cycle scan covered, in words (the cap named when it applied)."""
+    where = " and ".join(rotations)
+    if scan.capped:
+        return (f"the {_hours(scan.seconds)} hours scanned from {_day(scan.start, tz)} (the scan stops at its cap of "
+                f"{format_duration(CYCLE_CAP)}; the whole cycle of {where} is {format_duration(scan.cycle)})")
+    return f"the {_hours(scan.seconds)} hours of the whole cycle of {where} ({format_duration(scan.cycle)} from {_day(scan.start, tz)})"
+
+
 @rule("skill-missing-on-call", "diagnosis & repair")
 def _skills(ctx: Context) -> Iterable[Finding]:
     rotations = [r for r in ("primary", "secondary") if r in ctx.team.rotations] or list(ctx.team.rotations)[:1]
+    tz = ctx.team.timezone
+    # The whole cycle: a holder on call one week in four leaves three weeks in four
+    # without, which any one week would either miss or overstate.
+    scan = cycle_scan(ctx.team, rotations, ctx.start)
+    stretches = on_call_stretches(ctx.team, rotations, scan.start, scan.end)
     checked: set[tuple[str, str]] = set()
     for rb in _matching_runbooks(ctx):
         for step in rb.steps:
@@ -251,16 +307,54 @@ def _skills(ctx: Context) -> Iterable[Finding]:
                 if not name or step.automated or (what, name) in checked:
                     continue
                 checked.add((what, name))
-                missing = hours_without(ctx.team, rotations, start=ctx.start, **{what: name})
+                missing = time_without(stretches, holders_of(ctx.team, **{what: name}))
                 if missing:
-                    tz = ctx.team.timezone
+                    total = sum(g.seconds for g in missing)
                     fix = (f"train more people in {name}, or put a holder of it in the secondary rotation" if what == "skill"
                            else f"grant {name} access to more of the people on call (with break-glass if it is sensitive)")
                     yield Finding(
                         "skill-missing-on-call", f"Nobody on call has {what} '{name}' at some hours", "high",
                         f"step '{step.do}' of runbook {rb.id} needs {what} {name}; nobody on call in {' or '.join(rotations)} "
-                        f"has it for {len(missing)} of 168 hours a week (e.g. {_local(missing[0], tz)} {tz}), so someone "
-                        "must be woken", fix, "on-call lead", f"{what}:{name}")
+                        f"has it for {_hours(total)} of {_scanned(scan, rotations, tz)}, {format_share(total / scan.seconds)} "
+                        f"of the time (first {_span(missing[0], tz)} {tz}), so someone must be woken", fix, "on-call lead",
+                        f"{what}:{name}")
+
+
+@rule("away-while-on-call", "mobilisation")
+def _away(ctx: Context) -> Iterable[Finding]:
+    tz = ctx.team.timezone
+    end = ctx.start + timedelta(seconds=CYCLE_CAP)
+    for found in away_on_call(ctx.team, ctx.start, end):
+        m = ctx.team.member(found.member)
+        absent = "; ".join(f"{a.from_} to {a.to}" + (f" ({a.reason})" if a.reason else "") for a in found.absences)
+        shifts = ", ".join(_span(g, tz) for g in found.shifts[:3]) + (" …" if len(found.shifts) > 3 else "")
+        n = len(found.shifts)
+        yield Finding(
+            "away-while-on-call", f"Rotation '{found.rotation}' puts {m.name} on call while away", "high",
+            f"{m.name} ({m.id}) is away {absent}, but rotation '{found.rotation}' puts them on call with no override for "
+            f"{format_duration(found.seconds)} in {n} shift{'s' if n != 1 else ''} ({shifts} {tz}); a page then goes to "
+            "someone on leave, is missed and waits the level's timeout before escalating",
+            f"add an override in '{found.rotation}' for each of those shifts to someone who is not away, or swap turns",
+            "on-call lead", f"{found.rotation}/{found.member}")
+
+
+#: One person holding at least this many duties nobody else can take is a single point of failure.
+SOLE_DUTIES = 2
+
+
+@rule("single-point-of-failure", "mobilisation")
+def _single_point(ctx: Context) -> Iterable[Finding]:
+    for member_id, duties in sorted(sole_duties(ctx.team).items()):
+        if len(duties) < SOLE_DUTIES:
+            continue
+        m = ctx.team.member(member_id)
+        listed = ", ".join(duties[:-1]) + f" and {duties[-1]}"
+        yield Finding(
+            "single-point-of-failure", f"{m.name} is a single point of failure", "high",
+            f"{m.name} ({m.id}) is {listed}: when they are away, asleep through a page or busy with one of these, "
+            f"all {len(duties)} go unfilled at once",
+            f"give each of these a second holder (a deputy for each role, a rotation or a second person at each level, "
+            f"someone else trained or granted the access) so that no incident waits on {m.name}", "on-call lead", member_id)
 
 
 # -- detection ------------------------------------------------------------------------

@@ -40,6 +40,15 @@ escalation:
       - {notify: role:incident-commander, timeout: 5m}
 """
 
+RUNBOOK = """
+id: restart-api
+title: Restart the API
+triggers: {alerts: [ApiErrors]}
+mitigates: true
+steps:
+  - {do: Restart, takes: 5m, needs: api}
+"""
+
 
 def scenario(text: str = SCENARIO) -> Scenario:
     return loads(text, Scenario, "scenario.yaml")

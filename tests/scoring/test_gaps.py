@@ -9,17 +9,7 @@ import pytest
 from scenarios import Runbook, loads
 from scoring import GAP_RULES, find_gaps, score_many
 
-from scoring_timelines import SCENARIO, START, TEAM, ev, full_run, scenario, team, timeline
-
-RUNBOOK = """
-id: restart-api
-title: Restart the API
-triggers: {alerts: [ApiErrors]}
-mitigates: true
-steps:
-  - {do: Restart, takes: 5m, needs: api}
-"""
-
+from scoring_timelines import RUNBOOK, SCENARIO, START, TEAM, ev, full_run, scenario, team, timeline
 
 def runbook(text: str = RUNBOOK) -> Runbook:
     return loads(text, Runbook, "runbook.yaml")
@@ -42,6 +32,13 @@ CASES = {
     "rotation-coverage-gap": dict(tm=team(TEAM.replace("members: [ana, ben]}]", "members: [ana, ben], only: Mon-Fri}]"))),
     "skill-missing-on-call": dict(rbs=[runbook(RUNBOOK.replace("needs: api", "needs: dba"))],
                                   tm=team(TEAM.replace("skills: [api]}\n  - {id: ben", "skills: [api, dba]}\n  - {id: ben"))),
+    # START is Wednesday 25 Nov; the rotation starting on Monday 30 Nov has not yet
+    "rotation-not-started": dict(tm=team(TEAM.replace("start: 2026-11-02T00:00:00+00:00", "start: 2026-11-30T00:00:00+00:00"))),
+    # ana holds the daily turn of 26 Nov (even days from 2 Nov)
+    "away-while-on-call": dict(tm=team(TEAM.replace("skills: [api]}\n  - {id: ben",
+                                                    "skills: [api], away: [{from: 2026-11-26, to: 2026-11-26}]}\n  - {id: ben"))),
+    # ana, already the only incident commander, becomes the only one with skill dba
+    "single-point-of-failure": dict(tm=team(TEAM.replace("skills: [api]}\n  - {id: ben", "skills: [api, dba]}\n  - {id: ben"))),
     "alert-without-runbook": dict(rbs=[runbook(RUNBOOK.replace("alerts: [ApiErrors]", "services: [api]"))]),
     "no-runbook-for-scenario": dict(rbs=[]),
     "expected-runbook-missing": dict(sc=scenario(SCENARIO.replace("services: [api]", "services: [api]\nrunbooks: [restart-api, failover-api]", 1))),
@@ -158,3 +155,11 @@ def test_evidence_writes_durations_as_drillbit_does_never_as_yaml(restore_time, 
     # The median of runs that never restored is no duration: say how many never did.
     assert evidence.endswith("; in 3 runs, 3 never restored the data") and "was never" not in evidence
     assert not re.search(r"\d\.\d+s?\b|\d{4,}", evidence), evidence  # no float or raw seconds
+
+
+def test_the_readme_gap_table_lists_every_rule():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z-]+)` \| ", readme, flags=re.M))
+    assert set(GAP_RULES) <= listed
