@@ -20,15 +20,19 @@ from simulator import (AskingResponder, DecisionError, OpenRun, Plan, SimulatedR
 #: sha256 of the JSON Lines of each batch in byte_cases.CASES, produced by running the
 #: untouched engine of commit 80495a3 (before the open run existed):
 #:     cd <checkout of 80495a3> && PYTHONPATH=. python tests/simulator/byte_cases.py
+#: Six were produced again by the closed engine (``simulate_many``) once the response
+#: model changed on purpose (recovery from mitigation alongside the runbook, missing
+#: skills that cost time, diagnosis as its own work): the open run must still give the
+#: closed engine's bytes; the two breach cases did not change.
 EXPECTED = {
-    "outage": "2bcd2710bc148518234a1b06fd748db4922360ee0548e9719f59f44220662fde",
-    "outage-window": "59a1c523fed1755e267caac42bc204664654547957745177766fb35c609e51cd",
-    "outage-improvised": "f1b6a12546e6872005c1df92453e9d33b89e78e8b21c7799d34bb2c486fabde8",
-    "data-loss-window": "e5e1e01ae9913172e75944bdfd1490c8c49bed821fd5125b2cbc22eb1ab385b4",
-    "data-loss-improvised": "5ffa3d92357c8990644dd0d436d339cf69076817609d76f24f2eb66de6085fba",
+    "outage": "11c51141246e8e4fa5886f762a20009fc0770a9433a65d155d2a3062174fc06b",
+    "outage-window": "dbda8d886df9aed03b5e90dce6e810286477907900fc4ec74fa5521b925edba6",
+    "outage-improvised": "aa8eca7b073d8b57c73ffbe476cc43867e01ef7977bf7b2ad3b92ddc572f7822",
+    "data-loss-window": "53197b5302219af51bfdabe831f366c94c0f888e714e32338b6658d8267ffe3a",
+    "data-loss-improvised": "03441fa10e478e44f19da198ce96e8e5a8d3ff3eae6c6b818a6db2af3f335d17",
     "breach-window": "4be6e362da27a53411ead5d02c770ffebc67cb14ac420ce11c213d6c5b2d0219",
     "ransomware-two-workers": "9c53696821cf638e1bfaaf30d79935a3c51a4d3f6e267c51541fadef718fdca9",
-    "waf-two-workers": "1cd95fdf291f5f347aec4e31cb4aa15e62131c678dc641617b7ae3642c037087",
+    "waf-two-workers": "cdf4959bac268d7fa0b7c69fd726dd8516c29c3761a9bfab5d01c0bcb2900ce3",
 }
 
 IMPROVISED = API_DOWN + """
