@@ -41,10 +41,10 @@ improvises; then mitigation and recovery.
 * Without a matching runbook the gap is recorded and the scenario's ``diagnosis`` and
   ``mitigation`` times apply (with assumed defaults).
 * Recovery starts at mitigation, however it came (a runbook step, the runbook's end,
-  improvisation, a person), or once the data is back when a restore is under way then,
-  and takes ``recovery.after_mitigation`` (else
+  improvisation, a person), and takes ``recovery.after_mitigation`` (else
   ``recovery.improvised``, else ``Assumptions.recovery``), alongside the runbook's
-  remaining steps. The incident recovers when that time is over, and, for a runbook
+  remaining steps and any restore (a person is asked for it once the data is back).
+  The incident recovers when that time is over and the data is back, and, for a runbook
   that ``resolves``, when the runbook has also ended: a runbook never shortens the
   physical recovery. It resolves once recovered and once the runbook's remaining
   steps are done (a person declaring it resolved does not wait for them). Restores
@@ -141,11 +141,17 @@ class Response:
     def _recover(self, who: str):
         """Process body: the recovery time after mitigation, then what it allows."""
         run = self.run
-        if run.restore_pending:  # the services come back on the restored data
+        began = run.env.now
+        if run.restore_pending:  # the recovery time runs meanwhile; only what is left of it is asked then
             self.data_back = run.env.event()
             yield self.data_back
         if not run.recovery_done:  # a person may have declared it already
-            yield from self._work(run.plan.recovery, run.responder_id or who)
+            phase, doer = run.plan.recovery, run.responder_id or who
+            took = run.responder.work(phase.name, doer, run.plan.scenario.id, phase.sample)
+            if isinstance(took, Event):  # a person: asked once the data is back, ends when they declare it
+                yield took
+            else:
+                yield from self._skilled(phase.needs, doer, max(0.0, took - (run.env.now - began)))
         self.physical_done = True
         self._settle()
 

@@ -204,3 +204,35 @@ def test_the_skill_of_who_is_engaged_speeds_diagnosis(extra, bob, expected):
     # and with the holder leading the response, exactly W
     tl = run(sc, small("postgres", bob=bob, extra=extra), start=EARLY, assumptions=INSTANT)
     assert tl.milestone("diagnosed") - tl.milestone("engaged") == pytest.approx(30 * M)
+
+
+LOST = """
+id: lost
+title: Data deleted
+kind: data-loss
+severity: P1
+services: [api]
+injects:
+  - at: 0s
+    fault: {{kind: data-deleted, service: api}}
+  - at: 0s
+    signal: {{metric: api.up, value: 0}}
+monitoring:
+  - {{alert: ApiDown, signal: api.up, below: 1, every: 10s}}
+backups:
+  - {{kind: snapshot, every: 24h, last_success: -1h, restore_time: 5h}}
+diagnosis: {{improvised: 20m}}
+mitigation: {{improvised: 40m}}
+recovery: {{after_mitigation: {recovery}}}
+"""
+
+
+@pytest.mark.parametrize("recovery, after_engaged", [
+    ("1h", 20 * M + 5 * H),       # the restore (from diagnosis at 20m, 5h) ends after M + R = 2h
+    ("6h", 60 * M + 6 * H),       # M + R = 1h + 6h ends after the restore
+])
+def test_the_recovery_time_runs_alongside_a_restore(recovery, after_engaged):
+    tl = run(scenario(LOST.format(recovery=recovery)), small(), assumptions=INSTANT)
+    e = tl.milestone("engaged")
+    assert tl.milestone("restored_data") - e == pytest.approx(20 * M + 5 * H)
+    assert tl.milestone("recovered") - e == pytest.approx(after_engaged)
