@@ -244,7 +244,7 @@ class Scenario(Model):
     references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
     tags: list[str] = Field(default_factory=list)
     services: list[Id] = Field(min_length=1)
-    runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use")
+    runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
     injects: list[Inject] = Field(min_length=1)
     monitoring: list[AlertRule] = Field(default_factory=list)
     detection_fallback: Fallback | None = None
