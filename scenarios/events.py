@@ -86,6 +86,10 @@ class Gap(StrEnum):
     BACKUP_BROKEN = "backup-broken"
     NO_WORKING_BACKUP = "no-working-backup"
     UNDETECTED = "undetected"
+    DONE_WITHOUT_SKILL = "done-without-skill"  # work done by someone without its skill, slower
+    STEP_NOT_DONE = "step-not-done"  # nobody who could do a runbook step was reached
+    RUNBOOK_ON_SYMPTOM = "runbook-on-symptom"  # the runbook matched a symptom, not the cause
+    WRONG_LEAD = "wrong-lead"  # time lost on a misleading signal before the cause was found
     OBSERVATION = "observation"  # a person's own note during a game day or tabletop
 
 

@@ -163,6 +163,25 @@ class Phase(Model):
     needs: str | None = Field(None, description="skill required")
 
 
+class WrongLead(Model):
+    """A misleading signal the team follows before finding the cause."""
+
+    lead: str = Field(min_length=1, description="what the team suspects, in words")
+    costs: Dist = Field(description="time spent on it before it is dropped")
+    chance: Probability = Field(1.0, description="probability the team follows it")
+
+
+class Diagnosis(Phase):
+    """Finding the cause: its own uncertain work, runbook or not (see the README)."""
+
+    takes: Dist | None = Field(None, description="time to find the cause, whether or not a runbook addresses it "
+                                                 "(without it: 'improvised' when no runbook addresses the cause)")
+    wrong_leads: list[WrongLead] = Field(default_factory=list, description="leads followed before the cause is found "
+                                         "(not when a runbook that addresses the cause is at hand)")
+    cause: list[str] = Field(default_factory=list, description="runbook ids or trigger tags that address the cause "
+                             "(default: the scenario's 'runbooks'); any other matching runbook treats a symptom")
+
+
 class Notification(Model):
     """A party that must be told within a deadline (breach)."""
 
@@ -225,11 +244,11 @@ class Scenario(Model):
     references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
     tags: list[str] = Field(default_factory=list)
     services: list[Id] = Field(min_length=1)
-    runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use")
+    runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
     injects: list[Inject] = Field(min_length=1)
     monitoring: list[AlertRule] = Field(default_factory=list)
     detection_fallback: Fallback | None = None
-    diagnosis: Phase | None = None
+    diagnosis: Diagnosis | None = None
     mitigation: Phase | None = None
     recovery: Phase | None = None
     breach: Breach | None = None

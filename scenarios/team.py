@@ -242,6 +242,14 @@ class EngageTimes(Model):
     asleep: Dist | None = None
 
 
+class WithoutSkill(Model):
+    """Whether someone without a step's skill may do it when no holder can be reached,
+    and at what cost: ``slower`` multiplies its time, ``succeeds`` its chance of working."""
+
+    slower: float = Field(3.0, ge=1.0, le=100.0, description="factor on the time the work takes (3: three times as long)")
+    succeeds: Probability = Field(0.5, description="factor on a step's chance of working")
+
+
 class Habits(Model):
     """How long this team takes for the parts of a response no runbook spells out.
     Anything left out keeps drillbit's assumption (see the README)."""
@@ -251,6 +259,8 @@ class Habits(Model):
     first_update: Dist | None = Field(None, description="from engagement to the first status update")
     noise_triage: Dist | None = Field(None, description="dismissing a false alarm; nothing else is answered meanwhile")
     expert_wait: Duration | None = Field(None, description="how long an expert page waits before trying the next person")
+    without_skill: WithoutSkill | None = Field(None, description="a step needing a skill nobody reachable holds is done "
+                                               "anyway, slower and less reliably (without it: not done)")
 
 
 def _default_channels() -> dict[str, Channel]:

@@ -114,6 +114,8 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     nobody-on-call, empty-role, unrouted-alert, no-policy, not-paged (the
                     severity pages only in business hours or never), missing-skill,
                     expert-unreachable, backup-broken, no-working-backup, undetected,
+                    done-without-skill (skill), step-not-done (runbook, step, skill, access),
+                    runbook-on-symptom (runbook), wrong-lead (subject: the lead),
                     observation (a person's own note in a game day or tabletop)
 ``drill_ended``     the last event. actor system, subject the scenario id.
                     {reason: resolved|horizon|recovered|aborted|interrupted|ended (a tabletop's

@@ -37,8 +37,10 @@ def horizon_for(scenario: Scenario, runbooks: Sequence[Runbook] = ()) -> float:
     alerts, services, tags = {r.alert for r in scenario.monitoring}, set(scenario.services), {scenario.kind, *scenario.tags}
     runbook = max((sum(p90(s.takes) * (1 + s.on_failure.retry) for s in rb.steps)
                    for rb in runbooks if rb.matches(alerts, services, tags)), default=0.0)
-    phases = sum(p90(getattr(p, field)) for p in (scenario.diagnosis, scenario.mitigation, scenario.recovery) if p
-                 for field in ("improvised", "after_mitigation"))
+    phases = sum(p90(getattr(p, field, None)) for p in (scenario.diagnosis, scenario.mitigation, scenario.recovery)
+                 if p for field in ("takes", "improvised", "after_mitigation"))
+    if scenario.diagnosis is not None:  # wrong leads come before the diagnosis itself
+        phases += sum(p90(w.costs) for w in scenario.diagnosis.wrong_leads)
     return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON + restore + runbook + phases)
 
 

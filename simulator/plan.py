@@ -107,7 +107,20 @@ class Plan:
         self.services = frozenset(sc.services)
         self.tags = frozenset([sc.kind, *sc.tags])
         self.triage = s(a.triage)
-        self.diagnosis = self._phase(sc.diagnosis, "improvised", a.diagnosis, "diagnosis")
+        diag = sc.diagnosis
+        stated = diag.takes if diag is not None else None
+        #: the diagnosis: its stated estimate, else the improvised one, else the assumption
+        self.diagnosis = Phase(s(stated or (diag.improvised if diag else None) or a.diagnosis),
+                               diag.needs if diag else None, "diagnosis")
+        #: whether the scenario states how long finding the cause takes, runbook or not
+        self.diagnosis_stated = stated is not None
+        #: (lead, cost sampler, chance it is followed), in the order the team follows them
+        self.wrong_leads = tuple((w.lead, s(w.costs), float(w.chance)) for w in (diag.wrong_leads if diag else ()))
+        #: runbook ids or trigger tags that address the cause; empty: every matching runbook does
+        self.cause = frozenset((diag.cause if diag and diag.cause else None) or sc.runbooks)
+        hab = team.response.without_skill
+        #: (time factor, success factor) for work done without its skill; None: not done
+        self.without_skill = (float(hab.slower), float(hab.succeeds)) if hab is not None else None
         self.mitigation = self._phase(sc.mitigation, "improvised", a.mitigation, "mitigation")
         rec = sc.recovery
         rec_dist = (rec.after_mitigation or rec.improvised) if rec else None
@@ -141,6 +154,16 @@ class Plan:
                     best = (key, rb)
         self._picked[alerts] = best[1] if best else None
         return self._picked[alerts]
+
+    def matching(self, alerts: frozenset[str]) -> list[Runbook]:
+        """Every runbook whose triggers match, in the order given."""
+        return [rb for rb in self.runbooks if rb.matches(set(alerts), set(self.services), set(self.tags))]
+
+    def addresses_cause(self, rb: Runbook) -> bool:
+        """Whether ``rb`` treats the scenario's cause (by id or a trigger tag named in
+        ``diagnosis.cause``, else in the scenario's ``runbooks``), not only a symptom.
+        A scenario that names neither leaves every matching runbook addressing it."""
+        return not self.cause or rb.id in self.cause or not self.cause.isdisjoint(rb.triggers.tags)
 
     def able(self, skill: str | None, access: str | None) -> list[MemberPlan]:
         """Members with the skill and the access, in team order (cached)."""

@@ -57,6 +57,8 @@ class Run:
         self.phase = "investigating"
         self.diagnosed = self.mitigated = self.recovered = self.resolved = False
         self.recovery_done = False
+        #: the response's own work (a runbook's remaining steps) is still under way: holds resolution
+        self.work_pending = False
         self.restore_pending = self.contain_pending = False
         self.notify_pending = 0
         self.noted: set[tuple[str, str]] = set()
@@ -235,17 +237,20 @@ class Run:
         if step is not None:
             data["step"] = step
         self.emit("mitigated", who, self.plan.scenario.id, data)
+        self.response.mitigated(who)  # recovery runs from here, alongside what work remains
 
     def progress(self) -> None:
         """Advance recovered -> resolved -> ended as far as the finished work allows."""
         if self.finished:
             return
+        self.response.restored()
         sid = self.plan.scenario.id
         if not self.recovered and self.recovery_done and not self.restore_pending:
             self.recovered = True
             self.emit("recovered", "system", sid, {})
             self.monitoring.recovered()
         if (self.recovered and not self.resolved and not self.contain_pending
+                and (not self.work_pending or self.resolve_declared)
                 and (self.resolve_declared or not self.resolve_by_hand)):
             self.resolved = True
             self.phase = "resolved"

@@ -10,7 +10,9 @@ from report_cases import Case, make_case
 @pytest.fixture(scope="session")
 def single_case() -> Case:
     """One run of a global config-push outage on a Monday morning in Berlin."""
-    return make_case("single", "config-push-global-outage", runs=1, seed=1, start="2026-11-30T10:00:00+00:00")
+    # seed 3: with recovery running from the mitigating step (issue 14), seed 1 no longer
+    # misses the recovery objective the tests need; seed 3 misses it alone, as seed 1 did
+    return make_case("single", "config-push-global-outage", runs=1, seed=3, start="2026-11-30T10:00:00+00:00")
 
 
 @pytest.fixture(scope="session")

@@ -27,15 +27,19 @@ from simulator import (AskingResponder, DecisionError, OpenRun, Plan, SimulatedR
 #: being paged as an expert, a level that names an engaged commander is acknowledged
 #: by them with ``present: true``) and where ``notified`` now says ``how: told``; the
 #: breach-window batch, which pages nobody twice and notifies nobody, kept its digest.
+#: And again once the response model changed on purpose (recovery from mitigation
+#: alongside the runbook, missing skills that cost time, diagnosis as its own work),
+#: by the closed engine (``simulate_many``): the open run must still give the closed
+#: engine's bytes; the breach-window and ransomware-two-workers batches kept theirs.
 EXPECTED = {
-    "outage": "bf51d4e8db638840ee38dff89680c054e2c8ea858df3ada6e541a2a182c05a6b",
-    "outage-window": "32c6892549745f35f42efc88ed5d934e265bcdcb77f42dec410b9e214ce089ab",
-    "outage-improvised": "665023175e8ec5820d94a339061a5ed0bafd01ca11811860cea4d4aa6cb24026",
-    "data-loss-window": "3efc5f3cb359b04fa4dcf4d0d6289cd29358a5bbf7d6e3a4e88414b0c61cee3c",
-    "data-loss-improvised": "93e804e71e2542511f06d5e8b81ce45b995e43776895abc04b5128871f6abca4",
+    "outage": "a7cea768d5eee7dd94e7b56af8b94c9230ce48e3b0cb2ae23675bc7481efb44c",
+    "outage-window": "1c511ec5f599ceeb4f9ae1c67929c7dcdb32695105a47319ce9fbd5f05bfe888",
+    "outage-improvised": "deed02b322b58830ba701e965f200b4b122bc9518c15b3cecbd574f51f1be3b3",
+    "data-loss-window": "c54b0b13fc55c28a807274cf23bf7858771473e02d049e7f203ed7736c97cd47",
+    "data-loss-improvised": "d3a9cc8649460e0aa83b7f90d0ce822cd86d14db77b3c201eba8578cb0dbeeeb",
     "breach-window": "4be6e362da27a53411ead5d02c770ffebc67cb14ac420ce11c213d6c5b2d0219",
     "ransomware-two-workers": "c0b997ac2e9f8dc139f4b2230f288691a9249cb96486ce2eee5ceb9e588986ce",
-    "waf-two-workers": "dd120580d2bef2eb84dde25776d8913cd35c1d038496b615a19db65b66ff3bd8",
+    "waf-two-workers": "83618e9c348fe64d00b8583c21bdfd12f4e80db93d8b9492baead98ba2da449e",
 }
 
 IMPROVISED = API_DOWN + """
