@@ -233,6 +233,23 @@ class Objectives(Model):
     rto: Duration | None = None
 
 
+class Reported(Model):
+    """What the public report of the incident a scenario is modelled on says it took:
+    the figures the simulation is set beside (keys are the scoring metrics' names)."""
+
+    source: AnyHttpUrl | None = Field(None, description="the reference the figures come from (one of 'references')")
+    ttd: Duration | None = Field(None, description="time to detect")
+    tta: Duration | None = Field(None, description="time to acknowledge")
+    ttm: Duration | None = Field(None, description="time to mitigate")
+    ttr: Duration | None = Field(None, description="time to recover")
+    contain: Duration | None = Field(None, description="breach: time from detection to containment")
+    rpo: Duration | None = Field(None, description="data lost")
+    rto: Duration | None = Field(None, description="time to restore data")
+    notify_customers: Duration | None = Field(None, description="breach: detection to customers told")
+    notify_regulator: Duration | None = Field(None, description="breach: detection to the regulator told")
+    note: str | None = Field(None, description="where in the report the figures are, and how they were read")
+
+
 class Scenario(Model):
     """A scripted incident."""
 
@@ -242,6 +259,7 @@ class Scenario(Model):
     severity: str
     summary: str | None = None
     references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
+    reported: Reported | None = Field(None, description="what the public report says the real incident took")
     tags: list[str] = Field(default_factory=list)
     services: list[Id] = Field(min_length=1)
     runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
