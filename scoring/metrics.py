@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from scenarios import Scenario, Team
+from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
+from scenarios.cadence import PHASE_STARTS, update_interval
 from scenarios.events import Purpose
 from scenarios.night import NIGHT_END, NIGHT_START
 from scenarios.night import is_night as _is_night_at
@@ -62,7 +63,10 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
         if name in ("longest_silence", "rpo", "rto", "contain"):
             continue
         values[name] = _span(ms[start], ms[end])
-    values["longest_silence"] = _longest_silence(tl, ms, kinds["status_update"])
+    levels = team.severity if team is not None else DEFAULT_SEVERITIES
+    level = levels.get(scenario.severity) if scenario is not None else None
+    values["longest_silence"] = _longest_silence(tl, ms, kinds["status_update"], level,
+                                                 scenario is not None and scenario.kind == "breach")
     kind = scenario.kind if scenario else None
     if kind == "breach" or ms["contained"] is not None:
         values["contain"] = _span(ms["detected"], ms["contained"])
@@ -91,15 +95,40 @@ def _span(start: float | None, end: float | None) -> float | None:
     return round(max(0.0, end - start), 3)  # event times are whole milliseconds
 
 
-def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Event]) -> float | None:
+def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Event],
+                     level: SeverityLevel | None = None, breach: bool = False) -> float | None:
     """The longest stretch without a status update while the incident was open: from
     detection to the first update, between updates, and from the last update to
-    resolution (or to the end of the drill if it was never resolved)."""
+    resolution (or to the end of the drill if it was never resolved).
+
+    With a severity cadence, each stretch is judged against the interval that applied
+    when it began (``scenarios.cadence``: its phase, and the time since the last change)
+    and counted in seconds of the investigating cadence: a 2h silence where 4h applied
+    counts as half the investigating cadence. Where every interval is the investigating
+    cadence, that is the plain longest silence."""
     if ms["detected"] is None:
         return None
     close = ms["resolved"] if ms["resolved"] is not None else tl.duration
     marks = [ms["detected"], *(e.t for e in updates if e.t <= close), close]
-    return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
+    base = level.update_every if level is not None else None
+    if base is None:
+        return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
+    starts = sorted((t, phase) for phase, name in PHASE_STARTS.items() if (t := ms[name]) is not None)
+    held = breach and level.public_update and level.breach_public == "at-disclosure"
+    disclosed = next((e.t for e in updates if e.payload.public is True), None) if held else None
+    worst = 0.0
+    for a, b in zip(marks, marks[1:]):
+        phase, began = "investigating", ms["detected"]
+        for t, name in starts:
+            if t <= a:
+                phase, began = name, t
+        if disclosed is not None and disclosed <= a:
+            began = max(began, disclosed)
+        allowed = update_interval(level, phase, a - began) or base
+        # event times are whole milliseconds: a silence within 2ms of its interval kept it
+        gap = allowed if abs((b - a) - allowed) <= 0.002 else b - a
+        worst = max(worst, gap * base / allowed)
+    return round(worst, 3)
 
 
 def _counts(tl: Timeline, kinds: dict[str, list[Event]]) -> tuple[dict[str, int], dict[str, int]]:
