@@ -17,6 +17,8 @@ interval that applied when it began, so both read this one definition.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .severity import SeverityLevel
 
 #: The phases an open incident goes through, and the milestone each begins at.
@@ -48,4 +50,19 @@ def update_interval(level: SeverityLevel, phase: str, since: float) -> float | N
     return max(cadence, min(level.update_stretch * max(since, 0.0), level.update_max))
 
 
-__all__ = ["PHASE_STARTS", "phase_cadence", "update_interval"]
+def interval_at(level: SeverityLevel, t: float, milestones: Mapping[str, float | None],
+                disclosed: float | None = None) -> tuple[str, float | None]:
+    """The phase at ``t`` seconds into a run and the interval that applies to an update
+    posted then, from the run's milestones (names of :data:`PHASE_STARTS`' values) and
+    the instant a held-back breach was disclosed (None: not held, or not yet)."""
+    phase, began = "investigating", milestones.get("detected")
+    for name, milestone in PHASE_STARTS.items():
+        at = milestones.get(milestone)
+        if at is not None and at <= t and (began is None or at >= began):
+            phase, began = name, at
+    if disclosed is not None and disclosed <= t:
+        began = disclosed if began is None else max(began, disclosed)
+    return phase, update_interval(level, phase, t - (began if began is not None else t))
+
+
+__all__ = ["PHASE_STARTS", "interval_at", "phase_cadence", "update_interval"]

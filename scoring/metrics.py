@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
-from scenarios.cadence import PHASE_STARTS, update_interval
+from scenarios.cadence import interval_at
 from scenarios.events import Purpose
 from scenarios.night import NIGHT_END, NIGHT_START
 from scenarios.night import is_night as _is_night_at
@@ -113,18 +113,11 @@ def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Ev
     base = level.update_every if level is not None else None
     if base is None:
         return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
-    starts = sorted((t, phase) for phase, name in PHASE_STARTS.items() if (t := ms[name]) is not None)
     held = breach and level.public_update and level.breach_public == "at-disclosure"
     disclosed = next((e.t for e in updates if e.payload.public is True), None) if held else None
     worst = 0.0
     for a, b in zip(marks, marks[1:]):
-        phase, began = "investigating", ms["detected"]
-        for t, name in starts:
-            if t <= a:
-                phase, began = name, t
-        if disclosed is not None and disclosed <= a:
-            began = max(began, disclosed)
-        allowed = update_interval(level, phase, a - began) or base
+        allowed = interval_at(level, a, ms, disclosed)[1] or base
         # event times are whole milliseconds: a silence within 2ms of its interval kept it
         gap = allowed if abs((b - a) - allowed) <= 0.002 else b - a
         worst = max(worst, gap * base / allowed)

@@ -42,7 +42,24 @@ def span(start: float | None, end: float | None) -> float | None:
     return INF if end is None else round(end - start, 3)
 
 
-def run_metrics(tl: Timeline, data_loss: bool) -> dict[str, float | None]:
+def allowed_silence(level, tl: Timeline, a: float, disclosed: float | None) -> float:
+    """The README's rule for the silence that begins at ``a``: the cadence of the phase
+    then (investigating from detection, identified from the diagnosis, monitoring from
+    mitigation), stretched to a share of the time since the last change, capped."""
+    base = level.update_every
+    identified = level.update_identified or base
+    cadences = {"detected": base, "diagnosed": identified, "mitigated": level.update_monitoring or 2 * identified}
+    began, cadence = None, base
+    for milestone in ("detected", "diagnosed", "mitigated"):
+        at = first(tl, milestone)
+        if at is not None and at <= a:
+            began, cadence = at, cadences[milestone]
+    if disclosed is not None and disclosed <= a:
+        began = max(began, disclosed)
+    return max(cadence, min(level.update_stretch * (a - began), level.update_max))
+
+
+def run_metrics(tl: Timeline, data_loss: bool, level=None, breach: bool = False) -> dict[str, float | None]:
     """Each metric of one run in seconds (inf: never happened; None: nothing to measure from)."""
     impact, detected = first(tl, "impact_started"), first(tl, "detected")
     out = {
@@ -59,7 +76,17 @@ def run_metrics(tl: Timeline, data_loss: bool) -> dict[str, float | None]:
         close = first(tl, "resolved")
         close = tl.events[-1].t if close is None else close
         marks = [detected, *(e.t for e in tl.events if e.kind == "status_update" and e.t <= close), close]
-        out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)
+        if level is None or level.update_every is None:
+            out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)
+        else:  # each silence against its phase's interval, in investigating cadences
+            held = breach and level.public_update and level.breach_public == "at-disclosure"
+            disclosed = first(tl, "status_update", public=True) if held else None
+            worst = 0.0
+            for a, b in zip(marks, marks[1:]):
+                allowed = allowed_silence(level, tl, a, disclosed)
+                gap = allowed if abs((b - a) - allowed) <= 0.002 else b - a
+                worst = max(worst, gap * level.update_every / allowed)
+            out["longest_silence"] = round(worst, 3)
     if data_loss:
         restored = next((e for e in tl.events if e.kind == "restored_data"), None)
         # data lost: from the last good backup to the loss
@@ -146,7 +173,8 @@ class MetricFigures:
 
 def figures(case) -> dict[str, MetricFigures]:
     data_loss = case.scenario.kind == "data-loss"
-    per_run = [run_metrics(tl, data_loss) for tl in case.timelines]
+    level = case.team.severity.get(case.scenario.severity)
+    per_run = [run_metrics(tl, data_loss, level, case.scenario.kind == "breach") for tl in case.timelines]
     targets = {m: [t for _, metric, t in objectives(case) if metric == m] for m in LABELS}
     return {m: MetricFigures([INF if r[m] is None else r[m] for r in per_run], targets[m])
             for m in LABELS if m in per_run[0]}
