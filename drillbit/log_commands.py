@@ -111,7 +111,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print the re
 def _time_opts(f):  # noqa: ANN001, ANN202
     for name in ("resolved", "mitigated", "acknowledged", "paged", "detected"):
         f = click.option(f"--{name}", type=INSTANT, help=f"When it was {name} (ISO 8601 with offset)"
-                         + ("; TTA counts from the first page." if name == "paged" else "."))(f)
+                         + ("; TTA counts from the first paging attempt." if name == "paged" else "."))(f)
     return f
 
 

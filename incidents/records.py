@@ -23,8 +23,9 @@ STATUSES: tuple[str, ...] = ("open", "done", "dropped")
 MILESTONES: tuple[str, ...] = ("detected", "paged", "acknowledged", "mitigated", "resolved")
 #: The timeline's milestone names (``scoring.definitions``) -> the incident's fields.
 #: ``started`` is when impact started and ``resolved`` stands for recovery; ``paged`` is
-#: when the first page went out, which for an incident opened in a paging tool is
-#: when it was created there (PagerDuty's seconds_to_first_ack counts from created_at).
+#: the first paging attempt (a page sent, or a level that found nobody on call), which
+#: for an incident opened in a paging tool is when it was created there (PagerDuty's
+#: seconds_to_first_ack counts from created_at).
 MILESTONE_FIELDS: dict[str, str] = {"impact": "started", "detected": "detected", "paged": "paged",
                                     "acknowledged": "acknowledged", "mitigated": "mitigated", "recovered": "resolved"}
 #: Incident metrics: name -> (label, from field, to field), each the same span as the

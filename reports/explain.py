@@ -113,13 +113,13 @@ def _page_outcomes(tl: Timeline, names: dict[str, str]) -> dict[Any, str]:
         if e.kind not in ("acknowledged", "page_missed"):
             continue
         p = e.payload
-        if p.page is None:
-            continue
+        if p.page is None or (e.kind == "acknowledged" and p.present):
+            continue  # a level reached through someone on the incident: their page was answered before
         if e.kind == "acknowledged":
             out[p.page] = f"acknowledged after {format_duration(e.t - float(p.page_t or 0.0))}"
         else:
             reason = {MissReason.AWAY: "away, no answer", MissReason.UNDELIVERED: "never delivered"}.get(p.reason, "no ack")
-            nxt = [names.get(n, n) for n in _next_pages(events, i, e)]
+            nxt = [names.get(n, n) + why for n, why in _next_pages(events, i, e)]
             out[p.page] = f"{reason}, escalated to {', '.join(nxt)}" if nxt else reason
     # A page of a group someone else answered: say who did.
     sent = {e.payload.page: e for e in events if e.kind == "page_sent"}
@@ -142,8 +142,9 @@ def _group(page: Event) -> tuple:
     return (p.purpose, p.target)
 
 
-def _next_pages(events: tuple[Event, ...], i: int, missed: Event) -> list[str]:
-    """Who the policy paged next after a missed page (same policy, same purpose)."""
+def _next_pages(events: tuple[Event, ...], i: int, missed: Event) -> list[tuple[str, str]]:
+    """Who the policy paged next after a missed page (same policy, same purpose), each
+    with what to add to their name (someone on the incident already is not paged)."""
     policy = missed.payload.policy
     if missed.payload.purpose != Purpose.INCIDENT or policy is None:
         return []
@@ -155,7 +156,9 @@ def _next_pages(events: tuple[Event, ...], i: int, missed: Event) -> list[str]:
                 if p.t > e.t:
                     break
                 if p.kind == "page_sent" and p.payload.policy == policy:
-                    names.append(str(p.payload.to))
+                    names.append((str(p.payload.to), ""))
+                elif p.kind == "acknowledged" and p.payload.present and p.payload.policy == policy:
+                    names.append((str(p.payload.by), " (on the incident already)"))
             return names
         if e.kind in ("acknowledged", "drill_ended"):
             break

@@ -228,6 +228,8 @@ def _by(e, p) -> Any:
 
 
 def _acknowledged(e, p, w):
+    if p.present:  # the policy reached someone on the incident already: no page went out
+        return _person_lane(_by(e, p)), "ack", f"{w.who(_by(e, p))}, on the incident already, took it at level {p.level}"
     return _person_lane(_by(e, p)), "ack", f"{w.who(_by(e, p))} acknowledged the page"
 
 
@@ -275,7 +277,8 @@ def _severity_changed(e, p, w):
 def _notified(e, p, w):
     who = e.subject if p.who is None else p.who
     deadline = f" (deadline {format_duration(float(p.within))} from detection)" if p.within is not None else ""
-    return COMMS, "notify", f"{_cap(_spaced(who))} notified{deadline}"
+    joined = f": {w.who(p.by)} is on the incident" if p.how == "engaged" and p.by else ""
+    return COMMS, "notify", f"{_cap(_spaced(who))} notified{deadline}{joined}"
 
 
 def _contained(e, p, w):

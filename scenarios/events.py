@@ -144,6 +144,14 @@ class How(StrEnum):
     IMPROVISED = "improvised"
 
 
+class NotifiedHow(StrEnum):
+    """How a party came to know: told, or one of them (a holder of the role the party
+    names) engaged on the incident."""
+
+    TOLD = "told"
+    ENGAGED = "engaged"
+
+
 # Bounds a reader needs on anything that came from a file (see scenarios.timeline).
 MAX_NAME, MAX_TEXT = 200, 10_000
 MAX_INT = 2**63 - 1
@@ -274,6 +282,7 @@ class Acknowledged(_PageRoute):
     page_t: Seconds
     purpose: Purpose
     period: Period
+    present: Flag | None = None  # true: a level named someone on the incident already (``page``: how they came)
 
 
 @dataclass(**_PAYLOAD)
@@ -335,6 +344,8 @@ class StatusUpdate:
 class Notified:
     who: Party
     within: Seconds | None = None  # the deadline, from detection (absent: the scenario sets none for the party)
+    how: NotifiedHow | None = None
+    by: Text | None = None  # how ``engaged``: the holder of the role who engaged
 
 
 @dataclass(**_PAYLOAD)

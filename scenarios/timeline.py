@@ -76,7 +76,9 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     answered it within its level's timeout; for a target: a gap.
 ``acknowledged``    actor the member, subject the member.
                     {by, page, page_t (when that page was sent), purpose, period, policy?,
-                    level?, round?, alert?, skill?}
+                    level?, round?, alert?, skill?, present? (true: the level named someone
+                    on the incident already, who took it without a page; page is the one
+                    that brought them)}
 ``escalated``       actor paging, subject the policy.
                     {policy, purpose: incident, from_level, to_level, round}
 ``responder_engaged`` actor the member, subject the member.
@@ -92,7 +94,8 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
 ``notified``        actor the responder, subject the party.
                     {who: regulator|customers|leadership|partners|law-enforcement,
                     within? (the deadline, seconds from detection; absent when the scenario
-                    sets none for the party)}
+                    sets none for the party), how?: told|engaged (engaged: a holder of the
+                    team's role of that name engaged on the incident), by? (that holder)}
 ``contained``       actor the responder, subject the scenario id. {}
 ``restored_data``   actor the responder, subject the backup kind.
                     {backup, backup_t (when the copy was taken; negative = before the start),
@@ -121,8 +124,9 @@ Milestones
 :meth:`Timeline.milestones` derives the instants the scorer subtracts:
 impact = first ``impact_started``; detected = the ``detected`` event (emitted for the
 first *routed* alert or for a human detection such as the scenario's fallback report;
-an unrouted alert or a noise alert does not detect); paged = first ``page_sent`` with
-purpose incident; acknowledged = first ``acknowledged`` with purpose incident;
+an unrouted alert or a noise alert does not detect); paged = the first paging attempt
+for the incident: the first ``page_sent`` or ``page_missed`` with purpose incident (a
+level with nobody on call is an attempt too, so TTA counts from it); acknowledged = first ``acknowledged`` with purpose incident;
 engaged = first ``responder_engaged`` with role responder; first_update = first
 ``status_update``; then the first ``diagnosed``, ``mitigated``, ``recovered``,
 ``resolved``, ``contained`` and ``restored_data``. A milestone that never happened is None.
@@ -241,11 +245,12 @@ class Event(Model):
         return all(data.get(k) == v for k, v in match.items())
 
 
-#: Milestone name -> (event kind, data match) of the first event that marks it.
-MILESTONES: dict[str, tuple[str, dict[str, Any]]] = {
+#: Milestone name -> (event kind, or kinds, and data match) of the first event that marks it.
+MILESTONES: dict[str, tuple[str | tuple[str, ...], dict[str, Any]]] = {
     "impact": ("impact_started", {}),
     "detected": ("detected", {}),
-    "paged": ("page_sent", {"purpose": "incident"}),
+    # The first paging attempt: a page sent, or a level that found nobody to page.
+    "paged": (("page_sent", "page_missed"), {"purpose": "incident"}),
     "acknowledged": ("acknowledged", {"purpose": "incident"}),
     "engaged": ("responder_engaged", {"role": "responder"}),
     "first_update": ("status_update", {}),
@@ -257,6 +262,8 @@ MILESTONES: dict[str, tuple[str, dict[str, Any]]] = {
     "restored_data": ("restored_data", {}),
     "ended": ("drill_ended", {}),
 }
+
+_MILESTONE_KINDS = {name: ((k,) if isinstance(k, str) else k, m) for name, (k, m) in MILESTONES.items()}
 
 
 class Timeline(Model):
@@ -297,16 +304,19 @@ class Timeline(Model):
     def milestone(self, name: str) -> float | None:
         """Seconds at which a milestone (a key of :data:`MILESTONES`) was reached, or None.
         Raises KeyError for an unknown name."""
-        kind, match = MILESTONES[name]
-        return self.at(kind, **match)
+        kinds, match = _MILESTONE_KINDS[name]
+        for e in self.events:
+            if e.kind in kinds and e.matches(None, match):
+                return e.t
+        return None
 
     def milestones(self) -> dict[str, float | None]:
         """Every milestone in one pass: name -> seconds, None where it never happened."""
         out: dict[str, float | None] = dict.fromkeys(MILESTONES)
-        pending = dict(MILESTONES)
+        pending = dict(_MILESTONE_KINDS)
         for e in self.events:
-            for name, (kind, match) in list(pending.items()):
-                if e.kind == kind and e.matches(None, match):
+            for name, (kinds, match) in list(pending.items()):
+                if e.kind in kinds and e.matches(None, match):
                     out[name] = e.t
                     del pending[name]
             if not pending:

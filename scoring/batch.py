@@ -14,7 +14,6 @@ import numpy as np
 
 from scenarios import Scenario, Team
 from scenarios.common import zone
-from scenarios.events import Purpose
 from scenarios.timeline import Timeline
 
 from .objectives import Objective, objectives_for
@@ -131,9 +130,9 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     ev.detected_by[card.metrics.detected_via or "never"] += 1
     ev.night_pages_by.update(card.metrics.night_pages_by)
     kinds = card.metrics.events
-    page = next((e for e in kinds["page_sent"] if e.payload.purpose == Purpose.INCIDENT), None)
-    if page is not None:
-        hour = (tl.started_at + timedelta(seconds=page.t)).astimezone(zone(tz)).hour
+    paged = card.metrics.milestones["paged"]  # the first attempt, where TTA counts from
+    if paged is not None:
+        hour = (tl.started_at + timedelta(seconds=paged)).astimezone(zone(tz)).hour
         ev.pages_by_hour[hour] += 1
         tta = card.metrics.values.get("tta")
         if ack_target is not None and tta is not None and tta > ack_target:

@@ -28,7 +28,8 @@ _ALL = (
     MetricDefinition("ttd", "time to detect", "impact", "detected", "seconds",
                      "from the start of impact to the first detection (an alert, or a person noticing)"),
     MetricDefinition("tta", "time to acknowledge", "paged", "acknowledged", "seconds",
-                     "from the first page sent to its acknowledgement (PagerDuty's seconds_to_first_ack)"),
+                     "from the first paging attempt (a page sent, or a level that found nobody on call) to the "
+                     "acknowledgement (PagerDuty's seconds_to_first_ack, which counts from the incident's creation)"),
     MetricDefinition("engage", "time to engage", "detected", "engaged", "seconds",
                      "from detection to the first responder engaged"),
     MetricDefinition("ttm", "time to mitigate", "impact", "mitigated", "seconds",

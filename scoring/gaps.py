@@ -149,7 +149,8 @@ def _coverage(ctx: Context) -> Iterable[Finding]:
                 "rotation-coverage-gap", f"Nobody is on call in rotation '{rotation}' at times", "critical",
                 f"over the 4 weeks from {ctx.start.date()} rotation '{rotation}' has nobody on call for "
                 f"{format_duration(total)} in {len(gaps)} stretch{'es' if len(gaps) != 1 else ''} ({first} {tz}"
-                f"{' …' if len(gaps) > 3 else ''}); pages then go nowhere until escalation",
+                f"{' …' if len(gaps) > 3 else ''}); a page then reaches nobody at that level, and the policy skips "
+                f"at once to its next level (nobody at all where that was the last)",
                 f"extend a layer or add one so that '{rotation}' covers every hour, or add an override", "on-call lead", rotation)
 
 
@@ -201,7 +202,8 @@ def _nobody(ctx: Context) -> Iterable[Finding]:
     if share:
         yield Finding(
             "nobody-acknowledged", "Pages went unanswered through every escalation level", "critical",
-            f"nobody acknowledged any page in {format_share(share)} of {_runs(ctx)}",
+            f"nobody acknowledged the incident in {format_share(share)} of {_runs(ctx)} (every page went "
+            f"unanswered, or no level had anyone on call to page)",
             "add a final level that always reaches someone (a role with several holders, phone calls) and a repeat", "on-call lead")
 
 

@@ -16,6 +16,10 @@ cadence, breach containment and notifications, data restore from backups.
 * Breach: containment starts when the responder engages and takes ``breach.contain``;
   each notification starts at diagnosis and takes its ``takes``. The incident resolves
   only once contained; the run ends once every notification is sent.
+* A notification to a party that is one of the team's roles (``leadership``) is met
+  the moment a holder of that role engages on the incident, in any role (``notified``
+  with ``how: engaged`` and ``by``), or when they are told (``how: told``), whichever
+  comes first; the telling then stops.
 * Data loss: at diagnosis the team restores from the working backup with the newest
   copy taken at or before the loss (a backup runs every ``every`` from its
   ``last_success``); RPO is the loss time minus that copy's time, RTO the restore's end
@@ -51,6 +55,7 @@ class Comms:
         self.disclosed = False
         self.last_t: float | None = None  # when the last update was posted
         self._wake: Event | None = None  # cuts a model's wait short: news to post now
+        self.telling: dict[str, float | Decision] = {}  # party -> the wait of its notification under way
 
     # -- status updates ---------------------------------------------------------------
     def engaged(self, who: str) -> None:
@@ -174,13 +179,36 @@ class Comms:
 
     def _notify(self, who: str, party: str, within: float, sample):
         run = self.run
-        yield run.wait(run.responder.work("notify", who, party, sample))
-        run.emit("notified", who, party, {"who": party, "within": within})
+        if party in run.notified:  # a holder joined at the instant of diagnosis
+            run.notify_pending -= 1
+            run.progress()
+            return
+        wait = self.telling[party] = run.responder.work("notify", who, party, sample)
+        yield run.wait(wait)
+        if self.telling.pop(party, None) is None:
+            return  # met meanwhile: a holder of the role joined the incident
+        run.emit("notified", who, party, {"who": party, "within": within, "how": "told"})
         run.notified.add(party)
         run.notify_pending -= 1
         if party == "customers":
             self.disclose()
         run.progress()
+
+    def joined(self, member: str) -> None:
+        """``member`` engaged on the incident: a notification to a role they hold is met."""
+        run = self.run
+        roles = run.plan.team.roles
+        for party, within, _ in run.plan.notifications:
+            if party in run.notified or member not in roles.get(party, ()):
+                continue
+            run.emit("notified", member, party, {"who": party, "within": within, "how": "engaged", "by": member})
+            run.notified.add(party)
+            if party in self.telling:  # the telling under way is no longer needed
+                withdraw = getattr(self.telling.pop(party), "withdraw", None)
+                if withdraw is not None:  # a person was asked to tell them: no longer
+                    withdraw()
+                run.notify_pending -= 1
+                run.progress()
 
     def choose_backup(self, who: str) -> tuple[int, float, float] | None:
         """The newest working copy to restore: (backup index, copy time, loss time),

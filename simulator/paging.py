@@ -11,10 +11,18 @@ each person's channels, answer times by their local period, escalation policies.
   the level's timeout each unanswered page of the level is recorded as missed and
   closed (a later answer no longer counts), and the next level is paged; after the
   last level the policy starts again ``repeat`` more times. A level without a timeout
-  waits for ever. Targets that resolve to nobody are recorded as missed (a gap) and
-  the policy moves straight on.
+  waits for ever. Targets that resolve to nobody are recorded as missed (a gap); a
+  level with nobody to page is skipped at once, its timeout unused, as PagerDuty,
+  Zenduty and incident.io do. That attempt is where TTA counts from.
 * Severity pages (``also_page``), expert pages and noise pages wait
   ``Assumptions.page_timeout`` (noise: the first level's timeout) and do not escalate.
+* Someone on the incident already (who answered one of its pages, or engaged in any
+  role) is never paged again for it: an escalation level that names them is reached
+  through them at once (they acknowledge the incident, without a page; nothing is
+  recorded as unanswered), a severity target they stand for is met, and an expert
+  with the skill who is engaged is asked on the call. A page of the incident still
+  open to them when they arrive by another page counts as answered then. Noise pages
+  and a room's manual pages are paged as asked.
 """
 
 from __future__ import annotations
@@ -79,6 +87,16 @@ class PageGroup:
                 "period": page.period, **page.meta}
         self.run.emit("acknowledged", page.to, page.to, data)
         self.event.succeed(page)
+        if page.purpose != "noise":
+            self.paging.arrived(page)
+
+    def arrive(self, member: str) -> None:
+        """``member`` is on the incident now: their open page in this group is answered."""
+        if self.closed or self.answered is not None or self.run.finished:
+            return
+        page = next((p for p in self.pages if p.to == member), None)
+        if page is not None:
+            self._ack(page)
 
     def wait(self, timeout: float | None):
         """An event that triggers with the answering page, or None at the timeout."""
@@ -105,6 +123,10 @@ class Paging:
     def __init__(self, run: "Run"):
         self.run = run
         self.next_id = 1
+        #: Groups that may still be answered (noise pages are never answered by arriving).
+        self.open: list[PageGroup] = []
+        #: Who answered a page of the incident -> that page (how they came to be on it).
+        self.answered: dict[str, Page] = {}
         # looked up once: asked for every page and every engagement
         self.acknowledge, self.engage = run.responder.acknowledge, run.responder.engage
 
@@ -167,17 +189,36 @@ class Paging:
         run.note(gap, target, text)
         return []
 
+    def arrived(self, page: Page) -> None:
+        """``page.to`` answered ``page``: they are on the incident, and every other page
+        of it still open to them is answered too (they need not answer it again)."""
+        member = page.to
+        if member in self.answered:
+            return
+        self.answered[member] = page
+        self.run.present.setdefault(member, None)
+        self.open = [g for g in self.open if not g.closed and g.answered is None]
+        for group in list(self.open):
+            group.arrive(member)
+
     def page_targets(self, targets: list[str], purpose: str, meta: dict[str, Any],
-                     sent: set[str] | None = None) -> PageGroup:
+                     sent: set[str] | None = None, *, skip_present: bool = True) -> PageGroup:
         """Page every member the targets stand for, each once (skipping and adding to
-        ``sent``), as one group."""
+        ``sent``), as one group. With ``skip_present`` a target that stands for
+        someone on the incident already is met by them: nobody is paged for it."""
         group = PageGroup(self)
         sent = set() if sent is None else sent
+        present = self.run.present
         for target in targets:
-            for member in self.resolve(target, purpose, meta):
+            members = self.resolve(target, purpose, meta)
+            if skip_present and any(m in present for m in members):
+                continue
+            for member in members:
                 if member not in sent:
                     sent.add(member)
                     group.add(self.send(member, purpose, target, meta))
+        if group.pages and purpose != "noise":
+            self.open.append(group)
         return group
 
     # -- the incident's escalation policy -------------------------------------------
@@ -201,15 +242,34 @@ class Paging:
                 meta: dict[str, Any] = {"policy": name, "level": li + 1, "round": rnd}
                 if alert is not None:
                     meta["alert"] = alert
-                group = self.page_targets(level.notify, "incident", meta)
+                members = [(m, t) for t in level.notify for m in self.resolve(t, "incident", meta)]
+                here = next((m for m, _ in members if m in run.present and m in self.answered), None)
+                if here is not None:
+                    self._reached(here, li + 1, meta)
+                    return
+                group = PageGroup(self)
+                for member in dict.fromkeys(m for m, _ in members):
+                    target = next(t for m, t in members if m == member)
+                    group.add(self.send(member, "incident", target, meta))
                 if not group.pages:
-                    continue
+                    continue  # nobody to page at this level: the next level, at once
+                self.open.append(group)
                 page = yield group.wait(level.timeout)
                 if page is not None:
                     run.acknowledged(page.to, li + 1, page.period, page.id)
                     return
                 group.close()
         run.note("nobody-acknowledged", name, f"nobody acknowledged the pages of policy {name}", policy=name)
+
+    def _reached(self, member: str, level: int, meta: dict[str, Any]) -> None:
+        """An escalation level names ``member``, who is on the incident already: they
+        acknowledge it now without a page (naming the page that brought them)."""
+        run = self.run
+        page = self.answered[member]
+        data = {"by": member, "page": page.id, "page_t": round(page.t, 3), "purpose": "incident",
+                "period": page.period, **meta, "present": True}
+        run.emit("acknowledged", member, member, data)
+        run.acknowledged(member, level, page.period, page.id, present=True)
 
     # -- other pages ------------------------------------------------------------------
     def also_page(self, target: str, paged: set[str], purpose: str = "severity") -> None:
@@ -221,7 +281,7 @@ class Paging:
     def _also_page(self, target: str, paged: set[str], purpose: str):
         run = self.run
         kind, name = split_target(target)
-        group = self.page_targets([target], purpose, {}, paged)
+        group = self.page_targets([target], purpose, {}, paged, skip_present=purpose != "manual")
         if not group.pages:
             return
         page = yield group.wait(run.plan.page_timeout)
@@ -233,18 +293,24 @@ class Paging:
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
             run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
+            run.joined(page.to, role)
 
     def expert(self, skill: str | None, access: str | None, exclude: set[str]):
         """Process body: find someone with ``skill`` and ``access`` — someone already
-        engaged, else page the best placed (working before evening before asleep;
-        nobody who is away), one at a time. Returns their id, or None (recorded)."""
+        engaged (the hands-on people first, then whoever else is on the call, such as
+        the incident commander: asked, not paged), else page the best placed (working
+        before evening before asleep; nobody who is away or on the incident already),
+        one at a time. Returns their id, or None (recorded)."""
         run = self.run
-        for m in run.engaged:
+        on_call = [*run.engaged, *(m for m in run.present if m not in run.engaged)]
+        for m in on_call:
             if m not in exclude and run.plan.members[m].can(skill, access):
+                if run.present.get(m) is None:  # answered a page and on the way: wait for them
+                    yield run.arrival(m)
                 return m
         need = " and ".join(x for x in (skill and f"skill {skill}", access and f"access to {access}") if x)
         label = f"skill:{skill}" if skill else f"access:{access}"
-        able = [mp for mp in run.plan.able(skill, access) if mp.member.id not in exclude]
+        able = [mp for mp in run.plan.able(skill, access) if mp.member.id not in exclude and mp.member.id not in run.present]
         if not able:
             run.note("missing-skill", label, f"nobody else on the team has {need}", skill=skill, access=access)
             return None
@@ -269,7 +335,12 @@ class Paging:
         levels = run.plan.team.escalation[run.policy].levels
         level = levels[(run.ack_level or 0) % len(levels)]
         members = [m for t in level.notify for m in self._quiet_resolve(t) if m not in exclude]
-        for member in dict.fromkeys(members):
+        here = next((m for m in members if m in run.present), None)
+        if here is not None:  # on the incident already: asked, not paged (once they are on the call)
+            if run.present[here] is None:
+                yield run.arrival(here)
+            return here
+        for member in dict.fromkeys(m for m in members if m not in run.present):
             found = yield from self._page_one(member, "expert", f"policy:{run.policy}", {"policy": run.policy})
             if found is not None or run.finished:
                 return found
@@ -291,6 +362,7 @@ class Paging:
         run = self.run
         group = PageGroup(self)
         group.add(self.send(member, purpose, target, meta))
+        self.open.append(group)
         page = yield group.wait(run.plan.page_timeout)
         if page is None:
             group.close()
@@ -301,6 +373,7 @@ class Paging:
             return None
         run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})
         run.engaged.append(member)
+        run.joined(member, "expert")
         return member
 
     def noise(self, alert: str, policy: str) -> None:
@@ -311,7 +384,8 @@ class Paging:
     def _noise(self, alert: str, policy: str):
         run = self.run
         first = run.plan.team.escalation[policy].levels[0]
-        group = self.page_targets(first.notify, "noise", {"policy": policy, "level": 1, "round": 0, "alert": alert})
+        group = self.page_targets(first.notify, "noise", {"policy": policy, "level": 1, "round": 0, "alert": alert},
+                                  skip_present=False)
         if not group.pages:
             return
         page = yield group.wait(first.timeout if first.timeout is not None else run.plan.page_timeout)

@@ -7,8 +7,9 @@ and recovery.
   then the most services, then the most tags; ties go to the order given.
 * With a runbook, diagnosis is the triage (``Assumptions.triage``) that names it.
 * A step needing a skill or access the doer lacks is done by someone who has it: an
-  engaged responder or expert (not the incident commander or leadership, who
-  coordinate), else an expert paged for it (who may be asleep). If nobody can be
+  engaged responder or expert, then anyone else on the incident (the incident
+  commander, leadership: asked on the call, never paged again), else an expert paged
+  for it (who may be asleep). If nobody can be
   reached, the responder does it anyway (and the gap is recorded). Improvised phases
   honour their ``needs`` the same way.
 * A failed attempt is retried ``retry`` times; then ``skip`` goes on, ``abort`` stops

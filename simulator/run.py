@@ -47,7 +47,11 @@ class Run:
         self.ack_level: int | None = None
         self.policy: str | None = None
         self.responder_id: str | None = None  # the engaged member who leads the response
-        self.engaged: list[str] = []
+        self.engaged: list[str] = []  # who works on it hands-on (the responder, experts)
+        #: Everyone on the incident: member -> the role they engaged in (None: they answered
+        #: a page of it and are on their way). Nobody here is paged for it again.
+        self.present: dict[str, str | None] = {}
+        self._arrivals: dict[str, Event] = {}  # who is on the way -> triggers when they engage
         self.alerts: list[str] = []  # real alerts that fired, in order
         self.busy_until: dict[str, float] = {}
         self.phase = "investigating"
@@ -167,13 +171,34 @@ class Run:
         if when is not None:
             self.after(self.clock.offset(when) - self.env.now, lambda _e: self.paging.escalate(policy, alert))
 
-    def acknowledged(self, member: str, level: int | None, period: str, page: int) -> None:
-        """The incident's page was answered: the responder engages after a short delay."""
+    def acknowledged(self, member: str, level: int | None, period: str, page: int, *, present: bool = False) -> None:
+        """The incident's page was answered: the responder engages after a short delay
+        (none for someone ``present`` and engaged on the incident already)."""
         if self.acked_by is not None:
             return
         self.acked_by, self.ack_level = member, level
+        if present and self.present.get(member) is not None:
+            self._engage(member, page)
+            return
         self.when(self.responder.engage(member, "responder", self.plan.engage[period]),
                   lambda _e: self._engage(member, page))
+
+    def joined(self, member: str, role: str) -> None:
+        """``member`` engaged on the incident in ``role``: they are on it (the first role
+        stays theirs), and a notification to a role they hold is met."""
+        if self.present.get(member) is None:
+            self.present[member] = role
+            arrival = self._arrivals.pop(member, None)
+            if arrival is not None:
+                arrival.succeed(member)
+        self.comms.joined(member)
+
+    def arrival(self, member: str) -> Event:
+        """An event that triggers once ``member`` (who answered a page) has engaged."""
+        if self.present.get(member) is not None:
+            ev = self.env.event()
+            return ev.succeed(member)
+        return self._arrivals.setdefault(member, self.env.event())
 
     def _engage(self, member: str, page: int) -> None:
         if self.finished:
@@ -182,6 +207,7 @@ class Run:
         self.emit("responder_engaged", member, member, {"by": member, "role": "responder", "page": page})
         if member not in self.engaged:
             self.engaged.append(member)
+        self.joined(member, "responder")
         self.comms.engaged(member)
         self.response.start(member)
 

@@ -234,7 +234,9 @@ class Room:
     def _notify(self, a) -> None:
         run = self.run
         if a.party in run.notified:
-            t = next(rec[0] for rec in self.events("notified") if rec[4]["who"] == a.party)
+            t, data = next((rec[0], rec[4]) for rec in self.events("notified") if rec[4]["who"] == a.party)
+            if data.get("how") == "engaged":
+                return  # one of them is on the incident (they knew at once): telling them again changes nothing
             raise TabletopError(f"{a.party} were notified already (at {t:g}s)")
         asks = [d for d in self.waiting("notify") if d.subject == a.party]
         if asks:

@@ -7,6 +7,7 @@ missing browser is a failure.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,16 @@ def sync_playwright():
     except ImportError:
         _unavailable("playwright is not installed")
     return start()
+
+
+def save_screenshot(page, tmp_path: Path, name: str) -> Path:
+    """A full-page screenshot in ``tmp_path`` (and in test-artifacts/ at the repository
+    root when DRILLBIT_ARTIFACTS is set); a blank page fails the test."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("DRILLBIT_ARTIFACTS"):
+        artifacts = Path(__file__).resolve().parent.parent / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        shutil.copy(shot, artifacts / name)
+    assert shot.stat().st_size > 10_000
+    return shot

@@ -10,16 +10,13 @@ missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reports.fmt import duration, pct
 
-from report_cases import ROOT
-from browser_kit import ARGS, CHROMIUM, sync_playwright
+from browser_kit import ARGS, CHROMIUM, save_screenshot, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -49,15 +46,6 @@ def _open(context, path: Path):
     return page, errors, requests
 
 
-def _save(page, tmp_path: Path, name: str) -> Path:
-    shot = tmp_path / name
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("DRILLBIT_ARTIFACTS"):
-        artifacts = ROOT / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        shutil.copy(shot, artifacts / name)
-    assert shot.stat().st_size > 10_000
-    return shot
 
 
 def test_many_run_scorecard_in_chromium(browser, batch_case, tmp_path):
@@ -82,10 +70,10 @@ def test_many_run_scorecard_in_chromium(browser, batch_case, tmp_path):
         assert page.locator("#chart-timeline svg title").text_content().startswith("Timeline of run")
         box = page.locator("#chart-tta svg").bounding_box()
         assert box is not None and box["width"] > 500 and box["height"] > 120
-        _save(page, tmp_path, "scorecard-batch.png")
+        save_screenshot(page, tmp_path, "scorecard-batch.png")
         page.emulate_media(media="print")
         assert page.locator("nav.toc").is_hidden()
-        _save(page, tmp_path, "scorecard-batch-print.png")
+        save_screenshot(page, tmp_path, "scorecard-batch-print.png")
     finally:
         page.close()
 
@@ -99,7 +87,7 @@ def test_single_run_scorecard_and_status_page_in_chromium(browser, single_case, 
         try:
             assert errors == [] and requests == [path.as_uri()]
             assert needle in page.inner_text("body")
-            _save(page, tmp_path, f"{name}.png")
+            save_screenshot(page, tmp_path, f"{name}.png")
         finally:
             page.close()
 
@@ -145,6 +133,6 @@ def test_nothing_is_clipped_on_a_narrow_or_a_wide_screen(browser, batch_case, tm
             # a table stays a table on a wide screen; on a narrow one each row is a block
             display = page.evaluate("getComputedStyle(document.querySelector('#objectives ~ .table-wrap td')).display")
             assert display == ("table-cell" if width > 640 else "block")
-        _save(page, tmp_path, f"{fmt}-{width}px.png")
+        save_screenshot(page, tmp_path, f"{fmt}-{width}px.png")
     finally:
         page.close()
