@@ -21,12 +21,13 @@ INF = math.inf
 LABELS = {
     "ttd": "time to detect", "tta": "time to acknowledge", "engage": "time to engage", "ttm": "time to mitigate",
     "ttr": "time to recover", "first_update": "time to first update", "longest_silence": "longest silence",
-    "rpo": "data lost (RPO)", "rto": "time to restore data (RTO)",
+    "cadence_overrun": "cadence overrun", "rpo": "data lost (RPO)", "rto": "time to restore data (RTO)",
 }
 #: scenario objective field -> metric; severity field -> metric
 SCENARIO_FIELDS = {"detect": "ttd", "acknowledge": "tta", "engage": "engage", "first_update": "first_update",
                    "mitigate": "ttm", "recover": "ttr", "rpo": "rpo", "rto": "rto"}
-SEVERITY_FIELDS = {"ack": "tta", "mitigate": "ttm", "update_every": "longest_silence"}
+#: (update_every is judged as the cadence overrun within 0: every silence kept its phase's interval)
+SEVERITY_FIELDS = {"ack": "tta", "mitigate": "ttm", "update_every": "cadence_overrun"}
 
 DURATION = re.compile(r"(?<![\w.:+-])\d+(?:\.\d+)?(?:ms|d|h|m|s)(?:\d+(?:\.\d+)?(?:ms|h|m|s))*(?![\w])")
 PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))?%")
@@ -72,21 +73,18 @@ def run_metrics(tl: Timeline, data_loss: bool, level=None, breach: bool = False)
     }
     if detected is None:
         out["longest_silence"] = None
+        if level is not None and level.update_every is not None:
+            out["cadence_overrun"] = None
     else:
         close = first(tl, "resolved")
         close = tl.events[-1].t if close is None else close
         marks = [detected, *(e.t for e in tl.events if e.kind == "status_update" and e.t <= close), close]
-        if level is None or level.update_every is None:
-            out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)
-        else:  # each silence against its phase's interval, in investigating cadences
+        out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)  # the real gap
+        if level is not None and level.update_every is not None:  # how far a silence ran past its phase's interval
             held = breach and level.public_update and level.breach_public == "at-disclosure"
             disclosed = first(tl, "status_update", public=True) if held else None
-            worst = 0.0
-            for a, b in zip(marks, marks[1:]):
-                allowed = allowed_silence(level, tl, a, disclosed)
-                gap = allowed if abs((b - a) - allowed) <= 0.002 else b - a
-                worst = max(worst, gap * level.update_every / allowed)
-            out["longest_silence"] = round(worst, 3)
+            past = max(round((b - a) - allowed_silence(level, tl, a, disclosed), 3) for a, b in zip(marks, marks[1:]))
+            out["cadence_overrun"] = 0.0 if past <= 0.002 else past
     if data_loss:
         restored = next((e for e in tl.events if e.kind == "restored_data"), None)
         # data lost: from the last good backup to the loss
@@ -106,9 +104,12 @@ def objectives(case) -> list[tuple[str, str, float]]:
     level = case.team.severity.get(case.scenario.severity)
     for field, metric in SEVERITY_FIELDS.items():
         target = getattr(level, field, None) if level else None
+        if target is not None and metric == "cadence_overrun":
+            target = 0.0
         if target is not None and (metric, target) not in out:
             out.append((metric, target))
-    return [(f"{LABELS[m]} within {format_duration(t)}", m, t) for m, t in out]
+    return [("status updates within the phase cadence" if m == "cadence_overrun" else f"{LABELS[m]} within {format_duration(t)}",
+             m, t) for m, t in out]
 
 
 def order_statistic(values: list[float], q: float) -> float:
