@@ -15,7 +15,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from scenarios import DEFAULT_SEVERITIES
+from scenarios import DEFAULT_SEVERITIES, SeverityLevel
+from scenarios.cadence import phase_cadence
 from scenarios.events import Gap
 from scenarios.severity_map import map_severity, severity_label
 from scoring import Scorecard, metric_label
@@ -196,11 +197,23 @@ def _messaging(inp: Inputs) -> dict[str, Any]:
                         "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted,
                         "text": str(first.data.get("text") or "")})
     level = inp.severity_level()
-    every = fmt.duration(level.update_every) if level is not None and level.update_every else None
+    every = _cadence_words(level) if level is not None and level.update_every else None
     public_needed = bool(level.public_update) if level is not None else False
     return {"updates": updates, "count": len(tl.find("status_update")), "cadence": every,
             "texts": any(u["text"] for u in updates),
             "public_needed": public_needed, "any_public": any(u["audience"] == "public" for u in updates)}
+
+
+def _cadence_words(level: SeverityLevel) -> str:
+    """What the level asks, phase by phase (scenarios.cadence): ``every 30m while
+    investigating, 30m once identified and 1h once mitigated; less often after a long
+    quiet, at least every 1d``."""
+    investigating, identified, monitoring = (phase_cadence(level, p) for p in ("investigating", "identified", "monitoring"))
+    words = (f"every {fmt.duration(investigating)} while investigating, {fmt.duration(identified)} once identified "
+             f"and {fmt.duration(monitoring)} once mitigated")
+    if level.update_stretch > 0:
+        words += f"; less often after a long quiet, at least every {fmt.duration(level.update_max)}"
+    return words
 
 
 def postmortem(inp: Inputs) -> dict[str, Any]:

@@ -35,7 +35,8 @@ class Evidence:
     no_public_update: int = 0
     noise_alerts: int = 0
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
-    silence_over_cadence: int = 0
+    silence_over_cadence: int = 0  # runs where a silence ran past its phase's cadence
+    worst_overrun: tuple[float, str, float] | None = None  # (seconds past, phase, its cadence) over all runs
     nobody_acknowledged: int = 0
 
 
@@ -144,7 +145,10 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     for o in card.outcomes:
         if o.objective.metric.startswith("notify_") and o.status != "met":
             ev.notify_late[o.objective.metric[7:]] += 1
-        if o.objective.metric == "longest_silence" and o.status == "missed":
+        if o.objective.metric == "cadence_overrun" and o.status == "missed":
             ev.silence_over_cadence += 1
+    gap = card.metrics.cadence
+    if gap is not None and gap.overrun > 0 and (ev.worst_overrun is None or gap.overrun > ev.worst_overrun[0]):
+        ev.worst_overrun = (gap.overrun, gap.phase, gap.interval)
     if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
         ev.nobody_acknowledged += 1

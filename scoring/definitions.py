@@ -39,7 +39,10 @@ _ALL = (
     MetricDefinition("first_update", "time to first update", "detected", "first_update", "seconds",
                      "from detection to the first status update"),
     MetricDefinition("longest_silence", "longest silence", "detected", "-", "seconds",
-                     "the longest stretch without a status update while the incident was open"),
+                     "the longest stretch without a status update while the incident was open, in real seconds"),
+    MetricDefinition("cadence_overrun", "cadence overrun", "detected", "-", "seconds",
+                     "the longest time a stretch without a status update ran past the cadence of the phase it began "
+                     "in (0: every phase's cadence was kept)"),
     MetricDefinition("contain", "time to contain", "detected", "contained", "seconds",
                      "breach: from detection to containment"),
     MetricDefinition("rpo", "data lost (RPO)", "impact", "restored_data", "seconds",

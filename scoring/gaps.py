@@ -445,11 +445,18 @@ def _cadence(ctx: Context) -> Iterable[Finding]:
     share = _share(ctx, ctx.batch.evidence.silence_over_cadence) if ctx.batch else None
     if level and level.update_every and share and share >= MIN_SHARE:
         yield Finding(
-            "updates-slower-than-cadence", "Status updates came slower than the severity's cadence", "medium",
-            f"the longest silence between status updates exceeded the {ctx.scenario.severity} cadence of "
-            f"{format_duration(level.update_every)} in {format_share(share)} of {_runs(ctx)}",
+            "updates-slower-than-cadence", "Status updates came slower than the phase cadence", "medium",
+            f"a silence between status updates ran past the {ctx.scenario.severity} cadence of its phase in "
+            f"{format_share(share)} of {_runs(ctx)}" + _worst_overrun(ctx.batch.evidence.worst_overrun),
             "assign a communications lead at engagement whose only job is the update cadence", "communications lead",
             ctx.scenario.severity)
+
+
+def _worst_overrun(worst: tuple[float, str, float] | None) -> str:
+    if worst is None:
+        return ""
+    past, phase, interval = worst
+    return f"; at worst, updates ran {format_duration(past)} past the {phase}-phase cadence of {format_duration(interval)}"
 
 
 @rule("no-public-update", "communication")

@@ -231,6 +231,7 @@ class Run:
             return
         self.mitigated = True
         self.phase = "monitoring"
+        self.comms.phase_changed()
         data: dict[str, Any] = {"how": how}
         if runbook is not None:
             data["runbook"] = runbook
