@@ -223,6 +223,7 @@ class ImpactRestored:
     service: Text | None = None  # only this service's response impact; absent: a recovery stage
     stage: Int | None = None  # 1-based stage of the recovery
     stages: Int | None = None  # how many stages the recovery has
+    of: Text | None = None  # what the share counts, when every impact counts the same
     caused_by: Text | None = None
     action: Text | None = None
 

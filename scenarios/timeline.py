@@ -53,7 +53,7 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     ``response``), action? (containment, mitigation, ``step 2 of <runbook> (…)``)}
 ``impact_restored`` part of the impact is over. A recovery stage: actor system, subject the
                     scenario id, {restored (share of the affected back so far), stage (1-based),
-                    stages}; the last stage is ``recovered``. A response impact that ran its
+                    stages, of? (what the shares count, when every impact counts the same)}; the last stage is ``recovered``. A response impact that ran its
                     time: subject the service, {service, restored: 1.0, caused_by, action}.
 ``signal``          actor the source (else the kind), subject the metric (else the kind).
                     {kind: metric|log|security|customer-report|third-party-report|internal-report,

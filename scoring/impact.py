@@ -93,6 +93,24 @@ def weighted(tl: Timeline, kind: str) -> float:
     return round(sum(a[1] * (b[0] - a[0]) for a, b in zip(steps, steps[1:])), 3)
 
 
+#: (action, service, impact kind, share) of an impact the response caused
+Collateral = tuple[str, str, str, float]
+
+
+def collateral(tl: Timeline) -> dict[Collateral, float]:
+    """Impact the response caused in the run: (action, service, kind, share) -> how long
+    it lasted, in seconds (to its own end, else recovery; inf if neither came)."""
+    recovered = tl.first("recovered")
+    out: dict[Collateral, float] = {}
+    for s in stretches(tl):
+        if not s.by_response:
+            continue
+        end = s.end if s.end is not None else (recovered.t if recovered is not None else None)
+        key = (s.action or "the response", s.service, s.kind, s.share)
+        out.setdefault(key, math.inf if end is None else round(end - s.start, 3))
+    return out
+
+
 def uses_shares(scenario: Scenario | None, tl: Timeline) -> bool:
     """Whether the run needs the weighted figures: the scenario states partial impact,
     staged recovery or impact the response causes, or the run has such impact (a

@@ -6,7 +6,8 @@ impact the response itself causes (the language is in :mod:`scenarios.impact`).
 * Recovery in stages: when recovery begins (at mitigation), each stage's ``after`` is
   drawn in order, no earlier than the stage before; the recovery lasts until the last
   one. Each earlier stage is an ``impact_restored`` event (``restored``: the share of
-  the affected back, ``stage``, ``stages``) at mitigation + its time (or once the data
+  the affected back, ``stage``, ``stages``, and ``of`` when every impact counts the same
+  population) at mitigation + its time (or once the data
   is back, if a restore holds recovery longer); the last stage is ``recovered``.
 * An action that ``causes`` impact (mitigation, containment, a runbook step that
   succeeded) starts it at once: an ``impact_started`` with ``caused_by: response`` and
@@ -52,6 +53,13 @@ class Impacts:
         #: response impacts with a duration still under way: they hold recovery back
         self.holding = 0
         self.restored = 0.0  # the share of the affected back so far (recovery stages)
+        #: what the shares of the impacts lasting until recovery count (``users``, ``tenants`` …)
+        self.of: list[str] = []
+
+    def fault(self, fault: Fault) -> None:
+        """A fault's impact started: its share comes back with the recovery's stages."""
+        if fault.impact != "none" and fault.of not in self.of:
+            self.of.append(fault.of)
 
     # -- impact the response causes -------------------------------------------------
     def acted(self, action: str, who: str, causes: Sequence[CausedImpact]) -> None:
@@ -62,6 +70,8 @@ class Impacts:
             data: dict[str, Any] = {"fault": RESPONSE, "service": c.service, "impact": c.impact,
                                     **share_fields(c.share, c.of), "caused_by": RESPONSE, "action": action}
             run.emit("impact_started", who, c.service, data)
+            if c.for_ is None and c.of not in self.of:
+                self.of.append(c.of)
             if c.for_ is not None:
                 self.holding += 1
                 lasts = run.plan.sample(c.for_)(run.rng)
@@ -98,4 +108,7 @@ class Impacts:
         if run.recovered or share <= self.restored:
             return
         self.restored = share
-        run.emit("impact_restored", "system", run.plan.scenario.id, {"restored": float(share), "stage": n, "stages": of})
+        data: dict[str, Any] = {"restored": float(share), "stage": n, "stages": of}
+        if len(self.of) == 1:  # one population: the report can say "50% of tenants"
+            data["of"] = self.of[0]
+        run.emit("impact_restored", "system", run.plan.scenario.id, data)

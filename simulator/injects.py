@@ -82,6 +82,7 @@ def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     if i in run.plan.impact_faults:
         run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact,
                                                        **fault_fields(f)})
+        run.impacts.fault(f)
         if run.impact_t is None:
             run.impact_t = run.env.now
             fb = run.plan.scenario.detection_fallback
