@@ -169,7 +169,7 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
             row["share"] = share_words(e.payload)
     services = list(by_service.values()) + response_rows(tl, clock, until_text)
     for row in services:
-        if row["share"] and not row.get("by_response"):
+        if row["share"] and not row.get("by_response") and row["kind"] != "none":  # "none of 40%" says nothing
             row["impact"] = f"{row['impact']} of {row['share']}"
         if not row["customer_facing"]:
             row["impact"] = f"{row['impact']} (internal system)"

@@ -38,7 +38,7 @@ class Evidence:
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
     silence_over_cadence: int = 0
     nobody_acknowledged: int = 0
-    #: impact the response caused: (action, service, kind, share) -> its duration in each run it happened
+    #: impact the response caused: (action, service, kind, share, of) -> its duration in each run it happened
     collateral: dict = field(default_factory=lambda: defaultdict(list))
 
 

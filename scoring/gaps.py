@@ -398,17 +398,20 @@ def _unrouted(ctx: Context) -> Iterable[Finding]:
 def _collateral(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None:
         return
-    for (action, service, kind, share), took in sorted(ctx.batch.evidence.collateral.items()):
+    for (action, service, kind, share, of), took in sorted(ctx.batch.evidence.collateral.items()):
         runs = _share(ctx, len(took))
         if not runs:
             continue
         median = float(statistics.median(took))
         what = "an outage" if kind == "outage" else "degraded service"
-        of = "" if share >= 1.0 else f" for {format_share(share)} of its users"
-        lasted = "did not end before the drill did" if math.isinf(median) else f"lasted a median {format_duration(median)}"
+        whom = f" (every one of its {of})" if share >= 1.0 else f" ({format_share(share)} of its {of})"
+        if math.isinf(median):
+            lasted = "did not end before the drill did"
+        else:  # minutes are precision enough for hours of outage
+            lasted = f"lasted a median {format_duration(round(median / 60) * 60 if median >= 3600 else round(median))}"
         yield Finding(
             "collateral-impact", f"The response caused {what} of {service}", "high" if kind == "outage" else "medium",
-            f"{action} caused {what} of {service}{of} in {format_share(runs)} of {_runs(ctx)}; it {lasted}, and the "
+            f"{action} caused {what} of {service}{whom} in {format_share(runs)} of {_runs(ctx)}; it {lasted}, and the "
             "incident was not recovered until it was over",
             f"find a narrower action than {action} (cut access only where the problem is, restore in stages "
             "with a tested procedure), or rehearse the restore so the collateral outage is short",

@@ -34,6 +34,7 @@ class Stretch:
     kind: str
     service: str
     share: float
+    of: str
     start: float
     end: float | None
     by_response: bool
@@ -55,7 +56,8 @@ def stretches(tl: Timeline) -> list[Stretch]:
         service = str(p.service or e.subject)
         by_response = p.caused_by == "response"
         end = ended.get((service, str(p.action))) if by_response else None
-        out.append(Stretch(str(p.impact), service, share, e.t, end, by_response, None if p.action is None else str(p.action)))
+        out.append(Stretch(str(p.impact), service, share, str(p.of or "users"), e.t, end, by_response,
+                           None if p.action is None else str(p.action)))
     return out
 
 
@@ -93,12 +95,12 @@ def weighted(tl: Timeline, kind: str) -> float:
     return round(sum(a[1] * (b[0] - a[0]) for a, b in zip(steps, steps[1:])), 3)
 
 
-#: (action, service, impact kind, share) of an impact the response caused
-Collateral = tuple[str, str, str, float]
+#: (action, service, impact kind, share, what the share counts) of an impact the response caused
+Collateral = tuple[str, str, str, float, str]
 
 
 def collateral(tl: Timeline) -> dict[Collateral, float]:
-    """Impact the response caused in the run: (action, service, kind, share) -> how long
+    """Impact the response caused in the run: (action, service, kind, share, of) -> how long
     it lasted, in seconds (to its own end, else recovery; inf if neither came)."""
     recovered = tl.first("recovered")
     out: dict[Collateral, float] = {}
@@ -106,7 +108,7 @@ def collateral(tl: Timeline) -> dict[Collateral, float]:
         if not s.by_response:
             continue
         end = s.end if s.end is not None else (recovered.t if recovered is not None else None)
-        key = (s.action or "the response", s.service, s.kind, s.share)
+        key = (s.action or "the response", s.service, s.kind, s.share, s.of)
         out.setdefault(key, math.inf if end is None else round(end - s.start, 3))
     return out
 
