@@ -45,6 +45,9 @@ improvises; then mitigation and recovery.
   improvisation, a person), and takes ``recovery.after_mitigation`` (else
   ``recovery.improvised``, else ``Assumptions.recovery``), alongside the runbook's
   remaining steps and any restore (a person is asked for it once the data is back).
+  With ``recovery.stages`` the time is the last stage's, and the earlier stages come
+  back on the way (see ``impacts``); impact the response causes ``for`` a while holds
+  recovery back until it is over.
   The incident recovers when that time is over and the data is back, and, for a runbook
   that ``resolves``, when the runbook has also ended: a runbook never shortens the
   physical recovery. It resolves once recovered and once the runbook's remaining
