@@ -40,3 +40,26 @@ def test_the_postmortem_counts_the_containment_as_customer_impact(case):
 def test_the_status_page_shows_the_cut_as_an_outage(case):
     html = case.render("status")
     assert "salesforce-orgs" in html and "Major outage" in html
+
+
+def test_status_states_of_a_partial_impact_and_of_a_timed_response_impact():
+    """A fault on 40% of the tenants is a partial outage from the start (not a major
+    one); a response's cut of auth is a major outage until its own impact_restored."""
+    from datetime import datetime, timezone
+
+    from reports.status import _states
+    from scenarios.timeline import new_event, new_timeline
+
+    events = (
+        new_event(0.0, "impact_started", "crash", "api", {"fault": "crash", "service": "api", "impact": "outage",
+                                                          "share": 0.4, "of": "tenants"}),
+        new_event(600.0, "impact_started", "bob", "auth", {"fault": "response", "service": "auth", "impact": "outage",
+                                                           "caused_by": "response", "action": "mitigation"}),
+        new_event(4200.0, "impact_restored", "system", "auth", {"service": "auth", "restored": 1.0,
+                                                                "caused_by": "response", "action": "mitigation"}),
+    )
+    tl = new_timeline("s", "simulated", 0, 0, datetime(2026, 1, 5, tzinfo=timezone.utc), None, events)
+    services = ["api", "auth"]
+    assert _states(tl, services, 300.0, "investigating") == {"api": "partial_outage", "auth": "operational"}
+    assert _states(tl, services, 900.0, "investigating") == {"api": "partial_outage", "auth": "major_outage"}
+    assert _states(tl, services, 4200.0, "investigating") == {"api": "partial_outage", "auth": "operational"}
