@@ -50,7 +50,17 @@ def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str
         if e.t > t:
             break
         if e.kind == "impact_started":
-            impact.setdefault(str(e.payload.service or e.subject), str(e.payload.impact))
+            # a share of the users (or a response's partial cut) is a partial outage at worst
+            level = str(e.payload.impact)
+            if level == "outage" and e.payload.share is not None and e.payload.share < 1:
+                level = "partial"
+            name = str(e.payload.service or e.subject)
+            if e.payload.caused_by is None:
+                impact.setdefault(name, level)
+            else:  # the response's own cut, on top of what a fault did: the worse of the two
+                impact[name] = max(impact.get(name, "none"), level, key=("none", "degraded", "partial", "outage").index)
+        elif e.kind == "impact_restored" and e.payload.service is not None:
+            restored.add(str(e.payload.service))  # a response's impact that ran its time
         elif e.kind == "fault_restored":
             restored.add(str(e.payload.service or e.subject))
         elif e.kind == "mitigated":
@@ -64,6 +74,8 @@ def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str
             out[s] = "operational"
         elif level == "degraded":
             out[s] = "degraded_performance"
+        elif level == "partial":
+            out[s] = "partial_outage"
         else:
             out[s] = "partial_outage" if mitigated else "major_outage"
     return out

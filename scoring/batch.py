@@ -17,6 +17,7 @@ from scenarios.common import zone
 from scenarios.timeline import Timeline
 
 from .objectives import Objective, objectives_for
+from .impact import collateral
 from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
 from .scorecard import Scorecard, score
 from .stats import Interval, Summary, share_interval, summarize
@@ -38,6 +39,8 @@ class Evidence:
     silence_over_cadence: int = 0  # runs where a silence ran past its phase's cadence
     worst_overrun: tuple[float, str, float] | None = None  # (seconds past, phase, its cadence) over all runs
     nobody_acknowledged: int = 0
+    #: impact the response caused: (action, service, kind, share, of) -> its duration in each run it happened
+    collateral: dict = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True)
@@ -152,3 +155,6 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
         ev.worst_overrun = (gap.overrun, gap.phase, gap.interval)
     if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
         ev.nobody_acknowledged += 1
+    if kinds["impact_started"] and any(e.payload.caused_by is not None for e in kinds["impact_started"]):
+        for key, took in collateral(tl).items():
+            ev.collateral[key].append(took)

@@ -53,6 +53,15 @@ _ALL = (
 
 #: Every metric with a fixed name, in report order.
 DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in _ALL}
+#: Impact weighted by its share (scoring.impact): not one span, so not in DEFINITIONS
+#: (nor in the incident log's milestones); a run reports them when shares matter.
+WEIGHTED_DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in (
+    MetricDefinition("weighted_outage", "weighted outage (share out × time)", "impact", "recovered", "seconds",
+                     "customer-hours of outage: the share of users out times how long, summed over the incident "
+                     "(0.4 out for 3h then 0.1 for 2h: 1.4 hours); impact the response caused counts too"),
+    MetricDefinition("weighted_degraded", "weighted degradation (share degraded × time)", "impact", "recovered",
+                     "seconds", "the share of users seeing degraded service times how long, summed"),
+)}
 #: Notification metrics are named after the party: ``notify_regulator``.
 NOTIFY_PREFIX = "notify_"
 
@@ -62,6 +71,8 @@ def definition(name: str) -> MetricDefinition:
     KeyError for a name that is no metric."""
     if name in DEFINITIONS:
         return DEFINITIONS[name]
+    if name in WEIGHTED_DEFINITIONS:
+        return WEIGHTED_DEFINITIONS[name]
     if name.startswith(NOTIFY_PREFIX) and len(name) > len(NOTIFY_PREFIX):
         party = name[len(NOTIFY_PREFIX):].replace("_", " ")
         return MetricDefinition(name, f"time to notify {party}", "detected", "notified", "seconds",
@@ -74,4 +85,4 @@ def metric_label(name: str) -> str:
     return definition(name).label
 
 
-__all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "definition", "metric_label"]
+__all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "WEIGHTED_DEFINITIONS", "definition", "metric_label"]

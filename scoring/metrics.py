@@ -19,6 +19,7 @@ from scenarios.night import is_night as _is_night_at
 from scenarios.timeline import Event, Timeline
 
 from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
+from .impact import weighted_values
 
 INF = math.inf
 NIGHT = (NIGHT_START, NIGHT_END)  # a page in the night of the responder's own zone wakes them (scenarios.night)
@@ -85,6 +86,7 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     for who in parties:
         sent = next((e for e in kinds["notified"] if e.payload.who == who), None)
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
+    values.update(weighted_values(scenario, tl))  # partial and staged impact: share x time
     counts, night_by = _counts(tl, kinds)
     detected = kinds["detected"][0].payload if kinds["detected"] else None
     return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds, overrun)

@@ -172,6 +172,7 @@ class Comms:
         run = self.run
         yield run.wait(run.responder.work("contain", who, run.plan.scenario.id, run.plan.contain))
         run.emit("contained", who, run.plan.scenario.id, {})
+        run.impacts.acted("containment", who, run.plan.contain_causes)
         run.contain_pending = False
         if not any(party == "customers" for party, *_ in run.plan.notifications):
             self.disclose()  # nobody is told before containment; then the breach can be talked about
