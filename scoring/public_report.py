@@ -96,3 +96,22 @@ def _word(median: float, figure: float) -> ReportedWord:
 
 def _finite(x: float | None) -> float | None:
     return None if x is None or math.isinf(x) else round(x, 3)
+
+
+def lede(report: BesideReport) -> str:
+    """What the section shows, in one paragraph."""
+    if report.runs == 1:
+        return ("This scenario is modelled on a real incident. Its public report gives the durations below; each is "
+                "set beside what this run measured, with the ratio measured / reported: within 2x either way the "
+                "model told the truth, under half it flatters the team, over double it is slower than what really "
+                "happened.")
+    return (f"This scenario is modelled on a real incident. Its public report gives the durations below; each is "
+            f"set beside the median (and p10–p90) of the {report.runs:,} simulated runs, with the ratio simulated / "
+            "reported: within 2x either way the model told the truth, under half it flatters the team, over double "
+            "it is slower than what really happened. A run that never got there counts as slower than any figure.")
+
+
+def ratio_text(ratio: float | None) -> str:
+    """``0.814`` -> ``0.81x``; None -> ``—``."""
+    return "—" if ratio is None else f"{ratio:.2f}x"
+
