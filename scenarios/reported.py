@@ -4,6 +4,7 @@ metric the scenario can produce, so the simulation has something to set beside i
 
 from __future__ import annotations
 
+from .partial import is_unreadable
 from .scenario import Scenario
 
 Found = tuple[tuple[str | int, ...], str | None]
@@ -16,13 +17,14 @@ _FIGURES = ("ttd", "tta", "ttm", "ttr", "contain", "rpo", "rto", "notify_custome
 def check_reported(sc: Scenario) -> list[Found]:
     """(path, message) for each problem of ``sc.reported``; empty without it."""
     rep = sc.reported
-    if rep is None:
+    if rep is None or is_unreadable(rep):  # what did not validate is reported once, by validation
         return []
     out: list[Found] = []
-    references = [str(r) for r in sc.references] if isinstance(sc.references, list) else []
+    readable = not is_unreadable(sc.references) and not any(is_unreadable(r) for r in sc.references)
+    references = [str(r) for r in sc.references] if readable else []
     if rep.source is None:
         out.append((("reported",), "expected 'source': the reference the figures come from (one of 'references')"))
-    elif str(rep.source) not in references:
+    elif readable and not is_unreadable(rep.source) and str(rep.source) not in references:
         listed = ", ".join(references) if references else "none; add it under 'references'"
         out.append((("reported", "source"), f"the source '{rep.source}' is not among the scenario's references "
                                             f"(expected one of: {listed})"))
@@ -30,7 +32,11 @@ def check_reported(sc: Scenario) -> list[Found]:
     if not given:
         out.append((("reported",), "expected at least one figure (ttd, tta, ttm, ttr, contain, rpo, rto, "
                                    "notify_customers or notify_regulator)"))
+    if not isinstance(sc.kind, str) or is_unreadable(sc.breach):
+        return out  # what the scenario can produce is unknown until those validate
     for name in given:
+        if is_unreadable(getattr(rep, name)):
+            continue
         why = _cannot_produce(sc, name)
         if why is not None:
             out.append((("reported", name), why))
