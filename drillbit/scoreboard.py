@@ -7,6 +7,7 @@ from typing import Sequence
 from scenarios import format_duration, format_share
 from scoring.gaps import Finding
 from scoring.prediction import in_words
+from scoring.public_report import ratio_text
 from scoring.result import DrillResult, MeasuredIn, WorstRun
 
 from . import output
@@ -71,7 +72,26 @@ def print_summary(result: DrillResult) -> None:
             output.out.print(f"overall {result.verdict}; "
                              + (f"worst run: {tail.rating}, {tail.text}" if tail.rating != "P" else tail.text),
                              markup=False)
+    print_public_report(result)
     print_findings(result.findings)
+
+
+def print_public_report(result: DrillResult) -> None:
+    """"Beside the public report": each figure the real incident's report gives, beside
+    the runs' median and p10–p90 (one run: its value), the ratio and the verdict;
+    nothing for a scenario without ``reported`` figures."""
+    rep = result.reported
+    if rep is None:
+        return
+    single = rep.runs == 1
+    rows = []
+    for m in rep.metrics:
+        sim = _d(m.measured) if single else f"{_d(m.median)} ({_d(m.p10)}–{_d(m.p90)})"
+        rows.append((m.label, format_duration(m.reported), "—" if m.word is None else sim, ratio_text(m.ratio),
+                     m.word or "not measured"))
+    output.table("beside the public report" + (f" ({rep.source})" if rep.source else ""),
+                 ["metric", "public report", "measured" if single else "simulated median (p10–p90)",
+                  "measured / reported" if single else "simulated / reported", "verdict"], rows)
 
 
 def print_findings(findings: Sequence[Finding]) -> None:

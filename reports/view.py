@@ -23,6 +23,7 @@ from scoring.result import DrillResult, MeasuredIn, WorstRun
 from scoring.series import RunSeries
 
 from . import fmt
+from .beside_report import public_report
 from .narrative import Story, collapse_updates, tell
 from .subjects import describe_subject
 
@@ -405,6 +406,7 @@ def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
         "kpis": kpis(inp),
         "objectives": objectives(inp),
         "prediction": prediction(inp),
+        "public_report": public_report(res),
         "faults": faults(inp),
         "metrics": metrics(inp) if not inp.single else [],
         "other_metrics": other_metrics(inp) if inp.single else [],

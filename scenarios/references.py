@@ -9,6 +9,7 @@ from typing import Iterable, Iterator
 
 from .common import split_target
 from .partial import UNREADABLE, is_unreadable, raw_text
+from .reported import check_reported
 from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
@@ -174,6 +175,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
                 out.append((("live", "probes", i, "target"), _unknown("live target", p.target, targets)))
             if p.command and not p.target:
                 out.append((("live", "probes", i), "a command probe needs a 'target' to run in"))
+    out.extend(check_reported(sc))
     return _named(out)
 
 

@@ -32,7 +32,7 @@ from .ratings import Rating
 JSON_VERSION = 1
 
 #: Fields left out of the JSON when they hold nothing (the application's records).
-_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction", "hotwash", "facilitator")
+_OPTIONAL = ("timelines", "inputs", "reproduce", "drill", "notes", "prediction", "hotwash", "facilitator", "reported")
 
 
 class ResultError(DrillbitError):
@@ -196,6 +196,41 @@ class Prediction(Record):
     mode: MeasuredIn = "live"
 
 
+#: How a simulated median stands beside the public report's figure: within a factor of
+#: two either way, under half of it (the model flatters the team), or over double.
+ReportedWord = Literal["within 2x", "flatters: faster than half", "slower than double"]
+
+
+class ReportedMetric(Record):
+    """One metric of the scenario's ``reported`` figures beside the simulation.
+    ``reported`` is the public figure (seconds); ``median``, ``p10`` and ``p90`` are
+    over the runs (None: among runs that never got there; for one run, all three are
+    its value); ``measured`` is that one run's value (None for a batch, or never);
+    ``ratio`` is median / reported (None when the median is never or the figure is
+    0s); ``word`` says where the ratio falls (None when no run has the metric)."""
+
+    metric: str
+    label: str
+    reported: float
+    median: float | None
+    p10: float | None
+    p90: float | None
+    measured: float | None
+    reached: int
+    ratio: float | None
+    word: ReportedWord | None
+
+
+class BesideReport(Record):
+    """The scenario's public figures beside the simulated runs: where they come from
+    (``source``, ``note``) and one row per reported metric."""
+
+    source: str | None
+    note: str | None
+    runs: int
+    metrics: tuple[ReportedMetric, ...]
+
+
 class HotWashNote(Record):
     """One note of a tabletop's hot wash, as a person wrote it: what went well
     (``strength``) or should improve (``improvement``), who wrote it (a member id or a
@@ -236,6 +271,7 @@ class DrillResult(Record):
     prediction: Prediction | None = None
     hotwash: tuple[HotWashNote, ...] = ()
     facilitator: str | None = None
+    reported: BesideReport | None = None
 
     @property
     def single(self) -> bool:
@@ -249,7 +285,7 @@ class DrillResult(Record):
 
     def recorded(self, **records: Any) -> "DrillResult":
         """This result with what the application records beside it (``timelines``,
-        ``inputs``, ``reproduce``, ``drill``, ``notes``, ``prediction``, and a
+        ``inputs``, ``reproduce``, ``drill``, ``notes``, ``prediction``, ``reported``, and a
         tabletop's ``hotwash``: HotWashNote records or the session's dicts
         ``{"kind", "text", "by", "t"}``, and ``facilitator``: who ran it); the scores
         stay as they are. Raises TypeError for another keyword, ResultError for a value
@@ -288,8 +324,8 @@ class DrillResult(Record):
         return cls.checked(doc, ResultError, "summary document")
 
 
-__all__ = ["ActionItem", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "HotWashNote",
+__all__ = ["ActionItem", "BesideReport", "CapabilityResult", "CountStats", "DrillProgress", "DrillResult", "Finding", "HotWashNote",
            "InputRef",
            "InputsRecord", "JSON_VERSION", "MetricPrediction", "MetricStats", "ObjectiveResult", "Prediction",
-           "MeasuredIn", "PredictionWord", "RatingRule", "Reproduce", "ResultError",
+           "MeasuredIn", "PredictionWord", "RatingRule", "ReportedMetric", "ReportedWord", "Reproduce", "ResultError",
            "ScenarioRef", "WorstRun"]

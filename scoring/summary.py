@@ -28,7 +28,11 @@ happen, or a quantile falls among runs where it did not). Shape version 1::
     percentile (0-100)|null, word: "as predicted"|"better"|"worse"|"missed"|null}]}
     (``scoring.prediction``); for a tabletop "hotwash": [{kind: "strength"|"improvement",
     text, by: str|null, t: seconds|null}] (the notes as the room wrote them) and
-    "facilitator": str (who ran it).
+    "facilitator": str (who ran it); for a scenario with ``reported:`` figures,
+    "reported": {source, note, runs, metrics: [{metric, label, reported, median, p10, p90,
+    measured (one run's value)|null, reached, ratio (median / reported)|null,
+    word: "within 2x"|"flatters: faster than half"|"slower than double"|null}]}
+    (``scoring.public_report``: the runs beside the public report of the real incident).
 
 ``verdict``, an objective's ``rating`` and a capability's ``rating`` are the rating
 that at least ``require_share`` of runs achieved or bettered (for one run: that run's
@@ -52,6 +56,7 @@ from .result import JSON_VERSION, DrillResult
 from .batch import BatchScore
 from .gaps import Finding
 from .metrics import metric_label
+from .public_report import beside_report
 from .ratings import BATCH_RULE, RULES
 from .verdict import Tail, judge_runs
 
@@ -124,4 +129,6 @@ def _document(batch: BatchScore, scenario: Scenario, team: str | None, findings:
         "counts": {name: {"median": s.median, "p90": s.p90, "max": s.max} for name, s in batch.counts.items()},
         "findings": [asdict(f) for f in findings],
         "action_items": [{**asdict(a), "due": a.due.isoformat()} for a in action_items(findings, today)],
+        "reported": beside_report(scenario, batch.samples, batch.runs,
+                                  batch.first.metrics.values if single else None),
     }

@@ -67,16 +67,24 @@ def cells(line: str) -> list[str]:
 
 
 def rows_about(text: str, label: str) -> list[list[str]]:
-    """Table rows whose first cell names ``label`` (case aside)."""
-    return [cells(line) for line in text.splitlines()
+    """Table rows whose first cell names ``label`` (case aside), outside the section
+    beside the public report (which names the metrics again, with the report's figures;
+    tests/scoring/test_public_report.py checks it)."""
+    return [cells(line) for line in _without_public_report(text).splitlines()
             if line.startswith("|") and cells(line)[0].lower() == label.lower()]
+
+
+def _without_public_report(text: str) -> str:
+    head, sep, rest = text.partition("\n## Beside the public report\n")
+    return head + ("\n## " + rest.split("\n## ", 1)[1] if sep and "\n## " in rest else "")
 
 
 def metric_lines(text: str, figs: dict[str, hand.MetricFigures]) -> list[tuple[str, set[str]]]:
     """Lines that name a metric (and not a gap finding's evidence, which quotes inputs),
-    with the labels they name."""
+    with the labels they name; the section beside the public report gives the
+    report's figures and p10s, and tests/scoring/test_public_report.py checks it."""
     out = []
-    for line in text.splitlines():
+    for line in _without_public_report(text).splitlines():
         low = line.lower()
         if any(w in low for w in ("gap rule", "evidence:", "analysis:", "recommendation:")):
             continue
