@@ -207,7 +207,8 @@ def test_a_tabletop_s_prediction_reads_as_the_room_beside_the_model(case):
     assert [_plain(b) for b in _bullets(section)] == TABLETOP_WORDS
     page = lxml.html.fromstring(render_report(result, "html", scenario=case.scenario, team=case.team,
                                               timeline=case.timeline, now=NOW))
-    said = [li.text_content() for ul in page.find_class("said") for li in ul.iter("li")]
+    (section,) = page.xpath('//section[@aria-labelledby="prediction"]')
+    said = [li.text_content() for ul in section.find_class("said") for li in ul.iter("li")]
     assert said == TABLETOP_WORDS
 
 
