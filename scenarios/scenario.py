@@ -125,6 +125,8 @@ class AlertRule(Model):
     routed: bool = Field(True, description="false: the alert fires but pages nobody")
     sensitivity: Probability = Field(1.0, description="chance the rule catches a matching signal (weak signals)")
     false_positives_per_week: float = Field(0.0, description=f"noise: spurious firings per week, at most {MAX_FALSE_POSITIVES:g}")
+    depends_on: list[Id] = Field(default_factory=list, description="services the rule's own monitoring runs on (telemetry, "
+                                 "service discovery): while one of them has an outage the rule is blind")
 
     @model_validator(mode="after")
     def _shape(self) -> "AlertRule":
@@ -207,6 +209,8 @@ class Backup(Model):
     restore_time: Dist
     works: bool = Field(True, description="false: the job runs but produces nothing usable")
     verified: bool = Field(False, description="restores are tested regularly")
+    covers: float = Field(1.0, gt=0.0, le=1.0, description="share of the data the backup holds (1: all of it); "
+                          "data no working backup covers is lost for good")
 
     @model_validator(mode="after")
     def _past(self) -> "Backup":

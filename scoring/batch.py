@@ -37,6 +37,8 @@ class Evidence:
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
     silence_over_cadence: int = 0
     nobody_acknowledged: int = 0
+    blind_runs: Counter = field(default_factory=Counter)  # alert -> runs in which its monitoring went blind
+    blind_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # alert -> blind spans
 
 
 @dataclass(frozen=True)
@@ -148,3 +150,13 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
             ev.silence_over_cadence += 1
     if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
         ev.nobody_acknowledged += 1
+    if kinds["monitoring_blind"]:
+        _gather_blind(ev, kinds, tl.duration)
+
+
+def _gather_blind(ev: Evidence, kinds, end: float) -> None:
+    """How long each rule was blind: to its ``monitoring_restored``, else to the drill's end."""
+    back = {e.subject: float(e.payload.blind_for) for e in kinds["monitoring_restored"]}
+    for e in kinds["monitoring_blind"]:
+        ev.blind_runs[e.subject] += 1
+        ev.blind_seconds[e.subject].append(back.get(e.subject, max(0.0, end - e.t)))
