@@ -16,6 +16,7 @@ from simulator import Assumptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulator"))  # the simulator tests' team
 from simkit import TWO_LEVEL_TEAM, run, team  # noqa: E402
+from test_simulator_closed_form import DATA_LOSS  # noqa: E402
 
 NOW = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
 
@@ -33,20 +34,7 @@ monitoring:
   - {alert: ApiErrors, signal: api.error_rate, above: 0.5, for: 1m, every: 30s, depends_on: [telemetry]}
 """
 
-PARTIAL = """
-id: lost
-title: Data deleted
-kind: data-loss
-severity: P1
-services: [db]
-injects:
-  - {at: 0s, fault: {kind: data-deleted, service: db}}
-  - {at: 0s, signal: {metric: db.rows, value: 0}}
-monitoring:
-  - {alert: RowsGone, signal: db.rows, below: 1, every: 10s}
-backups:
-  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h, covers: 0.6}
-"""
+PARTIAL = DATA_LOSS.format(loss="0s", backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h, covers: 0.6}")
 
 
 def _drill(text: str, folder: Path):

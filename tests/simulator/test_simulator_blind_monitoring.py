@@ -8,6 +8,7 @@ import pytest
 
 from scenarios.events import check_payload
 from simkit import TWO_LEVEL_TEAM, run, scenario, team
+from test_simulator_closed_form import DATA_LOSS  # a deletion at {loss}, seen by RowsGone; {backups}
 from simulator import Assumptions
 
 INSTANT = Assumptions.instant()
@@ -123,20 +124,6 @@ def test_a_blind_rule_has_no_false_positives():
 
 # -- backups that cover part of the data ---------------------------------------------------
 
-DATA_LOSS = """
-id: lost
-title: Data deleted
-kind: data-loss
-severity: P1
-services: [db]
-injects:
-  - {{at: 0s, fault: {{kind: data-deleted, service: db}}}}
-  - {{at: 0s, signal: {{metric: db.rows, value: 0}}}}
-monitoring:
-  - {{alert: RowsGone, signal: db.rows, below: 1, every: 10s}}
-backups:
-{backups}
-"""
 
 
 @pytest.mark.parametrize("backups, chosen, rpo, covers, lost", [
@@ -156,7 +143,7 @@ backups:
 ])
 def test_a_restore_brings_back_only_what_its_backup_covers(backups, chosen, rpo, covers, lost):
     text = "\n".join(f"  - {b}" for b in backups)
-    tl = run(scenario(DATA_LOSS.format(backups=text)), team(TWO_LEVEL_TEAM), seed=1)
+    tl = run(scenario(DATA_LOSS.format(loss="0s", backups=text)), team(TWO_LEVEL_TEAM), seed=1)
     restored = tl.first("restored_data")
     assert restored.data["backup"] == chosen and restored.data["rpo"] == rpo
     assert restored.data.get("covers") == covers and restored.data.get("lost") == lost
@@ -168,9 +155,9 @@ def test_a_restore_brings_back_only_what_its_backup_covers(backups, chosen, rpo,
 def test_the_scorecard_counts_the_share_lost_for_good():
     from scoring import score
 
-    sc = scenario(DATA_LOSS.format(backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h, covers: 0.6}"))
+    sc = scenario(DATA_LOSS.format(loss="0s", backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h, covers: 0.6}"))
     card = score(run(sc, team(TWO_LEVEL_TEAM), seed=1), sc)
     assert card.metrics.counts["percent_of_data_lost_for_good"] == 40.0  # 100% - 60% covered
     assert card.metrics.values["rpo"] == 6 * 3600  # RPO: the span lost of the 60% restored
-    full = scenario(DATA_LOSS.format(backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h}"))
+    full = scenario(DATA_LOSS.format(loss="0s", backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h}"))
     assert "percent_of_data_lost_for_good" not in score(run(full, team(TWO_LEVEL_TEAM), seed=1), full).metrics.counts
