@@ -5,8 +5,9 @@ The rules, in Prometheus terms (the rule's evaluator, its metrics pipeline or it
 service discovery is down, so every query returns no data):
 
 * A rule is **blind** from the instant a fault with ``impact: outage`` is applied to
-  any service it ``depends_on``, until that service recovers (in this engine: the
-  incident's recovery). A ``degraded`` or ``impact: none`` fault on the dependency
+  any service it ``depends_on`` (or the response itself causes an outage there:
+  ``causes``), until that service recovers: with the incident, or when an outage the
+  response caused ``for`` a while ends. A ``degraded`` or ``impact: none`` fault on the dependency
   does not blind it: the data still arrives, and the rule's own ``for`` and ``every``
   already say how late it reacts. Going blind is recorded (``monitoring_blind``),
   and so is seeing again (``monitoring_restored``, with ``blind_for``).

@@ -173,6 +173,12 @@ class Monitoring:
         if self.sight.dependents:
             self.sight.fault(service, impact)
 
+    def restored(self, service: str) -> None:
+        """``service`` is back before the incident recovers (an impact the response caused
+        for a while): rules blind through it alone see again."""
+        if self.sight.down:
+            self.sight.restored(service)
+
     # -- firing -------------------------------------------------------------------
     def fire(self, ri: int, value: float | None, noise: bool = False) -> None:
         """Rule ``ri`` fires now; a real alert may detect the incident."""

@@ -161,3 +161,40 @@ def test_the_scorecard_counts_the_share_lost_for_good():
     assert card.metrics.values["rpo"] == 6 * 3600  # RPO: the span lost of the 60% restored
     full = scenario(DATA_LOSS.format(loss="0s", backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h}"))
     assert "percent_of_data_lost_for_good" not in score(run(full, team(TWO_LEVEL_TEAM), seed=1), full).metrics.counts
+
+
+CAUSED = """
+id: drained
+title: Mitigation drains the telemetry cluster for an hour
+kind: outage
+severity: P1
+services: [api, telemetry]
+injects:
+  - {at: 0s, fault: {kind: crash, service: api}}
+  - {at: 0s, signal: {metric: api.error_rate, value: 0.9}}
+monitoring:
+  - {alert: ApiErrors, signal: api.error_rate, above: 0.5, for: 1m, every: 30s, depends_on: [telemetry]}
+diagnosis: {takes: 5m}
+mitigation:
+  improvised: 10m
+  causes: [{service: telemetry, impact: outage, for: 1h}]
+recovery: {after_mitigation: 3h}
+"""
+
+
+def test_an_outage_the_response_causes_blinds_the_rule_until_it_ends():
+    # Fires at 60s (tick 0 pending, tick 2 due). Mitigation at m causes a telemetry outage
+    # for 1h: blind at m, stale at the first tick at or after m; at m + 1h it sees again,
+    # the error rate still holds (the series clear only at recovery, m + 3h), so it goes
+    # pending at the next tick k and fires again at k + 60s.
+    tl = run(scenario(CAUSED), team(TWO_LEVEL_TEAM), assumptions=INSTANT, seed=4)
+    m = tl.milestone("mitigated")
+    tick = lambda t: -(-round(t, 3) // 30) * 30  # noqa: E731  (ceil to the 30s grid)
+    assert tl.first("monitoring_blind").t == m
+    stale = next(e for e in tl.find("alert_resolved") if e.data.get("stale"))
+    assert stale.t == tick(m)
+    back = tl.first("monitoring_restored")
+    assert back.t == pytest.approx(m + 3600, abs=1e-3) and back.data["blind_for"] == pytest.approx(3600, abs=1e-3)
+    again = fired(tl, "ApiErrors")
+    assert [e.t for e in again][0] == 60.0
+    assert again[1].t == pytest.approx(tick(back.t) + 60, abs=1e-3)
