@@ -15,11 +15,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from scenarios import DEFAULT_SEVERITIES, SeverityLevel
+from scenarios import DEFAULT_SEVERITIES, SeverityLevel, format_share
 from scenarios.cadence import phase_cadence
 from scenarios.events import Gap
 from scenarios.severity_map import map_severity, severity_label
 from scoring import Scorecard, metric_label
+from scoring.metrics import LOST_FOR_GOOD
 from scoring.gaps import spread_in_words
 
 from . import fmt
@@ -62,6 +63,10 @@ def _contributing_factors(inp: Inputs) -> list[dict[str, str]]:
         elif not b.verified:
             out.append({"factor": f"Restores from the {b.kind} backup were not tested regularly",
                         "detail": f"a restore from it takes {spread_in_words(b.restore_time)}",
+                        "source": "scenario"})
+        if b.works and b.covers < 1.0:
+            out.append({"factor": f"The {b.kind} backup covers only {format_share(b.covers)} of the data",
+                        "detail": "what it does not hold is lost for good unless another working backup holds it",
                         "source": "scenario"})
     for f in inp.result.findings:
         out.append({"factor": f.title, "detail": f.evidence, "source": f"gap rule {f.rule}"})
@@ -181,6 +186,9 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
         if name in values:
             v = values[name]
             facts.append((words, "not reached" if v is None else fmt.duration(None if v == float("inf") else v)))
+    lost = card.metrics.counts.get(LOST_FOR_GOOD)
+    if lost is not None:  # RPO above is the span lost of the part that was restored
+        facts.append(("Data lost for good (in no working backup)", format_share(lost / 100)))
     facts += impact_facts(tl, values, clock)  # partial impact and staged recovery, when the run has them
     notified = [{"who": str(e.payload.who or e.subject).replace("-", " "), "at": clock.time(e.t), "offset": fmt.offset(e.t)}
                 for e in tl.find("notified")]

@@ -240,7 +240,18 @@ def _alert_fired(e, p, w):
 
 
 def _alert_resolved(e, p, w):
+    if p.stale:
+        return MONITORING, "alert", f"Alert {e.subject} resolved for want of data: its monitoring is blind"
     return MONITORING, "alert", f"Alert {e.subject} resolved" + (" (false positive dismissed)" if p.noise else "")
+
+
+def _monitoring_blind(e, p, w):
+    return MONITORING, "miss", f"Alert {e.subject} is blind: it depends on {p.service}, which is down"
+
+
+def _monitoring_restored(e, p, w):
+    blind = format_duration(float(p.blind_for)) if p.blind_for is not None else "a while"
+    return MONITORING, "alert", f"Alert {e.subject} sees again: it was blind for {blind} while {p.service} was down"
 
 
 def _escalated(e, p, w):
@@ -335,7 +346,9 @@ def _contained(e, p, w):
 def _restored_data(e, p, w):
     rpo_rto = (f": RPO {format_duration(float(p.rpo))}, RTO {format_duration(float(p.rto))}"
                if p.rpo is not None and p.rto is not None else "")
-    return _person_lane(e.actor), "milestone", f"Data restored from the {p.backup} backup{rpo_rto}"
+    part = (f"; it holds {format_share(float(p.covers))} of the data, so {format_share(float(p.lost))} is lost for good"
+            if p.covers is not None and p.lost is not None else "")
+    return _person_lane(e.actor), "milestone", f"Data restored from the {p.backup} backup{rpo_rto}{part}"
 
 
 def _mitigated(e, p, w):
@@ -369,6 +382,7 @@ _WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {
     "step_finished": _step_finished, "status_update": _status_update, "notified": _notified,
     "contained": _contained, "restored_data": _restored_data, "mitigated": _mitigated, "recovered": _recovered,
     "resolved": _resolved, "note": _note, "drill_ended": _drill_ended, "severity_changed": _severity_changed,
+    "monitoring_blind": _monitoring_blind, "monitoring_restored": _monitoring_restored,
 }
 
 

@@ -53,6 +53,8 @@ SUBJECTS: dict[str, Callable[[str], str]] = {
     "no-working-backup": lambda s: f"the backups of scenario {s}",
     "backup-interval-over-rpo": lambda s: f"the {s} backup",
     "restore-slower-than-rto": lambda s: f"restores from the {s} backup",
+    "monitoring-depends-on-impacted-service": _alerts,
+    "data-not-covered-by-backup": lambda s: f"the backups of scenario {s}",
     # ACTION:SERVICE (the action may hold a colon of its own: a runbook step's text)
     "collateral-impact": lambda s: f"what {s.rpartition(':')[0]} did to {s.rpartition(':')[2]}",
 }

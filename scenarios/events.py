@@ -90,6 +90,7 @@ class Gap(StrEnum):
     STEP_NOT_DONE = "step-not-done"  # nobody who could do a runbook step was reached
     RUNBOOK_ON_SYMPTOM = "runbook-on-symptom"  # the runbook matched a symptom, not the cause
     WRONG_LEAD = "wrong-lead"  # time lost on a misleading signal before the cause was found
+    DATA_NOT_COVERED = "data-not-covered"  # part of the data is in no working backup: lost for good
     OBSERVATION = "observation"  # a person's own note during a game day or tabletop
 
 
@@ -260,6 +261,18 @@ class AlertFired:
 @dataclass(**_PAYLOAD)
 class AlertResolved:
     noise: Flag
+    stale: Flag | None = None  # true: no data (the rule's monitoring went blind), not the condition clearing
+
+
+@dataclass(**_PAYLOAD)
+class MonitoringBlind:
+    service: Text  # the dependency whose outage blinds the rule
+
+
+@dataclass(**_PAYLOAD)
+class MonitoringRestored:
+    service: Text
+    blind_for: Seconds  # how long the rule saw nothing
 
 
 @dataclass(**_PAYLOAD)
@@ -380,6 +393,8 @@ class RestoredData:
     backup_t: Seconds  # when the copy was taken; negative = before the start
     rpo: Seconds
     rto: Seconds
+    covers: Number | None = None  # share of the data the copy holds, written only below 1
+    lost: Number | None = None  # share of the data no working backup covers: lost for good (with covers)
 
 
 @dataclass(**_PAYLOAD)
@@ -434,6 +449,7 @@ PAYLOADS: dict[str, type] = {
     "step_finished": StepFinished, "status_update": StatusUpdate, "notified": Notified, "contained": Contained,
     "restored_data": RestoredData, "mitigated": Mitigated, "recovered": Recovered, "resolved": Resolved,
     "severity_changed": SeverityChanged, "note": Note, "drill_ended": DrillEnded,
+    "monitoring_blind": MonitoringBlind, "monitoring_restored": MonitoringRestored,
 }
 Payload = Union[tuple(PAYLOADS.values())]  # type: ignore[valid-type]
 for _cls in PAYLOADS.values():

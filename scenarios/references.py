@@ -162,6 +162,9 @@ def check_scenario(sc: Scenario) -> list[Found]:
     for i, rule in enumerate(sc.monitoring):
         if rule.service and rule.service not in services:
             out.append((("monitoring", i, "service"), _unknown("service", rule.service, services)))
+        for j, dep in enumerate(rule.depends_on):
+            if dep not in services:
+                out.append((("monitoring", i, "depends_on", j), _unknown("service", dep, services)))
     if sc.live:
         targets = sc.live.targets
         for i, f in enumerate(sc.live.faults):

@@ -128,6 +128,8 @@ class AlertRule(Model):
     routed: bool = Field(True, description="false: the alert fires but pages nobody")
     sensitivity: Probability = Field(1.0, description="chance the rule catches a matching signal (weak signals)")
     false_positives_per_week: float = Field(0.0, description=f"noise: spurious firings per week, at most {MAX_FALSE_POSITIVES:g}")
+    depends_on: list[Id] = Field(default_factory=list, description="services the rule's own monitoring runs on (telemetry, "
+                                 "service discovery): while one of them has an outage the rule is blind")
 
     @model_validator(mode="after")
     def _shape(self) -> "AlertRule":
@@ -232,6 +234,28 @@ class Backup(Model):
     restore_time: Dist
     works: bool = Field(True, description="false: the job runs but produces nothing usable")
     verified: bool = Field(False, description="restores are tested regularly")
+    covers: float = Field(1.0, description="share of the data the backup holds, above 0 and at most 1 (1: all of it); "
+                          "data no working backup covers is lost for good",
+                          json_schema_extra={"exclusiveMinimum": 0, "maximum": 1})
+
+    @field_validator("covers", mode="before")
+    @classmethod
+    def _percent(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = value.strip()[:-1].strip()
+            try:
+                hint = f"; did you mean {float(number) / 100:g}?"
+            except ValueError:
+                hint = ""
+            raise ValueError(f"expected a share of the data as a number above 0 and at most 1 (0.6 for 60%), got {value!r}{hint}")
+        return value
+
+    @field_validator("covers")
+    @classmethod
+    def _share(cls, value: float) -> float:
+        if not 0.0 < value <= 1.0:  # also refuses nan
+            raise ValueError(f"expected a share of the data above 0 and at most 1 (0.6 for 60%; 1 for all of it), got {value:g}")
+        return value
 
     @model_validator(mode="after")
     def _past(self) -> "Backup":

@@ -68,7 +68,12 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     {severity, service (null if the rule names none), routed: bool,
                     policy (null when it pages nobody), noise: bool, value? (metric rules)}
 ``alert_resolved``  actor monitoring (a noise alert: who dismissed it), subject the alert name.
-                    {noise: bool}
+                    {noise: bool, stale? (true: the rule went blind and its alert resolved
+                    for want of data, not because the condition cleared)}
+``monitoring_blind`` actor monitoring, subject the alert name: a service the rule
+                    ``depends_on`` has an outage, and the rule sees nothing. {service}
+``monitoring_restored`` actor monitoring, subject the alert name: the rule sees again (its
+                    dependency recovered). {service, blind_for (seconds it was blind)}
 ``page_sent``       actor paging, subject the member paged.
                     {page (id, unique in the run), to, purpose, target (``rotation:primary``,
                     ``role:…``, ``person:…``, ``skill:…``, ``access:…``, ``policy:…``),
@@ -106,7 +111,9 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
 ``contained``       actor the responder, subject the scenario id. {}
 ``restored_data``   actor the responder, subject the backup kind.
                     {backup, backup_t (when the copy was taken; negative = before the start),
-                    rpo (loss time - backup_t), rto (this event's t - the impact start)}
+                    rpo (loss time - backup_t), rto (this event's t - the impact start),
+                    covers? and lost? (written only for a backup covering part of the data:
+                    the share it holds, and the share no working backup covers, lost for good)}
 ``mitigated``       actor who mitigated, subject the scenario id.
                     {how: runbook|improvised, runbook?, step? (0-based step that mitigated)}
 ``recovered``       actor system, subject the scenario id. {}
@@ -123,6 +130,7 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     expert-unreachable, backup-broken, no-working-backup, undetected,
                     done-without-skill (skill), step-not-done (runbook, step, skill, access),
                     runbook-on-symptom (runbook), wrong-lead (subject: the lead),
+                    data-not-covered (backup: the one restored; part of the data is lost for good),
                     observation (a person's own note in a game day or tabletop)
 ``drill_ended``     the last event. actor system, subject the scenario id.
                     {reason: resolved|horizon|recovered|aborted|interrupted|ended (a tabletop's
@@ -179,14 +187,14 @@ LAST_START_YEAR = LAST_YEAR + 2
 MAX_LINE = 16 * 1024 * 1024
 # MAX_INT: whole numbers are stored as 64-bit integers (the incident log's range).
 #: ``data`` fields that hold seconds, bounded like ``t``.
-TIME_FIELDS = frozenset(("delivered_after", "took", "page_t", "backup_t", "rpo", "rto", "within"))
+TIME_FIELDS = frozenset(("delivered_after", "took", "page_t", "backup_t", "rpo", "rto", "within", "blind_for"))
 
 EventKind = Literal[
     "drill_started", "inject", "fault_applied", "fault_restored", "impact_started", "impact_restored", "signal",
     "detected", "alert_fired", "alert_resolved", "page_sent", "page_missed", "acknowledged",
     "escalated", "responder_engaged", "diagnosed", "runbook_started", "step_started",
     "step_finished", "status_update", "notified", "contained", "restored_data", "mitigated",
-    "recovered", "resolved", "severity_changed", "note", "drill_ended",
+    "recovered", "resolved", "severity_changed", "note", "drill_ended", "monitoring_blind", "monitoring_restored",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 Mode = Literal["simulated", "tabletop", "live"]

@@ -6,6 +6,7 @@ from .batch import BatchScore, ObjectiveShare, score_many
 from .compare import Comparison, compare
 from .gaps import RULES as GAP_RULES, Finding, find_gaps
 from . import expected_runbooks  # noqa: F401  (registers its gap rule)
+from . import blind_spots  # noqa: F401  (registers its gap rules)
 from .metrics import METRICS, RunMetrics, measure, metric_label
 from .objectives import Objective, Outcome, objectives_for
 from .power import Power, analytic_runs_needed, runs_needed, simulate_power

@@ -39,6 +39,8 @@ class Evidence:
     silence_over_cadence: int = 0  # runs where a silence ran past its phase's cadence
     worst_overrun: tuple[float, str, float] | None = None  # (seconds past, phase, its cadence) over all runs
     nobody_acknowledged: int = 0
+    blind_runs: Counter = field(default_factory=Counter)  # alert -> runs in which its monitoring went blind
+    blind_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # alert -> blind spans
     #: impact the response caused: (action, service, kind, share, of) -> its duration in each run it happened
     collateral: dict = field(default_factory=lambda: defaultdict(list))
 
@@ -158,3 +160,13 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     if kinds["impact_started"] and any(e.payload.caused_by is not None for e in kinds["impact_started"]):
         for key, took in collateral(tl).items():
             ev.collateral[key].append(took)
+    if kinds["monitoring_blind"]:
+        _gather_blind(ev, kinds, tl.duration)
+
+
+def _gather_blind(ev: Evidence, kinds, end: float) -> None:
+    """How long each rule was blind: to its ``monitoring_restored``, else to the drill's end."""
+    back = {e.subject: float(e.payload.blind_for) for e in kinds["monitoring_restored"]}
+    for e in kinds["monitoring_blind"]:
+        ev.blind_runs[e.subject] += 1
+        ev.blind_seconds[e.subject].append(back.get(e.subject, max(0.0, end - e.t)))

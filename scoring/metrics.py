@@ -27,6 +27,9 @@ NIGHT = (NIGHT_START, NIGHT_END)  # a page in the night of the responder's own z
 #: Metric name -> (label, start milestone, end milestone), in report order; a view of
 #: the registry in ``definitions`` kept for the callers that unpack triples.
 METRICS: dict[str, tuple[str, str, str]] = {d.name: (d.label, d.start, d.end) for d in DEFINITIONS.values()}
+#: The count a run with a partial restore adds: the percent of the data no working backup
+#: covered (a share, not a duration, so it sits with the counts; absent otherwise).
+LOST_FOR_GOOD = "percent_of_data_lost_for_good"
 COUNTS = ("pages_sent", "pages_missed", "escalations", "night_pages", "people_involved", "steps_failed", "noise_alerts")
 
 
@@ -88,6 +91,9 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
     values.update(weighted_values(scenario, tl))  # partial and staged impact: share x time
     counts, night_by = _counts(tl, kinds)
+    restored = kinds["restored_data"][0].payload if kinds["restored_data"] else None
+    if restored is not None and restored.lost is not None:  # a backup that covers only part of the data
+        counts[LOST_FOR_GOOD] = round(float(restored.lost) * 100, 3)  # type: ignore[assignment]
     detected = kinds["detected"][0].payload if kinds["detected"] else None
     return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds, overrun)
 

@@ -6,6 +6,7 @@ injects; each part of the response has its module, whose docstring states its ru
 
 * ``injects``    injects at their offsets, ``when:`` injects, faults -> impact, fallback detection
 * ``monitoring`` series, alert rules on their evaluation grid (tick semantics), noise
+* ``blindness``  rules that ``depends_on`` a service with an outage: blind, stale, seeing again
 * ``paging``     on-call at each instant, channels, answer times by local period, escalation
 * ``response``   runbook choice and steps (failures, retries, experts), improvisation, recovery
 * ``comms``      status updates, breach containment and notification, restores from backups

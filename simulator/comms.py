@@ -20,11 +20,19 @@ cadence, breach containment and notifications, data restore from backups.
   the moment a holder of that role engages on the incident, in any role (``notified``
   with ``how: engaged`` and ``by``), or when they are told (``how: told``), whichever
   comes first; the telling then stops.
-* Data loss: at diagnosis the team restores from the working backup with the newest
-  copy taken at or before the loss (a backup runs every ``every`` from its
-  ``last_success``); RPO is the loss time minus that copy's time, RTO the restore's end
-  minus the impact start. Backups with ``works: false`` newer than the chosen copy are
-  found broken on the way (recorded). Recovery waits for the restore.
+* Data loss: at diagnosis the team restores from the working backup that ``covers``
+  the most of the data, and among those the one with the newest copy taken at or
+  before the loss (a backup runs every ``every`` from its ``last_success``); with every
+  backup covering all the data (the default) that is the newest copy. RPO is the loss
+  time minus that copy's time, RTO the restore's end minus the impact start. Backups
+  with ``works: false`` newer than the chosen copy are found broken on the way
+  (recorded). Recovery waits for the restore.
+* Partial backups: shares of one scenario's backups are read as nested (the smaller
+  holds part of what the larger holds: a table dump inside a disk snapshot), so the
+  working backups together cover the largest share among them; the rest is lost for
+  good. A restore of a copy covering ``c < 1`` records ``covers: c`` and
+  ``lost: 1 - c`` (and a ``data-not-covered`` note); RPO stays the span of data lost
+  for the part that was restored.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from simpy.events import Event
 
 from scenarios import SeverityLevel
 from scenarios.cadence import update_interval
+from scenarios.shares import format_share
 
 if TYPE_CHECKING:
     from .responder import Decision
@@ -216,21 +225,21 @@ class Comms:
         or None (recorded as a gap) when no backup works."""
         run = self.run
         loss = run.loss_t if run.loss_t is not None else (run.impact_t or 0.0)
-        best: tuple[float, int] | None = None
+        best: tuple[float, float, int] | None = None  # (covers, copy time, backup index)
         newest_copy: list[float] = []
         for i, (b, _) in enumerate(run.plan.backups):
             copy_t = b.last_success + math.floor((loss - b.last_success) / b.every + 1e-9) * b.every
             newest_copy.append(copy_t)
-            if b.works and (best is None or copy_t > best[0]):
-                best = (copy_t, i)
+            if b.works and (best is None or (b.covers, copy_t) > best[:2]):
+                best = (b.covers, copy_t, i)
         for i, (b, _) in enumerate(run.plan.backups):
-            if not b.works and (best is None or newest_copy[i] > best[0]):
+            if not b.works and (best is None or newest_copy[i] > best[1]):
                 run.note("backup-broken", b.kind, f"the {b.kind} backup produces nothing usable", actor=who, backup=b.kind)
         if best is None:
             run.note("no-working-backup", run.plan.scenario.id, "no working backup exists; the data cannot be restored",
                      actor=who)
             return None
-        return best[1], best[0], loss
+        return best[2], best[1], loss
 
     def restore(self, who: str, i: int, copy_t: float, loss: float, *, waited: bool = False):
         """Process body: restore backup ``i`` (its restore_time, unless a runbook step
@@ -242,6 +251,13 @@ class Comms:
         impact = run.impact_t if run.impact_t is not None else 0.0
         data: dict[str, Any] = {"backup": backup.kind, "backup_t": round(copy_t, 3),
                                 "rpo": round(loss - copy_t, 3), "rto": round(run.env.now - impact, 3)}
+        if backup.covers < 1.0:  # the chosen copy covers the most any working backup does
+            lost = round(1.0 - backup.covers, 6)
+            data.update(covers=backup.covers, lost=lost)
         run.emit("restored_data", who, backup.kind, data)
+        if backup.covers < 1.0:
+            run.note("data-not-covered", backup.kind, f"no working backup covers {format_share(lost)} of the data: "
+                     f"the {backup.kind} backup holds {format_share(backup.covers)}, and the rest is lost for good",
+                     actor=who, backup=backup.kind)
         run.restore_pending = False
         run.progress()

@@ -70,6 +70,7 @@ class Impacts:
             data: dict[str, Any] = {"fault": RESPONSE, "service": c.service, "impact": c.impact,
                                     **share_fields(c.share, c.of), "caused_by": RESPONSE, "action": action}
             run.emit("impact_started", who, c.service, data)
+            run.monitoring.fault(c.service, c.impact)  # monitoring that runs on the service may go blind
             if c.for_ is None and c.of not in self.of:
                 self.of.append(c.of)
             if c.for_ is not None:
@@ -83,6 +84,7 @@ class Impacts:
         if not run.recovered:
             run.emit("impact_restored", "system", c.service,
                      {"service": c.service, "restored": 1.0, "caused_by": RESPONSE, "action": action})
+            run.monitoring.restored(c.service)  # and sees again
         run.progress()
 
     # -- recovery in stages ------------------------------------------------------------

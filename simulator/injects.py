@@ -79,6 +79,7 @@ def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     if condition is not None:
         data["condition"] = condition
     run.emit("fault_applied", f.kind, f.service, data)
+    run.monitoring.fault(f.service, f.impact)  # monitoring that runs on the service may go blind
     if i in run.plan.impact_faults:
         run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact,
                                                        **fault_fields(f)})

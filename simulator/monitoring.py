@@ -24,6 +24,8 @@ Tick semantics (what a Prometheus-style evaluator does, and all it can know):
   picks a runbook) without paging again. An unrouted alert pages nobody and is
   recorded as a gap; so is a routed one that no escalation policy takes.
 * At recovery every firing alert resolves and every series returns to no value.
+* A rule that ``depends_on`` a service with an outage is blind: it sees nothing, cannot
+  fire, and a firing alert goes stale (:mod:`simulator.blindness` states the rules).
 
 Ticks are evaluated only where something can change (after a signal, at a pending
 rule's due tick), which gives the same firings as evaluating every tick.
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .blindness import Sight
 from .sampling import ceil_div
 
 if TYPE_CHECKING:
@@ -62,6 +65,9 @@ class Monitoring:
         self.run = run
         self.values: dict[str, float] = {}
         self.states = [RuleState() for _ in run.plan.rules]
+        #: rules blind while a service they depend on is down
+        self.sight = Sight(self)
+        self.dark = self.sight.dark
         for ri in run.plan.noisy_rules:
             self._next_noise(ri)
 
@@ -88,6 +94,8 @@ class Monitoring:
         if metric is not None and value is not None:
             self.values[metric] = value
             for ri in plan.metric_rules.get(metric, ()):
+                if ri in self.dark:  # the value exists, but the rule cannot see it
+                    continue
                 rule, st = plan.rules[ri], self.states[ri]
                 # An idle rule whose condition does not hold has nothing to notice.
                 if st.pending is None and not st.firing and not (value > rule.above if rule.above is not None
@@ -96,7 +104,7 @@ class Monitoring:
                 self._check(ri, ceil_div(run.env.now, rule.every))
         for ri in plan.on_rules.get(kind, ()):
             st, rule = self.states[ri], plan.rules[ri]
-            if st.firing or st.queued or (rule.source is not None and rule.source != source):
+            if st.firing or st.queued or ri in self.dark or (rule.source is not None and rule.source != source):
                 continue
             if rule.sensitivity < 1.0 and run.rng.random() >= rule.sensitivity:
                 continue
@@ -107,7 +115,7 @@ class Monitoring:
     def _fire_on(self, ri: int) -> None:
         st = self.states[ri]
         st.queued = False
-        if not st.firing and not self.run.finished:
+        if not st.firing and not self.run.finished and ri not in self.dark:
             self.fire(ri, None)
 
     # -- threshold rules ------------------------------------------------------------
@@ -128,6 +136,9 @@ class Monitoring:
         if run.finished:
             return
         rule = run.plan.rules[ri]
+        if ri in self.dark:
+            self._stale(ri)
+            return
         v = self.values.get(rule.signal)  # type: ignore[arg-type]
         holds = v is not None and (v > rule.above if rule.above is not None else v < rule.below)  # type: ignore[operator]
         if not holds:
@@ -148,6 +159,25 @@ class Monitoring:
             self.fire(ri, v)
         else:
             self._check(ri, due)
+
+    def _stale(self, ri: int) -> None:
+        """A blind rule's tick finds no data: nothing pending, and a firing alert resolves."""
+        st = self.states[ri]
+        st.pending, st.blind = None, False
+        if st.firing:
+            st.firing = False
+            self.run.emit("alert_resolved", "monitoring", self.run.plan.rules[ri].alert, {"noise": False, "stale": True})
+
+    def fault(self, service: str, impact: str) -> None:
+        """A fault was applied to ``service``: rules that depend on it may go blind."""
+        if self.sight.dependents:
+            self.sight.fault(service, impact)
+
+    def restored(self, service: str) -> None:
+        """``service`` is back before the incident recovers (an impact the response caused
+        for a while): rules blind through it alone see again."""
+        if self.sight.down:
+            self.sight.restored(service)
 
     # -- firing -------------------------------------------------------------------
     def fire(self, ri: int, value: float | None, noise: bool = False) -> None:
@@ -176,6 +206,8 @@ class Monitoring:
     def recovered(self) -> None:
         """Service is back: every firing alert resolves and the series go quiet."""
         run = self.run
+        if self.sight.down:
+            self.sight.recovered()
         self.values.clear()
         for ri, st in enumerate(self.states):
             st.pending, st.blind = None, False
@@ -194,6 +226,6 @@ class Monitoring:
     def _noise(self, ri: int) -> None:
         if self.run.finished:
             return
-        if not self.states[ri].firing:
+        if not self.states[ri].firing and ri not in self.dark:
             self.fire(ri, None, noise=True)
         self._next_noise(ri)

@@ -239,7 +239,9 @@ def describe(e) -> str:
         "signal": lambda: d.get("text") or f"{d.get('metric')} = {d.get('value')}",
         "detected": lambda: f"incident detected via {d.get('alert') or d.get('via')}",
         "alert_fired": lambda: f"alert {e.subject} firing ({d.get('severity')})",
-        "alert_resolved": lambda: f"alert {e.subject} resolved",
+        "alert_resolved": lambda: f"alert {e.subject} resolved" + (" (no data)" if d.get("stale") else ""),
+        "monitoring_blind": lambda: f"alert {e.subject} blind: {d.get('service')} is down",
+        "monitoring_restored": lambda: f"alert {e.subject} sees again ({d.get('service')} back)",
         "page_sent": lambda: f"page {d.get('page')} to {d.get('to')} ({d.get('purpose')}, {d.get('target')})",
         "page_missed": lambda: (f"page {d['page']} to {d.get('to')}" if d.get("page") else f"nobody to page for {d.get('target')}")
                                + f" missed ({d.get('reason')})",

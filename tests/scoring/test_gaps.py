@@ -48,6 +48,12 @@ CASES = {
     "no-working-backup": dict(sc=scenario(SCENARIO.replace("kind: outage", "kind: data-loss") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h, works: false}]\n")),
     "backup-interval-over-rpo": dict(sc=scenario(SCENARIO.replace("recover: 2h}", "recover: 2h, rpo: 1h}") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h}]\n")),
     "restore-slower-than-rto": dict(sc=scenario(SCENARIO.replace("recover: 2h}", "recover: 2h, rto: 30m}") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h}]\n")),
+    # the only alert that sees the error rate runs on telemetry, which the scenario takes down
+    "monitoring-depends-on-impacted-service": dict(sc=scenario(
+        SCENARIO.replace("services: [api]", "services: [api, telemetry]")
+        .replace("  - {at: 30s,", "  - {at: 0s, fault: {kind: dependency-down, service: telemetry}}\n  - {at: 30s,")
+        .replace("service: api}\nobjectives", "service: api, depends_on: [telemetry]}\nobjectives"))),
+    "data-not-covered-by-backup": dict(sc=scenario(SCENARIO.replace("kind: outage", "kind: data-loss") + "backups: [{kind: dump, every: 1d, last_success: -2h, restore_time: 1h, covers: 0.6}]\n")),
 }
 
 

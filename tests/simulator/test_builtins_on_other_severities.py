@@ -26,7 +26,7 @@ WRITTEN = {
     "cloud-subscription-deleted": "P0", "config-push-global-outage": "P0", "db-primary-data-deleted": "P0",
     "misconfigured-waf-ssrf": "P0", "permissions-script-access-cut": "P0", "ransomware-file-share": "P0", "script-deleted-customer-sites": "P0",
     "storage-region-outage": "P0", "supply-chain-script-tampered": "P1", "unpatched-framework-breach": "P0",
-    "cross-coast-database-failover": "P0",
+    "cross-coast-database-failover": "P0", "coordination-service-stall": "P0",
 }
 #: By rank on SEV1-SEV3: P<n> is the (n+1)-th level, P3 clamped to the third.
 SEV_RANK = {"P0": "SEV1", "P1": "SEV2", "P2": "SEV3", "P3": "SEV3"}
