@@ -13,6 +13,7 @@ from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
 from .severity_map import map_severity, scale_rank, scenario_severities
+from .stages import check_stages
 from .team import Team
 
 Found = tuple[tuple[str | int, ...], str]
@@ -150,6 +151,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
     for i, inj in enumerate(sc.injects):
         if inj.fault and inj.fault.service not in services:
             out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
+    out.extend(check_stages(sc))
     for i in _repeats([r.alert for r in sc.monitoring]):
         out.append((("monitoring", i, "alert"), f"alert '{sc.monitoring[i].alert}' is defined twice"))
     for i, rule in enumerate(sc.monitoring):

@@ -18,6 +18,7 @@ from scenarios.night import is_night as _is_night_at
 from scenarios.timeline import Event, Timeline
 
 from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
+from .stages import stage_values
 
 INF = math.inf
 NIGHT = (NIGHT_START, NIGHT_END)  # a page in the night of the responder's own zone wakes them (scenarios.night)
@@ -78,6 +79,8 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     for who in parties:
         sent = next((e for e in kinds["notified"] if e.payload.who == who), None)
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
+    if kinds.get("stage_started") or kinds.get("stage_detected"):  # an incident in stages
+        values.update(stage_values(kinds, scenario))
     counts, night_by = _counts(tl, kinds)
     detected = kinds["detected"][0].payload if kinds["detected"] else None
     return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds)
