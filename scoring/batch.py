@@ -19,6 +19,7 @@ from scenarios.timeline import Timeline
 from .objectives import Objective, objectives_for
 from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
 from .scorecard import Scorecard, score
+from .stages import gather_stages
 from .stats import Interval, Summary, share_interval, summarize
 
 
@@ -37,6 +38,8 @@ class Evidence:
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
     silence_over_cadence: int = 0
     nobody_acknowledged: int = 0
+    stage_started: Counter = field(default_factory=Counter)  # stage -> runs it started in
+    stage_late: Counter = field(default_factory=Counter)  # stage -> runs it went undetected, or past a deadline
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
         if card.verdict is not None:
             verdicts[card.verdict] += 1
         _gather(ev, tl, card, ack_target, tz, level)
+        if scenario.stages:
+            gather_stages(ev, card.metrics.events, scenario)
     if first is None:
         raise ValueError("no runs to score")
     samples = {k: np.array(v) for k, v in values.items()}

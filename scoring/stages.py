@@ -83,3 +83,23 @@ def stage_values(kinds: dict[str, list[Event]], scenario: Scenario | None) -> di
             value = _span(st.detected, sent)
         out[NOTIFY_PREFIX + who.replace("-", "_")] = value
     return out
+
+
+def late_after(scenario: Scenario, stage: str) -> float | None:
+    """The shortest deadline of the notifications that concern ``stage`` (seconds), or
+    None: a stage found later than that after it started was found after the deadline
+    would have passed, had the clock started when the data was taken."""
+    notes = scenario.breach.notify if scenario.breach else []
+    return min((float(n.within) for n in notes if n.stage == stage), default=None)
+
+
+def gather_stages(ev, kinds: dict[str, list[Event]], scenario: Scenario) -> None:
+    """Count, per stage, the runs it started in and the runs it went undetected in or
+    was detected later (from its start) than its notifications' shortest deadline."""
+    for s in stage_times(kinds, scenario):
+        if s.started is None:
+            continue
+        ev.stage_started[s.stage] += 1
+        deadline = late_after(scenario, s.stage)
+        if s.detected is None or (deadline is not None and s.detected - s.started > deadline):
+            ev.stage_late[s.stage] += 1
