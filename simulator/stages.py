@@ -19,9 +19,11 @@ detection and containment (a scenario without ``stages`` never reaches this modu
 * A stage is *pending* while it is undetected and its injects are still to play: until
   its last inject's offset plus the slowest alert rule's ``every`` and ``for`` (and one
   second), the time monitoring needs to see that inject (for a cancelled stage: from its
-  last delivered inject). The incident does not resolve while a started stage is
-  pending or a detected stage is not contained; the drill does not end while any stage
-  is pending (the horizon still ends it).
+  last delivered inject). The incident does not resolve while a detected stage is not
+  contained (a breach); the drill does not end while any stage is pending (the horizon
+  still ends it). An undetected stage does not hold the resolution: the team cannot act
+  on what it has not seen (and would post status updates about it for weeks); it
+  resolves what it knows of, and the stage re-opens the incident when it is found.
 * A stage detected after the incident was resolved re-opens it (``reopened: true``):
   the incident is unresolved again, everyone who was on it has gone back to their work
   (nobody counts as present), and the stage's detection pages through its alert's
@@ -164,6 +166,7 @@ class Stages:
         # the new stage is paged like a new incident and answered anew.
         run = self.run
         run.resolved = False
+        run.resolve_declared = False  # a tabletop room declares the re-opened incident resolved again
         run.phase = "investigating"
         run.acked_by = run.ack_level = None
         run.present.clear()
@@ -236,9 +239,8 @@ class Stages:
         return self.run.env.now < until
 
     def holds_resolution(self) -> bool:
-        """A started stage is pending, or (a breach) a detected stage is not contained."""
-        if any(self.pending(s) for s in self.started):
-            return True
+        """(A breach) a detected stage is not contained. A stage nobody has seen holds
+        nothing: the team resolves what it knows of, and the stage re-opens it when found."""
         return self.run.plan.is_breach and any(s not in self.contained for s in self.detected)
 
     def holds_end(self) -> bool:
