@@ -10,6 +10,8 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``response``   runbook choice and steps (failures, retries, experts), improvisation, recovery
 * ``comms``      status updates, breach containment and notification, restores from backups
 * ``run``        the incident's state machine and the event record
+* ``stages``     incidents in stages: each stage's start, detection, containment (cancelling
+  the stages that do not survive it), re-opening, stage-tied notifications
 * ``responder``  the people's decisions (acknowledge, engage, runbook, steps, updates,
   improvised work, declaring mitigated): drawn by ``SimulatedResponder``, left pending
   for a person or a probe by ``AskingResponder`` (the rest delegated)
