@@ -7,7 +7,8 @@ detection and containment (a scenario without ``stages`` never reaches this modu
 * Detection: an alert set off by a stage's own signals detects that stage (a metric
   rule: the stage of the latest signal on its metric; an ``on:`` rule: the stage of the
   signal it caught), recorded as ``stage_detected``. The scenario's
-  ``detection_fallback`` detects the stage that started first. The incident's
+  ``detection_fallback`` (and a tabletop room declaring the incident) detects the
+  undetected stage that started first. The incident's
   ``detected`` milestone stays the first detection, whichever stage it was. An alert
   already firing for one stage (an ``on:`` rule stays firing until recovery) does not
   fire again for another.
