@@ -53,6 +53,7 @@ SUBJECTS: dict[str, Callable[[str], str]] = {
     "no-working-backup": lambda s: f"the backups of scenario {s}",
     "backup-interval-over-rpo": lambda s: f"the {s} backup",
     "restore-slower-than-rto": lambda s: f"restores from the {s} backup",
+    "stage-undetected": lambda s: f"stage {s} of the incident",
 }
 
 
