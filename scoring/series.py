@@ -56,8 +56,9 @@ class RunSeries:
     """Per-run values of a few metrics, gathered while timelines stream past."""
 
     def __init__(self, metrics: Sequence[str] = SERIES_METRICS) -> None:
-        # A breach names its notification metrics per party (notify_regulator, ...).
-        unknown = [m for m in metrics if m not in METRICS and not m.startswith("notify_")]
+        # A breach names its notification metrics per party (notify_regulator, ...), an
+        # incident in stages its stage metrics per stage (stage_dwell_vault, ...).
+        unknown = [m for m in metrics if m not in METRICS and not m.startswith(("notify_", "stage_dwell_", "stage_contain_"))]
         if unknown:
             raise ValueError(f"not a metric: {', '.join(unknown)}")
         self.metrics: tuple[str, ...] = tuple(metrics)

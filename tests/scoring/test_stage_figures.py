@@ -109,3 +109,12 @@ def test_stage_undetected_is_quiet_when_every_stage_is_found_in_time():
                        else ev(5 * DAY, "stage_detected", "Odd", stage="cloud-backups", via="alert", fallback=False)
                        for e in found_run().events], scenario_id="leak")
     assert rules([quick]) == []  # 1d after it started: inside the 7d deadline
+
+
+def test_the_stage_figures_can_be_charted():
+    from scoring.series import RunSeries
+
+    sc, tm = scenario(STAGED), team()
+    series = RunSeries.of_score(score_many([found_run(), unseen_run()], sc, tm))
+    d = series.distribution("stage_dwell_cloud_backups")
+    assert (d.runs, d.reached) == (2, 1) and d.steps_x == (75 * DAY,) and d.steps_y == (0.5,)
