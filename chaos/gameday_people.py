@@ -128,14 +128,24 @@ class People:
             out += self._page(level.also_page, "severity", {}, t)
         return out
 
+    def _present(self) -> list[str]:
+        """Who is on the incident: who acknowledged it, then who engaged."""
+        return list(dict.fromkeys([*([self.acked_by] if self.acked_by else []), *self.engaged]))
+
     def _page(self, targets: list[str], purpose: str, meta: dict, t: float) -> list[Event]:
         """Page ``targets`` at drill second ``t`` (someone two targets name gets one
-        page); a target that resolves to nobody is a missed page and a gap."""
+        page); a target that resolves to nobody is a missed page and a gap, one that
+        names someone on the incident already is met by them."""
         out: list[Event] = []
         at = self.record.wall(t)
         paged: set[str] = set()
         for target in targets:
             members = self._members(target, at)
+            here = next((m for m in self._present() if m in members), None)
+            if here is not None:
+                if purpose == INCIDENT and self.acked_by is None:
+                    out += self._acknowledge(here, t, present=True, **meta)
+                continue
             if not members:
                 kind, name = split_target(target)
                 if kind == "rotation":
@@ -205,6 +215,29 @@ class People:
         incident = self._incident_pages()
         return next((p for p in incident if p.to == who), incident[0] if incident else None)
 
+    def _acknowledge(self, by: str, t: float, present: bool = False, **meta) -> list[Event]:
+        """``by`` acknowledges the incident at drill second ``t``: the incident's page
+        (theirs, else the first), and their severity pages with it."""
+        rec = self.record
+        self.acked_by = by
+        page = self._page_of(by)
+        extra = {"present": True} if present else {}
+        if page is None:
+            # No page went out: the acknowledgement is kept, with no page to time it from.
+            period = self.team.member(by).period_at(rec.wall(t))
+            out = [rec.emit(t, "acknowledged", by, by, Acknowledged(by=by, page=0, page_t=t, purpose=INCIDENT,
+                                                                    period=period, **meta, **extra))]
+        else:
+            period = page.period if page.to == by else self.team.member(by).period_at(rec.wall(t))
+            out = [rec.emit(t, "acknowledged", by, by, Acknowledged(by=by, page=page.id, page_t=page.t,
+                                                                    purpose=INCIDENT, period=period,
+                                                                    **{**page.meta, **meta}, **extra))]
+        for other in self.pages:
+            if other.to == by and other.purpose != INCIDENT:
+                out.append(rec.emit(t, "acknowledged", by, by, Acknowledged(
+                    by=by, page=other.id, page_t=other.t, purpose=other.purpose, period=other.period, **other.meta)))
+        return out
+
     def mark(self, mark: "Mark", t: float) -> list[Event]:
         """The events of one mark at drill second ``t``. Raises GameDayError for one that
         makes no sense (an unknown member, a second ack, an update without a phase)."""
@@ -219,16 +252,7 @@ class People:
         if kind == "ack":
             if self.acked_by is not None:
                 raise GameDayError(f"mark ack: already acknowledged by {self.acked_by}")
-            self.acked_by = by
-            page = self._page_of(by)
-            if page is None:
-                # No page went out: the acknowledgement is kept, with no page to time it from.
-                period = self.team.member(by).period_at(rec.wall(t))
-                return [rec.emit(t, "acknowledged", by, by, Acknowledged(by=by, page=0, page_t=t, purpose=INCIDENT,
-                                                                         period=period))]
-            period = page.period if page.to == by else self.team.member(by).period_at(rec.wall(t))
-            return [rec.emit(t, "acknowledged", by, by, Acknowledged(by=by, page=page.id, page_t=page.t,
-                                                                     purpose=INCIDENT, period=period, **page.meta))]
+            return self._acknowledge(by, t)
         if kind == "engaged":
             if by in self.engaged:
                 raise GameDayError(f"mark engaged: {by} is engaged already")

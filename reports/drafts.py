@@ -15,7 +15,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from scenarios import DEFAULT_SEVERITIES
+from scenarios import DEFAULT_SEVERITIES, SeverityLevel
+from scenarios.cadence import phase_cadence
 from scenarios.events import Gap
 from scenarios.severity_map import map_severity, severity_label
 from scoring import Scorecard, metric_label
@@ -25,6 +26,7 @@ from . import fmt
 from .hseep import CAPABILITY_ORDER, CROSS_CUTTING, METRIC_CAPABILITY
 from .narrative import cadence, tell, update_runs
 from .room import room_view
+from .shares import BY_RESPONSE, impact_facts, response_rows, share_words
 from .view import (MODE_WORDS, RATING_WORDS, STATUS_SIGN, Inputs, actions, header, ratings, run_scorecard, sentence,
                    story_rows, worst_run)
 
@@ -123,10 +125,17 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _named(row: dict[str, str]) -> str:
+    """A service as the customer sentence names it: with its share and, for impact the
+    response caused, the action (``pardot (100% of orgs, caused by the response: containment)``)."""
+    extra = [x for x in (row.get("share"), row.get("by_response") and f"{BY_RESPONSE}: {row['by_response']}") if x]
+    return f"{row['service']} ({', '.join(extra)})" if extra else row["service"]
+
+
 def _customer_summary(services: list[dict[str, str]], start: str, end: str, kind: str) -> str:
     """The draft customer summary's sentence, naming customer-facing services only."""
-    outage = [s["service"] for s in services if s["customer_facing"] and s["impact"] == "outage"]
-    degraded = [s["service"] for s in services if s["customer_facing"] and s["impact"] != "outage"]
+    outage = [_named(s) for s in services if s["customer_facing"] and s.get("kind", s["impact"]) == "outage"]
+    degraded = [_named(s) for s in services if s["customer_facing"] and s.get("kind", s["impact"]) != "outage"]
     seen = [f"an outage of {_and(outage)}"] if outage else []
     seen += [f"degraded service from {_and(degraded)}"] if degraded else []
     if seen:
@@ -147,17 +156,22 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
     until = ms.get("recovered")
     facing = customer_facing(inp)
     by_service: dict[str, dict[str, Any]] = {}
+    until_text = clock.stamp(until) if until is not None else "not recovered when the drill ended"
     for e in tl.find("impact_started"):
+        if e.payload.caused_by == "response":  # rows of their own, after the faults' (reports.shares)
+            continue
         name, impact = str(e.payload.service or e.subject), str(e.payload.impact)
         row = by_service.get(name)
         if row is None:  # the first start: events come in time order
-            by_service[name] = {"service": name, "impact": impact, "from": clock.time(e.t),
-                                "until": clock.stamp(until) if until is not None else "not recovered when the drill ended",
-                                "customer_facing": name in facing}
-        elif IMPACT_ORDER.index(impact) < IMPACT_ORDER.index(row["impact"]):
-            row["impact"] = impact
-    services = list(by_service.values())
+            by_service[name] = {"service": name, "kind": impact, "impact": impact, "from": clock.time(e.t),
+                                "until": until_text, "customer_facing": name in facing, "share": share_words(e.payload)}
+        elif IMPACT_ORDER.index(impact) < IMPACT_ORDER.index(row["kind"]):
+            row["kind"] = row["impact"] = impact
+            row["share"] = share_words(e.payload)
+    services = list(by_service.values()) + response_rows(tl, clock, until_text)
     for row in services:
+        if row["share"] and not row.get("by_response") and row["kind"] != "none":  # "none of 40%" says nothing
+            row["impact"] = f"{row['impact']} of {row['share']}"
         if not row["customer_facing"]:
             row["impact"] = f"{row['impact']} (internal system)"
     values = card.metrics.values
@@ -167,6 +181,7 @@ def _impact(inp: Inputs, card: Scorecard) -> dict[str, Any]:
         if name in values:
             v = values[name]
             facts.append((words, "not reached" if v is None else fmt.duration(None if v == float("inf") else v)))
+    facts += impact_facts(tl, values, clock)  # partial impact and staged recovery, when the run has them
     notified = [{"who": str(e.payload.who or e.subject).replace("-", " "), "at": clock.time(e.t), "offset": fmt.offset(e.t)}
                 for e in tl.find("notified")]
     breach = inp.scenario.breach
@@ -196,11 +211,23 @@ def _messaging(inp: Inputs) -> dict[str, Any]:
                         "time": clock.time(first.t), "offset": fmt.offset(first.t), "posted": posted,
                         "text": str(first.data.get("text") or "")})
     level = inp.severity_level()
-    every = fmt.duration(level.update_every) if level is not None and level.update_every else None
+    every = _cadence_words(level) if level is not None and level.update_every else None
     public_needed = bool(level.public_update) if level is not None else False
     return {"updates": updates, "count": len(tl.find("status_update")), "cadence": every,
             "texts": any(u["text"] for u in updates),
             "public_needed": public_needed, "any_public": any(u["audience"] == "public" for u in updates)}
+
+
+def _cadence_words(level: SeverityLevel) -> str:
+    """What the level asks, phase by phase (scenarios.cadence): ``every 30m while
+    investigating, 30m once identified and 1h once mitigated; less often after a long
+    quiet, at least every 1d``."""
+    investigating, identified, monitoring = (phase_cadence(level, p) for p in ("investigating", "identified", "monitoring"))
+    words = (f"every {fmt.duration(investigating)} while investigating, {fmt.duration(identified)} once identified "
+             f"and {fmt.duration(monitoring)} once mitigated")
+    if level.update_stretch > 0:
+        words += f"; less often after a long quiet, at least every {fmt.duration(level.update_max)}"
+    return words
 
 
 def postmortem(inp: Inputs) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from scenarios import Scenario, Team, format_duration
+from scenarios import Scenario, Team, format_duration, format_share
 from scenarios.events import EndReason, Gap, How, Impact, MissReason, Period, Purpose
 from scenarios.timeline import Event, Timeline
 
@@ -195,10 +195,27 @@ def _fault_restored(e, p, w):
     return IMPACT, "fault", f"Fault {p.fault} on {p.service} restored"
 
 
+def _share_words(p) -> str:
+    """`` for 40% of tenants`` for a partial impact; nothing for every user."""
+    if p.share is None:
+        return ""
+    return f" for {format_share(float(p.share))} of {p.of or 'users'}"
+
+
 def _impact_started(e, p, w):
+    if p.caused_by == "response":
+        what = "an outage" if p.impact == Impact.OUTAGE else "degraded service"
+        return IMPACT, "impact", f"The response ({p.action}) causes {what} of {p.service}{_share_words(p)}"
     if p.impact == Impact.NONE:  # a fault customers do not see: an internal system (a laptop, a build host)
         return IMPACT, "impact", f"Impact begins on {p.service} (an internal system; nothing customers see)"
-    return IMPACT, "impact", f"Customer impact begins on {p.service} ({p.impact})"
+    return IMPACT, "impact", f"Customer impact begins on {p.service} ({p.impact}){_share_words(p)}"
+
+
+def _impact_restored(e, p, w):
+    if p.service is not None:
+        return IMPACT, "impact", f"The impact on {p.service} caused by the response ({p.action}) is over"
+    of = p.of or "the affected users"
+    return IMPACT, "impact", f"{format_share(float(p.restored))} of {of} restored (stage {p.stage} of {p.stages})"
 
 
 def _signal(e, p, w):
@@ -356,7 +373,8 @@ def _drill_ended(e, p, w):
 
 _WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {
     "drill_started": _drill_started, "inject": _inject, "fault_applied": _fault_applied,
-    "fault_restored": _fault_restored, "impact_started": _impact_started, "signal": _signal, "detected": _detected,
+    "fault_restored": _fault_restored, "impact_started": _impact_started,
+    "impact_restored": _impact_restored, "signal": _signal, "detected": _detected,
     "alert_fired": _alert_fired, "alert_resolved": _alert_resolved, "escalated": _escalated,
     "page_sent": _page_sent, "page_missed": _page_missed, "acknowledged": _acknowledged,
     "responder_engaged": _responder_engaged, "diagnosed": _diagnosed, "runbook_started": _runbook_started,

@@ -21,9 +21,11 @@ the same words in a row are one entry that says how often they were posted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from scenarios.timeline import Timeline
+from scenarios import SeverityLevel
+from scenarios.cadence import interval_at, phase_cadence
+from scenarios.timeline import Event, Timeline
 
 from . import fmt
 from .narrative import cadence as cadence_of
@@ -48,7 +50,17 @@ def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str
         if e.t > t:
             break
         if e.kind == "impact_started":
-            impact.setdefault(str(e.payload.service or e.subject), str(e.payload.impact))
+            # a share of the users (or a response's partial cut) is a partial outage at worst
+            level = str(e.payload.impact)
+            if level == "outage" and e.payload.share is not None and e.payload.share < 1:
+                level = "partial"
+            name = str(e.payload.service or e.subject)
+            if e.payload.caused_by is None:
+                impact.setdefault(name, level)
+            else:  # the response's own cut, on top of what a fault did: the worse of the two
+                impact[name] = max(impact.get(name, "none"), level, key=("none", "degraded", "partial", "outage").index)
+        elif e.kind == "impact_restored" and e.payload.service is not None:
+            restored.add(str(e.payload.service))  # a response's impact that ran its time
         elif e.kind == "fault_restored":
             restored.add(str(e.payload.service or e.subject))
         elif e.kind == "mitigated":
@@ -62,6 +74,8 @@ def _states(tl: Timeline, services: list[str], t: float, phase: str) -> dict[str
             out[s] = "operational"
         elif level == "degraded":
             out[s] = "degraded_performance"
+        elif level == "partial":
+            out[s] = "partial_outage"
         else:
             out[s] = "partial_outage" if mitigated else "major_outage"
     return out
@@ -122,6 +136,26 @@ def _message(phase: str, activity: str, affected: list[str], cadence: str | None
     raise AssertionError("the last wording matches every update")
 
 
+def _promises(inp: Inputs, level: SeverityLevel | None, updates: list[Event]) -> Callable[[float], str | None]:
+    """When an update posted at a moment says the next will come: within the cadence of
+    its phase (scenarios.cadence), and, where the level stretches its cadence after a
+    long quiet, less often while nothing changes. One wording per phase, so that the
+    updates of a long phase read alike and are told once."""
+    tl = inp.timeline
+    if level is None or not level.update_every:
+        return lambda t: None
+    ms = tl.milestones()
+    held = inp.scenario.kind == "breach" and level.breach_public == "at-disclosure"
+    disclosed = updates[0].t if held and updates else None
+    slower = ", or less often while nothing changes" if level.update_stretch > 0 else ""
+
+    def promise(t: float) -> str | None:
+        cadence = phase_cadence(level, interval_at(level, t, ms, disclosed)[0])
+        return None if cadence is None else fmt.duration(cadence) + slower
+
+    return promise
+
+
 def status_page(inp: Inputs) -> dict[str, Any]:
     """The status page's history during the run: component states at every public
     update and the incident's updates, newest first."""
@@ -130,8 +164,8 @@ def status_page(inp: Inputs) -> dict[str, Any]:
     clock = fmt.Clock(tl.started_at, inp.tz)
     services = list(inp.scenario.services)
     level = inp.severity_level()
-    cadence = fmt.duration(level.update_every) if level is not None and level.update_every else None
     updates = [e for e in tl.find("status_update") if e.payload.public]
+    promise = _promises(inp, level, updates)
     internal = len(tl.find("status_update")) - len(updates)
     before = dict.fromkeys(services, "operational")
     columns = [{"label": "Before the first update", "time": "", "offset": "", "states": before}]
@@ -150,7 +184,7 @@ def status_page(inp: Inputs) -> dict[str, Any]:
         columns.append({"label": PHASE_WORDS.get(phase, phase), "time": clock.time(e.t), "offset": fmt.offset(e.t),
                         "states": states})
         repeat = (phase, activity) == previous and phase != "resolved" and not written
-        message = str(written) if written else _message(phase, activity, affected, cadence, repeat=repeat)
+        message = str(written) if written else _message(phase, activity, affected, promise(e.t), repeat=repeat)
         heading = "Update" if repeat else PHASE_WORDS.get(phase, phase)
         last = feed[-1] if feed else None
         if last is not None and last["phase"] == heading and last["message"] == message:

@@ -54,6 +54,8 @@ SUBJECTS: dict[str, Callable[[str], str]] = {
     "backup-interval-over-rpo": lambda s: f"the {s} backup",
     "restore-slower-than-rto": lambda s: f"restores from the {s} backup",
     "stage-undetected": lambda s: f"stage {s} of the incident",
+    # ACTION:SERVICE (the action may hold a colon of its own: a runbook step's text)
+    "collateral-impact": lambda s: f"what {s.rpartition(':')[0]} did to {s.rpartition(':')[2]}",
 }
 
 

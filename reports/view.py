@@ -251,9 +251,12 @@ def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
 
 
 def charted_metrics(inp: Inputs) -> list[str]:
-    """The metrics a batch report charts, in the summary's order: the headline four
-    and every metric an objective judges."""
-    judged = judged_metrics(inp)
+    """The metrics a batch report charts, in the summary's order: the headline four,
+    every metric an objective judges, and the real longest silence beside a judged
+    cadence overrun (the overrun says whether the cadence was kept, not how long)."""
+    judged = set(judged_metrics(inp))
+    if "cadence_overrun" in judged:
+        judged.add("longest_silence")
     return [name for name in inp.result.metrics if name in judged or name in KPI_METRICS]
 
 

@@ -166,6 +166,8 @@ Int = Annotated[int, Strict(), Field(ge=-MAX_INT - 1, le=MAX_INT)]
 Flag = Annotated[bool, Strict()]
 #: A number kept as written (an int stays an int), so a payload dumps to the same bytes.
 Number = Union[Int, Annotated[float, Strict(), Field(allow_inf_nan=False)]]
+#: A share from 0 to 1.
+Fraction = Union[Annotated[int, Strict(), Field(ge=0, le=1)], Annotated[float, Strict(), Field(ge=0.0, le=1.0)]]
 #: Seconds; their bound (ten years) is checked by the reader with its own message.
 Seconds = Number
 
@@ -210,6 +212,21 @@ class ImpactStarted:
     fault: Text
     service: Text
     impact: Impact
+    share: Fraction | None = None  # absent: every user of the service
+    of: Text | None = None  # what the share counts (users, regions, tenants …)
+    caused_by: Text | None = None  # "response": an action of the response caused it
+    action: Text | None = None  # that action (containment, mitigation, a runbook step)
+
+
+@dataclass(**_PAYLOAD)
+class ImpactRestored:
+    restored: Fraction  # the share of the affected back (1.0 for a response impact that ran its time)
+    service: Text | None = None  # only this service's response impact; absent: a recovery stage
+    stage: Int | None = None  # 1-based stage of the recovery
+    stages: Int | None = None  # how many stages the recovery has
+    of: Text | None = None  # what the share counts, when every impact counts the same
+    caused_by: Text | None = None
+    action: Text | None = None
 
 
 @dataclass(**_PAYLOAD)
@@ -426,7 +443,8 @@ class DrillEnded:
 #: Event kind -> its payload type, in the order of the vocabulary.
 PAYLOADS: dict[str, type] = {
     "drill_started": DrillStarted, "inject": InjectShown, "fault_applied": FaultApplied,
-    "fault_restored": FaultRestored, "impact_started": ImpactStarted, "signal": Signal, "detected": Detected,
+    "fault_restored": FaultRestored, "impact_started": ImpactStarted, "impact_restored": ImpactRestored,
+    "signal": Signal, "detected": Detected,
     "alert_fired": AlertFired, "alert_resolved": AlertResolved, "page_sent": PageSent, "page_missed": PageMissed,
     "acknowledged": Acknowledged, "escalated": Escalated, "responder_engaged": ResponderEngaged,
     "diagnosed": Diagnosed, "runbook_started": RunbookStarted, "step_started": StepStarted,

@@ -152,6 +152,12 @@ def check_scenario(sc: Scenario) -> list[Found]:
         if inj.fault and inj.fault.service not in services:
             out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
     out.extend(check_stages(sc))
+    caused = [(("mitigation", "causes"), sc.mitigation.causes if sc.mitigation else []),
+              (("breach", "contain_causes"), sc.breach.contain_causes if sc.breach else [])]
+    for where, causes in caused:  # impact the response causes falls on one of the scenario's services
+        for i, c in enumerate(causes or ()):
+            if isinstance(c.service, str) and c.service not in services:
+                out.append(((*where, i, "service"), _unknown("service", c.service, services)))
     for i in _repeats([r.alert for r in sc.monitoring]):
         out.append((("monitoring", i, "alert"), f"alert '{sc.monitoring[i].alert}' is defined twice"))
     for i, rule in enumerate(sc.monitoring):

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from .base import Id, Model, Probability
 from .common import Names
 from .distributions import Dist
+from .impact import CausedImpact
 
 
 class Triggers(Model):
@@ -40,6 +41,8 @@ class Step(Model):
     mitigates: bool = Field(False, description="impact is mitigated when this step succeeds")
     restores: bool = Field(False, description="this step restores the data from the newest working backup and takes "
                                               "that backup's restore_time (data-loss scenarios)")
+    causes: list[CausedImpact] = Field(default_factory=list, description="impact this step itself causes once it "
+                                       "succeeds (an access cut, a drained region)")
 
     @model_validator(mode="after")
     def _timed(self) -> "Step":

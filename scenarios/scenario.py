@@ -9,6 +9,7 @@ from pydantic import AnyHttpUrl, Field, PrivateAttr, field_validator, model_vali
 from .base import Id, Model, Probability
 from .distributions import Dist
 from .durations import Duration, Offset
+from .impact import DEFAULT_OF, CausedImpact, Share, ShareOf, Stages
 from .live import Live
 from .stages import Stage
 
@@ -29,6 +30,8 @@ class Fault(Model):
     kind: FaultKind
     service: str
     impact: Impact = Field("outage", description="what customers of the service see")
+    share: Share = Field(1.0, description="the share of the service's users (regions, tenants …) who see it")
+    of: ShareOf = Field(DEFAULT_OF)
     note: str | None = None
 
 
@@ -165,6 +168,26 @@ class Phase(Model):
     needs: str | None = Field(None, description="skill required")
 
 
+class Mitigation(Phase):
+    """Mitigation, and impact the mitigation itself causes (see scenarios.impact)."""
+
+    causes: list[CausedImpact] = Field(default_factory=list, description="impact the mitigation itself causes "
+                                       "(an access cut, a drained region), from the moment of mitigation")
+
+
+class Recovery(Phase):
+    """Recovery all at once (``after_mitigation``) or in ``stages`` (see scenarios.impact)."""
+
+    stages: Stages = Field(default_factory=list, description="the share of the affected back over time after "
+                           "mitigation; the last stage (share 1.0) is recovery")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Recovery":
+        if self.stages and self.after_mitigation is not None:
+            raise ValueError("expected either 'after_mitigation' (recovery all at once) or 'stages' (in shares), not both")
+        return self
+
+
 class WrongLead(Model):
     """A misleading signal the team follows before finding the cause."""
 
@@ -199,6 +222,8 @@ class Breach(Model):
 
     data: list[str] = Field(default_factory=list, description="classes of data exposed")
     contain: Dist | None = Field(None, description="time from engagement to containment")
+    contain_causes: list[CausedImpact] = Field(default_factory=list, description="impact the containment itself "
+                                               "causes (access cut to stop a leak), from the moment of containment")
     notify: list[Notification] = Field(default_factory=list)
 
 
@@ -273,8 +298,8 @@ class Scenario(Model):
     monitoring: list[AlertRule] = Field(default_factory=list)
     detection_fallback: Fallback | None = None
     diagnosis: Diagnosis | None = None
-    mitigation: Phase | None = None
-    recovery: Phase | None = None
+    mitigation: Mitigation | None = None
+    recovery: Recovery | None = None
     breach: Breach | None = None
     backups: list[Backup] = Field(default_factory=list)
     objectives: Objectives = Field(default_factory=Objectives)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Model
 from .common import Targets
@@ -20,9 +20,35 @@ class SeverityLevel(Model):
     )
     ack: Duration | None = Field(None, description="acknowledgement target")
     mitigate: Duration | None = Field(None, description="mitigation target")
-    update_every: Duration | None = Field(None, description="status-update cadence while the incident is open")
+    update_every: Duration | None = Field(
+        None, description="status-update cadence while investigating (and the base of the other phases' cadences)")
+    update_identified: Duration | None = Field(
+        None, description="cadence once the cause is identified; default: update_every")
+    update_monitoring: Duration | None = Field(
+        None, description="cadence once mitigated, while recovery is watched; default: twice the identified cadence")
+    update_stretch: float = Field(
+        0.1, ge=0.0, le=1.0,
+        description="after a long time without change, the interval grows to this share of the time since the last "
+                    "change (phase change or disclosure); 0: never stretches")
+    update_max: Duration = Field(
+        86400.0, description="the stretched interval stops growing here (an explicit longer cadence still applies)")
+    breach_public: Literal["at-disclosure", "always"] = Field(
+        "at-disclosure", description="a breach's updates stay internal until disclosure (customers notified, or "
+                                     "containment when customers are not notified), or are public from the start")
     also_page: Targets = Field(default_factory=list, description="who else is paged (leadership, incident commander)")
     public_update: bool = Field(False, description="whether a public status-page update is required")
+
+    @model_validator(mode="after")
+    def _cadences(self) -> "SeverityLevel":
+        # A zero cadence would post without end at one instant; a phase cadence without a
+        # base has nothing to start the investigating phase from.
+        for name in ("update_every", "update_identified", "update_monitoring", "update_max"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"expected '{name}' longer than 0s, such as 30m")
+        if self.update_every is None and (self.update_identified is not None or self.update_monitoring is not None):
+            raise ValueError("expected 'update_every' (the investigating cadence) beside "
+                             "'update_identified' or 'update_monitoring'")
+        return self
 
 
 def _level(definition: str, page: str, ack: str | None, mitigate: str | None, update: str | None,

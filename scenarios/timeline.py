@@ -47,7 +47,14 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
 ``fault_restored``  actor the fault kind, subject the service. {fault, service} (live mode)
 ``impact_started``  actor the fault kind, subject the service; one per fault that customers
                     see (every fault when none is visible, as in a silent breach).
-                    {fault, service, impact}
+                    {fault, service, impact, share? (0-1, absent: every user of it), of? (what the
+                    share counts: users, regions, tenants …), caused_by? (``response``: an action
+                    of the response caused it; then actor is who did it and fault is
+                    ``response``), action? (containment, mitigation, ``step 2 of <runbook> (…)``)}
+``impact_restored`` part of the impact is over. A recovery stage: actor system, subject the
+                    scenario id, {restored (share of the affected back so far), stage (1-based),
+                    stages, of? (what the shares count, when every impact counts the same)}; the last stage is ``recovered``. A response impact that ran its
+                    time: subject the service, {service, restored: 1.0, caused_by, action}.
 ``signal``          actor the source (else the kind), subject the metric (else the kind).
                     {kind: metric|log|security|customer-report|third-party-report|internal-report,
                     fallback: bool (the scenario's detection fallback), metric?, value?, text?,
@@ -184,7 +191,7 @@ MAX_LINE = 16 * 1024 * 1024
 TIME_FIELDS = frozenset(("delivered_after", "took", "page_t", "backup_t", "rpo", "rto", "within"))
 
 EventKind = Literal[
-    "drill_started", "inject", "fault_applied", "fault_restored", "impact_started", "signal",
+    "drill_started", "inject", "fault_applied", "fault_restored", "impact_started", "impact_restored", "signal",
     "detected", "alert_fired", "alert_resolved", "page_sent", "page_missed", "acknowledged",
     "escalated", "responder_engaged", "diagnosed", "runbook_started", "step_started",
     "step_finished", "status_update", "notified", "contained", "restored_data", "mitigated",

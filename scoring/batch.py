@@ -17,6 +17,7 @@ from scenarios.common import zone
 from scenarios.timeline import Timeline
 
 from .objectives import Objective, objectives_for
+from .impact import collateral
 from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
 from .scorecard import Scorecard, score
 from .stages import gather_stages
@@ -36,10 +37,13 @@ class Evidence:
     no_public_update: int = 0
     noise_alerts: int = 0
     notify_late: Counter = field(default_factory=Counter)  # party -> runs late or never
-    silence_over_cadence: int = 0
+    silence_over_cadence: int = 0  # runs where a silence ran past its phase's cadence
+    worst_overrun: tuple[float, str, float] | None = None  # (seconds past, phase, its cadence) over all runs
     nobody_acknowledged: int = 0
     stage_started: Counter = field(default_factory=Counter)  # stage -> runs it started in
     stage_late: Counter = field(default_factory=Counter)  # stage -> runs it went undetected, or past a deadline
+    #: impact the response caused: (action, service, kind, share, of) -> its duration in each run it happened
+    collateral: dict = field(default_factory=lambda: defaultdict(list))
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,13 @@ def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | Non
     for o in card.outcomes:
         if o.objective.metric.startswith("notify_") and o.status != "met":
             ev.notify_late[o.objective.metric[7:]] += 1
-        if o.objective.metric == "longest_silence" and o.status == "missed":
+        if o.objective.metric == "cadence_overrun" and o.status == "missed":
             ev.silence_over_cadence += 1
+    gap = card.metrics.cadence
+    if gap is not None and gap.overrun > 0 and (ev.worst_overrun is None or gap.overrun > ev.worst_overrun[0]):
+        ev.worst_overrun = (gap.overrun, gap.phase, gap.interval)
     if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
         ev.nobody_acknowledged += 1
+    if kinds["impact_started"] and any(e.payload.caused_by is not None for e in kinds["impact_started"]):
+        for key, took in collateral(tl).items():
+            ev.collateral[key].append(took)

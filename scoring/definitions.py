@@ -39,7 +39,10 @@ _ALL = (
     MetricDefinition("first_update", "time to first update", "detected", "first_update", "seconds",
                      "from detection to the first status update"),
     MetricDefinition("longest_silence", "longest silence", "detected", "-", "seconds",
-                     "the longest stretch without a status update while the incident was open"),
+                     "the longest stretch without a status update while the incident was open, in real seconds"),
+    MetricDefinition("cadence_overrun", "cadence overrun", "detected", "-", "seconds",
+                     "the longest time a stretch without a status update ran past the cadence of the phase it began "
+                     "in (0: every phase's cadence was kept)"),
     MetricDefinition("contain", "time to contain", "detected", "contained", "seconds",
                      "breach: from detection to containment"),
     MetricDefinition("rpo", "data lost (RPO)", "impact", "restored_data", "seconds",
@@ -50,6 +53,15 @@ _ALL = (
 
 #: Every metric with a fixed name, in report order.
 DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in _ALL}
+#: Impact weighted by its share (scoring.impact): not one span, so not in DEFINITIONS
+#: (nor in the incident log's milestones); a run reports them when shares matter.
+WEIGHTED_DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in (
+    MetricDefinition("weighted_outage", "weighted outage (share out × time)", "impact", "recovered", "seconds",
+                     "customer-hours of outage: the share of users out times how long, summed over the incident "
+                     "(0.4 out for 3h then 0.1 for 2h: 1.4 hours); impact the response caused counts too"),
+    MetricDefinition("weighted_degraded", "weighted degradation (share degraded × time)", "impact", "recovered",
+                     "seconds", "the share of users seeing degraded service times how long, summed"),
+)}
 #: Notification metrics are named after the party: ``notify_regulator``. A notification
 #: tied to a stage of the incident counts from that stage's detection (``scoring.stages``).
 NOTIFY_PREFIX = "notify_"
@@ -64,6 +76,8 @@ def definition(name: str) -> MetricDefinition:
     KeyError for a name that is no metric."""
     if name in DEFINITIONS:
         return DEFINITIONS[name]
+    if name in WEIGHTED_DEFINITIONS:
+        return WEIGHTED_DEFINITIONS[name]
     if name.startswith(NOTIFY_PREFIX) and len(name) > len(NOTIFY_PREFIX):
         party = name[len(NOTIFY_PREFIX):].replace("_", " ")
         return MetricDefinition(name, f"time to notify {party}", "detected", "notified", "seconds",
@@ -86,4 +100,4 @@ def metric_label(name: str) -> str:
 
 
 __all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "STAGE_CONTAIN_PREFIX", "STAGE_DWELL_PREFIX",
-           "definition", "metric_label"]
+           "WEIGHTED_DEFINITIONS", "definition", "metric_label"]

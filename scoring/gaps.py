@@ -5,6 +5,7 @@ a severity, the evidence in numbers, a recommendation and an owning role."""
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Literal, Sequence
@@ -393,6 +394,30 @@ def _unrouted(ctx: Context) -> Iterable[Finding]:
                 f"route {r.alert} to a policy (or delete it if nobody should act on it)", "monitoring owner", r.alert)
 
 
+@rule("collateral-impact", "recovery")
+def _collateral(ctx: Context) -> Iterable[Finding]:
+    if ctx.batch is None:
+        return
+    for (action, service, kind, share, of), took in sorted(ctx.batch.evidence.collateral.items()):
+        runs = _share(ctx, len(took))
+        if not runs:
+            continue
+        median = float(statistics.median(took))
+        what = "an outage" if kind == "outage" else "degraded service"
+        whom = f" (every one of its {of})" if share >= 1.0 else f" ({format_share(share)} of its {of})"
+        if math.isinf(median):
+            lasted = "did not end before the drill did"
+        else:  # minutes are precision enough for hours of outage
+            lasted = f"lasted a median {format_duration(round(median / 60) * 60 if median >= 3600 else round(median))}"
+        yield Finding(
+            "collateral-impact", f"The response caused {what} of {service}", "high" if kind == "outage" else "medium",
+            f"{action} caused {what} of {service}{whom} in {format_share(runs)} of {_runs(ctx)}; it {lasted}, and the "
+            "incident was not recovered until it was over",
+            f"find a narrower action than {action} (cut access only where the problem is, restore in stages "
+            "with a tested procedure), or rehearse the restore so the collateral outage is short",
+            "incident commander", f"{action}:{service}")
+
+
 @rule("detected-by-customers", "detection")
 def _customers(ctx: Context) -> Iterable[Finding]:
     if ctx.batch is None:
@@ -445,11 +470,18 @@ def _cadence(ctx: Context) -> Iterable[Finding]:
     share = _share(ctx, ctx.batch.evidence.silence_over_cadence) if ctx.batch else None
     if level and level.update_every and share and share >= MIN_SHARE:
         yield Finding(
-            "updates-slower-than-cadence", "Status updates came slower than the severity's cadence", "medium",
-            f"the longest silence between status updates exceeded the {ctx.scenario.severity} cadence of "
-            f"{format_duration(level.update_every)} in {format_share(share)} of {_runs(ctx)}",
+            "updates-slower-than-cadence", "Status updates came slower than the phase cadence", "medium",
+            f"a silence between status updates ran past the {ctx.scenario.severity} cadence of its phase in "
+            f"{format_share(share)} of {_runs(ctx)}" + _worst_overrun(ctx.batch.evidence.worst_overrun),
             "assign a communications lead at engagement whose only job is the update cadence", "communications lead",
             ctx.scenario.severity)
+
+
+def _worst_overrun(worst: tuple[float, str, float] | None) -> str:
+    if worst is None:
+        return ""
+    past, phase, interval = worst
+    return f"; at worst, updates ran {format_duration(past)} past the {phase}-phase cadence of {format_duration(interval)}"
 
 
 @rule("no-public-update", "communication")

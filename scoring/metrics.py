@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from scenarios import Scenario, Team
+from scenarios import DEFAULT_SEVERITIES, Scenario, SeverityLevel, Team
+from scenarios.cadence import interval_at
 from scenarios.events import Purpose
 from scenarios.night import NIGHT_END, NIGHT_START
 from scenarios.night import is_night as _is_night_at
@@ -19,6 +20,7 @@ from scenarios.timeline import Event, Timeline
 
 from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
 from .stages import stage_values
+from .impact import weighted_values
 
 INF = math.inf
 NIGHT = (NIGHT_START, NIGHT_END)  # a page in the night of the responder's own zone wakes them (scenarios.night)
@@ -39,6 +41,7 @@ class RunMetrics:
     detected_via: str | None
     night_pages_by: dict[str, int] = field(default_factory=dict)
     events: dict[str, list[Event]] = field(default_factory=dict, repr=False)  # by kind, in order
+    cadence: "CadenceOverrun | None" = None  # the silence that ran longest past its phase's interval
 
 
 def by_kind(tl: Timeline) -> dict[str, list[Event]]:
@@ -60,10 +63,15 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     kinds = by_kind(tl)
     values: dict[str, float | None] = {}
     for name, (_, start, end) in METRICS.items():
-        if name in ("longest_silence", "rpo", "rto", "contain"):
+        if name in ("longest_silence", "cadence_overrun", "rpo", "rto", "contain"):
             continue
         values[name] = _span(ms[start], ms[end])
+    levels = team.severity if team is not None else DEFAULT_SEVERITIES
+    level = levels.get(scenario.severity) if scenario is not None else None
     values["longest_silence"] = _longest_silence(tl, ms, kinds["status_update"])
+    overrun = cadence_overrun(tl, ms, kinds["status_update"], level, scenario is not None and scenario.kind == "breach")
+    if level is not None and level.update_every is not None:
+        values["cadence_overrun"] = overrun.overrun if overrun is not None else None
     kind = scenario.kind if scenario else None
     if kind == "breach" or ms["contained"] is not None:
         values["contain"] = _span(ms["detected"], ms["contained"])
@@ -81,9 +89,10 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
     if kinds.get("stage_started") or kinds.get("stage_detected"):  # an incident in stages
         values.update(stage_values(kinds, scenario))
+    values.update(weighted_values(scenario, tl))  # partial and staged impact: share x time
     counts, night_by = _counts(tl, kinds)
     detected = kinds["detected"][0].payload if kinds["detected"] else None
-    return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds)
+    return RunMetrics(values, counts, ms, str(detected.via) if detected else None, night_by, kinds, overrun)
 
 
 def _span(start: float | None, end: float | None) -> float | None:
@@ -94,15 +103,59 @@ def _span(start: float | None, end: float | None) -> float | None:
     return round(max(0.0, end - start), 3)  # event times are whole milliseconds
 
 
+def _marks(tl: Timeline, ms: dict[str, float | None], updates: list[Event]) -> list[float]:
+    """Detection, every update while the incident was open, and its close (resolution,
+    or the end of the drill if it was never resolved): the silences lie between."""
+    close = ms["resolved"] if ms["resolved"] is not None else tl.duration
+    return [ms["detected"], *(e.t for e in updates if e.t <= close), close]
+
+
 def _longest_silence(tl: Timeline, ms: dict[str, float | None], updates: list[Event]) -> float | None:
-    """The longest stretch without a status update while the incident was open: from
-    detection to the first update, between updates, and from the last update to
-    resolution (or to the end of the drill if it was never resolved)."""
+    """The longest stretch without a status update while the incident was open, in real
+    seconds: from detection to the first update, between updates, and from the last
+    update to resolution (or to the end of the drill if it was never resolved)."""
     if ms["detected"] is None:
         return None
-    close = ms["resolved"] if ms["resolved"] is not None else tl.duration
-    marks = [ms["detected"], *(e.t for e in updates if e.t <= close), close]
+    marks = _marks(tl, ms, updates)
     return round(max((b - a for a, b in zip(marks, marks[1:])), default=0.0), 3)
+
+
+@dataclass(frozen=True)
+class CadenceOverrun:
+    """The silence that ran longest past the interval that applied to it: seconds past
+    it, the phase it began in, the interval, and the silence itself."""
+
+    overrun: float
+    phase: str
+    interval: float
+    silence: float
+
+
+#: Event times are whole milliseconds: a silence within 2ms of its interval kept it.
+CADENCE_TOLERANCE = 0.002
+
+
+def cadence_overrun(tl: Timeline, ms: dict[str, float | None], updates: list[Event],
+                    level: SeverityLevel | None, breach: bool = False) -> CadenceOverrun | None:
+    """Each silence judged against the interval that applied when it began
+    (``scenarios.cadence.interval_at``: its phase, the time since the last change, and a
+    breach's updates held until disclosure): the worst, by seconds past its interval.
+    None when the level sets no cadence or nothing was detected; an overrun of 0 when
+    every silence kept its interval."""
+    if ms["detected"] is None or level is None or level.update_every is None:
+        return None
+    held = breach and level.public_update and level.breach_public == "at-disclosure"
+    disclosed = next((e.t for e in updates if e.payload.public is True), None) if held else None
+    marks = _marks(tl, ms, updates)
+    worst: CadenceOverrun | None = None
+    for a, b in zip(marks, marks[1:]):
+        phase, interval = interval_at(level, a, ms, disclosed)
+        allowed = interval or level.update_every
+        past = round(b - a - allowed, 3)  # whole milliseconds, so the tolerance compares exactly
+        past = 0.0 if past <= CADENCE_TOLERANCE else past
+        if worst is None or past > worst.overrun:
+            worst = CadenceOverrun(past, phase, allowed, round(b - a, 3))
+    return worst
 
 
 def _counts(tl: Timeline, kinds: dict[str, list[Event]]) -> tuple[dict[str, int], dict[str, int]]:

@@ -19,8 +19,12 @@ SCENARIO_OBJECTIVES: dict[str, str] = {
     "mitigate": "ttm", "recover": "ttr", "contain": "contain", "notify_regulator": "notify_regulator",
     "notify_customers": "notify_customers", "rpo": "rpo", "rto": "rto",
 }
-#: Severity-level field -> the metric it judges.
-SEVERITY_OBJECTIVES: dict[str, str] = {"ack": "tta", "mitigate": "ttm", "update_every": "longest_silence"}
+#: Severity-level field -> the metric it judges. ``update_every`` sets the phase
+#: cadence, so it is judged as ``cadence_overrun`` within 0: every silence kept the
+#: interval of its phase (the longest silence itself is shown as information).
+SEVERITY_OBJECTIVES: dict[str, str] = {"ack": "tta", "mitigate": "ttm", "update_every": "cadence_overrun"}
+#: Metrics whose severity objective is a target of 0 rather than the field's value.
+ZERO_TARGET = frozenset({"cadence_overrun"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Objective:
 
     @property
     def label(self) -> str:
+        if self.metric == "cadence_overrun" and self.target == 0:
+            return "status updates within the phase cadence"
         return f"{metric_label(self.metric)} within {format_duration(self.target)}"
 
 
@@ -44,12 +50,17 @@ class Outcome:
     objective: Objective
     value: float | None
     status: Status
+    scale: float | None = None  # a zero target's yardstick: the interval a cadence overrun ran past
 
     @property
     def ratio(self) -> float | None:
-        """Value over target (1.0 = exactly on target); inf when never reached."""
+        """Value over target (1.0 = exactly on target); inf when never reached. A cadence
+        overrun is rated by its silence over the interval it ran past (1.5: half as
+        long again as the phase's cadence)."""
         if self.value is None:
             return None
+        if self.objective.target == 0 and self.scale:
+            return (self.scale + self.value) / self.scale
         if self.objective.target == 0:
             return 1.0 if self.value == 0 else math.inf
         return self.value / self.objective.target
@@ -69,6 +80,8 @@ def objectives_for(scenario: Scenario, team: Team | None) -> list[Objective]:
     if level is not None:
         for field, metric in SEVERITY_OBJECTIVES.items():
             target = getattr(level, field)
+            if target is not None and metric in ZERO_TARGET:
+                target = 0.0
             if target is not None and not any(o.metric == metric and o.target == target for o in out):
                 out.append(Objective(f"severity.{field}", metric, target, f"severity {scenario.severity}"))
     if scenario.breach:
@@ -79,9 +92,9 @@ def objectives_for(scenario: Scenario, team: Team | None) -> list[Objective]:
     return out
 
 
-def judge(objective: Objective, value: float | None) -> Outcome:
+def judge(objective: Objective, value: float | None, scale: float | None = None) -> Outcome:
     """Met when the metric's end came within the target; missed when it came later or
-    never; not reached when its start never happened."""
+    never; not reached when its start never happened. ``scale``: see ``Outcome.scale``."""
     if value is None:
-        return Outcome(objective, None, "not reached")
-    return Outcome(objective, value, "met" if value <= objective.target else "missed")
+        return Outcome(objective, None, "not reached", scale)
+    return Outcome(objective, value, "met" if value <= objective.target else "missed", scale)

@@ -20,7 +20,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "detection": ("ttd",),
     "mobilisation": ("tta", "engage"),
     "diagnosis & repair": ("ttm",),
-    "communication": ("first_update", "longest_silence", "notify_regulator", "notify_customers",
+    "communication": ("first_update", "cadence_overrun", "longest_silence", "notify_regulator", "notify_customers",
                       "notify_leadership", "notify_partners", "notify_law_enforcement"),
     "containment": ("contain",),
     "recovery": ("ttr", "rpo", "rto"),

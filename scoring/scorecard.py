@@ -33,6 +33,7 @@ def score(timeline: Timeline, scenario: Scenario, team: Team | None = None,
     """Score one timeline against the scenario's and the severity policy's objectives."""
     m = measure(timeline, scenario, team)
     objs = objectives if objectives is not None else objectives_for(scenario, team)
-    outcomes = tuple(judge(o, m.values.get(o.metric)) for o in objs)
+    cadence = m.cadence.interval if m.cadence is not None else None
+    outcomes = tuple(judge(o, m.values.get(o.metric), cadence if o.metric == "cadence_overrun" else None) for o in objs)
     ratings = tuple(rate(list(outcomes)))
     return Scorecard(timeline, m, outcomes, ratings, overall(list(ratings)))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .definitions import WEIGHTED_DEFINITIONS
 from .metrics import METRICS
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ class RunSeries:
     def __init__(self, metrics: Sequence[str] = SERIES_METRICS) -> None:
         # A breach names its notification metrics per party (notify_regulator, ...), an
         # incident in stages its stage metrics per stage (stage_dwell_vault, ...).
-        unknown = [m for m in metrics if m not in METRICS and not m.startswith(("notify_", "stage_dwell_", "stage_contain_"))]
+        # Partial impact adds its weighted figures (scoring.impact).
+        unknown = [m for m in metrics if m not in METRICS and m not in WEIGHTED_DEFINITIONS
+                   and not m.startswith(("notify_", "stage_dwell_", "stage_contain_"))]
         if unknown:
             raise ValueError(f"not a metric: {', '.join(unknown)}")
         self.metrics: tuple[str, ...] = tuple(metrics)

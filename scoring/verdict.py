@@ -90,6 +90,9 @@ def _reasons(s: ObjectiveShare, rating: Rating, *, named: bool = True) -> list[t
         return [(k, what) for k, what in parts if k]
     limit = format_duration(o.target * SOME_CHALLENGES_RATIO)
     ratio = f"{SOME_CHALLENGES_RATIO:g}x"
+    if o.metric == "cadence_overrun":  # rated by the silence over its phase's interval (Outcome.ratio)
+        bound = "up to" if rating == "S" else "over"
+        return [(n, (f"missed {o.label}, with " if named else "had ") + f"a silence of {bound} {ratio} its phase's cadence")]
     if not named:
         return [(n, f"took up to {ratio} the target ({limit} at most)" if rating == "S"
                  else f"took over {ratio} the target (over {limit})")]

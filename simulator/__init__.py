@@ -9,6 +9,7 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``paging``     on-call at each instant, channels, answer times by local period, escalation
 * ``response``   runbook choice and steps (failures, retries, experts), improvisation, recovery
 * ``comms``      status updates, breach containment and notification, restores from backups
+* ``impacts``    partial impact, recovery in stages, impact the response itself causes
 * ``run``        the incident's state machine and the event record
 * ``stages``     incidents in stages: each stage's start, detection, containment (cancelling
   the stages that do not survive it), re-opening, stage-tied notifications

@@ -2,9 +2,17 @@
 cadence, breach containment and notifications, data restore from backups.
 
 * Status updates start once a responder is engaged: the first after
-  ``Assumptions.first_update``, then every ``update_every`` of the incident's severity
-  while it is open (only the first when the severity sets no cadence), and a final
-  ``resolved`` update at resolution. ``public`` is the severity's ``public_update``.
+  ``Assumptions.first_update``, then at the interval ``scenarios.cadence`` gives for
+  the phase (investigating, identified, monitoring) and the time since the last change
+  (only the first when the severity sets no cadence), and a final ``resolved`` update
+  at resolution. Once updates have begun, a phase change is news: it is posted at
+  once (unless an update was posted at that instant), and the next waits the new
+  phase's interval. ``public`` is the severity's ``public_update``, except that a
+  breach's updates stay internal until disclosure (``breach_public: at-disclosure``):
+  the customers' notification, or containment when the scenario notifies no
+  customers. Disclosure is posted at once as the first public update and counts as a
+  change. A person answering the ``update`` decision posts when they choose: a phase
+  change or a disclosure does not post for them.
 * Breach: containment starts when the responder engages and takes ``breach.contain``;
   each notification starts at diagnosis and takes its ``takes``. The incident resolves
   only once contained; the run ends once every notification is sent.
@@ -26,6 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from simpy.events import Event
 
+from scenarios import SeverityLevel
+from scenarios.cadence import update_interval
+
 if TYPE_CHECKING:
     from .responder import Decision
     from .run import Run
@@ -40,6 +51,10 @@ class Comms:
         self.count = 0
         self.restore_choice: tuple[int, float, float] | None = None  # (backup, copy time, loss time)
         self.next_update: float | Decision | None = None  # the wait for the next status update
+        self.change_t = 0.0  # the last change: the phase began (investigating: detection), or disclosure
+        self.disclosed = False
+        self.last_t: float | None = None  # when the last update was posted
+        self._wake: Event | None = None  # cuts a model's wait short: news to post now
         self.telling: dict[str, float | Decision] = {}  # party -> the wait of its notification under way
 
     # -- status updates ---------------------------------------------------------------
@@ -51,35 +66,81 @@ class Comms:
         if self.poster is not None:
             return
         self.poster = who
+        # The investigating phase began at detection, before anyone could post.
+        self.change_t = next((t for t, kind, *_ in run.events if kind == "detected"), run.env.now)
         run.env.process(self._updates())
         if run.plan.is_breach and run.stages is None:
             run.contain_pending = True
             run.env.process(self._contain(who))
 
+    def level(self) -> SeverityLevel | None:
+        """The severity whose cadence and audience apply: the one a room declared, else
+        the scenario's."""
+        run = self.run
+        return run.severity_level if run.severity_level is not None else run.plan.severity
+
+    def interval(self) -> float | None:
+        """Seconds until the next update after one posted now (None: no more)."""
+        level = self.level()
+        if level is None:
+            return None
+        return update_interval(level, self.run.phase, self.run.env.now - self.change_t)
+
+    def phase_changed(self) -> None:
+        """The incident entered ``run.phase``: the cadence starts over, and the news is
+        posted now if updates have begun."""
+        self.change_t = self.run.env.now
+        if self.count >= 1:
+            self._news()
+
+    def _news(self) -> None:
+        if self._wake is not None and not self._wake.triggered and self.last_t != self.run.env.now:
+            self._wake.succeed()
+
     def _updates(self):
         run = self.run
-        level = run.plan.severity
-        every = level.update_every if level is not None else None
-        decide, first, timeout = run.responder.update, run.plan.first_update, run.env.timeout
-        wait = decide(self.poster, 1, every, first)
+        env = run.env
+        decide, first = run.responder.update, run.plan.first_update
+        wait = decide(self.poster, 1, self.interval(), first)
         while wait is not None:
             self.next_update = wait
-            said = yield wait if isinstance(wait, Event) else timeout(wait)
+            said = None
+            if isinstance(wait, Event):
+                said = yield wait
+            else:
+                self._wake = env.event()
+                yield env.timeout(wait) | self._wake
+                self._wake = None
             if run.resolved or run.finished:
                 return
             if isinstance(said, dict):  # a person posted it: their phase and words
                 self.post(said["phase"], said.get("text"), said.get("by"))
             else:
                 self.post(run.phase)
-            wait = decide(self.poster, self.count + 1, every, first)
+            wait = decide(self.poster, self.count + 1, self.interval(), first)
+
+    def public(self) -> bool:
+        """Whether an update posted now goes on the public status page."""
+        level = self.level()
+        if level is None or not level.public_update:
+            return False
+        held = self.run.plan.is_breach and level.breach_public == "at-disclosure"
+        return self.disclosed or not held
+
+    def disclose(self) -> None:
+        """A breach is made public: from now on its updates are public, starting now."""
+        if self.disclosed:
+            return
+        self.disclosed = True
+        self.change_t = self.run.env.now
+        self._news()
 
     def post(self, phase: str, text: str | None = None, by: str | None = None) -> None:
         """Record status update number ``count + 1`` now (``text``: what it says)."""
         run = self.run
         self.count += 1
-        level = run.severity_level if run.severity_level is not None else run.plan.severity
-        public = bool(level.public_update) if level is not None else False
-        data: dict[str, Any] = {"phase": phase, "public": public, "n": self.count}
+        self.last_t = run.env.now
+        data: dict[str, Any] = {"phase": phase, "public": self.public(), "n": self.count}
         if text is not None:
             data["text"] = text
         run.emit("status_update", by or self.poster or "system", run.plan.scenario.id, data)
@@ -96,6 +157,7 @@ class Comms:
         """Knowing the cause starts breach notifications and, unless the runbook has a
         step that restores, the data restore."""
         run = self.run
+        self.phase_changed()
         for party, within, sample in run.plan.notifications:
             if party in run.notified:  # a room told them before the model asked
                 continue
@@ -125,7 +187,10 @@ class Comms:
         run = self.run
         yield run.wait(run.responder.work("contain", who, run.plan.scenario.id, run.plan.contain))
         run.emit("contained", who, run.plan.scenario.id, {})
+        run.impacts.acted("containment", who, run.plan.contain_causes)
         run.contain_pending = False
+        if not any(party == "customers" for party, *_ in run.plan.notifications):
+            self.disclose()  # nobody is told before containment; then the breach can be talked about
         run.progress()
 
     def _notify(self, who: str, party: str, within: float, sample):
@@ -141,6 +206,8 @@ class Comms:
         run.emit("notified", who, party, self._notified(party, {"who": party, "within": within, "how": "told"}))
         run.notified.add(party)
         run.notify_pending -= 1
+        if party == "customers":
+            self.disclose()
         run.progress()
 
     def joined(self, member: str) -> None:

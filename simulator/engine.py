@@ -25,7 +25,8 @@ def horizon_for(scenario: Scenario, runbooks: Sequence[Runbook] = ()) -> float:
     72 hours after the scenario's last scripted moment (its latest inject or fallback
     detection), plus the 90th percentiles of the slowest work that can follow it — the
     slowest working restore, the longest matching runbook, improvised phases and
-    recovery.
+    recovery (its slowest stage), and the longest impact the response causes ``for`` a
+    while (it holds recovery back).
     Weeks-long restores and breaches detected after months are then still seen through.
     """
     last = max([i.at for i in scenario.injects if i.at is not None] +
@@ -41,6 +42,11 @@ def horizon_for(scenario: Scenario, runbooks: Sequence[Runbook] = ()) -> float:
                  if p for field in ("takes", "improvised", "after_mitigation"))
     if scenario.diagnosis is not None:  # wrong leads come before the diagnosis itself
         phases += sum(p90(w.costs) for w in scenario.diagnosis.wrong_leads)
+    if scenario.recovery is not None and scenario.recovery.stages:  # recovery in stages: the slowest stage
+        phases += max(p90(st.after) for st in scenario.recovery.stages)
+    caused = [*(scenario.mitigation.causes if scenario.mitigation else ()),
+              *(scenario.breach.contain_causes if scenario.breach else ())]
+    phases += max((p90(c.for_) for c in caused if c.for_ is not None), default=0.0)  # it holds recovery back
     return max(DEFAULT_HORIZON, last + DEFAULT_HORIZON + restore + runbook + phases)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from scenarios.durations import format_duration
 from scenarios.scenario import Inject
 
+from .impacts import fault_fields
 from .plan import LOSS_FAULTS
 from .run import Run
 
@@ -84,7 +85,9 @@ def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
         data["condition"] = condition
     run.emit("fault_applied", f.kind, f.service, data)
     if i in run.plan.impact_faults:
-        run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact})
+        run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact,
+                                                       **fault_fields(f)})
+        run.impacts.fault(f)
         if run.impact_t is None:
             run.impact_t = run.env.now
             fb = run.plan.scenario.detection_fallback

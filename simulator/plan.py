@@ -126,6 +126,10 @@ class Plan:
         rec = sc.recovery
         rec_dist = (rec.after_mitigation or rec.improvised) if rec else None
         self.recovery = Phase(s(rec_dist or a.recovery), rec.needs if rec else None, "recovery")
+        #: recovery in stages (simulator.impacts): (time sampler, share back), in order
+        self.recovery_stages = tuple((s(st.after), float(st.share)) for st in (rec.stages if rec else ()))
+        #: impact the mitigation itself causes
+        self.mitigation_causes = tuple(sc.mitigation.causes) if sc.mitigation else ()
         self.first_update = s(a.first_update)
         self.noise_triage = s(a.noise_triage)
         self.page_timeout = float(a.page_timeout)
@@ -135,6 +139,7 @@ class Plan:
         self.is_breach = sc.kind == "breach" or sc.breach is not None
         breach = sc.breach
         self.contain = s(breach.contain if breach and breach.contain else a.contain)
+        self.contain_causes = tuple(breach.contain_causes) if breach else ()  # impact the containment causes
         self.notifications = [(n.who, float(n.within), s(n.takes or a.notify)) for n in (breach.notify if breach else [])]
         self.is_data_loss = sc.kind == "data-loss" or any(f.kind in LOSS_FAULTS for _, f in faults)
         self.backups = [(b, s(b.restore_time)) for b in sc.backups]

@@ -17,8 +17,10 @@ The decisions, by kind (what a number means; what answering a pending one means)
 * ``triage``       seconds until the runbook's diagnosis. Answer: diagnosed now.
 * ``step``         seconds a runbook step's attempt takes; then ``step_works``: whether
   it worked. Answer True (worked) or False when the attempt ends.
-* ``update``       seconds until the n-th status update, None for no more. Answer: post now
-  (None: the model's phase; ``{"phase", "text", "by"}``: what a person posted).
+* ``update``       seconds until the n-th status update, None for no more; ``every`` is the
+  interval that applies now (the phase's cadence, stretched after a long quiet:
+  ``scenarios.cadence``). Answer: post now (None: the model's phase;
+  ``{"phase", "text", "by"}``: what a person posted).
 * ``diagnosis``, ``mitigation``, ``recovery``  seconds the improvised work of that phase
   takes. Answering ``mitigation`` declares the incident mitigated.
 * ``contain``, ``notify``, ``restore``, ``dismiss-noise``  seconds of the other work:
@@ -85,8 +87,9 @@ class Responder(Protocol):
         """Whether that attempt worked (asked when it ends; ``succeeds`` is its chance)."""
 
     def update(self, who: str, n: int, every: float | None, first: Sampler) -> Choice[float | None]:
-        """Seconds until status update ``n`` (1 the first, after ``first``; then the
-        severity's cadence ``every``), or None for no more."""
+        """Seconds until status update ``n`` (1 the first, after ``first``; then
+        ``every``, the interval of the severity's cadence for the current phase and the
+        time since the last change), or None for no more."""
 
     def work(self, task: str, who: str, subject: str, took: Sampler) -> Choice[float]:
         """Seconds the work ``task`` (one of :data:`WORK`) on ``subject`` takes ``who``."""

@@ -45,6 +45,9 @@ improvises; then mitigation and recovery.
   improvisation, a person), and takes ``recovery.after_mitigation`` (else
   ``recovery.improvised``, else ``Assumptions.recovery``), alongside the runbook's
   remaining steps and any restore (a person is asked for it once the data is back).
+  With ``recovery.stages`` the time is the last stage's, and the earlier stages come
+  back on the way (see ``impacts``); impact the response causes ``for`` a while holds
+  recovery back until it is over.
   The incident recovers when that time is over and the data is back, and, for a runbook
   that ``resolves``, when the runbook has also ended: a runbook never shortens the
   physical recovery. It resolves once recovered and once the runbook's remaining
@@ -148,7 +151,9 @@ class Response:
             yield self.data_back
         if not run.recovery_done:  # a person may have declared it already
             phase, doer = run.plan.recovery, run.responder_id or who
-            took = run.responder.work(phase.name, doer, run.plan.scenario.id, phase.sample)
+            staged = run.impacts.recovery_time(began)  # in stages: drawn there, the last one is recovery
+            sample = phase.sample if staged is None else (lambda _rng: staged)
+            took = run.responder.work(phase.name, doer, run.plan.scenario.id, sample)
             if isinstance(took, Event):  # a person: asked once the data is back, ends when they declare it
                 yield took
             else:
@@ -292,6 +297,8 @@ class Response:
                 run.note("runbook-aborted", rb.id, f"runbook {rb.id} stopped at step {i + 1} ({step.do})",
                          actor=who, runbook=rb.id, step=i)
                 return False
+            if ok and step.causes:
+                run.impacts.acted(f"step {i + 1} of {rb.id} ({step.do})", found[0], step.causes)
             if ok and step.mitigates and treats_cause:
                 run.mitigate(found[0], "runbook", rb.id, i)
         if rb.mitigates and treats_cause:

@@ -18,6 +18,7 @@ from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
 
 from .clock import LATE, Call, WallClock, next_window_start
 from .comms import Comms
+from .impacts import Impacts
 from .monitoring import Monitoring
 from .paging import Paging
 from .plan import Plan
@@ -83,6 +84,7 @@ class Run:
         self.response = Response(self)
         self.comms = Comms(self)
         self.stages = Stages(self, plan.stages) if plan.stages is not None else None
+        self.impacts = Impacts(self)
 
     # -- recording and scheduling ------------------------------------------------
     def emit(self, kind: str, actor: str, subject: str, data: dict[str, Any]) -> None:
@@ -238,12 +240,14 @@ class Run:
             return
         self.mitigated = True
         self.phase = "monitoring"
+        self.comms.phase_changed()
         data: dict[str, Any] = {"how": how}
         if runbook is not None:
             data["runbook"] = runbook
         if step is not None:
             data["step"] = step
         self.emit("mitigated", who, self.plan.scenario.id, data)
+        self.impacts.acted("mitigation", who, self.plan.mitigation_causes)
         self.response.mitigated(who)  # recovery runs from here, alongside what work remains
 
     def progress(self) -> None:
@@ -252,7 +256,7 @@ class Run:
             return
         self.response.restored()
         sid = self.plan.scenario.id
-        if not self.recovered and self.recovery_done and not self.restore_pending:
+        if not self.recovered and self.recovery_done and not self.restore_pending and not self.impacts.holding:
             self.recovered = True
             self.emit("recovered", "system", sid, {})
             self.monitoring.recovered()

@@ -248,6 +248,8 @@ class Room:
             data["within"] = within
         run.emit("notified", self.who(a.by), a.party, data)
         run.notified.add(a.party)
+        if a.party == "customers":
+            run.comms.disclose()  # a breach's updates are public from here on
 
     def _diagnosed(self, a) -> None:
         run = self.run

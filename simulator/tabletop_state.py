@@ -231,7 +231,11 @@ def describe(e) -> str:
         "inject": lambda: f"inject: {e.subject}" + (f" ({d['condition']})" if d.get("condition") else ""),
         "fault_applied": lambda: f"fault {d.get('fault')} on {d.get('service')} ({d.get('impact')})",
         "fault_restored": lambda: f"fault {d.get('fault')} on {d.get('service')} restored",
-        "impact_started": lambda: f"customers see {d.get('impact')} on {d.get('service')}",
+        "impact_started": lambda: f"customers see {d.get('impact')} on {d.get('service')}"
+                                  + (f" ({d['share']:.0%} of {d.get('of')})" if d.get("share") is not None else "")
+                                  + (f", caused by the response ({d.get('action')})" if d.get("caused_by") else ""),
+        "impact_restored": lambda: (f"impact on {d['service']} caused by the response is over" if d.get("service")
+                                    else f"{d.get('restored', 0):.0%} of {d.get('of') or 'the affected'} restored"),
         "signal": lambda: d.get("text") or f"{d.get('metric')} = {d.get('value')}",
         "detected": lambda: f"incident detected via {d.get('alert') or d.get('via')}",
         "alert_fired": lambda: f"alert {e.subject} firing ({d.get('severity')})",

@@ -21,12 +21,13 @@ INF = math.inf
 LABELS = {
     "ttd": "time to detect", "tta": "time to acknowledge", "engage": "time to engage", "ttm": "time to mitigate",
     "ttr": "time to recover", "first_update": "time to first update", "longest_silence": "longest silence",
-    "rpo": "data lost (RPO)", "rto": "time to restore data (RTO)",
+    "cadence_overrun": "cadence overrun", "rpo": "data lost (RPO)", "rto": "time to restore data (RTO)",
 }
 #: scenario objective field -> metric; severity field -> metric
 SCENARIO_FIELDS = {"detect": "ttd", "acknowledge": "tta", "engage": "engage", "first_update": "first_update",
                    "mitigate": "ttm", "recover": "ttr", "rpo": "rpo", "rto": "rto"}
-SEVERITY_FIELDS = {"ack": "tta", "mitigate": "ttm", "update_every": "longest_silence"}
+#: (update_every is judged as the cadence overrun within 0: every silence kept its phase's interval)
+SEVERITY_FIELDS = {"ack": "tta", "mitigate": "ttm", "update_every": "cadence_overrun"}
 
 DURATION = re.compile(r"(?<![\w.:+-])\d+(?:\.\d+)?(?:ms|d|h|m|s)(?:\d+(?:\.\d+)?(?:ms|h|m|s))*(?![\w])")
 PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))?%")
@@ -42,7 +43,24 @@ def span(start: float | None, end: float | None) -> float | None:
     return INF if end is None else round(end - start, 3)
 
 
-def run_metrics(tl: Timeline, data_loss: bool) -> dict[str, float | None]:
+def allowed_silence(level, tl: Timeline, a: float, disclosed: float | None) -> float:
+    """The README's rule for the silence that begins at ``a``: the cadence of the phase
+    then (investigating from detection, identified from the diagnosis, monitoring from
+    mitigation), stretched to a share of the time since the last change, capped."""
+    base = level.update_every
+    identified = level.update_identified or base
+    cadences = {"detected": base, "diagnosed": identified, "mitigated": level.update_monitoring or 2 * identified}
+    began, cadence = None, base
+    for milestone in ("detected", "diagnosed", "mitigated"):
+        at = first(tl, milestone)
+        if at is not None and at <= a:
+            began, cadence = at, cadences[milestone]
+    if disclosed is not None and disclosed <= a:
+        began = max(began, disclosed)
+    return max(cadence, min(level.update_stretch * (a - began), level.update_max))
+
+
+def run_metrics(tl: Timeline, data_loss: bool, level=None, breach: bool = False) -> dict[str, float | None]:
     """Each metric of one run in seconds (inf: never happened; None: nothing to measure from)."""
     impact, detected = first(tl, "impact_started"), first(tl, "detected")
     out = {
@@ -55,11 +73,18 @@ def run_metrics(tl: Timeline, data_loss: bool) -> dict[str, float | None]:
     }
     if detected is None:
         out["longest_silence"] = None
+        if level is not None and level.update_every is not None:
+            out["cadence_overrun"] = None
     else:
         close = first(tl, "resolved")
         close = tl.events[-1].t if close is None else close
         marks = [detected, *(e.t for e in tl.events if e.kind == "status_update" and e.t <= close), close]
-        out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)
+        out["longest_silence"] = round(max(b - a for a, b in zip(marks, marks[1:])), 3)  # the real gap
+        if level is not None and level.update_every is not None:  # how far a silence ran past its phase's interval
+            held = breach and level.public_update and level.breach_public == "at-disclosure"
+            disclosed = first(tl, "status_update", public=True) if held else None
+            past = max(round((b - a) - allowed_silence(level, tl, a, disclosed), 3) for a, b in zip(marks, marks[1:]))
+            out["cadence_overrun"] = 0.0 if past <= 0.002 else past
     if data_loss:
         restored = next((e for e in tl.events if e.kind == "restored_data"), None)
         # data lost: from the last good backup to the loss
@@ -79,9 +104,12 @@ def objectives(case) -> list[tuple[str, str, float]]:
     level = case.team.severity.get(case.scenario.severity)
     for field, metric in SEVERITY_FIELDS.items():
         target = getattr(level, field, None) if level else None
+        if target is not None and metric == "cadence_overrun":
+            target = 0.0
         if target is not None and (metric, target) not in out:
             out.append((metric, target))
-    return [(f"{LABELS[m]} within {format_duration(t)}", m, t) for m, t in out]
+    return [("status updates within the phase cadence" if m == "cadence_overrun" else f"{LABELS[m]} within {format_duration(t)}",
+             m, t) for m, t in out]
 
 
 def order_statistic(values: list[float], q: float) -> float:
@@ -146,7 +174,8 @@ class MetricFigures:
 
 def figures(case) -> dict[str, MetricFigures]:
     data_loss = case.scenario.kind == "data-loss"
-    per_run = [run_metrics(tl, data_loss) for tl in case.timelines]
+    level = case.team.severity.get(case.scenario.severity)
+    per_run = [run_metrics(tl, data_loss, level, case.scenario.kind == "breach") for tl in case.timelines]
     targets = {m: [t for _, metric, t in objectives(case) if metric == m] for m in LABELS}
     return {m: MetricFigures([INF if r[m] is None else r[m] for r in per_run], targets[m])
             for m in LABELS if m in per_run[0]}

@@ -31,7 +31,9 @@ def test_objectives_are_met_missed_or_not_reached():
     card = score(full_run(), scenario(), team())
     assert statuses(card) == {
         "detect": ("met", 120), "acknowledge": ("met", 300), "mitigate": ("met", 1800), "recover": ("met", 3600),
-        "severity.update_every": ("met", 1800),  # exactly on the 30m cadence
+        # the 30m cadence: 700 -> 2500 is exactly 30m, investigating (mitigated at 1800,
+        # after it began), and 2500 -> 3700 is 20m, within monitoring's 1h: no overrun
+        "severity.update_every": ("met", 0.0),
     }
     assert card.verdict == "P"
 

@@ -24,7 +24,7 @@ START = datetime(2026, 11, 4, 10, 0, tzinfo=timezone.utc)  # a Wednesday morning
 WRITTEN = {
     "backbone-dns-withdrawal": "P0", "cdn-latent-bug-config": "P0", "ci-session-token-theft": "P0",
     "cloud-subscription-deleted": "P0", "config-push-global-outage": "P0", "db-primary-data-deleted": "P0",
-    "misconfigured-waf-ssrf": "P0", "ransomware-file-share": "P0", "script-deleted-customer-sites": "P0",
+    "misconfigured-waf-ssrf": "P0", "permissions-script-access-cut": "P0", "ransomware-file-share": "P0", "script-deleted-customer-sites": "P0",
     "storage-region-outage": "P0", "supply-chain-script-tampered": "P1", "unpatched-framework-breach": "P0",
 }
 #: By rank on SEV1-SEV3: P<n> is the (n+1)-th level, P3 clamped to the third.

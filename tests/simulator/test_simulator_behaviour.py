@@ -194,8 +194,17 @@ def test_status_updates_follow_the_severity_cadence_and_p0_pages_the_commander()
     updates = tl.find("status_update")
     assert updates[0].t == tl.milestone("engaged")
     assert updates[0].data == {"phase": "investigating", "public": True, "n": 1}
-    gaps = {round(b.t - a.t, 3) for a, b in zip(updates, updates[1:-1])}
-    assert gaps == {1800.0}
+    # By hand, from engagement E (the first update is instant): investigating every 30m
+    # (E, E+30m); the diagnosis at E+45m is posted at once and identified keeps P0's 30m
+    # (update_identified unset) for 3h, well under the 5h (30m / stretch 0.1) before any
+    # stretching, so E+45m+30m*k for k = 1..5; mitigation at E+3h45m (= E+45m+30m*6) is
+    # posted at once, then monitoring every 1h (twice the identified cadence) until the
+    # resolution 2h later. The old fixed cadence posted every 30m throughout.
+    e = tl.milestone("engaged")
+    d, m = e + 2700, e + 2700 + 10800
+    expected = [e, e + 1800, d, *(d + 1800 * k for k in range(1, 6)), m, m + 3600, m + 7200]
+    assert [u.t for u in updates] == expected
+    assert (tl.milestone("diagnosed"), tl.milestone("mitigated"), tl.milestone("resolved")) == (d, m, m + 7200)
     assert updates[-1].data["phase"] == "resolved" and updates[-1].t == tl.milestone("resolved")
     assert [u.data["n"] for u in updates] == list(range(1, len(updates) + 1))
     phases = [u.data["phase"] for u in updates]
