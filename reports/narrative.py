@@ -334,13 +334,25 @@ def _severity_changed(e, p, w):
 
 def _notified(e, p, w):
     who = e.subject if p.who is None else p.who
-    deadline = f" (deadline {format_duration(float(p.within))} from detection)" if p.within is not None else ""
+    detection = f"the detection of stage {p.stage}" if p.stage else "detection"
+    deadline = f" (deadline {format_duration(float(p.within))} from {detection})" if p.within is not None else ""
     joined = f": {w.who(p.by)} is on the incident" if p.how == "engaged" and p.by else ""
     return COMMS, "notify", f"{_cap(_spaced(who))} notified{deadline}{joined}"
 
 
 def _contained(e, p, w):
-    return _person_lane(e.actor), "milestone", "Breach contained"
+    what = f"Stage {p.stage} of the breach contained" if p.stage else "Breach contained"
+    return _person_lane(e.actor), "milestone", what
+
+
+def _stage_started(e, p, w):
+    return IMPACT, "milestone", f"Stage {p.stage} starts: {p.title}"
+
+
+def _stage_detected(e, p, w):
+    how = f"by alert {p.alert}" if p.via == "alert" else f"via {_spaced(p.via)}"
+    again = " — the incident was resolved, and is re-opened" if p.reopened else ""
+    return MONITORING, "detect", f"Stage {p.stage} detected {how}{again}"
 
 
 def _restored_data(e, p, w):
@@ -383,6 +395,7 @@ _WORDING: dict[str, Callable[[Event, Any, _Words], tuple | None]] = {
     "contained": _contained, "restored_data": _restored_data, "mitigated": _mitigated, "recovered": _recovered,
     "resolved": _resolved, "note": _note, "drill_ended": _drill_ended, "severity_changed": _severity_changed,
     "monitoring_blind": _monitoring_blind, "monitoring_restored": _monitoring_restored,
+    "stage_started": _stage_started, "stage_detected": _stage_detected,
 }
 
 

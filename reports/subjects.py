@@ -55,6 +55,7 @@ SUBJECTS: dict[str, Callable[[str], str]] = {
     "restore-slower-than-rto": lambda s: f"restores from the {s} backup",
     "monitoring-depends-on-impacted-service": _alerts,
     "data-not-covered-by-backup": lambda s: f"the backups of scenario {s}",
+    "stage-undetected": lambda s: f"stage {s} of the incident",
     # ACTION:SERVICE (the action may hold a colon of its own: a runbook step's text)
     "collateral-impact": lambda s: f"what {s.rpartition(':')[0]} did to {s.rpartition(':')[2]}",
 }

@@ -86,6 +86,7 @@ class Gap(StrEnum):
     BACKUP_BROKEN = "backup-broken"
     NO_WORKING_BACKUP = "no-working-backup"
     UNDETECTED = "undetected"
+    STAGE_UNDETECTED = "stage-undetected"  # a stage of the incident started and nothing detected it
     DONE_WITHOUT_SKILL = "done-without-skill"  # work done by someone without its skill, slower
     STEP_NOT_DONE = "step-not-done"  # nobody who could do a runbook step was reached
     RUNBOOK_ON_SYMPTOM = "runbook-on-symptom"  # the runbook matched a symptom, not the cause
@@ -380,11 +381,27 @@ class Notified:
     within: Seconds | None = None  # the deadline, from detection (absent: the scenario sets none for the party)
     how: NotifiedHow | None = None
     by: Text | None = None  # how ``engaged``: the holder of the role who engaged
+    stage: Text | None = None  # the stage whose data it concerns: ``within`` counts from its detection
 
 
 @dataclass(**_PAYLOAD)
 class Contained:
-    pass
+    stage: Text | None = None  # in a scenario with stages: the stage contained
+
+
+@dataclass(**_PAYLOAD)
+class StageStarted:
+    stage: Text
+    title: Text
+
+
+@dataclass(**_PAYLOAD)
+class StageDetected:
+    stage: Text
+    via: Text  # "alert" or a SignalKind
+    fallback: Flag
+    alert: Text | None = None
+    reopened: Flag | None = None  # true: detected after the incident was resolved, which re-opens it
 
 
 @dataclass(**_PAYLOAD)
@@ -448,7 +465,8 @@ PAYLOADS: dict[str, type] = {
     "diagnosed": Diagnosed, "runbook_started": RunbookStarted, "step_started": StepStarted,
     "step_finished": StepFinished, "status_update": StatusUpdate, "notified": Notified, "contained": Contained,
     "restored_data": RestoredData, "mitigated": Mitigated, "recovered": Recovered, "resolved": Resolved,
-    "severity_changed": SeverityChanged, "note": Note, "drill_ended": DrillEnded,
+    "severity_changed": SeverityChanged, "note": Note, "stage_started": StageStarted,
+    "stage_detected": StageDetected, "drill_ended": DrillEnded,
     "monitoring_blind": MonitoringBlind, "monitoring_restored": MonitoringRestored,
 }
 Payload = Union[tuple(PAYLOADS.values())]  # type: ignore[valid-type]

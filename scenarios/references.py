@@ -14,6 +14,7 @@ from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
 from .severity_map import map_severity, scale_rank, scenario_severities
+from .stages import check_stages
 from .team import Team
 
 Found = tuple[tuple[str | int, ...], str]
@@ -151,6 +152,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
     for i, inj in enumerate(sc.injects):
         if inj.fault and inj.fault.service not in services:
             out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
+    out.extend(check_stages(sc))
     caused = [(("mitigation", "causes"), sc.mitigation.causes if sc.mitigation else []),
               (("breach", "contain_causes"), sc.breach.contain_causes if sc.breach else [])]
     for where, causes in caused:  # impact the response causes falls on one of the scenario's services

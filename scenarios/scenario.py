@@ -11,6 +11,7 @@ from .distributions import Dist
 from .durations import Duration, Offset
 from .impact import DEFAULT_OF, CausedImpact, Share, ShareOf, Stages
 from .live import Live
+from .stages import Stage
 
 ScenarioKind = Literal["outage", "breach", "data-loss", "degradation"]
 SignalKind = Literal["metric", "log", "security", "customer-report", "third-party-report", "internal-report"]
@@ -89,6 +90,7 @@ class Inject(Model):
     fault: Fault | None = None
     signal: Signal | None = None
     card: Card | None = None
+    stage: Id | None = Field(None, description="the stage it belongs to (one of the scenario's 'stages'; default: the first)")
 
     @model_validator(mode="after")
     def _shape(self) -> "Inject":
@@ -213,6 +215,8 @@ class Notification(Model):
     who: Literal["regulator", "customers", "leadership", "partners", "law-enforcement"]
     within: Duration
     takes: Dist | None = Field(None, description="time to prepare and send it")
+    stage: Id | None = Field(None, description="the stage whose data it concerns: it is sent only once that stage "
+                             "is detected, and 'within' counts from that detection (default: the first detection)")
 
 
 class Breach(Model):
@@ -312,6 +316,8 @@ class Scenario(Model):
     tags: list[str] = Field(default_factory=list)
     services: list[Id] = Field(min_length=1)
     runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
+    stages: list[Stage] = Field(default_factory=list, description="an incident in stages, each with its own "
+                                "detection and containment (see the README); none: one stage")
     injects: list[Inject] = Field(min_length=1)
     monitoring: list[AlertRule] = Field(default_factory=list)
     detection_fallback: Fallback | None = None

@@ -107,8 +107,10 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     {who: regulator|customers|leadership|partners|law-enforcement,
                     within? (the deadline, seconds from detection; absent when the scenario
                     sets none for the party), how?: told|engaged (engaged: a holder of the
-                    team's role of that name engaged on the incident), by? (that holder)}
-``contained``       actor the responder, subject the scenario id. {}
+                    team's role of that name engaged on the incident), by? (that holder),
+                    stage? (the stage whose data it concerns: within counts from its detection)}
+``contained``       actor the responder, subject the scenario id. {stage? (a scenario with
+                    stages: the stage contained; one event per stage)}
 ``restored_data``   actor the responder, subject the backup kind.
                     {backup, backup_t (when the copy was taken; negative = before the start),
                     rpo (loss time - backup_t), rto (this event's t - the impact start),
@@ -131,7 +133,14 @@ needs, or the next tier when a step fails), ``noise`` (a false-positive alert) o
                     done-without-skill (skill), step-not-done (runbook, step, skill, access),
                     runbook-on-symptom (runbook), wrong-lead (subject: the lead),
                     data-not-covered (backup: the one restored; part of the data is lost for good),
-                    observation (a person's own note in a game day or tabletop)
+                    observation (a person's own note in a game day or tabletop),
+                    stage-undetected (subject: the stage id)
+``stage_started``   a scenario with stages: a stage's first fault (else its first inject) was
+                    delivered. actor scenario, subject the stage id. {stage, title}
+``stage_detected``  a scenario with stages: something set off by that stage's own signals
+                    detected it; once per stage. actor and subject as ``detected``.
+                    {stage, via: alert|<signal kind>, fallback: bool, alert?, reopened? (true:
+                    the incident had been resolved, and the stage re-opens it)}
 ``drill_ended``     the last event. actor system, subject the scenario id.
                     {reason: resolved|horizon|recovered|aborted|interrupted|ended (a tabletop's
                     facilitator ended the drill before the incident was resolved)}
@@ -194,7 +203,8 @@ EventKind = Literal[
     "detected", "alert_fired", "alert_resolved", "page_sent", "page_missed", "acknowledged",
     "escalated", "responder_engaged", "diagnosed", "runbook_started", "step_started",
     "step_finished", "status_update", "notified", "contained", "restored_data", "mitigated",
-    "recovered", "resolved", "severity_changed", "note", "drill_ended", "monitoring_blind", "monitoring_restored",
+    "recovered", "resolved", "severity_changed", "note", "stage_started", "stage_detected", "drill_ended",
+    "monitoring_blind", "monitoring_restored",
 ]
 EVENT_KINDS: tuple[str, ...] = EventKind.__args__  # type: ignore[attr-defined]
 Mode = Literal["simulated", "tabletop", "live"]

@@ -20,6 +20,7 @@ from .objectives import Objective, objectives_for
 from .impact import collateral
 from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
 from .scorecard import Scorecard, score
+from .stages import gather_stages
 from .stats import Interval, Summary, share_interval, summarize
 
 
@@ -41,6 +42,8 @@ class Evidence:
     nobody_acknowledged: int = 0
     blind_runs: Counter = field(default_factory=Counter)  # alert -> runs in which its monitoring went blind
     blind_seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # alert -> blind spans
+    stage_started: Counter = field(default_factory=Counter)  # stage -> runs it started in
+    stage_late: Counter = field(default_factory=Counter)  # stage -> runs it went undetected, or past a deadline
     #: impact the response caused: (action, service, kind, share, of) -> its duration in each run it happened
     collateral: dict = field(default_factory=lambda: defaultdict(list))
 
@@ -112,6 +115,8 @@ def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | N
         if card.verdict is not None:
             verdicts[card.verdict] += 1
         _gather(ev, tl, card, ack_target, tz, level)
+        if scenario.stages:
+            gather_stages(ev, card.metrics.events, scenario)
     if first is None:
         raise ValueError("no runs to score")
     samples = {k: np.array(v) for k, v in values.items()}

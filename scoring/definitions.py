@@ -62,8 +62,13 @@ WEIGHTED_DEFINITIONS: dict[str, MetricDefinition] = {d.name: d for d in (
     MetricDefinition("weighted_degraded", "weighted degradation (share degraded × time)", "impact", "recovered",
                      "seconds", "the share of users seeing degraded service times how long, summed"),
 )}
-#: Notification metrics are named after the party: ``notify_regulator``.
+#: Notification metrics are named after the party: ``notify_regulator``. A notification
+#: tied to a stage of the incident counts from that stage's detection (``scoring.stages``).
 NOTIFY_PREFIX = "notify_"
+#: Per-stage metrics of a scenario with ``stages``, named after the stage
+#: (``stage_dwell_vault_theft``; a hyphen in the id is an underscore).
+STAGE_DWELL_PREFIX = "stage_dwell_"
+STAGE_CONTAIN_PREFIX = "stage_contain_"
 
 
 def definition(name: str) -> MetricDefinition:
@@ -76,7 +81,16 @@ def definition(name: str) -> MetricDefinition:
     if name.startswith(NOTIFY_PREFIX) and len(name) > len(NOTIFY_PREFIX):
         party = name[len(NOTIFY_PREFIX):].replace("_", " ")
         return MetricDefinition(name, f"time to notify {party}", "detected", "notified", "seconds",
-                                f"from detection to notifying {party}")
+                                f"from detection (of the stage it concerns, if it names one) to notifying {party}")
+    if name.startswith(STAGE_DWELL_PREFIX) and len(name) > len(STAGE_DWELL_PREFIX):
+        stage = name[len(STAGE_DWELL_PREFIX):].replace("_", "-")
+        return MetricDefinition(name, f"dwell time of stage {stage}", "stage_started", "stage_detected", "seconds",
+                                f"from the start of stage {stage} (its first fault) to its detection; missed when it "
+                                "started and nothing detected it, not reached when it never started")
+    if name.startswith(STAGE_CONTAIN_PREFIX) and len(name) > len(STAGE_CONTAIN_PREFIX):
+        stage = name[len(STAGE_CONTAIN_PREFIX):].replace("_", "-")
+        return MetricDefinition(name, f"time to contain stage {stage}", "stage_detected", "contained", "seconds",
+                                f"breach: from the detection of stage {stage} to its containment")
     raise KeyError(name)
 
 
@@ -85,4 +99,5 @@ def metric_label(name: str) -> str:
     return definition(name).label
 
 
-__all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "WEIGHTED_DEFINITIONS", "definition", "metric_label"]
+__all__ = ["DEFINITIONS", "MetricDefinition", "NOTIFY_PREFIX", "STAGE_CONTAIN_PREFIX", "STAGE_DWELL_PREFIX",
+           "WEIGHTED_DEFINITIONS", "definition", "metric_label"]

@@ -561,3 +561,7 @@ def _restore(ctx: Context) -> Iterable[Finding]:
             "restore-slower-than-rto", "Restoring takes longer than the RTO allows", "high",
             f"the fastest restore ({fastest.kind}) takes {takes}; the RTO target is {format_duration(rto)}{runs}",
             "keep a warm standby or a delayed replica, or agree a realistic RTO with the business", "data owner", fastest.kind)
+
+
+# -- incidents in stages: their rule lives with the stage figures --------------------
+from . import stage_gaps  # noqa: E402,F401  (registers "stage-undetected")

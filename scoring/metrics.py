@@ -19,6 +19,7 @@ from scenarios.night import is_night as _is_night_at
 from scenarios.timeline import Event, Timeline
 
 from .definitions import DEFINITIONS, metric_label  # noqa: F401 - metric_label is re-exported
+from .stages import stage_values
 from .impact import weighted_values
 
 INF = math.inf
@@ -89,6 +90,8 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     for who in parties:
         sent = next((e for e in kinds["notified"] if e.payload.who == who), None)
         values[f"notify_{who.replace('-', '_')}"] = _span(ms["detected"], sent.t if sent else None)
+    if kinds.get("stage_started") or kinds.get("stage_detected"):  # an incident in stages
+        values.update(stage_values(kinds, scenario))
     values.update(weighted_values(scenario, tl))  # partial and staged impact: share x time
     counts, night_by = _counts(tl, kinds)
     restored = kinds["restored_data"][0].payload if kinds["restored_data"] else None

@@ -57,9 +57,11 @@ class RunSeries:
     """Per-run values of a few metrics, gathered while timelines stream past."""
 
     def __init__(self, metrics: Sequence[str] = SERIES_METRICS) -> None:
-        # A breach names its notification metrics per party (notify_regulator, ...).
+        # A breach names its notification metrics per party (notify_regulator, ...), an
+        # incident in stages its stage metrics per stage (stage_dwell_vault, ...).
         # Partial impact adds its weighted figures (scoring.impact).
-        unknown = [m for m in metrics if m not in METRICS and not m.startswith("notify_") and m not in WEIGHTED_DEFINITIONS]
+        unknown = [m for m in metrics if m not in METRICS and m not in WEIGHTED_DEFINITIONS
+                   and not m.startswith(("notify_", "stage_dwell_", "stage_contain_"))]
         if unknown:
             raise ValueError(f"not a metric: {', '.join(unknown)}")
         self.metrics: tuple[str, ...] = tuple(metrics)

@@ -12,6 +12,8 @@ injects; each part of the response has its module, whose docstring states its ru
 * ``comms``      status updates, breach containment and notification, restores from backups
 * ``impacts``    partial impact, recovery in stages, impact the response itself causes
 * ``run``        the incident's state machine and the event record
+* ``stages``     incidents in stages: each stage's start, detection, containment (cancelling
+  the stages that do not survive it), re-opening, stage-tied notifications
 * ``responder``  the people's decisions (acknowledge, engage, runbook, steps, updates,
   improvised work, declaring mitigated): drawn by ``SimulatedResponder``, left pending
   for a person or a probe by ``AskingResponder`` (the rest delegated)

@@ -70,13 +70,15 @@ class Comms:
     def engaged(self, who: str) -> None:
         """The incident's responder engaged: updates begin; a breach is contained."""
         run = self.run
+        if run.stages is not None:
+            run.stages.engaged(who)  # each stage is contained on its own
         if self.poster is not None:
             return
         self.poster = who
         # The investigating phase began at detection, before anyone could post.
         self.change_t = next((t for t, kind, *_ in run.events if kind == "detected"), run.env.now)
         run.env.process(self._updates())
-        if run.plan.is_breach:
+        if run.plan.is_breach and run.stages is None:
             run.contain_pending = True
             run.env.process(self._contain(who))
 
@@ -168,14 +170,27 @@ class Comms:
         for party, within, sample in run.plan.notifications:
             if party in run.notified:  # a room told them before the model asked
                 continue
-            run.notify_pending += 1
-            run.env.process(self._notify(who, party, within, sample))
+            if run.stages is not None and not run.stages.may_notify(party):
+                continue  # its stage is not detected yet: started at its detection
+            self.start_notify(who, party, within, sample)
         if run.plan.is_data_loss and run.plan.backups:
             self.restore_choice = self.choose_backup(who)
             if self.restore_choice is not None:
                 run.restore_pending = True  # recovery waits for the data, whoever restores it
                 if not runbook_restores:
                     run.env.process(self.restore(who, *self.restore_choice))
+
+    def start_notify(self, who: str, party: str, within: float, sample) -> None:
+        """Start telling ``party`` (the run ends only once they are told)."""
+        run = self.run
+        run.notify_pending += 1
+        run.env.process(self._notify(who, party, within, sample))
+
+    def _notified(self, party: str, data: dict[str, Any]) -> dict[str, Any]:
+        stage = self.run.stages.stage_of_party(party) if self.run.stages is not None else None
+        if stage is not None:
+            data["stage"] = stage
+        return data
 
     def _contain(self, who: str):
         run = self.run
@@ -197,7 +212,7 @@ class Comms:
         yield run.wait(wait)
         if self.telling.pop(party, None) is None:
             return  # met meanwhile: a holder of the role joined the incident
-        run.emit("notified", who, party, {"who": party, "within": within, "how": "told"})
+        run.emit("notified", who, party, self._notified(party, {"who": party, "within": within, "how": "told"}))
         run.notified.add(party)
         run.notify_pending -= 1
         if party == "customers":
@@ -211,7 +226,10 @@ class Comms:
         for party, within, _ in run.plan.notifications:
             if party in run.notified or member not in roles.get(party, ()):
                 continue
-            run.emit("notified", member, party, {"who": party, "within": within, "how": "engaged", "by": member})
+            if run.stages is not None and not run.stages.may_notify(party):
+                continue
+            run.emit("notified", member, party,
+                     self._notified(party, {"who": party, "within": within, "how": "engaged", "by": member}))
             run.notified.add(party)
             if party in self.telling:  # the telling under way is no longer needed
                 withdraw = getattr(self.telling.pop(party), "withdraw", None)

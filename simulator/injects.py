@@ -59,6 +59,9 @@ def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     Nothing for an inject delivered already or held."""
     if run.finished or i in run.delivered or i in run.held:
         return
+    stages = run.stages
+    if stages is not None and not stages.begin(i):
+        return  # its stage was contained: the intruder's foothold is gone
     run.delivered[i] = run.env.now
     if inj.fault is not None:
         _fault(run, i, inj, condition)
@@ -70,6 +73,8 @@ def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
         if condition is not None:
             data["condition"] = condition
         run.emit("inject", "scenario", inj.card.title, data)  # type: ignore[union-attr]
+    if stages is not None:
+        stages.end()
 
 
 def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:

@@ -93,6 +93,8 @@ class Monitoring:
         plan = run.plan
         if metric is not None and value is not None:
             self.values[metric] = value
+            if run.stages is not None:
+                run.stages.signalled(metric)
             for ri in plan.metric_rules.get(metric, ()):
                 if ri in self.dark:  # the value exists, but the rule cannot see it
                     continue
@@ -109,6 +111,8 @@ class Monitoring:
             if rule.sensitivity < 1.0 and run.rng.random() >= rule.sensitivity:
                 continue
             st.queued = True
+            if run.stages is not None:
+                run.stages.caught(ri)
             tick = ceil_div(run.env.now, rule.every) * rule.every
             run.late(tick - run.env.now, lambda _e, ri=ri: self._fire_on(ri))
 
@@ -201,7 +205,9 @@ class Monitoring:
         elif policy is None:
             run.note("no-policy", rule.alert, f"no escalation policy takes alert {rule.alert}", alert=rule.alert)
         else:
-            run.detect("alert", "monitoring", rule.alert, policy=policy, severity=plan.rule_severity[ri], alert=rule.alert)
+            stage = run.stages.stage_of_rule(ri) if run.stages is not None else None
+            run.detect("alert", "monitoring", rule.alert, policy=policy, severity=plan.rule_severity[ri], alert=rule.alert,
+                       stage=stage)
 
     def recovered(self) -> None:
         """Service is back: every firing alert resolves and the series go quiet."""

@@ -14,6 +14,7 @@ from scenarios.severity_map import on_team_levels
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .sampling import Sampler, Samplers
+from .stages import StagePlan, compile_stages
 
 #: Faults that destroy data: the first one is the moment of loss for the RPO.
 LOSS_FAULTS = frozenset({"data-deleted", "data-corrupted", "encrypted"})
@@ -142,6 +143,8 @@ class Plan:
         self.notifications = [(n.who, float(n.within), s(n.takes or a.notify)) for n in (breach.notify if breach else [])]
         self.is_data_loss = sc.kind == "data-loss" or any(f.kind in LOSS_FAULTS for _, f in faults)
         self.backups = [(b, s(b.restore_time)) for b in sc.backups]
+        #: the incident's stages (None: one stage, the scenario as a whole)
+        self.stages: StagePlan | None = compile_stages(sc, s, self.contain)
 
     def pick_runbook(self, alerts: frozenset[str]) -> Runbook | None:
         """Among the runbooks whose triggers match (fired alerts, the scenario's services,

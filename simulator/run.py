@@ -24,6 +24,7 @@ from .paging import Paging
 from .plan import Plan
 from .responder import Decision, Responder, SimulatedResponder
 from .response import Response
+from .stages import Stages
 
 
 class Run:
@@ -82,6 +83,7 @@ class Run:
         self.paging = Paging(self)
         self.response = Response(self)
         self.comms = Comms(self)
+        self.stages = Stages(self, plan.stages) if plan.stages is not None else None
         self.impacts = Impacts(self)
 
     # -- recording and scheduling ------------------------------------------------
@@ -134,11 +136,14 @@ class Run:
 
     # -- the incident -------------------------------------------------------------
     def detect(self, via: str, actor: str, subject: str, *, policy: str | None, severity: str,
-               alert: str | None = None, fallback: bool = False) -> None:
+               alert: str | None = None, fallback: bool = False, stage: str | None = None) -> None:
         """The incident is noticed: record it once, then page through ``policy`` as the
         severity's ``page`` setting allows, and page who the incident's severity names
-        in ``also_page``."""
+        in ``also_page``. ``stage``: the stage whose signals set the detection off (a
+        scenario with stages; see :mod:`simulator.stages`)."""
         if self.detected:
+            if self.stages is not None:
+                self.stages.detect(stage, via, actor, subject, policy=policy, alert=alert, fallback=fallback, first=False)
             return
         self.detected = True
         data: dict[str, Any] = {"via": via, "fallback": fallback}
@@ -158,6 +163,8 @@ class Run:
             paged: set[str] = set()  # someone in two of the roles gets one page
             for target in incident.also_page:
                 self.paging.also_page(target, paged)
+        if self.stages is not None:
+            self.stages.detect(stage, via, actor, subject, policy=policy, alert=alert, fallback=fallback, first=True)
 
     def _defer_paging(self, policy: str, alert: str | None, severity: str, page: str) -> None:
         # ``business-hours``: page now if inside the team's business hours, else at their
@@ -254,6 +261,7 @@ class Run:
             self.emit("recovered", "system", sid, {})
             self.monitoring.recovered()
         if (self.recovered and not self.resolved and not self.contain_pending
+                and (self.stages is None or not self.stages.holds_resolution())
                 and (not self.work_pending or self.resolve_declared)
                 and (self.resolve_declared or not self.resolve_by_hand)):
             self.resolved = True
@@ -261,7 +269,7 @@ class Run:
             by = self.resolved_by or self.responder_id
             self.emit("resolved", by or "system", sid, {})
             self.comms.resolved(self.resolved_text, self.resolved_by)
-        if self.resolved and self.notify_pending == 0:
+        if self.resolved and self.notify_pending == 0 and (self.stages is None or not self.stages.holds_end()):
             self.finish("resolved")
 
     def finish(self, reason: str) -> None:
@@ -274,6 +282,8 @@ class Run:
         elif self.acked_by is None and self.policy is not None:
             self.note("nobody-acknowledged", self.policy, f"nobody acknowledged the pages of policy {self.policy}",
                       policy=self.policy)
+        if self.stages is not None:
+            self.stages.finish()
         self.emit("drill_ended", "system", sid, {"reason": reason})
         self.finished = True
         for d in self.decisions:

@@ -334,7 +334,7 @@ class Room:
         run = self.run
         if not self.plan.is_breach:
             raise TabletopError("nothing to contain: this scenario is not a breach")
-        if self.events("contained"):
+        if self.events("contained") and not self.waiting("contain"):  # a stage may still wait for its own
             raise TabletopError("the breach is contained already")
         self._engaged("be contained")
         asks = self.waiting("contain")

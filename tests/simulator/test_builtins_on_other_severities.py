@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from scenarios.loader import builtin_scenarios, load_runbook, load_scenario, load_team
-from simulator import simulate
+from simulator import horizon_for, simulate
 from simulator.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ START = datetime(2026, 11, 4, 10, 0, tzinfo=timezone.utc)  # a Wednesday morning
 WRITTEN = {
     "backbone-dns-withdrawal": "P0", "cdn-latent-bug-config": "P0", "ci-session-token-theft": "P0",
     "cloud-subscription-deleted": "P0", "config-push-global-outage": "P0", "db-primary-data-deleted": "P0",
-    "misconfigured-waf-ssrf": "P0", "permissions-script-access-cut": "P0", "ransomware-file-share": "P0", "script-deleted-customer-sites": "P0",
+    "misconfigured-waf-ssrf": "P0", "password-vault-backups-stolen": "P0", "permissions-script-access-cut": "P0", "ransomware-file-share": "P0", "script-deleted-customer-sites": "P0",
     "storage-region-outage": "P0", "supply-chain-script-tampered": "P1", "unpatched-framework-breach": "P0",
     "cross-coast-database-failover": "P0", "coordination-service-stall": "P0",
 }
@@ -48,7 +48,8 @@ def test_the_table_covers_every_builtin():
 
 
 def _run(sc, team, books, seed=7):
-    return simulate(sc, team, books, START, np.random.default_rng(seed))
+    # each to its own horizon: a breach first detected after days alerts only then
+    return simulate(sc, team, books, START, np.random.default_rng(seed), horizon=horizon_for(sc, books))
 
 
 @pytest.mark.parametrize("path", builtin_scenarios(), ids=lambda p: p.stem)
@@ -82,7 +83,9 @@ def test_the_renamed_team_runs_the_same_drill(inputs, path):
     teams, books = inputs
     sc = load_scenario(path)
     a, b = _run(sc, teams["example"], books), _run(sc, teams["sev"], books)
-    assert [(e.t, e.kind, e.actor, e.subject) for e in a.events] == [(e.t, e.kind, e.actor, e.subject) for e in b.events]
+    # an escalation's subject is its policy, one of the names that differ
+    renamed = lambda e: POLICY_RENAMED.get(e.subject, e.subject) if e.kind == "escalated" else e.subject  # noqa: E731
+    assert [(e.t, e.kind, e.actor, renamed(e)) for e in a.events] == [(e.t, e.kind, e.actor, e.subject) for e in b.events]
     for ea, eb in zip(a.events, b.events):
         for key in ("severity", "policy"):
             if key in ea.data and ea.data[key] in POLICY_RENAMED:

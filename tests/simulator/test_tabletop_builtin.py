@@ -61,7 +61,8 @@ def room_turn(tt: Tabletop) -> list[dict]:
     if "notify" in waiting:
         todo.append({"action": "notify", "party": waiting["notify"]["subject"]})
     m = state["milestones"]
-    if m["recovered"] is not None and m["resolved"] is None and not {"contain", "notify"} & set(waiting):
+    # (not the first resolution: a stage found later re-opens the incident, to be resolved again)
+    if m["recovered"] is not None and not tt._run.resolved and not {"contain", "notify"} & set(waiting):
         todo.append({"action": "resolved", "text": "All clear."})
     return todo
 
@@ -74,10 +75,12 @@ def play(path: Path, team, runbooks) -> Tabletop:
         # a minute of the drill; with nothing to do, on to the model's next moment (a fast-forward)
         idle = not any(d.open for d in tt._run.decisions)
         step = max(LOOK_EVERY, tt._run.env.peek() - tt.now) if idle else LOOK_EVERY
-        if idle and not tt._run.detected:  # a breach found after weeks: on to the next scripted moment
+        # a breach found after weeks, or a stage of it found after the rest was resolved:
+        # on to the next scripted moment
+        if idle and (not tt._run.detected or tt._run.resolved):
             fallback = tt.scenario.detection_fallback
             moments = [i.at for i in tt.scenario.injects if i.at is not None and i.at > tt.now]
-            if fallback and tt._run.impact_t is not None:
+            if fallback and tt._run.impact_t is not None and tt._run.impact_t + fallback.after > tt.now:
                 moments.append(tt._run.impact_t + fallback.after)
             step = max(step, min(moments, default=step) - tt.now)
         clock.t += step / 10
