@@ -145,6 +145,12 @@ class AlertRule(Model):
             raise ValueError("expected an evaluation interval 'every' longer than 0s")
         return self
 
+    def crosses(self, value: float | None) -> bool:
+        """Whether a metric ``value`` is past the rule's threshold (``above`` or ``below``)."""
+        if value is None:
+            return False
+        return value > self.above if self.above is not None else value < self.below  # type: ignore[operator]
+
     @field_validator("false_positives_per_week")
     @classmethod
     def _sane_noise(cls, value: float) -> float:

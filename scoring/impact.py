@@ -61,10 +61,11 @@ def stretches(tl: Timeline) -> list[Stretch]:
     return out
 
 
-def affected(tl: Timeline, kind: str) -> list[tuple[float, float]]:
+def affected(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> list[tuple[float, float]]:
     """The share affected by impact of ``kind`` as steps: (from t, share), the last
-    step at recovery (or the drill's end) with share 0."""
-    impacts = [s for s in stretches(tl) if s.kind == kind]
+    step at recovery (or the drill's end) with share 0. ``spans``: the run's
+    ``stretches``, where the caller has them already."""
+    impacts = [s for s in (stretches(tl) if spans is None else spans) if s.kind == kind]
     recovered = tl.first("recovered")
     close = recovered.t if recovered is not None else tl.duration
     stages = [(e.t, float(e.payload.restored)) for e in tl.events
@@ -87,9 +88,9 @@ def affected(tl: Timeline, kind: str) -> list[tuple[float, float]]:
     return steps
 
 
-def weighted(tl: Timeline, kind: str) -> float:
+def weighted(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> float:
     """Share x seconds of impact of ``kind`` (inf when impact of it never recovered)."""
-    steps = affected(tl, kind)
+    steps = affected(tl, kind, spans)
     if tl.first("recovered") is None and any(share > 0 for _, share in steps):
         return math.inf
     return round(sum(a[1] * (b[0] - a[0]) for a, b in zip(steps, steps[1:])), 3)
@@ -134,5 +135,6 @@ def weighted_values(scenario: Scenario | None, tl: Timeline) -> dict[str, float]
     none of it (its scorecard stays as it was)."""
     if not uses_shares(scenario, tl):
         return {}
-    kinds = {s.kind for s in stretches(tl)}
-    return {name: weighted(tl, kind) for name, kind in WEIGHTED.items() if kind == "outage" or kind in kinds}
+    spans = stretches(tl)
+    kinds = {s.kind for s in spans}
+    return {name: weighted(tl, kind, spans) for name, kind in WEIGHTED.items() if kind == "outage" or kind in kinds}

@@ -83,8 +83,7 @@ class Sight:
             since, by = self.dark.pop(ri)
             run.emit("monitoring_restored", "monitoring", rule.alert, {"service": by, "blind_for": round(now - since, 3)})
             if recheck and rule.signal is not None:
-                v = mon.values.get(rule.signal)
-                if v is not None and (v > rule.above if rule.above is not None else v < rule.below):  # type: ignore[operator]
+                if rule.crosses(mon.values.get(rule.signal)):
                     mon._check(ri, ceil_div(now, rule.every))
 
     def recovered(self) -> None:

@@ -196,11 +196,18 @@ class Comms:
         run = self.run
         yield run.wait(run.responder.work("contain", who, run.plan.scenario.id, run.plan.contain))
         run.emit("contained", who, run.plan.scenario.id, {})
-        run.impacts.acted("containment", who, run.plan.contain_causes)
+        self.after_containment(who)
         run.contain_pending = False
-        if not any(party == "customers" for party, *_ in run.plan.notifications):
-            self.disclose()  # nobody is told before containment; then the breach can be talked about
         run.progress()
+
+    def after_containment(self, who: str) -> None:
+        """What the first containment brings, of the whole breach or of its first stage:
+        the impact the containment itself causes, and disclosure where nobody is to be
+        told (then the breach can be talked about once it is contained)."""
+        run = self.run
+        run.impacts.acted("containment", who, run.plan.contain_causes)
+        if not any(party == "customers" for party, *_ in run.plan.notifications):
+            self.disclose()
 
     def _notify(self, who: str, party: str, within: float, sample):
         run = self.run

@@ -100,8 +100,7 @@ class Monitoring:
                     continue
                 rule, st = plan.rules[ri], self.states[ri]
                 # An idle rule whose condition does not hold has nothing to notice.
-                if st.pending is None and not st.firing and not (value > rule.above if rule.above is not None
-                                                                 else value < rule.below):  # type: ignore[operator]
+                if st.pending is None and not st.firing and not rule.crosses(value):
                     continue
                 self._check(ri, ceil_div(run.env.now, rule.every))
         for ri in plan.on_rules.get(kind, ()):
@@ -144,8 +143,7 @@ class Monitoring:
             self._stale(ri)
             return
         v = self.values.get(rule.signal)  # type: ignore[arg-type]
-        holds = v is not None and (v > rule.above if rule.above is not None else v < rule.below)  # type: ignore[operator]
-        if not holds:
+        if not rule.crosses(v):
             st.pending, st.blind = None, False
             if st.firing:
                 st.firing = False

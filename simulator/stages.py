@@ -199,6 +199,8 @@ class Stages:
         self.containing.discard(sid)
         self.contained.add(sid)
         run.emit("contained", who, run.plan.scenario.id, {"stage": sid})
+        if len(self.contained) == 1:
+            run.comms.after_containment(who)
         for other in self.plan.ids:
             if other == sid or not self.plan.survives[other]:
                 self._cancel(other)

@@ -179,3 +179,13 @@ def test_a_scenario_without_stages_records_no_stage_events():
     assert not kinds(tl, "stage_started") and not kinds(tl, "stage_detected")
     assert all("stage" not in e.data for e in tl.events)
     assert not any(k.startswith("stage_") for k in measure(tl, sc).values)
+
+
+def test_the_first_stage_s_containment_causes_what_the_breach_s_containment_causes():
+    # cutting the laptop's network while the storage is copied: an outage of the laptop
+    # for 2h, from the first containment (1860s) only; the vault's containment adds none
+    text = TWO_STAGES.replace("  contain: 30m\n", "  contain: 30m\n  contain_causes:\n"
+                              "    - {service: laptop, impact: outage, for: {fixed: 2h}}\n")
+    _, tl = play(text)
+    caused = [e for e in tl.events if e.kind == "impact_started" and e.data.get("caused_by") == "response"]
+    assert [(e.t, e.subject, e.data["action"]) for e in caused] == [(LAPTOP_CONTAINED, "laptop", "containment")]
