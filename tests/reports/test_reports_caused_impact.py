@@ -29,7 +29,9 @@ def test_the_postmortem_counts_the_containment_as_customer_impact(case):
     assert "customers experienced an outage of salesforce-orgs (100% of orgs with Pardot, caused by the response: containment)" in text
     # the internal leak is not shown with a share of "none"
     assert "none of 40%" not in text
-    for e in tl.find("impact_restored"):
+    restored = tl.find("impact_restored")
+    assert len(restored) == 2  # stages 1 and 2 of 3; the third is the recovery
+    for e in restored:
         share = {0.6: "60%", 0.85: "85%"}[e.data["restored"]]
         assert (f"- Recovery stage {e.data['stage']} of 3: {share} of orgs with Pardot restored at "
                 f"{clock.time(e.t)} ({fmt.offset(e.t)})") in text

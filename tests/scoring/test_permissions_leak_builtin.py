@@ -34,7 +34,6 @@ def drill(request):
 def test_it_says_where_it_comes_from(drill):
     sc = drill[0]
     assert sc.references and sc.reported is not None
-    assert str(sc.reported.source) in {str(r) for r in sc.references}
     assert sc.reported.contain is not None and sc.reported.ttr is not None and sc.reported.note
 
 
@@ -58,7 +57,7 @@ def test_the_containment_is_an_outage_the_scorecard_counts(drill):
             # the weighted outage lies between the share still out after stage 2 (15%)
             # times the whole cut and the whole cut itself
             stages = tl.find("impact_restored")
-            assert [e.data["restored"] for e in stages] == [0.6, 0.85][:len(stages)]
+            assert [e.data["restored"] for e in stages] == [0.6, 0.85]  # recovered: both came first
             cut_s = recovered.t - cut.t
             assert 0.15 * cut_s <= _weighted(tl, sc) <= cut_s + 1e-6
     # a run that recovered has a finite weighted outage; one that did not, a missed one
