@@ -14,7 +14,6 @@ from .runbook import Runbook
 from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
 from .severity_map import map_severity, scale_rank, scenario_severities
-from .stages import check_stages
 from .team import Team
 
 Found = tuple[tuple[str | int, ...], str]
@@ -152,7 +151,7 @@ def check_scenario(sc: Scenario) -> list[Found]:
     for i, inj in enumerate(sc.injects):
         if inj.fault and inj.fault.service not in services:
             out.append((("injects", i, "fault", "service"), _unknown("service", inj.fault.service, services)))
-    out.extend(check_stages(sc))
+    out.extend(_check_stages(sc))
     caused = [(("mitigation", "causes"), sc.mitigation.causes if sc.mitigation else []),
               (("breach", "contain_causes"), sc.breach.contain_causes if sc.breach else [])]
     for where, causes in caused:  # impact the response causes falls on one of the scenario's services
@@ -255,3 +254,25 @@ def check_runbook_against(runbook: Runbook, team: Team) -> list[Found]:
 def _skill_hint(skill: str, held: set[str]) -> str:
     guess = difflib.get_close_matches(skill, sorted(held), n=1, cutoff=0.6)
     return f"; did you mean '{guess[0]}'?" if guess else ""
+
+
+def _check_stages(sc: Scenario) -> list[Found]:
+    """Stage ids defined twice, and ``stage:`` references (injects, breach
+    notifications) to a stage the scenario does not declare."""
+    raw = [getattr(s, "id", None) for s in sc.stages]  # a stage that did not validate may have none
+    ids = [x for x in raw if isinstance(x, str)]
+    out: list[Found] = [(("stages", i, "id"), f"stage '{raw[i]}' is defined twice")
+                        for i in _repeats(raw) if isinstance(raw[i], str)]
+    refs: list[tuple[tuple[str | int, ...], object]] = [
+        (("injects", i, "stage"), getattr(inj, "stage", None)) for i, inj in enumerate(sc.injects)]
+    if sc.breach is not None:
+        refs += [(("breach", "notify", i, "stage"), getattr(n, "stage", None)) for i, n in enumerate(sc.breach.notify)]
+    for path, name in refs:
+        if not isinstance(name, str) or name in ids:
+            continue
+        if not ids:
+            out.append((path, f"stage '{name}' is not defined: declare the scenario's 'stages' (each with an id and a "
+                              "title) to split the incident into stages"))
+        elif (msg := _unknown("stage", name, raw)) is not None:
+            out.append((path, msg))
+    return out

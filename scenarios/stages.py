@@ -8,7 +8,7 @@ from that stage's detection. The engine's rules are in ``simulator.stages``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import Field
 
@@ -28,8 +28,6 @@ class Stage(Model):
                                  "to its containment (default: breach.contain)")
 
 
-Found = tuple[tuple[str | int, ...], str]
-
 
 def stage_of(scenario: Any, written: str | None) -> str | None:
     """The stage an inject or a notification belongs to: the one it names, else the
@@ -37,40 +35,3 @@ def stage_of(scenario: Any, written: str | None) -> str | None:
     if not scenario.stages:
         return None
     return written if written is not None else scenario.stages[0].id
-
-
-def check_stages(scenario: Any) -> list[Found]:
-    """Stage ids defined twice, and ``stage:`` references to a stage the scenario does
-    not declare (or in a scenario without ``stages``). (path, message) pairs that the
-    loader positions in the file."""
-    out: list[Found] = []
-    stages = [s for s in scenario.stages if isinstance(getattr(s, "id", None), str)]
-    ids = [s.id for s in stages]
-    seen: set[str] = set()
-    for i, sid in enumerate(ids):
-        if sid in seen:
-            out.append((("stages", i, "id"), f"stage '{sid}' is defined twice"))
-        seen.add(sid)
-    refs: list[tuple[tuple[str | int, ...], Any]] = [
-        (("injects", i, "stage"), getattr(inj, "stage", None)) for i, inj in enumerate(scenario.injects)]
-    if scenario.breach is not None:
-        refs += [(("breach", "notify", i, "stage"), getattr(n, "stage", None)) for i, n in enumerate(scenario.breach.notify)]
-    for path, name in refs:
-        if not isinstance(name, str):
-            continue
-        if not ids:
-            out.append((path, f"stage '{name}' is not defined: declare the scenario's 'stages' (each with an id and a "
-                              "title) to split the incident into stages"))
-        elif name not in seen:
-            out.append((path, _unknown(name, ids)))
-    return out
-
-
-def _unknown(name: str, ids: Iterable[str]) -> str:
-    import difflib
-
-    known = sorted(set(ids))
-    guess = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if guess:
-        return f"stage '{name}' is not defined; did you mean '{guess[0]}'?"
-    return f"stage '{name}' is not defined; expected one of: {', '.join(known)}"
