@@ -7,20 +7,18 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 import numpy as np
 
 from scenarios import Scenario, Team
-from scenarios.common import zone
 from scenarios.timeline import Timeline
 
-from .objectives import Objective, objectives_for
-from .impact import collateral
-from .ratings import CAPABILITIES, ORDER, Rating, rate_outcome
-from .scorecard import Scorecard, score
-from .stages import gather_stages
+from .objectives import Objective
+from .ratings import CAPABILITIES, ORDER, Rating
+from .run_score import RunScore, RunScorer
+from .scorecard import Scorecard
 from .stats import Interval, Summary, share_interval, summarize
 
 
@@ -84,94 +82,99 @@ class BatchScore:
 def score_many(timelines: Iterable[Timeline], scenario: Scenario, team: Team | None = None) -> BatchScore:
     """Score every timeline, keeping only numbers (a few floats a run). Raises
     ValueError for no runs."""
-    objs = objectives_for(scenario, team)
-    level = (team.severity if team else {}).get(scenario.severity)
-    values: dict[str, list[float]] = defaultdict(list)
-    counts: dict[str, list[float]] = defaultdict(list)
-    met = Counter()
-    by_rating: dict[Objective, Counter] = defaultdict(Counter)
-    never, not_reached = Counter(), Counter()
-    ratings: dict[str, Counter] = defaultdict(Counter)
-    verdicts: Counter = Counter()
-    ev = Evidence()
-    first: Scorecard | None = None
-    ack_target = next((o.target for o in objs if o.metric == "tta"), None)
-    tz = team.timezone if team else "UTC"
+    scorer = RunScorer(scenario, team)
+    fold = BatchFold(scorer)
     for tl in timelines:
-        card = score(tl, scenario, team, objs)
-        first = first or card
-        ev.runs += 1
-        for name, v in card.metrics.values.items():
-            values[name].append(math.inf if v is None else v)
-        for name, c in card.metrics.counts.items():
-            counts[name].append(float(c))
-        for o in card.outcomes:
-            met[o.objective] += o.status == "met"
-            by_rating[o.objective][rate_outcome(o)] += 1
-            not_reached[o.objective] += o.value is None
-            never[o.objective] += o.value is not None and math.isinf(o.value)
-        for r in card.ratings:
-            ratings[r.capability][r.rating] += 1
-        if card.verdict is not None:
-            verdicts[card.verdict] += 1
-        _gather(ev, tl, card, ack_target, tz, level)
-        if scenario.stages:
-            gather_stages(ev, card.metrics.events, scenario)
-    if first is None:
-        raise ValueError("no runs to score")
-    samples = {k: np.array(v) for k, v in values.items()}
-    return BatchScore(
-        scenario=scenario.id,
-        runs=ev.runs,
-        metrics={k: summarize(v) for k, v in samples.items()},
-        objectives=tuple(ObjectiveShare(o, met[o], ev.runs, share_interval(met[o], ev.runs),
-                                        {r: by_rating[o][r] for r in ORDER}, never[o], not_reached[o]) for o in objs),
-        ratings={c: {r: ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in ratings},
-        verdicts={r: verdicts[r] for r in ORDER},
-        counts={k: summarize(np.array(v)) for k, v in counts.items()},
-        evidence=ev,
-        first=first,
-        samples=samples,
-    )
+        card = scorer.card(tl)
+        fold.add(scorer.keep(tl, card), card)
+    return fold.result()
 
 
-def _gather(ev: Evidence, tl: Timeline, card: Scorecard, ack_target: float | None, tz: str, level) -> None:
-    if ev.earliest_start is None or tl.started_at < ev.earliest_start:
-        ev.earliest_start = tl.started_at
-    ev.detected_by[card.metrics.detected_via or "never"] += 1
-    ev.night_pages_by.update(card.metrics.night_pages_by)
-    kinds = card.metrics.events
-    paged = card.metrics.milestones["paged"]  # the first attempt, where TTA counts from
-    if paged is not None:
-        hour = (tl.started_at + timedelta(seconds=paged)).astimezone(zone(tz)).hour
-        ev.pages_by_hour[hour] += 1
-        tta = card.metrics.values.get("tta")
-        if ack_target is not None and tta is not None and tta > ack_target:
-            ev.late_ack_by_hour[hour] += 1
-    if level is not None and level.public_update and card.metrics.milestones["detected"] is not None \
-            and not any(e.payload.public is True for e in kinds["status_update"]):
-        ev.no_public_update += 1
-    ev.noise_alerts += card.metrics.counts["noise_alerts"]
-    for o in card.outcomes:
-        if o.objective.metric.startswith("notify_") and o.status != "met":
-            ev.notify_late[o.objective.metric[7:]] += 1
-        if o.objective.metric == "cadence_overrun" and o.status == "missed":
-            ev.silence_over_cadence += 1
-    gap = card.metrics.cadence
-    if gap is not None and gap.overrun > 0 and (ev.worst_overrun is None or gap.overrun > ev.worst_overrun[0]):
-        ev.worst_overrun = (gap.overrun, gap.phase, gap.interval)
-    if card.metrics.milestones["paged"] is not None and card.metrics.milestones["acknowledged"] is None:
-        ev.nobody_acknowledged += 1
-    if kinds["impact_started"] and any(e.payload.caused_by is not None for e in kinds["impact_started"]):
-        for key, took in collateral(tl).items():
-            ev.collateral[key].append(took)
-    if kinds["monitoring_blind"]:
-        _gather_blind(ev, kinds, tl.duration)
+class BatchFold:
+    """Adds runs' scores up, in run order, into a :class:`BatchScore`: the same scores
+    in the same order give the same batch wherever they were made."""
+
+    def __init__(self, scorer: RunScorer):
+        self.objectives = scorer.objectives
+        self.scenario = scorer.scenario.id
+        self.values: dict[str, list[float]] = defaultdict(list)
+        self.counts: dict[str, list[float]] = defaultdict(list)
+        self.met: Counter = Counter()
+        self.by_rating: dict[Objective, Counter] = defaultdict(Counter)
+        self.never, self.not_reached = Counter(), Counter()
+        self.ratings: dict[str, Counter] = defaultdict(Counter)
+        self.verdicts: Counter = Counter()
+        self.evidence = Evidence()
+        self.first: Scorecard | None = None
+
+    def add(self, run: RunScore, card: Scorecard | None = None) -> None:
+        """Count one run; ``card`` is its full scorecard, needed for the first run only
+        (the run a single-run report tells)."""
+        if self.first is None:
+            if card is None:
+                raise ValueError("the first run of a batch needs its scorecard")
+            self.first = card
+        for name, v in run.values.items():
+            self.values[name].append(math.inf if v is None else v)
+        for name, c in run.counts.items():
+            self.counts[name].append(float(c))
+        for o, (status, rating, not_reached, never) in zip(self.objectives, run.outcomes):
+            self.met[o] += status == "met"
+            self.by_rating[o][rating] += 1
+            self.not_reached[o] += not_reached
+            self.never[o] += never
+        for capability, rating in run.ratings:
+            self.ratings[capability][rating] += 1
+        if run.verdict is not None:
+            self.verdicts[run.verdict] += 1
+        _gather(self.evidence, run)
+
+    def result(self) -> BatchScore:
+        """The batch so far. Raises ValueError for no runs."""
+        if self.first is None:
+            raise ValueError("no runs to score")
+        ev, objs = self.evidence, self.objectives
+        samples = {k: np.array(v) for k, v in self.values.items()}
+        return BatchScore(
+            scenario=self.scenario,
+            runs=ev.runs,
+            metrics={k: summarize(v) for k, v in samples.items()},
+            objectives=tuple(ObjectiveShare(o, self.met[o], ev.runs, share_interval(self.met[o], ev.runs),
+                                            {r: self.by_rating[o][r] for r in ORDER}, self.never[o], self.not_reached[o])
+                             for o in objs),
+            ratings={c: {r: self.ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in self.ratings},
+            verdicts={r: self.verdicts[r] for r in ORDER},
+            counts={k: summarize(np.array(v)) for k, v in self.counts.items()},
+            evidence=ev,
+            first=self.first,
+            samples=samples,
+        )
 
 
-def _gather_blind(ev: Evidence, kinds, end: float) -> None:
-    """How long each rule was blind: to its ``monitoring_restored``, else to the drill's end."""
-    back = {e.subject: float(e.payload.blind_for) for e in kinds["monitoring_restored"]}
-    for e in kinds["monitoring_blind"]:
-        ev.blind_runs[e.subject] += 1
-        ev.blind_seconds[e.subject].append(back.get(e.subject, max(0.0, end - e.t)))
+def _gather(ev: Evidence, run: RunScore) -> None:
+    ev.runs += 1
+    if ev.earliest_start is None or run.started_at < ev.earliest_start:
+        ev.earliest_start = run.started_at
+    ev.detected_by[run.detected_via] += 1
+    ev.night_pages_by.update(run.night_pages_by)
+    if run.page_hour is not None:
+        ev.pages_by_hour[run.page_hour] += 1
+        if run.late_ack:
+            ev.late_ack_by_hour[run.page_hour] += 1
+    ev.no_public_update += run.no_public_update
+    ev.noise_alerts += run.counts["noise_alerts"]
+    for party in run.notify_late:
+        ev.notify_late[party] += 1
+    ev.silence_over_cadence += run.silence_over_cadence
+    if run.overrun is not None and (ev.worst_overrun is None or run.overrun[0] > ev.worst_overrun[0]):
+        ev.worst_overrun = run.overrun
+    ev.nobody_acknowledged += run.nobody_acknowledged
+    for key, took in run.collateral:
+        ev.collateral[key].append(took)
+    for alert, seconds in run.blind:
+        ev.blind_runs[alert] += 1
+        ev.blind_seconds[alert].append(seconds)
+    for stage, late in run.stages:
+        ev.stage_started[stage] += 1
+        if late:
+            ev.stage_late[stage] += 1

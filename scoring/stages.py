@@ -92,14 +92,3 @@ def late_after(scenario: Scenario, stage: str) -> float | None:
     notes = scenario.breach.notify if scenario.breach else []
     return min((float(n.within) for n in notes if n.stage == stage), default=None)
 
-
-def gather_stages(ev, kinds: dict[str, list[Event]], scenario: Scenario) -> None:
-    """Count, per stage, the runs it started in and the runs it went undetected in or
-    was detected later (from its start) than its notifications' shortest deadline."""
-    for s in stage_times(kinds, scenario):
-        if s.started is None:
-            continue
-        ev.stage_started[s.stage] += 1
-        deadline = late_after(scenario, s.stage)
-        if s.detected is None or (deadline is not None and s.detected - s.started > deadline):
-            ev.stage_late[s.stage] += 1

@@ -1,0 +1,106 @@
+"""``run-scores.jsonl.gz``: what scoring kept of each run, beside the timelines.
+
+A simulated drill scores each run as it is made (:class:`scoring.run_score.RunScore`).
+Those scores are written beside the timelines, so that ``score`` and ``report`` on
+the same file with the same inputs add them up instead of parsing and scoring every
+timeline again. The file is gzip-compressed JSON lines: one header line, then one
+line per run in run order::
+
+    {"run_scores": 1, "drillbit": "0.1.0", "runs": 10000}
+    {"values": {"ttd": 80.0, "ttr": null, ...}, "counts": {...}, "outcomes": [...], ...}
+
+They are used only when ``drill.json`` vouches for them: its ``run_scores`` entry
+names this file, the shape's version and drillbit's version (a new release may score
+differently), and the sha256 of the timelines file's bytes as written; the inputs
+chosen for scoring must be the drill's own, unchanged. Anything else scores the
+timelines again, so a file edited by hand is never judged by stale numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from scoring.run_score import RUN_SCORE_VERSION, RunScore
+
+from . import __version__
+from .files import OutputError, reason
+
+RUN_SCORES = "run-scores.jsonl.gz"
+#: gzip level of the file: most of the size gone for little time (the per-run lines repeat their keys).
+LEVEL = 3
+
+
+class RunScoresWriter:
+    """Writes the per-run scores of one drill, whole lines only."""
+
+    def __init__(self, path: Path, runs_planned: int):
+        self.path = path
+        self.count = 0
+        try:
+            self._f = gzip.open(path, "wb", compresslevel=LEVEL)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {reason(exc)}") from None
+        self._line({"run_scores": RUN_SCORE_VERSION, "drillbit": __version__, "runs": runs_planned})
+
+    def _line(self, doc: dict[str, Any]) -> None:
+        self._f.write((json.dumps(doc, separators=(",", ":")) + "\n").encode("utf-8"))
+
+    def write(self, score_json: str) -> None:
+        """Append one run's score, as :meth:`RunScore.to_json` wrote it."""
+        self._f.write(score_json.encode("utf-8") + b"\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+
+def manifest_entry(scores: Path, timelines_sha256: str, runs: int) -> dict[str, Any]:
+    """What ``drill.json`` says of a complete scores file (its ``run_scores`` entry)."""
+    return {"file": scores.name, "version": RUN_SCORE_VERSION, "drillbit": __version__,
+            "timelines_sha256": timelines_sha256, "runs": runs}
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def vouched_scores(timelines: Path, manifest: dict[str, Any] | None, *, own_inputs: bool) -> Path | None:
+    """The scores file beside ``timelines`` if ``manifest`` vouches for it (see the
+    module) and the inputs chosen are the drill's own (``own_inputs``); else None."""
+    entry = (manifest or {}).get("run_scores")
+    if not own_inputs or not isinstance(entry, dict) or manifest.get("state") != "complete":
+        return None
+    path = timelines.parent / str(entry.get("file", ""))
+    if (path.name != RUN_SCORES or not path.is_file() or entry.get("version") != RUN_SCORE_VERSION
+            or entry.get("drillbit") != __version__ or entry.get("runs") != manifest.get("runs_written")):
+        return None
+    if entry.get("timelines_sha256") != file_sha256(timelines):
+        return None
+    return path
+
+
+def read_run_scores(path: Path, runs: int) -> list[RunScore] | None:
+    """Every run's score from a file :func:`vouched_scores` named, or None when it is
+    not whole (fewer or more lines than ``runs``, a line that does not parse)."""
+    out: list[RunScore] = []
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            header = json.loads(f.readline())
+            if not isinstance(header, dict) or header.get("run_scores") != RUN_SCORE_VERSION:
+                return None
+            for line in f:
+                out.append(RunScore.from_json(line))
+    except (OSError, EOFError, ValueError, KeyError, TypeError, gzip.BadGzipFile):
+        return None
+    return out if len(out) == runs else None
+
