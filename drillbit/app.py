@@ -1,7 +1,8 @@
 """The application layer: the one place the drill pipeline is written.
 
-run (simulate a batch, each timeline streamed to subscribers such as the
-timelines.jsonl writer) -> score (scores, gaps, the drill result) -> write the
+run (simulate a batch: each worker scores its own runs and encodes and compresses
+their lines, so this process only writes bytes to timelines.jsonl.gz and adds the
+runs' scores up) -> score (scores, gaps, the drill result) -> write the
 reports -> record the drill in the incident log. The CLI, the benchmarks and the
 tests call these functions, and so will the scheduler and the web console. Nothing
 here prints or imports click: what a person sees of a running drill comes through the
@@ -18,6 +19,7 @@ the command started, or ``report --now``).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,19 +32,27 @@ from scenarios.common import zone
 from scenarios.team import Team
 from scenarios.timeline import Timeline
 from scoring import BatchScore, DrillResult, compare_prediction, find_gaps, score_many, summarise
+from scoring.batch import BatchFold
 from scoring.result import DrillProgress, Reproduce
+from scoring.run_score import RunScore, RunScorer
 from scoring.series import RunSeries
-from simulator import horizon_for, simulate_many
+from simulator import Chunk, horizon_for, simulate_chunks
 
 from . import interrupts
 from .files import FolderLock, OutputError, ensure_dir, reason, write_bytes
 from .provenance import MANIFEST, VERSION, inputs_record, new_manifest, reproduce_command, reproduce_record, write_manifest
 from .resolve import Inputs
+from .run_scores import RUN_SCORES, RunScoresWriter, manifest_entry
 
 if TYPE_CHECKING:
     from incidents import IncidentLog
 
-TIMELINES = "timelines.jsonl"
+#: A simulated drill's timelines: gzip-compressed JSON lines (``simulate --no-compress``: plain, PLAIN_TIMELINES).
+TIMELINES = "timelines.jsonl.gz"
+PLAIN_TIMELINES = "timelines.jsonl"
+#: gzip level of TIMELINES. The outage's ~12.7 KB line becomes ~0.9 KB at level 3 for
+#: ~35 us a run (level 1: ~1.2 KB; level 6: ~0.6 KB at about twice the time), done in the workers.
+TIMELINES_LEVEL = 3
 SUMMARY = "summary.json"
 #: A game day's one timeline, and every probe result it saw.
 GAMEDAY_TIMELINE = "timeline.jsonl"
@@ -51,7 +61,7 @@ PROBES = "probes.jsonl"
 TABLETOP_JOURNAL = "tabletop.jsonl"
 TABLETOP_SCRIPT = "script.yaml"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
-DRILL_FILES = (MANIFEST, TIMELINES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
+DRILL_FILES = (MANIFEST, TIMELINES, PLAIN_TIMELINES, RUN_SCORES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
                TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html")
 
 
@@ -94,7 +104,7 @@ class CutShort:
     manifest: Path
 
 
-def _same(runs: Iterator[Timeline]) -> Iterator[Timeline]:
+def _same(runs: Iterator[int]) -> Iterator[int]:
     return runs
 
 
@@ -106,11 +116,12 @@ def _nothing(_: object) -> None:
 class Hooks:
     """What the caller sees of a drill while it runs; by default nothing.
 
-    ``progress`` wraps the stream of runs (a progress bar); ``scored`` gets the drill
+    ``progress`` wraps the stream of runs, one item (the run's number) per run as it
+    is counted, and must pass every item on (a progress bar); ``scored`` gets the drill
     once scored, before its files are written; ``cut_short`` is told, while a second
     Ctrl-C is held off, that the drill stopped early; ``wrote`` gets the files written."""
 
-    progress: Callable[[Iterator[Timeline]], Iterator[Timeline]] = _same
+    progress: Callable[[Iterator[int]], Iterator[int]] = _same
     scored: Callable[[Drill], None] = _nothing
     cut_short: Callable[[CutShort], None] = _nothing
     wrote: Callable[[Sequence[Path]], None] = _nothing
@@ -128,7 +139,13 @@ def score_timelines(timelines: Iterable[Timeline], inputs: Inputs, *, now: datet
     result, with the inputs, and the given records of where the runs came from.
     ``now`` (tz-aware) dates the action items (see the module). Raises ValueError for
     no runs, and what reading the stream raises (TimelineError)."""
-    batch = score_many(timelines, inputs.scenario, inputs.team)
+    return _judged(score_many(timelines, inputs.scenario, inputs.team), inputs, now=now, require_share=require_share,
+                   timelines_file=timelines_file, reproduce=reproduce, progress=progress, notes=notes)
+
+
+def _judged(batch: BatchScore, inputs: Inputs, *, now: datetime, require_share: float, timelines_file: Path | None,
+            reproduce: Reproduce | None, progress: DrillProgress | None, notes: Sequence[str] = ()) -> Drill:
+    """A scored batch's gap findings and drill result (see :func:`score_timelines`)."""
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     result = summarise(batch, inputs.scenario, inputs.team.team, findings, local_date(now, inputs.team), require_share)
     result = result.recorded(timelines=None if timelines_file is None else str(timelines_file),
@@ -146,7 +163,7 @@ def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
         return
     ensure_dir(folder)
     with FolderLock(folder):
-        held = [name for name in (MANIFEST, TIMELINES, TABLETOP_JOURNAL) if (folder / name).exists()]
+        held = [name for name in (MANIFEST, TIMELINES, PLAIN_TIMELINES, TABLETOP_JOURNAL) if (folder / name).exists()]
         if held and not force:
             raise OutputError(f"{folder} already holds a drill ({', '.join(held)}); add --force to replace it, "
                               "or choose another folder")
@@ -160,27 +177,38 @@ def drill_folder(folder: Path | None, *, force: bool) -> Iterator[None]:
 
 
 class TimelineWriter:
-    """Writes timelines as JSON lines and knows how many whole lines it wrote, so that
-    an interrupted batch leaves a file of whole runs only."""
+    """Writes timelines (JSON lines, or gzip members of them) and knows how many whole
+    runs it wrote, so that an interrupted batch leaves a file of whole runs only (of
+    whole chunks, compressed); hashes the bytes as it writes them."""
 
     def __init__(self, path: Path):
         self.path = path
         self.count = 0
-        self._end = 0  # bytes of the whole lines written
+        self._end = 0  # bytes of the whole runs written
+        self._hash = hashlib.sha256()
         try:
             self._f = open(path, "wb")
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {reason(exc)}") from None
 
     def write(self, tl: Timeline) -> None:
-        """Append one run (a subscriber of :func:`run_drill`)."""
-        data = (tl.to_json_line() + "\n").encode("utf-8")
+        """Append one run as its JSON line."""
+        self.write_runs((tl.to_json_line() + "\n").encode("utf-8"), 1)
+
+    def write_runs(self, data: bytes, runs: int) -> None:
+        """Append ``runs`` whole runs already encoded (lines, or one gzip member of them)."""
         self._f.write(data)
+        self._hash.update(data)
         self._end += len(data)
-        self.count += 1
+        self.count += runs
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 of the bytes written so far (the file's, once closed)."""
+        return self._hash.hexdigest()
 
     def close(self) -> None:
-        """Flush, dropping anything after the last whole line."""
+        """Flush, dropping anything after the last whole run."""
         if self._f.closed:
             return
         self._f.flush()
@@ -188,64 +216,114 @@ class TimelineWriter:
         self._f.close()
 
 
-def _tee(runs: Iterable[Timeline], subscribers: Sequence[Callable[[Timeline], None]]) -> Iterator[Timeline]:
-    """Hand each run to every subscriber while passing it on (memory stays flat)."""
-    for tl in runs:
-        for subscriber in subscribers:
-            subscriber(tl)
-        yield tl
+class KeepScore:
+    """What a worker keeps of each run it simulates: the run's :class:`RunScore`, with
+    its JSON line when the scores are written to a file. Pickles (forkserver, spawn)."""
+
+    def __init__(self, scorer: RunScorer, as_json: bool):
+        self.scorer, self.as_json = scorer, as_json
+
+    def __call__(self, tl: Timeline) -> tuple[RunScore, str | None]:
+        kept = self.scorer(tl)
+        return kept, kept.to_json() if self.as_json else None
+
+
+class _Counted:
+    """Each chunk's runs handed on to the files, the fold and the subscribers, in run order."""
+
+    def __init__(self, scorer: RunScorer, writer: TimelineWriter | None, scores: RunScoresWriter | None,
+                 subscribers: Sequence[Callable[[Timeline], None]]):
+        self.scorer, self.writer, self.scores, self.subscribers = scorer, writer, scores, subscribers
+        self.fold = BatchFold(scorer)
+
+    def runs(self, chunks: Iterable[Chunk]) -> Iterator[int]:
+        writer, scores, fold, subscribers = self.writer, self.scores, self.fold, self.subscribers
+        for chunk in chunks:
+            plain = chunk.ends is not None
+            if writer is not None and not plain:
+                writer.write_runs(chunk.data, chunk.count)  # one gzip member: the whole chunk or nothing
+            for j, (kept, line) in enumerate(chunk.kept):
+                if writer is not None and plain:
+                    writer.write_runs(chunk.line(j), 1)
+                if scores is not None:
+                    scores.write(line)
+                card = None
+                if chunk.first + j == 0:
+                    card = self.scorer.card(chunk.head)  # the run a single-run report tells, in full
+                fold.add(kept, card)
+                if subscribers:
+                    tl = chunk.timelines[j]
+                    for subscriber in subscribers:
+                        subscriber(tl)
+                yield chunk.first + j
 
 
 def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon: float, command: str, now: datetime,
               window: float | None = None, workers: int = 1, require_share: float = 0.9, out: Path | None = None,
-              subscribers: Sequence[Callable[[Timeline], None]] = (), hooks: Hooks = Hooks()) -> Drill:
+              compress: bool = True, subscribers: Sequence[Callable[[Timeline], None]] = (),
+              hooks: Hooks = Hooks()) -> Drill:
     """Simulate ``runs`` runs (run i from child i of ``SeedSequence(seed)``, starts
     drawn from [start, start + window) seconds, each cut at ``horizon`` seconds), hand
-    each timeline to ``subscribers`` as it is made, and score the batch
-    (:func:`score_timelines`). ``command`` is what runs the drill again.
+    each timeline to ``subscribers`` in run order, and score the batch as
+    :func:`score_timelines` would: the workers score their own runs
+    (:class:`KeepScore`) and this process adds the scores up in run order.
+    ``command`` is what runs the drill again.
 
     With ``out`` (a folder :func:`drill_folder` holds), the runs stream into
-    ``out/timelines.jsonl``; ``out/drill.json`` says what the drill ran on and how far
-    it got (``running``, then ``complete``, or ``interrupted`` / ``failed`` with the
-    runs written when anything, Ctrl-C included, stops it: then the exception goes on
-    after ``hooks.cut_short``); ``out/summary.json`` is the result. Raises OutputError
+    ``out/timelines.jsonl.gz`` (``compress=False``: ``out/timelines.jsonl``) and their
+    scores into ``out/run-scores.jsonl.gz``; ``out/drill.json`` says what the drill
+    ran on and how far it got (``running``, then ``complete`` with the scores file's
+    ``run_scores`` entry, or ``interrupted`` / ``failed`` with the runs written when
+    anything, Ctrl-C included, stops it: then the exception goes on after
+    ``hooks.cut_short``); ``out/summary.json`` is the result. Raises OutputError
     for a file that cannot be written."""
     reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
-    made = simulate_many(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
-                         window=window, workers=workers, horizon=horizon)
-    shown = hooks.progress(made)
-    listeners = list(subscribers)
-    writer = manifest = None
+    scorer = RunScorer(inputs.scenario, inputs.team)
+    made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
+                           window=window, workers=workers, horizon=horizon, keep=KeepScore(scorer, out is not None),
+                           level=TIMELINES_LEVEL if compress else None, timelines=bool(subscribers))
+    writer = scores = manifest = None
     if out is not None:
         ensure_dir(out)
         # A summary left by an earlier drill in this folder would describe other timelines.
         (out / SUMMARY).unlink(missing_ok=True)
-        writer = TimelineWriter(out / TIMELINES)
+        stale = out / (PLAIN_TIMELINES if compress else TIMELINES)
+        stale.unlink(missing_ok=True)  # the other form of an earlier drill's timelines
+        writer = TimelineWriter(out / (TIMELINES if compress else PLAIN_TIMELINES))
+        scores = RunScoresWriter(out / RUN_SCORES, runs)
         manifest = new_manifest(inputs, reproduce, writer.path)
         write_manifest(out, manifest)
-        listeners.insert(0, writer.write)
-    stream = _tee(shown, listeners)
+    counted = _Counted(scorer, writer, scores, subscribers)
+    stream = counted.runs(made)
+    shown = hooks.progress(stream)
     try:
-        drill = score_timelines(stream, inputs, now=now, require_share=require_share,
-                                timelines_file=writer.path if writer else None, reproduce=reproduce,
-                                progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
+        for _ in shown:
+            pass
+        drill = _judged(counted.fold.result(), inputs, now=now, require_share=require_share,
+                        timelines_file=writer.path if writer else None, reproduce=reproduce,
+                        progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
         hooks.scored(drill)
     except BaseException as exc:
         # Bounded work a second Ctrl-C must not cut short: stop the bar and the workers
         # (they would outlive an unclosed generator), then mark the file partial.
         with interrupts.held():
-            for gen in (stream, shown, made):
-                gen.close()
-            if out is not None and writer is not None and manifest is not None:
+            for gen in (shown, stream, made):
+                close = getattr(gen, "close", None)
+                if close is not None:
+                    close()
+            if out is not None and writer is not None and scores is not None and manifest is not None:
                 writer.close()
+                scores.close()
                 state: Literal["interrupted", "failed"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
                 write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
                 hooks.cut_short(CutShort(state, writer.count, runs, writer.path, out / MANIFEST))
         raise
-    if out is not None and writer is not None and manifest is not None:
+    if out is not None and writer is not None and scores is not None and manifest is not None:
         with interrupts.held():  # a complete drill must not be left marked running
             writer.close()
-            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count})
+            scores.close()
+            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
+                                 "run_scores": manifest_entry(scores.path, writer.sha256, writer.count)})
             write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
         hooks.wrote([writer.path, out / MANIFEST, out / SUMMARY])
     return drill

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence, TypeVar
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -64,15 +64,19 @@ def say_workspace() -> None:
         output.err.print(f"workspace: {ws.root}", markup=False)
 
 
-def _progress(timelines: Iterable[Timeline], total: int, enabled: bool, label: str = "simulating") -> Iterator[Timeline]:
+Run = TypeVar("Run")
+
+
+def _progress(runs: Iterable[Run], total: int, enabled: bool, label: str = "simulating") -> Iterator[Run]:
+    """``runs`` passed on, one item a run, advancing a bar of ``total`` runs when ``enabled``."""
     if not enabled:
-        yield from timelines
+        yield from runs
         return
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=output.err, transient=True) as bar:
         task = bar.add_task("runs", total=total)
-        for tl in timelines:
-            yield tl
+        for run in runs:
+            yield run
             bar.advance(task)
 
 
@@ -108,13 +112,13 @@ def drill_hooks(runs: int, *, as_json: bool) -> Hooks:
 
 def simulate_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, window: float | None, workers: int,
                    horizon: float, out: Path | None, as_json: bool, require_share: float, command: str,
-                   now: datetime) -> Drill:
+                   now: datetime, compress: bool = True) -> Drill:
     """:func:`app.run_drill` as the CLI shows it: the command that reproduces the drill
     first, a note when fewer workers are used than asked for, then the run."""
     output.err.print(f"reproduce: {command}", markup=False)
     return run_drill(inputs, runs=runs, seed=seed, start=start, window=window, workers=_capped_workers(workers, runs),
                      horizon=horizon, command=command, now=now, require_share=require_share, out=out,
-                     hooks=drill_hooks(runs, as_json=as_json))
+                     compress=compress, hooks=drill_hooks(runs, as_json=as_json))
 
 
 def command_time() -> datetime:
@@ -134,8 +138,9 @@ def command_time() -> datetime:
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (at most one per run and per usable CPU); results do not depend on it.")
 @click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
               "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl, summary.json and drill.json "
-              "(what the drill ran on and how far it got).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl.gz, run-scores.jsonl.gz, "
+              "summary.json and drill.json (what the drill ran on and how far it got).")
+@click.option("--no-compress", is_flag=True, help="Write the timelines as plain timelines.jsonl, not gzip-compressed.")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--explain", "explain", is_flag=True, help="Print a single run's timeline as readable lines.")
@@ -149,8 +154,8 @@ def command_time() -> datetime:
 @click.option("--force", is_flag=True, help="Replace the drill already in the --out folder (refused without it).")
 def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: datetime, window: float | None,
              runs: int, seed: int | None, workers: int, horizon: float | None, out: Path | None, require_share: float,
-             explain: bool, tz: str | None, as_json: bool, report_dir: Path | None, db: str | None, no_log: bool,
-             force: bool) -> None:
+             no_compress: bool, explain: bool, tz: str | None, as_json: bool, report_dir: Path | None, db: str | None,
+             no_log: bool, force: bool) -> None:
     """Simulate a drill: SCENARIO (a file, a workspace scenario id or a built-in id)
     against the team's rotation, paging, escalation and runbooks.
 
@@ -184,7 +189,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
             log = None if no_log else open_log(db)
             drill = simulate_drill(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                                    horizon=horizon, out=out or report_dir, as_json=as_json, require_share=require_share,
-                                   command=command, now=now)
+                                   command=command, now=now, compress=not no_compress)
             html = None
             if report_dir:
                 html = say_wrote(write_reports(drill, report_dir, now=now))[0]

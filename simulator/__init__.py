@@ -40,13 +40,15 @@ Public API::
              assumptions=None) -> Timeline
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
                   horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
+    simulate_chunks(same, keep=None, level=None, timelines=False) -> Iterator[Chunk]: each chunk's
+        lines encoded (gzip members at level) and keep(timeline) of each run, made in the workers
     run_generator(seed, run) -> numpy.random.Generator
     usable_workers(requested, runs) -> int, capped by runs and usable_cpus()
     new_seed() -> int in 0..MAX_SEED (2**63 - 1)
 """
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
-from .batch import MAX_SEED, new_seed, run_generator, simulate_many, usable_workers
+from .batch import MAX_SEED, Chunk, new_seed, run_generator, simulate_chunks, simulate_many, usable_workers
 from .engine import DEFAULT_HORIZON, SimulationError, horizon_for, run_plan, simulate
 from .plan import Plan
 from .pool import usable_cpus
@@ -55,7 +57,7 @@ from .responder import DECISIONS, AskingResponder, Decision, DecisionError, Resp
 
 __all__ = [
     "Assumptions", "DEFAULT_ASSUMPTIONS", "DEFAULT_HORIZON", "MAX_SEED", "Plan", "SimulationError", "horizon_for", "run_generator", "run_plan",
-    "new_seed", "simulate", "simulate_many", "usable_cpus", "usable_workers",
+    "new_seed", "simulate", "simulate_chunks", "simulate_many", "Chunk", "usable_cpus", "usable_workers",
 ]
 __all__ += ["AskingResponder", "DECISIONS", "Decision", "DecisionError", "OpenRun", "Responder", "SimulatedResponder",
             "open_run"]

@@ -4,17 +4,25 @@ Run i draws everything from ``numpy.random.SeedSequence(seed).spawn(...)[i]``, b
 directly as ``SeedSequence(seed, spawn_key=(i,))``, so a run's timeline depends only
 on (seed, i): never on the worker count or the chunking. With a start window, run i
 first draws its start (whole seconds) from its own generator.
+
+Two ways to read a batch: :func:`simulate_many` yields Timelines; :func:`simulate_chunks`
+yields each chunk of runs as a worker finished it: the runs' JSON lines already
+encoded (and gzip-compressed) and what a caller's ``keep`` made of each run, so the
+parent process only writes bytes and adds up small values. The simulator knows
+nothing of what ``keep`` does (scoring sits above it).
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
+import zlib
 import secrets
 import sys
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -82,10 +90,77 @@ class _Batch:
     def unpack(self, i: int, packed: tuple) -> Timeline:
         """The Timeline of run i from :meth:`packed`."""
         line, start, events = packed
-        tl = new_timeline(self.plan.scenario.id, "simulated", self.seed, i, start, self.plan.team.team,
-                          tuple(new_event(*e) for e in events))
+        tl = self.rebuilt(i, start, events)
         remember_line(tl, line)
         return tl
+
+    def rebuilt(self, i: int, start: datetime, events: list) -> Timeline:
+        """Run i's Timeline from its start and raw events (cheaper than parsing its line)."""
+        return new_timeline(self.plan.scenario.id, "simulated", self.seed, i, start, self.plan.team.team,
+                            tuple(new_event(*e) for e in events))
+
+
+class _KeptBatch(_Batch):
+    """A batch whose workers also keep something of each run and encode the chunk."""
+
+    def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook], seed: int, start: datetime,
+                 window: float | None, horizon: float, assumptions: Assumptions | None,
+                 keep: Callable[[Timeline], Any] | None, level: int | None, records: bool):
+        super().__init__(scenario, team, runbooks, seed, start, window, horizon, assumptions)
+        self.args = (*self.args, keep, level, records)
+        self.keep, self.level, self.records = keep, level, records
+
+    def chunk(self, first: int, count: int) -> tuple:
+        """Runs first..first+count-1 as (data, ends, kept, records): see :class:`Chunk`;
+        ``records`` holds (start, events) of each run when asked, else of run 0 only."""
+        lines: list[bytes] = []
+        kept, records = [], []
+        for i in range(first, first + count):
+            r = self.execute(i)
+            lines.append((r.json_line(i, self.seed) + "\n").encode("utf-8"))
+            if self.keep is not None:
+                kept.append(self.keep(r.timeline(i, self.seed)))
+            if self.records or i == 0:
+                records.append((r.clock.start, r.events))
+        data = b"".join(lines)
+        ends = None
+        if self.level is None:
+            ends, at = [], 0
+            for line in lines:
+                at += len(line)
+                ends.append(at)
+        else:
+            # One gzip member per chunk: concatenated members are one gzip file. zlib's
+            # gzip header carries no time, so the bytes never depend on the clock.
+            packer = zlib.compressobj(self.level, zlib.DEFLATED, 31)
+            data = packer.compress(data) + packer.flush()
+        return data, ends, kept, records
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs ``first`` .. ``first + count - 1`` of a batch, in run order.
+
+    ``data`` is their JSON lines, each ending in a newline, as
+    :meth:`Timeline.to_json_line` writes them; compressed, one gzip member. Uncompressed,
+    ``ends[j]`` is where run ``first + j``'s line ends in ``data``. ``kept[j]`` is what
+    ``keep`` returned for that run (empty without ``keep``). ``timelines`` holds every
+    run's Timeline when asked for; ``head`` is run 0's Timeline, on the chunk that
+    starts the batch."""
+
+    first: int
+    count: int
+    data: bytes
+    ends: tuple[int, ...] | None
+    kept: tuple[Any, ...]
+    timelines: tuple[Timeline, ...] | None
+    head: Timeline | None
+
+    def line(self, j: int) -> bytes:
+        """Run ``first + j``'s line (uncompressed chunks only)."""
+        if self.ends is None:
+            raise ValueError("a compressed chunk has no separate lines")
+        return self.data[self.ends[j - 1] if j else 0:self.ends[j]]
 
 
 def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
@@ -105,6 +180,63 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     when you stop reading early (an interruption in the reader, say).
     Raises SimulationError for bad arguments, or when a worker dies.
     """
+    seed, start = _checked(runs, seed, start, window, workers)
+    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions)
+    if workers == 1 or runs <= 1:
+        return (batch.one(i) for i in range(runs))
+    return _parallel(batch, runs, workers, _chunk_size(runs, workers, chunk), mp_context)
+
+
+def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
+                    start: datetime | None = None, window: float | None = None, workers: int = 1,
+                    horizon: float = DEFAULT_HORIZON, assumptions: Assumptions | None = None,
+                    keep: Callable[[Timeline], Any] | None = None, level: int | None = None,
+                    timelines: bool = False, chunk: int | None = None,
+                    mp_context: str | None = None) -> Iterator[Chunk]:
+    """The runs of :func:`simulate_many` (same arguments, same runs) as :class:`Chunk`
+    objects in run order, each made whole by one worker: its lines encoded (gzip at
+    ``level`` 1-9, plain when None) and ``keep(timeline)`` of every run, so the work
+    of each run is done where the run was made. ``keep`` must pickle (the workers may
+    be started by forkserver or spawn) and so must what it returns. ``timelines``
+    asks for every run's Timeline too (rebuilt in this process from the raw events,
+    which then cross the process boundary); run 0's always comes, as ``head``.
+    One worker runs the same per-chunk code in this process. The contents do not
+    depend on the worker count or the chunk size; compressed bytes depend on the
+    chunking (one gzip member per chunk). Raises SimulationError as
+    :func:`simulate_many` does, and for a ``level`` outside 1-9."""
+    seed, start = _checked(runs, seed, start, window, workers)
+    if level is not None and not 1 <= level <= 9:
+        raise SimulationError(f"expected a gzip level from 1 to 9, got {level}")
+    batch = _KeptBatch(scenario, team, runbooks, seed, start, window, horizon, assumptions, keep, level, timelines)
+    size = _chunk_size(runs, workers, chunk)
+    firsts = range(0, runs, size)
+    tasks = [(first, min(size, runs - first)) for first in firsts]
+    if workers == 1 or len(tasks) <= 1:
+        made: Iterator[tuple] = (_work_chunk(batch, task) for task in tasks)
+    else:
+        made = _pooled(batch, tasks, workers, mp_context, _work_chunk)
+    return _as_chunks(batch, tasks, made)
+
+
+def _as_chunks(batch: _KeptBatch, tasks: list[tuple[int, int]], made: Iterator[tuple]) -> Iterator[Chunk]:
+    try:
+        for (first, count), (data, ends, kept, records) in zip(tasks, made):
+            built = [batch.rebuilt(i, start, events) for i, (start, events) in
+                     zip(range(first, first + count) if batch.records else (0,), records)]
+            if ends is not None and batch.records:
+                for j, tl in enumerate(built):
+                    remember_line(tl, data[ends[j - 1] if j else 0:ends[j]].decode("utf-8")[:-1])
+            yield Chunk(first, count, data, None if ends is None else tuple(ends), tuple(kept),
+                        tuple(built) if batch.records else None, built[0] if first == 0 else None)
+    finally:
+        close = getattr(made, "close", None)
+        if close is not None:
+            close()
+
+
+def _checked(runs: int, seed: int | None, start: datetime | None, window: float | None,
+             workers: int) -> tuple[int, datetime]:
+    """The seed and start of a batch, drawn when not given; raises SimulationError for bad arguments."""
     if runs < 0:
         raise SimulationError(f"expected a number of runs of 0 or more, got {runs}")
     if workers < 1:
@@ -119,12 +251,12 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
         start = datetime.now(timezone.utc).replace(microsecond=0)
     if start.tzinfo is None or start.utcoffset() is None:
         raise SimulationError(f"expected a start time with a time zone, got {start.isoformat()}")
-    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions)
-    if workers == 1 or runs <= 1:
-        return (batch.one(i) for i in range(runs))
+    return seed, start
+
+
+def _chunk_size(runs: int, workers: int, chunk: int | None) -> int:
     # Chunks of ~50 ms of work: few enough messages, and little held in flight.
-    size = chunk or max(1, min(64, runs // (workers * 4)))
-    return _parallel(batch, runs, workers, size, mp_context)
+    return chunk or max(1, min(64, runs // (workers * 4)))
 
 
 def _work(batch: _Batch, task: tuple[int, int]) -> list[tuple]:
@@ -132,29 +264,38 @@ def _work(batch: _Batch, task: tuple[int, int]) -> list[tuple]:
     return [batch.packed(i) for i in range(first, first + count)]
 
 
+def _work_chunk(batch: _KeptBatch, task: tuple[int, int]) -> tuple:
+    return batch.chunk(*task)
+
+
 def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str | None) -> Iterator[Timeline]:
-    firsts = range(0, runs, size)
-    workers = min(workers, len(firsts))  # an idle process costs a fork and memory for nothing
+    tasks = [(first, min(size, runs - first)) for first in range(0, runs, size)]
+    answers = _pooled(batch, tasks, workers, mp_context, _work)
+    try:
+        for (first, _), results in zip(tasks, answers):
+            for j, packed in enumerate(results):
+                yield batch.unpack(first + j, packed)
+    finally:
+        answers.close()
+
+
+def _pooled(batch: _Batch, tasks: list[tuple[int, int]], workers: int, mp_context: str | None,
+            work: Callable[[Any, tuple[int, int]], Any]) -> Iterator[Any]:
+    """``work(batch, task)`` of every task, in task order, spread over ``workers`` processes."""
+    workers = min(workers, len(tasks))  # an idle process costs a fork and memory for nothing
     ctx = multiprocessing.get_context(mp_context or _default_context())
-    pool = WorkerPool(ctx, workers, _Batch, batch.args, _work)
-
-    def task(k: int) -> tuple[int, int]:
-        return firsts[k], min(size, runs - firsts[k])
-
+    pool = WorkerPool(ctx, workers, type(batch), batch.args, work)
     try:
         pool.start()
         # A bounded number of chunks in flight, so memory does not grow with runs.
-        ahead = min(len(firsts), workers * 3)
+        ahead = min(len(tasks), workers * 3)
         for k in range(ahead):
-            pool.send(k % workers, task(k))
-        run = 0
-        for k in range(len(firsts)):
+            pool.send(k % workers, tasks[k])
+        for k in range(len(tasks)):
             results = pool.receive(k % workers)
-            if k + ahead < len(firsts):
-                pool.send((k + ahead) % workers, task(k + ahead))
-            for packed in results:
-                yield batch.unpack(run, packed)
-                run += 1
+            if k + ahead < len(tasks):
+                pool.send((k + ahead) % workers, tasks[k + ahead])
+            yield results
     except BaseException:
         # Stopped early, failed, or interrupted: nobody reads the chunks still in flight.
         late = pool.stop()
