@@ -27,7 +27,7 @@ from drillbit.cli import main
 @pytest.fixture(scope="module")
 def drill(tmp_path_factory):
     with pytest.raises(SystemExit):
-        main(["simulate", "config-push-global-outage", "--seed", "1", "--start", "2026-11-25T12:00:00+00:00",
+        main(["simulate", "--no-compress", "config-push-global-outage", "--seed", "1", "--start", "2026-11-25T12:00:00+00:00",
               "--out", str(tmp_path_factory.mktemp("drill"))])
 
 

@@ -16,7 +16,7 @@ def drill(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("drill") / "run"
     with pytest.raises(SystemExit):
-        main(["simulate", SCENARIO, "--runs", "2", "--seed", "1", "--start", "2026-11-02T03:00:00+01:00",
+        main(["simulate", "--no-compress", SCENARIO, "--runs", "2", "--seed", "1", "--start", "2026-11-02T03:00:00+01:00",
               "--out", str(out)])
     return out / "timelines.jsonl"
 

@@ -44,14 +44,14 @@ def test_the_same_seed_gives_the_same_summary_bytes(inputs, tmp_path):
     # The files differ only in the folder each names for its timelines.
     assert a.replace(b"/a/timelines", b"/b/timelines") == b
     assert first.result.to_json().encode() == a
-    assert (tmp_path / "a" / "timelines.jsonl").read_bytes() == (tmp_path / "b" / "timelines.jsonl").read_bytes()
+    assert (tmp_path / "a" / "timelines.jsonl.gz").read_bytes() == (tmp_path / "b" / "timelines.jsonl.gz").read_bytes()
     assert other.result.model_dump(exclude={"timelines"}) != again.result.model_dump(exclude={"timelines"})
 
 
 def test_subscribers_get_every_run_as_it_is_made_and_the_file_holds_the_same(inputs, tmp_path):
     seen: list[Timeline] = []
     wrote: list[list[Path]] = []
-    drill = _run(inputs, 4, 3, tmp_path, subscribers=[seen.append], hooks=app.Hooks(wrote=wrote.append))
+    drill = _run(inputs, 4, 3, tmp_path, subscribers=[seen.append], hooks=app.Hooks(wrote=wrote.append), compress=False)
     assert [tl.run for tl in seen] == [0, 1, 2, 3]
     assert list(read_jsonl(tmp_path / "timelines.jsonl")) == seen
     assert wrote == [[tmp_path / "timelines.jsonl", tmp_path / "drill.json", tmp_path / "summary.json"]]
@@ -77,7 +77,8 @@ def test_a_drill_stopped_part_way_is_marked_and_the_caller_told(inputs, tmp_path
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _run(inputs, 10, 4, tmp_path, subscribers=[stop_at_third], hooks=app.Hooks(cut_short=told.append))
+        _run(inputs, 10, 4, tmp_path, subscribers=[stop_at_third], hooks=app.Hooks(cut_short=told.append),
+             compress=False)
     # The writer is the first subscriber: the third run was written before the stop.
     assert told == [app.CutShort("interrupted", 3, 10, tmp_path / "timelines.jsonl", tmp_path / "drill.json")]
     manifest = json.loads((tmp_path / "drill.json").read_text())

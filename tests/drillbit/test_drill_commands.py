@@ -18,7 +18,7 @@ START = "2026-11-25T12:00:00+00:00"
 def batch_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("batch")
     with pytest.raises(SystemExit):
-        main(["simulate", "config-push-global-outage", "--runs", "40", "--seed", "7", "--start", START,
+        main(["simulate", "--no-compress", "config-push-global-outage", "--runs", "40", "--seed", "7", "--start", START,
               "--window", "1w", "--out", str(out), "--json"])
     return out
 
@@ -34,7 +34,7 @@ def test_simulate_writes_timelines_and_a_summary_that_agree(batch_dir):
 
 def test_the_same_seed_gives_the_same_timelines(tmp_path, cli):
     for name in ("a", "b"):
-        cli("simulate", "config-push-global-outage", "--runs", "5", "--seed", "3", "--start", START,
+        cli("simulate", "--no-compress", "config-push-global-outage", "--runs", "5", "--seed", "3", "--start", START,
             "--out", str(tmp_path / name), "--json")
     assert (tmp_path / "a" / "timelines.jsonl").read_bytes() == (tmp_path / "b" / "timelines.jsonl").read_bytes()
 
@@ -84,7 +84,7 @@ def test_score_reports_a_broken_timeline_line(tmp_path, cli):
 
 def test_compare_calls_a_rotation_change_or_admits_noise(tmp_path, cli, batch_dir):
     same = tmp_path / "same"
-    cli("simulate", "config-push-global-outage", "--runs", "40", "--seed", "99", "--start", START,
+    cli("simulate", "--no-compress", "config-push-global-outage", "--runs", "40", "--seed", "99", "--start", START,
         "--window", "1w", "--out", str(same), "--json")
     code, out, _ = cli("compare", str(batch_dir / "timelines.jsonl"), str(same / "timelines.jsonl"), "--json")
     doc = json.loads(out)

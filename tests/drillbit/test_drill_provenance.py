@@ -62,7 +62,7 @@ def test_the_readme_first_drill_without_a_seed_tells_its_story_and_records_the_s
 
 
 def test_the_printed_command_reproduces_a_run_without_seed_or_start(cli, db, tmp_path):
-    code, _, err = cli("simulate", SCENARIO, "--runs", "4", "--window", "1w", "--out", str(tmp_path / "a"))
+    code, _, err = cli("simulate", "--no-compress", SCENARIO, "--runs", "4", "--window", "1w", "--out", str(tmp_path / "a"))
     words = _reproduce(err)
     assert words[:3] == ["drillbit", "simulate", SCENARIO]
     assert "--start" in words and "--seed" in words and words[words.index("--runs") + 1] == "4"
@@ -149,7 +149,7 @@ def test_every_problem_of_scenario_team_and_runbooks_is_listed(cli, tmp_path):
 
 
 def test_score_and_report_refuse_inputs_validate_rejects(cli, tmp_path):
-    code, _, _ = cli("simulate", SCENARIO, "--seed", "1", "--start", START, "--out", str(tmp_path / "d"), "--no-log")
+    code, _, _ = cli("simulate", "--no-compress", SCENARIO, "--seed", "1", "--start", START, "--out", str(tmp_path / "d"), "--no-log")
     team = _team_without_p0(tmp_path)
     for command in ("score", "report"):
         code, out, err = cli(command, str(tmp_path / "d" / "timelines.jsonl"), "--team", str(team))
@@ -176,7 +176,7 @@ def other_team_drill(cli, tmp_path) -> tuple[Path, Path]:
     team = tmp_path / "owls.yaml"
     team.write_text(TEAM.read_text().replace("team: payments-sre", "team: night-owls", 1))
     out = tmp_path / "drill"
-    cli("simulate", SCENARIO, "--team", str(team), "--runs", "6", "--seed", "5", "--start", START,
+    cli("simulate", "--no-compress", SCENARIO, "--team", str(team), "--runs", "6", "--seed", "5", "--start", START,
         "--window", "1d", "--out", str(out), "--no-log")
     return team, out / "timelines.jsonl"
 
@@ -232,23 +232,24 @@ def test_a_changed_or_missing_drill_file_is_said_plainly(cli, other_team_drill):
 def _interrupt_after(monkeypatch, k: int) -> None:
     import drillbit.app as app
 
-    real = app.simulate_many
+    real = app.simulate_chunks
 
     def stopping(*args, **kwargs):
-        for i, tl in enumerate(real(*args, **kwargs)):
+        # Chunks of one run, so that the stop falls after exactly k runs.
+        for i, chunk in enumerate(real(*args, **{**kwargs, "chunk": 1})):
             if i == k:
                 raise KeyboardInterrupt
-            yield tl
+            yield chunk
 
-    monkeypatch.setattr(app, "simulate_many", stopping)
+    monkeypatch.setattr(app, "simulate_chunks", stopping)
 
 
 def test_an_interrupted_drill_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
-    cli("simulate", SCENARIO, "--runs", "5", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
+    cli("simulate", "--no-compress", SCENARIO, "--runs", "5", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
     assert (out / "summary.json").exists()
     _interrupt_after(monkeypatch, 7)
-    code, _, err = cli("simulate", SCENARIO, "--runs", "20", "--seed", "2", "--start", START, "--out", str(out),
+    code, _, err = cli("simulate", "--no-compress", SCENARIO, "--runs", "20", "--seed", "2", "--start", START, "--out", str(out),
                        "--no-log", "--force")
     assert code == 130
     manifest = json.loads((out / "drill.json").read_text())
@@ -268,7 +269,7 @@ def test_an_interrupted_drill_is_marked_partial_and_score_says_so(cli, tmp_path,
 def test_every_report_of_a_partial_file_says_so_inside_the_report(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     _interrupt_after(monkeypatch, 3)
-    code, _, _ = cli("simulate", SCENARIO, "--runs", "10", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
+    code, _, _ = cli("simulate", "--no-compress", SCENARIO, "--runs", "10", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
     assert code == 130
     monkeypatch.undo()
     timelines = str(out / "timelines.jsonl")
@@ -283,7 +284,7 @@ def test_every_report_of_a_partial_file_says_so_inside_the_report(cli, tmp_path,
 
 def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
     out = tmp_path / "d"
-    cli("simulate", SCENARIO, "--runs", "12", "--seed", "2", "--start", START, "--window", "1d", "--out", str(out),
+    cli("simulate", "--no-compress", SCENARIO, "--runs", "12", "--seed", "2", "--start", START, "--window", "1d", "--out", str(out),
         "--no-log")
     path = out / "timelines.jsonl"
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:9]))
@@ -295,7 +296,7 @@ def test_a_file_cut_after_the_drill_is_partial_too(cli, tmp_path):
 def test_ctrl_c_on_parallel_runs_leaves_whole_runs_and_one_message(tmp_path):
     out = tmp_path / "d"
     env = {**os.environ, "DRILLBIT_DB": str(tmp_path / "log.db")}
-    proc = subprocess.Popen([sys.executable, "-m", "drillbit", "simulate", SCENARIO, "--runs", "200000", "--workers",
+    proc = subprocess.Popen([sys.executable, "-m", "drillbit", "simulate", "--no-compress", SCENARIO, "--runs", "200000", "--workers",
                              "2", "--seed", "3", "--start", START, "--out", str(out), "--no-log"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
@@ -318,7 +319,7 @@ def test_ctrl_c_on_parallel_runs_leaves_whole_runs_and_one_message(tmp_path):
 
 def test_score_shows_progress_on_a_terminal_only(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
-    cli("simulate", SCENARIO, "--runs", "3", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
+    cli("simulate", "--no-compress", SCENARIO, "--runs", "3", "--seed", "2", "--start", START, "--out", str(out), "--no-log")
     _, _, err = cli("score", str(out / "timelines.jsonl"))
     assert "scoring" not in err
     screen = io.StringIO()

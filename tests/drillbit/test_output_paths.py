@@ -15,7 +15,7 @@ from drillbit import app, files
 
 SCENARIO = "config-push-global-outage"
 START = "2026-11-25T12:00:00+00:00"
-SIM = ("simulate", SCENARIO, "--start", START, "--seed", "5", "--no-log")
+SIM = ("simulate", "--no-compress", SCENARIO, "--start", START, "--seed", "5", "--no-log")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ FOLDER_COMMANDS = {
 @pytest.mark.parametrize("case", ["parent is a file", "device", "unwritable", "file where a folder is expected"])
 def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(cli, tmp_path, blocker, monkeypatch, command, case):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(app, "simulate_many", _must_not_run)
+    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
     code, _, err = cli(*FOLDER_COMMANDS[command](_bad_paths(tmp_path, blocker, "folder")[case]))
     _one_clear_line(code, err)
     assert blocker.read_text() == "kept\n"
@@ -158,13 +158,13 @@ def test_force_replaces_the_drill_whole(cli, tmp_path):
     assert len((out / "timelines.jsonl").read_text().splitlines()) == 3
     assert json.loads((out / "drill.json").read_text())["runs_planned"] == 3
     assert not (out / "scorecard.html").exists()  # it told of the two runs that are gone
-    assert sorted(p.name for p in out.iterdir()) == ["drill.json", "summary.json", "timelines.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["drill.json", "run-scores.jsonl.gz", "summary.json", "timelines.jsonl"]
 
 
 def test_a_folder_another_run_is_writing_into_is_refused(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     out.mkdir()
-    monkeypatch.setattr(app, "simulate_many", _must_not_run)
+    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
     with files.FolderLock(out):
         code, _, err = cli(*SIM, "--out", str(out), "--force")
     _one_clear_line(code, err)
@@ -196,8 +196,8 @@ def test_a_killed_run_leaves_no_lock_behind(tmp_path):
 
 @pytest.mark.parametrize("url", ["postgresq://user@host/db", "sqlite:////proc/self/no/incidents.db"])
 def test_a_bad_db_url_fails_before_simulating(cli, tmp_path, monkeypatch, url):
-    monkeypatch.setattr(app, "simulate_many", _must_not_run)
-    code, _, err = cli("simulate", SCENARIO, "--start", START, "--db", url, "--out", str(tmp_path / "d"))
+    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
+    code, _, err = cli("simulate", "--no-compress", SCENARIO, "--start", START, "--db", url, "--out", str(tmp_path / "d"))
     _one_clear_line(code, err)
 
 

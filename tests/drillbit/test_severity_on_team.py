@@ -52,7 +52,7 @@ def test_a_misspelt_runbook_is_still_an_error(cli, tmp_path):
 def test_simulate_on_a_sev_team_notes_the_mapping_finds_the_gap_and_logs_both_names(cli, tmp_path):
     sc, line, col = _scenario_expecting(tmp_path, "failover-to-standby")
     rep, db = tmp_path / "rep", tmp_path / "log.db"
-    code, out, err = cli("simulate", str(sc), "--team", str(SEV_TEAM), "--seed", "3", "--start", START,
+    code, out, err = cli("simulate", "--no-compress", str(sc), "--team", str(SEV_TEAM), "--seed", "3", "--start", START,
                          "--report", str(rep), "--db", str(db))
     assert code in (0, 1), err
     # db-primary-data-deleted writes P0 for the incident and P0, P1 for its alerts (line
@@ -75,7 +75,7 @@ def test_simulate_on_a_sev_team_notes_the_mapping_finds_the_gap_and_logs_both_na
 
 def test_the_example_team_keeps_its_names(cli, tmp_path):
     rep = tmp_path / "rep"
-    code, out, err = cli("simulate", str(BUILTIN), "--seed", "3", "--start", START, "--report", str(rep), "--no-log")
+    code, out, err = cli("simulate", "--no-compress", str(BUILTIN), "--seed", "3", "--start", START, "--report", str(rep), "--no-log")
     assert "note:" not in err
     assert "(data-loss, P0)" in out
     assert "written_severity" not in json.loads((rep / "summary.json").read_text())["scenario"]

@@ -42,7 +42,7 @@ def drillbit(tmp_path: Path, *args: str, **kw) -> subprocess.Popen:
 
 
 def simulate(tmp_path: Path, out: Path, workers: int = 2, runs: str = BIG) -> subprocess.Popen:
-    return drillbit(tmp_path, "simulate", SCENARIO, "--runs", runs, "--workers", str(workers), "--seed", "3",
+    return drillbit(tmp_path, "simulate", "--no-compress", SCENARIO, "--runs", runs, "--workers", str(workers), "--seed", "3",
                     "--start", START, "--out", str(out), "--no-log")
 
 

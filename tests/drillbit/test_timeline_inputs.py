@@ -161,7 +161,7 @@ def test_instants_and_durations_out_of_bounds_are_refused(cli, args, words):
 
 
 def test_the_bounds_themselves_are_accepted(cli, tmp_path):
-    code, _, err = cli("simulate", SCENARIO, "--runs", "1", "--seed", "1", "--start", "2199-12-31T23:00:00+00:00",
+    code, _, err = cli("simulate", "--no-compress", SCENARIO, "--runs", "1", "--seed", "1", "--start", "2199-12-31T23:00:00+00:00",
                        "--window", "730d", "--out", str(tmp_path / "late"), "--no-log")
     assert code in (0, 1), err
     code, _, err = cli("score", str(tmp_path / "late" / "timelines.jsonl"))
@@ -183,7 +183,7 @@ def test_a_fifo_given_as_timelines_does_not_hang(cli, tmp_path):
 
 def test_a_drill_the_log_could_not_keep_is_refused_before_it_runs(cli, tmp_path):
     # 2199-12-31T23:00 plus a 2h horizon ends after 2200-01-01, the log's last instant.
-    code, _, err = cli("simulate", SCENARIO, "--runs", "1", "--seed", "1", "--start", "2199-12-31T23:00:00+00:00",
+    code, _, err = cli("simulate", "--no-compress", SCENARIO, "--runs", "1", "--seed", "1", "--start", "2199-12-31T23:00:00+00:00",
                        "--horizon", "2h", "--out", str(tmp_path / "late"))
     assert code == 2 and "latest time the incident log keeps" in err and "--no-log" in err
     assert not (tmp_path / "late" / "timelines.jsonl").exists()

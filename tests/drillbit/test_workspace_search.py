@@ -49,7 +49,7 @@ def test_commands_that_write_name_the_workspace_in_use(cli, outer, monkeypatch, 
     work = outer / "scenarios"
     monkeypatch.chdir(work)
     line = f"workspace: {outer.resolve()}"
-    code, _, err = cli("simulate", "config-push-global-outage", "--start", START, "--seed", "1", "--out",
+    code, _, err = cli("simulate", "--no-compress", "config-push-global-outage", "--start", START, "--seed", "1", "--out",
                        str(tmp_path / "d"), "--db", f"sqlite:///{tmp_path / 'log.db'}")
     assert code in (0, 1) and line in err.splitlines()
     code, _, err = cli("report", str(tmp_path / "d" / "timelines.jsonl"), "--out", str(tmp_path / "r.html"))

@@ -17,7 +17,7 @@ NOW = "2026-12-01T09:00:00+00:00"
 def runs_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("runs")
     with pytest.raises(SystemExit):
-        main(["simulate", "config-push-global-outage", "--runs", "12", "--seed", "3", "--start", START,
+        main(["simulate", "--no-compress", "config-push-global-outage", "--runs", "12", "--seed", "3", "--start", START,
               "--window", "1w", "--report", str(out), "--json"])
     return out
 
