@@ -67,7 +67,7 @@ def test_the_printed_command_reproduces_a_run_without_seed_or_start(cli, db, tmp
     assert words[:3] == ["drillbit", "simulate", SCENARIO]
     assert "--start" in words and "--seed" in words and words[words.index("--runs") + 1] == "4"
     assert words[words.index("--window") + 1] == "7d"
-    cli(*words[1:], "--out", str(tmp_path / "b"))
+    cli(*words[1:], "--no-compress", "--out", str(tmp_path / "b"))
     first, again = (tmp_path / d / "timelines.jsonl" for d in "ab")
     assert first.read_bytes() == again.read_bytes()
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
