@@ -228,7 +228,7 @@ class KeepScore:
         return kept, kept.to_json() if self.as_json else None
 
 
-class _Counted:
+class _BatchSink:
     """Each chunk's runs handed on to the files, the fold and the subscribers, in run order."""
 
     def __init__(self, scorer: RunScorer, writer: TimelineWriter | None, scores: RunScoresWriter | None,
@@ -293,13 +293,13 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
         scores = RunScoresWriter(out / RUN_SCORES, runs)
         manifest = new_manifest(inputs, reproduce, writer.path)
         write_manifest(out, manifest)
-    counted = _Counted(scorer, writer, scores, subscribers)
-    stream = counted.runs(made)
+    sink = _BatchSink(scorer, writer, scores, subscribers)
+    stream = sink.runs(made)
     shown = hooks.progress(stream)
     try:
         for _ in shown:
             pass
-        drill = _judged(counted.fold.result(), inputs, now=now, require_share=require_share,
+        drill = _judged(sink.fold.result(), inputs, now=now, require_share=require_share,
                         timelines_file=writer.path if writer else None, reproduce=reproduce,
                         progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
         hooks.scored(drill)

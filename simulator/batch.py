@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import zlib
 import secrets
 import sys
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
