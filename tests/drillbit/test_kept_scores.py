@@ -225,3 +225,14 @@ def test_plain_timelines_with_kept_scores_are_added_up_too(cli, simulated, tmp_p
     path = keep_scores(folder, gz=False)
     forge(folder)
     assert tta_max(summary(cli, str(path))[0]) == FORGED
+
+
+def test_a_hand_edited_line_that_no_drill_writes_is_refused_at_its_line(cli, kept):
+    lines = gzip.decompress(kept.read_bytes()).decode().splitlines()
+    doc = json.loads(lines[3])
+    doc["events"][2]["kind"] = "paged"  # no such kind: the lines are validated, not trusted
+    lines[3] = json.dumps(doc)
+    kept.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    for args in (("score", str(kept)), ("report", str(kept), "--format", "json")):
+        code, out, err = cli(*args)
+        assert code == 2 and f"{kept}:4: not a valid timeline: events[2].kind: " in err, err
