@@ -120,14 +120,14 @@ def read_run_scores(path: Path, runs: int) -> Iterator[RunScore]:
     whole: another header, a line that does not parse, fewer or more lines than ``runs``."""
     n = 0
     try:
-        with gzip.open(path, "rb") as f:  # bytes: json reads UTF-8 itself, sooner than a text layer decodes it
+        with gzip.open(path, "rb") as f:  # decoded line by line: sooner than a text layer, or json guessing the encoding
             header = json.loads(f.readline())
             if not isinstance(header, dict) or header.get("run_scores") != RUN_SCORE_VERSION:
                 raise UnusableScores(f"{path}: not a scores file of version {RUN_SCORE_VERSION}")
             for line in f:
                 if n == runs:
                     raise UnusableScores(f"{path}: more than {runs:,} runs")
-                score = RunScore.from_json(line)
+                score = RunScore.from_json(line.decode("utf-8"))
                 n += 1
                 yield score
     except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
