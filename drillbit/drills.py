@@ -342,12 +342,14 @@ def rescore_option(command):  # noqa: ANN001, ANN201
 @rescore_option
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,
           as_json: bool, rescore: bool) -> None:
-    """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
-    distribution of many, and the gap report. Exits 1 when an objective is missed.
+    """Score TIMELINES.jsonl (plain or gzip, from any mode): the scorecard of one run
+    or the distribution of many, and the gap report. Exits 1 when an objective is missed.
 
     With drill.json beside the file (simulate --out writes it), scores with the drill's
     own scenario, team and runbooks, and says so when told to use others, when one of
-    them changed since, or when the file holds fewer runs than the drill planned."""
+    them changed since, or when the file holds fewer runs than the drill planned. When
+    drill.json vouches for the scores the drill kept of each run, adds them up instead
+    of scoring every timeline again (the same result); --rescore scores them all."""
     scored, runs = read_runs(timelines, scenario, team, runbooks, rescore=rescore)
     drill = score_scored(runs, scored, now=command_time(), require_share=require_share,
                          show_progress=scoring_shows_progress(as_json))

@@ -36,7 +36,7 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
 @rescore_option
 def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
            require_share: float, now: datetime, rescore: bool) -> None:
-    """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
+    """Render TIMELINES.jsonl (plain or gzip, from any mode) as a report: scored as ``drillbit score``
     does, one run told in the timeline chart, post-mortem and status page (the first).
 
     Uses the drill's own scenario, team and runbooks (drill.json) and says so when told

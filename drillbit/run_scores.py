@@ -13,7 +13,9 @@ They are used only when ``drill.json`` vouches for them: its ``run_scores`` entr
 names this file, the shape's version and drillbit's version (a new release may score
 differently), and the sha256 of the timelines file's bytes as written; the inputs
 chosen for scoring must be the drill's own, unchanged. Anything else scores the
-timelines again, so a file edited by hand is never judged by stale numbers.
+timelines again, so a file edited by hand is never judged by stale numbers. The
+same hash, when it matches, lets the timelines be read without validating each line
+(:func:`as_written`): drillbit wrote those bytes.
 """
 
 from __future__ import annotations
