@@ -90,9 +90,10 @@ def _csv_values(path: Path, column: str | None) -> np.ndarray:
 
 
 def load_durations(path: Path, metric: str, column: str | None) -> np.ndarray:
-    """Durations in seconds from timelines (``.jsonl``: the metric of each run) or a CSV
-    column of seconds or durations (a PagerDuty export's seconds_to_resolve by default)."""
-    if path.suffix == ".jsonl":
+    """Durations in seconds from timelines (``.jsonl`` or ``.jsonl.gz``: the metric of
+    each run) or a CSV column of seconds or durations (a PagerDuty export's
+    seconds_to_resolve by default)."""
+    if path.name.endswith((".jsonl", ".jsonl.gz")):
         return _metric_values(path, metric)
     return _csv_values(path, column)
 

@@ -139,13 +139,15 @@ def score_timelines(timelines: Iterable[Timeline], inputs: Inputs, *, now: datet
     result, with the inputs, and the given records of where the runs came from.
     ``now`` (tz-aware) dates the action items (see the module). Raises ValueError for
     no runs, and what reading the stream raises (TimelineError)."""
-    return _judged(score_many(timelines, inputs.scenario, inputs.team), inputs, now=now, require_share=require_share,
-                   timelines_file=timelines_file, reproduce=reproduce, progress=progress, notes=notes)
+    return judge_batch(score_many(timelines, inputs.scenario, inputs.team), inputs, now=now, require_share=require_share,
+                       timelines_file=timelines_file, reproduce=reproduce, progress=progress, notes=notes)
 
 
-def _judged(batch: BatchScore, inputs: Inputs, *, now: datetime, require_share: float, timelines_file: Path | None,
-            reproduce: Reproduce | None, progress: DrillProgress | None, notes: Sequence[str] = ()) -> Drill:
-    """A scored batch's gap findings and drill result (see :func:`score_timelines`)."""
+def judge_batch(batch: BatchScore, inputs: Inputs, *, now: datetime, require_share: float = 0.9,
+                timelines_file: Path | None = None, reproduce: Reproduce | None = None,
+                progress: DrillProgress | None = None, notes: Sequence[str] = ()) -> Drill:
+    """:func:`score_timelines` of runs scored already (``batch``): gap findings and the
+    drill result, with the given records of where the runs came from."""
     findings = find_gaps(inputs.scenario, inputs.team, inputs.runbooks, start=batch.evidence.earliest_start, batch=batch)
     result = summarise(batch, inputs.scenario, inputs.team.team, findings, local_date(now, inputs.team), require_share)
     result = result.recorded(timelines=None if timelines_file is None else str(timelines_file),
@@ -299,7 +301,7 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     try:
         for _ in shown:
             pass
-        drill = _judged(sink.fold.result(), inputs, now=now, require_share=require_share,
+        drill = judge_batch(sink.fold.result(), inputs, now=now, require_share=require_share,
                         timelines_file=writer.path if writer else None, reproduce=reproduce,
                         progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
         hooks.scored(drill)

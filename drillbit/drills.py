@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence, TypeVar
 
@@ -12,14 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from scenarios.errors import EXIT_MISSED
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
+from scoring.run_score import RunScorer
 from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
 from . import output
-from .app import CutShort, Drill, Hooks, drill_folder, record_drill, run_drill, score_timelines, write_reports
+from .app import CutShort, Drill, Hooks, drill_folder, judge_batch, record_drill, run_drill, score_timelines, write_reports
 from .files import ensure_dir
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
-from .provenance import Scored, choose_inputs, count_runs, read_manifest, reproduce_command
+from .provenance import Scored, count_runs, pick_inputs, read_manifest, reproduce_command, with_completeness
 from .resolve import Inputs, resolve
+from .run_scores import as_written, fold_kept, vouched_scores
 from .scoreboard import print_summary
 
 if TYPE_CHECKING:
@@ -227,43 +231,87 @@ def _capped_workers(requested: int, runs: int) -> int:
     return used
 
 
-def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None) -> tuple[Scored, Iterator[Timeline]]:
+@dataclass
+class FileRuns:
+    """The runs of a timelines file, as :func:`read_runs` opened them."""
+
+    path: Path
+    first: Timeline
+    rest: Iterator[Timeline]  # the runs after the first, streamed and checked to be of its scenario
+    count: int | None = None  # how many runs the file holds, when known without reading it
+    kept: Path | None = None  # scores of every run that drill.json vouches for (run_scores.py)
+
+    def every(self) -> Iterator[Timeline]:
+        yield self.first
+        yield from self.rest
+
+
+def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Path | None, *,
+              rescore: bool = False) -> tuple[Scored, FileRuns]:
     """The inputs to score ``path`` with (the user's, else the drill's own from its
     drill.json, else the scenario named in the file with the default team) with what
-    the reader must be told about them, and every timeline of the file, streamed and
-    checked to be of that one scenario."""
+    the reader must be told about them, and the file's runs, streamed and checked to be
+    of that one scenario.
+
+    When drill.json records the hash of the file's bytes as drillbit wrote them and it
+    still matches, the lines are read without validation and the runs are not counted;
+    when, besides, the inputs are the drill's own as it ran on them, the runs' kept
+    scores are named (``kept``) to be added up instead of scoring every timeline, unless
+    ``rescore``."""
     stream = read_jsonl(path)
     try:
         first = next(stream)
     except StopIteration:
         raise TimelineError(f"{path}: no timelines in the file") from None
-    scored = choose_inputs(path, read_manifest(path), first.scenario, scenario, team, runbooks)
-    inputs = scored.inputs
-    if inputs.scenario.id != first.scenario:
-        raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{inputs.scenario.id}'")
+    manifest = read_manifest(path)
+    scored = pick_inputs(manifest, first.scenario, scenario, team, runbooks)
+    if scored.inputs.scenario.id != first.scenario:
+        raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{scored.inputs.scenario.id}'")
+    written = as_written(path, manifest)
+    count = kept = None
+    if written is not None:
+        sha, count = written
+        stream.close()
+        stream = islice(read_jsonl(path, trusted=True), 1, None)
+        if not rescore:
+            kept = vouched_scores(path, manifest, own_inputs=scored.own, timelines_sha256=sha)
+    if manifest is not None:
+        if count is None:
+            count = count_runs(path)
+        scored = with_completeness(scored, path, manifest, count)
 
-    def every() -> Iterator[Timeline]:
-        yield first
+    def rest() -> Iterator[Timeline]:
         for tl in stream:
             if tl.scenario != first.scenario:
                 raise TimelineError(f"{path}: mixes scenarios '{first.scenario}' and '{tl.scenario}'; use one file per scenario")
             yield tl
 
-    return scored, every()
+    return scored, FileRuns(path, first, rest(), count, kept)
 
 
-def score_scored(runs: Iterable[Timeline], scored: Scored, *, now: datetime, require_share: float) -> Drill:
+def score_scored(runs: FileRuns, scored: Scored, *, now: datetime, require_share: float, show_progress: bool) -> Drill:
     """Score the runs of a timelines file with the inputs :func:`read_runs` chose, recording
-    from the drill's manifest how to reproduce it and whether it is whole, and the notes."""
-    return score_timelines(runs, scored.inputs, now=now, require_share=require_share, reproduce=scored.reproduce,
+    from the drill's manifest how to reproduce it and whether it is whole, and the notes.
+    Adds up the kept scores where :func:`read_runs` found them whole (the same result,
+    sooner); else scores every timeline, with a progress bar if ``show_progress``."""
+    inputs = scored.inputs
+    batch = None
+    if runs.kept is not None and runs.count is not None:
+        batch = fold_kept(runs.kept, runs.count, RunScorer(inputs.scenario, inputs.team), runs.first)
+    if batch is not None:
+        return judge_batch(batch, inputs, now=now, require_share=require_share, reproduce=scored.reproduce,
+                           progress=scored.drill, notes=scored.notes)
+    timelines: Iterable[Timeline] = runs.every()
+    if show_progress:
+        timelines = _progress(timelines, runs.count if runs.count is not None else count_runs(runs.path), True,
+                              label="scoring")
+    return score_timelines(timelines, inputs, now=now, require_share=require_share, reproduce=scored.reproduce,
                            progress=scored.drill, notes=scored.notes)
 
 
-def scoring_progress(path: Path, runs: Iterable[Timeline], as_json: bool) -> Iterable[Timeline]:
-    """A progress bar over the runs of ``path`` on a terminal; nothing otherwise."""
-    if as_json or not output.err.is_terminal:
-        return runs
-    return _progress(runs, count_runs(path), True, label="scoring")
+def scoring_shows_progress(as_json: bool) -> bool:
+    """Whether scoring a file shows a progress bar: on a terminal, and not for --json."""
+    return not as_json and output.err.is_terminal
 
 
 def record_in_log(drill: Drill, log: "LogContext", *, report_path: Path | None = None) -> int:
@@ -285,22 +333,31 @@ def scored_inputs_options(command):  # noqa: ANN001, ANN201
                         "timelines, else the one named in the timelines).")(command)
 
 
+def rescore_option(command):  # noqa: ANN001, ANN201
+    """``--rescore`` of the commands that score a timelines file."""
+    return click.option("--rescore", is_flag=True, help="Score every timeline again, even when drill.json vouches for "
+                        "the scores the drill kept beside them (run-scores.jsonl.gz).")(command)
+
+
 @click.command()
 @click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @scored_inputs_options
 @click.option("--require-share", type=SHARE, default="90%", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
+@rescore_option
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,
-          as_json: bool) -> None:
-    """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
-    distribution of many, and the gap report. Exits 1 when an objective is missed.
+          as_json: bool, rescore: bool) -> None:
+    """Score TIMELINES.jsonl (plain or gzip, from any mode): the scorecard of one run
+    or the distribution of many, and the gap report. Exits 1 when an objective is missed.
 
     With drill.json beside the file (simulate --out writes it), scores with the drill's
     own scenario, team and runbooks, and says so when told to use others, when one of
-    them changed since, or when the file holds fewer runs than the drill planned."""
-    scored, runs = read_runs(timelines, scenario, team, runbooks)
-    drill = score_scored(scoring_progress(timelines, runs, as_json), scored, now=command_time(),
-                         require_share=require_share)
+    them changed since, or when the file holds fewer runs than the drill planned. When
+    drill.json vouches for the scores the drill kept of each run, adds them up instead
+    of scoring every timeline again (the same result); --rescore scores them all."""
+    scored, runs = read_runs(timelines, scenario, team, runbooks, rescore=rescore)
+    drill = score_scored(runs, scored, now=command_time(), require_share=require_share,
+                         show_progress=scoring_shows_progress(as_json))
     show_result(drill, as_json=as_json)
     if drill.result.objectives_missed:
         sys.exit(EXIT_MISSED)

@@ -23,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scenarios import DrillbitError, format_duration
+from scenarios.timeline import count_timelines
 from scoring.result import DrillProgress, InputRef, InputsRecord, Reproduce
 
 from .files import write_text
@@ -155,13 +156,9 @@ def _manifest_problem(doc: dict[str, Any]) -> str | None:
 
 
 def count_runs(timelines: Path) -> int:
-    """The number of non-empty lines (one timeline each) in a timelines file."""
-    n = 0
-    with open(timelines, "rb") as f:
-        for line in f:
-            if line.strip():
-                n += 1
-    return n
+    """The number of non-empty lines (one timeline each) in a timelines file, plain or
+    gzip. Raises TimelineError for a file that cannot be read or a damaged gzip stream."""
+    return count_timelines(timelines)
 
 
 @dataclass
@@ -172,6 +169,9 @@ class Scored:
     notes: list[str] = field(default_factory=list)
     drill: DrillProgress | None = None
     reproduce: Reproduce | None = None
+    #: The inputs are the drill's own as it ran on them: the same scenario, team and
+    #: runbooks by content hash (what its kept scores were scored with).
+    own: bool = False
 
 
 def _describe(kind: str, ident: object, path: object) -> str:
@@ -194,9 +194,17 @@ def completeness(manifest: dict[str, Any], runs_in_file: int) -> tuple[DrillProg
 
 def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenario: str, scenario: str | None,
                   team: Path | None, runbooks: Path | None) -> Scored:
-    """The inputs to score ``timelines`` with: what the user named, else the drill's own
-    (from its manifest), else the scenario named in the file with the default team and
-    runbooks. Notes say plainly where that differs from what the drill ran on.
+    """The inputs to score ``timelines`` with (:func:`pick_inputs`), with the drill's
+    state as far as the file holds it (:func:`with_completeness`, counting the runs)."""
+    scored = pick_inputs(manifest, first_scenario, scenario, team, runbooks)
+    return scored if manifest is None else with_completeness(scored, timelines, manifest, count_runs(timelines))
+
+
+def pick_inputs(manifest: dict[str, Any] | None, first_scenario: str, scenario: str | None,
+                team: Path | None, runbooks: Path | None) -> Scored:
+    """The inputs to score a timelines file with: what the user named, else the drill's
+    own (from its manifest), else the scenario named in the file with the default team
+    and runbooks. Notes say plainly where that differs from what the drill ran on.
 
     ``first_scenario`` comes from the file, so it is looked up by id only (a timeline
     naming a path must not make drillbit open it); the manifest's paths were written by
@@ -231,10 +239,14 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
             notes.append(f"the drill's runbook folder {d} is missing")
     inputs = resolve(sc_arg, team_arg, book_arg, scenario_by_id=by_id)
     used = inputs_record(inputs)
+    same = True
     for kind, given, b in (("scenario", scenario, used.scenario), ("team", team, used.team)):
         a = ran.get(kind) or {}
-        if a.get("sha256") == b.sha256:
+        if a.get("sha256") == b.sha256 and b.sha256 is not None:
             continue
+        same = False
+        if a.get("sha256") == b.sha256:
+            continue  # neither has a file to hash: nothing to say, but nothing proves them the same either
         if given is not None or a.get("path") != b.path:
             notes.append(f"scored with {_describe(kind, b.id, b.path)} instead of the drill's "
                          f"{_describe(kind, a.get('id'), a.get('path'))}")
@@ -244,6 +256,7 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
     ran_books = sorted((str(r.get("id")), str(r.get("sha256"))) for r in ran.get("runbooks") or [])
     used_books = sorted((r.id, str(r.sha256)) for r in used.runbooks)
     if ran_books != used_books:
+        same = False
         names = ", ".join(sorted({i for i, _ in set(ran_books) ^ set(used_books)}))
         where = f"runbooks in {used.runbook_dir}" if used.runbook_dir else "no runbooks"
         if runbooks is not None or used.runbook_dir != ran.get("runbook_dir"):
@@ -252,8 +265,13 @@ def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenar
         else:
             notes.append(f"the drill's runbooks changed since the drill ran (differing: {names}); "
                          f"scored with them as they are now")
-    drill, partial = completeness(manifest, count_runs(timelines))
-    if partial:
-        notes.insert(0, f"{timelines} {partial}; the figures are of those runs only")
     reproduce = manifest.get("reproduce")
-    return Scored(inputs, notes, drill, None if reproduce is None else Reproduce.model_validate(reproduce))
+    return Scored(inputs, notes, None, None if reproduce is None else Reproduce.model_validate(reproduce), own=same)
+
+
+def with_completeness(scored: Scored, timelines: Path, manifest: dict[str, Any], runs_in_file: int) -> Scored:
+    """``scored`` with the drill's state (``drill``), and first among its notes the one
+    saying ``timelines`` holds fewer runs than planned when it does."""
+    drill, partial = completeness(manifest, runs_in_file)
+    notes = [f"{timelines} {partial}; the figures are of those runs only", *scored.notes] if partial else scored.notes
+    return replace(scored, notes=notes, drill=drill)

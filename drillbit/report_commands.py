@@ -14,7 +14,7 @@ import click
 
 from . import output
 from .app import render
-from .drills import read_runs, say_workspace, score_scored, scored_inputs_options, scoring_progress
+from .drills import read_runs, rescore_option, say_workspace, score_scored, scored_inputs_options, scoring_shows_progress
 from .files import check_file_target, write_bytes
 from .params import INSTANT, SHARE
 
@@ -33,9 +33,10 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
               help="For many runs: an objective counts as missed when met in fewer runs than this.")
 @click.option("--now", type=INSTANT, default="now", show_default=True,
               help="The report's date (ISO 8601 with offset): the generation time shown and the start of action-item due dates.")
+@rescore_option
 def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
-           require_share: float, now: datetime) -> None:
-    """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
+           require_share: float, now: datetime, rescore: bool) -> None:
+    """Render TIMELINES.jsonl (plain or gzip, from any mode) as a report: scored as ``drillbit score``
     does, one run told in the timeline chart, post-mortem and status page (the first).
 
     Uses the drill's own scenario, team and runbooks (drill.json) and says so when told
@@ -43,10 +44,10 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     if out is not None:
         say_workspace()
         check_file_target(out, "report", hint="name a file, or leave --out out to print the report")  # before scoring: a bad path costs no work
-    scored, stream = read_runs(timelines, scenario, team, runbooks)
+    scored, runs = read_runs(timelines, scenario, team, runbooks, rescore=rescore)
     for note in scored.notes:
         output.err.print(f"note: {note}", markup=False)
-    drill = score_scored(scoring_progress(timelines, stream, False), scored, now=now, require_share=require_share)
+    drill = score_scored(runs, scored, now=now, require_share=require_share, show_progress=scoring_shows_progress(False))
     [(_, data)] = render(drill, (fmt,), now=now)
     if out is None:
         sys.stdout.write(data.decode("utf-8"))

@@ -13,7 +13,9 @@ They are used only when ``drill.json`` vouches for them: its ``run_scores`` entr
 names this file, the shape's version and drillbit's version (a new release may score
 differently), and the sha256 of the timelines file's bytes as written; the inputs
 chosen for scoring must be the drill's own, unchanged. Anything else scores the
-timelines again, so a file edited by hand is never judged by stale numbers.
+timelines again, so a file edited by hand is never judged by stale numbers. The
+same hash, when it matches, lets the timelines be read without validating each line
+(:func:`as_written`): drillbit wrote those bytes.
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from scoring.run_score import RUN_SCORE_VERSION, RunScore
+from scenarios import DrillbitError
+from scenarios.timeline import Timeline
+from scoring.batch import BatchFold, BatchScore
+from scoring.run_score import RUN_SCORE_VERSION, RunScore, RunScorer
 
 from . import __version__
 from .files import OutputError, reason
@@ -74,9 +80,26 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def vouched_scores(timelines: Path, manifest: dict[str, Any] | None, *, own_inputs: bool) -> Path | None:
+def as_written(timelines: Path, manifest: dict[str, Any] | None) -> tuple[str, int] | None:
+    """(sha256, runs) of ``timelines`` if its bytes are still those this drillbit wrote
+    and hashed for ``manifest`` (its ``run_scores`` entry of a complete drill), else None:
+    then its lines need no validation, and its runs no counting."""
+    entry = (manifest or {}).get("run_scores")
+    if not isinstance(entry, dict) or entry.get("drillbit") != __version__ or manifest.get("state") != "complete":
+        return None
+    sha, runs = entry.get("timelines_sha256"), entry.get("runs")
+    if not isinstance(sha, str) or not isinstance(runs, int) or isinstance(runs, bool) or runs != manifest.get("runs_written"):
+        return None
+    if not timelines.is_file() or file_sha256(timelines) != sha:  # is_file: a FIFO would never end
+        return None
+    return sha, runs
+
+
+def vouched_scores(timelines: Path, manifest: dict[str, Any] | None, *, own_inputs: bool,
+                   timelines_sha256: str | None = None) -> Path | None:
     """The scores file beside ``timelines`` if ``manifest`` vouches for it (see the
-    module) and the inputs chosen are the drill's own (``own_inputs``); else None."""
+    module) and the inputs chosen are the drill's own (``own_inputs``); else None.
+    ``timelines_sha256`` is the file's hash when the caller has it already."""
     entry = (manifest or {}).get("run_scores")
     if not own_inputs or not isinstance(entry, dict) or manifest.get("state") != "complete":
         return None
@@ -84,23 +107,52 @@ def vouched_scores(timelines: Path, manifest: dict[str, Any] | None, *, own_inpu
     if (path.name != RUN_SCORES or not path.is_file() or entry.get("version") != RUN_SCORE_VERSION
             or entry.get("drillbit") != __version__ or entry.get("runs") != manifest.get("runs_written")):
         return None
-    if entry.get("timelines_sha256") != file_sha256(timelines):
+    if entry.get("timelines_sha256") != (timelines_sha256 or file_sha256(timelines)):
         return None
     return path
 
 
-def read_run_scores(path: Path, runs: int) -> list[RunScore] | None:
-    """Every run's score from a file :func:`vouched_scores` named, or None when it is
-    not whole (fewer or more lines than ``runs``, a line that does not parse)."""
-    out: list[RunScore] = []
+class UnusableScores(DrillbitError):
+    """A scores file that is not whole after all: the timelines are scored again."""
+
+
+def read_run_scores(path: Path, runs: int) -> Iterator[RunScore]:
+    """Every run's score, in run order, from a file :func:`vouched_scores` named,
+    streamed. Raises UnusableScores, at the line where it shows, when the file is not
+    whole: another header, a line that does not parse, fewer or more lines than ``runs``."""
+    n = 0
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
+        with gzip.open(path, "rb") as f:  # decoded line by line: sooner than a text layer, or json guessing the encoding
             header = json.loads(f.readline())
             if not isinstance(header, dict) or header.get("run_scores") != RUN_SCORE_VERSION:
-                return None
+                raise UnusableScores(f"{path}: not a scores file of version {RUN_SCORE_VERSION}")
             for line in f:
-                out.append(RunScore.from_json(line))
-    except (OSError, EOFError, ValueError, KeyError, TypeError, gzip.BadGzipFile):
-        return None
-    return out if len(out) == runs else None
+                if n == runs:
+                    raise UnusableScores(f"{path}: more than {runs:,} runs")
+                score = RunScore.from_json(line.decode("utf-8"))
+                n += 1
+                yield score
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
+        raise UnusableScores(f"{path}: {exc}") from None
+    if n != runs:
+        raise UnusableScores(f"{path}: {n:,} of {runs:,} runs")
 
+
+def fold_kept(path: Path, runs: int, scorer: RunScorer, first: Timeline) -> BatchScore | None:
+    """The batch of a drill from its kept scores (``path``, ``runs`` of them) with run
+    0 scored again from ``first``, its timeline, for the parts a single run tells; None
+    when the file is not whole, or its run 0 is not what scoring ``first`` keeps (then
+    the timelines are scored again)."""
+    fold = BatchFold(scorer)
+    card = scorer.card(first)
+    try:
+        for i, score in enumerate(read_run_scores(path, runs)):
+            if i == 0:
+                if score.to_json() != scorer.keep(first, card).to_json():
+                    return None
+                fold.add(score, card)
+            else:
+                fold.add(score)
+    except UnusableScores:
+        return None
+    return fold.result()

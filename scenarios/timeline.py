@@ -160,15 +160,18 @@ engaged = first ``responder_engaged`` with role responder; first_update = first
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gzip
 import json
 import os
 import re
 import stat
 import weakref
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Iterator, Literal, Union
+from typing import Annotated, Any, BinaryIO, Iterable, Iterator, Literal, Union
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -370,9 +373,10 @@ class Timeline(Model):
     def from_json_line(cls, line: str, *, trusted: bool = False) -> "Timeline":
         """Parse and validate one line written by :meth:`to_json_line`.
 
-        ``trusted=True`` is for lines drillbit itself just wrote (a worker process
-        handing runs back): validation is skipped and the line is remembered, so
-        :meth:`to_json_line` returns it without encoding again.
+        ``trusted=True`` is for lines drillbit itself wrote (a worker process handing
+        runs back, a file whose hash its drill.json records): validation is skipped and
+        the line is remembered, so :meth:`to_json_line` returns it without encoding
+        again. A trusted line that lacks a field is validated after all, to say which.
         Raises TimelineError for text that is not JSON, another schema version, or a
         shape that does not validate.
         """
@@ -387,18 +391,24 @@ class Timeline(Model):
         if not isinstance(doc, dict):
             raise NotATimeline("expected a JSON object for a timeline")
         if not trusted and _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(doc):
-            raise TimelineError("expected text in UTF-8, got an escaped lone UTF-16 surrogate (\\ud800 to \\udfff)")
+            raise TimelineError(_LONE_SURROGATE)
         version = doc.pop("schema", None)
         if version != SCHEMA_VERSION:
             raise NotATimeline(f"expected timeline schema {SCHEMA_VERSION}, got {version!r}")
         if trusted:
-            tl = new_timeline(
-                doc["scenario"], doc["mode"], doc["seed"], doc["run"],
-                datetime.fromisoformat(doc["started_at"]), doc["team"],
-                tuple(new_event(e["t"], e["kind"], e["actor"], e["subject"], e["data"]) for e in doc["events"]),
-            )
-            _remember(tl, line.rstrip("\n"))
-            return tl
+            try:
+                tl = new_timeline(
+                    doc["scenario"], doc["mode"], doc["seed"], doc["run"],
+                    datetime.fromisoformat(doc["started_at"]), doc["team"],
+                    tuple(new_event(e["t"], e["kind"], e["actor"], e["subject"], e["data"]) for e in doc["events"]),
+                )
+            except (KeyError, TypeError, ValueError):
+                # Not the shape drillbit writes after all: validated below, to say what is wrong.
+                if _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(doc):
+                    raise TimelineError(_LONE_SURROGATE) from None
+            else:
+                _remember(tl, line.rstrip("\n"))
+                return tl
         try:
             shape = _LINE.validate_python(doc)
         except ValidationError as exc:
@@ -472,6 +482,7 @@ def _check_data(events: list[dict[str, Any]]) -> None:
 
 
 # A JSON escape of a UTF-16 surrogate: a lone one decodes to text no file can hold.
+_LONE_SURROGATE = "expected text in UTF-8, got an escaped lone UTF-16 surrogate (\\ud800 to \\udfff)"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -589,12 +600,15 @@ def _ms(x: float) -> float:
 
 def write_jsonl(path: str | Path, timelines: Iterable[Timeline]) -> int:
     """Write timelines to ``path`` one per line, consuming the iterable lazily (memory
-    stays flat however many runs there are). Returns how many were written."""
+    stays flat however many runs there are); gzip-compressed when the name ends in
+    ``.gz``. Returns how many were written."""
     n = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    raw = open(path, "wb")
+    with raw, (gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
+               if str(path).endswith(".gz") else contextlib.nullcontext(raw)) as f:
         for tl in timelines:
-            f.write(tl.to_json_line())
-            f.write("\n")
+            f.write(tl.to_json_line().encode("utf-8"))
+            f.write(b"\n")
             n += 1
     return n
 
@@ -602,13 +616,19 @@ def write_jsonl(path: str | Path, timelines: Iterable[Timeline]) -> int:
 #: What a reader is told when the first line is not a timeline at all.
 _WRONG_KIND = ("; is this a timelines file (JSON Lines, one timeline per line, as "
                "'drillbit simulate --out' writes)?")
+#: The first bytes of a gzip member: a timelines file starting so is read decompressed, whatever its name.
+GZIP_MAGIC = b"\x1f\x8b"
+#: gzip level :func:`write_jsonl` uses: most of the size gone for little time (the lines repeat their keys).
+GZIP_LEVEL = 3
 
 
-def read_jsonl(path: str | Path) -> Iterator[Timeline]:
-    """Yield the timelines of a JSON Lines file one at a time; blank lines are skipped.
-    Raises TimelineError naming ``file:line`` for a line that does not parse, is not
-    UTF-8 or is longer than :data:`MAX_LINE`, and for a path that is not a regular file
-    (a FIFO or a device would hang or never end)."""
+@contextlib.contextmanager
+def open_timelines(path: str | Path) -> Iterator[BinaryIO]:
+    """A timelines file opened for reading its text as bytes: decompressed when it is
+    gzip (detected by its first bytes, not its name; one member or many, as a writer
+    appending chunks leaves it). Raises TimelineError for a path that is not a regular
+    file (a FIFO or a device would hang or never end) or cannot be opened; reading a
+    damaged gzip stream raises what :func:`gzip.GzipFile` raises (see :func:`_lines`)."""
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -620,12 +640,71 @@ def read_jsonl(path: str | Path) -> Iterator[Timeline]:
     except OSError as exc:
         raise TimelineError(f"{path}: cannot read the timelines: {exc.strerror or exc}") from None
     with f:
-        number, seen = 0, False
-        while True:
+        if f.read(2) == GZIP_MAGIC:
+            f.seek(0)
+            with gzip.GzipFile(fileobj=f, mode="rb") as z:
+                yield z  # type: ignore[misc]
+        else:
+            f.seek(0)
+            yield f
+
+
+#: What reading a damaged gzip stream raises: cut short (EOFError), a bad header or
+#: checksum (BadGzipFile, an OSError), deflate data that does not decode (zlib.error).
+_GZIP_DAMAGE = (EOFError, OSError, zlib.error)
+
+
+def _damaged(path: str | Path, number: int, exc: BaseException) -> TimelineError:
+    """The message for a stream that breaks off while reading line ``number``."""
+    if isinstance(exc, EOFError):
+        what = "the gzip-compressed data ends early: the file was cut short (an interrupted copy?)"
+    elif isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        what = f"the gzip-compressed data is damaged ({exc})"
+    else:
+        return TimelineError(f"{path}:{number}: cannot read the timelines: {getattr(exc, 'strerror', None) or exc}")
+    return TimelineError(f"{path}:{number}: {what}; restore the file, or simulate the drill again")
+
+
+def _lines(path: str | Path, f: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of every line of ``f``, each read up to :data:`MAX_LINE` + 1
+    bytes, numbered in the (decompressed) text. Raises TimelineError naming
+    ``file:line`` for a damaged gzip stream."""
+    number = 0
+    while True:
+        try:
             raw = f.readline(MAX_LINE + 1)
-            if not raw:
-                return
-            number += 1
+        except _GZIP_DAMAGE as exc:
+            raise _damaged(path, number + 1, exc) from None
+        if not raw:
+            return
+        number += 1
+        yield number, raw
+
+
+def count_timelines(path: str | Path) -> int:
+    """How many non-empty lines (one timeline each) a timelines file holds, plain or
+    gzip. Raises TimelineError as :func:`open_timelines` and for a damaged gzip stream."""
+    n = 0
+    with open_timelines(path) as f:
+        for _number, raw in _lines(path, f):
+            if raw.strip():
+                n += 1
+    return n
+
+
+def read_jsonl(path: str | Path, *, trusted: bool = False) -> Iterator[Timeline]:
+    """Yield the timelines of a JSON Lines file, plain or gzip-compressed (see
+    :func:`open_timelines`), one at a time; blank lines are skipped. Raises
+    TimelineError naming ``file:line`` (of the decompressed text) for a line that does
+    not parse, is not UTF-8 or is longer than :data:`MAX_LINE`, or where a gzip stream
+    is cut short or damaged, and for a path that is not a regular file.
+
+    ``trusted=True`` is for a file whose bytes drillbit itself wrote (its drill.json
+    records their hash): lines are parsed without validation
+    (:meth:`Timeline.from_json_line`)."""
+    with open_timelines(path) as f:
+        seen = False
+        for number, raw in _lines(path, f):
             if len(raw) > MAX_LINE:
                 raise TimelineError(f"{path}:{number}: line longer than {MAX_LINE // (1024 * 1024)} MiB; "
                                     f"a timeline is far shorter" + ("" if seen else _WRONG_KIND))
@@ -638,9 +717,8 @@ def read_jsonl(path: str | Path) -> Iterator[Timeline]:
             if not line.strip():
                 continue
             try:
-                yield Timeline.from_json_line(line)
+                yield Timeline.from_json_line(line, trusted=trusted)
             except TimelineError as exc:
                 hint = _WRONG_KIND if isinstance(exc, NotATimeline) and not seen else ""
                 raise TimelineError(f"{path}:{number}: {exc}{hint}") from None
             seen = True
-

@@ -99,9 +99,14 @@ class BatchFold:
         self.scenario = scorer.scenario.id
         self.values: dict[str, list[float]] = defaultdict(list)
         self.counts: dict[str, list[float]] = defaultdict(list)
-        self.met: Counter = Counter()
-        self.by_rating: dict[Objective, Counter] = defaultdict(Counter)
-        self.never, self.not_reached = Counter(), Counter()
+        # Per objective, by position: hashing an Objective (a dataclass of tuples) for
+        # every run cost more than the rest of the fold. Equal objectives share one
+        # slot, as they shared a key when counted by value.
+        self._slots = [self.objectives.index(o) for o in self.objectives]
+        n = len(self.objectives)
+        self.met = [0] * n
+        self.by_rating: list[Counter] = [Counter() for _ in range(n)]
+        self.never, self.not_reached = [0] * n, [0] * n
         self.ratings: dict[str, Counter] = defaultdict(Counter)
         self.verdicts: Counter = Counter()
         self.evidence = Evidence()
@@ -118,11 +123,12 @@ class BatchFold:
             self.values[name].append(math.inf if v is None else v)
         for name, c in run.counts.items():
             self.counts[name].append(float(c))
-        for o, (status, rating, not_reached, never) in zip(self.objectives, run.outcomes):
-            self.met[o] += status == "met"
-            self.by_rating[o][rating] += 1
-            self.not_reached[o] += not_reached
-            self.never[o] += never
+        met, by_rating, not_reached_, never_ = self.met, self.by_rating, self.not_reached, self.never
+        for slot, (status, rating, not_reached, never) in zip(self._slots, run.outcomes):
+            met[slot] += status == "met"
+            by_rating[slot][rating] += 1
+            not_reached_[slot] += not_reached
+            never_[slot] += never
         for capability, rating in run.ratings:
             self.ratings[capability][rating] += 1
         if run.verdict is not None:
@@ -139,9 +145,9 @@ class BatchFold:
             scenario=self.scenario,
             runs=ev.runs,
             metrics={k: summarize(v) for k, v in samples.items()},
-            objectives=tuple(ObjectiveShare(o, self.met[o], ev.runs, share_interval(self.met[o], ev.runs),
-                                            {r: self.by_rating[o][r] for r in ORDER}, self.never[o], self.not_reached[o])
-                             for o in objs),
+            objectives=tuple(ObjectiveShare(o, self.met[i], ev.runs, share_interval(self.met[i], ev.runs),
+                                            {r: self.by_rating[i][r] for r in ORDER}, self.never[i], self.not_reached[i])
+                             for o, i in zip(objs, self._slots)),
             ratings={c: {r: self.ratings[c][r] for r in ORDER} for c in CAPABILITIES if c in self.ratings},
             verdicts={r: self.verdicts[r] for r in ORDER},
             counts={k: summarize(np.array(v)) for k, v in self.counts.items()},

@@ -4,6 +4,7 @@ crash; a timeline names its scenario by id and drillbit never opens a path it na
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -65,6 +66,37 @@ def test_hostile_timelines_get_a_positioned_message_and_exit_2(cli, drill, tmp_p
         assert code == 2, (case, args, code, err)
         assert f"{bad}:1: " in err, (case, args, err)
         assert "Traceback" not in err + out
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_timelines_compressed_get_the_same_message(cli, drill, tmp_path, case):
+    data = hostile(first_doc(drill))[case]
+    plain = alone(tmp_path, data, "plain.jsonl")
+    bad = alone(tmp_path, gzip.compress(data if isinstance(data, bytes) else data.encode("utf-8")), "bad.jsonl.gz")
+    for args, plain_args in zip(commands(bad, drill, tmp_path), commands(plain, drill, tmp_path)):
+        code, out, err = cli(*args)
+        assert code == 2, (case, args, code, err)
+        assert f"{bad}:1: " in err, (case, args, err)
+        assert "Traceback" not in err + out
+        assert err.replace(str(bad), "FILE") == cli(*plain_args)[2].replace(str(plain), "FILE")
+
+
+@pytest.mark.parametrize("damage", ["cut", "flipped", "header-only"])
+def test_a_damaged_gzip_file_is_a_message_from_every_reader(cli, drill, tmp_path, damage):
+    whole = bytearray(gzip.compress(drill.read_bytes() * 20))
+    if damage == "cut":
+        data = bytes(whole[: len(whole) // 2])
+    elif damage == "flipped":
+        for i in range(40, 80):
+            whole[i] ^= 0x5A
+        data = bytes(whole)
+    else:
+        data = bytes(whole[:10])
+    bad = alone(tmp_path, data, "bad.jsonl.gz")
+    for args in commands(bad, drill, tmp_path):
+        code, out, err = cli(*args)
+        assert code == 2, (damage, args, code, err)
+        assert f"{bad}:" in err and "Traceback" not in err + out, (damage, args, err)
 
 
 def test_a_lone_surrogate_leaves_an_existing_report_as_it_was(cli, drill, tmp_path):

@@ -1,0 +1,238 @@
+"""``score`` and ``report`` add up the scores a drill kept (run-scores.jsonl.gz) instead
+of scoring every timeline again, only when drill.json vouches for them and the inputs
+are the drill's own, unchanged; anything else, or ``--rescore``, scores every timeline.
+
+To see which way a command went, the kept scores of one run are forged (its time to
+acknowledge set to FORGED, far from any run's): a summary showing FORGED added up the
+kept scores, one without it scored the timelines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from drillbit.provenance import MANIFEST, read_manifest, write_manifest
+from drillbit.run_scores import RUN_SCORES, RunScoresWriter, file_sha256, manifest_entry
+from scenarios.timeline import read_jsonl
+from scoring.run_score import RunScorer
+
+SCENARIO = "config-push-global-outage"
+RUNS = 40
+FORGED = 4321.0
+GZ = "timelines.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory) -> Path:
+    """A drill folder as ``simulate --out`` leaves it on this branch: timelines.jsonl and drill.json."""
+    from drillbit.cli import main
+
+    out = tmp_path_factory.mktemp("kept") / "drill"
+    with pytest.raises(SystemExit):
+        main(["simulate", SCENARIO, "--runs", str(RUNS), "--seed", "5", "--start", "2026-11-02T03:00:00+01:00",
+              "--out", str(out), "--no-log"])
+    return out
+
+
+def keep_scores(folder: Path, *, gz: bool = True) -> Path:
+    """Give ``folder`` what a drill that keeps its scores writes: the timelines (gzip,
+    in chunks of runs, if ``gz``), run-scores.jsonl.gz and drill.json's entry for it.
+    Returns the timelines file."""
+    plain = folder / "timelines.jsonl"
+    manifest = read_manifest(plain)
+    path = plain
+    if gz:
+        path = folder / GZ
+        runs = list(read_jsonl(plain))
+        with open(path, "wb") as f:  # one gzip member per chunk of runs
+            for i in range(0, len(runs), 16):
+                f.write(gzip.compress("".join(tl.to_json_line() + "\n" for tl in runs[i:i + 16]).encode()))
+        plain.unlink()
+    team_path = Path(manifest["inputs"]["team"]["path"])
+    scenario_path = Path(manifest["inputs"]["scenario"]["path"])
+    from scenarios import load_scenario, load_team
+
+    scorer = RunScorer(load_scenario(scenario_path), load_team(team_path))
+    writer = RunScoresWriter(folder / RUN_SCORES, manifest["runs_planned"])
+    for tl in read_jsonl(path):
+        writer.write(scorer(tl).to_json())
+    writer.close()
+    write_manifest(folder, {**manifest, "timelines": path.name,
+                            "run_scores": manifest_entry(folder / RUN_SCORES, file_sha256(path), writer.count)})
+    return path
+
+
+def forge(folder: Path, run: int = 5, lines: slice = slice(None)) -> None:
+    """Set the kept time to acknowledge of ``run`` to FORGED; keep only ``lines`` of the runs."""
+    header, *scores = gzip.decompress((folder / RUN_SCORES).read_bytes()).decode().splitlines()
+    doc = json.loads(scores[run])
+    doc["values"]["tta"] = FORGED
+    scores[run] = json.dumps(doc, separators=(",", ":"))
+    (folder / RUN_SCORES).write_bytes(gzip.compress("\n".join([header, *scores[lines]]).encode() + b"\n"))
+
+
+@pytest.fixture
+def kept(simulated, tmp_path) -> Path:
+    """A copy of the drill, gzip timelines and kept scores, run 5's forged."""
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    path = keep_scores(folder)
+    forge(folder)
+    return path
+
+
+def summary(cli, *args: str) -> tuple[dict, str]:
+    code, out, err = cli("score", *args, "--json")
+    assert code in (0, 1), err
+    return json.loads(out), err
+
+
+def tta_max(doc: dict) -> float:
+    return doc["metrics"]["tta"]["max"]
+
+
+def test_the_kept_scores_are_added_up_and_rescore_scores_the_timelines(cli, kept):
+    fast, fast_err = summary(cli, str(kept))
+    slow, slow_err = summary(cli, str(kept), "--rescore")
+    assert tta_max(fast) == FORGED and tta_max(slow) < 1000
+    assert fast_err == slow_err == ""
+
+
+def test_adding_up_kept_scores_gives_the_summary_scoring_gives(cli, simulated, tmp_path):
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    before, _ = summary(cli, str(folder / "timelines.jsonl"))
+    path = keep_scores(folder)
+    code, fast_out, fast_err = cli("score", str(path), "--json")
+    code_slow, slow_out, slow_err = cli("score", str(path), "--json", "--rescore")
+    assert (code, fast_out, fast_err) == (code_slow, slow_out, slow_err)
+    assert json.loads(fast_out) == before
+    table = cli("score", str(path))
+    assert table == cli("score", str(path), "--rescore")
+    assert "time to acknowledge" in table[1]
+
+
+def test_a_report_adds_up_kept_scores_too_and_says_the_same(cli, kept):
+    now = ("--now", "2026-11-05T10:00:00+00:00")
+    fast = cli("report", str(kept), "--format", "json", *now)
+    slow = cli("report", str(kept), "--format", "json", *now, "--rescore")
+    assert fast[0] == slow[0] == 0 and fast[2] == slow[2] == ""
+    assert tta_max(json.loads(fast[1])) == FORGED and tta_max(json.loads(slow[1])) < 1000
+
+
+def test_the_html_report_of_kept_scores_is_the_html_of_scoring(cli, simulated, tmp_path):
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    path = keep_scores(folder)
+    now = ("--now", "2026-11-05T10:00:00+00:00")
+    fast = cli("report", str(path), *now, "--out", str(tmp_path / "fast.html"))
+    slow = cli("report", str(path), *now, "--out", str(tmp_path / "slow.html"), "--rescore")
+    assert fast[0] == slow[0] == 0
+    assert (tmp_path / "fast.html").read_bytes() == (tmp_path / "slow.html").read_bytes()
+
+
+def test_a_hand_edited_timeline_is_scored_again_and_the_edit_shows(cli, kept):
+    lines = gzip.decompress(kept.read_bytes()).decode().splitlines()
+    doc = json.loads(lines[7])
+    paged = next(e["t"] for e in doc["events"]
+                 if e["kind"] in ("page_sent", "page_missed") and e["data"].get("purpose") == "incident")
+    ack = next(e for e in doc["events"] if e["kind"] == "acknowledged" and e["data"].get("purpose") == "incident")
+    ack["t"] = paged + 5000.0  # as a person would, in an editor
+    lines[7] = json.dumps(doc)
+    kept.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    doc, err = summary(cli, str(kept))
+    assert tta_max(doc) == 5000.0  # the edit; neither the forged kept score nor the run as simulated
+    assert err == ""
+
+
+def test_another_team_scores_the_timelines(cli, kept, tmp_path, example_team_path):
+    changed = tmp_path / "team.yaml"
+    changed.write_text(example_team_path.read_text(encoding="utf-8") + "\n# a comment: other bytes\n", encoding="utf-8")
+    doc, err = summary(cli, str(kept), "--team", str(changed))
+    assert tta_max(doc) < 1000
+    assert "instead of the drill's team" in err
+    same = tmp_path / "same-team.yaml"
+    shutil.copyfile(example_team_path, same)
+    doc, err = summary(cli, str(kept), "--team", str(same))
+    assert tta_max(doc) == FORGED  # the same content is the drill's own team, wherever it lies
+    assert err == ""
+
+
+def test_a_changed_scenario_file_scores_the_timelines(cli, kept, tmp_path):
+    manifest = json.loads((kept.parent / MANIFEST).read_text())
+    original = Path(manifest["inputs"]["scenario"]["path"])
+    copy = tmp_path / "scenario.yaml"
+    copy.write_text(original.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    manifest["inputs"]["scenario"]["path"] = str(copy)
+    (kept.parent / MANIFEST).write_text(json.dumps(manifest))
+    doc, err = summary(cli, str(kept))
+    assert tta_max(doc) < 1000
+    assert "changed since the drill ran" in err
+
+
+@pytest.mark.parametrize("damage", ["cut", "fewer", "more", "bad-line", "other-version"])
+def test_a_kept_scores_file_that_is_not_whole_scores_the_timelines(cli, kept, damage):
+    scores = kept.parent / RUN_SCORES
+    if damage == "cut":
+        data = scores.read_bytes()
+        scores.write_bytes(data[: len(data) * 3 // 4])
+    elif damage == "fewer":
+        forge(kept.parent, lines=slice(0, RUNS - 1))
+    elif damage == "more":
+        header, *lines = gzip.decompress(scores.read_bytes()).decode().splitlines()
+        scores.write_bytes(gzip.compress("\n".join([header, *lines, lines[-1]]).encode()))
+    elif damage == "bad-line":
+        header, *lines = gzip.decompress(scores.read_bytes()).decode().splitlines()
+        lines[RUNS - 1] = '{"values": {}}'
+        scores.write_bytes(gzip.compress("\n".join([header, *lines]).encode()))
+    else:
+        manifest = json.loads((kept.parent / MANIFEST).read_text())
+        manifest["run_scores"]["drillbit"] = "0.0.1"
+        (kept.parent / MANIFEST).write_text(json.dumps(manifest))
+    doc, err = summary(cli, str(kept))
+    assert tta_max(doc) < 1000 and doc["runs"] == RUNS
+    assert err == ""
+
+
+def test_a_kept_run_0_that_is_not_its_timeline_scores_the_timelines(cli, kept):
+    forge(kept.parent, run=0)
+    doc, _ = summary(cli, str(kept))
+    assert tta_max(doc) < 1000
+
+
+def test_an_unfinished_drill_scores_the_timelines(cli, kept):
+    manifest = json.loads((kept.parent / MANIFEST).read_text())
+    (kept.parent / MANIFEST).write_text(json.dumps({**manifest, "state": "interrupted"}))
+    doc, err = summary(cli, str(kept))
+    assert tta_max(doc) < 1000
+    assert doc["drill"]["state"] == "interrupted"
+
+
+def test_an_old_folder_with_only_timelines_jsonl_scores_as_before(cli, simulated, kept):
+    doc, err = summary(cli, str(simulated / "timelines.jsonl"))
+    assert doc["runs"] == RUNS and err == ""
+    rescored, _ = summary(cli, str(kept), "--rescore")
+    assert doc == rescored
+
+
+def test_plain_timelines_with_kept_scores_are_added_up_too(cli, simulated, tmp_path):
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    path = keep_scores(folder, gz=False)
+    forge(folder)
+    assert tta_max(summary(cli, str(path))[0]) == FORGED
+
+
+def test_a_hand_edited_line_that_no_drill_writes_is_refused_at_its_line(cli, kept):
+    lines = gzip.decompress(kept.read_bytes()).decode().splitlines()
+    doc = json.loads(lines[3])
+    doc["events"][2]["kind"] = "paged"  # no such kind: the lines are validated, not trusted
+    lines[3] = json.dumps(doc)
+    kept.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    for args in (("score", str(kept)), ("report", str(kept), "--format", "json")):
+        code, out, err = cli(*args)
+        assert code == 2 and f"{kept}:4: not a valid timeline: events[2].kind: " in err, err
