@@ -569,6 +569,10 @@ def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, sta
     """The JSON line of a timeline given as plain values, events as (t, kind, actor,
     subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
     producer that has not built the models. Raises ValueError for a non-finite number."""
+    try:
+        return _fast_line(scenario, mode, seed, run, started_at, team, events)
+    except Exception:
+        pass  # anything unusual: the whole document through the encoder, which raises what it raises
     doc = {
         "schema": SCHEMA_VERSION,
         "scenario": scenario,
@@ -580,6 +584,50 @@ def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, sta
         "events": [{"t": _ms(t), "kind": k, "actor": a, "subject": s, "data": d} for t, k, a, s, d in events],
     }
     return _ENCODER.encode(doc)
+
+
+# The same bytes as ``_ENCODER.encode`` of the whole document, about twice as fast: the
+# C encoder behind _ENCODER is kept (encode() builds a new one per call) and writes each
+# event's data; the event's own keys are in a fixed order, so each (kind, actor,
+# subject) is written once and kept, and ``t`` is the repr json itself writes.
+_MARKERS: dict[int, Any] = {}  # the circular-reference check, as check_circular=True keeps it
+_C_ENCODE = json.encoder.c_make_encoder
+_encode = (_C_ENCODE(_MARKERS, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+           if _C_ENCODE is not None else lambda o, _level: _ENCODER.iterencode(o))
+_float_repr = float.__repr__
+#: (kind, actor, subject) -> the event's JSON before its data and between its data and ``t``
+_OUTER: dict[tuple[Any, Any, Any], tuple[str, str]] = {}
+#: How many are kept: a batch has a few hundred; lines read from elsewhere may bring any.
+_MAX_OUTER = 8192
+
+
+def _fast_line(scenario: str, mode: str, seed: int | None, run: int | None, started_at: datetime,
+               team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -> str:
+    encode, join, outer, parts = _encode, "".join, _OUTER, []
+    try:
+        for t, k, a, s, d in events:
+            o = outer.get((k, a, s))
+            if o is None:
+                o = (f'{{"actor":{join(encode(a, 0))},"data":',
+                     f',"kind":{join(encode(k, 0))},"subject":{join(encode(s, 0))},"t":')
+                if len(outer) >= _MAX_OUTER:
+                    outer.clear()
+                outer[(k, a, s)] = o
+            r = round(t, 3)
+            r = r + 0.0 if r else 0.0  # as _ms: no "-0.0"
+            if type(r) is float:
+                rt = _float_repr(r)
+                if rt[-1] in "nf":  # nan, inf
+                    raise ValueError(rt)
+            else:
+                rt = join(encode(r, 0))
+            parts.append(f"{o[0]}{join(encode(d, 0))}{o[1]}{rt}}}")
+        tail = join(encode({"mode": mode, "run": run, "scenario": scenario, "schema": SCHEMA_VERSION, "seed": seed,
+                            "started_at": started_at.isoformat(), "team": team}, 0))
+    except BaseException:
+        _MARKERS.clear()  # an encoder that failed half-way leaves its marks behind
+        raise
+    return f'{{"events":[{",".join(parts)}],{tail[1:]}'
 
 
 def _ms(x: float) -> float:
