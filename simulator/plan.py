@@ -94,6 +94,11 @@ class Plan:
                 self.metric_rules.setdefault(r.signal, []).append(ri)
             else:
                 self.on_rules.setdefault(r.on, []).append(ri)  # type: ignore[arg-type]
+        #: service -> the rules that ``depends_on`` it (simulator.blindness)
+        self.dependents: dict[str, list[int]] = {}
+        for ri, r in enumerate(self.rules):
+            for service in r.depends_on:
+                self.dependents.setdefault(service, []).append(ri)
         self.noisy_rules = [ri for ri, r in enumerate(self.rules) if r.false_positives_per_week > 0]
         self.rule_severity = [r.severity or sc.severity for r in self.rules]
         self.rule_policy: list[str | None] = [
@@ -104,6 +109,7 @@ class Plan:
 
         # response
         self._picked: dict[frozenset[str], Runbook | None] = {}
+        self._matching: dict[frozenset[str], tuple[Runbook, ...]] = {}
         self._able: dict[tuple[str | None, str | None], list[MemberPlan]] = {}
         self.services = frozenset(sc.services)
         self.tags = frozenset([sc.kind, *sc.tags])
@@ -164,8 +170,12 @@ class Plan:
         return self._picked[alerts]
 
     def matching(self, alerts: frozenset[str]) -> list[Runbook]:
-        """Every runbook whose triggers match, in the order given."""
-        return [rb for rb in self.runbooks if rb.matches(set(alerts), set(self.services), set(self.tags))]
+        """Every runbook whose triggers match, in the order given. Cached per alert set."""
+        hit = self._matching.get(alerts)
+        if hit is None:
+            hit = self._matching[alerts] = tuple(
+                rb for rb in self.runbooks if rb.matches(set(alerts), set(self.services), set(self.tags)))
+        return list(hit)
 
     def addresses_cause(self, rb: Runbook) -> bool:
         """Whether ``rb`` treats the scenario's cause (by id or a trigger tag named in

@@ -14,7 +14,7 @@ from simpy.events import Event
 
 from scenarios import SeverityLevel
 from scenarios.common import zone
-from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
+from scenarios.timeline import Timeline, encode_line, new_events, new_timeline
 
 from .clock import LATE, Call, WallClock, next_window_start
 from .comms import Comms
@@ -92,7 +92,7 @@ class Run:
         callbacks due at the same instant as the end may still run)."""
         if self.finished:
             return
-        self._record((round(self.env.now + 0.0, 3), kind, actor, subject, data))
+        self._record((round(self.env._now + 0.0, 3), kind, actor, subject, data))
 
     def note(self, gap: str, subject: str, text: str, actor: str = "system", **data: Any) -> None:
         """Record a gap (a ``note`` event), once per (gap, subject) in a run."""
@@ -294,8 +294,7 @@ class Run:
     def timeline(self, run: int | None, seed: int | None) -> Timeline:
         """The record as a Timeline (events in the order they happened)."""
         sc = self.plan.scenario
-        events = tuple(new_event(t, k, a, s, d) for t, k, a, s, d in self.events)
-        return new_timeline(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, events)
+        return new_timeline(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, new_events(self.events))
 
     def json_line(self, run: int | None, seed: int | None) -> str:
         """The record as the JSON line of its Timeline, without building the models."""
