@@ -586,12 +586,14 @@ def new_events(records: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -
 
 
 def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, started_at: datetime,
-                team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -> str:
+                team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]],
+                fixed: "FixedData | None" = None) -> str:
     """The JSON line of a timeline given as plain values, events as (t, kind, actor,
     subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
-    producer that has not built the models. Raises ValueError for a non-finite number."""
+    producer that has not built the models. ``fixed``: the producer's data that never
+    changes, whose JSON is written already. Raises ValueError for a non-finite number."""
     try:
-        return _fast_line(scenario, mode, seed, run, started_at, team, events)
+        return _fast_line(scenario, mode, seed, run, started_at, team, events, fixed._json if fixed is not None else None)
     except Exception:
         pass  # anything unusual: the whole document through the encoder, which raises what it raises
     doc = {
@@ -622,9 +624,33 @@ _OUTER: dict[tuple[Any, Any, Any], tuple[str, str]] = {}
 _MAX_OUTER = 8192
 
 
+class FixedData:
+    """Event data a producer builds once and never changes again (the same dict in every
+    run of a batch, say a fault's ``fault_applied``), with its JSON written once for
+    :func:`encode_line`. Each dict is kept alive here, so its id stays its own."""
+
+    __slots__ = ("_json",)
+
+    def __init__(self) -> None:
+        self._json: dict[int, tuple[dict[str, Any], str]] = {}
+
+    def fix(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Take ``data`` as never changing from now on; returns it."""
+        if id(data) not in self._json:
+            try:
+                text = "".join(_encode(data, 0))
+            except Exception:  # left to encode_line, which refuses it as it always did
+                _MARKERS.clear()
+                return data
+            self._json[id(data)] = (data, text)
+        return data
+
+
 def _fast_line(scenario: str, mode: str, seed: int | None, run: int | None, started_at: datetime,
-               team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -> str:
+               team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]],
+               fixed: dict[int, tuple[dict[str, Any], str]] | None) -> str:
     encode, join, outer, parts = _encode, "".join, _OUTER, []
+    fixed_get = fixed.get if fixed else None
     try:
         for t, k, a, s, d in events:
             o = outer.get((k, a, s))
@@ -642,7 +668,8 @@ def _fast_line(scenario: str, mode: str, seed: int | None, run: int | None, star
                     raise ValueError(rt)
             else:
                 rt = join(encode(r, 0))
-            parts.append(f"{o[0]}{join(encode(d, 0))}{o[1]}{rt}}}")
+            f = fixed_get(id(d)) if fixed_get is not None else None
+            parts.append(f"{o[0]}{f[1] if f is not None and f[0] is d else join(encode(d, 0))}{o[1]}{rt}}}")
         tail = join(encode({"mode": mode, "run": run, "scenario": scenario, "schema": SCHEMA_VERSION, "seed": seed,
                             "started_at": started_at.isoformat(), "team": team}, 0))
     except BaseException:

@@ -149,9 +149,11 @@ class Comms:
         run = self.run
         self.count += 1
         self.last_t = run.env.now
-        data: dict[str, Any] = {"phase": phase, "public": self.public(), "n": self.count}
-        if text is not None:
-            data["text"] = text
+        public, n = self.public(), self.count
+        if text is None:  # the model's own updates say the same in every run
+            data = run.plan.data(("status_update", phase, public, n), lambda: {"phase": phase, "public": public, "n": n})
+        else:
+            data = {"phase": phase, "public": public, "n": n, "text": text}
         run.emit("status_update", by or self.poster or "system", run.plan.scenario.id, data)
 
     def resolved(self, text: str | None = None, by: str | None = None) -> None:

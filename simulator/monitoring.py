@@ -76,19 +76,25 @@ class Monitoring:
                source: str | None, *, fallback: bool, inject: int | None = None, condition: str | None = None) -> None:
         """A signal arrives now: record it and let the rules that watch it react."""
         run = self.run
-        data: dict[str, Any] = {"kind": kind, "fallback": fallback}
-        if inject is not None:
-            data["inject"] = inject
-        if condition is not None:
-            data["condition"] = condition
-        if metric is not None:
-            data["metric"] = metric
-        if value is not None:
-            data["value"] = value
-        if text is not None:
-            data["text"] = text
-        if source is not None:
-            data["source"] = source
+
+        def build() -> dict[str, Any]:
+            data: dict[str, Any] = {"kind": kind, "fallback": fallback}
+            if inject is not None:
+                data["inject"] = inject
+            if condition is not None:
+                data["condition"] = condition
+            if metric is not None:
+                data["metric"] = metric
+            if value is not None:
+                data["value"] = value
+            if text is not None:
+                data["text"] = text
+            if source is not None:
+                data["source"] = source
+            return data
+
+        # An inject's signal says the same in every run (its fields are the inject's).
+        data = run.plan.data(("signal", inject, condition, fallback), build) if inject is not None else build()
         run.emit("signal", source or kind, metric or kind, data)
         plan = run.plan
         if metric is not None and value is not None:
@@ -147,7 +153,7 @@ class Monitoring:
             st.pending, st.blind = None, False
             if st.firing:
                 st.firing = False
-                run.emit("alert_resolved", "monitoring", rule.alert, {"noise": False})
+                run.emit("alert_resolved", "monitoring", rule.alert, run.plan.data(("resolved",), _not_noise))
             return
         if st.firing or st.blind:
             return
@@ -217,7 +223,7 @@ class Monitoring:
             st.pending, st.blind = None, False
             if st.firing:
                 st.firing = False
-                run.emit("alert_resolved", "monitoring", run.plan.rules[ri].alert, {"noise": False})
+                run.emit("alert_resolved", "monitoring", run.plan.rules[ri].alert, run.plan.data(("resolved",), _not_noise))
 
     # -- noise ----------------------------------------------------------------------
     def _next_noise(self, ri: int) -> None:
@@ -233,3 +239,7 @@ class Monitoring:
         if not self.states[ri].firing and ri not in self.dark:
             self.fire(ri, None, noise=True)
         self._next_noise(ri)
+
+
+def _not_noise() -> dict[str, Any]:
+    return {"noise": False}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
 from scenarios.durations import format_duration
 from scenarios.scenario import AlertRule, Inject
 from scenarios.severity_map import on_team_levels
+from scenarios.timeline import FixedData
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .sampling import Sampler, Samplers
@@ -58,6 +59,9 @@ class Plan:
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
                  assumptions: Assumptions | None = None):
         a = assumptions or DEFAULT_ASSUMPTIONS.for_team(team)
+        #: event data that is the same in every run (see :meth:`data`), with its JSON
+        self.fixed = FixedData()
+        self._data: dict[tuple[Any, ...], dict[str, Any]] = {}
         sc = on_team_levels(scenario, team)  # the scenario's severities on the team's own levels
         self.scenario, self.team, self.runbooks, self.assumptions = sc, team, tuple(runbooks), a
         s = self.sample = Samplers()
@@ -151,6 +155,15 @@ class Plan:
         self.backups = [(b, s(b.restore_time)) for b in sc.backups]
         #: the incident's stages (None: one stage, the scenario as a whole)
         self.stages: StagePlan | None = compile_stages(sc, s, self.contain)
+
+    def data(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The data of an event that every run writes alike (``key`` says which: words and
+        whole numbers, never floats, whose equal values can be written differently),
+        built once and shared by every run's record; nobody changes an event's data."""
+        d = self._data.get(key)
+        if d is None:
+            d = self._data[key] = self.fixed.fix(build())
+        return d
 
     def pick_runbook(self, alerts: frozenset[str]) -> Runbook | None:
         """Among the runbooks whose triggers match (fired alerts, the scenario's services,

@@ -146,10 +146,7 @@ class Run:
                 self.stages.detect(stage, via, actor, subject, policy=policy, alert=alert, fallback=fallback, first=False)
             return
         self.detected = True
-        data: dict[str, Any] = {"via": via, "fallback": fallback}
-        if alert is not None:
-            data["alert"] = alert
-        self.emit("detected", actor, subject, data)
+        self.emit("detected", actor, subject, self.plan.data(("detected", via, fallback, alert), lambda: _detected(via, fallback, alert)))
         self.policy = policy
         level = self.plan.severity_level(severity)
         if policy is None:
@@ -228,10 +225,8 @@ class Run:
             return
         self.diagnosed = True
         self.phase = "identified"
-        data: dict[str, Any] = {"how": how}
-        if runbook is not None:
-            data["runbook"] = runbook
-        self.emit("diagnosed", who, self.plan.scenario.id, data)
+        self.emit("diagnosed", who, self.plan.scenario.id,
+                  self.plan.data(("diagnosed", how, runbook), lambda: _how(how, runbook, None)))
         self.comms.diagnosed(who, restores)
 
     def mitigate(self, who: str, how: str, runbook: str | None = None, step: int | None = None) -> None:
@@ -241,12 +236,8 @@ class Run:
         self.mitigated = True
         self.phase = "monitoring"
         self.comms.phase_changed()
-        data: dict[str, Any] = {"how": how}
-        if runbook is not None:
-            data["runbook"] = runbook
-        if step is not None:
-            data["step"] = step
-        self.emit("mitigated", who, self.plan.scenario.id, data)
+        self.emit("mitigated", who, self.plan.scenario.id,
+                  self.plan.data(("mitigated", how, runbook, step), lambda: _how(how, runbook, step)))
         self.impacts.acted("mitigation", who, self.plan.mitigation_causes)
         self.response.mitigated(who)  # recovery runs from here, alongside what work remains
 
@@ -258,7 +249,7 @@ class Run:
         sid = self.plan.scenario.id
         if not self.recovered and self.recovery_done and not self.restore_pending and not self.impacts.holding:
             self.recovered = True
-            self.emit("recovered", "system", sid, {})
+            self.emit("recovered", "system", sid, self.plan.data((), dict))
             self.monitoring.recovered()
         if (self.recovered and not self.resolved and not self.contain_pending
                 and (self.stages is None or not self.stages.holds_resolution())
@@ -267,7 +258,7 @@ class Run:
             self.resolved = True
             self.phase = "resolved"
             by = self.resolved_by or self.responder_id
-            self.emit("resolved", by or "system", sid, {})
+            self.emit("resolved", by or "system", sid, self.plan.data((), dict))
             self.comms.resolved(self.resolved_text, self.resolved_by)
         if self.resolved and self.notify_pending == 0 and (self.stages is None or not self.stages.holds_end()):
             self.finish("resolved")
@@ -284,7 +275,7 @@ class Run:
                       policy=self.policy)
         if self.stages is not None:
             self.stages.finish()
-        self.emit("drill_ended", "system", sid, {"reason": reason})
+        self.emit("drill_ended", "system", sid, self.plan.data(("drill_ended", reason), lambda: {"reason": reason}))
         self.finished = True
         for d in self.decisions:
             d.withdraw()
@@ -299,4 +290,21 @@ class Run:
     def json_line(self, run: int | None, seed: int | None) -> str:
         """The record as the JSON line of its Timeline, without building the models."""
         sc = self.plan.scenario
-        return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events)
+        return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events,
+                           self.plan.fixed)
+
+
+def _detected(via: str, fallback: bool, alert: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"via": via, "fallback": fallback}
+    if alert is not None:
+        data["alert"] = alert
+    return data
+
+
+def _how(how: str, runbook: str | None, step: int | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"how": how}
+    if runbook is not None:
+        data["runbook"] = runbook
+    if step is not None:
+        data["step"] = step
+    return data
