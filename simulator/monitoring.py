@@ -193,11 +193,17 @@ class Monitoring:
         run, plan = self.run, self.run.plan
         rule = plan.rules[ri]
         policy = plan.rule_policy[ri]
-        data: dict[str, Any] = {"severity": plan.rule_severity[ri], "service": rule.service, "routed": rule.routed,
-                                "policy": policy, "noise": noise}
-        if value is not None:
-            data["value"] = value
-        run.emit("alert_fired", "monitoring", rule.alert, data)
+
+        def build() -> dict[str, Any]:
+            data: dict[str, Any] = {"severity": plan.rule_severity[ri], "service": rule.service, "routed": rule.routed,
+                                    "policy": policy, "noise": noise}
+            if value is not None:
+                data["value"] = value
+            return data
+
+        # keyed by the value's repr: equal numbers written differently (1, 1.0, -0.0) stay apart
+        run.emit("alert_fired", "monitoring", rule.alert,
+                 plan.data(("alert_fired", ri, noise, None if value is None else repr(value)), build))
         if noise:
             if policy is not None:
                 run.paging.noise(rule.alert, policy)

@@ -292,7 +292,8 @@ class Paging:
         took = self.engage(page.to, role, run.plan.engage[page.period])
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
-            run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
+            run.emit("responder_engaged", page.to, page.to, run.plan.data(
+                ("responder_engaged", page.to, role, page.id), lambda: {"by": page.to, "role": role, "page": page.id}))
             run.joined(page.to, role)
 
     def expert(self, skill: str | None, access: str | None, exclude: set[str]):
@@ -371,7 +372,9 @@ class Paging:
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if run.finished:
             return None
-        run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})
+        run.emit("responder_engaged", member, member, run.plan.data(
+            ("responder_engaged", member, "expert", page.id, *meta.items()),
+            lambda: {"by": member, "role": "expert", "page": page.id, **meta}))
         run.engaged.append(member)
         run.joined(member, "expert")
         return member

@@ -212,7 +212,8 @@ class Run:
         if self.finished:
             return
         self.responder_id = member
-        self.emit("responder_engaged", member, member, {"by": member, "role": "responder", "page": page})
+        self.emit("responder_engaged", member, member, self.plan.data(
+            ("responder_engaged", member, "responder", page), lambda: {"by": member, "role": "responder", "page": page}))
         if member not in self.engaged:
             self.engaged.append(member)
         self.joined(member, "responder")
