@@ -79,18 +79,8 @@ class Monitoring:
 
         def build() -> dict[str, Any]:
             data: dict[str, Any] = {"kind": kind, "fallback": fallback}
-            if inject is not None:
-                data["inject"] = inject
-            if condition is not None:
-                data["condition"] = condition
-            if metric is not None:
-                data["metric"] = metric
-            if value is not None:
-                data["value"] = value
-            if text is not None:
-                data["text"] = text
-            if source is not None:
-                data["source"] = source
+            data.update((k, v) for k, v in (("inject", inject), ("condition", condition), ("metric", metric),
+                                            ("value", value), ("text", text), ("source", source)) if v is not None)
             return data
 
         # An inject's signal says the same in every run (its fields are the inject's).
