@@ -277,7 +277,7 @@ class Response:
         A runbook on a symptom (``treats_cause`` False) mitigates nothing."""
         run = self.run
         run.emit("runbook_started", who, rb.id,
-                 run.plan.data(("runbook_started", rb.id), lambda: {"runbook": rb.id, "steps": len(rb.steps)}))
+                 run.plan.data(("runbook_started", rb.id, len(rb.steps)), lambda: {"runbook": rb.id, "steps": len(rb.steps)}))
         for i, step in enumerate(rb.steps):
             found = yield from self._doer(step, rb, i, who)
             ok = False

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.timeline import SCHEMA_VERSION, encode_line
+from scenarios.timeline import SCHEMA_VERSION, FixedData, encode_line
 
 
 def expected(scenario, mode, seed, run, started_at, team, events) -> str:
@@ -63,3 +63,12 @@ def test_non_finite_numbers_are_refused(bad):
     # and a refusal leaves nothing behind that changes the next line
     ok = [(0.0, "signal", "a", "b", {"value": 1.5})]
     assert encode_line("s", "simulated", 1, 0, start, None, ok) == expected("s", "simulated", 1, 0, start, None, ok)
+
+
+def test_data_a_producer_fixed_is_written_as_json_dumps_writes_it():
+    fixed = FixedData()
+    shared = fixed.fix({"b": 1.0, "a": "x\n", "n": -0.0})
+    fixed.fix({"bad": math.nan})  # refused later by encode_line, not here
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    events = [(0.0, "signal", "a", "b", shared), (1.0, "signal", "a", "b", {"b": 1}), (2.0, "note", "c", "d", shared)]
+    assert encode_line("s", "simulated", 1, 0, start, "t", events, fixed) == expected("s", "simulated", 1, 0, start, "t", events)
