@@ -46,6 +46,8 @@ from scenarios import SeverityLevel
 from scenarios.cadence import update_interval
 from scenarios.shares import format_share
 
+from .clock import Call
+
 if TYPE_CHECKING:
     from .responder import Decision
     from .run import Run
@@ -117,8 +119,13 @@ class Comms:
             if isinstance(wait, Event):
                 said = yield wait
             else:
-                self._wake = env.event()
-                yield env.timeout(wait) | self._wake
+                # ``timeout(wait) | wake`` in as many steps, without building a Condition:
+                # the time running out or the news triggers ``over``, which resumes this.
+                over = env.event()
+                self._wake = wake = env.event()
+                wake.callbacks.append(lambda _e, over=over: None if over.triggered else over.succeed())
+                Call(env, wait, lambda _e, over=over: None if over.triggered else over.succeed())
+                yield over
                 self._wake = None
             if run.resolved or run.finished:
                 return
