@@ -41,11 +41,8 @@ class Sight:
 
     def __init__(self, monitoring: "Monitoring"):
         self.monitoring = monitoring
-        #: service -> the rules that depend on it
-        self.dependents: dict[str, list[int]] = {}
-        for ri, rule in enumerate(monitoring.run.plan.rules):
-            for service in rule.depends_on:
-                self.dependents.setdefault(service, []).append(ri)
+        #: service -> the rules that depend on it (the same in every run: the plan's)
+        self.dependents: dict[str, list[int]] = monitoring.run.plan.dependents
         self.down: set[str] = set()  # dependencies with an outage now
         self.dark: dict[int, tuple[float, str]] = {}  # blind rule -> (since, the service that blinded it)
 

@@ -46,6 +46,8 @@ from scenarios import SeverityLevel
 from scenarios.cadence import update_interval
 from scenarios.shares import format_share
 
+from .clock import Call
+
 if TYPE_CHECKING:
     from .responder import Decision
     from .run import Run
@@ -117,8 +119,13 @@ class Comms:
             if isinstance(wait, Event):
                 said = yield wait
             else:
-                self._wake = env.event()
-                yield env.timeout(wait) | self._wake
+                # ``timeout(wait) | wake`` in as many steps, without building a Condition:
+                # the time running out or the news triggers ``over``, which resumes this.
+                over = env.event()
+                self._wake = wake = env.event()
+                wake.callbacks.append(lambda _e, over=over: None if over.triggered else over.succeed())
+                Call(env, wait, lambda _e, over=over: None if over.triggered else over.succeed())
+                yield over
                 self._wake = None
             if run.resolved or run.finished:
                 return
@@ -149,9 +156,11 @@ class Comms:
         run = self.run
         self.count += 1
         self.last_t = run.env.now
-        data: dict[str, Any] = {"phase": phase, "public": self.public(), "n": self.count}
-        if text is not None:
-            data["text"] = text
+        public, n = self.public(), self.count
+        if text is None:  # the model's own updates say the same in every run
+            data = run.plan.data(("status_update", phase, public, n), lambda: {"phase": phase, "public": public, "n": n})
+        else:
+            data = {"phase": phase, "public": public, "n": n, "text": text}
         run.emit("status_update", by or self.poster or "system", run.plan.scenario.id, data)
 
     def resolved(self, text: str | None = None, by: str | None = None) -> None:

@@ -69,10 +69,8 @@ def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
         s = inj.signal
         run.monitoring.signal(s.kind, s.metric, s.value, s.text, s.source, fallback=False, inject=i, condition=condition)
     else:
-        data: dict[str, Any] = {"index": i, "what": "card"}
-        if condition is not None:
-            data["condition"] = condition
-        run.emit("inject", "scenario", inj.card.title, data)  # type: ignore[union-attr]
+        run.emit("inject", "scenario", inj.card.title,  # type: ignore[union-attr]
+                 run.plan.data(("inject", i, condition), lambda: _with_condition({"index": i, "what": "card"}, condition)))
     if stages is not None:
         stages.end()
 
@@ -80,14 +78,13 @@ def deliver(run: Run, i: int, inj: Inject, condition: str | None) -> None:
 def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
     f = inj.fault
     assert f is not None
-    data: dict[str, Any] = {"fault": f.kind, "service": f.service, "impact": f.impact, "inject": i}
-    if condition is not None:
-        data["condition"] = condition
-    run.emit("fault_applied", f.kind, f.service, data)
+    plan = run.plan
+    run.emit("fault_applied", f.kind, f.service, plan.data(("fault_applied", i, condition), lambda: _with_condition(
+        {"fault": f.kind, "service": f.service, "impact": f.impact, "inject": i}, condition)))
     run.monitoring.fault(f.service, f.impact)  # monitoring that runs on the service may go blind
     if i in run.plan.impact_faults:
-        run.emit("impact_started", f.kind, f.service, {"fault": f.kind, "service": f.service, "impact": f.impact,
-                                                       **fault_fields(f)})
+        run.emit("impact_started", f.kind, f.service, plan.data(("impact_started", i), lambda: {
+            "fault": f.kind, "service": f.service, "impact": f.impact, **fault_fields(f)}))
         run.impacts.fault(f)
         if run.impact_t is None:
             run.impact_t = run.env.now
@@ -96,6 +93,12 @@ def _fault(run: Run, i: int, inj: Inject, condition: str | None) -> None:
                 run.after(fb.after, lambda _e: _fallback(run))
     if f.kind in LOSS_FAULTS and run.loss_t is None:
         run.loss_t = run.env.now
+
+
+def _with_condition(data: dict[str, Any], condition: str | None) -> dict[str, Any]:
+    if condition is not None:
+        data["condition"] = condition
+    return data
 
 
 def _fallback(run: Run) -> None:

@@ -76,19 +76,15 @@ class Monitoring:
                source: str | None, *, fallback: bool, inject: int | None = None, condition: str | None = None) -> None:
         """A signal arrives now: record it and let the rules that watch it react."""
         run = self.run
-        data: dict[str, Any] = {"kind": kind, "fallback": fallback}
-        if inject is not None:
-            data["inject"] = inject
-        if condition is not None:
-            data["condition"] = condition
-        if metric is not None:
-            data["metric"] = metric
-        if value is not None:
-            data["value"] = value
-        if text is not None:
-            data["text"] = text
-        if source is not None:
-            data["source"] = source
+
+        def build() -> dict[str, Any]:
+            data: dict[str, Any] = {"kind": kind, "fallback": fallback}
+            data.update((k, v) for k, v in (("inject", inject), ("condition", condition), ("metric", metric),
+                                            ("value", value), ("text", text), ("source", source)) if v is not None)
+            return data
+
+        # An inject's signal says the same in every run (its fields are the inject's).
+        data = run.plan.data(("signal", inject, condition, fallback), build) if inject is not None else build()
         run.emit("signal", source or kind, metric or kind, data)
         plan = run.plan
         if metric is not None and value is not None:
@@ -147,7 +143,7 @@ class Monitoring:
             st.pending, st.blind = None, False
             if st.firing:
                 st.firing = False
-                run.emit("alert_resolved", "monitoring", rule.alert, {"noise": False})
+                run.emit("alert_resolved", "monitoring", rule.alert, run.plan.data(("resolved",), _not_noise))
             return
         if st.firing or st.blind:
             return
@@ -187,11 +183,17 @@ class Monitoring:
         run, plan = self.run, self.run.plan
         rule = plan.rules[ri]
         policy = plan.rule_policy[ri]
-        data: dict[str, Any] = {"severity": plan.rule_severity[ri], "service": rule.service, "routed": rule.routed,
-                                "policy": policy, "noise": noise}
-        if value is not None:
-            data["value"] = value
-        run.emit("alert_fired", "monitoring", rule.alert, data)
+
+        def build() -> dict[str, Any]:
+            data: dict[str, Any] = {"severity": plan.rule_severity[ri], "service": rule.service, "routed": rule.routed,
+                                    "policy": policy, "noise": noise}
+            if value is not None:
+                data["value"] = value
+            return data
+
+        # keyed by the value's repr: equal numbers written differently (1, 1.0, -0.0) stay apart
+        run.emit("alert_fired", "monitoring", rule.alert,
+                 plan.data(("alert_fired", ri, noise, None if value is None else repr(value)), build))
         if noise:
             if policy is not None:
                 run.paging.noise(rule.alert, policy)
@@ -217,7 +219,7 @@ class Monitoring:
             st.pending, st.blind = None, False
             if st.firing:
                 st.firing = False
-                run.emit("alert_resolved", "monitoring", run.plan.rules[ri].alert, {"noise": False})
+                run.emit("alert_resolved", "monitoring", run.plan.rules[ri].alert, run.plan.data(("resolved",), _not_noise))
 
     # -- noise ----------------------------------------------------------------------
     def _next_noise(self, ri: int) -> None:
@@ -233,3 +235,7 @@ class Monitoring:
         if not self.states[ri].firing and ri not in self.dark:
             self.fire(ri, None, noise=True)
         self._next_noise(ri)
+
+
+def _not_noise() -> dict[str, Any]:
+    return {"noise": False}

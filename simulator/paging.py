@@ -101,8 +101,14 @@ class PageGroup:
     def wait(self, timeout: float | None):
         """An event that triggers with the answering page, or None at the timeout."""
         if timeout is not None:
-            ev = self.event
-            self.run.after(timeout, lambda _e: None if ev.triggered else ev.succeed(None))
+            ev, now = self.event, self.run.env.now
+            # An answer already queued for that instant or before leaves the timeout
+            # nothing to do (its answer comes first: queued earlier): it is not queued.
+            # One event fewer changes nothing else's order. (The times compared are
+            # the queue's own: now + delay.)
+            due = now + timeout
+            if not any(p.ack_t is not None and now + (p.ack_t - now) <= due for p in self.pages):
+                self.run.after(timeout, lambda _e: None if ev.triggered else ev.succeed(None))
         return self.event
 
     def close(self) -> None:
@@ -292,7 +298,8 @@ class Paging:
         took = self.engage(page.to, role, run.plan.engage[page.period])
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if not run.finished:
-            run.emit("responder_engaged", page.to, page.to, {"by": page.to, "role": role, "page": page.id})
+            run.emit("responder_engaged", page.to, page.to, run.plan.data(
+                ("responder_engaged", page.to, role, page.id), lambda: {"by": page.to, "role": role, "page": page.id}))
             run.joined(page.to, role)
 
     def expert(self, skill: str | None, access: str | None, exclude: set[str]):
@@ -371,7 +378,9 @@ class Paging:
         yield took if isinstance(took, Event) else run.env.timeout(took)
         if run.finished:
             return None
-        run.emit("responder_engaged", member, member, {"by": member, "role": "expert", "page": page.id, **meta})
+        run.emit("responder_engaged", member, member, run.plan.data(
+            ("responder_engaged", member, "expert", page.id, *meta.items()),
+            lambda: {"by": member, "role": "expert", "page": page.id, **meta}))
         run.engaged.append(member)
         run.joined(member, "expert")
         return member

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from scenarios import Member, Runbook, Scenario, SeverityLevel, Team
 from scenarios.durations import format_duration
 from scenarios.scenario import AlertRule, Inject
 from scenarios.severity_map import on_team_levels
+from scenarios.timeline import FixedData
 
 from .assumptions import DEFAULT_ASSUMPTIONS, Assumptions
 from .sampling import Sampler, Samplers
@@ -58,6 +59,9 @@ class Plan:
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
                  assumptions: Assumptions | None = None):
         a = assumptions or DEFAULT_ASSUMPTIONS.for_team(team)
+        #: event data that is the same in every run (see :meth:`data`), with its JSON
+        self.fixed = FixedData()
+        self._data: dict[tuple[Any, ...], dict[str, Any]] = {}
         sc = on_team_levels(scenario, team)  # the scenario's severities on the team's own levels
         self.scenario, self.team, self.runbooks, self.assumptions = sc, team, tuple(runbooks), a
         s = self.sample = Samplers()
@@ -94,6 +98,11 @@ class Plan:
                 self.metric_rules.setdefault(r.signal, []).append(ri)
             else:
                 self.on_rules.setdefault(r.on, []).append(ri)  # type: ignore[arg-type]
+        #: service -> the rules that ``depends_on`` it (simulator.blindness)
+        self.dependents: dict[str, list[int]] = {}
+        for ri, r in enumerate(self.rules):
+            for service in r.depends_on:
+                self.dependents.setdefault(service, []).append(ri)
         self.noisy_rules = [ri for ri, r in enumerate(self.rules) if r.false_positives_per_week > 0]
         self.rule_severity = [r.severity or sc.severity for r in self.rules]
         self.rule_policy: list[str | None] = [
@@ -104,6 +113,7 @@ class Plan:
 
         # response
         self._picked: dict[frozenset[str], Runbook | None] = {}
+        self._matching: dict[frozenset[str], tuple[Runbook, ...]] = {}
         self._able: dict[tuple[str | None, str | None], list[MemberPlan]] = {}
         self.services = frozenset(sc.services)
         self.tags = frozenset([sc.kind, *sc.tags])
@@ -146,6 +156,15 @@ class Plan:
         #: the incident's stages (None: one stage, the scenario as a whole)
         self.stages: StagePlan | None = compile_stages(sc, s, self.contain)
 
+    def data(self, key: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The data of an event that every run writes alike (``key`` says which: words and
+        whole numbers, never floats, whose equal values can be written differently),
+        built once and shared by every run's record; nobody changes an event's data."""
+        d = self._data.get(key)
+        if d is None:
+            d = self._data[key] = self.fixed.fix(build())
+        return d
+
     def pick_runbook(self, alerts: frozenset[str]) -> Runbook | None:
         """Among the runbooks whose triggers match (fired alerts, the scenario's services,
         its kind and tags), the one matching the most alerts, then services, then tags;
@@ -164,8 +183,12 @@ class Plan:
         return self._picked[alerts]
 
     def matching(self, alerts: frozenset[str]) -> list[Runbook]:
-        """Every runbook whose triggers match, in the order given."""
-        return [rb for rb in self.runbooks if rb.matches(set(alerts), set(self.services), set(self.tags))]
+        """Every runbook whose triggers match, in the order given. Cached per alert set."""
+        hit = self._matching.get(alerts)
+        if hit is None:
+            hit = self._matching[alerts] = tuple(
+                rb for rb in self.runbooks if rb.matches(set(alerts), set(self.services), set(self.tags)))
+        return list(hit)
 
     def addresses_cause(self, rb: Runbook) -> bool:
         """Whether ``rb`` treats the scenario's cause (by id or a trigger tag named in

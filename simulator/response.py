@@ -276,7 +276,8 @@ class Response:
         """Process body: work the runbook's steps. Returns whether it ran to the end.
         A runbook on a symptom (``treats_cause`` False) mitigates nothing."""
         run = self.run
-        run.emit("runbook_started", who, rb.id, {"runbook": rb.id, "steps": len(rb.steps)})
+        run.emit("runbook_started", who, rb.id,
+                 run.plan.data(("runbook_started", rb.id, len(rb.steps)), lambda: {"runbook": rb.id, "steps": len(rb.steps)}))
         for i, step in enumerate(rb.steps):
             found = yield from self._doer(step, rb, i, who)
             ok = False
@@ -320,7 +321,8 @@ class Response:
             base = sample
             sample = lambda rng: slow * base(rng)  # noqa: E731
         for attempt in range(first, first + tries):
-            run.emit("step_started", doer, step.do, {"runbook": rb.id, "step": i, "attempt": attempt})
+            run.emit("step_started", doer, step.do, run.plan.data(("step_started", rb.id, i, attempt),
+                                                                  lambda: {"runbook": rb.id, "step": i, "attempt": attempt}))
             took = responder.step(doer, rb, i, attempt, sample)
             if isinstance(took, Event):
                 began = env.now

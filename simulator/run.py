@@ -14,7 +14,7 @@ from simpy.events import Event
 
 from scenarios import SeverityLevel
 from scenarios.common import zone
-from scenarios.timeline import Timeline, encode_line, new_event, new_timeline
+from scenarios.timeline import Timeline, encode_line, new_events, new_timeline
 
 from .clock import LATE, Call, WallClock, next_window_start
 from .comms import Comms
@@ -92,7 +92,7 @@ class Run:
         callbacks due at the same instant as the end may still run)."""
         if self.finished:
             return
-        self._record((round(self.env.now + 0.0, 3), kind, actor, subject, data))
+        self._record((round(self.env._now + 0.0, 3), kind, actor, subject, data))
 
     def note(self, gap: str, subject: str, text: str, actor: str = "system", **data: Any) -> None:
         """Record a gap (a ``note`` event), once per (gap, subject) in a run."""
@@ -146,10 +146,7 @@ class Run:
                 self.stages.detect(stage, via, actor, subject, policy=policy, alert=alert, fallback=fallback, first=False)
             return
         self.detected = True
-        data: dict[str, Any] = {"via": via, "fallback": fallback}
-        if alert is not None:
-            data["alert"] = alert
-        self.emit("detected", actor, subject, data)
+        self.emit("detected", actor, subject, self.plan.data(("detected", via, fallback, alert), lambda: _detected(via, fallback, alert)))
         self.policy = policy
         level = self.plan.severity_level(severity)
         if policy is None:
@@ -215,7 +212,8 @@ class Run:
         if self.finished:
             return
         self.responder_id = member
-        self.emit("responder_engaged", member, member, {"by": member, "role": "responder", "page": page})
+        self.emit("responder_engaged", member, member, self.plan.data(
+            ("responder_engaged", member, "responder", page), lambda: {"by": member, "role": "responder", "page": page}))
         if member not in self.engaged:
             self.engaged.append(member)
         self.joined(member, "responder")
@@ -228,10 +226,8 @@ class Run:
             return
         self.diagnosed = True
         self.phase = "identified"
-        data: dict[str, Any] = {"how": how}
-        if runbook is not None:
-            data["runbook"] = runbook
-        self.emit("diagnosed", who, self.plan.scenario.id, data)
+        self.emit("diagnosed", who, self.plan.scenario.id,
+                  self.plan.data(("diagnosed", how, runbook), lambda: _how(how, runbook, None)))
         self.comms.diagnosed(who, restores)
 
     def mitigate(self, who: str, how: str, runbook: str | None = None, step: int | None = None) -> None:
@@ -241,12 +237,8 @@ class Run:
         self.mitigated = True
         self.phase = "monitoring"
         self.comms.phase_changed()
-        data: dict[str, Any] = {"how": how}
-        if runbook is not None:
-            data["runbook"] = runbook
-        if step is not None:
-            data["step"] = step
-        self.emit("mitigated", who, self.plan.scenario.id, data)
+        self.emit("mitigated", who, self.plan.scenario.id,
+                  self.plan.data(("mitigated", how, runbook, step), lambda: _how(how, runbook, step)))
         self.impacts.acted("mitigation", who, self.plan.mitigation_causes)
         self.response.mitigated(who)  # recovery runs from here, alongside what work remains
 
@@ -258,7 +250,7 @@ class Run:
         sid = self.plan.scenario.id
         if not self.recovered and self.recovery_done and not self.restore_pending and not self.impacts.holding:
             self.recovered = True
-            self.emit("recovered", "system", sid, {})
+            self.emit("recovered", "system", sid, self.plan.data((), dict))
             self.monitoring.recovered()
         if (self.recovered and not self.resolved and not self.contain_pending
                 and (self.stages is None or not self.stages.holds_resolution())
@@ -267,7 +259,7 @@ class Run:
             self.resolved = True
             self.phase = "resolved"
             by = self.resolved_by or self.responder_id
-            self.emit("resolved", by or "system", sid, {})
+            self.emit("resolved", by or "system", sid, self.plan.data((), dict))
             self.comms.resolved(self.resolved_text, self.resolved_by)
         if self.resolved and self.notify_pending == 0 and (self.stages is None or not self.stages.holds_end()):
             self.finish("resolved")
@@ -284,7 +276,7 @@ class Run:
                       policy=self.policy)
         if self.stages is not None:
             self.stages.finish()
-        self.emit("drill_ended", "system", sid, {"reason": reason})
+        self.emit("drill_ended", "system", sid, self.plan.data(("drill_ended", reason), lambda: {"reason": reason}))
         self.finished = True
         for d in self.decisions:
             d.withdraw()
@@ -294,10 +286,26 @@ class Run:
     def timeline(self, run: int | None, seed: int | None) -> Timeline:
         """The record as a Timeline (events in the order they happened)."""
         sc = self.plan.scenario
-        events = tuple(new_event(t, k, a, s, d) for t, k, a, s, d in self.events)
-        return new_timeline(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, events)
+        return new_timeline(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, new_events(self.events))
 
     def json_line(self, run: int | None, seed: int | None) -> str:
         """The record as the JSON line of its Timeline, without building the models."""
         sc = self.plan.scenario
-        return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events)
+        return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events,
+                           self.plan.fixed)
+
+
+def _detected(via: str, fallback: bool, alert: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"via": via, "fallback": fallback}
+    if alert is not None:
+        data["alert"] = alert
+    return data
+
+
+def _how(how: str, runbook: str | None, step: int | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"how": how}
+    if runbook is not None:
+        data["runbook"] = runbook
+    if step is not None:
+        data["step"] = step
+    return data
