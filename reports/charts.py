@@ -352,7 +352,9 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3}, zorder=4)
         handles = _legend_handles(matplotlib, used, bool(steps_ok), bool(steps_fail), impact is not None,
                                   mitigated is not None and impact is not None)
-        legend = fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False,
+        # Without a layout engine an 'outside' legend sits where 'lower center' puts it;
+        # place_swimlane keeps the room for it that constrained layout kept.
+        legend = fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False,
                             handletextpad=0.4, columnspacing=1.4)
         place_swimlane(fig, ax, legend, tick_size=8.5, lane_size=9, label_size=9)
         desc = ("Swimlane chart: " + ", ".join(t for _, t in story.lanes) + ". "
