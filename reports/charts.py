@@ -22,6 +22,7 @@ import numpy as np
 from scenarios import format_duration
 from scoring.series import Distribution
 
+from .chart_layout import place_distribution, place_swimlane
 from .narrative import IMPACT, Story
 
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -114,8 +115,13 @@ def to_svg(fig, salt: str, title: str, desc: str) -> str:
     return head + labels + text[head_end:].rstrip() + "\n"
 
 
+#: The charts' typeface: DejaVu Sans ships with matplotlib, so the text is measured
+#: alike everywhere; a browser without it falls back to the others.
+FONTS = ["DejaVu Sans", "Liberation Sans", "Arial"]
+
+
 def _base_font(matplotlib) -> dict:
-    return {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial"],
+    return {"font.family": "sans-serif", "font.sans-serif": FONTS,
             "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "axes.labelcolor": INK,
             "text.color": INK}
 
@@ -129,7 +135,8 @@ def distribution_svg(dist: Distribution, label: str, targets: Sequence[Target], 
     from matplotlib.lines import Line2D
 
     with matplotlib.rc_context(_base_font(matplotlib)):
-        fig = Figure(figsize=(10.0, 2.9), layout="constrained")
+        # No layout engine: chart_layout places the axes from the sizes of their text.
+        fig = Figure(figsize=(10.0, 2.9))
         fig.suptitle(label[0].upper() + label[1:], x=0.005, ha="left", fontsize=10.5, fontweight="bold", color=INK)
         hist_ax, ecdf_ax = fig.subplots(1, 2, width_ratios=(1, 1.25))
         top = max([dist.edges[-1] if dist.edges else 0.0, *(t.seconds for t in targets), 1.0])
@@ -140,7 +147,7 @@ def distribution_svg(dist: Distribution, label: str, targets: Sequence[Target], 
             # A bin narrower than 1% of the axis would vanish (all runs alike): widen it.
             widths = [max(b - a, right * 0.012) for a, b in zip(edges, edges[1:])]
             lefts = [a - (w - (b - a)) / 2 for a, b, w in zip(edges, edges[1:], widths)]
-            hist_ax.bar(lefts, dist.counts, width=widths, align="edge", color=SKY, edgecolor=BLUE, linewidth=0.6)
+            _bars(hist_ax, lefts, widths, dist.counts)
             xs = [0.0] + [x / scale for x in dist.steps_x]
             ys = [0.0] + [y * 100 for y in dist.steps_y]
             xs.append(max(xs[-1], right))
@@ -157,10 +164,12 @@ def distribution_svg(dist: Distribution, label: str, targets: Sequence[Target], 
         for i, t in enumerate(targets):
             handles.append(Line2D([], [], color=VERMILLION, linestyle=styles[i % len(styles)], linewidth=1.5, label=t.label))
         hist_ax.set_ylabel("runs")
-        hist_ax.set_title("histogram of runs that reached it", loc="left", color=MUTED, fontsize=9)
+        # Titles at y=1.0 as given: left to place them itself, matplotlib measures the
+        # whole x axis at every draw only to find that nothing stands above the axes.
+        hist_ax.set_title("histogram of runs that reached it", loc="left", color=MUTED, fontsize=9, y=1.0)
         ecdf_ax.set_ylim(0, 104)
         ecdf_ax.set_ylabel("% of runs")
-        ecdf_ax.set_title("cumulative share of runs (ECDF)", loc="left", color=MUTED, fontsize=9)
+        ecdf_ax.set_title("cumulative share of runs (ECDF)", loc="left", color=MUTED, fontsize=9, y=1.0)
         if require_share is not None:
             ecdf_ax.axhline(require_share * 100, color=INK, linestyle=":", linewidth=1.1)
             handles.append(Line2D([], [], color=INK, linestyle=":", linewidth=1.1,
@@ -169,7 +178,26 @@ def distribution_svg(dist: Distribution, label: str, targets: Sequence[Target], 
         desc = (f"{label} over {dist.runs} runs: {dist.reached} reached it"
                 + (f", {dist.missed} never did" if dist.missed else "")
                 + "".join(f"; {t.label}" for t in targets) + ".")
+        place_distribution(fig, hist_ax, ecdf_ax, (1, 1.25), tick_size=8.5, label_size=9, title_size=9,
+                           suptitle_size=10.5)
         return to_svg(fig, salt, f"Distribution of {label}", desc)
+
+
+def _bars(ax, lefts: Sequence[float], widths: Sequence[float], counts: Sequence[int]) -> None:
+    """The histogram's bars as one outlined path (one SVG element, not one per bin),
+    with the y axis as ``Axes.bar`` would scale it: from zero to the tallest bar and
+    a 5% margin above."""
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
+
+    verts, codes = [], []
+    for x, w, c in zip(lefts, widths, counts):
+        verts += [(x, 0.0), (x + w, 0.0), (x + w, c), (x, c), (x, 0.0)]
+        codes += [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+    ax.add_patch(PathPatch(Path(verts, codes), facecolor=SKY, edgecolor=BLUE, linewidth=0.6))
+    tallest = float(max(counts))
+    if tallest > 0:
+        ax.set_ylim(0.0, tallest + tallest * ax.margins()[1])
 
 
 # -- the swimlane timeline -------------------------------------------------------------
@@ -247,7 +275,7 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
     end = max(end, 60.0)
     with matplotlib.rc_context(_base_font(matplotlib)):
         height = 1.9 + 0.42 * len(lanes)
-        fig = Figure(figsize=(10.0, height), layout="constrained")
+        fig = Figure(figsize=(10.0, height))  # placed by chart_layout, as above
         ax = fig.subplots()
         ax.set_xscale("function", functions=(_sqrt, _square))
         root_end = math.sqrt(end)
@@ -324,8 +352,11 @@ def swimlane_svg(story: Story, end: float, milestones: Iterable[tuple[str, float
                     bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3}, zorder=4)
         handles = _legend_handles(matplotlib, used, bool(steps_ok), bool(steps_fail), impact is not None,
                                   mitigated is not None and impact is not None)
-        fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False,
-                   handletextpad=0.4, columnspacing=1.4)
+        # Without a layout engine an 'outside' legend sits where 'lower center' puts it;
+        # place_swimlane keeps the room for it that constrained layout kept.
+        legend = fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8, frameon=False,
+                            handletextpad=0.4, columnspacing=1.4)
+        place_swimlane(fig, ax, legend, tick_size=8.5, lane_size=9, label_size=9)
         desc = ("Swimlane chart: " + ", ".join(t for _, t in story.lanes) + ". "
                 + "; ".join(f"{n} at +{format_duration(t)}" for n, t in ms.items() if t is not None)
                 + ". The table of events below lists every mark.")

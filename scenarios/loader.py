@@ -3,9 +3,10 @@ problem in the file, each at its line and column."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Iterator, Literal, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,14 +18,39 @@ from .problems import error_paths, problems_from
 from .runbook import Runbook
 from .scenario import Scenario
 from .stack import Stack, check_stack_folders
-from .tabletop import Script, script_problems
 from .team import Team
 from .workspace import Workspace
 from .yamlsource import Document, parse_yaml, read_yaml
 
 FileKind = Literal["scenario", "team", "runbook", "workspace", "stack", "tabletop-script"]
-MODELS: dict[str, type[BaseModel]] = {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace,
-                                      "stack": Stack, "tabletop-script": Script}
+
+
+class _Models(Mapping[str, type[BaseModel]]):
+    """File kind -> its model. The tabletop script's model is imported when first
+    asked for: its module builds a validator as it loads, which `drillbit validate`
+    of any other kind of file would wait for in vain."""
+
+    def __init__(self, models: dict[str, type[BaseModel]], later: dict[str, str]) -> None:
+        self._models, self._later = models, later
+
+    def __getitem__(self, kind: str) -> type[BaseModel]:
+        if kind not in self._models and kind in self._later:
+            from importlib import import_module
+
+            module, name = self._later[kind].split(":")
+            self._models[kind] = getattr(import_module(module, __package__), name)
+        return self._models[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._models, *(k for k in self._later if k not in self._models)])
+
+    def __len__(self) -> int:
+        return len(set(self._models) | set(self._later))
+
+
+MODELS: Mapping[str, type[BaseModel]] = _Models(
+    {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace, "stack": Stack},
+    later={"tabletop-script": ".tabletop:Script"})
 LIBRARY = Path(__file__).parent / "library"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -94,8 +120,9 @@ def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
         return references.check_scenario(obj)
     if isinstance(obj, Runbook):
         return references.check_runbook(obj)
-    if isinstance(obj, Script):
-        return script_problems(obj)
+    tabletop = sys.modules.get(f"{__package__}.tabletop")  # not imported yet: no script exists
+    if tabletop is not None and isinstance(obj, tabletop.Script):
+        return tabletop.script_problems(obj)
     return []
 
 

@@ -44,6 +44,27 @@ def test_validate_loads_only_the_drill_language():
     loaded = loaded_after(run_main("validate", str(ROOT / "examples" / "team.yaml")))
     assert "scenarios" in loaded  # the probe ran the validation it claims to
     assert loaded.isdisjoint(HEAVY + COMMAND_MODULES + ["numpy"])
+    # the tabletop script's module builds a validator as it loads: only a script needs it
+    assert "scenarios.tabletop" not in loaded
+
+
+def test_validate_builds_the_validators_of_the_files_it_reads_only():
+    # Building a model's validator is most of what defining it costs, so models build
+    # theirs when first used: validating a team leaves the scenario's unbuilt.
+    probe = run_main("validate", str(ROOT / "examples" / "team.yaml")) + (
+        "from scenarios import Scenario, Team\n"
+        "print(Team.__pydantic_complete__, Scenario.__pydantic_complete__)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.split()[-2:] == ["True", "False"]
+
+
+def test_a_tabletop_script_still_validates_with_its_own_checks(tmp_path):
+    from scenarios import check_files
+
+    script = tmp_path / "script.yaml"
+    script.write_text("tabletop-script: 1\nactions:\n  - {at: 1m, do: nonsense}\n", encoding="utf-8")
+    [checked] = check_files([script])
+    assert checked.kind == "tabletop-script" and checked.problems  # validated as a script, and found wrong
 
 
 def test_the_command_list_is_what_click_shows_with_every_command_imported():

@@ -52,6 +52,56 @@ def test_exact_median_interval_is_the_percentile_bootstrap(n, missed):
     assert (exact.low, exact.high) == (boot.low, boot.high)
 
 
+def test_the_binomial_tail_the_median_interval_uses_is_the_hand_computed_one():
+    # median_interval takes P(X > k) for X ~ binomial(n, p) from scipy.special.bdtrc,
+    # which scipy.stats calls binom.sf; both against the sum of the terms, by hand
+    from scipy import stats
+    from scipy.special import bdtrc
+
+    for n in range(1, 30):
+        for k in range(n + 1):
+            for p in (0.0, 0.02, 0.3, 0.5, 0.77, 0.999, 1.0):
+                hand = sum(math.comb(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k + 1, n + 1))
+                assert bdtrc(k, n, p) == pytest.approx(hand, abs=1e-13)
+    rng = np.random.default_rng(3)
+    for n in rng.integers(2, 20_000, 300):
+        k, p = int(rng.integers(0, n)), rng.random(64)
+        assert np.allclose(bdtrc(k, int(n), p), stats.binom.sf(k, int(n), p), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("n, missed, ties", [(2, 0, False), (5, 1, False), (9, 0, True), (14, 6, True), (23, 0, False)])
+def test_median_interval_is_the_binomial_tail_summed_by_hand(n, missed, ties):
+    from scoring.stats import median_interval
+
+    rng = np.random.default_rng(n)
+    v = rng.lognormal(6.0, 1.0, n)
+    v = np.append(np.round(v / 200) * 200 if ties else v, [INF] * missed)
+    size, k = v.size, math.ceil(v.size / 2)
+    order = np.sort(v)
+
+    def at_or_below(j):  # P(a resample's median <= order[j]): at least k of its draws are
+        p = np.count_nonzero(v <= order[j]) / size
+        return sum(math.comb(size, i) * p ** i * (1 - p) ** (size - i) for i in range(k, size + 1))
+
+    low = next(order[j] for j in range(size) if at_or_below(j) >= 0.025 - 1e-12)
+    high = next(order[j] for j in range(size) if at_or_below(j) >= 0.975 - 1e-12)
+    ci = median_interval(v)
+    assert (ci.low, ci.high) == (low, high)
+
+
+def test_summarising_a_batch_leaves_scipy_stats_unloaded():
+    # scoring a batch computes median intervals only; scipy.stats takes most of a
+    # second to import and is for the commands that test hypotheses
+    import subprocess
+    import sys
+
+    probe = ("import numpy as np, sys\nfrom scoring.stats import summarize\n"
+             "summarize(np.array([1.0, 2.0, 3.0, float('inf')]))\n"
+             "print('scipy.special' in sys.modules, 'scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False"]
+
+
 def test_share_interval_is_honest_at_the_edges():
     ci = share_interval(20, 20)
     assert ci.high == 1.0 and 0.8 < ci.low < 0.85  # 20 of 20 does not prove 100 %
