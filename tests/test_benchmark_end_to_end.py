@@ -46,7 +46,7 @@ def figure(data: dict, starts: str) -> dict:
 def test_every_figure_of_the_issue_is_in_one_run(result):
     data, text = result
     for name in ("start-up: drillbit --version", "start-up: drillbit validate", f"simulate {RUNS} runs, 2 workers",
-                 "simulate 1 worker / 2 workers (quiet)", "simulate 1 worker / 2 workers (2 cores busy)",
+                 "simulate 1 worker / 2 workers (no added load)", "simulate 1 worker / 2 workers (2 cores busy)",
                  f"score {RUNS} runs", f"report --format html {RUNS} runs", "bytes per run, config-push-global-outage",
                  "bytes per run, breach-100-days", "peak RSS of simulate, 4, 8 runs"):
         row = figure(data, name)
