@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 #: A simulated drill's timelines: gzip-compressed JSON lines (``simulate --no-compress``: plain, PLAIN_TIMELINES).
 TIMELINES = "timelines.jsonl.gz"
 PLAIN_TIMELINES = "timelines.jsonl"
-#: gzip level of TIMELINES. The outage's ~12.7 KB line becomes ~0.9 KB at level 3 for
-#: ~35 us a run (level 1: ~1.2 KB; level 6: ~0.6 KB at about twice the time), done in the workers.
+#: gzip level of TIMELINES, spent in the workers. The outage's ~12.7 KB line becomes ~1.0 KB
+#: at level 3 (level 1: ~1.25 KB for about the same time; level 6: ~0.6 KB for about twice it).
 TIMELINES_LEVEL = 3
 SUMMARY = "summary.json"
 #: A game day's one timeline, and every probe result it saw.
