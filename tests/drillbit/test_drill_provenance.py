@@ -325,4 +325,6 @@ def test_score_shows_progress_on_a_terminal_only(cli, tmp_path, monkeypatch):
     screen = io.StringIO()
     monkeypatch.setattr(output, "err", Console(file=screen, force_terminal=True, width=100))
     cli("score", str(out / "timelines.jsonl"))
+    assert "scoring" not in screen.getvalue()  # the drill's kept scores are added up: nothing to wait for
+    cli("score", str(out / "timelines.jsonl"), "--rescore")
     assert "scoring" in screen.getvalue() and "3/3" in screen.getvalue()

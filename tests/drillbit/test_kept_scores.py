@@ -28,13 +28,15 @@ GZ = "timelines.jsonl.gz"
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory) -> Path:
-    """A drill folder as ``simulate --out`` leaves it on this branch: timelines.jsonl and drill.json."""
+    """A drill folder as ``simulate --out --no-compress`` leaves it: timelines.jsonl and
+    drill.json (the tests write the gzip form and the kept scores themselves, below)."""
     from drillbit.cli import main
 
     out = tmp_path_factory.mktemp("kept") / "drill"
     with pytest.raises(SystemExit):
         main(["simulate", SCENARIO, "--runs", str(RUNS), "--seed", "5", "--start", "2026-11-02T03:00:00+01:00",
-              "--out", str(out), "--no-log"])
+              "--out", str(out), "--no-log", "--no-compress"])
+    (out / RUN_SCORES).unlink()
     return out
 
 
@@ -236,3 +238,19 @@ def test_a_hand_edited_line_that_no_drill_writes_is_refused_at_its_line(cli, kep
     for args in (("score", str(kept)), ("report", str(kept), "--format", "json")):
         code, out, err = cli(*args)
         assert code == 2 and f"{kept}:4: not a valid timeline: events[2].kind: " in err, err
+
+
+def test_what_simulate_writes_is_added_up_as_it_is(cli, tmp_path):
+    # The folder exactly as `simulate --out` leaves it by default: its own gzip
+    # timelines, kept scores and drill.json; no file of the test's making.
+    folder = tmp_path / "drill"
+    code, _, err = cli("simulate", SCENARIO, "--runs", "24", "--seed", "9", "--start", "2026-11-02T03:00:00+01:00",
+                       "--workers", "2", "--out", str(folder), "--no-log")
+    assert code in (0, 1), err
+    path = folder / GZ
+    assert path.read_bytes()[:2] == b"\x1f\x8b" and (folder / RUN_SCORES).is_file()
+    fast, _ = summary(cli, str(path))
+    slow, _ = summary(cli, str(path), "--rescore")
+    assert fast == slow
+    forge(folder)
+    assert tta_max(summary(cli, str(path))[0]) == FORGED
