@@ -347,8 +347,9 @@ def rescore_option(command):  # noqa: ANN001, ANN201
 @rescore_option
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,
           as_json: bool, rescore: bool) -> None:
-    """Score TIMELINES.jsonl (plain or gzip, from any mode): the scorecard of one run
-    or the distribution of many, and the gap report. Exits 1 when an objective is missed.
+    """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
+    distribution of many, and the gap report. Exits 1 when an objective is missed.
+    The file may be gzip-compressed (TIMELINES.jsonl.gz).
 
     With drill.json beside the file (simulate --out writes it), scores with the drill's
     own scenario, team and runbooks, and says so when told to use others, when one of

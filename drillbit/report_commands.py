@@ -36,11 +36,12 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
 @rescore_option
 def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
            require_share: float, now: datetime, rescore: bool) -> None:
-    """Render TIMELINES.jsonl (plain or gzip, from any mode) as a report: scored as ``drillbit score``
+    """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
     does, one run told in the timeline chart, post-mortem and status page (the first).
 
     Uses the drill's own scenario, team and runbooks (drill.json) and says so when told
-    to use others or when the file holds fewer runs than the drill planned."""
+    to use others or when the file holds fewer runs than the drill planned. The file
+    may be gzip-compressed (TIMELINES.jsonl.gz)."""
     if out is not None:
         say_workspace()
         check_file_target(out, "report", hint="name a file, or leave --out out to print the report")  # before scoring: a bad path costs no work
