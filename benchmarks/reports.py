@@ -17,7 +17,7 @@ run's timeline) and filling the HTML template. Prints figures; asserts nothing.
 
     python benchmarks/reports.py [--runs 10000] [--repeat 5] [--scenario ID] [--timelines FILE] [--out DIR]
 
-``--timelines`` times an existing timelines.jsonl (with its drill.json beside it, as
+``--timelines`` times an existing timelines file (with its drill.json beside it, as
 `drillbit simulate --out` writes them) instead of simulating. Target on this 2-core
 machine: the report of 10,000 runs under 1.5 s end to end.
 """
@@ -62,7 +62,7 @@ def simulate(scenario: str, runs: int, out: Path, env: dict[str, str]) -> Path:
     if result.returncode not in (0, 1):
         raise SystemExit(f"simulate exited {result.returncode}: {result.stderr.decode()[-500:]}")
     print(f"simulate {runs:,} runs (2 workers):     {time.perf_counter() - t0:7.2f} s  (not timed below)")
-    return out / "timelines.jsonl"
+    return out / "timelines.jsonl.gz"  
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> float:
@@ -141,7 +141,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--repeat", type=int, default=5, help="rounds; each round runs every command once")
     ap.add_argument("--scenario", default="db-primary-data-deleted")
-    ap.add_argument("--timelines", type=Path, help="time this timelines.jsonl instead of simulating")
+    ap.add_argument("--timelines", type=Path, help="time this timelines file (.jsonl or .jsonl.gz) instead of simulating")
     ap.add_argument("--out", type=Path, help="folder to keep the batch and the report in")
     args = ap.parse_args()
 

@@ -327,7 +327,7 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
             write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
                                  "run_scores": manifest_entry(scores.path, writer.sha256, writer.count)})
             write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
-        hooks.wrote([writer.path, out / MANIFEST, out / SUMMARY])
+        hooks.wrote([writer.path, scores.path, out / MANIFEST, out / SUMMARY])
     return drill
 
 
