@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Sequenc
 
 from scenarios.common import zone
 from scenarios.team import Team
-from scenarios.timeline import Timeline
+from scenarios.timeline import GZIP_LEVEL, Timeline
 from scoring import BatchScore, DrillResult, compare_prediction, find_gaps, score_many, summarise
 from scoring.batch import BatchFold
 from scoring.result import DrillProgress, Reproduce
@@ -50,9 +50,6 @@ if TYPE_CHECKING:
 #: A simulated drill's timelines: gzip-compressed JSON lines (``simulate --no-compress``: plain, PLAIN_TIMELINES).
 TIMELINES = "timelines.jsonl.gz"
 PLAIN_TIMELINES = "timelines.jsonl"
-#: gzip level of TIMELINES, spent in the workers. The outage's ~12.7 KB line becomes ~1.0 KB
-#: at level 3 (level 1: ~1.25 KB for about the same time; level 6: ~0.6 KB for about twice it).
-TIMELINES_LEVEL = 3
 SUMMARY = "summary.json"
 #: A game day's one timeline, and every probe result it saw.
 GAMEDAY_TIMELINE = "timeline.jsonl"
@@ -283,7 +280,7 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     scorer = RunScorer(inputs.scenario, inputs.team)
     made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                            window=window, workers=workers, horizon=horizon, keep=KeepScore(scorer, out is not None),
-                           level=TIMELINES_LEVEL if compress else None, timelines=bool(subscribers))
+                           level=GZIP_LEVEL if compress else None, timelines=bool(subscribers))
     writer = scores = manifest = None
     if out is not None:
         ensure_dir(out)

@@ -270,11 +270,11 @@ def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Pat
     written = as_written(path, manifest)
     count = kept = None
     if written is not None:
-        sha, count = written
+        count = written[1]
         stream.close()
         stream = islice(read_jsonl(path, trusted=True), 1, None)
         if not rescore:
-            kept = vouched_scores(path, manifest, own_inputs=scored.own, timelines_sha256=sha)
+            kept = vouched_scores(path, manifest, own_inputs=scored.own, written=written)
     if manifest is not None:
         if count is None:
             count = count_runs(path)

@@ -1,4 +1,4 @@
-"""What a drill ran on and how far it got: ``drill.json`` beside ``timelines.jsonl``.
+"""What a drill ran on and how far it got: ``drill.json`` beside ``timelines.jsonl.gz``.
 
 ``simulate --out DIR`` writes the manifest before the first run (state ``running``)
 and again at the end (``complete``, or ``interrupted`` / ``failed`` with the runs
@@ -11,11 +11,13 @@ than the drill planned.
 Shape (version 1)::
 
     {"version": 1, "state": "running" | "complete" | "interrupted" | "failed",
-     "runs_planned": 20000, "runs_written": 4079, "timelines": "timelines.jsonl",
+     "runs_planned": 20000, "runs_written": 4079, "timelines": "timelines.jsonl.gz" | "timelines.jsonl",
      "inputs": {"scenario": {"id", "path", "sha256"}, "team": {"id", "path", "sha256"},
                 "runbook_dir": "/abs/dir" | null, "runbooks": [{"id", "path", "sha256"}, ...]},
      "reproduce": {"seed", "start", "window" (seconds or null), "horizon" (seconds),
-                   "runs", "command"}}
+                   "runs", "command"},
+     "run_scores": {"file": "run-scores.jsonl.gz", "version", "drillbit", "timelines_sha256",
+                    "scores_sha256", "runs"}}     (once complete: see drillbit/run_scores.py)
 """
 
 from __future__ import annotations
@@ -190,14 +192,6 @@ def completeness(manifest: dict[str, Any], runs_in_file: int) -> tuple[DrillProg
                                                                                     "the file was cut or added to after the drill")
     drill = DrillProgress(state=state, runs_planned=planned, runs=runs_in_file, partial=True)
     return drill, f"holds {runs_in_file:,} of {planned:,} runs ({why})"
-
-
-def choose_inputs(timelines: Path, manifest: dict[str, Any] | None, first_scenario: str, scenario: str | None,
-                  team: Path | None, runbooks: Path | None) -> Scored:
-    """The inputs to score ``timelines`` with (:func:`pick_inputs`), with the drill's
-    state as far as the file holds it (:func:`with_completeness`, counting the runs)."""
-    scored = pick_inputs(manifest, first_scenario, scenario, team, runbooks)
-    return scored if manifest is None else with_completeness(scored, timelines, manifest, count_runs(timelines))
 
 
 def pick_inputs(manifest: dict[str, Any] | None, first_scenario: str, scenario: str | None,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from scenarios import DrillbitError
-from scenarios.timeline import Timeline
+from scenarios.timeline import GZIP_LEVEL, Timeline
 from scoring.batch import BatchFold, BatchScore
 from scoring.run_score import RUN_SCORE_VERSION, RunScore, RunScorer
 
@@ -36,8 +36,6 @@ from . import __version__
 from .files import OutputError, reason
 
 RUN_SCORES = "run-scores.jsonl.gz"
-#: gzip level of the file: most of the size gone for little time (the per-run lines repeat their keys).
-LEVEL = 3
 
 
 class RunScoresWriter:
@@ -47,7 +45,7 @@ class RunScoresWriter:
         self.path = path
         self.count = 0
         try:
-            self._f = gzip.open(path, "wb", compresslevel=LEVEL)
+            self._f = gzip.open(path, "wb", compresslevel=GZIP_LEVEL)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {reason(exc)}") from None
         self._line({"run_scores": RUN_SCORE_VERSION, "drillbit": __version__, "runs": runs_planned})
@@ -66,9 +64,10 @@ class RunScoresWriter:
 
 
 def manifest_entry(scores: Path, timelines_sha256: str, runs: int) -> dict[str, Any]:
-    """What ``drill.json`` says of a complete scores file (its ``run_scores`` entry)."""
+    """What ``drill.json`` says of a complete scores file (its ``run_scores`` entry): the
+    hashes of both files, so an edit of either scores the timelines again."""
     return {"file": scores.name, "version": RUN_SCORE_VERSION, "drillbit": __version__,
-            "timelines_sha256": timelines_sha256, "runs": runs}
+            "timelines_sha256": timelines_sha256, "scores_sha256": file_sha256(scores), "runs": runs}
 
 
 def file_sha256(path: Path) -> str:
@@ -96,18 +95,17 @@ def as_written(timelines: Path, manifest: dict[str, Any] | None) -> tuple[str, i
 
 
 def vouched_scores(timelines: Path, manifest: dict[str, Any] | None, *, own_inputs: bool,
-                   timelines_sha256: str | None = None) -> Path | None:
+                   written: tuple[str, int] | None = None) -> Path | None:
     """The scores file beside ``timelines`` if ``manifest`` vouches for it (see the
-    module) and the inputs chosen are the drill's own (``own_inputs``); else None.
-    ``timelines_sha256`` is the file's hash when the caller has it already."""
-    entry = (manifest or {}).get("run_scores")
-    if not own_inputs or not isinstance(entry, dict) or manifest.get("state") != "complete":
+    module: the timelines :func:`as_written`, the scores file as hashed) and the inputs
+    chosen are the drill's own (``own_inputs``); else None. ``written`` is what
+    :func:`as_written` said, when the caller asked it already."""
+    if not own_inputs or (written or as_written(timelines, manifest)) is None:
         return None
-    path = timelines.parent / str(entry.get("file", ""))
-    if (path.name != RUN_SCORES or not path.is_file() or entry.get("version") != RUN_SCORE_VERSION
-            or entry.get("drillbit") != __version__ or entry.get("runs") != manifest.get("runs_written")):
-        return None
-    if entry.get("timelines_sha256") != (timelines_sha256 or file_sha256(timelines)):
+    entry = manifest["run_scores"]
+    path = timelines.parent / RUN_SCORES
+    if (entry.get("file") != RUN_SCORES or entry.get("version") != RUN_SCORE_VERSION or not path.is_file()
+            or entry.get("scores_sha256") != file_sha256(path)):
         return None
     return path
 
@@ -132,7 +130,7 @@ def read_run_scores(path: Path, runs: int) -> Iterator[RunScore]:
                 score = RunScore.from_json(line.decode("utf-8"))
                 n += 1
                 yield score
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, RecursionError, zlib.error) as exc:
         raise UnusableScores(f"{path}: {exc}") from None
     if n != runs:
         raise UnusableScores(f"{path}: {n:,} of {runs:,} runs")
@@ -153,6 +151,6 @@ def fold_kept(path: Path, runs: int, scorer: RunScorer, first: Timeline) -> Batc
                 fold.add(score, card)
             else:
                 fold.add(score)
-    except UnusableScores:
+    except (UnusableScores, ValueError):  # ValueError: a run judged against other objectives
         return None
     return fold.result()

@@ -714,7 +714,9 @@ _WRONG_KIND = ("; is this a timelines file (JSON Lines, one timeline per line, a
                "'drillbit simulate --out' writes)?")
 #: The first bytes of a gzip member: a timelines file starting so is read decompressed, whatever its name.
 GZIP_MAGIC = b"\x1f\x8b"
-#: gzip level :func:`write_jsonl` uses: most of the size gone for little time (the lines repeat their keys).
+#: gzip level of drillbit's compressed JSON lines: most of the size gone for little time (the
+#: lines repeat their keys). The outage's ~12.7 KB timeline line becomes ~1.0 KB at level 3
+#: (level 1: ~1.25 KB for about the same time; level 6: ~0.6 KB for about twice it).
 GZIP_LEVEL = 3
 
 

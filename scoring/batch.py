@@ -119,6 +119,8 @@ class BatchFold:
             if card is None:
                 raise ValueError("the first run of a batch needs its scorecard")
             self.first = card
+        if len(run.outcomes) != len(self._slots):
+            raise ValueError(f"a run judged against {len(run.outcomes)} objectives, not the batch's {len(self._slots)}")
         for name, v in run.values.items():
             self.values[name].append(math.inf if v is None else v)
         for name, c in run.counts.items():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from scenarios import Scenario, Team
 from scenarios.common import zone
@@ -129,7 +129,8 @@ class RunScorer:
         paged = m.milestones["paged"]  # the first attempt, where TTA counts from
         page_hour = late_ack = None
         if paged is not None:
-            page_hour = (tl.started_at + timedelta(seconds=paged)).astimezone(zone(self.tz)).hour
+            # From the instant, in UTC: adding to a zone's wall clock would move across a DST change.
+            page_hour = (tl.started_at.astimezone(timezone.utc) + timedelta(seconds=paged)).astimezone(zone(self.tz)).hour
             tta = m.values.get("tta")
             late_ack = self.ack_target is not None and tta is not None and tta > self.ack_target
         level = self.level

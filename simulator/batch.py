@@ -60,13 +60,17 @@ def usable_workers(requested: int, runs: int) -> int:
 
 
 class _Batch:
-    """What every run of a batch shares; rebuilt once inside each worker process."""
+    """What every run of a batch shares, rebuilt once inside each worker process: the
+    plan, and what the caller wants of each run (``keep``, the gzip ``level``, whether
+    every run's raw record comes back to rebuild its Timeline)."""
 
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook], seed: int, start: datetime,
-                 window: float | None, horizon: float, assumptions: Assumptions | None):
-        self.args = (scenario, team, tuple(runbooks), seed, start, window, horizon, assumptions)
+                 window: float | None, horizon: float, assumptions: Assumptions | None,
+                 keep: Callable[[Timeline], Any] | None, level: int | None, records: bool):
+        self.args = (scenario, team, tuple(runbooks), seed, start, window, horizon, assumptions, keep, level, records)
         self.plan = Plan(scenario, team, runbooks, assumptions)
         self.seed, self.start, self.window, self.horizon = seed, start, window, horizon
+        self.keep, self.level, self.records = keep, level, records
 
     def execute(self, i: int):
         """Run i's raw record."""
@@ -76,39 +80,10 @@ class _Batch:
             start = start + timedelta(seconds=math.floor(rng.uniform(0.0, self.window)))
         return execute(self.plan, start, rng, self.horizon)
 
-    def one(self, i: int) -> Timeline:
-        """Run i as a Timeline."""
-        return self.execute(i).timeline(i, self.seed)
-
-    def packed(self, i: int) -> tuple:
-        """Run i as its JSON line plus the raw record, for a worker to hand back: the
-        parent builds the Timeline from the record (cheaper than parsing the line) and
-        keeps the line, so writing it costs the parent nothing."""
-        r = self.execute(i)
-        return r.json_line(i, self.seed), r.clock.start, r.events
-
-    def unpack(self, i: int, packed: tuple) -> Timeline:
-        """The Timeline of run i from :meth:`packed`."""
-        line, start, events = packed
-        tl = self.rebuilt(i, start, events)
-        remember_line(tl, line)
-        return tl
-
     def rebuilt(self, i: int, start: datetime, events: list) -> Timeline:
         """Run i's Timeline from its start and raw events (cheaper than parsing its line)."""
         return new_timeline(self.plan.scenario.id, "simulated", self.seed, i, start, self.plan.team.team,
                             tuple(new_event(*e) for e in events))
-
-
-class _KeptBatch(_Batch):
-    """A batch whose workers also keep something of each run and encode the chunk."""
-
-    def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook], seed: int, start: datetime,
-                 window: float | None, horizon: float, assumptions: Assumptions | None,
-                 keep: Callable[[Timeline], Any] | None, level: int | None, records: bool):
-        super().__init__(scenario, team, runbooks, seed, start, window, horizon, assumptions)
-        self.args = (*self.args, keep, level, records)
-        self.keep, self.level, self.records = keep, level, records
 
     def chunk(self, first: int, count: int) -> tuple:
         """Runs first..first+count-1 as (data, ends, kept, records): see :class:`Chunk`;
@@ -180,11 +155,18 @@ def simulate_many(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *
     when you stop reading early (an interruption in the reader, say).
     Raises SimulationError for bad arguments, or when a worker dies.
     """
-    seed, start = _checked(runs, seed, start, window, workers)
-    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions)
-    if workers == 1 or runs <= 1:
-        return (batch.one(i) for i in range(runs))
-    return _parallel(batch, runs, workers, _chunk_size(runs, workers, chunk), mp_context)
+    chunks = simulate_chunks(scenario, team, runbooks, runs=runs, seed=seed, start=start, window=window,
+                             workers=workers, horizon=horizon, assumptions=assumptions, timelines=True, chunk=chunk,
+                             mp_context=mp_context)
+    return _timelines_of(chunks)
+
+
+def _timelines_of(chunks: Iterator[Chunk]) -> Iterator[Timeline]:
+    try:
+        for c in chunks:
+            yield from c.timelines or ()
+    finally:
+        chunks.close()
 
 
 def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
@@ -207,7 +189,7 @@ def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
     seed, start = _checked(runs, seed, start, window, workers)
     if level is not None and not 1 <= level <= 9:
         raise SimulationError(f"expected a gzip level from 1 to 9, got {level}")
-    batch = _KeptBatch(scenario, team, runbooks, seed, start, window, horizon, assumptions, keep, level, timelines)
+    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions, keep, level, timelines)
     size = _chunk_size(runs, workers, chunk)
     firsts = range(0, runs, size)
     tasks = [(first, min(size, runs - first)) for first in firsts]
@@ -218,7 +200,7 @@ def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
     return _as_chunks(batch, tasks, made)
 
 
-def _as_chunks(batch: _KeptBatch, tasks: list[tuple[int, int]], made: Iterator[tuple]) -> Iterator[Chunk]:
+def _as_chunks(batch: _Batch, tasks: list[tuple[int, int]], made: Iterator[tuple]) -> Iterator[Chunk]:
     try:
         for (first, count), (data, ends, kept, records) in zip(tasks, made):
             built = [batch.rebuilt(i, start, events) for i, (start, events) in
@@ -259,24 +241,8 @@ def _chunk_size(runs: int, workers: int, chunk: int | None) -> int:
     return chunk or max(1, min(64, runs // (workers * 4)))
 
 
-def _work(batch: _Batch, task: tuple[int, int]) -> list[tuple]:
-    first, count = task
-    return [batch.packed(i) for i in range(first, first + count)]
-
-
-def _work_chunk(batch: _KeptBatch, task: tuple[int, int]) -> tuple:
+def _work_chunk(batch: _Batch, task: tuple[int, int]) -> tuple:
     return batch.chunk(*task)
-
-
-def _parallel(batch: _Batch, runs: int, workers: int, size: int, mp_context: str | None) -> Iterator[Timeline]:
-    tasks = [(first, min(size, runs - first)) for first in range(0, runs, size)]
-    answers = _pooled(batch, tasks, workers, mp_context, _work)
-    try:
-        for (first, _), results in zip(tasks, answers):
-            for j, packed in enumerate(results):
-                yield batch.unpack(first + j, packed)
-    finally:
-        answers.close()
 
 
 def _pooled(batch: _Batch, tasks: list[tuple[int, int]], workers: int, mp_context: str | None,

@@ -75,6 +75,10 @@ def forge(folder: Path, run: int = 5, lines: slice = slice(None)) -> None:
     doc["values"]["tta"] = FORGED
     scores[run] = json.dumps(doc, separators=(",", ":"))
     (folder / RUN_SCORES).write_bytes(gzip.compress("\n".join([header, *scores[lines]]).encode() + b"\n"))
+    # drill.json vouches for the scores by their hash: a forger rewrites that too.
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["run_scores"]["scores_sha256"] = file_sha256(folder / RUN_SCORES)
+    write_manifest(folder, manifest)
 
 
 @pytest.fixture
@@ -254,3 +258,39 @@ def test_what_simulate_writes_is_added_up_as_it_is(cli, tmp_path):
     assert fast == slow
     forge(folder)
     assert tta_max(summary(cli, str(path))[0]) == FORGED
+
+
+def test_kept_scores_edited_behind_drill_json_are_not_used(cli, simulated, tmp_path):
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    path = keep_scores(folder)
+    vouched = json.loads((folder / MANIFEST).read_text())
+    forge(folder)
+    write_manifest(folder, vouched)  # the scores' hash as the drill wrote it
+    assert tta_max(summary(cli, str(path))[0]) < 1000
+
+
+def test_kept_scores_of_another_folder_are_not_used(cli, simulated, tmp_path):
+    folder = tmp_path / "drill"
+    shutil.copytree(simulated, folder)
+    path = keep_scores(folder)
+    forge(folder)
+    other = tmp_path / "other"
+    other.mkdir()
+    (folder / RUN_SCORES).rename(other / RUN_SCORES)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["run_scores"]["file"] = f"../other/{RUN_SCORES}"
+    write_manifest(folder, manifest)
+    assert tta_max(summary(cli, str(path))[0]) < 1000
+
+
+@pytest.mark.parametrize("line", ['{"values": []}', "[" * 5000 + "]" * 5000])
+def test_a_kept_line_of_another_shape_scores_the_timelines(cli, kept, line):
+    header, *scores = gzip.decompress((kept.parent / RUN_SCORES).read_bytes()).decode().splitlines()
+    scores[3] = line
+    (kept.parent / RUN_SCORES).write_bytes(gzip.compress("\n".join([header, *scores]).encode() + b"\n"))
+    manifest = json.loads((kept.parent / MANIFEST).read_text())
+    manifest["run_scores"]["scores_sha256"] = file_sha256(kept.parent / RUN_SCORES)
+    write_manifest(kept.parent, manifest)
+    doc, err = summary(cli, str(kept))
+    assert tta_max(doc) < 1000 and err == ""
