@@ -19,10 +19,6 @@ class Model(BaseModel):
         frozen=True,
         coerce_numbers_to_str=True,
         validate_default=False,
-        # A model builds its validator when first used, not when defined: building
-        # all of them was most of the cost of importing the drill language, and a
-        # command reads one or two kinds of file.
-        defer_build=True,
     )
 
     #: The Document this model was loaded from, so later checks can point into it.
