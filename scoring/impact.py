@@ -97,7 +97,7 @@ def weighted(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> flo
 
 
 #: (action, service, impact kind, share, what the share counts) of an impact the response caused
-Collateral = tuple[str, str, str, float, str]
+Collateral = tuple[str, str, str, float | None, str | None]
 
 
 def collateral(tl: Timeline) -> dict[Collateral, float]:

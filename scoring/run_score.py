@@ -20,7 +20,7 @@ from scenarios import Scenario, Team
 from scenarios.common import zone
 from scenarios.timeline import Timeline
 
-from .impact import collateral
+from .impact import Collateral, collateral
 from .objectives import Objective, objectives_for
 from .ratings import Rating, rate_outcome
 from .scorecard import Scorecard, score
@@ -28,9 +28,6 @@ from .stages import late_after, stage_times
 
 #: The version of :meth:`RunScore.to_json`'s shape; a file of another version is scored again.
 RUN_SCORE_VERSION = 1
-
-Collateral = tuple[str, str, str, float | None, str | None]
-
 
 @dataclass(frozen=True)
 class RunScore:

@@ -205,11 +205,12 @@ def _as_chunks(batch: _Batch, tasks: list[tuple[int, int]], made: Iterator[tuple
         for (first, count), (data, ends, kept, records) in zip(tasks, made):
             built = [batch.rebuilt(i, start, events) for i, (start, events) in
                      zip(range(first, first + count) if batch.records else (0,), records)]
+            chunk = Chunk(first, count, data, None if ends is None else tuple(ends), tuple(kept),
+                          tuple(built) if batch.records else None, built[0] if first == 0 else None)
             if ends is not None and batch.records:
                 for j, tl in enumerate(built):
-                    remember_line(tl, data[ends[j - 1] if j else 0:ends[j]].decode("utf-8")[:-1])
-            yield Chunk(first, count, data, None if ends is None else tuple(ends), tuple(kept),
-                        tuple(built) if batch.records else None, built[0] if first == 0 else None)
+                    remember_line(tl, chunk.line(j).decode("utf-8")[:-1])
+            yield chunk
     finally:
         close = getattr(made, "close", None)
         if close is not None:
