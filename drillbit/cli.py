@@ -34,8 +34,12 @@ LAZY_COMMANDS = {
                 "Compare two sets of runs (BEFORE.jsonl, AFTER.jsonl), e.g. before and after a rotation change: per "
                 "metric the difference of medians with a bootstrap interval, a Mann-Whitney test, and a verdict — "
                 "improved, worse, or not distinguishable from noise."),
+    "export": ("drillbit.interchange_commands:export_group",
+               "Write drillbit's data in another tool's format: on-call calendars, alerting rules, chaos journals."),
     "gameday": ("drillbit.gameday_commands:gameday",
                 "Play a game day: SCENARIO's live section against real Docker containers."),
+    "import": ("drillbit.interchange_commands:import_group",
+               "Turn another tool's file into drillbit's: on-call calendars, alerting rules, chaos experiments."),
     # log_analysis adds stats, patterns and calibrate to the group log_commands defines
     "log": ("drillbit.log_analysis:log",
             "The incident log: real incidents and drills, MTTx trends, patterns, action items."),

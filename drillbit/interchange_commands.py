@@ -1,0 +1,26 @@
+"""``drillbit import`` and ``drillbit export``: the formats teams already have.
+
+Each format's commands live in a module of their own, imported only when one of
+them runs (an iCal import must not pay for the PromQL parser, and neither for
+``drillbit --version``).
+"""
+
+from __future__ import annotations
+
+import click
+
+from .lazygroup import LazyGroup
+
+# name -> (where the command is, the first sentence of its help as `drillbit import --help` shows it)
+IMPORTERS: dict[str, tuple[str, str]] = {}
+EXPORTERS: dict[str, tuple[str, str]] = {}
+
+
+@click.group(name="import", cls=LazyGroup, lazy=IMPORTERS)
+def import_group() -> None:
+    """Turn another tool's file into drillbit's: on-call calendars, alerting rules, chaos experiments."""
+
+
+@click.group(name="export", cls=LazyGroup, lazy=EXPORTERS)
+def export_group() -> None:
+    """Write drillbit's data in another tool's format: on-call calendars, alerting rules, chaos journals."""
