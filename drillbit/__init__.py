@@ -1,8 +1,3 @@
 """The drillbit application shell: the ``drillbit`` command, workspaces and schedules."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("drillbit")
-except PackageNotFoundError:  # running from a checkout that was not installed
-    __version__ = "0+unknown"
+__version__ = "0.1.0"

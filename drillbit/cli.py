@@ -22,6 +22,11 @@ from .lazygroup import LazyGroup
 # command that needs it: `drillbit --version` and `drillbit validate` must not pay
 # for scipy, sqlalchemy, simpy or jinja2 (benchmarks/startup.py measures it).
 
+# drillbit's models use no pydantic plugin, and looking plugins up (pydantic does it for
+# the first model it builds) reads the metadata of every installed distribution: tens of
+# milliseconds of every command's start-up. Someone who wants a plugin sets the variable.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 EXIT_INTERRUPTED = 130
 KINDS = ("scenario", "team", "runbook", "workspace", "stack")
 STARTERS = Path(__file__).parent / "starters"

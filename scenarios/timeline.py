@@ -295,6 +295,11 @@ MILESTONES: dict[str, tuple[str | tuple[str, ...], dict[str, Any]]] = {
 }
 
 _MILESTONE_KINDS = {name: ((k,) if isinstance(k, str) else k, m) for name, (k, m) in MILESTONES.items()}
+#: Event kind -> the (milestone, data match) it may mark: a run's events are looked at once each.
+_MILESTONES_OF_KIND: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+for _name, (_kinds, _match) in _MILESTONE_KINDS.items():
+    for _kind in _kinds:
+        _MILESTONES_OF_KIND.setdefault(_kind, []).append((_name, _match))
 
 
 class Timeline(Model):
@@ -344,13 +349,16 @@ class Timeline(Model):
     def milestones(self) -> dict[str, float | None]:
         """Every milestone in one pass: name -> seconds, None where it never happened."""
         out: dict[str, float | None] = dict.fromkeys(MILESTONES)
-        pending = dict(_MILESTONE_KINDS)
+        left = len(out)
         for e in self.events:
-            for name, (kinds, match) in list(pending.items()):
-                if e.kind in kinds and e.matches(None, match):
+            candidates = _MILESTONES_OF_KIND.get(e.kind)
+            if candidates is None:
+                continue
+            for name, match in candidates:
+                if out[name] is None and (not match or e.matches(None, match)):
                     out[name] = e.t
-                    del pending[name]
-            if not pending:
+                    left -= 1
+            if not left:
                 break
         return out
 

@@ -302,3 +302,19 @@ def test_bad_arguments_for_many_runs_are_refused(inputs):
                {"runs": 1, "start": datetime(2026, 3, 2)}):
         with pytest.raises(SimulationError):
             simulate_many(sc, tm, rbs, **{"seed": 1, **kw})
+
+
+def test_every_milestone_in_one_pass_is_the_first_event_that_marks_it(timelines, cut_short):
+    # The definition read directly: the first event of the milestone's kind(s) whose data match.
+    from scenarios.timeline import MILESTONES
+
+    def first(tl, kinds, match):
+        kinds = (kinds,) if isinstance(kinds, str) else kinds
+        return next((e.t for e in tl.events if e.kind in kinds and all(e.data.get(k) == v for k, v in match.items())), None)
+
+    reached = set()
+    for tl in timelines + cut_short:
+        expected = {name: first(tl, kinds, match) for name, (kinds, match) in MILESTONES.items()}
+        assert tl.milestones() == expected
+        reached |= {name for name, t in expected.items() if t is not None}
+    assert {"paged", "acknowledged", "engaged", "mitigated", "recovered", "ended"} <= reached
