@@ -42,7 +42,7 @@ from . import interrupts
 from .files import FolderLock, OutputError, ensure_dir, reason, write_bytes
 from .provenance import MANIFEST, VERSION, inputs_record, new_manifest, reproduce_command, reproduce_record, write_manifest
 from .resolve import Inputs
-from .run_scores import RUN_SCORES, RunScoresWriter, manifest_entry
+from .kept_scores import KEPT_SCORES, manifest_entry, write_kept_scores
 
 if TYPE_CHECKING:
     from incidents import IncidentLog
@@ -58,7 +58,7 @@ PROBES = "probes.jsonl"
 TABLETOP_JOURNAL = "tabletop.jsonl"
 TABLETOP_SCRIPT = "script.yaml"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
-DRILL_FILES = (MANIFEST, TIMELINES, PLAIN_TIMELINES, RUN_SCORES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
+DRILL_FILES = (MANIFEST, TIMELINES, PLAIN_TIMELINES, KEPT_SCORES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
                TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html")
 
 
@@ -215,40 +215,28 @@ class TimelineWriter:
         self._f.close()
 
 
-class KeepScore:
-    """What a worker keeps of each run it simulates: the run's :class:`RunScore`, with
-    its JSON line when the scores are written to a file. Pickles (forkserver, spawn)."""
-
-    def __init__(self, scorer: RunScorer, as_json: bool):
-        self.scorer, self.as_json = scorer, as_json
-
-    def __call__(self, tl: Timeline) -> tuple[RunScore, str | None]:
-        kept = self.scorer(tl)
-        return kept, kept.to_json() if self.as_json else None
-
-
 class _BatchSink:
-    """Each chunk's runs handed on to the files, the fold and the subscribers, in run order."""
+    """Each chunk's runs handed on to the file, the fold and the subscribers, in run order."""
 
-    def __init__(self, scorer: RunScorer, writer: TimelineWriter | None, scores: RunScoresWriter | None,
+    def __init__(self, scorer: RunScorer, writer: TimelineWriter | None,
                  subscribers: Sequence[Callable[[Timeline], None]]):
-        self.scorer, self.writer, self.scores, self.subscribers = scorer, writer, scores, subscribers
+        self.scorer, self.writer, self.subscribers = scorer, writer, subscribers
         self.fold = BatchFold(scorer)
+        self.first: RunScore | None = None  # run 0's score, kept with the fold
 
     def runs(self, chunks: Iterable[Chunk]) -> Iterator[int]:
-        writer, scores, fold, subscribers = self.writer, self.scores, self.fold, self.subscribers
+        writer, fold, subscribers = self.writer, self.fold, self.subscribers
         for chunk in chunks:
             plain = chunk.ends is not None
             if writer is not None and not plain:
                 writer.write_runs(chunk.data, chunk.count)  # one gzip member: the whole chunk or nothing
-            for j, (kept, line) in enumerate(chunk.kept):
+            for j, kept in enumerate(chunk.kept):
                 if writer is not None and plain:
                     writer.write_runs(chunk.line(j), 1)
-                if scores is not None:
-                    scores.write(line)
                 card = None
                 if chunk.first + j == 0:
                     card = self.scorer.card(chunk.head)  # the run a single-run report tells, in full
+                    self.first = kept
                 fold.add(kept, card)
                 if subscribers:
                     tl = chunk.timelines[j]
@@ -264,24 +252,24 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     """Simulate ``runs`` runs (run i from child i of ``SeedSequence(seed)``, starts
     drawn from [start, start + window) seconds, each cut at ``horizon`` seconds), hand
     each timeline to ``subscribers`` in run order, and score the batch as
-    :func:`score_timelines` would: the workers score their own runs
-    (:class:`KeepScore`) and this process adds the scores up in run order.
+    :func:`score_timelines` would: the workers score their own runs and this process
+    adds the scores up in run order.
     ``command`` is what runs the drill again.
 
     With ``out`` (a folder :func:`drill_folder` holds), the runs stream into
-    ``out/timelines.jsonl.gz`` (``compress=False``: ``out/timelines.jsonl``) and their
-    scores into ``out/run-scores.jsonl.gz``; ``out/drill.json`` says what the drill
-    ran on and how far it got (``running``, then ``complete`` with the scores file's
-    ``run_scores`` entry, or ``interrupted`` / ``failed`` with the runs written when
+    ``out/timelines.jsonl.gz`` (``compress=False``: ``out/timelines.jsonl``), what scoring counted of them
+    goes to ``out/scores.json.gz`` once they are all made; ``out/drill.json`` says what
+    the drill ran on and how far it got (``running``, then ``complete`` with the kept
+    scores' ``scores`` entry, or ``interrupted`` / ``failed`` with the runs written when
     anything, Ctrl-C included, stops it: then the exception goes on after
     ``hooks.cut_short``); ``out/summary.json`` is the result. Raises OutputError
     for a file that cannot be written."""
     reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
     scorer = RunScorer(inputs.scenario, inputs.team)
     made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
-                           window=window, workers=workers, horizon=horizon, keep=KeepScore(scorer, out is not None),
+                           window=window, workers=workers, horizon=horizon, keep=scorer,
                            level=GZIP_LEVEL if compress else None, timelines=bool(subscribers))
-    writer = scores = manifest = None
+    writer = manifest = None
     if out is not None:
         ensure_dir(out)
         # A summary left by an earlier drill in this folder would describe other timelines.
@@ -289,10 +277,9 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
         stale = out / (PLAIN_TIMELINES if compress else TIMELINES)
         stale.unlink(missing_ok=True)  # the other form of an earlier drill's timelines
         writer = TimelineWriter(out / (TIMELINES if compress else PLAIN_TIMELINES))
-        scores = RunScoresWriter(out / RUN_SCORES, runs)
         manifest = new_manifest(inputs, reproduce, writer.path)
         write_manifest(out, manifest)
-    sink = _BatchSink(scorer, writer, scores, subscribers)
+    sink = _BatchSink(scorer, writer, subscribers)
     stream = sink.runs(made)
     shown = hooks.progress(stream)
     try:
@@ -310,21 +297,21 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
                 close = getattr(gen, "close", None)
                 if close is not None:
                     close()
-            if out is not None and writer is not None and scores is not None and manifest is not None:
+            if out is not None and writer is not None and manifest is not None:
                 writer.close()
-                scores.close()
                 state: Literal["interrupted", "failed"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
                 write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
                 hooks.cut_short(CutShort(state, writer.count, runs, writer.path, out / MANIFEST))
         raise
-    if out is not None and writer is not None and scores is not None and manifest is not None:
+    if out is not None and writer is not None and manifest is not None:
         with interrupts.held():  # a complete drill must not be left marked running
             writer.close()
-            scores.close()
+            kept = out / KEPT_SCORES
+            write_kept_scores(kept, sink.fold, sink.first, writer.count)
             write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
-                                 "run_scores": manifest_entry(scores.path, writer.sha256, writer.count)})
+                                 "scores": manifest_entry(kept, writer.sha256, writer.count)})
             write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
-        hooks.wrote([writer.path, scores.path, out / MANIFEST, out / SUMMARY])
+        hooks.wrote([writer.path, kept, out / MANIFEST, out / SUMMARY])
     return drill
 
 

@@ -23,7 +23,7 @@ from .files import ensure_dir
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
 from .provenance import Scored, count_runs, pick_inputs, read_manifest, reproduce_command, with_completeness
 from .resolve import Inputs, resolve
-from .run_scores import as_written, fold_kept, vouched_scores
+from .kept_scores import as_written, fold_kept, vouched_scores
 from .scoreboard import print_summary
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def command_time() -> datetime:
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Processes (at most one per run and per usable CPU); results do not depend on it.")
 @click.option("--horizon", type=DURATION, help="A run ends here if not resolved (default: 72h after the scenario's "
               "last scripted moment, plus the slowest restore, runbook and recovery at their 90th percentiles).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl.gz, run-scores.jsonl.gz, "
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for timelines.jsonl.gz, scores.json.gz, "
               "summary.json and drill.json (what the drill ran on and how far it got).")
 @click.option("--no-compress", is_flag=True, help="Write the timelines as plain timelines.jsonl, not gzip-compressed.")
 @click.option("--require-share", type=SHARE, default="90%", show_default=True,
@@ -239,7 +239,7 @@ class FileRuns:
     first: Timeline
     rest: Iterator[Timeline]  # the runs after the first, streamed and checked to be of its scenario
     count: int | None = None  # how many runs the file holds, when known without reading it
-    kept: Path | None = None  # scores of every run that drill.json vouches for (run_scores.py)
+    kept: Path | None = None  # what scoring kept of the runs, when drill.json vouches for it (kept_scores.py)
 
     def every(self) -> Iterator[Timeline]:
         yield self.first
@@ -336,7 +336,7 @@ def scored_inputs_options(command):  # noqa: ANN001, ANN201
 def rescore_option(command):  # noqa: ANN001, ANN201
     """``--rescore`` of the commands that score a timelines file."""
     return click.option("--rescore", is_flag=True, help="Score every timeline again, even when drill.json vouches for "
-                        "the scores the drill kept beside them (run-scores.jsonl.gz).")(command)
+                        "what scoring kept of the runs beside them (scores.json.gz).")(command)
 
 
 @click.command()

@@ -16,8 +16,8 @@ Shape (version 1)::
                 "runbook_dir": "/abs/dir" | null, "runbooks": [{"id", "path", "sha256"}, ...]},
      "reproduce": {"seed", "start", "window" (seconds or null), "horizon" (seconds),
                    "runs", "command"},
-     "run_scores": {"file": "run-scores.jsonl.gz", "version", "drillbit", "timelines_sha256",
-                    "scores_sha256", "runs"}}     (once complete: see drillbit/run_scores.py)
+     "scores": {"file": "scores.json.gz", "version", "drillbit", "timelines_sha256",
+                "scores_sha256", "runs"}}     (once complete: see drillbit/kept_scores.py)
 """
 
 from __future__ import annotations

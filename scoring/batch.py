@@ -21,6 +21,9 @@ from .run_score import RunScore, RunScorer
 from .scorecard import Scorecard
 from .stats import Interval, Summary, share_interval, summarize
 
+#: The version of :meth:`BatchFold.state`'s shape: a kept fold of another version is not used.
+FOLD_VERSION = 1
+
 
 @dataclass
 class Evidence:
@@ -137,6 +140,67 @@ class BatchFold:
             self.verdicts[run.verdict] += 1
         _gather(self.evidence, run)
 
+    def state(self) -> dict:
+        """Everything the fold has counted (not the first run's scorecard), as JSON
+        values: :meth:`restore` gives back a fold whose :meth:`result` is the same. A
+        missed metric (inf) is written null; orders are kept, so whatever the batch
+        lists comes out in the order it would have."""
+        ev = self.evidence
+        return {
+            "values": {k: _nulls(v) for k, v in self.values.items()},
+            "counts": {k: [int(c) for c in v] for k, v in self.counts.items()},
+            "met": self.met, "never": self.never, "not_reached": self.not_reached,
+            "by_rating": [dict(c) for c in self.by_rating],
+            "ratings": {c: dict(r) for c, r in self.ratings.items()},
+            "verdicts": dict(self.verdicts),
+            "evidence": {
+                "runs": ev.runs,
+                "earliest_start": ev.earliest_start.isoformat() if ev.earliest_start else None,
+                "detected_by": dict(ev.detected_by), "night_pages_by": dict(ev.night_pages_by),
+                # hours are keys JSON would turn into text: pairs keep them numbers
+                "late_ack_by_hour": list(ev.late_ack_by_hour.items()), "pages_by_hour": list(ev.pages_by_hour.items()),
+                "no_public_update": ev.no_public_update, "noise_alerts": ev.noise_alerts,
+                "notify_late": dict(ev.notify_late), "silence_over_cadence": ev.silence_over_cadence,
+                "worst_overrun": ev.worst_overrun, "nobody_acknowledged": ev.nobody_acknowledged,
+                "blind_runs": dict(ev.blind_runs), "blind_seconds": dict(ev.blind_seconds),
+                "stage_started": dict(ev.stage_started), "stage_late": dict(ev.stage_late),
+                "collateral": [[list(key), _nulls(took)] for key, took in ev.collateral.items()],
+            },
+        }
+
+    @classmethod
+    def restore(cls, scorer: RunScorer, state: dict, first: Scorecard) -> "BatchFold":
+        """The fold :meth:`state` wrote, with ``first`` as its first run's scorecard.
+        Raises ValueError (or KeyError, TypeError) for a state of another shape or of
+        another number of objectives than ``scorer`` judges by."""
+        fold = cls(scorer)
+        n = len(fold.met)
+        if any(len(state[k]) != n for k in ("met", "never", "not_reached", "by_rating")):
+            raise ValueError(f"a batch judged against other objectives than these {n}")
+        fold.first = first
+        fold.values.update({k: _infs(v) for k, v in state["values"].items()})
+        fold.counts.update({k: [float(c) for c in v] for k, v in state["counts"].items()})
+        fold.met, fold.never, fold.not_reached = ([int(x) for x in state[k]] for k in ("met", "never", "not_reached"))
+        fold.by_rating = [Counter(c) for c in state["by_rating"]]
+        fold.ratings.update({c: Counter(r) for c, r in state["ratings"].items()})
+        fold.verdicts.update(state["verdicts"])
+        d, ev = state["evidence"], fold.evidence
+        ev.runs = int(d["runs"])
+        ev.earliest_start = datetime.fromisoformat(d["earliest_start"]) if d["earliest_start"] else None
+        for name in ("detected_by", "night_pages_by", "notify_late", "blind_runs", "stage_started", "stage_late"):
+            getattr(ev, name).update(d[name])
+        ev.late_ack_by_hour.update({int(h): int(n) for h, n in d["late_ack_by_hour"]})
+        ev.pages_by_hour.update({int(h): int(n) for h, n in d["pages_by_hour"]})
+        ev.no_public_update, ev.noise_alerts = int(d["no_public_update"]), int(d["noise_alerts"])
+        ev.silence_over_cadence, ev.nobody_acknowledged = int(d["silence_over_cadence"]), int(d["nobody_acknowledged"])
+        w = d["worst_overrun"]
+        ev.worst_overrun = None if w is None else (float(w[0]), w[1], float(w[2]))
+        ev.blind_seconds.update({a: [float(x) for x in v] for a, v in d["blind_seconds"].items()})
+        ev.collateral.update({tuple(key): _infs(took) for key, took in d["collateral"]})
+        if any(len(v) != ev.runs for v in (*fold.values.values(), *fold.counts.values())):
+            raise ValueError(f"a batch of {ev.runs} runs with another number of values")
+        return fold
+
     def result(self) -> BatchScore:
         """The batch so far. Raises ValueError for no runs."""
         if self.first is None:
@@ -157,6 +221,14 @@ class BatchFold:
             first=self.first,
             samples=samples,
         )
+
+
+def _nulls(values: list[float]) -> list[float | None]:
+    return [None if math.isinf(v) else v for v in values]
+
+
+def _infs(values: list[float | None]) -> list[float]:
+    return [math.inf if v is None else float(v) for v in values]
 
 
 def _gather(ev: Evidence, run: RunScore) -> None:

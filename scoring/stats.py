@@ -8,6 +8,7 @@ beside the median, never alone.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -97,10 +98,14 @@ def median_interval(values: np.ndarray, *, confidence: float = CONFIDENCE) -> In
     n = v.size
     k = math.ceil(0.5 * n)  # inverted_cdf median: the k-th smallest value
     at_most = np.searchsorted(v, v, side="right")  # how many values are <= each value
-    cdf = bdtrc(k - 1, n, at_most / n)  # P(resample median <= v[j]): at least k of n draws are
+
+    def cdf(j: int) -> float:  # P(resample median <= v[j]): at least k of n draws are
+        return bdtrc(k - 1, n, at_most[j] / n)
+
+    # The cdf rises with j: found by bisection, its tail is looked up at a few j, not all n.
     tail = (1 - confidence) / 2
-    low = v[min(int(np.searchsorted(cdf, tail, side="left")), n - 1)]
-    high = v[min(int(np.searchsorted(cdf, 1 - tail, side="left")), n - 1)]
+    low = v[min(bisect_left(range(n), tail, key=cdf), n - 1)]
+    high = v[min(bisect_left(range(n), 1 - tail, key=cdf), n - 1)]
     return Interval(float(low), float(high), confidence)
 
 

@@ -54,7 +54,7 @@ def test_subscribers_get_every_run_as_it_is_made_and_the_file_holds_the_same(inp
     drill = _run(inputs, 4, 3, tmp_path, subscribers=[seen.append], hooks=app.Hooks(wrote=wrote.append), compress=False)
     assert [tl.run for tl in seen] == [0, 1, 2, 3]
     assert list(read_jsonl(tmp_path / "timelines.jsonl")) == seen
-    assert wrote == [[tmp_path / "timelines.jsonl", tmp_path / "run-scores.jsonl.gz", tmp_path / "drill.json", tmp_path / "summary.json"]]
+    assert wrote == [[tmp_path / "timelines.jsonl", tmp_path / "scores.json.gz", tmp_path / "drill.json", tmp_path / "summary.json"]]
     manifest = json.loads((tmp_path / "drill.json").read_text())
     assert (manifest["state"], manifest["runs_planned"], manifest["runs_written"]) == ("complete", 4, 4)
     assert drill.result.drill.model_dump() == {"state": "complete", "runs_planned": 4, "runs": 4, "partial": False}

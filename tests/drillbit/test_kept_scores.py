@@ -1,10 +1,10 @@
-"""``score`` and ``report`` add up the scores a drill kept (run-scores.jsonl.gz) instead
-of scoring every timeline again, only when drill.json vouches for them and the inputs
-are the drill's own, unchanged; anything else, or ``--rescore``, scores every timeline.
+"""``score`` and ``report`` take up what scoring kept of a drill (scores.json.gz) instead
+of scoring every timeline again, only when drill.json vouches for it and the inputs are
+the drill's own, unchanged; anything else, or ``--rescore``, scores every timeline.
 
-To see which way a command went, the kept scores of one run are forged (its time to
-acknowledge set to FORGED, far from any run's): a summary showing FORGED added up the
-kept scores, one without it scored the timelines."""
+To see which way a command went, the kept time to acknowledge of one run is forged
+(set to FORGED, far from any run's): a summary showing FORGED took up the kept scores,
+one without it scored the timelines."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from drillbit.kept_scores import KEPT_SCORES, file_sha256, manifest_entry, write_kept_scores
 from drillbit.provenance import MANIFEST, read_manifest, write_manifest
-from drillbit.run_scores import RUN_SCORES, RunScoresWriter, file_sha256, manifest_entry
 from scenarios.timeline import read_jsonl
+from scoring.batch import BatchFold
 from scoring.run_score import RunScorer
 
 SCENARIO = "config-push-global-outage"
@@ -36,13 +37,13 @@ def simulated(tmp_path_factory) -> Path:
     with pytest.raises(SystemExit):
         main(["simulate", SCENARIO, "--runs", str(RUNS), "--seed", "5", "--start", "2026-11-02T03:00:00+01:00",
               "--out", str(out), "--no-log", "--no-compress"])
-    (out / RUN_SCORES).unlink()
+    (out / KEPT_SCORES).unlink()
     return out
 
 
 def keep_scores(folder: Path, *, gz: bool = True) -> Path:
     """Give ``folder`` what a drill that keeps its scores writes: the timelines (gzip,
-    in chunks of runs, if ``gz``), run-scores.jsonl.gz and drill.json's entry for it.
+    in chunks of runs, if ``gz``), scores.json.gz and drill.json's entry for it.
     Returns the timelines file."""
     plain = folder / "timelines.jsonl"
     manifest = read_manifest(plain)
@@ -59,26 +60,36 @@ def keep_scores(folder: Path, *, gz: bool = True) -> Path:
     from scenarios import load_scenario, load_team
 
     scorer = RunScorer(load_scenario(scenario_path), load_team(team_path))
-    writer = RunScoresWriter(folder / RUN_SCORES, manifest["runs_planned"])
+    fold, first = BatchFold(scorer), None
     for tl in read_jsonl(path):
-        writer.write(scorer(tl).to_json())
-    writer.close()
+        card = scorer.card(tl)
+        kept = scorer.keep(tl, card)
+        first = first or kept
+        fold.add(kept, card)
+    write_kept_scores(folder / KEPT_SCORES, fold, first, fold.evidence.runs)
     write_manifest(folder, {**manifest, "timelines": path.name,
-                            "run_scores": manifest_entry(folder / RUN_SCORES, file_sha256(path), writer.count)})
+                            "scores": manifest_entry(folder / KEPT_SCORES, file_sha256(path), fold.evidence.runs)})
     return path
 
 
-def forge(folder: Path, run: int = 5, lines: slice = slice(None)) -> None:
-    """Set the kept time to acknowledge of ``run`` to FORGED; keep only ``lines`` of the runs."""
-    header, *scores = gzip.decompress((folder / RUN_SCORES).read_bytes()).decode().splitlines()
-    doc = json.loads(scores[run])
-    doc["values"]["tta"] = FORGED
-    scores[run] = json.dumps(doc, separators=(",", ":"))
-    (folder / RUN_SCORES).write_bytes(gzip.compress("\n".join([header, *scores[lines]]).encode() + b"\n"))
-    # drill.json vouches for the scores by their hash: a forger rewrites that too.
+def read_kept(folder: Path) -> dict:
+    return json.loads(gzip.decompress((folder / KEPT_SCORES).read_bytes()))
+
+
+def write_kept(folder: Path, doc: dict | str) -> None:
+    """Replace the kept scores; drill.json vouches for them by their hash: a forger rewrites that too."""
+    text = doc if isinstance(doc, str) else json.dumps(doc, separators=(",", ":"))
+    (folder / KEPT_SCORES).write_bytes(gzip.compress(text.encode()))
     manifest = json.loads((folder / MANIFEST).read_text())
-    manifest["run_scores"]["scores_sha256"] = file_sha256(folder / RUN_SCORES)
+    manifest["scores"]["scores_sha256"] = file_sha256(folder / KEPT_SCORES)
     write_manifest(folder, manifest)
+
+
+def forge(folder: Path, run: int = 5) -> None:
+    """Set the kept time to acknowledge of ``run`` to FORGED."""
+    doc = read_kept(folder)
+    doc["fold"]["values"]["tta"][run] = FORGED
+    write_kept(folder, doc)
 
 
 @pytest.fixture
@@ -180,32 +191,41 @@ def test_a_changed_scenario_file_scores_the_timelines(cli, kept, tmp_path):
     assert "changed since the drill ran" in err
 
 
-@pytest.mark.parametrize("damage", ["cut", "fewer", "more", "bad-line", "other-version"])
-def test_a_kept_scores_file_that_is_not_whole_scores_the_timelines(cli, kept, damage):
-    scores = kept.parent / RUN_SCORES
+@pytest.mark.parametrize("damage", ["cut", "fewer", "more", "other-runs", "other-version"])
+def test_kept_scores_that_are_not_whole_score_the_timelines(cli, kept, damage):
+    scores = kept.parent / KEPT_SCORES
     if damage == "cut":
         data = scores.read_bytes()
         scores.write_bytes(data[: len(data) * 3 // 4])
-    elif damage == "fewer":
-        forge(kept.parent, lines=slice(0, RUNS - 1))
-    elif damage == "more":
-        header, *lines = gzip.decompress(scores.read_bytes()).decode().splitlines()
-        scores.write_bytes(gzip.compress("\n".join([header, *lines, lines[-1]]).encode()))
-    elif damage == "bad-line":
-        header, *lines = gzip.decompress(scores.read_bytes()).decode().splitlines()
-        lines[RUNS - 1] = '{"values": {}}'
-        scores.write_bytes(gzip.compress("\n".join([header, *lines]).encode()))
+        manifest = json.loads((kept.parent / MANIFEST).read_text())
+        manifest["scores"]["scores_sha256"] = file_sha256(scores)
+        write_manifest(kept.parent, manifest)
+    elif damage in ("fewer", "more"):
+        doc = read_kept(kept.parent)
+        values = doc["fold"]["values"]["ttr"]
+        doc["fold"]["values"]["ttr"] = values[:-1] if damage == "fewer" else values + values[-1:]
+        write_kept(kept.parent, doc)
+    elif damage == "other-runs":
+        doc = read_kept(kept.parent)
+        doc["runs"] = RUNS + 1
+        write_kept(kept.parent, doc)
     else:
         manifest = json.loads((kept.parent / MANIFEST).read_text())
-        manifest["run_scores"]["drillbit"] = "0.0.1"
+        manifest["scores"]["drillbit"] = "0.0.1"
         (kept.parent / MANIFEST).write_text(json.dumps(manifest))
     doc, err = summary(cli, str(kept))
     assert tta_max(doc) < 1000 and doc["runs"] == RUNS
     assert err == ""
 
 
-def test_a_kept_run_0_that_is_not_its_timeline_scores_the_timelines(cli, kept):
-    forge(kept.parent, run=0)
+@pytest.mark.parametrize("where", ["fold", "first", "both"])
+def test_a_kept_run_0_that_is_not_its_timeline_scores_the_timelines(cli, kept, where):
+    doc = read_kept(kept.parent)
+    if where in ("fold", "both"):
+        doc["fold"]["values"]["tta"][0] = FORGED
+    if where in ("first", "both"):
+        doc["first"]["values"]["tta"] = FORGED
+    write_kept(kept.parent, doc)
     doc, _ = summary(cli, str(kept))
     assert tta_max(doc) < 1000
 
@@ -252,7 +272,7 @@ def test_what_simulate_writes_is_added_up_as_it_is(cli, tmp_path):
                        "--workers", "2", "--out", str(folder), "--no-log")
     assert code in (0, 1), err
     path = folder / GZ
-    assert path.read_bytes()[:2] == b"\x1f\x8b" and (folder / RUN_SCORES).is_file()
+    assert path.read_bytes()[:2] == b"\x1f\x8b" and (folder / KEPT_SCORES).is_file()
     fast, _ = summary(cli, str(path))
     slow, _ = summary(cli, str(path), "--rescore")
     assert fast == slow
@@ -277,20 +297,20 @@ def test_kept_scores_of_another_folder_are_not_used(cli, simulated, tmp_path):
     forge(folder)
     other = tmp_path / "other"
     other.mkdir()
-    (folder / RUN_SCORES).rename(other / RUN_SCORES)
+    (folder / KEPT_SCORES).rename(other / KEPT_SCORES)
     manifest = json.loads((folder / MANIFEST).read_text())
-    manifest["run_scores"]["file"] = f"../other/{RUN_SCORES}"
+    manifest["scores"]["file"] = f"../other/{KEPT_SCORES}"
     write_manifest(folder, manifest)
     assert tta_max(summary(cli, str(path))[0]) < 1000
 
 
-@pytest.mark.parametrize("line", ['{"values": []}', "[" * 5000 + "]" * 5000])
-def test_a_kept_line_of_another_shape_scores_the_timelines(cli, kept, line):
-    header, *scores = gzip.decompress((kept.parent / RUN_SCORES).read_bytes()).decode().splitlines()
-    scores[3] = line
-    (kept.parent / RUN_SCORES).write_bytes(gzip.compress("\n".join([header, *scores]).encode() + b"\n"))
-    manifest = json.loads((kept.parent / MANIFEST).read_text())
-    manifest["run_scores"]["scores_sha256"] = file_sha256(kept.parent / RUN_SCORES)
-    write_manifest(kept.parent, manifest)
+@pytest.mark.parametrize("text", ['{"values": []}', '{"scores": 1, "runs": 40, "fold": {"values": []}}',
+                                  "[" * 5000 + "]" * 5000, "not json"])
+def test_kept_scores_of_another_shape_score_the_timelines(cli, kept, text):
+    if text.startswith('{"scores"'):
+        doc = read_kept(kept.parent)
+        doc["fold"]["values"] = []
+        text = json.dumps(doc)
+    write_kept(kept.parent, text)
     doc, err = summary(cli, str(kept))
     assert tta_max(doc) < 1000 and err == ""

@@ -158,7 +158,7 @@ def test_force_replaces_the_drill_whole(cli, tmp_path):
     assert len((out / "timelines.jsonl").read_text().splitlines()) == 3
     assert json.loads((out / "drill.json").read_text())["runs_planned"] == 3
     assert not (out / "scorecard.html").exists()  # it told of the two runs that are gone
-    assert sorted(p.name for p in out.iterdir()) == ["drill.json", "run-scores.jsonl.gz", "summary.json", "timelines.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["drill.json", "scores.json.gz", "summary.json", "timelines.jsonl"]
 
 
 def test_a_folder_another_run_is_writing_into_is_refused(cli, tmp_path, monkeypatch):

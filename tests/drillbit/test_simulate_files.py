@@ -50,7 +50,7 @@ def test_compressed_and_plain_timelines_hold_the_same_lines_for_any_worker_count
     for (workers, plain), (out, text) in outs.items():
         names = sorted(p.name for p in out.iterdir())
         kind = "timelines.jsonl" if plain else "timelines.jsonl.gz"
-        assert names == sorted(["drill.json", "run-scores.jsonl.gz", "summary.json", kind])
+        assert names == sorted(["drill.json", "scores.json.gz", "summary.json", kind])
         raw = (out / kind).read_bytes()
         assert (raw if plain else gzip.decompress(raw)) == expected_lines
         assert _summary(out) == _summary(outs["1", True][0])
@@ -58,21 +58,27 @@ def test_compressed_and_plain_timelines_hold_the_same_lines_for_any_worker_count
         assert text == outs["1", True][1]  # the same scores on the terminal
 
 
-def test_drill_json_vouches_for_the_scores_of_each_run(cli, tmp_path):
+def test_drill_json_vouches_for_the_kept_scores_which_hold_every_run(cli, tmp_path):
     out = tmp_path / "d"
     cli(*ARGS, "--workers", "2", "--out", str(out))
     manifest = json.loads((out / "drill.json").read_text())
     raw = (out / "timelines.jsonl.gz").read_bytes()
+    kept = (out / "scores.json.gz").read_bytes()
     assert manifest["timelines"] == "timelines.jsonl.gz"
-    entry = manifest["run_scores"]
-    assert (entry["file"], entry["runs"], manifest["runs_written"]) == ("run-scores.jsonl.gz", RUNS, RUNS)
+    entry = manifest["scores"]
+    assert (entry["file"], entry["runs"], manifest["runs_written"]) == ("scores.json.gz", RUNS, RUNS)
     assert entry["timelines_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert entry["scores_sha256"] == hashlib.sha256(kept).hexdigest()
     inputs = resolve(SCENARIO)
     scorer = RunScorer(inputs.scenario, inputs.team)
-    header, *lines = gzip.decompress((out / "run-scores.jsonl.gz").read_bytes()).decode().splitlines()
-    assert json.loads(header)["runs"] == RUNS
-    rescored = [scorer(Timeline.from_json_line(line)).to_json() for line in gzip.decompress(raw).decode().splitlines()]
-    assert lines == rescored
+    doc = json.loads(gzip.decompress(kept))
+    assert doc["runs"] == RUNS
+    scores = [scorer(Timeline.from_json_line(line)) for line in gzip.decompress(raw).decode().splitlines()]
+    assert doc["first"] == json.loads(scores[0].to_json())
+    # every run's value of each metric, in run order, a missed one null
+    for metric, values in doc["fold"]["values"].items():
+        assert values == [None if s.values[metric] is None or s.values[metric] == float("inf") else s.values[metric]
+                          for s in scores]
 
 
 def test_the_drill_equals_scoring_its_timelines_afterwards(tmp_path):
@@ -104,10 +110,10 @@ def test_an_interrupted_compressed_drill_keeps_whole_chunks_and_says_how_many_ru
                       hooks=app.Hooks(cut_short=told.append))
     assert told == [app.CutShort("interrupted", 20, 40, tmp_path / "timelines.jsonl.gz", tmp_path / "drill.json")]
     manifest = json.loads((tmp_path / "drill.json").read_text())
-    assert (manifest["state"], manifest["runs_written"]) == ("interrupted", 20) and "run_scores" not in manifest
+    assert (manifest["state"], manifest["runs_written"]) == ("interrupted", 20) and "scores" not in manifest
     runs = [json.loads(line)["run"] for line in gzip.decompress((tmp_path / "timelines.jsonl.gz").read_bytes()).splitlines()]
     assert runs == list(range(20))
-    assert not (tmp_path / "summary.json").exists()
+    assert not (tmp_path / "summary.json").exists() and not (tmp_path / "scores.json.gz").exists()
 
 
 def test_force_replaces_a_drill_of_either_form(cli, tmp_path):
