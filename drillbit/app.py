@@ -59,7 +59,8 @@ TABLETOP_JOURNAL = "tabletop.jsonl"
 TABLETOP_SCRIPT = "script.yaml"
 #: What a drill folder holds; ``force`` removes them all so no file of the old drill is left beside the new.
 DRILL_FILES = (MANIFEST, TIMELINES, PLAIN_TIMELINES, KEPT_SCORES, SUMMARY, "scorecard.html", "scorecard.md", GAMEDAY_TIMELINE, PROBES,
-               TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html")
+               TABLETOP_JOURNAL, TABLETOP_SCRIPT, "after-action-report.md", "postmortem.md", "status-page.html",
+               "run-scores.jsonl.gz")  # the last: the per-run scores an earlier release kept
 
 
 @dataclass(frozen=True)

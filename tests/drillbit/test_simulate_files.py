@@ -125,3 +125,11 @@ def test_force_replaces_a_drill_of_either_form(cli, tmp_path):
     assert not (out / "timelines.jsonl").exists() and (out / "timelines.jsonl.gz").exists()
     cli(*ARGS, "--out", str(out), "--force", "--no-compress")
     assert (out / "timelines.jsonl").exists() and not (out / "timelines.jsonl.gz").exists()
+
+
+def test_force_removes_the_per_run_scores_an_earlier_release_kept(cli, tmp_path):
+    out = tmp_path / "d"
+    cli(*ARGS, "--out", str(out))
+    (out / "run-scores.jsonl.gz").write_bytes(b"")  # as a folder simulated by an earlier release holds
+    cli(*ARGS, "--out", str(out), "--force")
+    assert sorted(p.name for p in out.iterdir()) == ["drill.json", "scores.json.gz", "summary.json", "timelines.jsonl.gz"]
