@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from examples import EXAMPLES
-from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Workspace, json_schema, load, yaml_files
+from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Team, Workspace, json_schema, load, yaml_files
+from scenarios.schema import scenario_schema_for
 
 from .files import OutputError, ensure_dir, write_bytes
 
@@ -95,9 +96,10 @@ def init_workspace(target: Path, name: str | None = None) -> list[Path]:
         if src.exists():
             plan[target / "scenarios" / src.name] = src
     for kind in SCHEMA_GLOBS:
-        plan[target / "schemas" / f"{kind}.json"] = json.dumps(json_schema(kind), indent=2) + "\n"
-    plan[target / ".vscode" / "settings.json"] = json.dumps(
-        {"yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()}}, indent=2) + "\n"
+        # The workspace's scenarios are checked against its own team's severities.
+        schema = scenario_schema_for(load(EXAMPLES / "team.yaml", Team)) if kind == "scenario" else json_schema(kind)
+        plan[target / "schemas" / f"{kind}.json"] = json.dumps(schema, indent=2) + "\n"
+    plan[target / ".vscode" / "settings.json"] = json.dumps(editor_settings(), indent=2) + "\n"
     ensure_dir(target, "workspace folder")
     clashes = [p for p in plan if p.exists() or p.is_symlink()]
     if clashes:
@@ -114,6 +116,16 @@ def init_workspace(target: Path, name: str | None = None) -> list[Path]:
             raise exc
     ensure_dir(target / "reports", "reports folder")
     return list(plan)
+
+
+def editor_settings() -> dict[str, object]:
+    """The editor settings ``drillbit init`` writes (VS Code's ``.vscode/settings.json``;
+    the same keys configure the YAML language server in any editor)."""
+    return {
+        "yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()},
+        # YAML 1.1 reads 'on: log' as true and 'no' as false; drillbit reads YAML 1.2.
+        "yaml.yamlVersion": "1.2",
+    }
 
 
 def _settings_text(name: str) -> str:

@@ -72,9 +72,18 @@ class Dist(Model):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
-        # Editors must accept the short form ``takes: 2m`` as well as the mapping.
-        mapping = handler(core_schema)
-        return {"anyOf": [DURATION_SCHEMA, mapping]}
+        # Editors must accept the short form ``takes: 2m`` as well as the mapping, and
+        # each mapping only with the keys of one shape: one branch per shape.
+        mapping = handler.resolve_ref_schema(handler(core_schema))
+        fields = mapping["properties"]
+        extra = [k for k in fields if k not in SHAPES_FIELDS]  # AckDist's 'miss'
+        branches = []
+        for keys, shape in SHAPES.items():
+            keys = tuple(sorted(keys, key=SHAPES_FIELDS.index))
+            branches.append({"type": "object", "title": f"{shape}: {{{', '.join(keys)}}}",
+                             "properties": {k: fields[k] for k in (*keys, *extra)},
+                             "required": list(keys), "additionalProperties": False})
+        return {"oneOf": [DURATION_SCHEMA, *branches]}
 
     @property
     def shape(self) -> str:

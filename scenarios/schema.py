@@ -1,11 +1,25 @@
-"""JSON Schema for the files a user writes, for editor completion and validation."""
+"""JSON Schema for the files a user writes, for editor completion and validation.
+
+The models export their schema; this module makes it one an editor (the YAML language
+server behind VS Code, Neovim, Helix and JetBrains) can use without ever suggesting a
+mistake: defaults written the way a file writes them, optional sections that complete
+as a skeleton rather than as ``null``, and no key outside a named map's pattern.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .durations import SIGNED_PATTERN, UNSIGNED_PATTERN, format_duration
 from .loader import MODELS
+from .severity_map import scale_rank
+from .team import Team
 
+#: The pattern and message every web address (a scenario's references) gets: the
+#: language server does not check ``format: uri``.
+URL_PATTERN = "^https?://"
+URL_MESSAGE = "expected a web address starting with https:// or http://"
+_DURATION_PATTERNS = (UNSIGNED_PATTERN, SIGNED_PATTERN)
 
 
 def json_schema(kind: str) -> dict[str, Any]:
@@ -18,5 +32,58 @@ def json_schema(kind: str) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:drillbit:schema:{kind}",
-        **schema,
+        **_for_editors(schema),
     }
+
+
+def scenario_schema_for(team: Team) -> dict[str, Any]:
+    """The scenario schema with the severities (the scenario's and each alert rule's)
+    ``team`` accepts as an enum: its levels, the names its ``severity_map`` maps, and a
+    name on a numbered scale the team does not use (drillbit maps those by rank; see
+    scenarios.severity_map)."""
+    schema = json_schema("scenario")
+    levels = list(team.severity)
+    names = [*levels, *(n for n, level in team.severity_map.items() if level in levels)]
+    used = {r[0] for r in map(scale_rank, levels) if r is not None}
+    accepted: dict[str, Any] = {"type": "string", "enum": names}
+    scales = [pattern for scale, pattern in _RANKED.items() if scale not in used]
+    if scales:
+        accepted = {"anyOf": [accepted, {"type": "string", "pattern": f"^(?:{'|'.join(scales)})$"}]}
+    message = f"expected one of the team's severities: {', '.join(names)}"
+    rule = schema["$defs"]["AlertRule"]["properties"]
+    for props in (schema["properties"], rule):
+        kept = {k: v for k, v in props["severity"].items() if k in ("title", "description")}
+        props["severity"] = {**kept, **accepted, "errorMessage": message}
+    return schema
+
+
+#: Names on a numbered severity scale, as scenarios.severity_map reads them (any case).
+_RANKED = {"P": "[Pp][0-9]+", "SEV": "[Ss][Ee][Vv]-?[0-9]+"}
+
+
+def _for_editors(node: Any) -> Any:
+    """``node`` with every sub-schema made editor-ready (see the module docstring)."""
+    if isinstance(node, list):
+        return [_for_editors(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _for_editors(v) for k, v in node.items()}
+    branches = node.get("anyOf")
+    if isinstance(branches, list) and {"type": "null"} in branches and "default" in node and node["default"] is None:
+        # The null branch only says the field may be left out: leaving it out says so.
+        rest = [b for b in branches if b != {"type": "null"}]
+        del node["anyOf"]
+        if len(rest) == 1:
+            node = {**rest[0], **node}
+        else:
+            node["anyOf"] = rest
+    if "default" in node and node["default"] is None:
+        del node["default"]
+    if node.get("pattern") in _DURATION_PATTERNS and isinstance(node.get("default"), (int, float)):
+        node["default"] = format_duration(node["default"])
+    if "patternProperties" in node:
+        node.setdefault("additionalProperties", False)
+    if node.get("format") == "uri":
+        node.setdefault("pattern", URL_PATTERN)
+        node.setdefault("patternErrorMessage", URL_MESSAGE)
+    return node
