@@ -8,6 +8,7 @@ as a skeleton rather than as ``null``, and no key outside a named map's pattern.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .durations import SIGNED_PATTERN, UNSIGNED_PATTERN, format_duration
@@ -37,23 +38,25 @@ def json_schema(kind: str) -> dict[str, Any]:
 
 
 def scenario_schema_for(team: Team) -> dict[str, Any]:
-    """The scenario schema with the severities (the scenario's and each alert rule's)
-    ``team`` accepts as an enum: its levels, the names its ``severity_map`` maps, and a
-    name on a numbered scale the team does not use (drillbit maps those by rank; see
-    scenarios.severity_map)."""
+    """The scenario schema with only the severities ``team`` accepts, for the scenario
+    and each alert rule: its levels and the names its ``severity_map`` maps (an enum),
+    and names on a numbered scale the team does not use, which drillbit maps onto its
+    levels by rank (see scenarios.severity_map)."""
     schema = json_schema("scenario")
     levels = list(team.severity)
     names = [*levels, *(n for n, level in team.severity_map.items() if level in levels)]
     used = {r[0] for r in map(scale_rank, levels) if r is not None}
+    ranked = [scale for scale in _RANKED if scale not in used]
     accepted: dict[str, Any] = {"type": "string", "enum": names}
-    scales = [pattern for scale, pattern in _RANKED.items() if scale not in used]
-    if scales:
-        accepted = {"anyOf": [accepted, {"type": "string", "pattern": f"^(?:{'|'.join(scales)})$"}]}
-    message = f"expected one of the team's severities: {', '.join(names)}"
+    if ranked:  # one pattern, not anyOf [enum, pattern]: an editor would show the heading twice
+        alternatives = [*(re.sub(r"[.^$*+?()\[\]{}|\\/]", r"\\\g<0>", n) for n in names), *map(_RANKED.get, ranked)]
+        accepted = {"type": "string", "pattern": f"^(?:{'|'.join(alternatives)})$", "examples": names,
+                    "patternErrorMessage": f"expected one of the team's severities ({', '.join(names)}), or "
+                                           f"{' or '.join(s + '<n>' for s in ranked)} (mapped onto them by rank)"}
     rule = schema["$defs"]["AlertRule"]["properties"]
     for props in (schema["properties"], rule):
         kept = {k: v for k, v in props["severity"].items() if k in ("title", "description")}
-        props["severity"] = {**kept, **accepted, "errorMessage": message}
+        props["severity"] = {**kept, **accepted}
     return schema
 
 
