@@ -41,13 +41,13 @@ def _wrap_fixed(value: Any) -> Any:
 class Dist(Model):
     """A distribution of durations in seconds."""
 
-    fixed: Duration | None = None
-    min: Duration | None = None
-    mode: Duration | None = None
-    max: Duration | None = None
-    median: Duration | None = None
-    p90: Duration | None = None
-    mean: Duration | None = None
+    fixed: Duration | None = Field(None, description="always this long, e.g. 5m (the same as writing the duration alone)")
+    min: Duration | None = Field(None, description="uniform or triangular: the shortest time, e.g. 2m")
+    mode: Duration | None = Field(None, description="triangular: the most likely time, between min and max, e.g. 5m")
+    max: Duration | None = Field(None, description="uniform or triangular: the longest time, e.g. 20m")
+    median: Duration | None = Field(None, description="lognormal, with p90: half the times are shorter, e.g. 5m")
+    p90: Duration | None = Field(None, description="lognormal, with median: nine times in ten are shorter, e.g. 20m")
+    mean: Duration | None = Field(None, description="exponential: the average time, e.g. 10m")
 
     @model_validator(mode="before")
     @classmethod
