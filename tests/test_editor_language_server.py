@@ -5,7 +5,9 @@ line `drillbit validate` reports it, and complete only what drillbit accepts."""
 from __future__ import annotations
 
 import json
+import random
 import re
+import subprocess
 from itertools import zip_longest
 from pathlib import Path
 
@@ -13,7 +15,8 @@ import pytest
 
 import scenarios
 from drillbit.workspace import init_workspace
-from scenarios import check_files, detect_kind, json_schema
+from scenarios import check_files, detect_kind, json_schema, parse_duration
+from scenarios.durations import SIGNED_PATTERN, UNSIGNED_PATTERN
 
 from language_server_kit import LanguageServer, server_command
 
@@ -199,6 +202,7 @@ def test_what_completion_inserts_drillbit_accepts(server, workspace, tmp_path, w
         problems = [p for r in check_files([*with_team, f]) for p in r.problems if Path(p.file) == f]
         wrong = [f"{p.line}: {p.message}" for p in problems if p.line in filled]
         assert not wrong, (label, wrong, "\n".join(inserted))
+        assert not any(re.search(r":\s*null\s*$", line) for line in inserted), (label, inserted)
     assert (defaults > 0) == with_values, "no completion inserted a value: nothing was checked"
 
 
@@ -223,3 +227,34 @@ def test_hover_shows_the_fields_description_under_one_heading(server, workspace)
     shown = server.hover(workspace / "scenarios" / "hover.yaml", SCENARIO, row, 2)
     assert json_schema("scenario")["properties"]["severity"]["description"] in shown, shown
     assert shown.startswith("#### Severity\n") and "||" not in shown, shown
+
+
+NODE_CHECK = """
+const {patterns, texts} = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const out = {};
+for (const [name, p] of Object.entries(patterns)) { const re = new RegExp(p, "u"); out[name] = texts.map(t => re.test(t)); }
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def test_the_editors_own_regular_expressions_read_durations_as_drillbit_does():
+    """The server runs patterns as JavaScript (Unicode mode) regular expressions; on
+    many written strings they accept exactly what parse_duration reads."""
+    node = server_command()[0]
+    rng = random.Random(17)
+    pieces = ["w", "d", "h", "m", "s", "ms", "1", "30", "0", "1.5", ".", "-", "+", " ", "\t", "x", "٣", "min"]
+    texts = sorted({"".join(rng.choices(pieces, k=rng.randint(0, 6))) for _ in range(3000)})
+    patterns = {"unsigned": UNSIGNED_PATTERN, "signed": SIGNED_PATTERN}
+    ran = subprocess.run([node, "-e", NODE_CHECK], input=json.dumps({"patterns": patterns, "texts": texts}),
+                         capture_output=True, text=True, timeout=60, check=True)
+    verdicts = json.loads(ran.stdout)
+    for name, signed in (("unsigned", False), ("signed", True)):
+        for text, matched in zip(texts, verdicts[name]):
+            try:
+                parse_duration(text, signed=signed)
+                reads = True
+            except ValueError as exc:
+                if "at most" in str(exc):  # past the two-year bound: a value, not a way of writing
+                    continue
+                reads = False
+            assert matched is reads, (name, text)
