@@ -70,6 +70,7 @@ def parse_window(text: str) -> WeeklyWindow:
     return WeeklyWindow(frozenset(days), start, end % 1440, raw)
 
 
+#: Words for sets of days, any case; the editor's pattern is built from them too.
 _WORDS = {("daily", "every-day", "everyday", "all"): range(7), ("weekdays",): range(5), ("weekends", "weekend"): (5, 6)}
 
 

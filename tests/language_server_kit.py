@@ -49,7 +49,6 @@ class LanguageServer:
         self._answers: dict[int, queue.Queue] = {}
         self._diagnostics: dict[str, queue.Queue] = {}
         self._versions: dict[str, int] = {}
-        self._last: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
@@ -132,9 +131,9 @@ class LanguageServer:
         self._send({"method": method, "params": params})
 
     # -- what an editor does ------------------------------------------------------------
-    def _show(self, path: Path, text: str) -> str:
+    def _show(self, path: Path, text: str) -> tuple[str, list[dict[str, Any]]]:
         """Open ``text`` as the file at ``path`` (inside the root), or, when it is open
-        already, change it to ``text``; returns its URI once the server has checked it."""
+        already, change it to ``text``; its URI and diagnostics once the server has checked it."""
         uri = path.as_uri()
         published = self._diagnostics_for(uri)
         while not published.empty():  # those of an earlier version
@@ -145,24 +144,22 @@ class LanguageServer:
         else:
             self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
                                                    "contentChanges": [{"text": text}]})
-        self._last = published.get(timeout=TIMEOUT)
-        return uri
+        return uri, published.get(timeout=TIMEOUT)
 
     def diagnostics(self, path: Path, text: str) -> list[dict[str, Any]]:
         """The diagnostics the server publishes for ``text`` shown as the file ``path``."""
-        self._show(path, text)
-        return self._last
+        return self._show(path, text)[1]
 
     def completion(self, path: Path, text: str, line: int, character: int) -> list[dict[str, Any]]:
         """Completion items at a 0-based position of ``text`` shown as ``path``."""
-        uri = self._show(path, text)
+        uri, _ = self._show(path, text)
         result = self.request("textDocument/completion", {"textDocument": {"uri": uri},
                                                           "position": {"line": line, "character": character}})
         return result["items"] if isinstance(result, dict) else (result or [])
 
     def hover(self, path: Path, text: str, line: int, character: int) -> str:
         """What hovering at a 0-based position of ``text`` shown as ``path`` shows."""
-        uri = self._show(path, text)
+        uri, _ = self._show(path, text)
         result = self.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                      "position": {"line": line, "character": character}})
         contents = (result or {}).get("contents", "")
