@@ -156,10 +156,10 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
-#: ``patternErrorMessage`` is the YAML language server's own keyword for the message
-#: it shows when the pattern does not match.
+#: ``patternErrorMessage`` and ``errorMessage`` are the YAML language server's own
+#: keywords for what it says when the pattern, or the type (``for: 0``), does not match.
 DURATION_SCHEMA = _SCHEMA = {"type": "string", "pattern": UNSIGNED_PATTERN, "patternErrorMessage": PATTERN_MESSAGE,
-                             "examples": ["90s", "5m", "1h30m"]}
+                             "errorMessage": PATTERN_MESSAGE, "examples": ["90s", "5m", "1h30m"]}
 _SIGNED_SCHEMA = {**_SCHEMA, "pattern": SIGNED_PATTERN, "examples": ["0s", "3m", "-6h"]}
 
 #: Non-negative seconds written as a duration string.

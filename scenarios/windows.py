@@ -138,8 +138,8 @@ def _pattern() -> str:
 
 
 WINDOW_PATTERN = _pattern()
-_SCHEMA = {"type": "string", "pattern": WINDOW_PATTERN,
-           "patternErrorMessage": "expected days and hours such as Mon-Fri 09:00-17:30, Sat-Sun or daily 23:00-07:00",
+_MESSAGE = "expected days and hours such as Mon-Fri 09:00-17:30, Sat-Sun or daily 23:00-07:00"
+_SCHEMA = {"type": "string", "pattern": WINDOW_PATTERN, "patternErrorMessage": _MESSAGE, "errorMessage": _MESSAGE,
            "examples": ["Mon-Fri 09:00-17:30", "Sat-Sun", "daily 23:00-07:00"]}
 
 #: A weekly window written as text.

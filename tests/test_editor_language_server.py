@@ -16,7 +16,8 @@ import pytest
 import scenarios
 from drillbit.workspace import init_workspace
 from scenarios import check_files, detect_kind, json_schema, parse_duration
-from scenarios.durations import SIGNED_PATTERN, UNSIGNED_PATTERN
+from scenarios.durations import PATTERN_MESSAGE, SIGNED_PATTERN, UNSIGNED_PATTERN
+from scenarios.schema import URL_MESSAGE
 
 from language_server_kit import LanguageServer, server_command
 
@@ -132,6 +133,10 @@ BROKEN = [
 ]
 
 
+#: What the editor says, where the schema has a message of its own.
+SAYS = {"units out of order": PATTERN_MESSAGE, "a bare zero": PATTERN_MESSAGE, "reference without a scheme": URL_MESSAGE}
+
+
 def _target(workspace: Path, where: str, name: str) -> Path:
     slug = re.sub(r"[^a-z0-9]+", "-", name)
     return workspace / "team.yaml" if where == "team" else workspace / where / f"broken-{slug}.yaml"
@@ -157,6 +162,8 @@ def test_each_mistake_is_flagged_at_the_line_drillbit_reports(server, workspace,
     # drillbit may say more (a role the mistake leaves undefined, where it is used)
     assert mistake in drillbit_lines and mistake in editor_lines, why
     assert editor_lines <= drillbit_lines, why
+    if name in SAYS:
+        assert SAYS[name] in [d["message"] for d in editor], why
     if where == "team":  # put the workspace's team back as it was for the next case
         assert server.diagnostics(workspace / "team.yaml", valid) == []
 
