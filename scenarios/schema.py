@@ -84,6 +84,9 @@ def _for_editors(node: Any) -> Any:
         del node["default"]
     if node.get("pattern") in _DURATION_PATTERNS and isinstance(node.get("default"), (int, float)):
         node["default"] = format_duration(node["default"])
+    for name, prop in node.get("properties", {}).items():
+        if isinstance(prop, dict) and "title" not in prop:  # the heading hover shows, as pydantic writes it
+            prop["title"] = name.replace("_", " ").title()
     if "patternProperties" in node:
         node.setdefault("additionalProperties", False)
     if node.get("format") == "uri":

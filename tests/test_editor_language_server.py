@@ -229,11 +229,24 @@ def test_values_completion_offers_are_durations_drillbit_reads(server, workspace
         scenarios.parse_duration(value.strip().strip('"'), signed=True)
 
 
-def test_hover_shows_the_fields_description_under_one_heading(server, workspace):
-    row = SCENARIO.splitlines().index("severity: P1")
-    shown = server.hover(workspace / "scenarios" / "hover.yaml", SCENARIO, row, 2)
-    assert json_schema("scenario")["properties"]["severity"]["description"] in shown, shown
-    assert shown.startswith("#### Severity\n") and "||" not in shown, shown
+HOVERS = [  # (where, the document, the key, its schema's path, the heading)
+    ("scenarios", SCENARIO, "severity:", ("scenario", "properties", "severity"), "Severity"),
+    ("team", TEAM, "only:", ("team", "$defs", "Layer", "properties", "only"), "Only"),
+    ("team", TEAM, "business_hours:", ("team", "properties", "business_hours"), "Business Hours"),
+]
+
+
+@pytest.mark.parametrize("where,document,key,schema_path,heading", HOVERS, ids=[h[2] for h in HOVERS])
+def test_hover_shows_the_fields_description_under_one_heading(server, workspace, where, document, key, schema_path, heading):
+    lines = document.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.lstrip(" -").startswith(key))
+    path = workspace / "team.yaml" if where == "team" else workspace / where / "hover.yaml"
+    shown = server.hover(path, document, row, lines[row].index(key) + 1)
+    prop = json_schema(schema_path[0])
+    for step in schema_path[1:]:
+        prop = prop[step]
+    assert prop["description"] in shown, shown
+    assert shown.startswith(f"#### {heading}\n") and "||" not in shown, shown
 
 
 NODE_CHECK = """
