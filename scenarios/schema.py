@@ -80,6 +80,10 @@ def _for_editors(node: Any) -> Any:
             node = {**rest[0], **node}
         else:
             node["anyOf"] = rest
+    merged = _one_of_each_type(node.get("anyOf"))
+    if merged is not None:
+        del node["anyOf"]
+        node = {**merged, **node}
     if "default" in node and node["default"] is None:
         del node["default"]
     if node.get("pattern") in _DURATION_PATTERNS and isinstance(node.get("default"), (int, float)):
@@ -93,3 +97,28 @@ def _for_editors(node: Any) -> Any:
         node.setdefault("pattern", URL_PATTERN)
         node.setdefault("patternErrorMessage", URL_MESSAGE)
     return node
+
+
+#: Keywords that constrain one JSON type only, so branches of different types that use
+#: only these can be one schema; the rest (title, examples, messages) only describe.
+_OF_TYPE = {
+    "string": {"pattern", "minLength", "maxLength", "format"},
+    "array": {"items", "minItems", "maxItems", "uniqueItems"},
+}
+_DESCRIBING = {"title", "description", "examples", "patternErrorMessage", "errorMessage"}
+
+
+def _one_of_each_type(branches: Any) -> dict[str, Any] | None:
+    """``anyOf [text, list of text]`` as one schema of both types, else None: the
+    language server shows the field's heading once per branch."""
+    if not isinstance(branches, list) or len(branches) < 2:
+        return None
+    types = [b.get("type") for b in branches]
+    if not all(t in _OF_TYPE for t in types) or len(set(types)) != len(types):
+        return None
+    if any(set(b) - {"type"} - _OF_TYPE[b["type"]] - _DESCRIBING for b in branches):
+        return None
+    merged: dict[str, Any] = {"type": types}
+    for b in branches:
+        merged.update({k: v for k, v in b.items() if k != "type" and k not in merged})
+    return merged

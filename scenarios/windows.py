@@ -147,6 +147,5 @@ Window = Annotated[WeeklyWindow, BeforeValidator(_coerce), PlainSerializer(str, 
 #: One window or a list of them, always a list after loading.
 Windows = Annotated[
     list[Window], BeforeValidator(lambda v: [v] if isinstance(v, str) else v),
-    # one node, not anyOf [text, list]: an editor would show the field's heading twice
-    WithJsonSchema({**_SCHEMA, "type": ["string", "array"], "items": _SCHEMA}),
+    WithJsonSchema({"anyOf": [_SCHEMA, {"type": "array", "items": _SCHEMA}]}),
 ]

@@ -227,3 +227,21 @@ def test_a_workspace_scenario_schema_takes_the_teams_severities_only():
     for name in ("SEV9", "P-1", "major", "sev1 "):
         assert not severity.is_valid(name), name
     assert "SEV1" in json.dumps(schema["properties"]["severity"])
+
+
+def test_one_or_a_list_is_one_schema_that_checks_both():
+    notify = jsonschema.Draft202012Validator(json_schema("team")["$defs"]["Level"]["properties"]["notify"])
+    assert notify.is_valid("rotation:primary") and notify.is_valid(["rotation:primary", "role:leadership"])
+    for wrong in ("primary", [], ["primary"], 5):
+        assert not notify.is_valid(wrong), wrong
+    only = jsonschema.Draft202012Validator(json_schema("team")["$defs"]["Layer"]["properties"]["only"])
+    assert only.is_valid("Mon-Fri 09:00-17:00") and only.is_valid(["Sat-Sun", "daily 23:00-07:00"])
+    assert not only.is_valid("Mon-Fir") and not only.is_valid(["Mon-Fir"])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_field_is_split_into_branches_of_one_type_each(kind):
+    """anyOf [text, list] shows a field's heading twice in the editor: it is one schema."""
+    for path, node in nodes(json_schema(kind)):
+        types = [b.get("type") for b in node.get("anyOf", [])]
+        assert not ({"string", "array"} <= set(types)), path
