@@ -38,7 +38,7 @@ class Step(Model):
     succeeds: Probability = Field(1.0, description="probability one attempt works")
     needs: str | None = Field(None, description="skill the person doing it must have")
     access: str | None = Field(None, description="access the person doing it must have")
-    automated: bool = Field(False, description="true: a script does it, so it needs nobody's time")
+    automated: bool = Field(False, description="true: automation does it, so it needs no one's skill or access (it still takes its time)")
     on_failure: OnFailure = Field(default_factory=OnFailure,
                                   description="what happens when the step fails: retries, then escalate, skip or abort")
     mitigates: bool = Field(False, description="impact is mitigated when this step succeeds")
@@ -58,7 +58,7 @@ class Step(Model):
 class Runbook(Model):
     """An ordered procedure that an alert, a service or a scenario tag can trigger."""
 
-    id: Id = Field(description="the runbook's name, which scenarios and teams refer to, e.g. postgres-restore")
+    id: Id = Field(description="the runbook's name, which scenarios refer to, e.g. postgres-restore")
     title: str = Field(min_length=1, description="a one-line title, e.g. Restore PostgreSQL from a snapshot")
     owner: str | None = Field(None, description="who keeps the runbook up to date, e.g. a team or a person")
     triggers: Triggers = Field(description="when the runbook applies: alerts, services or scenario tags")

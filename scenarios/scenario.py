@@ -335,7 +335,7 @@ class Scenario(Model):
     references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
     reported: Reported | None = Field(None, description="what the public report says the real incident took")
     tags: list[str] = Field(default_factory=list,
-                            description="words runbooks can trigger on and reports group by, e.g. [deploy, cdn]")
+                            description="words runbooks can trigger on, e.g. [deploy, cdn]")
     services: list[Id] = Field(min_length=1, description="the services involved, e.g. [checkout, payments]")
     runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
     stages: list[Stage] = Field(default_factory=list, description="an incident in stages, each with its own "
