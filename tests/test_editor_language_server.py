@@ -278,3 +278,11 @@ def test_the_editors_own_regular_expressions_read_durations_as_drillbit_does():
                     continue
                 reads = False
             assert matched is reads, (name, text)
+
+
+def test_severity_completion_offers_the_teams_levels(server, workspace):
+    text = SCENARIO.replace("severity: P1", "severity: ", 1)
+    row = text.splitlines().index("severity: ")
+    items = server.completion(workspace / "scenarios" / "values-severity.yaml", text, row, len("severity: "))
+    offered = {expand_snippet(i.get("textEdit", {}).get("newText") or i.get("insertText") or i["label"]).strip() for i in items}
+    assert {"P0", "P1", "P2", "P3"} <= offered, offered
