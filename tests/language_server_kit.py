@@ -15,6 +15,7 @@ import queue
 import shutil
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,13 @@ class LanguageServer:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
+        try:
+            self._initialize(root, settings)
+        except BaseException:  # no server left running when it never answered
+            self._stop()
+            raise
+
+    def _initialize(self, root: Path, settings: dict[str, Any]) -> None:
         self.request("initialize", {
             "processId": os.getpid(), "rootUri": root.as_uri(),
             "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
@@ -123,9 +131,21 @@ class LanguageServer:
             self._next_id += 1
             ident = self._next_id
         self._send({"id": ident, "method": method, "params": params})
-        answer = self._answers_for(ident).get(timeout=TIMEOUT)
+        answer = self._wait(self._answers_for(ident), method)
         assert "error" not in answer, f"{method}: {answer['error']}"
         return answer["result"]
+
+    def _wait(self, answers: queue.Queue, what: str) -> Any:
+        """The next item of ``answers``; fails the test when the server has exited or
+        TIMEOUT seconds pass, rather than waiting on a server that will never answer."""
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                return answers.get(timeout=0.5)
+            except queue.Empty:
+                if self._proc.poll() is not None:
+                    pytest.fail(f"the language server exited (status {self._proc.returncode}) before answering {what}")
+        pytest.fail(f"the language server did not answer {what} within {TIMEOUT:g}s")
 
     def notify(self, method: str, params: dict[str, Any]) -> None:
         self._send({"method": method, "params": params})
@@ -144,7 +164,7 @@ class LanguageServer:
         else:
             self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
                                                    "contentChanges": [{"text": text}]})
-        return uri, published.get(timeout=TIMEOUT)
+        return uri, self._wait(published, f"diagnostics of {path.name}")
 
     def diagnostics(self, path: Path, text: str) -> list[dict[str, Any]]:
         """The diagnostics the server publishes for ``text`` shown as the file ``path``."""
@@ -171,9 +191,12 @@ class LanguageServer:
             self.request("shutdown", {})
             self.notify("exit", {})
             self._proc.wait(timeout=10)
-        except Exception:  # a server that hangs on shutdown must not hang the tests
+        except (Exception, pytest.fail.Exception):  # a server that hangs on shutdown must not hang the tests
             pass
         finally:
-            if self._proc.poll() is None:
-                self._proc.kill()
-                self._proc.wait()
+            self._stop()
+
+    def _stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
