@@ -19,6 +19,7 @@ from scenarios.durations import PATTERN_MESSAGE, SIGNED_PATTERN, UNSIGNED_PATTER
 from scenarios.errors import InputError
 from scenarios.loader import MODELS
 from scenarios.schema import scenario_schema_for
+from scenarios.severity_map import team_severity
 from scenarios.team import Team
 from scenarios.windows import WINDOW_PATTERN, parse_window
 
@@ -245,3 +246,17 @@ def test_no_field_is_split_into_branches_of_one_type_each(kind):
     for path, node in nodes(json_schema(kind)):
         types = [b.get("type") for b in node.get("anyOf", [])]
         assert not ({"string", "array"} <= set(types)), path
+
+
+TEAM_WORDS = TEAM_SEV.replace("SEV1: {definition: Down}", "critical: {definition: Down}").replace(
+    "SEV2: {definition: Degraded}", "major: {definition: Degraded}").replace("{critical: SEV1}", "{blocker: critical}")
+NAMES = ["SEV1", "SEV2", "SEV3", "sev-2", "Sev02", "SEV", "SEV-", "SEV1a", "P0", "p3", "P12", "P", "P-1", "PP1",
+         "P\u0663", "critical", "Critical", "major", "blocker", "minor", " P1", "P1 ", ""]
+
+
+@pytest.mark.parametrize("team_text", [TEAM_SEV, TEAM_WORDS], ids=["sev-levels", "word-levels"])
+def test_the_severity_schema_accepts_exactly_the_names_drillbit_maps(team_text):
+    team = loads(team_text, Team)
+    severity = jsonschema.Draft202012Validator(scenario_schema_for(team)["properties"]["severity"])
+    for name in NAMES:
+        assert severity.is_valid(name) is (team_severity(team, name) is not None), name
