@@ -137,21 +137,27 @@ def _default_validation_targets() -> list[Path]:
 @click.argument("kind", type=click.Choice(KINDS), required=False)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write every schema as KIND.json into this folder instead of printing one.")
-def schema(kind: str | None, out_dir: Path | None) -> None:
+@click.option("--team", "team_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The scenario schema accepts only this team file's severities (as drillbit init writes it).")
+def schema(kind: str | None, out_dir: Path | None, team_file: Path | None) -> None:
     """Print the JSON Schema of a file kind (scenario by default), for editors."""
     import scenarios
 
     from . import output
+    from .workspace import schema_for, schema_text
 
+    if team_file and kind not in (None, "scenario"):
+        raise click.UsageError(f"--team applies to the scenario schema only, not to {kind}")
+    team = scenarios.load(team_file, scenarios.Team) if team_file else None
     if out_dir:
         from .files import ensure_dir, write_text
 
         ensure_dir(out_dir, "schema folder")
         for k in KINDS:
-            write_text(out_dir / f"{k}.json", json.dumps(scenarios.json_schema(k), indent=2) + "\n", "schema file")
+            write_text(out_dir / f"{k}.json", schema_text(k, team), "schema file")
             output.err.print(f"wrote {out_dir / f'{k}.json'}", markup=False)
         return
-    output.emit_json(scenarios.json_schema(kind or "scenario"))
+    output.emit_json(schema_for(kind or "scenario", team))
 
 
 @cli.command()

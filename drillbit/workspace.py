@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from examples import EXAMPLES
-from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Workspace, json_schema, load, yaml_files
+from scenarios import LIBRARY, WORKSPACE_FILE, DrillbitError, Team, Workspace, json_schema, load, yaml_files
+from scenarios.schema import scenario_schema_for
 
 from .files import OutputError, ensure_dir, write_bytes
 
@@ -94,10 +96,12 @@ def init_workspace(target: Path, name: str | None = None) -> list[Path]:
         src = LIBRARY / f"{sid}.yaml"
         if src.exists():
             plan[target / "scenarios" / src.name] = src
-    for kind in SCHEMA_GLOBS:
-        plan[target / "schemas" / f"{kind}.json"] = json.dumps(json_schema(kind), indent=2) + "\n"
-    plan[target / ".vscode" / "settings.json"] = json.dumps(
-        {"yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()}}, indent=2) + "\n"
+    # The workspace's scenarios are checked against its own team's severities; the
+    # stack schema is not mapped (stack files have no set place) but a modeline can name it.
+    team = load(EXAMPLES / "team.yaml", Team)
+    for kind in (*SCHEMA_GLOBS, "stack"):
+        plan[target / "schemas" / f"{kind}.json"] = schema_text(kind, team)
+    plan[target / ".vscode" / "settings.json"] = json.dumps(editor_settings(), indent=2) + "\n"
     ensure_dir(target, "workspace folder")
     clashes = [p for p in plan if p.exists() or p.is_symlink()]
     if clashes:
@@ -114,6 +118,30 @@ def init_workspace(target: Path, name: str | None = None) -> list[Path]:
             raise exc
     ensure_dir(target / "reports", "reports folder")
     return list(plan)
+
+
+def schema_for(kind: str, team: Team | None = None) -> dict[str, Any]:
+    """The JSON Schema of ``kind``; with ``team``, the scenario schema accepts only that
+    team's severities (see scenarios.schema.scenario_schema_for).
+
+    Raises KeyError for a kind without a schema.
+    """
+    return scenario_schema_for(team) if team is not None and kind == "scenario" else json_schema(kind)
+
+
+def schema_text(kind: str, team: Team | None = None) -> str:
+    """:func:`schema_for` as the text of a schema file."""
+    return json.dumps(schema_for(kind, team), indent=2) + "\n"
+
+
+def editor_settings() -> dict[str, object]:
+    """The editor settings ``drillbit init`` writes (VS Code's ``.vscode/settings.json``;
+    the same keys configure the YAML language server in any editor)."""
+    return {
+        "yaml.schemas": {f"schemas/{kind}.json": globs for kind, globs in SCHEMA_GLOBS.items()},
+        # YAML 1.1 reads 'on: log' as true and 'no' as false; drillbit reads YAML 1.2.
+        "yaml.yamlVersion": "1.2",
+    }
 
 
 def _settings_text(name: str) -> str:

@@ -41,13 +41,13 @@ def _wrap_fixed(value: Any) -> Any:
 class Dist(Model):
     """A distribution of durations in seconds."""
 
-    fixed: Duration | None = None
-    min: Duration | None = None
-    mode: Duration | None = None
-    max: Duration | None = None
-    median: Duration | None = None
-    p90: Duration | None = None
-    mean: Duration | None = None
+    fixed: Duration | None = Field(None, description="always this long, e.g. 5m (the same as writing the duration alone)")
+    min: Duration | None = Field(None, description="uniform or triangular: the shortest time, e.g. 2m")
+    mode: Duration | None = Field(None, description="triangular: the most likely time, between min and max, e.g. 5m")
+    max: Duration | None = Field(None, description="uniform or triangular: the longest time, e.g. 20m")
+    median: Duration | None = Field(None, description="lognormal, with p90: half the times are shorter, e.g. 5m")
+    p90: Duration | None = Field(None, description="lognormal, with median: nine times in ten are shorter, e.g. 20m")
+    mean: Duration | None = Field(None, description="exponential: the average time, e.g. 10m")
 
     @model_validator(mode="before")
     @classmethod
@@ -72,9 +72,18 @@ class Dist(Model):
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
-        # Editors must accept the short form ``takes: 2m`` as well as the mapping.
-        mapping = handler(core_schema)
-        return {"anyOf": [DURATION_SCHEMA, mapping]}
+        # Editors must accept the short form ``takes: 2m`` as well as the mapping, and
+        # each mapping only with the keys of one shape: one branch per shape.
+        mapping = handler.resolve_ref_schema(handler(core_schema))
+        fields = mapping["properties"]
+        extra = [k for k in fields if k not in SHAPES_FIELDS]  # AckDist's 'miss'
+        branches = []
+        for keys, shape in SHAPES.items():
+            keys = tuple(sorted(keys, key=SHAPES_FIELDS.index))
+            branches.append({"type": "object", "title": f"{shape}: {{{', '.join(keys)}}}",
+                             "properties": {k: fields[k] for k in (*keys, *extra)},
+                             "required": list(keys), "additionalProperties": False})
+        return {"oneOf": [DURATION_SCHEMA, *branches]}
 
     @property
     def shape(self) -> str:

@@ -13,8 +13,19 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, ValidationInfo, WithJsonSchema
 
 UNITS: dict[str, float] = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|w|d|h|m|s))+")
+# ASCII digits only, the same in Python and in an editor's (JavaScript) regular expressions.
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+_PART = re.compile(rf"({_NUMBER})(ms|w|d|h|m|s)")
+_WHOLE = re.compile(rf"(?:{_NUMBER}(?:ms|w|d|h|m|s))+")
+#: Spaces and tabs around a duration (and after its sign) are ignored.
+_BLANK = r"[ \t]*"
+#: What :func:`parse_duration` accepts (units largest first, each at most once) as one
+#: regular expression an editor can run: the JSON Schema's pattern. A test checks the two agree.
+_ORDERED = "(?=[0-9])" + "".join(f"(?:{_NUMBER}{unit})?" for unit in UNITS)
+UNSIGNED_PATTERN = f"^{_BLANK}(?:[+]{_BLANK})?{_ORDERED}{_BLANK}$"
+SIGNED_PATTERN = f"^{_BLANK}(?:[-+]{_BLANK})?{_ORDERED}{_BLANK}$"
+#: What an editor says when a duration does not match the pattern.
+PATTERN_MESSAGE = "expected a duration such as 90s, 5m, 1h30m"
 _SPELLED = {
     "sec": "s", "secs": "s", "second": "s", "seconds": "s",
     "min": "m", "mins": "m", "minute": "m", "minutes": "m",
@@ -42,22 +53,22 @@ def parse_duration(text: str, *, signed: bool = False) -> float:
     A leading ``-`` is accepted when ``signed`` (offsets before the drill start).
     Raises ValueError with a message that names the fix when the text is not a duration.
     """
-    raw = text.strip()
+    raw = text.strip(" \t")
     sign = 1.0
     body = raw
     if body.startswith("-"):
         if not signed:
             raise ValueError(f"expected a duration that is not negative, got {text!r}")
-        sign, body = -1.0, body[1:].strip()
+        sign, body = -1.0, body[1:].strip(" \t")
     elif body.startswith("+"):
-        body = body[1:].strip()
+        body = body[1:].strip(" \t")
     if _WHOLE.fullmatch(body):
         parts = _PART.findall(body)
         units = [u for _, u in parts]
         order = list(UNITS)
         if units != sorted(units, key=order.index) or len(set(units)) != len(units):
             raise ValueError(f"{EXPECTED}, with units from largest to smallest, got {text!r}")
-        return check_bound(sign * sum(float(n) * UNITS[u] for n, u in parts), repr(text.strip()))
+        return check_bound(sign * sum(float(n) * UNITS[u] for n, u in parts), repr(raw))
     raise ValueError(f"{EXPECTED}, got {text!r}{_suggest(body, sign)}")
 
 
@@ -111,10 +122,14 @@ def _coerce(value: Any, signed: bool, info: ValidationInfo) -> float:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{EXPECTED}, got {value!r}")
     if isinstance(value, (int, float)):
-        if value == 0 or not (info.context or {}).get(FROM_FILE):
+        if not (info.context or {}).get(FROM_FILE):
             if value < 0 and not signed:
                 raise ValueError(f"expected a duration that is not negative, got {value!r}")
             return check_bound(float(value), f"{value!r} seconds")
+        # In a file every duration has a unit, zero included: the editor's schema says
+        # the same, so the two never disagree on what is valid.
+        if value == 0:
+            raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '0s'?")
         # A bare number is ambiguous by nature: offer the plausible units, not a guess
         # that the field's own bounds may refuse (a rotation turn of '8s').
         raise ValueError(f"{EXPECTED}, got the bare number {value!r}; did you mean '{value}s', '{value}m' or '{value}h'?")
@@ -141,8 +156,11 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
-DURATION_SCHEMA = _SCHEMA = {"type": "string", "pattern": r"^(\d+(\.\d+)?(w|d|h|m|s|ms))+$", "examples": ["90s", "5m", "1h30m"]}
-_SIGNED_SCHEMA = {**_SCHEMA, "pattern": r"^[-+]?(\d+(\.\d+)?(w|d|h|m|s|ms))+$", "examples": ["0s", "3m", "-6h"]}
+#: ``patternErrorMessage`` and ``errorMessage`` are the YAML language server's own
+#: keywords for what it says when the pattern, or the type (``for: 0``), does not match.
+DURATION_SCHEMA = _SCHEMA = {"type": "string", "pattern": UNSIGNED_PATTERN, "patternErrorMessage": PATTERN_MESSAGE,
+                             "errorMessage": PATTERN_MESSAGE, "examples": ["90s", "5m", "1h30m"]}
+_SIGNED_SCHEMA = {**_SCHEMA, "pattern": SIGNED_PATTERN, "examples": ["0s", "3m", "-6h"]}
 
 #: Non-negative seconds written as a duration string.
 Duration = Annotated[

@@ -91,9 +91,9 @@ class LiveTarget(Model):
     first by name; ``random``, one drawn by the drill's seed), or ``count`` or
     ``percent`` (drawn by the seed); one of the three, not two."""
 
-    names: list[ContainerName] = Field(default_factory=list)
+    names: list[ContainerName] = Field(default_factory=list, description="exact container names, e.g. [shop-api-1]")
     patterns: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list, description="globs on container names, e.g. shop-api-*")
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict, description="container labels that must all hold, e.g. {app: shop}")
     project: str | None = Field(None, description="the Compose project (label com.docker.compose.project)")
     service: str | None = Field(None, description="the Compose service (label com.docker.compose.service)")
     select: Literal["all", "one", "random"] | None = Field(None, description="all (the default), one (the first by name) or random (one drawn by the seed)")
@@ -176,10 +176,11 @@ class LiveFault(Model):
     or when the game day ends. Which fields a kind needs and takes is
     :data:`FAULT_FIELDS`; giving another kind's field is an error."""
 
-    at: Offset = 0.0
-    kind: LiveFaultKind
-    target: str
-    duration: Duration | None = None
+    at: Offset = Field(0.0, description="when the fault starts, after the game day starts, e.g. 30s")
+    kind: LiveFaultKind = Field(description="the fault to put on the containers, e.g. kill, pause, latency")
+    target: str = Field(description="the target (one of live.targets) whose containers get the fault")
+    duration: Duration | None = Field(None,
+                                      description="how long the fault lasts before drillbit restores it, e.g. 5m (default: until the end)")
     signal: str | None = Field(None, description="kill, kill-process: the signal, SIGKILL by default")
     grace: Duration | None = Field(None, description="stop, restart: seconds before SIGKILL (10s by default)")
     process: str | None = Field(None, description="kill-process: the process name inside the container")
@@ -213,7 +214,7 @@ class LiveFault(Model):
     percent: float | None = Field(None, gt=0, le=100, description="fill-disk: how full the filesystem gets (95 by default)")
     bytes: int | None = Field(None, ge=1, description="corrupt-file: how many bytes are overwritten (64 by default)")
     offset: int | None = Field(None, ge=0, description="corrupt-file: where overwriting starts")
-    note: str | None = None
+    note: str | None = Field(None, description="a remark for the people in the room")
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> "LiveFault":
@@ -297,15 +298,16 @@ class Probe(Model):
     an HTTP request, a TCP connect, a command in a target's container, or the
     container's health status (``health: true`` with ``target``)."""
 
-    name: Id
-    http: Annotated[str, AfterValidator(_http_url)] | None = None
+    name: Id = Field(description="the probe's name in the timeline and the report, e.g. checkout-api")
+    http: Annotated[str, AfterValidator(_http_url)] | None = Field(None,
+                                                                   description="an http:// or https:// address to GET, e.g. http://127.0.0.1:8080/health")
     tcp: Annotated[str, AfterValidator(_host_port)] | None = Field(None, description="HOST:PORT to connect to")
-    command: str | None = None
+    command: str | None = Field(None, description="a command run in the target's containers; exit status 0 passes")
     health: bool = Field(False, description="the target's health status (running, when it has no healthcheck)")
     target: str | None = Field(None, description="for command and health probes: the target to check")
-    every: Duration = 1.0
-    timeout: Duration = 2.0
-    expect_status: int = Field(200, ge=100, le=599)
+    every: Duration = Field(1.0, description="how often the probe runs, at least 100ms, e.g. 1s")
+    timeout: Duration = Field(2.0, description="a check slower than this fails, e.g. 2s")
+    expect_status: int = Field(200, description="http: the status code that passes, e.g. 200", ge=100, le=599)
     body: str | None = Field(None, description="http: text the response body must contain")
     body_regex: Annotated[str, AfterValidator(_regex)] | None = Field(None, description="http: a regular expression the body must match")
     max_latency: Duration | None = Field(None, description="http: slower than this counts as failing")
@@ -337,9 +339,12 @@ class Probe(Model):
 class Live(Model):
     """How to play the scenario against real containers."""
 
-    targets: dict[Id, LiveTarget] = Field(min_length=1)
-    faults: list[LiveFault] = Field(min_length=1)
-    probes: list[Probe] = Field(default_factory=list)
+    targets: dict[Id, LiveTarget] = Field(min_length=1,
+                                          description="target name -> the running containers it stands for (faults and probes name targets)")
+    faults: list[LiveFault] = Field(min_length=1,
+                                    description="the real faults to put on the targets, each at an offset from the start")
+    probes: list[Probe] = Field(default_factory=list,
+                                description="checks that measure impact and recovery while the game day runs")
     healthy_for: Duration = Field(5.0, description="probes healthy this long after a failure count as recovered")
     steady_for: Duration = Field(0.0, description="before the first fault, every probe passes and stays passing this long")
     limit: Duration = Field(1800.0, description="the wall-clock limit: the game day ends and restores everything after this long")

@@ -27,22 +27,24 @@ FaultKind = Literal[
 class Fault(Model):
     """Something breaks in a service."""
 
-    kind: FaultKind
-    service: str
+    kind: FaultKind = Field(description="what breaks, e.g. bad-deploy, disk-full, credential-leaked")
+    service: str = Field(description="the service that breaks, one of the scenario's services, e.g. checkout")
     impact: Impact = Field("outage", description="what customers of the service see")
     share: Share = Field(1.0, description="the share of the service's users (regions, tenants …) who see it")
     of: ShareOf = Field(DEFAULT_OF)
-    note: str | None = None
+    note: str | None = Field(None, description="what happens, in words")
 
 
 class Signal(Model):
     """Evidence that something is wrong: a metric value, a log line, a report."""
 
-    kind: SignalKind = "metric"
-    metric: str | None = None
-    value: float | None = None
-    text: str | None = None
-    source: str | None = None
+    kind: SignalKind = Field("metric",
+                             description="metric, log, security, customer-report, third-party-report or internal-report")
+    metric: str | None = Field(None,
+                               description="metric signals: the metric's name, which alert rules watch, e.g. checkout_5xx_rate")
+    value: float | None = Field(None, description="metric signals: the metric's new value, e.g. 0.3")
+    text: str | None = Field(None, description="other signals: the log line or report, in words")
+    source: str | None = Field(None, description="where it comes from, which alert rules can filter on, e.g. edr, waf")
 
     @model_validator(mode="after")
     def _complete(self) -> "Signal":
@@ -56,10 +58,10 @@ class Signal(Model):
 class Card(Model):
     """A human inject: shown to the team in a tabletop, with notes for the facilitator."""
 
-    title: str = Field(min_length=1)
-    body: str | None = None
-    facilitator: str | None = None
-    questions: list[str] = Field(default_factory=list)
+    title: str = Field(min_length=1, description="the card's heading, e.g. A customer tweets that checkout fails")
+    body: str | None = Field(None, description="what the team reads, in words")
+    facilitator: str | None = Field(None, description="notes for the facilitator only")
+    questions: list[str] = Field(default_factory=list, description="questions the facilitator asks the team")
 
 
 class Condition(Model):
@@ -67,11 +69,16 @@ class Condition(Model):
     by then: ``not_acknowledged_by: 15m``, ``updated_by: 30m`` (a status update was
     posted), ``not_updated_by: 30m``."""
 
-    not_detected_by: Duration | None = None
-    not_acknowledged_by: Duration | None = None
-    not_mitigated_by: Duration | None = None
-    updated_by: Duration | None = None
-    not_updated_by: Duration | None = None
+    not_detected_by: Duration | None = Field(None,
+                                             description="fires at this time if the incident was not detected by then, e.g. 10m")
+    not_acknowledged_by: Duration | None = Field(None,
+                                                 description="fires at this time if no page was acknowledged by then, e.g. 15m")
+    not_mitigated_by: Duration | None = Field(None,
+                                              description="fires at this time if the impact was not mitigated by then, e.g. 1h")
+    updated_by: Duration | None = Field(None,
+                                        description="fires at this time if a status update was posted by then, e.g. 30m")
+    not_updated_by: Duration | None = Field(None,
+                                            description="fires at this time if no status update was posted by then, e.g. 30m")
 
     @model_validator(mode="after")
     def _one(self) -> "Condition":
@@ -85,11 +92,12 @@ class Condition(Model):
 class Inject(Model):
     """One entry of the scenario's timeline: at an offset, or when a condition holds."""
 
-    at: Offset | None = None
-    when: Condition | None = None
-    fault: Fault | None = None
-    signal: Signal | None = None
-    card: Card | None = None
+    at: Offset | None = Field(None,
+                              description="when it happens, from the drill start, e.g. 3m (negative: before the start, e.g. -2d)")
+    when: Condition | None = Field(None, description="instead of 'at': when a milestone has (or has not) happened by a time")
+    fault: Fault | None = Field(None, description="something breaks in a service")
+    signal: Signal | None = Field(None, description="evidence that something is wrong: a metric value, a log line, a report")
+    card: Card | None = Field(None, description="a card shown to the team in a tabletop")
     stage: Id | None = Field(None, description="the stage it belongs to (one of the scenario's 'stages'; default: the first)")
 
     @model_validator(mode="after")
@@ -117,16 +125,17 @@ class AlertRule(Model):
     """A monitoring rule: fires when ``signal`` crosses a threshold for ``for``, checked
     every ``every``; or, with ``on``, when a signal of that kind arrives."""
 
-    alert: str = Field(min_length=1)
+    alert: str = Field(min_length=1, description="the alert's name as pages and runbooks see it, e.g. CheckoutErrors")
     signal: str | None = Field(None, description="metric name the rule watches")
     on: SignalKind | None = Field(None, description="fire on signals of this kind (log, security …)")
     source: str | None = Field(None, description="with 'on': only signals from this source (edr, waf, canary …)")
-    above: float | None = None
-    below: float | None = None
-    for_: Duration = Field(0.0, alias="for")
+    above: float | None = Field(None, description="fire while the metric is above this value, e.g. 0.05")
+    below: float | None = Field(None, description="fire while the metric is below this value, e.g. 0.99")
+    for_: Duration = Field(0.0,
+                           description="how long the threshold must stay crossed before the alert fires, e.g. 2m", alias="for")
     every: Duration = Field(60.0, description="evaluation interval")
-    severity: str | None = None
-    service: str | None = None
+    severity: str | None = Field(None, description="the alert's severity, for routing and escalation, e.g. P1")
+    service: str | None = Field(None, description="the service the alert is about, for routing, e.g. checkout")
     routed: bool = Field(True, description="false: the alert fires but pages nobody")
     sensitivity: Probability = Field(1.0, description="chance the rule catches a matching signal (weak signals)")
     false_positives_per_week: float = Field(0.0, description=f"noise: spurious firings per week, at most {MAX_FALSE_POSITIVES:g}")
@@ -163,8 +172,8 @@ class AlertRule(Model):
 class Fallback(Model):
     """How the incident is noticed when no alert catches it."""
 
-    after: Duration
-    via: SignalKind = "customer-report"
+    after: Duration = Field(description="how long after the impact starts someone notices without an alert, e.g. 20m")
+    via: SignalKind = Field("customer-report", description="how it is noticed: customer-report, log, security …")
 
 
 class Phase(Model):
@@ -218,8 +227,9 @@ class Diagnosis(Phase):
 class Notification(Model):
     """A party that must be told within a deadline (breach)."""
 
-    who: Literal["regulator", "customers", "leadership", "partners", "law-enforcement"]
-    within: Duration
+    who: Literal["regulator", "customers", "leadership", "partners", "law-enforcement"] = Field(
+        description="who must be told: regulator, customers, leadership, partners or law-enforcement")
+    within: Duration = Field(description="the deadline from detection, e.g. 72h")
     takes: Dist | None = Field(None, description="time to prepare and send it")
     stage: Id | None = Field(None, description="the stage whose data it concerns: it is sent only once that stage "
                              "is detected, and 'within' counts from that detection (default: the first detection)")
@@ -232,16 +242,16 @@ class Breach(Model):
     contain: Dist | None = Field(None, description="time from engagement to containment")
     contain_causes: list[CausedImpact] = Field(default_factory=list, description="impact the containment itself "
                                                "causes (access cut to stop a leak), from the moment of containment")
-    notify: list[Notification] = Field(default_factory=list)
+    notify: list[Notification] = Field(default_factory=list, description="parties that must be told, each within a deadline")
 
 
 class Backup(Model):
     """A backup mechanism; ``last_success`` is relative to the drill start (``-6h``)."""
 
-    kind: str
-    every: Duration
-    last_success: Offset
-    restore_time: Dist
+    kind: str = Field(description="what kind of backup, in words, e.g. nightly snapshot")
+    every: Duration = Field(description="how often the backup runs, e.g. 1d")
+    last_success: Offset = Field(description="its last good run, before the drill start, e.g. -6h")
+    restore_time: Dist = Field(description="how long a restore from it takes, e.g. {median: 2h, p90: 6h}")
     works: bool = Field(True, description="false: the job runs but produces nothing usable")
     verified: bool = Field(False, description="restores are tested regularly")
     covers: float = Field(1.0, description="share of the data the backup holds, above 0 and at most 1 (1: all of it); "
@@ -279,17 +289,21 @@ class Backup(Model):
 class Objectives(Model):
     """Targets the drill is judged against; all durations."""
 
-    detect: Duration | None = None
-    acknowledge: Duration | None = None
-    engage: Duration | None = None
-    first_update: Duration | None = None
-    mitigate: Duration | None = None
-    recover: Duration | None = None
-    contain: Duration | None = None
-    notify_regulator: Duration | None = None
-    notify_customers: Duration | None = None
-    rpo: Duration | None = None
-    rto: Duration | None = None
+    detect: Duration | None = Field(None, description="target time from the impact start to detection, e.g. 5m")
+    acknowledge: Duration | None = Field(None, description="target time from the first page to an acknowledgement, e.g. 5m")
+    engage: Duration | None = Field(None, description="target time from detection to the first responder at work, e.g. 15m")
+    first_update: Duration | None = Field(None,
+                                          description="target time from detection to the first status update, e.g. 30m")
+    mitigate: Duration | None = Field(None, description="target time from the impact start to mitigation, e.g. 1h")
+    recover: Duration | None = Field(None, description="target time from the impact start to full recovery, e.g. 4h")
+    contain: Duration | None = Field(None, description="breach: target time from detection to containment, e.g. 4h")
+    notify_regulator: Duration | None = Field(None,
+                                              description="breach: target time from detection to the regulator told, e.g. 72h")
+    notify_customers: Duration | None = Field(None,
+                                              description="breach: target time from detection to customers told, e.g. 72h")
+    rpo: Duration | None = Field(None, description="data loss: the most data that may be lost, as time, e.g. 1h")
+    rto: Duration | None = Field(None,
+                                 description="data loss: target time from the impact start to the data restored, e.g. 4h")
 
 
 class Reported(Model):
@@ -312,27 +326,33 @@ class Reported(Model):
 class Scenario(Model):
     """A scripted incident."""
 
-    id: Id
-    title: str = Field(min_length=1)
-    kind: ScenarioKind
-    severity: str
-    summary: str | None = None
+    id: Id = Field(description="the scenario's name on the command line, e.g. checkout-bad-deploy")
+    title: str = Field(min_length=1, description="a one-line title, e.g. Checkout returns errors after a deploy")
+    kind: ScenarioKind = Field(description="outage, breach, data-loss or degradation")
+    severity: str = Field(
+        description="the incident's severity, one of the team's levels (or a name mapped onto them), e.g. P1")
+    summary: str | None = Field(None, description="what happens, in a few sentences")
     references: list[AnyHttpUrl] = Field(default_factory=list, description="public post-mortems it is modelled on")
     reported: Reported | None = Field(None, description="what the public report says the real incident took")
-    tags: list[str] = Field(default_factory=list)
-    services: list[Id] = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list,
+                            description="words runbooks can trigger on, e.g. [deploy, cdn]")
+    services: list[Id] = Field(min_length=1, description="the services involved, e.g. [checkout, payments]")
     runbooks: list[Id] = Field(default_factory=list, description="runbooks the team is expected to use; unless diagnosis.cause says otherwise, the ones that address the cause")
     stages: list[Stage] = Field(default_factory=list, description="an incident in stages, each with its own "
                                 "detection and containment (see the README); none: one stage")
-    injects: list[Inject] = Field(min_length=1)
-    monitoring: list[AlertRule] = Field(default_factory=list)
-    detection_fallback: Fallback | None = None
-    diagnosis: Diagnosis | None = None
-    mitigation: Mitigation | None = None
-    recovery: Recovery | None = None
-    breach: Breach | None = None
-    backups: list[Backup] = Field(default_factory=list)
-    objectives: Objectives = Field(default_factory=Objectives)
-    live: Live | None = None
+    injects: list[Inject] = Field(min_length=1,
+                                  description="what happens, in order: faults, signals and cards, each at an offset or on a condition")
+    monitoring: list[AlertRule] = Field(default_factory=list, description="the alert rules that can see the incident")
+    detection_fallback: Fallback | None = Field(None, description="how the incident is noticed when no alert catches it")
+    diagnosis: Diagnosis | None = Field(None,
+                                        description="finding the cause: how long it takes, and the wrong leads on the way")
+    mitigation: Mitigation | None = Field(None,
+                                          description="what counts as mitigated, and how long it takes without a runbook")
+    recovery: Recovery | None = Field(None, description="what counts as recovered, and how long it takes after mitigation")
+    breach: Breach | None = Field(None, description="security incidents: containment and who must be told")
+    backups: list[Backup] = Field(default_factory=list, description="data loss: the backups there are and how they behave")
+    objectives: Objectives = Field(default_factory=Objectives,
+                                   description="targets the drill is judged against, e.g. {detect: 5m, mitigate: 1h}")
+    live: Live | None = Field(None, description="how to play it against real containers in a live game day")
     #: the severity as the file wrote it, once renamed onto a team's levels (severity_map.py)
     _severity_written: str | None = PrivateAttr(None)

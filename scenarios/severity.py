@@ -14,7 +14,7 @@ from .durations import Duration, parse_duration
 class SeverityLevel(Model):
     """One severity level of a team's policy. Durations are seconds."""
 
-    definition: str
+    definition: str = Field(description="what incidents of this level are, in words, e.g. Customer-facing outage")
     page: Literal["always", "business-hours", "never"] = Field(
         "always", description="when the on-call is paged: at any hour, in business hours only, or never"
     )

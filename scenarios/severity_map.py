@@ -26,7 +26,7 @@ from .scenario import Scenario
 from .team import Team
 
 How = Literal["same", "map", "rank"]
-_SCALES = ((re.compile(r"^P(\d+)$", re.IGNORECASE), "P", 0), (re.compile(r"^SEV-?(\d+)$", re.IGNORECASE), "SEV", 1))
+_SCALES = ((re.compile(r"^P([0-9]+)\Z", re.IGNORECASE), "P", 0), (re.compile(r"^SEV-?([0-9]+)\Z", re.IGNORECASE), "SEV", 1))
 
 
 @dataclass(frozen=True)

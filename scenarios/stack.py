@@ -90,7 +90,8 @@ class Healthcheck(Model):
     """The engine's healthcheck: ``command`` runs with ``sh -c`` in the container every
     ``every``; ``retries`` failures in a row make it unhealthy."""
 
-    command: Annotated[str, StringConstraints(min_length=1)]
+    command: Annotated[str, StringConstraints(min_length=1)] = Field(
+        description="a shell command (run with sh -c in the container); exit status 0 is healthy")
     every: Duration = Field(1.0, description="how often the check runs")
     timeout: Duration = Field(2.0, description="a check slower than this fails")
     retries: int = Field(3, ge=1, le=100, description="failures in a row before the container is unhealthy")
@@ -115,10 +116,12 @@ class Service(Model):
         min_length=1, description="the main process and its arguments (no shell unless you call sh -c)")
     ports: dict[HostPort, ContainerPort] = Field(
         default_factory=dict, description="host port (published on 127.0.0.1 only) -> container port, TCP")
-    labels: dict[Annotated[str, StringConstraints(min_length=1)], str] = Field(default_factory=dict)
+    labels: dict[Annotated[str, StringConstraints(min_length=1)], str] = Field(default_factory=dict,
+                                                                               description="container labels, name -> value, e.g. {app: shop}")
     chaos: bool = Field(False, description=f"carry {OPT_IN_LABEL}=allow, so drillbit may put faults on it")
-    env: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(default_factory=dict)
-    healthcheck: Healthcheck | None = None
+    env: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(default_factory=dict,
+                                                                      description="environment variables of the container, NAME -> value")
+    healthcheck: Healthcheck | None = Field(None, description="the engine's healthcheck of the container")
     network_mode: Literal["bridge", "host"] = Field(
         "bridge", description="bridge: on the stack's network, reachable by the service's name; host: the "
                               "host's network (to reach ports published on 127.0.0.1)")
@@ -142,7 +145,8 @@ class Stack(Model):
     stack: Id = Field(description="the stack's name: Compose project label of its containers, prefix of their names")
     network: Annotated[str, AfterValidator(_network_name)] | None = Field(
         None, description="the bridge network made for it (default: the stack's name)")
-    services: dict[Id, Service] = Field(min_length=1)
+    services: dict[Id, Service] = Field(min_length=1,
+                                        description="service name -> the container it runs (the name is its host name on the stack's network)")
 
     @model_validator(mode="after")
     def _ports_once(self) -> "Stack":

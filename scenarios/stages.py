@@ -19,8 +19,8 @@ from .distributions import Dist
 class Stage(Model):
     """One stage of an incident: what the attacker (or the fault) does next."""
 
-    id: Id
-    title: str = Field(min_length=1)
+    id: Id = Field(description="the stage's name, which injects and notifications refer to, e.g. laptop")
+    title: str = Field(min_length=1, description="a one-line title, e.g. A developer's laptop is compromised")
     survives_containment: bool = Field(False, description="containing another stage does not stop this one "
                                        "(the intruder holds a foothold of its own); false: containing any stage "
                                        "cancels this stage's injects still to come")

@@ -27,17 +27,21 @@ def _ack(median: str, p90: str, miss: float = 0.0) -> AckDist:
 class AckProfile(Model):
     """Acknowledgement delay by the responder's local situation."""
 
-    working: AckDist = Field(default_factory=lambda: _ack("1m", "4m"))
-    evening: AckDist = Field(default_factory=lambda: _ack("4m", "12m", 0.02))
-    asleep: AckDist = Field(default_factory=lambda: _ack("9m", "30m", 0.08))
+    working: AckDist = Field(default_factory=lambda: _ack("1m", "4m"),
+                             description="during the person's working hours, e.g. {median: 1m, p90: 4m}")
+    evening: AckDist = Field(default_factory=lambda: _ack("4m", "12m", 0.02),
+                             description="outside working and sleep hours, e.g. {median: 4m, p90: 12m, miss: 0.02}")
+    asleep: AckDist = Field(default_factory=lambda: _ack("9m", "30m", 0.08),
+                            description="during the person's sleep hours, e.g. {median: 9m, p90: 30m, miss: 0.08}")
 
 
 class Away(Model):
     """A window when someone cannot respond. Dates are whole days in the member's zone."""
 
-    from_: DayOrAware = Field(alias="from")
-    to: DayOrAware
-    reason: str | None = None
+    from_: DayOrAware = Field(alias="from",
+                              description="the first day away (2026-07-01) or the instant it starts (2026-07-01T18:00:00+02:00)")
+    to: DayOrAware = Field(description="the last day away (both ends count) or the instant it ends")
+    reason: str | None = Field(None, description="why, in words, e.g. holiday")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Away":
@@ -58,15 +62,19 @@ class Away(Model):
 class Member(Model):
     """A person who can be paged."""
 
-    id: Id
-    name: str
-    timezone: TimeZone
-    skills: list[str] = Field(default_factory=list)
+    id: Id = Field(description="the member's id, which rotations and roles refer to, e.g. amara")
+    name: str = Field(description="the person's name, e.g. Amara Okafor")
+    timezone: TimeZone = Field(description="the person's IANA time zone, e.g. Europe/Berlin")
+    skills: list[str] = Field(default_factory=list,
+                              description="what the person can do; runbook steps 'need' one, e.g. [postgres, kubernetes]")
     access: list[str] = Field(default_factory=list, description="systems this person can reach (production DB, cloud console)")
-    working_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"))
-    sleep: Window = Field(default_factory=lambda: parse_window("daily 23:00-07:00"))
-    ack: AckProfile = Field(default_factory=AckProfile)
-    away: list[Away] = Field(default_factory=list)
+    working_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"),
+                                  description="when the person works, in their zone, e.g. Mon-Fri 09:00-17:00")
+    sleep: Window = Field(default_factory=lambda: parse_window("daily 23:00-07:00"),
+                          description="when the person sleeps, in their zone, e.g. daily 23:00-07:00")
+    ack: AckProfile = Field(default_factory=AckProfile,
+                            description="how quickly the person acknowledges a page, by the time of day")
+    away: list[Away] = Field(default_factory=list, description="when the person cannot respond: holidays, leave")
     channels: list[str] | None = Field(None, description="paging channels this person uses, in order; all by default")
 
     def period_at(self, at: datetime) -> Period:
@@ -86,10 +94,10 @@ class Member(Model):
 class Layer(Model):
     """Members take turns from ``start``; the start's time of day is the handoff time."""
 
-    name: str | None = None
-    start: Aware
+    name: str | None = Field(None, description="the layer's name, in words, e.g. weekdays")
+    start: Aware = Field(description="when the first turn starts, with its zone, e.g. 2026-01-05T09:00:00+01:00")
     turn: Duration = Field(description="turn length, e.g. 1w, 12h")
-    members: list[Id] = Field(min_length=1)
+    members: list[Id] = Field(min_length=1, description="member ids in the order they take turns")
     only: Windows | None = Field(None, description="restrictions: the layer applies only inside these windows")
     timezone: TimeZone | None = Field(None, description="zone for handoffs and restrictions; the team's zone if unset")
 
@@ -151,10 +159,10 @@ class Layer(Model):
 class Override(Model):
     """``member`` covers the rotation from ``from`` until ``to``."""
 
-    member: Id
-    from_: Aware = Field(alias="from")
-    to: Aware
-    reason: str | None = None
+    member: Id = Field(description="the member id who covers, e.g. dana")
+    from_: Aware = Field(alias="from", description="when the cover starts, with its zone, e.g. 2026-07-01T09:00:00+02:00")
+    to: Aware = Field(description="when the cover ends, with its zone")
+    reason: str | None = Field(None, description="why, in words, e.g. swap with amara")
 
     @model_validator(mode="after")
     def _ordered(self) -> "Override":
@@ -166,9 +174,10 @@ class Override(Model):
 class Rotation(Model):
     """Layers (a later layer wins where it applies) and overrides (win over every layer)."""
 
-    description: str | None = None
-    layers: list[Layer] = Field(min_length=1)
-    overrides: list[Override] = Field(default_factory=list)
+    description: str | None = Field(None, description="what the rotation is for, in words")
+    layers: list[Layer] = Field(min_length=1, description="turn-taking layers; a later layer wins where it applies")
+    overrides: list[Override] = Field(default_factory=list,
+                                      description="someone covering the rotation for a while; they win over every layer")
 
     def changes(self, start: datetime, end: datetime, default_tz: str = "UTC", *, handoffs: bool = True) -> list[datetime]:
         """The instants in [start, end) at which who is on call may change, sorted,
@@ -198,25 +207,27 @@ class Rotation(Model):
 class Level(Model):
     """One escalation level: notify these targets, wait ``timeout``, then go on."""
 
-    notify: Targets = Field(min_length=1)
+    notify: Targets = Field(min_length=1,
+                            description="who is paged: rotation:NAME, person:ID or role:NAME, one or a list, e.g. rotation:primary")
     timeout: Duration | None = Field(None, description="how long to wait for an acknowledgement; the last level may omit it")
 
 
 class Policy(Model):
     """An escalation policy; after the last level it starts again ``repeat`` more times."""
 
-    description: str | None = None
-    levels: list[Level] = Field(min_length=1)
-    repeat: int = Field(0, ge=0, le=9)
+    description: str | None = Field(None, description="what the policy is for, in words")
+    levels: list[Level] = Field(min_length=1, description="who is paged, in turn, until someone acknowledges")
+    repeat: int = Field(0, description="how many more times the levels start again after the last, 0 to 9", ge=0, le=9)
 
 
 class Route(Model):
     """Send matching alerts to ``policy``; the first matching route wins."""
 
-    policy: str
-    alerts: Names = Field(default_factory=list)
-    services: Names = Field(default_factory=list)
-    severities: Names = Field(default_factory=list)
+    policy: str = Field(description="the escalation policy matching alerts go to, e.g. P1")
+    alerts: Names = Field(default_factory=list,
+                          description="alert names the route matches (any of them), e.g. [CheckoutErrors]")
+    services: Names = Field(default_factory=list, description="services the route matches (any of them), e.g. [checkout]")
+    severities: Names = Field(default_factory=list, description="severities the route matches (any of them), e.g. [P0, P1]")
 
     def matches(self, alert: str | None, service: str | None, severity: str | None) -> bool:
         """Every criterion given must match; a route with none matches everything."""
@@ -230,16 +241,16 @@ class Route(Model):
 class Channel(Model):
     """How a page reaches a phone: delivery delay and the chance it never arrives."""
 
-    delay: Dist
-    fails: Probability = 0.0
+    delay: Dist = Field(description="how long a page takes to arrive, e.g. {median: 5s, p90: 30s}")
+    fails: Probability = Field(0.0, description="probability a page never arrives, from 0 to 1, e.g. 0.01")
 
 
 class EngageTimes(Model):
     """From acknowledging a page to working on it, by where the page found the person."""
 
-    working: Dist | None = None
-    evening: Dist | None = None
-    asleep: Dist | None = None
+    working: Dist | None = Field(None, description="after a page in working hours, e.g. {median: 2m, p90: 8m}")
+    evening: Dist | None = Field(None, description="after a page in the evening, e.g. {median: 5m, p90: 15m}")
+    asleep: Dist | None = Field(None, description="after a page that woke the person, e.g. {median: 10m, p90: 25m}")
 
 
 class WithoutSkill(Model):
@@ -254,7 +265,7 @@ class Habits(Model):
     """How long this team takes for the parts of a response no runbook spells out.
     Anything left out keeps drillbit's assumption (see the README)."""
 
-    engage: EngageTimes | None = None
+    engage: EngageTimes | None = Field(None, description="from acknowledging a page to working on it, by the time of day")
     triage: Dist | None = Field(None, description="from engagement to naming the problem when a runbook matches")
     first_update: Dist | None = Field(None, description="from engagement to the first status update")
     noise_triage: Dist | None = Field(None, description="dismissing a false alarm; nothing else is answered meanwhile")
@@ -273,16 +284,20 @@ def _default_channels() -> dict[str, Channel]:
 class Team(Model):
     """Everything about the people who respond."""
 
-    team: Id
-    description: str | None = None
+    team: Id = Field(description="the team's name, e.g. payments")
+    description: str | None = Field(None, description="who the team is, in words")
     timezone: TimeZone = Field("UTC", description="zone for rotation handoffs and business hours unless a layer says otherwise")
-    business_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"))
-    members: list[Member] = Field(min_length=1)
+    business_hours: Window = Field(default_factory=lambda: parse_window("Mon-Fri 09:00-17:00"),
+                                   description="the team's business hours, in its zone, e.g. Mon-Fri 09:00-17:00")
+    members: list[Member] = Field(min_length=1, description="the people who can be paged")
     roles: dict[Id, list[Id]] = Field(default_factory=dict, description="role name -> members who hold it")
-    rotations: dict[Id, Rotation] = Field(min_length=1)
+    rotations: dict[Id, Rotation] = Field(min_length=1,
+                                          description="rotation name -> who is on call when, e.g. primary, secondary")
     escalation: dict[str, Policy] = Field(min_length=1, description="policy name (a severity name or any name) -> policy")
-    routing: list[Route] = Field(default_factory=list)
-    paging: dict[Id, Channel] = Field(default_factory=_default_channels)
+    routing: list[Route] = Field(default_factory=list,
+                                 description="which escalation policy an alert goes to; the first matching route wins")
+    paging: dict[Id, Channel] = Field(default_factory=_default_channels,
+                                      description="channel name -> how pages reach phones on it, e.g. {push: {delay: {median: 5s, p90: 30s}}}")
     severity: dict[str, SeverityLevel] = Field(default_factory=lambda: dict(DEFAULT_SEVERITIES),
                                                description="the team's severity levels, most severe first")
     severity_map: dict[str, str] = Field(

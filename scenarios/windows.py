@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_TIME = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_TIME = re.compile(r"^([01]?[0-9]|2[0-4]):([0-5][0-9])$")
 # Word processors and chat tools turn 'Mon-Fri' into 'Mon–Fri'.
 _NOT_A_HYPHEN = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
 EXPECTED = "expected days and hours such as 'Mon-Fri 09:00-17:30', 'Sat-Sun' or 'daily 23:00-07:00'"
@@ -70,13 +70,14 @@ def parse_window(text: str) -> WeeklyWindow:
     return WeeklyWindow(frozenset(days), start, end % 1440, raw)
 
 
+#: Words for sets of days, any case; the editor's pattern is built from them too.
+_WORDS = {("daily", "every-day", "everyday", "all"): range(7), ("weekdays",): range(5), ("weekends", "weekend"): (5, 6)}
+
+
 def _parse_days(days_text: str, text: str) -> set[int]:
-    if days_text.lower() in ("daily", "every-day", "everyday", "all"):
-        return set(range(7))
-    if days_text.lower() in ("weekdays",):
-        return set(range(5))
-    if days_text.lower() in ("weekends", "weekend"):
-        return {5, 6}
+    for words, days in _WORDS.items():
+        if days_text.lower() in words:
+            return set(days)
     days: set[int] = set()
     for chunk in days_text.split(","):
         ends = chunk.split("-")
@@ -121,7 +122,25 @@ def _coerce(value: Any) -> WeeklyWindow:
     return parse_window(value)
 
 
-_SCHEMA = {"type": "string", "examples": ["Mon-Fri 09:00-17:30", "Sat-Sun", "daily 23:00-07:00"]}
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+def _pattern() -> str:
+    """What :func:`parse_window` accepts, as a regular expression an editor can run
+    (JavaScript's: no inline flags, so each letter is written in either case)."""
+    day = "(?:" + "|".join(_any_case(n) for d in DAYS for n in (_full(d), d)) + ")"
+    words = "|".join(_any_case(w) for ws in _WORDS for w in ws)
+    days = f"(?:{words}|{day}(?:-{day})?(?:,{day}(?:-{day})?)*)"
+    time = "(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)"
+    hours = f"{time}-{time}"
+    return rf"^\s*(?:{days}(?:\s+{hours})?|{hours})\s*$"
+
+
+WINDOW_PATTERN = _pattern()
+_MESSAGE = "expected days and hours such as Mon-Fri 09:00-17:30, Sat-Sun or daily 23:00-07:00"
+_SCHEMA = {"type": "string", "pattern": WINDOW_PATTERN, "patternErrorMessage": _MESSAGE, "errorMessage": _MESSAGE,
+           "examples": ["Mon-Fri 09:00-17:30", "Sat-Sun", "daily 23:00-07:00"]}
 
 #: A weekly window written as text.
 Window = Annotated[WeeklyWindow, BeforeValidator(_coerce), PlainSerializer(str, return_type=str), WithJsonSchema(_SCHEMA)]

@@ -11,6 +11,7 @@ import pytest
 
 import scenarios
 from scenarios import detect_kind, json_schema
+from scenarios.schema import scenario_schema_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted([*scenarios.builtin_scenarios(), *(ROOT / "examples").rglob("*.yaml"),
@@ -28,9 +29,14 @@ def as_json(value):
     return value
 
 
-@pytest.mark.parametrize("kind", ["scenario", "team", "runbook", "workspace"])
+@pytest.mark.parametrize("kind", ["scenario", "team", "runbook", "workspace", "stack"])
 def test_schemas_are_valid_draft_2020_12(kind):
     jsonschema.Draft202012Validator.check_schema(json_schema(kind))
+
+
+def test_a_workspace_scenario_schema_is_valid_draft_2020_12():
+    team = scenarios.load_team(ROOT / "examples" / "team.yaml")
+    jsonschema.Draft202012Validator.check_schema(scenario_schema_for(team))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
