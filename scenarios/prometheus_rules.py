@@ -189,19 +189,16 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
     that is not a rules file (YAML, unknown keys, a duration, a PromQL syntax error),
     each at its ``file:line:col``."""
     doc = read_yaml(path, display)
-    groups, base = _groups(doc)
-    parsed: dict[Path_, Any] = {}
-    errors: list[Problem] = []
-    for gi, group in enumerate(groups):
-        for ri, rule in enumerate(group.rules):
-            where = (*base, gi, "rules", ri, "expr")
-            try:
-                parsed[where] = promql_parser.parse(rule.expr)
-            except ValueError as exc:
-                errors.append(doc.problem(where, f"not valid PromQL: {exc} (in {_short(rule.expr)})"))
-    errors += _repeated_groups(doc, groups, base)
+    base = _base(doc)
+    parsed, errors = _parse_exprs(doc, base)
+    errors += _repeated_groups(doc, base)
+    try:
+        top = build(doc, PrometheusRuleResource if base[0] == "spec" else RulesFile)
+    except InputError as exc:
+        errors += exc.problems
     if errors:
         raise InputError(errors)
+    groups = top.spec.groups if isinstance(top, PrometheusRuleResource) else top.groups
     outcomes: list[RuleOutcome] = []
     names: set[str] = set()
     unmapped: dict[str, None] = {}
@@ -219,25 +216,56 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
                     tuple(unmapped))
 
 
-def _groups(doc: Document) -> tuple[list[PromGroup], Path_]:
+def _base(doc: Document) -> Path_:
+    """Where the groups are: ``groups`` of a rules file, ``spec.groups`` of a PrometheusRule."""
     data = doc.data
-    if isinstance(data, dict) and "kind" in data and "groups" not in data:
-        return build(doc, PrometheusRuleResource).spec.groups, ("spec", "groups")
     if isinstance(data, dict) and "groups" not in data:
+        if "kind" in data or "spec" in data:
+            return ("spec", "groups")
         raise InputError([doc.problem((), "expected a Prometheus rules file: 'groups:' with each group's 'name' and "
                                           "'rules' (or a PrometheusRule with 'spec: {groups: …}'), found keys "
                                           + ", ".join(repr(k) for k in list(data)[:5]))])
-    return build(doc, RulesFile).groups, ("groups",)
+    return ("groups",)
 
 
-def _repeated_groups(doc: Document, groups: list[PromGroup], base: Path_) -> list[Problem]:
+def _raw_groups(doc: Document, base: Path_) -> list[tuple[int, dict[str, Any]]]:
+    """The groups as written (index, mapping), before validation: so that PromQL and
+    repeated names are checked in the same pass as everything else."""
+    data: Any = doc.data
+    for part in base:
+        data = data.get(part) if isinstance(data, dict) else None
+    return [(i, g) for i, g in enumerate(data) if isinstance(g, dict)] if isinstance(data, list) else []
+
+
+def _parse_exprs(doc: Document, base: Path_) -> tuple[dict[Path_, Any], list[Problem]]:
+    parsed: dict[Path_, Any] = {}
+    errors: list[Problem] = []
+    for gi, group in _raw_groups(doc, base):
+        rules = group.get("rules")
+        for ri, rule in enumerate(rules if isinstance(rules, list) else []):
+            expr = rule.get("expr") if isinstance(rule, dict) else None
+            if not isinstance(expr, str):
+                continue  # validation names what is missing or mistyped
+            where = (*base, gi, "rules", ri, "expr")
+            try:
+                parsed[where] = promql_parser.parse(expr)
+            except ValueError as exc:
+                # promql-parser reports no position inside the expression: the expr's own is given
+                errors.append(doc.problem(where, f"not valid PromQL: {exc} (in {_short(expr)})"))
+    return parsed, errors
+
+
+def _repeated_groups(doc: Document, base: Path_) -> list[Problem]:
     seen: dict[str, int] = {}
     out = []
-    for gi, group in enumerate(groups):
-        if group.name in seen:
-            out.append(doc.problem((*base, gi, "name"), f"group '{group.name}' is defined twice (first at "
-                                   f"{format_path((*base, seen[group.name]))}); Prometheus refuses a file that repeats a group name"))
-        seen.setdefault(group.name, gi)
+    for gi, group in _raw_groups(doc, base):
+        name = group.get("name")
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            out.append(doc.problem((*base, gi, "name"), f"group '{name}' is defined twice (first at "
+                                   f"{format_path((*base, seen[name]))}); Prometheus refuses a file that repeats a group name"))
+        seen.setdefault(name, gi)
     return out
 
 
@@ -295,7 +323,8 @@ def _outcome(doc: Document, at: Path_, group: PromGroup, rule: PromRule, node: A
     left_out = tuple([f"labels.{k}" for k in labels if k not in ("severity", "service", "job", f"{OWN}routed")]
                      + [f"annotations.{k}" for k in rule.annotations if not k.startswith(OWN)])
     status: Status = "approximated" if reading.caveats or rule.keep_firing_for else "translated"
-    return RuleOutcome(**common, kind="alert", status=status, notes=tuple(notes), rule=translated, left_out=left_out)
+    return RuleOutcome(**common, kind="alert", status=status, notes=tuple(sorted(notes)), rule=translated,
+                       left_out=left_out)
 
 
 def _free_name(name: str, severity: str | None, taken: set[str]) -> str:
@@ -397,10 +426,14 @@ def _comparison(node: Any, op: str) -> _Reading:
     else:
         raise _Untranslatable(f"'{op} {value:g}' fires on {'one exact value' if op == '==' else 'every value but one'}; "
                               "drillbit's rule compares with a threshold (above or below)")
-    if op in (">=", "<="):
+    if op in (">=", "<=") and value.is_integer() and _whole(series):
+        # whole values: >= n is > n - 1, and <= n is < n + 1
+        reading.above, reading.below = (value - 1, None) if op == ">=" else (None, value + 1)
+    elif op in (">=", "<="):
         strict = ">" if op == ">=" else "<"
         reading.caveats.append(f"'{op} {value:g}' is read as '{strict} {value:g}': drillbit's thresholds are strict, "
-                               f"so a value of exactly {value:g} does not fire in the drill")
+                               f"so a value of exactly {value:g} does not fire in the drill (inject one "
+                               f"{'above' if op == '>=' else 'below'} it)")
     return reading
 
 
@@ -619,7 +652,7 @@ def _number_text(value: float | None) -> str:
 
 
 def _summary(rule: AlertRule) -> str:
-    threshold = f"above {rule.above:g}" if rule.above is not None else f"below {rule.below:g}"
+    threshold = f"above {_number_text(rule.above)}" if rule.above is not None else f"below {_number_text(rule.below)}"
     lasting = f" for {format_duration(rule.for_)}" if rule.for_ else ""
     return f"{rule.signal} is {threshold}{lasting}" + (f" on {rule.service}" if rule.service else "")
 
