@@ -64,7 +64,7 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
         return
     if out is None:
         click.echo(text, nl=False)
-    output.notes([n for o in imported.outcomes for n in o.notes] + list(imported.notes))
+    output.notes(sorted([n for o in imported.outcomes for n in o.notes] + list(imported.notes)))
     left = Counter(item for o in imported.outcomes for item in o.left_out)
     if left:
         output.err.print("left out (drillbit's rule has no place for them): "
