@@ -5,7 +5,8 @@ on a loopback address only (the token and the timeline are not for the network):
 
     POST /alertmanager   an Alertmanager webhook (version 4); each alert goes to
                          GameDay.alert -> 200 {"alerts": n, "recorded": events};
-                         400 {"error": why} for a payload that is not one
+                         400 {"error": why} for a payload that is not one (a 4xx,
+                         so Alertmanager does not send it again; it retries a 5xx)
     POST /marks          {"kind", "by"?, "text"?, "phase"?, "runbook"?} with
                          ``Authorization: Bearer TOKEN`` -> GameDay.mark ->
                          200 {"events": [{t, kind, actor, subject, data}, ...]};

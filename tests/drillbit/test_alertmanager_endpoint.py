@@ -181,6 +181,15 @@ def test_a_body_sent_as_another_type_is_a_415(receiver, game):
     assert game.timeline().events == ()
 
 
+def test_another_method_is_a_405(receiver, game):
+    try:
+        _NO_PROXY.open(receiver.url + "/alertmanager", timeout=5)
+        raise AssertionError("a GET was answered")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 405
+    assert game.timeline().events == ()
+
+
 def test_notifications_from_several_groups_at_once_each_fire_once(receiver, game):
     names = [f"Alert{i}" for i in range(8)]
     threads = [threading.Thread(target=post, args=(receiver, message(alert(n, service="api")))) for n in names * 2]
