@@ -157,7 +157,6 @@ class Imported:
     file: str
     outcomes: tuple[RuleOutcome, ...]
     notes: tuple[Problem, ...] = ()  # about the file as a whole (a --scenario check)
-
     unmapped: tuple[str, ...] = ()  # severity labels the team's levels do not take
 
     @property

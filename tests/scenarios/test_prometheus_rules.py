@@ -8,6 +8,7 @@ files under tests/data/prometheus/."""
 from __future__ import annotations
 
 import operator
+import tempfile
 from pathlib import Path
 
 import promql_parser
@@ -273,3 +274,36 @@ def test_a_scenario_with_no_metric_rule_cannot_be_exported():
     rule = AlertRule.model_validate({"alert": "EdrHit", "on": "security", "source": "edr"})
     with pytest.raises(PrometheusRulesError, match="fires on security signals from edr"):
         export_rules(scenario_with([rule]))
+
+
+_ATOMS = st.sampled_from(['up', 'up{job="api"}', 'http_requests_total{code=~"5..",job!="x"}', "queue_depth offset 5m",
+                          'rate(http_requests_total{job="api"}[5m])', "absent(up)", "vector(1)", "time()",
+                          'sum by (job) (rate(x_total[1m]))', 'histogram_quantile(0.99, sum by (le) (rate(l_bucket[5m])))',
+                          "max_over_time(x[5m:1m])", '{__name__="api.error_rate"}', "1", "0.5", "-3", "86400 * 7"])
+_OPS = st.sampled_from([" > ", " < ", " >= ", " <= ", " == ", " != ", " and ", " or ", " unless ", " / ", " + ",
+                        " > bool ", " and on (instance) "])
+_EXPRS = st.recursive(_ATOMS, lambda inner: st.one_of(
+    st.tuples(inner, _OPS, inner).map("".join), inner.map(lambda e: f"({e})"),
+    inner.map(lambda e: f"count({e})")), max_leaves=6)
+
+
+@given(_EXPRS)
+def test_any_expression_is_translated_or_refused_with_why_and_a_signal_names_itself_again(expr):
+    from scenarios.prometheus_rules import _read, _Untranslatable
+
+    try:
+        node = promql_parser.parse(expr)
+    except ValueError:
+        return  # not PromQL: the file is refused at its position (see the malformed files)
+    try:
+        reading = _read(node)
+    except _Untranslatable as why:
+        assert str(why)
+        return
+    assert (reading.above is None) != (reading.below is None)
+    # what an export writes back reads as the same signal, and as the same rule
+    assert signal_text(promql_parser.parse(reading.signal)) == reading.signal
+    rule = AlertRule.model_validate({"alert": "A", "signal": reading.signal, "above": reading.above,
+                                     "below": reading.below})
+    with tempfile.TemporaryDirectory() as folder:
+        assert import_rules(rules_file(Path(folder), export_rules(scenario_with([rule])).text)).monitoring == [rule]
