@@ -635,14 +635,15 @@ def _expr(rule: AlertRule) -> tuple[str, str | None]:
     except ValueError:
         node = None
     note = None
-    if node is None:
-        # A drillbit name that is no PromQL (api.error_rate): the metric of that name, quoted.
-        selector = '{__name__="' + signal.replace("\\", "\\\\").replace('"', '\\"') + '"}'
-    else:
+    if node is not None and signal_text(node) == signal:
         selector = f"({signal})" if isinstance(node, promql_parser.BinaryExpr) else signal
-        if signal_text(node) != signal:
-            note = (f"alert {rule.alert}: signal {signal!r} is written as is; Prometheus prints it "
-                    f"{signal_text(node)!r}, the name an import gives it")
+    else:
+        # A drillbit name (api.error_rate, api-errors): the metric of that name, not an
+        # expression PromQL would make of it (api - errors).
+        selector = '{__name__="' + signal.replace("\\", "\\\\").replace('"', '\\"') + '"}'
+        if node is not None:
+            note = (f"alert {rule.alert}: signal {signal!r} is written as the metric of that name, {selector}; "
+                    f"as PromQL it would read {signal_text(node)!r}")
     return f"{selector} {op} {_number_text(value)}", note
 
 

@@ -307,3 +307,14 @@ def test_any_expression_is_translated_or_refused_with_why_and_a_signal_names_its
                                      "below": reading.below})
     with tempfile.TemporaryDirectory() as folder:
         assert import_rules(rules_file(Path(folder), export_rules(scenario_with([rule])).text)).monitoring == [rule]
+
+
+@pytest.mark.parametrize("name, noted", [("api.error_rate", False), ("api-errors", True), ('odd "name" \\ here', False),
+                                         ("sum by(job)(x)", True)])
+def test_a_drillbit_name_is_exported_as_the_metric_of_that_name_and_comes_back(tmp_path, name, noted):
+    rule = AlertRule.model_validate({"alert": "A", "signal": name, "below": 3})
+    exported = export_rules(scenario_with([rule]))
+    [written] = yaml.safe_load(exported.text)["groups"][0]["rules"]
+    assert written["expr"].startswith('{__name__="') and written["expr"].endswith('"} < 3')
+    assert bool(exported.notes) == noted  # 'api-errors' would read as a subtraction: said so
+    assert import_rules(rules_file(tmp_path, exported.text)).monitoring == [rule]
