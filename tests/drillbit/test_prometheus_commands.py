@@ -93,3 +93,14 @@ def test_export_json(cli):
 def test_export_of_an_unknown_scenario_is_exit_2(cli):
     code, _, err = cli("export", "prometheus-rules", "no-such-scenario")
     assert code == 2 and "no scenario 'no-such-scenario'" in err
+
+
+def test_in_a_workspace_its_team_maps_the_severities(cli, tmp_path, monkeypatch):
+    assert cli("init", str(tmp_path / "drills"))[0] == 0
+    monkeypatch.chdir(tmp_path / "drills")
+    code, out, err = cli("import", "prometheus-rules", str(API), "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["team"] == str((tmp_path / "drills").resolve() / "team.yaml")
+    # the example team's levels are P0-P3 and it maps none of these names
+    assert payload["unmapped_severities"] == ["critical", "warning", "info"]
