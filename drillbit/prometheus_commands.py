@@ -38,8 +38,8 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
     from .files import write_text
 
     team_path = team or _workspace_team()
-    imported = import_rules(file, team=load_team(team_path) if team_path else None,
-                            scenario=load_scenario(scenario) if scenario else None)
+    levels = load_team(team_path) if team_path else None
+    imported = import_rules(file, team=levels, scenario=load_scenario(scenario) if scenario else None)
     counts = Counter(o.status for o in imported.outcomes)
     tally = (f"{len(imported.monitoring)} drillbit rules from {len(imported.outcomes)} rules: "
              f"{counts['translated']} translated, {counts['approximated']} approximated, "
@@ -69,10 +69,9 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
     if left:
         output.err.print("left out (drillbit's rule has no place for them): "
                          + ", ".join(f"{k} ({n} rule{'s' if n > 1 else ''})" for k, n in left.items()))
-    if imported.unmapped:
-        levels = ", ".join(load_team(team_path).severity) if team_path else ""
+    if imported.unmapped and levels is not None:
         output.err.print(f"severities the team file {team_path} does not take: {', '.join(imported.unmapped)}; map each "
-                         f"to one of its levels ({levels}) there: severity_map: {{"
+                         f"to one of its levels ({', '.join(levels.severity)}) there: severity_map: {{"
                          + ", ".join(f"{s}: …" for s in imported.unmapped) + "}")
     output.err.print(f"{file}: {tally}" + (f"; written to {out}" if out else ""))
 
