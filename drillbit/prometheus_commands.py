@@ -55,7 +55,7 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
                                                         ("translated", "approximated", "not-translated", "skipped")},
             "monitoring": [monitoring_fields(r) for r in imported.monitoring],
             "rules": [{"group": o.group, "name": o.name, "kind": o.kind, "line": o.line, "col": o.col,
-                       "status": o.status, "alert": o.rule.alert if o.rule else None,
+                       "expr": o.expr, "status": o.status, "alert": o.rule.alert if o.rule else None,
                        "notes": [output.problem_json(n) for n in o.notes], "left_out": list(o.left_out)}
                       for o in imported.outcomes],
             "notes": [output.problem_json(n) for n in imported.notes],
