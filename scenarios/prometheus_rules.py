@@ -371,6 +371,8 @@ _COMPARISONS = {">", "<", ">=", "<=", "==", "!="}
 _FLIPPED = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 #: Functions and aggregations whose values are whole numbers of 0 or more.
 _WHOLE = {"absent", "absent_over_time", "changes", "resets", "count", "count_values", "present_over_time"}
+#: Those of them that return no series, never a 0, when nothing matches.
+_NEVER_ZERO = {"absent", "absent_over_time", "count", "count_values", "present_over_time"}
 
 
 def _read(node: Any) -> _Reading:
@@ -433,6 +435,14 @@ def _comparison(node: Any, op: str) -> _Reading:
         reading.caveats.append(f"'{op} {value:g}' is read as '{strict} {value:g}': drillbit's thresholds are strict, "
                                f"so a value of exactly {value:g} does not fire in the drill (inject one "
                                f"{'above' if op == '>=' else 'below'} it)")
+    never_zero = _never_zero(series)
+    if reading.below is not None and reading.below > 0 and never_zero:
+        # count(x) == 0 is a classic rule that never fires: with nothing to count there is no series
+        reading.caveats.append(
+            f"{never_zero}() never returns 0 (it returns no series instead), so Prometheus "
+            + ("never fires this alert; the drill fires it on an injected 0 (absent(…) alerts on a missing series)"
+               if reading.below <= 1 else
+               f"does not fire at 0, which the drill's 'below: {reading.below:g}' includes"))
     return reading
 
 
@@ -472,6 +482,14 @@ def _whole(node: Any) -> bool:
     if isinstance(node, promql_parser.AggregateExpr):
         return str(node.op) in _WHOLE
     return False
+
+
+def _never_zero(node: Any) -> str | None:
+    """The function or aggregation of ``node`` that returns nothing rather than 0, if it is one."""
+    node = _unwrap(node)
+    name = node.func.name if isinstance(node, promql_parser.Call) else \
+        str(node.op) if isinstance(node, promql_parser.AggregateExpr) else None
+    return name if name in _NEVER_ZERO else None
 
 
 def _service(node: Any) -> str | None:

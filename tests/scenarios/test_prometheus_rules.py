@@ -136,6 +136,25 @@ def _translate(expr: str) -> dict:
     return {"alert": "A", "signal": reading.signal, "above": reading.above, "below": reading.below}
 
 
+@pytest.mark.parametrize("expr, below, never", [
+    ('count(up{job="api"}) == 0', 1.0, True),  # nothing to count is no series: Prometheus never fires
+    ('absent(up{job="api"}) < 1', 1.0, True),  # absent() is 1 or no series
+    ('count by (job) (up{job="api"} == 1) < 3', 3.0, False),  # fires at 1 and 2, not at 0
+])
+def test_a_count_that_is_never_zero_is_noted_where_prometheus_would_not_fire(tmp_path, expr, below, never):
+    path = rules_file(tmp_path, f"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: '{expr}'\n")
+    [outcome] = import_rules(path).outcomes
+    [note] = outcome.notes
+    assert (outcome.status, outcome.rule.below, note.line) == ("approximated", below, 5)
+    assert "never returns 0" in note.message and ("never fires this alert" in note.message) == never
+
+
+def test_up_and_changes_can_be_zero_and_are_exact(tmp_path):
+    path = rules_file(tmp_path, "groups:\n  - name: g\n    rules:\n      - {alert: A, expr: 'up == 0'}\n"
+                                "      - {alert: B, expr: 'changes(x[1h]) < 1'}\n")
+    assert [(o.status, o.rule.below) for o in import_rules(path).outcomes] == [("translated", 1.0)] * 2
+
+
 def test_scalar_arithmetic_in_a_threshold_is_worked_out(tmp_path):
     path = rules_file(tmp_path, "groups:\n  - name: g\n    rules:\n"
                                 "      - {alert: CertExpiring, expr: 'probe_ssl_earliest_cert_expiry - time() < 86400 * 7'}\n")
