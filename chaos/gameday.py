@@ -289,6 +289,16 @@ class GameDay:
                 return []
             return self._people.alert(alert, self._t_of(alert.at))
 
+    def alerts_cut(self, count: int, group: str) -> list[Event]:
+        """Record that monitoring left ``count`` alerts of ``group`` out of a notification
+        (Alertmanager's ``truncatedAlerts``, under its webhook's ``max_alerts``): a
+        ``note`` event, once per group, since those alerts never reach the timeline.
+        Before the start or after the end it is ignored (returns [])."""
+        with self._lock:
+            if self._record.t0 is None or self._closed or count <= 0:
+                return []
+            return self._people.alerts_cut(count, group, self._t_of(None))
+
     def mark(self, mark: Mark) -> list[Event]:
         """Record a person's mark; returns the events it produced. Raises GameDayError
         for one that makes no sense (unknown member, ``update`` without a phase, before

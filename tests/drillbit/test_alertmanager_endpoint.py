@@ -66,7 +66,7 @@ def message(*alerts: dict, truncated: int = 0, group: dict | None = None) -> dic
             "commonLabels": common, "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
             # fields a newer Alertmanager adds (template.Data): read past, never refused
             "notification_reason": "", "routeLabels": {},
-            "version": "4", "groupKey": '{}:{alertname="%s"}' % group.get("alertname", ""),
+            "version": "4", "groupKey": "{}:{" + ", ".join(f'{k}="{v}"' for k, v in sorted(group.items())) + "}",
             "truncatedAlerts": truncated}
 
 
@@ -153,12 +153,50 @@ def test_each_alert_of_a_group_is_its_own_by_its_labels(receiver, game):
     assert [k[0] for k in kinds(game)].count("detected") == 1
 
 
-def test_a_truncated_group_records_the_alerts_it_holds(receiver, game):
+def test_a_truncated_group_records_the_alerts_it_holds_and_a_note_of_how_many_were_cut(receiver, game):
     # max_alerts: 1 in the webhook_config: Alertmanager sends one alert and counts the rest
-    status, answer = post(receiver, message(alert("ApiDown", severity="P1", service="api", instance="api-1:8080"),
-                                            truncated=2, group={"service": "api"}))
+    cut = message(alert("ApiDown", severity="P1", service="api", instance="api-1:8080"),
+                  truncated=2, group={"service": "api"})
+    status, answer = post(receiver, cut)
     assert (status, answer["alerts"]) == (200, 1)
     assert kinds(game).count(("alert_fired", "ApiDown")) == 1
+    [note] = [e for e in game.timeline().events if e.kind == "note"]
+    assert (note.actor, note.subject, note.payload.gap) == ("system", "{service=api}", "observation")
+    assert "left 2 alerts of group {service=api} out" in note.payload.text and "max_alerts" in note.payload.text
+    post(receiver, cut)  # the group again, as repeat_interval sends it: noted once
+    assert [e.kind for e in game.timeline().events].count("note") == 1
+
+
+def test_a_group_with_nothing_cut_records_no_note(receiver, game):
+    post(receiver, message(alert("ApiDown", service="api"), truncated=0))
+    assert ("note" not in [e.kind for e in game.timeline().events])
+
+
+def test_a_body_declared_larger_than_4_mib_is_a_413_before_it_is_sent(receiver, game):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", int(receiver.url.rsplit(":", 1)[1]), timeout=5)
+    conn.putrequest("POST", "/alertmanager")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(4 * 1024 * 1024 + 1))
+    conn.endheaders()  # the body is never sent: the answer comes from the length alone
+    response = conn.getresponse()
+    assert response.status == 413 and "larger than 4 MiB" in json.loads(response.read())["error"]
+    conn.close()
+    assert game.timeline().events == ()
+
+
+def test_a_chunked_body_past_4_mib_is_a_413(receiver, game):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", int(receiver.url.rsplit(":", 1)[1]), timeout=5)
+    body = b'{"version": "4", "alerts": [' + b" " * (4 * 1024 * 1024)  # no Content-Length: counted as it arrives
+    conn.request("POST", "/alertmanager", body=iter([body]), headers={"Content-Type": "application/json"},
+                 encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 413
+    conn.close()
+    assert game.timeline().events == ()
 
 
 @pytest.mark.parametrize("body, error", [
