@@ -398,6 +398,9 @@ def _read(node: Any) -> _Reading:
     if isinstance(node, promql_parser.Call) and node.func.name in ("absent", "absent_over_time"):
         # absent() returns 1 when the series is missing and nothing otherwise
         return _Reading(signal_text(node), above=0.0, service=_service(node))
+    if isinstance(node, promql_parser.Call) and node.func.name == "vector":
+        raise _Untranslatable("there is no comparison with a number, and vector(…) always returns a series: the "
+                              "alert always fires (a Watchdog, which says that alerting works; no drill changes it)")
     raise _Untranslatable("there is no comparison with a number: Prometheus fires whenever the expression returns "
                           "a series, whatever its value; drillbit's rule needs a threshold (as in '… > 0')")
 

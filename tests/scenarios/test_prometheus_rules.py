@@ -89,7 +89,7 @@ def test_every_rule_not_translated_is_listed_at_its_expr_with_why():
         "NodeClockNotSynchronising": (73, "'== 0' fires on one exact value"),
         "NodeCPUThrottled": (84, "it compares two series"),
         "NodeDownOrUnscraped": (89, "'or' joins two conditions"),
-        "Watchdog": (94, "there is no comparison with a number"),
+        "Watchdog": (94, "vector(…) always returns a series: the alert always fires"),
     }
     for name, (line, why) in expected.items():
         [note] = outcomes[name].notes
