@@ -41,7 +41,8 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
     levels = load_team(team_path) if team_path else None
     imported = import_rules(file, team=levels, scenario=load_scenario(scenario) if scenario else None)
     counts = Counter(o.status for o in imported.outcomes)
-    tally = (f"{len(imported.monitoring)} drillbit rules from {len(imported.outcomes)} rules: "
+    made, read = len(imported.monitoring), len(imported.outcomes)
+    tally = (f"{made} drillbit rule{'' if made == 1 else 's'} from {read} rule{'' if read == 1 else 's'}: "
              f"{counts['translated']} translated, {counts['approximated']} approximated, "
              f"{counts['not-translated']} not translated, {counts['skipped']} recording "
              f"rule{'' if counts['skipped'] == 1 else 's'} skipped")

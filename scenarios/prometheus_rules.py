@@ -62,9 +62,13 @@ class PrometheusRulesError(DrillbitError):
 
 
 def _prom_duration(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)  # Prometheus reads `for: 10` as the text "10", and refuses it
     if not isinstance(value, str):
         return value  # pydantic says what it expected
     text = value.strip()
+    if text == "0":
+        return 0.0  # the one duration without a unit that Prometheus takes
     if not text or not _PROM_DURATION.fullmatch(text):
         raise ValueError(f"expected a Prometheus duration such as '30s', '5m' or '1h30m' (whole numbers, "
                          f"units y w d h m s ms, largest first), got {value!r}")
@@ -302,7 +306,8 @@ def _outcome(doc: Document, at: Path_, group: PromGroup, rule: PromRule, node: A
             fields["severity"] = level
         if problem:
             notes.append(doc.problem((*at, "labels", "severity"), f"alert {name}: {problem}"))
-    service = labels.get("service") or labels.get("job") or reading.service
+    # an empty label is no label in Prometheus: `service: ""` says the rule has none
+    service = None if labels.get("service") == "" else labels.get("service") or labels.get("job") or reading.service
     if service:
         if scenario is None or service in scenario.services:
             fields["service"] = service
@@ -624,13 +629,15 @@ def export_rules(scenario: Scenario) -> Exported:
         if not groups or groups[-1]["_every"] != rule.every:
             name = f"drillbit-{scenario.id}" + (f"-{len(groups) + 1}" if groups else "")
             groups.append({"_every": rule.every, "name": name, "interval": prometheus_duration(rule.every), "rules": []})
-        expr, note = _expr(rule)
+        expr, node, note = _expr(rule)
         if note:
             notes.append(note)
         out: dict[str, Any] = {"alert": rule.alert, "expr": expr}
         if rule.for_:
             out["for"] = prometheus_duration(rule.for_)
         labels = {k: v for k, v in (("severity", rule.severity), ("service", rule.service)) if v}
+        if rule.service is None and node is not None and _service(node) is not None:
+            labels["service"] = ""  # else an import would take the service its selectors match
         if not rule.routed:
             labels[f"{OWN}routed"] = "false"
         if labels:
@@ -648,7 +655,9 @@ def export_rules(scenario: Scenario) -> Exported:
     return Exported(text, written, tuple(notes), groups)
 
 
-def _expr(rule: AlertRule) -> tuple[str, str | None]:
+def _expr(rule: AlertRule) -> tuple[str, Any, str | None]:
+    """The rule's ``expr``, the signal's PromQL node (None for a metric name that is
+    not PromQL), and a note when the name would read otherwise as PromQL."""
     signal = rule.signal or ""
     op, value = (">", rule.above) if rule.above is not None else ("<", rule.below)
     try:
@@ -658,14 +667,16 @@ def _expr(rule: AlertRule) -> tuple[str, str | None]:
     note = None
     if node is not None and signal_text(node) == signal:
         selector = f"({signal})" if isinstance(node, promql_parser.BinaryExpr) else signal
+        kept = node
     else:
+        kept = None
         # A drillbit name (api.error_rate, api-errors): the metric of that name, not an
         # expression PromQL would make of it (api - errors).
         selector = '{__name__="' + signal.replace("\\", "\\\\").replace('"', '\\"') + '"}'
         if node is not None:
             note = (f"alert {rule.alert}: signal {signal!r} is written as the metric of that name, {selector}; "
                     f"as PromQL it would read {signal_text(node)!r}")
-    return f"{selector} {op} {_number_text(value)}", note
+    return f"{selector} {op} {_number_text(value)}", kept, note
 
 
 def _number_text(value: float | None) -> str:

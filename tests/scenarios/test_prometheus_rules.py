@@ -250,6 +250,19 @@ def test_a_duration_prometheus_refuses_is_refused(tmp_path, text):
         import_rules(path)
 
 
+@pytest.mark.parametrize("written", ["10", "1.5"])
+def test_a_number_without_a_unit_is_refused_as_prometheus_refuses_it(tmp_path, written):
+    # YAML reads `for: 10` as a number; Prometheus's ParseDuration refuses "10" (it takes "0" alone)
+    path = rules_file(tmp_path, f"groups:\n  - name: g\n    rules:\n      - {{alert: A, expr: 'x > 1', for: {written}}}\n")
+    with pytest.raises(InputError, match=r"groups\[0\]\.rules\[0\]\.for: expected a Prometheus duration"):
+        import_rules(path)
+
+
+def test_zero_without_a_unit_is_no_wait(tmp_path):
+    path = rules_file(tmp_path, "groups:\n  - name: g\n    rules:\n      - {alert: A, expr: 'x > 1', for: 0}\n")
+    assert import_rules(path).monitoring[0].for_ == 0.0
+
+
 @pytest.mark.parametrize("seconds, text", [(5400, "1h30m"), (1.5, "1s500ms"), (90061, "1d1h1m1s"), (0, "0s")])
 def test_durations_are_written_as_prometheus_writes_them(seconds, text):
     assert prometheus_duration(seconds) == text
@@ -289,6 +302,14 @@ def test_a_name_that_is_no_promql_is_the_metric_of_that_name():
     assert signal_text(promql_parser.parse('{__name__="api.error_rate"}')) == "api.error_rate"
 
 
+def test_a_rule_without_a_service_on_a_selector_of_one_job_comes_back_without_one(tmp_path):
+    rule = AlertRule.model_validate({"alert": "ApiDown", "signal": 'up{job="api"}', "below": 1})
+    exported = export_rules(scenario_with([rule]))
+    [group] = yaml.safe_load(exported.text)["groups"]
+    assert group["rules"][0]["labels"] == {"service": ""}  # an empty label is no label, in Prometheus
+    assert import_rules(rules_file(tmp_path, exported.text)).monitoring == [rule]
+
+
 def test_a_scenario_with_no_metric_rule_cannot_be_exported():
     rule = AlertRule.model_validate({"alert": "EdrHit", "on": "security", "source": "edr"})
     with pytest.raises(PrometheusRulesError, match="fires on security signals from edr"):
@@ -307,7 +328,7 @@ _EXPRS = st.recursive(_ATOMS, lambda inner: st.one_of(
 
 
 @given(_EXPRS)
-def test_any_expression_is_translated_or_refused_with_why_and_a_signal_names_itself_again(expr):
+def test_any_expression_is_translated_or_refused_with_why_and_comes_back_through_an_export(expr):
     from scenarios.prometheus_rules import _read, _Untranslatable
 
     try:
@@ -320,8 +341,7 @@ def test_any_expression_is_translated_or_refused_with_why_and_a_signal_names_its
         assert str(why)
         return
     assert (reading.above is None) != (reading.below is None)
-    # what an export writes back reads as the same signal, and as the same rule
-    assert signal_text(promql_parser.parse(reading.signal)) == reading.signal
+    # what an export writes back reads as the same rule (a signal that is a metric's name too)
     rule = AlertRule.model_validate({"alert": "A", "signal": reading.signal, "above": reading.above,
                                      "below": reading.below})
     with tempfile.TemporaryDirectory() as folder:
