@@ -12,7 +12,7 @@ watchdog started -> ``drill_started`` -> faults applied at their ``at`` and rest
 after their ``duration`` (Docker calls on worker threads, never on the clock's loop)
 -> probes run throughout (impact at the first failing probe that is not a guard,
 recovery when every such probe stayed healthy ``live.healthy_for``) -> alerts and
-marks arrive from other threads (:meth:`GameDay.alert`, :meth:`GameDay.mark`) ->
+marks arrive from other threads (:meth:`GameDay.alert`, :meth:`GameDay.alerts_cut`, :meth:`GameDay.mark`) ->
 the end (``live.end``: resolved, or recovered; the wall-clock ``live.limit``; a guard
 failing; :meth:`GameDay.stop`; Ctrl-C / SIGTERM) -> every fault restored and verified
 -> ``drill_ended`` -> the timeline.
