@@ -12,7 +12,7 @@ watchdog started -> ``drill_started`` -> faults applied at their ``at`` and rest
 after their ``duration`` (Docker calls on worker threads, never on the clock's loop)
 -> probes run throughout (impact at the first failing probe that is not a guard,
 recovery when every such probe stayed healthy ``live.healthy_for``) -> alerts and
-marks arrive from other threads (:meth:`GameDay.alert`, :meth:`GameDay.mark`) ->
+marks arrive from other threads (:meth:`GameDay.alert`, :meth:`GameDay.alerts_cut`, :meth:`GameDay.mark`) ->
 the end (``live.end``: resolved, or recovered; the wall-clock ``live.limit``; a guard
 failing; :meth:`GameDay.stop`; Ctrl-C / SIGTERM) -> every fault restored and verified
 -> ``drill_ended`` -> the timeline.
@@ -288,6 +288,16 @@ class GameDay:
             if self._record.t0 is None or self._closed:
                 return []
             return self._people.alert(alert, self._t_of(alert.at))
+
+    def alerts_cut(self, count: int, group: str) -> list[Event]:
+        """Record that monitoring left ``count`` alerts of ``group`` out of a notification
+        (Alertmanager's ``truncatedAlerts``, under its webhook's ``max_alerts``): a
+        ``note`` event, once per group, since those alerts never reach the timeline.
+        Before the start or after the end it is ignored (returns [])."""
+        with self._lock:
+            if self._record.t0 is None or self._closed or count <= 0:
+                return []
+            return self._people.alerts_cut(count, group, self._t_of(None))
 
     def mark(self, mark: Mark) -> list[Event]:
         """Record a person's mark; returns the events it produced. Raises GameDayError

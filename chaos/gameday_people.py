@@ -110,6 +110,12 @@ class People:
             out += self._page_for(policy, alert.name, severity, t)
         return out
 
+    def alerts_cut(self, count: int, group: str, t: float) -> list[Event]:
+        # an observation, not a gap of the team's: the receiver's configuration hid them
+        return self._note(t, "observation", group, f"monitoring left {count} alert{'' if count == 1 else 's'} of "
+                          f"group {group} out of its notification (Alertmanager's max_alerts): they are not in "
+                          "this timeline, and none of them counts as detection")
+
     def _page_for(self, policy: str, alert: str | None, severity: str, t: float) -> list[Event]:
         """The pages detection sends at drill second ``t``, as the severity's ``page``
         setting allows: the policy's first level, and who ``also_page`` names."""

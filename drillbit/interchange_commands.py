@@ -12,8 +12,14 @@ import click
 from .lazygroup import LazyGroup
 
 # name -> (where the command is, the first sentence of its help as `drillbit import --help` shows it)
-IMPORTERS: dict[str, tuple[str, str]] = {}
-EXPORTERS: dict[str, tuple[str, str]] = {}
+IMPORTERS: dict[str, tuple[str, str]] = {
+    "prometheus-rules": ("drillbit.prometheus_commands:import_prometheus_rules",
+                         "Turn a Prometheus alerting rules file into a scenario's monitoring section."),
+}
+EXPORTERS: dict[str, tuple[str, str]] = {
+    "prometheus-rules": ("drillbit.prometheus_commands:export_prometheus_rules",
+                         "Write SCENARIO's alert rules as a Prometheus rules file."),
+}
 
 
 @click.group(name="import", cls=LazyGroup, lazy=IMPORTERS)

@@ -5,7 +5,10 @@ on a loopback address only (the token and the timeline are not for the network):
 
     POST /alertmanager   an Alertmanager webhook (version 4); each alert goes to
                          GameDay.alert -> 200 {"alerts": n, "recorded": events};
-                         400 {"error": why} for a payload that is not one
+                         alerts that ``max_alerts`` cut (``truncatedAlerts``) go to
+                         GameDay.alerts_cut, a note;
+                         400 {"error": why} for a payload that is not one (a 4xx,
+                         so Alertmanager does not send it again; it retries a 5xx)
     POST /marks          {"kind", "by"?, "text"?, "phase"?, "runbook"?} with
                          ``Authorization: Bearer TOKEN`` -> GameDay.mark ->
                          200 {"events": [{t, kind, actor, subject, data}, ...]};
@@ -147,6 +150,9 @@ def build_app(gameday: GameDay, token: str, *, allowed_hosts: tuple[str, ...] = 
             alert = Alert(name=a.name, firing=a.status == "firing", severity=labels.get("severity"),
                           service=labels.get("service") or labels.get("job"), labels=labels)
             recorded += len(await run_in_threadpool(gameday.alert, alert))
+        if webhook.truncated_alerts:
+            group = ", ".join(f"{k}={v}" for k, v in sorted(webhook.group_labels.items())) or webhook.group_key or "?"
+            recorded += len(await run_in_threadpool(gameday.alerts_cut, webhook.truncated_alerts, f"{{{group}}}"))
         return JSONResponse({"alerts": len(webhook.alerts), "recorded": recorded})
 
     async def marks(request: Request) -> Response:
