@@ -12,8 +12,14 @@ import click
 from .lazygroup import LazyGroup
 
 # name -> (where the command is, the first sentence of its help as `drillbit import --help` shows it)
-IMPORTERS: dict[str, tuple[str, str]] = {}
-EXPORTERS: dict[str, tuple[str, str]] = {}
+IMPORTERS: dict[str, tuple[str, str]] = {
+    "chaostoolkit": ("drillbit.chaostoolkit_commands:import_chaostoolkit",
+                     "Turn a Chaos Toolkit experiment (JSON or YAML) into a scenario with a live section."),
+}
+EXPORTERS: dict[str, tuple[str, str]] = {
+    "chaostoolkit": ("drillbit.chaostoolkit_commands:export_chaostoolkit",
+                     "Write a game day's record (its folder) as a Chaos Toolkit journal."),
+}
 
 
 @click.group(name="import", cls=LazyGroup, lazy=IMPORTERS)
