@@ -81,7 +81,7 @@ def test_mistakes_in_activities_are_all_reported_with_positions():
     assert got == [
         (5, 14, "method[0].type", "expected 'probe' or 'action', got 'acton'; did you mean 'action'?"),
         (6, 5, "method[1].provider", "expected a provider (type python, process or http), got nothing"),
-        (7, 79, "method[2].provider.type", "expected 'python', 'process' or 'http', got 'pyhton'; did you mean 'python'?"),
+        (7, 69, "method[2].provider.type", "expected 'python', 'process' or 'http', got 'pyhton'; did you mean 'python'?"),
         (8, 13, "method[3].ref", "expected the name of a probe or action defined in the experiment, got 'nowhere'"),
     ]
 
