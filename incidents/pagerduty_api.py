@@ -78,7 +78,7 @@ def records(path: Path) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """(record number, incident) of every page in the file, numbered from 1 across
     pages. Raises InvalidRecord at ``file:line:col`` for text that is not JSON."""
     try:
-        docs = read_json_stream(path, str(path))
+        docs = read_json_stream(path, str(path), any_size=True)  # import_file checked it is a regular text file
     except InputError as exc:
         raise InvalidRecord(str(exc.problems[0])) from None
     n = 0

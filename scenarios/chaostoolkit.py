@@ -30,10 +30,10 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .durations import format_duration
 from .errors import InputError, Problem
@@ -340,18 +340,25 @@ class _Mapper:
         if id(a) in self.probed:
             self.differs(path, f"drillbit runs every probe throughout the game day; this is '{self.probed[id(a)]}' again")
             return
+        probe = self.checked(path, lambda: self.map_probe(path, a), Probe, "probe")
+        if probe is not None:
+            self.probed[id(a)] = probe["name"]
+            self.probes.append(probe)
+
+    def checked(self, path: Path_, make: Callable[[], dict[str, Any]], model: type[BaseModel],
+                what: str) -> dict[str, Any] | None:
+        """What ``make`` maps, when it maps and validates as ``model``; else None, and
+        the reason is listed."""
         try:
-            probe = self.map_probe(path, a)
-            checked = Probe.model_validate(probe)
+            out = make()
+            model.model_validate(out)
         except _Skip as s:
             self.skip(s.path, s.why)
-            return
+            return None
         except ValidationError as exc:
-            self.skip(path, f"drillbit's probe would not be valid: {exc.errors()[0]['msg']}")
-            return
-        del checked
-        self.probed[id(a)] = probe["name"]
-        self.probes.append(probe)
+            self.skip(path, f"drillbit's {what} would not be valid: {exc.errors()[0]['msg']}")
+            return None
+        return out
 
     def map_probe(self, path: Path_, a: dict[str, Any]) -> dict[str, Any]:
         provider = a["provider"]
@@ -429,16 +436,9 @@ class _Mapper:
             raise _Skip(path + ("provider", "timeout"), f"expected a timeout in seconds, got {t!r}")
 
     def action(self, path: Path_, a: dict[str, Any]) -> None:
-        try:
-            fault = self.map_action(path, a)
-            LiveFault.model_validate(fault)
-        except _Skip as s:
-            self.skip(s.path, s.why)
-            return
-        except ValidationError as exc:
-            self.skip(path, f"drillbit's fault would not be valid: {exc.errors()[0]['msg']}")
-            return
-        self.faults.append((fault, a["name"]))
+        fault = self.checked(path, lambda: self.map_action(path, a), LiveFault, "fault")
+        if fault is not None:
+            self.faults.append((fault, a["name"]))
 
     def map_action(self, path: Path_, a: dict[str, Any]) -> dict[str, Any]:
         provider = a["provider"]

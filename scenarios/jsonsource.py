@@ -32,12 +32,14 @@ def read_json(path: str | Path, display: str | None = None) -> Document:
     return docs[0]
 
 
-def read_json_stream(path: str | Path, display: str | None = None) -> list[Document]:
+def read_json_stream(path: str | Path, display: str | None = None, *, any_size: bool = False) -> list[Document]:
     """Read every JSON document of a file (one, or several one after another, as JSON
-    lines write them). Raises InputError as :func:`read_json` does."""
+    lines write them). Raises InputError as :func:`read_json` does; ``any_size``
+    lifts the limit of MAX_BYTES on the file (each document keeps it for positions),
+    for exports a caller has already checked are regular files."""
     name = display or str(path)
     try:
-        raw = _read_regular_file(Path(path), name)
+        raw = Path(path).read_bytes() if any_size else _read_regular_file(Path(path), name)
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     return parse_json_stream(raw, name)

@@ -55,11 +55,15 @@ def test_one_pretty_printed_page_and_reimporting_adds_nothing(store):
     assert (inc.service, inc.severity, inc.resolved) == ("My Mail Service", "P2", None)
 
 
-def test_bad_pagerduty_records_are_reported_at_line_and_column_and_nothing_is_imported(store):
-    path = DATA / "pagerduty-api-bad.json"
+def _problems(store, path) -> list[str]:
     with pytest.raises(BadRows) as info:
         import_file(store, path)
-    assert [str(p) for p in info.value.problems] == [
+    return [str(p) for p in info.value.problems]
+
+
+def test_bad_pagerduty_records_are_reported_at_line_and_column_and_nothing_is_imported(store):
+    path = DATA / "pagerduty-api-bad.json"
+    assert _problems(store, path) == [
         f"{path}:9:33: acknowledgements[0].at: expected a time at or after created_at (2026-11-10T10:00:00Z), "
         "got 2026-11-10T09:58:00Z",
         f"{path}:17:15: status: expected one of triggered, acknowledged, resolved, got 'closed'",
@@ -104,9 +108,7 @@ def test_opsgenie_alerts_csv_with_epoch_milliseconds_zones_and_priorities(store)
 
 def test_bad_opsgenie_rows_are_reported_by_row_and_column(store):
     path = DATA / "opsgenie-bad.csv"
-    with pytest.raises(BadRows) as info:
-        import_file(store, path)
-    assert [str(p) for p in info.value.problems] == [
+    assert _problems(store, path) == [
         f"{path}:2: Priority: expected one of P1, P2, P3, P4, P5, got 'SEV1'",
         f"{path}:3: UpdatedAt: expected a time at or after CreatedAt (2026-11-05T13:05:00Z), got 2026-11-05T12:00:00Z",
         f"{path}:4: CreatedAt: expected a time with an offset (e.g. 2026-11-05 13:05:00+00:00), got '2026-11-05 13:05:00'",
