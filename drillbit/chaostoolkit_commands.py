@@ -54,7 +54,8 @@ def import_chaostoolkit(file: Path, out: Path | None, severity: str, as_json: bo
 def export_chaostoolkit(folder: Path, out: Path | None) -> None:
     """Write a game day's record (its folder) as a Chaos Toolkit journal.
 
-    `chaos report journal.json` and other Chaos Toolkit tooling read it."""
+    The journal has the shape chaostoolkit-lib writes, for the tools that read
+    journals (such as `chaos report`)."""
     from chaos.chaostoolkit_journal import journal, read_gameday
     from scenarios import load_scenario
 

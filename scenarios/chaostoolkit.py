@@ -369,7 +369,7 @@ class _Mapper:
         if provider["type"] == "http":
             return self.http_probe(path, a, name)
         argv = self.argv(path, provider)
-        if os.path.basename(argv[0]) != "docker" or argv[1:2] != ["exec"] and argv[1:3] != ["container", "exec"]:
+        if os.path.basename(argv[0]) != "docker" or (argv[1:2] != ["exec"] and argv[1:3] != ["container", "exec"]):
             raise _Skip(path + ("provider",), f"a process probe runs {os.path.basename(argv[0])} on this machine, "
                                               "while drillbit's command probes run inside a target's container; "
                                               "write it as docker exec CONTAINER COMMAND …")
@@ -538,11 +538,9 @@ class _Mapper:
             except _Skip as s:
                 self.skip(s.path, s.why)
                 return
-            words = argv[1:]
-            if words[:1] == ["container"]:
-                words = words[1:]
-            undone = self.undoes(words)
-            if os.path.basename(argv[0]) == "docker" and undone:
+            words = argv[2:] if argv[1:2] == ["container"] else argv[1:]
+            undone = self.undoes(words) if os.path.basename(argv[0]) == "docker" else None
+            if undone:
                 self.differs(path, f"drillbit restores {undone} itself when the game day ends, as this rollback did")
                 return
         self.skip(path, "drillbit restores the faults it applied itself; this rollback undoes none of them "
