@@ -41,6 +41,11 @@ from scenarios.scenario import Scenario
 from scenarios.timeline import Event, Timeline, read_jsonl
 
 TIMELINE, PROBES, MANIFEST = "timeline.jsonl", "probes.jsonl", "drill.json"
+#: The chaostoolkit-lib release whose journal shape this follows, written as
+#: ``chaoslib-version``: chaostoolkit-reporting picks its report template by comparing
+#: that field as a semantic version (anything else stops it), and releases up to
+#: 0.15.1 get templates of older journals.
+SHAPE_VERSION = "1.45.0"
 STATUSES = ("completed", "failed", "aborted", "interrupted")
 
 
@@ -90,7 +95,8 @@ def journal(timeline: Timeline, probes: list[dict[str, Any]], manifest: dict[str
     """The Chaos Toolkit journal of one game day. ``probes`` are ``probes.jsonl``'s
     results (``t`` seconds since the drill started); ``scenario`` the scenario it
     played, when its file is still there (else the experiment names what the
-    timeline does); ``producer`` the ``chaoslib-version`` written (drillbit's)."""
+    timeline does); ``producer`` what wrote it (drillbit and its version), kept in
+    the experiment's ``drillbit`` extension."""
     started = timeline.started_at.astimezone(timezone.utc)
     end_t = max((e.t for e in timeline.events), default=0.0)
     ended = next((e for e in reversed(timeline.events) if e.kind == "drill_ended"), None)
@@ -100,6 +106,7 @@ def journal(timeline: Timeline, probes: list[dict[str, Any]], manifest: dict[str
               else "failed" if state == "failed" else "completed")
     wall = lambda t: (started + timedelta(seconds=t)).isoformat()  # noqa: E731
     exp = _experiment(timeline, scenario)
+    exp["extensions"][0]["producer"] = producer
     actions = {a["name"]: a for a in exp["method"]}
     restores = {a["name"]: a for a in exp["rollbacks"]}
     run, rollbacks, open_faults = [], [], {}
@@ -127,7 +134,7 @@ def journal(timeline: Timeline, probes: list[dict[str, Any]], manifest: dict[str
     after = [r for r in probes if last_restore is not None and r["t"] >= last_restore]
     after_state = _state(_last_each(after), hypothesis, wall)
     return {
-        "chaoslib-version": producer,
+        "chaoslib-version": SHAPE_VERSION,
         "platform": platform.platform(),
         "node": platform.node(),
         "experiment": exp,
