@@ -149,8 +149,11 @@ def convert(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: st
         raise _Bad(which, f"expected a time at or after created_at ({get('created_at')}), got {row.get(which)}")
     urgency = _text(get("urgency"), col["urgency"])
     severity = _summary(get("priority"), col["priority"]) or urgency
+    assignments = get("assignments") or []
+    if not isinstance(assignments, list):
+        raise _Bad(col["assignments"], f"expected a list of assignments, got {type(assignments).__name__}")
     assignees = []
-    for i, a in enumerate(get("assignments") or []):
+    for i, a in enumerate(assignments):
         who = _summary(a.get("assignee") if isinstance(a, dict) else a, f"{col['assignments']}[{i}].assignee")
         if who:
             assignees.append(who)

@@ -6,10 +6,12 @@ the file."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from incidents import BadRows, Filter, count_incidents, import_file, list_incidents
 
@@ -131,3 +133,54 @@ def test_the_cli_names_the_formats(cli, tmp_path):
     assert "read 5 rows" in out and "(opsgenie-csv)" in out
     code, _, err = cli("log", "--db", db, "import", str(DATA / "pagerduty-api-bad.json"))
     assert code == 2 and "pagerduty-api-bad.json:17:15: status:" in err
+
+
+_VALUES = st.none() | st.booleans() | st.integers(-5, 3000) | st.sampled_from(
+    ["", "P1", "high", "resolved", "triggered", "open", "closed", "2026-11-03T02:14:07Z", "2026-11-03T02:14:07",
+     "1793672047000", "2026-11-04 15:40:00 Europe/Berlin", "2026-11-04 15:40:00 Mars/Base", "x"])
+_PD_KEYS = st.sampled_from(["incident_number", "type", "title", "status", "urgency", "priority", "service", "created_at",
+                            "last_status_change_at", "resolved_at", "acknowledgements", "assignments",
+                            "escalation_policy", "summary", "at", "assignee"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(_PD_KEYS, st.recursive(_VALUES, lambda inner: st.lists(inner, max_size=2)
+                                                       | st.dictionaries(_PD_KEYS, inner, max_size=3), max_leaves=6),
+                                max_size=3), min_size=1, max_size=3))
+def test_any_pagerduty_shaped_json_imports_or_names_its_problems(store, tmp_path, records):
+    from incidents.errors import InvalidRecord
+
+    path = tmp_path / "incidents.json"
+    # A good incident with a few fields changed reaches the checks deep inside a record.
+    good = {"incident_number": 1, "type": "incident", "title": "t", "status": "resolved", "urgency": "high",
+            "created_at": "2026-11-03T02:14:07Z", "resolved_at": "2026-11-03T03:14:07Z", "service": {"summary": "a"},
+            "priority": {"summary": "P1"}, "acknowledgements": [{"at": "2026-11-03T02:15:07Z"}],
+            "assignments": [{"assignee": {"summary": "b"}}], "escalation_policy": {"summary": "c"}}
+    path.write_text(json.dumps({"incidents": [{**good, **r} for r in records]}))
+    try:
+        import_file(store, path, fmt="pagerduty-json")
+    except (BadRows, InvalidRecord):
+        pass
+
+
+_GOOD_ALERT = {"TinyId": "1", "Message": "m", "Status": "closed", "Priority": "P2", "CreatedAt": "1793672047000",
+               "UpdatedAt": "1793674961000", "AckTime": "345000", "CloseTime": "", "Teams": "a, b", "Tags": "x,y",
+               "Entity": "api"}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.dictionaries(st.sampled_from(list(_GOOD_ALERT)), _VALUES, max_size=3), min_size=1, max_size=3))
+def test_any_opsgenie_shaped_csv_imports_or_names_its_problems(store, tmp_path, rows):
+    import csv
+
+    from incidents.errors import InvalidRecord
+
+    path = tmp_path / "alerts.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(_GOOD_ALERT))
+        w.writeheader()
+        w.writerows([{**_GOOD_ALERT, **{k: "" if v is None else v for k, v in r.items()}} for r in rows])
+    try:
+        import_file(store, path, fmt="opsgenie-csv")
+    except (BadRows, InvalidRecord):
+        pass
