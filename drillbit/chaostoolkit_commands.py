@@ -61,7 +61,9 @@ def export_chaostoolkit(folder: Path, out: Path | None) -> None:
 
     timeline, probes, manifest = read_gameday(folder)
     scenario = None
-    path = ((manifest.get("inputs") or {}).get("scenario") or {}).get("path")
+    inputs = manifest.get("inputs")
+    ref = inputs.get("scenario") if isinstance(inputs, dict) else None
+    path = ref.get("path") if isinstance(ref, dict) else None
     if isinstance(path, str) and Path(path).is_file():
         try:
             scenario = load_scenario(path)

@@ -142,3 +142,15 @@ def test_a_fault_never_restored_is_a_failed_rollback():
 def test_a_folder_without_a_game_day_exits_2(cli, tmp_path):
     code, _, err = cli("export", "chaostoolkit", str(tmp_path))
     assert code == 2 and "expected timeline.jsonl and drill.json" in err
+
+
+def test_a_damaged_probe_line_or_manifest_is_named(run, script, tmp_path, cli):  # noqa: F811
+    run("--no-predict")
+    day = tmp_path / "day"
+    (day / "drill.json").write_text('{"state": "complete", "inputs": ["not", "a", "mapping"]}')
+    code, stdout, err = cli("export", "chaostoolkit", str(day))
+    assert code == 0 and json.loads(stdout)["experiment"]["title"] == SCENARIO  # no scenario: the timeline's id
+    with (day / "probes.jsonl").open("a") as f:
+        f.write('{"probe": "edge", "ok": tru}\n')
+    code, _, err = cli("export", "chaostoolkit", str(day))
+    assert code == 2 and "probes.jsonl:3:" in err and "invalid JSON" in err
