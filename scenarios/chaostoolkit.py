@@ -13,11 +13,17 @@ What maps (the experiment format is chaostoolkit-lib's: ``chaoslib/experiment.py
   ``docker network disconnect NETWORK CONTAINER`` (provider ``process``), and
   chaostoolkit-kubernetes' ``terminate_pods`` (python) -> ``live.faults`` on
   targets named after the containers (or the pods' labels);
+- ``pauses`` of ``method`` activities -> when each fault starts: Chaos Toolkit runs
+  the method in order, so a pause before an action delays it and a pause after an
+  activity delays the next one (a ``background`` activity delays none); an action
+  takes no time of its own;
 - rollbacks that undo such a fault (``docker start``, ``unpause``, ``network
-  connect``) are what drillbit's own restore does at the end of every game day.
+  connect``) -> the fault's ``duration``: it lasts from its ``at`` until the rollback
+  runs, after the method and the pauses of the rollbacks before it. A fault no
+  rollback undoes is held until the game day ends, when drillbit restores it.
 
 Everything else is listed with the reason it was not imported: python providers with
-no drillbit equivalent, ``pauses``, ``controls``, ``secrets``, configuration that
+no drillbit equivalent, ``pauses`` of the steady-state hypothesis, ``controls``, ``secrets``, configuration that
 comes from the environment (static ``configuration`` values are substituted for
 ``${name}``), and unknown fields. Nothing is dropped without a line saying so.
 """
@@ -35,7 +41,7 @@ from typing import Any, Callable
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .durations import format_duration
+from .durations import format_duration, parse_duration
 from .errors import InputError, Problem
 from .jsonsource import read_json
 from .live import LiveFault, Probe
@@ -84,7 +90,8 @@ class ImportedExperiment:
         head = [f"# Imported from the Chaos Toolkit experiment {os.path.basename(self.file)} by "
                 "`drillbit import chaostoolkit`.",
                 "# drillbit touches only containers labelled drillbit.chaos=allow unless live.allow_unlabelled is true;",
-                "# every fault is held until the game day ends, then restored (as the experiment's rollbacks did)."]
+                "# a fault without a duration is held until the game day ends, then restored;",
+                "# 'at' and 'duration' come from the experiment's pauses and rollbacks."]
         for title, items in (("Not imported", self.unmapped), ("Imported with a difference", self.changed)):
             if items:
                 head.append(f"# {title}:")
@@ -143,6 +150,7 @@ class _Mapper:
         self.from_env: dict[str, str] = {}
         self.targets: dict[str, dict[str, Any]] = {}
         self.faults: list[tuple[dict[str, Any], str]] = []  # (fault, the action's name)
+        self.clock = 0.0  # seconds since the method started, as Chaos Toolkit's pauses add up
         self.probes: list[dict[str, Any]] = []
         self.probed: dict[int, str] = {}  # id of an activity already imported -> its probe's name
 
@@ -191,6 +199,7 @@ class _Mapper:
         if not isinstance(rollbacks, list):
             self.bad(("rollbacks",), f"expected a list of actions, got {_kind(rollbacks)}")
             rollbacks = []
+        self.clock = max(self.clock, max((parse_duration(f["at"]) for f, _ in self.faults), default=0.0))
         for i, activity in enumerate(rollbacks):
             self.rollback(("rollbacks", i), activity)
         if self.problems:
@@ -288,9 +297,6 @@ class _Mapper:
         for key in activity:
             if key not in _ACTIVITY:
                 self.skip(path + (key,), f"'{key}' is not a field of a Chaos Toolkit activity drillbit reads")
-        if "pauses" in activity:
-            self.skip(path + ("pauses",), "drillbit places faults by 'at' on the game day's clock, not by pauses "
-                                          "between activities; set 'at' and 'duration' on the fault instead")
         if "controls" in activity:
             self.skip(path + ("controls",), _TOP_LEVEL["controls"] or "")
         return activity
@@ -322,6 +328,9 @@ class _Mapper:
         for i, activity in enumerate(probes):
             a = self.activity(path + ("probes", i), activity)
             if a is not None:
+                if "pauses" in a:
+                    self.skip(path + ("probes", i, "pauses"), "drillbit checks the steady state before the game "
+                              "day's clock starts (live.steady_for); a pause there moves no fault")
                 self.probe(path + ("probes", i), a)
 
     def method_activity(self, path: Path_, activity: Any) -> None:
@@ -331,10 +340,46 @@ class _Mapper:
         if a.get("background"):
             self.differs(path + ("background",), "every drillbit fault runs alongside the others; "
                                                  "'background' changes nothing")
+        before, after = self.pauses(path, a)
+        start = self.clock + before
         if a["type"] == "probe":
             self.probe(path, a)
         else:
-            self.action(path, a)
+            self.action(path, a, start)
+        if not a.get("background"):
+            self.clock = start + after
+
+    def pauses(self, path: Path_, a: dict[str, Any]) -> tuple[float, float]:
+        """An activity's pauses (before, after) in seconds; one drillbit cannot read is
+        listed and counts as none."""
+        pauses = a.get("pauses")
+        if pauses is None:
+            return 0.0, 0.0
+        where = path + ("pauses",)
+        if not isinstance(pauses, dict):
+            self.skip(where, f"expected pauses as a mapping with before and after (seconds), got {_kind(pauses)}; "
+                             "the faults after it start earlier than in Chaos Toolkit")
+            return 0.0, 0.0
+        out = []
+        for key in ("before", "after"):
+            value = pauses.get(key, 0)
+            try:
+                value = self.substitute(value, where + (key,)) if isinstance(value, str) else value
+                seconds = float(value)
+                if isinstance(value, bool) or not seconds >= 0 or seconds == float("inf"):
+                    raise ValueError
+            except _Skip as s:
+                self.skip(s.path, f"{s.why}; the faults after it start earlier than in Chaos Toolkit")
+                seconds = 0.0
+            except (TypeError, ValueError):
+                self.skip(where + (key,), f"expected a pause in seconds, got {_kind(value)}; the faults after it "
+                                          "start earlier than in Chaos Toolkit")
+                seconds = 0.0
+            out.append(seconds)
+        for key in pauses:
+            if key not in ("before", "after"):
+                self.skip(where + (key,), f"'{key}' is not a pause Chaos Toolkit knows (before, after)")
+        return out[0], out[1]
 
     def probe(self, path: Path_, a: dict[str, Any]) -> None:
         if id(a) in self.probed:
@@ -435,8 +480,8 @@ class _Mapper:
         else:
             raise _Skip(path + ("provider", "timeout"), f"expected a timeout in seconds, got {t!r}")
 
-    def action(self, path: Path_, a: dict[str, Any]) -> None:
-        fault = self.checked(path, lambda: self.map_action(path, a), LiveFault, "fault")
+    def action(self, path: Path_, a: dict[str, Any], at: float) -> None:
+        fault = self.checked(path, lambda: {**self.map_action(path, a), "at": format_duration(at)}, LiveFault, "fault")
         if fault is not None:
             self.faults.append((fault, a["name"]))
 
@@ -531,6 +576,10 @@ class _Mapper:
         a = self.activity(path, activity)
         if a is None:
             return
+        before, after = self.pauses(path, a)
+        runs_at = self.clock + before
+        if not a.get("background"):
+            self.clock = runs_at + after
         provider = a["provider"]
         if provider["type"] == "process":
             try:
@@ -539,15 +588,30 @@ class _Mapper:
                 self.skip(s.path, s.why)
                 return
             words = argv[2:] if argv[1:2] == ["container"] else argv[1:]
-            undone = self.undoes(words) if os.path.basename(argv[0]) == "docker" else None
-            if undone:
-                self.differs(path, f"drillbit restores {undone} itself when the game day ends, as this rollback did")
+            fault = self.undoes(words) if os.path.basename(argv[0]) == "docker" else None
+            if fault is not None:
+                self.bound(path, fault, runs_at)
                 return
         self.skip(path, "drillbit restores the faults it applied itself; this rollback undoes none of them "
                         "(run it yourself after the game day if it is still needed)")
 
-    def undoes(self, words: list[str]) -> str | None:
-        """The fault a rollback's docker words undo, as its label, or None."""
+    def bound(self, path: Path_, fault: dict[str, Any], runs_at: float) -> None:
+        """End ``fault`` when the rollback that undoes it runs, ``runs_at`` seconds
+        after the method started."""
+        label = f"{fault['kind']} on {fault['target']}"
+        lasts = runs_at - parse_duration(fault["at"])
+        if "duration" in fault:
+            self.differs(path, f"{label} already ends after {fault['duration']}, when an earlier rollback undoes it")
+        elif lasts > 0:
+            fault["duration"] = format_duration(lasts)
+            self.differs(path, f"drillbit restores {label} itself after {fault['duration']}, when this rollback "
+                               "would run (Chaos Toolkit also checks the steady state first, which takes a moment)")
+        else:
+            self.differs(path, f"this rollback undoes {label} at once (no pause in between); drillbit holds it "
+                               "until the game day ends; give it a 'duration' to shorten it")
+
+    def undoes(self, words: list[str]) -> dict[str, Any] | None:
+        """The fault a rollback's docker words undo, or None."""
         if words[:2] == ["network", "connect"]:
             names = [w for w in words[2:] if not w.startswith("-")]
             kinds, named = ("disconnect",), names[1:2]
@@ -558,7 +622,7 @@ class _Mapper:
         for fault, _ in self.faults:
             names = self.targets[fault["target"]].get("names", [])
             if fault["kind"] in kinds and named and set(named) <= set(names):
-                return f"{fault['kind']} on {fault['target']}"
+                return fault
         return None
 
     def argv(self, path: Path_, provider: dict[str, Any]) -> list[str]:
@@ -609,7 +673,7 @@ class _Mapper:
 
     def scenario(self, title: str, description: str | None, tags: list[str]) -> dict[str, Any]:
         services = list(dict.fromkeys(f["target"] for f, _ in self.faults))
-        injects = [{"at": "0s", "fault": {"kind": "network-partition" if f["kind"] == "disconnect" else "crash",
+        injects = [{"at": f["at"], "fault": {"kind": "network-partition" if f["kind"] == "disconnect" else "crash",
                                           "service": f["target"], "impact": "outage",
                                           "note": f"Chaos Toolkit action '{name}': {f['kind']} on {f['target']}"}}
                    for f, name in self.faults]

@@ -43,7 +43,6 @@ def test_a_yaml_experiment_maps_probes_and_docker_actions_and_lists_the_rest():
         "controls": (20, 3),
         "steady-state-hypothesis.probes[3].provider.url": (53, 14),
         "steady-state-hypothesis.probes[4].provider": (58, 9),
-        "method[0].pauses": (71, 7),
         "method[3].provider": (87, 7),
         "rollbacks[2]": (106, 5),
     }
@@ -54,6 +53,29 @@ def test_a_yaml_experiment_maps_probes_and_docker_actions_and_lists_the_rest():
     assert "-u root" in changed["steady-state-hypothesis.probes[2].provider.arguments"]
     assert "'api-health' again" in changed["method[4]"]  # a ref to a probe already imported
     assert "stop on shop-api" in changed["rollbacks[0]"] and "disconnect on shop-store" in changed["rollbacks[1]"]
+    # method[0] pauses 20s after stopping the api, so the next two actions start at 20s;
+    # the method ends there and start-the-api runs then: the stop lasts 20s. The store is
+    # reconnected the moment it was cut off, and nothing starts the worker again.
+    assert [(f.at, f.duration) for f in live.faults] == [(0.0, 20.0), (20.0, None), (20.0, None)]
+    assert [i.at for i in r.scenario.injects] == [0.0, 20.0, 20.0]
+    assert "at once" in changed["rollbacks[1]"]
+
+
+def test_pauses_place_the_faults_and_rollbacks_end_them():
+    r = import_experiment(DATA / "pauses-and-rollbacks.json")
+    # By hand, in Chaos Toolkit's order: stop-database after its 5s pause (at 5s), then
+    # 30s, then the probe's ${settle} = 10s: the clock is at 45s. freeze-cache runs in
+    # the background after its own 15s (at 60s) and holds nothing up, so cut-off-api
+    # and kill-worker (whose pause comes from the environment) start at 45s. The method
+    # ends when the background action has run: 60s. start-database pauses 10s first
+    # (70s: the stop lasts 65s), thaw-cache follows at once (70s: 10s of pause), and
+    # reconnect-api waits 2s (72s: 27s cut off). Nothing undoes the kill.
+    faults = [(f.kind, f.target, f.at, f.duration) for f in r.scenario.live.faults]
+    assert faults == [("stop", "shop-db", 5.0, 65.0), ("pause", "shop-cache", 60.0, 10.0),
+                      ("disconnect", "shop-api", 45.0, 27.0), ("kill", "shop-worker", 45.0, None)]
+    assert _where(r.unmapped) == {"configuration.worker_wait": (7, 20), "method[4].pauses.before": (39, 28)}
+    why = {p.path: p.message for p in r.unmapped}
+    assert "WORKER_WAIT" in why["method[4].pauses.before"] and "earlier" in why["method[4].pauses.before"]
 
 
 def test_a_json_experiment_has_positions_too_and_terminate_pods_becomes_a_labelled_stop():
@@ -71,7 +93,7 @@ def test_the_written_yaml_loads_as_the_same_scenario_and_names_what_was_left_out
     r = import_experiment(DATA / "api-restart.yaml")
     text = r.to_yaml()
     assert loads(text, Scenario).model_dump() == r.scenario.model_dump()
-    assert "# Not imported:" in text and "method[0].pauses" in text
+    assert "# Not imported:" in text and "method[3].provider" in text
 
 
 def test_mistakes_in_activities_are_all_reported_with_positions():
@@ -105,8 +127,8 @@ def test_the_cli_writes_the_scenario_and_lists_what_was_not_imported(cli, tmp_pa
     out = tmp_path / "s.yaml"
     code, stdout, err = cli("import", "chaostoolkit", str(DATA / "api-restart.yaml"), "--out", str(out))
     assert code == 0, err
-    assert stdout == "" and "api-restart.yaml:71:7: method[0].pauses: not imported" in err
-    assert "3 faults, 3 probes, 8 parts not imported" in err
+    assert stdout == "" and "api-restart.yaml:87:7: method[3].provider: not imported" in err
+    assert "3 faults, 3 probes, 7 parts not imported" in err
     code, _, err = cli("validate", str(out))
     assert code == 0, err
 
