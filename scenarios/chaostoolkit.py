@@ -43,10 +43,10 @@ from pydantic import BaseModel, ValidationError
 
 from .durations import format_duration, parse_duration
 from .errors import InputError, Problem
-from .jsonsource import read_json
+from .jsonsource import parse_json
 from .live import LiveFault, Probe
 from .scenario import Scenario
-from .yamlsource import Document, read_yaml
+from .yamlsource import Document, parse_yaml, read_regular_file
 
 Path_ = tuple[str | int, ...]
 
@@ -116,15 +116,16 @@ def _one_line(p: Problem) -> str:
 
 
 def read_experiment(path: str | Path) -> Document:
-    """Read an experiment file, JSON or YAML (by its first character), with positions.
-    Raises InputError."""
-    p = Path(path)
+    """Read an experiment file, JSON or YAML (told apart by its first character), with
+    positions. Raises InputError."""
+    name = str(path)
     try:
-        with open(p, "rb") as f:
-            start = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        start = b""
-    return read_json(p) if start[:1] in (b"{", b"[") else read_yaml(p)
+        raw = read_regular_file(Path(path), name, "JSON or YAML")
+    except OSError as exc:
+        raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
+    if raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        return parse_json(raw, name)
+    return parse_yaml(raw, name)
 
 
 def import_experiment(path: str | Path, *, severity: str = "P2") -> ImportedExperiment:

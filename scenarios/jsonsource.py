@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from .errors import InputError, Problem
-from .yamlsource import MAX_BYTES, Document, _read_regular_file, parse_yaml
+from .yamlsource import MAX_BYTES, Document, parse_yaml, read_regular_file
 
 # \uD800-\uDFFF written as an escape: same length, a character libyaml takes.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -24,7 +24,16 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 def read_json(path: str | Path, display: str | None = None) -> Document:
     """Read one JSON document with positions. Raises InputError (not JSON, not text,
     too large, duplicate keys) with ``file:line:col``."""
-    docs = read_json_stream(path, display)
+    return _only(read_json_stream(path, display))
+
+
+def parse_json(raw: bytes | str, name: str) -> Document:
+    """The one JSON document of ``raw`` with positions, ``name`` in messages. Raises
+    InputError as :func:`read_json` does."""
+    return _only(parse_json_stream(raw, name))
+
+
+def _only(docs: list[Document]) -> Document:
     if len(docs) != 1:
         second = docs[1]
         line, col = second.position(())
@@ -39,7 +48,7 @@ def read_json_stream(path: str | Path, display: str | None = None, *, any_size: 
     for exports a caller has already checked are regular files."""
     name = display or str(path)
     try:
-        raw = Path(path).read_bytes() if any_size else _read_regular_file(Path(path), name)
+        raw = Path(path).read_bytes() if any_size else read_regular_file(Path(path), name, "JSON")
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     return parse_json_stream(raw, name)

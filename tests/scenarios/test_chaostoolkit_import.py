@@ -5,6 +5,7 @@ documented table, and every position is counted by hand in the files."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,12 @@ def test_the_cli_json_shape(cli):
 def test_bad_input_exits_2_with_positions(cli):
     code, _, err = cli("import", "chaostoolkit", str(DATA / "syntax-error.json"))
     assert code == 2 and "syntax-error.json:5:23: not valid JSON" in err
+
+
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "experiment.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        import_experiment(fifo)
+    (p,) = info.value.problems
+    assert (p.line, p.col) == (1, 1) and "named pipe (FIFO)" in p.message and "JSON or YAML" in p.message
