@@ -13,12 +13,14 @@ What becomes what:
 
 - ``drill_started`` and ``drill_ended`` -> ``start``, ``end`` and ``duration``; the
   end's reason and ``drill.json``'s state -> ``status`` (aborted and interrupted as
-  they are; a game day whose restore failed is ``failed``; else ``completed``);
+  they are; ``failed`` when a restore failed or, as chaoslib decides, a probe run of
+  the steady state before or after failed; else ``completed``);
 - probe results before ``drill_started`` (the steady-state check, negative ``t`` in
-  ``probes.jsonl``) -> ``steady_states.before``; each probe's results after the last
-  ``fault_restored`` -> ``steady_states.after`` (its last result decides, and a
-  failing one there is ``deviated``); in between, one state each time a probe changed
-  from passing to failing or back -> ``steady_states.during``;
+  ``probes.jsonl``) -> ``steady_states.before``; each probe's last result of the game
+  day -> ``steady_states.after``, as chaoslib checks the hypothesis once the method
+  has run and before its rollbacks (so a fault held to the end is still in place),
+  and a failing one there is ``deviated``; from the start on, one state each time a
+  probe changed from passing to failing or back -> ``steady_states.during``;
 - ``fault_applied`` -> a ``run`` entry for the fault's action; ``fault_restored`` ->
   a ``rollbacks`` entry; a fault applied and never restored -> a failed rollback;
 - the scenario's live faults and probes -> the experiment's ``method``, ``rollbacks``
@@ -128,11 +130,12 @@ def journal(timeline: Timeline, probes: list[dict[str, Any]], manifest: dict[str
                                 output=None, exception=[f"drillbit did not record restoring {name}; "
                                                         "`drillbit chaos recover` restores what the ledger keeps\n"]))
     hypothesis = {p["name"]: p for p in exp["steady-state-hypothesis"]["probes"]}
-    last_restore = max((e.t for e in timeline.events if e.kind == "fault_restored"), default=None)
-    before = [r for r in probes if r["t"] < 0]
-    during = [r for r in probes if r["t"] >= 0 and (last_restore is None or r["t"] < last_restore)]
-    after = [r for r in probes if last_restore is not None and r["t"] >= last_restore]
-    after_state = _state(_last_each(after), hypothesis, wall)
+    before_state = _state(_last_each([r for r in probes if r["t"] < 0]), hypothesis, wall)
+    during = [r for r in probes if r["t"] >= 0]
+    after_state = _state(_last_each(during), hypothesis, wall)
+    if status == "completed" and any(p["status"] == "failed" for state in (before_state, after_state) if state
+                                     for p in state["probes"]):
+        status = "failed"
     return {
         "chaoslib-version": SHAPE_VERSION,
         "platform": platform.platform(),
@@ -141,7 +144,7 @@ def journal(timeline: Timeline, probes: list[dict[str, Any]], manifest: dict[str
         "start": started.isoformat(),
         "status": status,
         "deviated": bool(after_state is not None and not after_state["steady_state_met"]),
-        "steady_states": {"before": _state(_last_each(before), hypothesis, wall), "after": after_state,
+        "steady_states": {"before": before_state, "after": after_state,
                           "during": _changes(during, hypothesis, wall)},
         "run": run,
         "rollbacks": rollbacks,

@@ -6,7 +6,8 @@ JOURNAL is the journal's shape as chaostoolkit-lib builds it (chaoslib/run.py
 ``execute_activity`` for each run; hypothesis.py ``run_steady_state_hypothesis`` for
 a state). The expected times are worked out by hand from the scripted timeline:
 it starts at 09:00:00Z, the fault is applied at +0s and restored at +600s, and
-the last event is at +950s."""
+the last event is at +950s. chaoslib checks the steady state after the method and
+before the rollbacks, so ``after`` is each probe's last result of the game day."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def _at(seconds: float) -> str:
 def test_a_game_days_folder_becomes_a_journal_of_chaos_toolkits_shape(run, script, tmp_path, cli):  # noqa: F811
     code, _, err = run("--no-predict")
     assert code == 0, err
+    with (tmp_path / "day" / "probes.jsonl").open("a") as f:  # the scripted probes end at 5s; edge passes again
+        f.write(json.dumps({"probe": "edge", "ok": True, "t": 906.0, "latency": 0.02, "detail": "status 200"}) + "\n")
     out = tmp_path / "journal.json"
     code, stdout, err = cli("export", "chaostoolkit", str(tmp_path / "day"), "--out", str(out))
     assert code == 0, err
@@ -95,10 +98,12 @@ def test_a_game_days_folder_becomes_a_journal_of_chaos_toolkits_shape(run, scrip
     # The steady-state check (2s before the start) passed; the probe failed 5s in: the one change during.
     before = doc["steady_states"]["before"]
     assert before["steady_state_met"] is True and [p["activity"]["name"] for p in before["probes"]] == ["edge"]
-    (during,) = doc["steady_states"]["during"]
-    assert during["steady_state_met"] is False and during["probes"][0]["exception"] == [
+    failing, passing = doc["steady_states"]["during"]
+    assert failing["steady_state_met"] is False and failing["probes"][0]["exception"] == [
         "drillbit probe edge failed: timed out\n"]
-    assert doc["steady_states"]["after"] is None  # no probe result after the restore at +600s
+    assert passing["steady_state_met"] is True and passing["probes"][0]["start"] == _at(906)
+    after = doc["steady_states"]["after"]
+    assert after["steady_state_met"] is True and [(p["start"], p["status"]) for p in after["probes"]] == [(_at(906), "succeeded")]
     events = doc["experiment"]["extensions"][0]
     assert events["producer"].startswith("drillbit ") and events["name"] == "drillbit" and [e["kind"] for e in events["events"]] == [e.kind for e in script.timeline.events]
 
@@ -106,7 +111,9 @@ def test_a_game_days_folder_becomes_a_journal_of_chaos_toolkits_shape(run, scrip
 def test_stdout_without_out(run, script, tmp_path, cli):  # noqa: F811
     run("--no-predict")
     code, stdout, _ = cli("export", "chaostoolkit", str(tmp_path / "day"))
-    assert code == 0 and json.loads(stdout)["status"] == "completed"
+    doc = json.loads(stdout)
+    # The scripted probes end with edge failing at 5s: that is the state after the method.
+    assert code == 0 and (doc["status"], doc["deviated"]) == ("failed", True)
 
 
 def _journal(timeline, probes, state="complete"):
@@ -115,14 +122,25 @@ def _journal(timeline, probes, state="complete"):
     return doc
 
 
-def test_a_probe_still_failing_after_the_restore_is_a_deviation():
+def test_a_probe_failing_at_the_end_is_a_deviation_and_fails_the_journal_as_chaoslib_does():
     probes = [{"probe": "edge", "ok": True, "t": -1.0, "latency": 0.01, "detail": "status 200"},
+              {"probe": "edge", "ok": True, "t": 650.0, "latency": 0.01, "detail": "status 200"},
               {"probe": "edge", "ok": False, "t": 700.0, "latency": 2.0, "detail": "timed out"}]
     doc = _journal(live_timeline(), probes)
     after = doc["steady_states"]["after"]
-    assert doc["deviated"] is True and after["steady_state_met"] is False
+    # chaoslib: an after-state not met is deviated, and a failed probe run in it makes the status failed.
+    assert doc["deviated"] is True and after["steady_state_met"] is False and doc["status"] == "failed"
     (p,) = after["probes"]
     assert (p["start"], p["end"], p["duration"]) == (_at(700), _at(702), 2.0)
+
+
+def test_a_fault_held_to_the_end_is_still_in_place_when_the_after_state_is_taken():
+    # Every fault held until drill_ended: restored at +950s, after the last probe result.
+    probes = [{"probe": "edge", "ok": True, "t": -1.0, "latency": 0.01, "detail": "status 200"},
+              {"probe": "edge", "ok": True, "t": 940.0, "latency": 0.01, "detail": "status 200"}]
+    doc = _journal(live_timeline(), probes)
+    assert doc["steady_states"]["after"]["probes"][0]["start"] == _at(940)
+    assert doc["deviated"] is False and doc["status"] == "completed"
 
 
 @pytest.mark.parametrize(("end", "state", "status"), [("aborted", "complete", "aborted"),
