@@ -47,6 +47,9 @@ _TEXT_TIME = re.compile(r"(\d{4})[-/](\d\d)[-/](\d\d)[ T](\d\d):(\d\d)(?::(\d\d)
 _OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)")
 #: Ten digits are seconds since the epoch (until 2286); thirteen, Opsgenie's milliseconds.
 _MS_FROM = 100_000_000_000
+#: Below this (2001-09-09 as seconds; 11.6 days as milliseconds), a number after
+#: CreatedAt is the alert report's milliseconds since creation.
+_SECONDS_FROM = 1_000_000_000
 
 
 def _key(header: str) -> str:
@@ -78,7 +81,7 @@ def _instant(v: Any, col: str, start: float | None = None) -> tuple[float, int] 
         return None
     if re.fullmatch(r"\d+(\.\d+)?", text):
         x = float(text)
-        if start is not None and x < _MS_FROM:
+        if start is not None and x < _SECONDS_FROM:
             seconds = start + x / 1000
         else:
             seconds = x / 1000 if x >= _MS_FROM else x

@@ -609,7 +609,7 @@ class _Mapper:
                                "would run (Chaos Toolkit also checks the steady state first, which takes a moment)")
         else:
             self.differs(path, f"this rollback undoes {label} at once (no pause in between); drillbit holds it "
-                               "until the game day ends; give it a 'duration' to shorten it")
+                               "until the game day ends; set the fault's 'duration' in the scenario to end it sooner")
 
     def undoes(self, words: list[str]) -> dict[str, Any] | None:
         """The fault a rollback's docker words undo, or None."""
