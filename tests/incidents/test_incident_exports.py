@@ -184,3 +184,16 @@ def test_any_opsgenie_shaped_csv_imports_or_names_its_problems(store, tmp_path, 
         import_file(store, path, fmt="opsgenie-csv")
     except (BadRows, InvalidRecord):
         pass
+
+
+def test_an_opsgenie_ack_time_in_epoch_seconds_is_a_time_not_an_offset(store, tmp_path):
+    # 1793672047 s is 2026-11-03T02:14:07Z; 1793672392 s is 345 s later. Only a number
+    # below 10^9 is the alert report's milliseconds since creation (2914000: 48m34s).
+    f = tmp_path / "alerts.csv"
+    f.write_text("TinyId,Message,Status,Priority,CreatedAt,AckTime,CloseTime\n"
+                 "7,Checkout 5xx,closed,P1,1793672047,1793672392,2914000\n", encoding="utf-8")
+    import_file(store, f)
+    alert = _by_id(store)["7"]
+    assert alert.started == datetime(2026, 11, 3, 2, 14, 7, tzinfo=UTC)
+    assert alert.acknowledged == datetime(2026, 11, 3, 2, 19, 52, tzinfo=UTC)
+    assert alert.metrics()["ttr"] == 48 * 60 + 34
