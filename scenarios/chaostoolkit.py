@@ -338,9 +338,6 @@ class _Mapper:
         a = self.activity(path, activity)
         if a is None:
             return
-        if a.get("background"):
-            self.differs(path + ("background",), "every drillbit fault runs alongside the others; "
-                                                 "'background' changes nothing")
         before, after = self.pauses(path, a)
         start = self.clock + before
         if a["type"] == "probe":
