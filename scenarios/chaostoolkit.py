@@ -41,7 +41,7 @@ from typing import Any, Callable
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .durations import format_duration, parse_duration
+from .durations import format_duration
 from .errors import InputError, Problem
 from .jsonsource import parse_json
 from .live import LiveFault, Probe
@@ -152,6 +152,7 @@ class _Mapper:
         self.targets: dict[str, dict[str, Any]] = {}
         self.faults: list[tuple[dict[str, Any], str]] = []  # (fault, the action's name)
         self.clock = 0.0  # seconds since the method started, as Chaos Toolkit's pauses add up
+        self.starts: dict[int, float] = {}  # id of a fault -> its start in seconds, unrounded
         self.probes: list[dict[str, Any]] = []
         self.probed: dict[int, str] = {}  # id of an activity already imported -> its probe's name
 
@@ -200,7 +201,7 @@ class _Mapper:
         if not isinstance(rollbacks, list):
             self.bad(("rollbacks",), f"expected a list of actions, got {_kind(rollbacks)}")
             rollbacks = []
-        self.clock = max(self.clock, max((parse_duration(f["at"]) for f, _ in self.faults), default=0.0))
+        self.clock = max([self.clock, *self.starts.values()])  # the method waits for background actions
         for i, activity in enumerate(rollbacks):
             self.rollback(("rollbacks", i), activity)
         if self.problems:
@@ -482,6 +483,7 @@ class _Mapper:
         fault = self.checked(path, lambda: {**self.map_action(path, a), "at": format_duration(at)}, LiveFault, "fault")
         if fault is not None:
             self.faults.append((fault, a["name"]))
+            self.starts[id(fault)] = at
 
     def map_action(self, path: Path_, a: dict[str, Any]) -> dict[str, Any]:
         provider = a["provider"]
@@ -597,7 +599,7 @@ class _Mapper:
         """End ``fault`` when the rollback that undoes it runs, ``runs_at`` seconds
         after the method started."""
         label = f"{fault['kind']} on {fault['target']}"
-        lasts = runs_at - parse_duration(fault["at"])
+        lasts = runs_at - self.starts[id(fault)]
         if "duration" in fault:
             self.differs(path, f"{label} already ends after {fault['duration']}, when an earlier rollback undoes it")
         elif lasts > 0:
