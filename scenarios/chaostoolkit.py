@@ -44,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 from .durations import format_duration
 from .errors import InputError, Problem
 from .jsonsource import parse_json
-from .live import LiveFault, Probe
+from .live import Live, LiveFault, Probe
 from .scenario import Scenario
 from .yamlsource import Document, parse_yaml, read_regular_file
 
@@ -204,6 +204,12 @@ class _Mapper:
         self.clock = max([self.clock, *self.starts.values()])  # the method waits for background actions
         for i, activity in enumerate(rollbacks):
             self.rollback(("rollbacks", i), activity)
+        default_limit = Live.model_fields["limit"].default
+        self.limit = self.clock + default_limit if self.clock >= default_limit else None
+        if self.limit is not None:
+            self.differs(("method",), f"the pauses run to {format_duration(self.clock)}, past drillbit's default limit "
+                                      f"of {format_duration(default_limit)}; live.limit is {format_duration(self.limit)}, "
+                                      f"{format_duration(default_limit)} after the last rollback")
         if self.problems:
             raise InputError(self.problems)
         if not self.faults:
@@ -681,6 +687,8 @@ class _Mapper:
             [*services, *(p["target"] for p in self.probes if "target" in p)])}, "faults": [f for f, _ in self.faults]}
         if self.probes:
             live["probes"] = self.probes
+        if self.limit is not None:
+            live["limit"] = format_duration(self.limit)
         data: dict[str, Any] = {"id": _slug(title)[:80].rstrip("-.") or "chaostoolkit-experiment", "title": title,
                                 "kind": "outage", "severity": self.severity}
         if description:

@@ -159,3 +159,29 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
         import_experiment(fifo)
     (p,) = info.value.problems
     assert (p.line, p.col) == (1, 1) and "named pipe (FIFO)" in p.message and "JSON or YAML" in p.message
+
+
+def test_pauses_past_the_default_limit_raise_the_game_days_limit(tmp_path):
+    # stop at 0s, 40 minutes of pause, kill at 2400s, then the rollback at 2400s: the
+    # game day runs to 2400s plus drillbit's usual 30 minutes, 4200s, so the kill happens.
+    f = tmp_path / "long.yaml"
+    f.write_text("""title: A long outage of the database
+description: Stop it for 40 minutes, then kill the API.
+method:
+  - type: action
+    name: stop-db
+    provider: {type: process, path: docker, arguments: stop shop-db}
+    pauses: {after: 2400}
+  - type: action
+    name: kill-api
+    provider: {type: process, path: docker, arguments: kill shop-api}
+rollbacks:
+  - type: action
+    name: start-db
+    provider: {type: process, path: docker, arguments: start shop-db}
+""", encoding="utf-8")
+    r = import_experiment(f)
+    live = r.scenario.live
+    assert [(x.at, x.duration) for x in live.faults] == [(0.0, 2400.0), (2400.0, None)]
+    assert live.limit == 4200.0
+    assert "past drillbit's default limit" in {p.path: p.message for p in r.changed}["method"]
