@@ -25,7 +25,8 @@ def import_chaostoolkit(file: Path, out: Path | None, severity: str, as_json: bo
     """Turn a Chaos Toolkit experiment (JSON or YAML) into a scenario with a live section.
 
     Probes of the steady-state hypothesis become live probes, docker stop, kill, pause,
-    restart and network disconnect actions become faults; everything that is not
+    restart and network disconnect actions become faults, started as the method's pauses
+    say and lasting until the rollback that undoes them; everything that is not
     imported is listed with why, as FILE:LINE:COL of the experiment."""
     from scenarios.chaostoolkit import import_experiment
 
