@@ -345,14 +345,21 @@ class _Mapper:
         a = self.activity(path, activity)
         if a is None:
             return
-        before, after = self.pauses(path, a)
-        start = self.clock + before
+        start = self.advance(path, a)
         if a["type"] == "probe":
             self.probe(path, a)
         else:
             self.action(path, a, start)
+
+    def advance(self, path: Path_, a: dict[str, Any]) -> float:
+        """When activity ``a`` starts (seconds since the method started), its pause
+        before included; the clock moves on past its pause after, unless it runs in
+        the background."""
+        before, after = self.pauses(path, a)
+        start = self.clock + before
         if not a.get("background"):
             self.clock = start + after
+        return start
 
     def pauses(self, path: Path_, a: dict[str, Any]) -> tuple[float, float]:
         """An activity's pauses (before, after) in seconds; one drillbit cannot read is
@@ -582,10 +589,7 @@ class _Mapper:
         a = self.activity(path, activity)
         if a is None:
             return
-        before, after = self.pauses(path, a)
-        runs_at = self.clock + before
-        if not a.get("background"):
-            self.clock = runs_at + after
+        runs_at = self.advance(path, a)
         provider = a["provider"]
         if provider["type"] == "process":
             try:
