@@ -23,9 +23,10 @@ What maps (the experiment format is chaostoolkit-lib's: ``chaoslib/experiment.py
   rollback undoes is held until the game day ends, when drillbit restores it.
 
 Everything else is listed with the reason it was not imported: python providers with
-no drillbit equivalent, ``pauses`` of the steady-state hypothesis, ``controls``, ``secrets``, configuration that
-comes from the environment (static ``configuration`` values are substituted for
-``${name}``), and unknown fields. Nothing is dropped without a line saying so.
+no drillbit equivalent, ``pauses`` of the steady-state hypothesis, ``controls``,
+``secrets``, configuration that comes from the environment (static ``configuration``
+values are substituted for ``${name}``), and unknown fields. Nothing is dropped
+without a line saying so.
 """
 
 from __future__ import annotations
