@@ -13,10 +13,14 @@ from .lazygroup import LazyGroup
 
 # name -> (where the command is, the first sentence of its help as `drillbit import --help` shows it)
 IMPORTERS: dict[str, tuple[str, str]] = {
+    "chaostoolkit": ("drillbit.chaostoolkit_commands:import_chaostoolkit",
+                     "Turn a Chaos Toolkit experiment (JSON or YAML) into a scenario with a live section."),
     "prometheus-rules": ("drillbit.prometheus_commands:import_prometheus_rules",
                          "Turn a Prometheus alerting rules file into a scenario's monitoring section."),
 }
 EXPORTERS: dict[str, tuple[str, str]] = {
+    "chaostoolkit": ("drillbit.chaostoolkit_commands:export_chaostoolkit",
+                     "Write a game day's record (its folder) as a Chaos Toolkit journal."),
     "prometheus-rules": ("drillbit.prometheus_commands:export_prometheus_rules",
                          "Write SCENARIO's alert rules as a Prometheus rules file."),
 }

@@ -365,7 +365,8 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--what", type=click.Choice(incidents.interchange.WHAT), default="incidents", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(incidents.FORMATS), default="auto", show_default=True,
-              help="drillbit's own columns, or a PagerDuty-style export (auto: by its columns).")
+              help="drillbit's own columns, a PagerDuty-style export, PagerDuty's API JSON (pagerduty-json) or "
+                   "Opsgenie's alert CSV (opsgenie-csv); auto: by the file's content.")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Read FIELD from the file's COLUMN (repeatable), e.g. --map created_at=Opened.")
 @click.option("--skip-bad", is_flag=True, help="Import the good rows and skip (and report) the bad ones.")
@@ -378,7 +379,8 @@ def import_(lc: LogContext, file: Path, what: str, fmt: str, maps: tuple[str, ..
             source: str | None, kind: str, as_json: bool) -> None:
     """Import incidents or deploys from CSV, JSON or JSON lines, all or nothing.
 
-    Bad rows are reported as FILE:ROW: column: problem and nothing is imported unless
+    Bad rows are reported as FILE:ROW: column: problem (FILE:LINE:COL for PagerDuty's
+    API JSON) and nothing is imported unless
     --skip-bad is given. Importing the same file again adds nothing (each record is
     keyed by its source and external id, or PagerDuty's incident_number)."""
     store = lc.store()

@@ -1,5 +1,6 @@
-"""Import and export: the log's own CSV/JSON format, and PagerDuty-style incident
-exports with a column mapping.
+"""Import and export: the log's own CSV/JSON format, PagerDuty-style incident exports
+with a column mapping, PagerDuty's API JSON (incidents/pagerduty_api.py) and
+Opsgenie's alert CSV export (incidents/opsgenie.py).
 
 An import is one transaction: every row is read and checked, bad rows are reported
 with their row number (``file:ROW: column: expected …, got …``), and nothing is kept
@@ -29,7 +30,7 @@ from .records import (KINDS, MAX_DURATION, MAX_OFFSET_MINUTES, TEXT_LIMITS, TIME
                       epoch_problem, text_problem)
 from .store import IncidentLog
 
-FORMATS = ("auto", "drillbit", "pagerduty")
+FORMATS = ("auto", "drillbit", "pagerduty", "pagerduty-json", "opsgenie-csv")
 WHAT = ("incidents", "deploys")
 EXPORTS = ("incidents", "deploys", "actions", "runs", "findings")
 #: Problems kept for the report; the rest are only counted.
@@ -185,9 +186,36 @@ def defuse_cell(v: str) -> str:
 
 
 def detect_format(columns: Iterable[str]) -> str:
-    """``pagerduty`` when PagerDuty's fields are there, else ``drillbit``."""
+    """``opsgenie-csv`` for Opsgenie's alert columns, ``pagerduty`` when PagerDuty's
+    fields are there, else ``drillbit``."""
+    from . import opsgenie
+
     cols = set(columns)
+    if "started" not in cols and opsgenie.looks_like(cols):
+        return opsgenie.FORMAT
     return "pagerduty" if {"incident_number", "created_at"} & cols and "started" not in cols else "drillbit"
+
+
+def _converter(what: str, fmt: str) -> tuple[tuple[str, ...], Callable[..., dict[str, Any]]] | None:
+    """The known fields and the row converter of a format; the two formats of their
+    own modules are imported when used (they import this module's cell parsers)."""
+    if (what, fmt) in _CONVERTERS:
+        return _CONVERTERS[(what, fmt)]
+    if what == "incidents" and fmt == "pagerduty-json":
+        from . import pagerduty_api
+
+        return pagerduty_api.FIELDS, pagerduty_api.convert
+    if what == "incidents" and fmt == "opsgenie-csv":
+        from . import opsgenie
+
+        return tuple(opsgenie.FIELDS), opsgenie.convert
+    return None
+
+
+def _problem(path: Path, n: int, row: Mapping[str, Any], exc: "_Bad") -> RowProblem:
+    """The row's problem, at the field's line and column for a record that knows them."""
+    locate = getattr(row, "problem", None)
+    return locate(str(path), exc.column, exc.message) if locate else RowProblem(str(path), n, exc.column, exc.message)
 
 
 # -- cell parsers ---------------------------------------------------------------------
@@ -486,7 +514,8 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 mapping: Mapping[str, str] | None = None, skip_bad: bool = False, source: str | None = None,
                 kind: str = "real", progress: Callable[[int], None] | None = None,
                 chunk: int = CHUNK) -> ImportResult:
-    """Import a CSV, JSON (a list, or ``{"incidents": [...]}``) or JSON-lines file.
+    """Import a CSV, JSON (a list, or ``{"incidents": [...]}``) or JSON-lines file;
+    ``fmt`` auto tells PagerDuty's API JSON and Opsgenie's CSV by their content.
 
     ``mapping`` maps the format's field names to the file's columns
     (``{"created_at": "Opened"}``). ``progress`` is called with the rows read so far
@@ -508,8 +537,15 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
 
     def work(conn: Connection) -> ImportResult:
         with open(path, encoding="utf-8-sig", newline="") as text:
-            header, rows = _rows(path, text)
+            head = text.read(1 << 16)
+            text.seek(0)
             used_fmt = fmt
+            if what == "incidents" and (fmt == "pagerduty-json" or (fmt == "auto" and _is_pagerduty_api(head))):
+                from . import pagerduty_api
+
+                header, rows, used_fmt = None, pagerduty_api.records(path), "pagerduty-json"
+            else:
+                header, rows = _rows(path, text)
             if used_fmt == "auto":
                 if what == "deploys":
                     used_fmt = "drillbit"
@@ -518,10 +554,19 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 else:
                     rows = _peek_json(rows)
                     used_fmt = detect_format(rows.first_keys)
-            if (what, used_fmt) not in _CONVERTERS:
+            found = _converter(what, used_fmt)
+            if found is None:
                 raise InvalidRecord(f"{path}: {what} can only be imported in drillbit's own format")
-            known, convert = _CONVERTERS[(what, used_fmt)]
-            cols = _Columns(known, mapping, used_fmt)
+            if used_fmt == "opsgenie-csv":
+                if header is None:
+                    raise InvalidRecord(f"{path}: expected Opsgenie's CSV export (a header row of columns), got JSON")
+                from . import opsgenie
+
+                fields = {**opsgenie.header_mapping(header), **mapping}
+            else:
+                fields = mapping
+            known, convert = found
+            cols = _Columns(known, fields, used_fmt)
             if header is not None:
                 _check_header(path, header, cols, used_fmt, what)
             table = s.incidents if what == "incidents" else s.deploys
@@ -542,13 +587,14 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                     key = f"{values['source']}\x1f{values['external_id']}"
                     first = seen.get(key)
                     if first is not None:
-                        col = cols.col.get("external_id") or cols.col.get("incident_number", "external_id")
+                        col = next((cols.col[k] for k in ("external_id", "incident_number", "TinyId") if k in cols.col),
+                                   "external_id")
                         raise _Bad(col, f"expected each record once, got {values['external_id']!r} again (first on row {first})")
                     seen[key] = n
                 except _Bad as exc:
                     bad += 1
                     if len(problems) < MAX_PROBLEMS:
-                        problems.append(RowProblem(str(path), n, exc.column, exc.message))
+                        problems.append(_problem(path, n, row, exc))
                     continue
                 if bad and not skip_bad:
                     continue  # keep checking to report every bad row; nothing will be kept
@@ -582,6 +628,12 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
     return store.write(work)
 
 
+def _is_pagerduty_api(head: str) -> bool:
+    from . import pagerduty_api
+
+    return pagerduty_api.looks_like(head)
+
+
 class _Peeked:
     def __init__(self, it: Iterator[tuple[int, Mapping[str, Any]]]):
         self._it = it
@@ -601,6 +653,7 @@ def _peek_json(rows: Iterator[tuple[int, Mapping[str, Any]]]) -> _Peeked:
 def _check_header(path: Path, header: list[str], cols: _Columns, fmt: str, what: str) -> None:
     present = set(header)
     required = {"incidents/drillbit": ("title", "started"), "incidents/pagerduty": ("created_at",),
+                "incidents/opsgenie-csv": ("Message", "CreatedAt", "Status"),
                 "deploys/drillbit": ("service", "at")}[f"{what}/{fmt}"]
     problems = []
     for f in required:
@@ -612,6 +665,10 @@ def _check_header(path: Path, header: list[str], cols: _Columns, fmt: str, what:
         problems.append(RowProblem(str(path), 1, cols.col["incident_number"],
                                    "expected a column incident_number (or id), the key that makes re-imports safe; "
                                    "name it with --map incident_number=COLUMN"))
+    if fmt == "opsgenie-csv" and not {cols.col[k] for k in ("Id", "TinyId", "Alias")} & present:
+        problems.append(RowProblem(str(path), 1, cols.col["TinyId"],
+                                   "expected a column TinyId (or Id, or Alias), the key that makes re-imports safe; "
+                                   "name it with --map TinyId=COLUMN"))
     if fmt == "drillbit":
         mapped = set(cols.col.values())
         allowed = mapped | set(DERIVED_COLUMNS)

@@ -162,14 +162,17 @@ def read_yaml(path: str | Path, display: str | None = None) -> Document:
     """
     name = display or str(path)
     try:
-        raw = _read_regular_file(Path(path), name)
+        raw = read_regular_file(Path(path), name)
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
     return parse_yaml(raw, name)
 
 
-def _read_regular_file(path: Path, name: str) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES.
+def read_regular_file(path: Path, name: str, fmt: str = "YAML") -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; ``name`` is how messages
+    name it and ``fmt`` the format they say drillbit reads (YAML, JSON).
+    Raises InputError for a file that is not regular or too large, OSError when it
+    cannot be opened.
 
     Opened without blocking, so that a FIFO with no writer is refused instead of
     waiting forever; and read to at most one byte past the limit, so that a file
@@ -186,9 +189,9 @@ def _read_regular_file(path: Path, name: str) -> bytes:
         what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
                 else "something special")
-        raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads YAML from regular files only")])
+        raise InputError([Problem(name, 1, 1, "", f"this is {what}, not a regular file; drillbit reads {fmt} from regular files only")])
     with os.fdopen(fd, "rb") as f:
-        limit = f"drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB"
+        limit = f"drillbit reads {fmt} files of at most {MAX_BYTES // (1024 * 1024)} MB"
         if info.st_size > MAX_BYTES:
             raise InputError([Problem(name, 1, 1, "", f"the file is {info.st_size / 1e6:.1f} MB; {limit}")])
         if hasattr(os, "set_blocking"):
