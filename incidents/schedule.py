@@ -91,6 +91,12 @@ def finish(store: IncidentLog, claim_id: int, *, state: str, outcome: str, drill
         state=state, outcome=outcome, drill_run_id=drill_run_id, finished_at=at)))
 
 
+def give_reason(store: IncidentLog, run_id: int, reason: str) -> None:
+    """Record on drill run ``run_id`` why the schedule ran it. Raises StoreError."""
+    store.write(lambda conn: conn.execute(update(s.drill_runs).where(s.drill_runs.c.id == run_id)
+                                          .values(schedule_reason=reason)))
+
+
 def checked_until(store: IncidentLog, entry: str) -> datetime | None:
     """Up to when ``entry``'s due instants were looked at (its cursor, or its latest
     claimed instant if later); None for an entry the log has never seen."""
@@ -213,6 +219,6 @@ def _real(row: Any) -> RealIncident:
     return RealIncident(row.id, row.title, started, from_epoch(row.paged_at, row.utc_offset))
 
 
-__all__ = ["Claim", "LastDrill", "RealIncident", "STATES", "advance", "checked_until", "claim", "finish", "last_drills",
+__all__ = ["Claim", "LastDrill", "RealIncident", "STATES", "advance", "checked_until", "claim", "finish", "give_reason", "last_drills",
            "list_claims", "open_actions", "open_incidents", "pages_between"]
 
