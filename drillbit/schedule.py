@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from heapq import merge
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from scenarios import DrillbitError, Team, load_team
 from scenarios.common import zone
@@ -158,7 +158,10 @@ def choose(entry: Entry, facts: Facts, at: datetime, team: str) -> Choice:
     if entry.rule == "least-recent":
         def ago(sid: str) -> str:
             t = facts.last_drilled(sid)
-            return "never drilled" if t is None else f"last drilled {t.date().isoformat()} ({_days(at - t)})"
+            if t is None:
+                return "never drilled"
+            planned = " as planned here" if facts.planned.get(sid) == t else ""
+            return f"last drilled {t.astimezone(zone(entry.timezone)).date().isoformat()}{planned} ({_days(at - t)})"
 
         order = sorted(pool, key=lambda sid: (facts.last_drilled(sid) is not None,
                                               facts.last_drilled(sid) or at, pool.index(sid)))
@@ -245,16 +248,21 @@ def upcoming(ws: Located, store: "IncidentLog", now: datetime, count: int) -> li
     chosen = entries(ws)
     teams = {e.id: team_of(ws, e)[0] for e in chosen}
     facts = {e.id: read_facts(store, teams[e.id].team, e.choices) for e in chosen}
-    streams = [((d, i) for d in due_instants(e.cron, e.timezone, now, now + LOOKAHEAD)) for i, e in enumerate(chosen)]
+    streams = [_numbered(i, due_instants(e.cron, e.timezone, now, now + LOOKAHEAD)) for i, e in enumerate(chosen)]
     out: list[Planned] = []
     for due, i in islice(merge(*streams, key=lambda pair: (pair[0], pair[1])), count):
         e = chosen[i]
         plan = plan_at(e, teams[e.id], due, store, facts[e.id])
         out.append(plan)
-        if plan.skip is None:
+        if plan.skip is None and e.mode != "tabletop":  # a tabletop's pack records no drill
             for f in facts.values():  # another entry of the same team drills the scenario then too
                 f.planned[plan.choice.scenario] = due
     return out
+
+
+def _numbered(i: int, dues: Iterator[datetime]) -> Iterator[tuple[datetime, int]]:
+    for d in dues:
+        yield d, i
 
 
 def plan_at(entry: Entry, team: Team, due: datetime, store: "IncidentLog", facts: Facts | None = None) -> Planned:
@@ -319,7 +327,7 @@ def fake_clock(start: datetime | None) -> Callable[[], datetime]:
     import time
 
     t0 = time.monotonic()
-    return lambda: (start + timedelta(seconds=time.monotonic() - t0)).astimezone(timezone.utc)
+    return lambda: (start + timedelta(seconds=int(time.monotonic() - t0))).astimezone(timezone.utc)
 
 
 def next_due(ws: Located, after: datetime) -> datetime | None:

@@ -34,7 +34,9 @@ def pack(plan: Planned, scenario: Scenario, team: Team) -> dict[str, Any]:
     injects = []
     for inj in sorted(scenario.injects, key=lambda i: (i.at is None, i.at or 0.0)):
         if inj.at is not None:
-            when = f"{(start + timedelta(seconds=inj.at)):%H:%M} (+{format_duration(inj.at)})"
+            at = start + timedelta(seconds=inj.at)
+            day = "" if at.date() == start.date() else f"{at:%a %Y-%m-%d} "
+            when = f"{day}{at:%H:%M} (+{format_duration(inj.at)})" if inj.at else f"{at:%H:%M} (start)"
         else:
             assert inj.when is not None
             cond, secs = next((k, v) for k, v in inj.when if v is not None)
