@@ -1,0 +1,107 @@
+"""Choosing from a pool (least-recent, weakest, open-actions) and what stops a drill
+(blackouts, hours, an away on-call, an open incident, a tired on-call), against a
+hand-built incident log and a hand-written team."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from drillbit.schedule import Facts, choose, skip_reason
+from incidents import Incident, add_incident
+from incidents.schedule import LastDrill
+from scenarios import Team, Workspace, loads
+
+from schedule_fixtures import TEAM
+
+UTC = timezone.utc
+POOL = ["config-push-global-outage", "db-primary-data-deleted", "ci-session-token-theft"]
+
+
+def entry(**fields: object):  # noqa: ANN202
+    base = {"id": "e", "cron": "0 10 * * *", "pool": POOL}
+    ws = Workspace.model_validate({"workspace": "w", "schedule": [{**base, **fields}]})
+    return ws.schedule[0]
+
+
+def last(run_id: int, day: int, missed: int) -> LastDrill:
+    return LastDrill(run_id, datetime(2026, 12, day, tzinfo=UTC), "simulated", missed, None)
+
+
+AT = datetime(2027, 1, 12, 10, tzinfo=UTC)
+
+
+def test_least_recent_takes_a_never_drilled_scenario_then_the_oldest():
+    facts = Facts({"config-push-global-outage": last(1, 20, 0), "db-primary-data-deleted": last(2, 1, 0)}, {})
+    c = choose(entry(rule="least-recent"), facts, AT, "web-sre")
+    assert c.scenario == "ci-session-token-theft" and "never drilled" in c.why
+    facts.last["ci-session-token-theft"] = last(3, 30, 0)
+    c = choose(entry(rule="least-recent"), facts, AT, "web-sre")
+    assert c.scenario == "db-primary-data-deleted"
+    assert "last drilled 2026-12-01 (42 days ago)" in c.why
+
+
+def test_weakest_takes_the_scenario_whose_last_scorecard_missed_most():
+    facts = Facts({s: last(i, 1, m) for i, (s, m) in enumerate(zip(POOL, [1, 3, 0]), 1)}, {})
+    c = choose(entry(rule="weakest"), facts, AT, "web-sre")
+    assert c.scenario == "db-primary-data-deleted" and "missed 3 objectives" in c.why
+
+
+def test_open_actions_takes_the_scenario_with_most_open_items():
+    facts = Facts({}, {"ci-session-token-theft": ["rotate tokens", "alert on new ASN"], "config-push-global-outage": ["x"]})
+    c = choose(entry(rule="open-actions"), facts, AT, "web-sre")
+    assert c.scenario == "ci-session-token-theft"
+    assert c.why.startswith("'ci-session-token-theft' has 2 open action items (oldest: rotate tokens)")
+
+
+@pytest.fixture
+def store(tmp_path):  # noqa: ANN001, ANN201
+    from incidents import open_store
+
+    log, _ = open_store(f"sqlite:///{tmp_path / 'incidents.db'}")
+    yield log
+    log.close()
+
+
+@pytest.fixture
+def team() -> Team:
+    return loads(TEAM, Team)
+
+
+def test_blackouts_and_hours_stop_every_mode(team, store):
+    e = entry(scenario="x", pool=None, blackouts=[{"from": "2027-01-11", "to": "2027-01-13", "reason": "freeze"}])
+    assert skip_reason(e, team, AT, store) == "blackout 2027-01-11 to 2027-01-13 (freeze)"
+    e = entry(scenario="x", pool=None, hours="Mon-Thu 11:00-16:00")
+    assert "Tue 10:00 UTC is outside the hours it may start in (Mon-Thu 11:00-16:00)" == skip_reason(e, team, AT, store)
+    assert skip_reason(entry(scenario="x", pool=None), team, AT, store) is None
+
+
+def test_an_away_primary_stops_a_game_day_but_not_a_simulation(team, store):
+    tuesday = datetime(2027, 1, 5, 10, tzinfo=UTC)  # alice's week; she is away on the 5th and 6th
+    why = skip_reason(entry(scenario="x", pool=None, mode="gameday"), team, tuesday, store)
+    assert why == "the primary on-call alice is away 2027-01-05 to 2027-01-06 (dentist and a day off)"
+    assert skip_reason(entry(scenario="x", pool=None, mode="simulate"), team, tuesday, store) is None
+
+
+def test_an_open_real_incident_stops_a_game_day(team, store):
+    add_incident(store, Incident(title="checkout 500s", kind="real", started=AT - timedelta(hours=1),
+                                 source="pd", external_id="9"))
+    why = skip_reason(entry(scenario="x", pool=None, mode="gameday"), team, AT, store)
+    assert why is not None and why.startswith("a real incident is open: #1 'checkout 500s'")
+    no_guard = entry(scenario="x", pool=None, mode="gameday", guards={"open_incident": False})
+    assert skip_reason(no_guard, team, AT, store) is None
+
+
+def test_a_primary_paged_too_often_in_the_last_day_stops_a_game_day(team, store):
+    # bob holds the pager from Monday 2027-01-11 00:00Z. Three pages in the 24h before
+    # Tuesday 10:00Z; one more, earlier, falls outside the 24 hours.
+    for n, hours_before in enumerate([22, 16, 8, 27], 1):
+        t = AT - timedelta(hours=hours_before)
+        add_incident(store, Incident(title=f"page {n}", kind="real", started=t, paged=t, resolved=t + timedelta(minutes=20),
+                                     source="pd", external_id=str(n)))
+    two = entry(scenario="x", pool=None, mode="gameday", guards={"max_pages": 2})
+    assert skip_reason(two, team, AT, store) == ("the primary on-call bob had 3 real pages in the 24h before, more than "
+                                                 "guards.max_pages (2)")
+    three = entry(scenario="x", pool=None, mode="gameday", guards={"max_pages": 3})
+    assert skip_reason(three, team, AT, store) is None
