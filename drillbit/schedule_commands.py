@@ -35,7 +35,7 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as
 
 @click.group()
 def schedule() -> None:
-    """Scheduled drills from drillbit.yaml's 'schedule': list, next, run-due, serve."""
+    """Scheduled drills from drillbit.yaml's 'schedule': list, next, run-due, serve, history."""
 
 
 def _workspace() -> "Located":
@@ -115,6 +115,31 @@ def next_due(count: int, db: str | None, now: datetime | None, as_json: bool) ->
         output.out.print(f"{local:%a %Y-%m-%d %H:%M %Z}  {p.entry.id} ({p.entry.mode}): {p.choice.scenario}"
                          + (f"  SKIP: {p.skip}" if p.skip else ""), markup=False)
         output.out.print(f"    why: {p.choice.rule + ': ' if p.choice.rule else ''}{p.choice.why}", markup=False)
+
+
+@schedule.command()
+@click.option("--entry", "only", metavar="ID", help="Only this entry.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="How many, the latest first.")
+@DB
+@JSON
+def history(only: str | None, limit: int, db: str | None, as_json: bool) -> None:
+    """Due times the incident log has claimed, the latest first: what ran or was
+    skipped, and why."""
+    from incidents.schedule import list_claims
+
+    _workspace()
+    log = _log(db)
+    try:
+        claims = list_claims(log.store(), entry=only, limit=limit)
+    finally:
+        log.close()
+    if as_json:
+        output.emit_json({"version": 1, "claims": [c.to_json() for c in claims]})
+        return
+    for c in claims:
+        output.out.print(f"{c.due.isoformat()} {c.entry} ({c.mode}) {c.scenario or '-'}: {c.state}"
+                         + (f" — {c.outcome}" if c.outcome else ""), markup=False)
+        output.out.print(f"    why: {c.reason}", markup=False)
 
 
 def _say(as_json: bool) -> Callable[["Ran"], None]:

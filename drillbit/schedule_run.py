@@ -82,7 +82,8 @@ def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_pat
         return Ran(entry.id, plan.due, entry.mode, scenario, state, reason, outcome, run_id, missed)
 
     claimed = claim(store, entry.id, plan.due, mode=entry.mode, scenario=scenario, rule=plan.choice.rule,
-                    reason=reason, claimed_by=who_claims(), state="skipped" if skip else "running", now=now)
+                    reason=reason, claimed_by=who_claims(), state="skipped" if skip else "running", outcome=skip,
+                    now=now)
     if claimed is None:
         return ran("taken", "another run-due claimed it first")
     if skip:

@@ -61,18 +61,19 @@ def _insert(conn: Connection, table: Any):  # noqa: ANN202
 
 
 def claim(store: IncidentLog, entry: str, due: datetime, *, mode: str, scenario: str | None, rule: str | None,
-          reason: str, claimed_by: str, state: str = "running", now: datetime | None = None) -> int | None:
+          reason: str, claimed_by: str, state: str = "running", outcome: str | None = None,
+          now: datetime | None = None) -> int | None:
     """Claim ``entry``'s tz-aware ``due`` instant: the new row's id, or None when some
     process claimed it already (then it must not run here). ``state`` is ``running``
-    for a run about to start, or a final state for an instant recorded without a run
-    (``skipped``). Raises StoreError."""
+    for a run about to start, or a final state (with its ``outcome``) for an instant
+    recorded without a run (``skipped``). Raises StoreError."""
     at = (now or datetime.now(timezone.utc)).timestamp()
     done = None if state == "running" else at
 
     def work(conn: Connection) -> int | None:
         row = conn.execute(_insert(conn, s.schedule_runs).values(
             entry=entry, due_at=due.timestamp(), utc_offset=offset_minutes(due), mode=mode, scenario=scenario,
-            rule=rule, reason=reason, state=state, outcome=None, drill_run_id=None, claimed_by=claimed_by,
+            rule=rule, reason=reason, state=state, outcome=outcome, drill_run_id=None, claimed_by=claimed_by,
             claimed_at=at, finished_at=done,
         ).on_conflict_do_nothing(index_elements=["entry", "due_at"]).returning(s.schedule_runs.c.id)).first()
         return None if row is None else int(row[0])
