@@ -105,3 +105,50 @@ def test_a_primary_paged_too_often_in_the_last_day_stops_a_game_day(team, store)
                                                  "guards.max_pages (2)")
     three = entry(scenario="x", pool=None, mode="gameday", guards={"max_pages": 3})
     assert skip_reason(three, team, AT, store) is None
+
+
+WEEKLY = """\
+- id: weekly
+  cron: "0 10 * * Mon"
+  timezone: UTC
+  pool: [config-push-global-outage, db-primary-data-deleted, ci-session-token-theft]
+"""
+
+
+def test_next_rotates_a_pool_by_the_log_and_by_what_it_plans(cli, monkeypatch, tmp_path):
+    import json
+
+    from sqlalchemy import insert
+
+    from incidents import open_store
+    from incidents import schema as s
+    from schedule_fixtures import workspace
+
+    ws = workspace(tmp_path / "ws", WEEKLY)
+    url = f"sqlite:///{ws / 'incidents.db'}"
+    log, _ = open_store(url)
+
+    def fill(conn):  # noqa: ANN001, ANN202
+        for rid, (sid, day) in enumerate([("config-push-global-outage", 1), ("db-primary-data-deleted", 2)], 1):
+            conn.execute(insert(s.drill_runs).values(uid=f"u{rid}", scenario=sid, services="x", team="web-sre",
+                                                     mode="simulated", runs=1, summary="{}",
+                                                     recorded_at=datetime(2026, 12, day, tzinfo=UTC).timestamp()))
+        # another team's drill does not count for this one
+        conn.execute(insert(s.drill_runs).values(uid="u9", scenario="ci-session-token-theft", services="x",
+                                                 team="other", mode="simulated", runs=1, summary="{}",
+                                                 recorded_at=datetime(2026, 12, 30, tzinfo=UTC).timestamp()))
+    log.write(fill)
+    log.close()
+    monkeypatch.chdir(ws)
+    code, out, err = cli("schedule", "next", "--count", "4", "--now", "2027-01-01T00:00:00+00:00", "--json", "--db", url)
+    assert code == 0, err
+    plans = json.loads(out)["next"]
+    assert [(p["due"], p["scenario"]) for p in plans] == [
+        ("2027-01-04T10:00:00+00:00", "ci-session-token-theft"),   # never drilled by web-sre
+        ("2027-01-11T10:00:00+00:00", "config-push-global-outage"),  # 2026-12-01, the older of the two
+        ("2027-01-18T10:00:00+00:00", "db-primary-data-deleted"),
+        ("2027-01-25T10:00:00+00:00", "ci-session-token-theft"),   # planned for the 4th, the longest ago by then
+    ]
+    assert plans[0]["why"].startswith("'ci-session-token-theft' never drilled by team 'web-sre'")
+    assert "last drilled 2026-12-01 (41 days ago)" in plans[1]["why"]
+    assert all(p["rule"] == "least-recent" and p["skip"] is None for p in plans)
