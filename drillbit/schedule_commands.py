@@ -4,6 +4,7 @@ incident log), or stay in the foreground and run each drill when it is due."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from scenarios.errors import EXIT_INPUT, EXIT_MISSED
+from scenarios.untrusted import redact
 
 from . import output
 from .params import INSTANT
@@ -189,8 +191,8 @@ def run_due_command(only: str | None, db: str | None, now: datetime | None, as_j
 @NOW
 @JSON
 def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
-    """Stay in the foreground: run what is due, sleep until the next due time, repeat.
-    SIGTERM or Ctrl-C stops it (exit 143 or 130); a drill it cut short is marked
+    """Stay in the foreground: run what is due, sleep until the next due time, repeat
+    (--json: one JSON line a due time). SIGTERM or Ctrl-C stops it (exit 143 or 130); a drill it cut short is marked
     interrupted in the incident log and named on stderr."""
     from .schedule import fake_clock, next_due as earliest
     from .schedule_run import run_due
@@ -203,8 +205,9 @@ def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
 
     def each(ran: "Ran") -> None:
         said(ran)
-        if as_json:
-            output.emit_json(ran.to_json())
+        if as_json:  # one line a drill: a daemon's output is read as it comes
+            sys.stdout.write(redact(json.dumps(ran.to_json())) + "\n")
+            sys.stdout.flush()
 
     try:
         output.err.print(f"serving the schedule of {ws.root / 'drillbit.yaml'} ({len(ws.settings.schedule)} entries); "

@@ -98,6 +98,10 @@ def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_pat
         raise
     except DrillbitError as exc:
         state, outcome, run_id, missed = "failed", " ".join(exc.lines()), None, False
+    except Exception:
+        # A claim left running would say a process died; this one is alive to say why.
+        finish(store, claimed, state="failed", outcome="internal error (see the error log)")
+        raise
     finish(store, claimed, state=state, outcome=outcome, drill_run_id=run_id)
     return ran(state, outcome, run_id, missed)
 

@@ -78,8 +78,8 @@ class Entry(Model):
     team: str | None = Field(None, description="team file, relative to drillbit.yaml (default: the workspace's team)")
     rotation: Id | None = Field(None, description="the rotation whose on-call is the primary (default: 'primary', "
                                                   "else the team's first rotation)")
-    scenario: str | None = Field(None, description="the scenario to drill (an id or a file); or give 'pool'")
-    pool: list[str] | None = Field(None, min_length=1, description="scenarios to choose from, by 'rule'")
+    scenario: str | None = Field(None, description="the scenario to drill: an id in the workspace or built in; or give 'pool'")
+    pool: list[str] | None = Field(None, min_length=1, description="scenario ids to choose from, by 'rule'")
     rule: Rule = Field("least-recent", description="how a pool is chosen from: least-recent (drilled longest ago "
                        "by this team), weakest (worst last scorecard) or open-actions (most open action items)")
     runs: int = Field(100, ge=1, le=1_000_000, description="simulate: Monte Carlo runs")

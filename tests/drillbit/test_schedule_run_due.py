@@ -190,32 +190,32 @@ def _wait_for(ws: Path, state: str, seconds: float = 60.0) -> None:
     raise AssertionError(f"no claim became {state!r} in {seconds}s")
 
 
-def test_serve_runs_what_is_due_then_stops_on_sigterm_while_sleeping(tmp_path):
-    ws = workspace(tmp_path / "ws", SIMULATE.format(catch_up="run-once"))
+def _terminate_when(ws: Path, state: str, *, after: float) -> tuple[int, str, str]:
+    """Serve from just after a due time; SIGTERM it ``after`` seconds past the moment
+    its claim became ``state``. (exit code, stdout, stderr)."""
     child = _serve(ws, "2027-01-05T10:00:30+00:00")
     try:
-        _wait_for(ws, "done")
-        time.sleep(0.5)
+        _wait_for(ws, state)
+        time.sleep(after)
         child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=30)
+        out, err = child.communicate(timeout=60)
     finally:
         child.kill()
-    assert child.returncode == 143, err
+    return child.returncode, out, err
+
+
+def test_serve_runs_what_is_due_then_stops_on_sigterm_while_sleeping(tmp_path):
+    ws = workspace(tmp_path / "ws", SIMULATE.format(catch_up="run-once"))
+    code, out, err = _terminate_when(ws, "done", after=2.0)  # by then it sleeps until tomorrow's 10:00
+    assert code == 143, err
     assert "2027-01-05T10:00:00+00:00 daily (simulate) config-push-global-outage: done" in out
     assert "next due 2027-01-06T10:00:00+00:00; sleeping" in err and err.strip().endswith("terminated")
 
 
 def test_serve_stopped_during_a_drill_marks_it_interrupted(tmp_path):
     ws = workspace(tmp_path / "ws", SIMULATE.format(catch_up="run-once").replace("runs: 2", "runs: 100000"))
-    child = _serve(ws, "2027-01-05T10:00:30+00:00")
-    try:
-        _wait_for(ws, "running")
-        time.sleep(1.0)
-        child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=60)
-    finally:
-        child.kill()
-    assert child.returncode == 143, err
+    code, out, err = _terminate_when(ws, "running", after=1.0)
+    assert code == 143, err
     assert "stopping: the drill that was running is marked interrupted in the incident log" in err
     (c,) = _claims(ws)
     assert (c.state, c.outcome) == ("interrupted", "stopped by a signal before it finished")
