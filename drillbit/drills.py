@@ -314,13 +314,11 @@ def scoring_shows_progress(as_json: bool) -> bool:
     return not as_json and output.err.is_terminal
 
 
-def record_in_log(drill: Drill, log: "LogContext", *, report_path: Path | None = None,
-                  schedule_reason: str | None = None) -> int:
+def record_in_log(drill: Drill, log: "LogContext", *, report_path: Path | None = None) -> int:
     """Record a scored drill (its run, findings and action items) in the incident log
-    :func:`open_log` opened (the caller closes it), and say so; ``schedule_reason``
-    says why the schedule ran it."""
+    :func:`open_log` opened (the caller closes it), and say so."""
     store = log.store()
-    run_id = record_drill(drill, store, report_path=report_path, schedule_reason=schedule_reason)
+    run_id = record_drill(drill, store, report_path=report_path)
     output.err.print(f"recorded drill run {run_id} in the incident log at {store.where}", markup=False)
     return run_id
 

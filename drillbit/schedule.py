@@ -1,10 +1,7 @@
 """The game-day schedule, click-free: which drills are due, which scenario a pool
-gives and why, what stops one (blackouts, the hours it may start in, an away
-on-call, open incidents, a tired on-call), and running what is due exactly once.
-
-Every decision reads the incident log (``incidents.schedule``); every due instant
-that is run or skipped is claimed there first, so two ``run-due`` processes sharing
-a log run each drill once.
+gives and why, and what stops one (blackouts, the hours it may start in, an away
+on-call, open incidents, a tired on-call). Every decision reads the incident log
+(``incidents.schedule``); ``schedule_run`` runs what is due.
 """
 
 from __future__ import annotations
@@ -32,7 +29,7 @@ if TYPE_CHECKING:
 
 #: How far ahead ``next`` looks for due instants.
 LOOKAHEAD = timedelta(days=800)
-#: A pager quieter than this is rested: the window the page guard counts in.
+#: How far back from a game day the primary on-call's real pages are counted.
 PAGE_WINDOW = timedelta(hours=24)
 
 
@@ -319,7 +316,7 @@ def who_claims() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def fake_clock(start: datetime | None) -> Callable[[], datetime]:
+def schedule_clock(start: datetime | None) -> Callable[[], datetime]:
     """The clock of the schedule commands: the wall clock, or one that starts at
     ``start`` and runs at the wall clock's pace (for tests and rehearsals)."""
     if start is None:

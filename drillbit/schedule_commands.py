@@ -66,11 +66,11 @@ def list_entries(db: str | None, now: datetime | None, as_json: bool) -> None:
     """Each entry: when it is due, what it drills, the next due time and what happened last."""
     from incidents.schedule import list_claims
 
-    from .schedule import LOOKAHEAD, entries, fake_clock
+    from .schedule import LOOKAHEAD, entries, schedule_clock
     from scenarios.schedule import due_instants
 
     ws = _workspace()
-    at = fake_clock(now)()
+    at = schedule_clock(now)()
     log = _log(db)
     try:
         rows = []
@@ -100,10 +100,10 @@ def list_entries(db: str | None, now: datetime | None, as_json: bool) -> None:
 def next_due(count: int, db: str | None, now: datetime | None, as_json: bool) -> None:
     """The next COUNT due times of all entries: what each would drill and why that
     scenario, or why it would be skipped (as the incident log stands now)."""
-    from .schedule import fake_clock, upcoming
+    from .schedule import schedule_clock, upcoming
 
     ws = _workspace()
-    at = fake_clock(now)()
+    at = schedule_clock(now)()
     log = _log(db)
     try:
         plans = upcoming(ws, log.store(), at, count)
@@ -169,11 +169,11 @@ def run_due_command(only: str | None, db: str | None, now: datetime | None, as_j
     """Run every drill due since the last run-due, once even when several run at once
     (each due time is claimed in the incident log first); missed times follow each
     entry's catch_up. Exits 1 when a drill missed an objective, 2 when one failed."""
-    from .schedule import fake_clock
+    from .schedule import schedule_clock
     from .schedule_run import run_due
 
     ws = _workspace()
-    at = fake_clock(now)()
+    at = schedule_clock(now)()
     log = _log(db)
     try:
         ran = run_due(ws, log.store(), at, only=only, said=_say(as_json))
@@ -194,11 +194,11 @@ def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
     """Stay in the foreground: run what is due, sleep until the next due time, repeat
     (--json: one JSON line a due time). SIGTERM or Ctrl-C stops it (exit 143 or 130); a drill it cut short is marked
     interrupted in the incident log and named on stderr."""
-    from .schedule import fake_clock, next_due as earliest
+    from .schedule import schedule_clock, next_due as earliest
     from .schedule_run import run_due
 
     ws = _workspace()
-    clock = fake_clock(now)
+    clock = schedule_clock(now)
     log = _log(db)
     store = log.store()
     said = _say(as_json)
