@@ -219,3 +219,39 @@ def test_serve_stopped_during_a_drill_marks_it_interrupted(tmp_path):
     assert "stopping: the drill that was running is marked interrupted in the incident log" in err
     (c,) = _claims(ws)
     assert (c.state, c.outcome) == ("interrupted", "stopped by a signal before it finished")
+
+
+class _FakeGameday:
+    """Stands in for the ``drillbit gameday`` child process: says it recorded a drill
+    run and exits 1 (an objective missed), as the real command does."""
+
+    calls: list[tuple[list[str], str]] = []
+
+    def __init__(self, words, **kwargs):  # noqa: ANN001, ANN003
+        _FakeGameday.calls.append((list(words), kwargs["env"]["DRILLBIT_DB"]))
+        self.returncode = 1
+
+    def communicate(self):  # noqa: ANN201
+        return "", "recorded drill run 7 in the incident log at incidents.db\n"
+
+
+def test_a_due_game_day_runs_drillbit_gameday_and_gives_its_run_the_reason(cli, monkeypatch, tmp_path):
+    from sqlalchemy import insert
+
+    ws = workspace(tmp_path / "ws", GAMEDAY)
+    url = f"sqlite:///{ws / 'incidents.db'}"
+    store, _ = open_store(url)
+    store.write(lambda c: c.execute(insert(s.drill_runs).values(
+        id=7, uid="u7", scenario="config-push-global-outage", services="x", team="web-sre", mode="live", runs=1,
+        summary="{}", recorded_at=0.0)))
+    store.close()
+    monkeypatch.setattr("drillbit.schedule_run.subprocess.Popen", _FakeGameday)
+    # Tuesday 2027-01-12 14:00Z: bob's week, nothing open, no pages.
+    (ran,) = run_due(cli, monkeypatch, ws, "2027-01-12T14:01:00+00:00")
+    assert (ran["state"], ran["drill_run_id"], ran["missed_objectives"]) == ("done", 7, True)
+    ((words, db),) = _FakeGameday.calls
+    assert db == url
+    assert words[1:5] == ["-m", "drillbit", "gameday", "config-push-global-outage"] and "--no-console" in words
+    assert all("incidents.db" not in w for w in words)  # the log's URL goes by the environment
+    (reason,) = drill_reasons(url)
+    assert reason.startswith("entry 'live' due 2027-01-12T14:00:00+00:00 (cron '0 14 * * Tue' in UTC)")
