@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from scenarios import DrillbitError
@@ -47,8 +48,8 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
             said: Callable[[Ran], None] = lambda ran: None) -> list[Ran]:
     """Run every instant due since each entry was last looked at, up to ``now``, once
     across every process sharing the log; ``said`` hears of each as it ends. Raises
-    what the log raises (StoreError); a SIGINT/SIGTERM during a drill marks its claim
-    ``interrupted`` and goes on (see :mod:`drillbit.interrupts`)."""
+    what the log raises (StoreError); a SIGINT/SIGTERM during a drill (an
+    :class:`interrupts.Interrupted`) marks its claim ``interrupted`` and is raised on."""
     from incidents.schedule import advance, checked_until
 
     done: list[Ran] = []
@@ -71,7 +72,7 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
     return done
 
 
-def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_path: Any, now: datetime) -> Ran:
+def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_path: Path, now: datetime) -> Ran:
     from incidents.schedule import claim, finish
 
     skip = due.missed or plan.skip
@@ -106,7 +107,7 @@ def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_pat
     return ran(state, outcome, run_id, missed)
 
 
-def _run(ws: Located, store: "IncidentLog", plan: Planned, team_path: Any, now: datetime,
+def _run(ws: Located, store: "IncidentLog", plan: Planned, team_path: Path, now: datetime,
          reason: str) -> tuple[str, str, int | None, bool]:
     """(state, outcome, drill run id, whether an objective was missed)."""
     entry = plan.entry
@@ -136,7 +137,7 @@ def _run(ws: Located, store: "IncidentLog", plan: Planned, team_path: Any, now: 
             f"{'' if missed == 1 else 's'} missed; drill run {run_id}", run_id, bool(missed))
 
 
-def _gameday(store: "IncidentLog", plan: Planned, team_path: Any, reason: str) -> tuple[str, str, int | None, bool]:
+def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) -> tuple[str, str, int | None, bool]:
     """A live game day, run as ``drillbit gameday`` in a child process (it owns the
     containers, the webhook and the console), then its drill run given the reason."""
     from incidents.schedule import give_reason
