@@ -42,6 +42,7 @@ def _check_cron(value: str) -> str:
         next(CronSim(text, _CHECKED_FROM))
     except (CronSimError, StopIteration) as exc:
         reason = str(exc) or "it never matches"
+        reason = reason[0].lower() + reason[1:]  # cronsim says "Bad minute"
         raise ValueError(f"expected a cron expression such as '0 10 * * Tue', got {describe(value)}: {reason}") from None
     return text
 
