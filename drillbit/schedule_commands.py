@@ -41,13 +41,14 @@ def schedule() -> None:
 
 
 def _workspace() -> "Located":
-    from .schedule import ScheduleError, check_targets
+    from .schedule import ScheduleError, check_targets, entries
     from .workspace import find_workspace
 
     ws = find_workspace()
     if ws is None:
         raise ScheduleError("no drillbit.yaml here or in a folder above; the schedule lives in a workspace "
                             "(`drillbit init` creates one)")
+    entries(ws)  # none: say so before the incident log is opened (or created)
     check_targets(ws)
     return ws
 
