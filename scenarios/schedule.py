@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Iterator, Literal
 
 from cronsim import CronSim, CronSimError
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .base import Id, Model
 from .common import TimeZone, zone
@@ -95,10 +95,19 @@ class Entry(Model):
                               "of them), all, or skip (recorded as skipped)")
     grace: Duration = Field(3600.0, description="how late a due time may still run as on time")
 
+    @field_validator("pool")
+    @classmethod
+    def _not_both(cls, pool: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        # Here rather than only on the whole entry: then it is reported with the
+        # entry's other problems, not after they are fixed.
+        if pool is not None and info.data.get("scenario") is not None:
+            raise ValueError("expected 'scenario' (one scenario) or 'pool' (a list to choose from), not both")
+        return pool
+
     @model_validator(mode="after")
     def _one_target(self) -> "Entry":
-        if (self.scenario is None) == (self.pool is None):
-            raise ValueError("expected exactly one of 'scenario' (one scenario) or 'pool' (a list to choose from)")
+        if self.scenario is None and self.pool is None:
+            raise ValueError("expected 'scenario' (one scenario) or 'pool' (a list to choose from)")
         return self
 
     @property

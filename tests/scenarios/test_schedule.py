@@ -111,7 +111,11 @@ def test_scenario_and_pool_together_and_twice_the_same_id_are_refused():
     text = GOOD + "  - id: weekly\n    cron: '0 9 * * *'\n    scenario: a\n    pool: [b]\n"
     with pytest.raises(InputError) as info:
         loads(text, Workspace, "drillbit.yaml")
-    assert any("schedule[1]: expected exactly one of 'scenario'" in line and line.startswith("drillbit.yaml:10:5")
+    assert any(line.startswith("drillbit.yaml:13:11: schedule[1].pool: expected 'scenario' (one scenario) or 'pool' "
+                               "(a list to choose from), not both") for line in info.value.lines()), info.value.lines()
+    with pytest.raises(InputError) as info:
+        loads(GOOD + "  - id: neither\n    cron: '0 9 * * *'\n", Workspace, "drillbit.yaml")
+    assert any(line.startswith("drillbit.yaml:10:5: schedule[1]: expected 'scenario' (one scenario) or 'pool'")
                for line in info.value.lines()), info.value.lines()
     twice = GOOD + "  - id: weekly\n    cron: '0 9 * * *'\n    scenario: a\n"
     with pytest.raises(InputError) as info:
