@@ -23,7 +23,7 @@ from .store import IncidentLog
 
 #: How a claimed run ended; ``running`` until it does (or for good, when the process
 #: running it died: ``list`` shows it as such).
-STATES: tuple[str, ...] = ("running", "done", "missed", "failed", "interrupted", "skipped")
+STATES: tuple[str, ...] = ("running", "done", "failed", "interrupted", "skipped")
 
 
 @dataclass(frozen=True)

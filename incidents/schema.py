@@ -174,7 +174,7 @@ schedule_runs = Table(
     Column("scenario", String(200)),
     Column("rule", String(20)),
     Column("reason", Text, nullable=False),  # why it ran, or why it was skipped
-    Column("state", String(12), nullable=False),  # running | done | missed | failed | interrupted | skipped
+    Column("state", String(12), nullable=False),  # running | done | failed | interrupted | skipped
     Column("outcome", Text),
     Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="SET NULL")),
     Column("claimed_by", String(200), nullable=False),

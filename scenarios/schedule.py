@@ -5,8 +5,8 @@ it). cronsim rather than croniter: it has no dependencies, is small and actively
 kept, and it follows Debian cron on daylight-saving changes, which is what people
 expect of a cron line: a job at a fixed hour that falls into the hour skipped in
 spring runs once right after the jump, and one in the hour repeated in autumn runs
-once, not twice. croniter's own maintainers announced its end in 2024 before it was
-handed on, and its DST handling has changed between releases.
+once, not twice. croniter was declared unmaintained in late 2024 before others took
+it over; cronsim has been kept by one project (Healthchecks.io) all along.
 """
 
 from __future__ import annotations
