@@ -204,8 +204,12 @@ def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
     store = log.store()
     said = _say(as_json)
 
+    cut: list["Ran"] = []
+
     def each(ran: "Ran") -> None:
         said(ran)
+        if ran.state == "interrupted":
+            cut.append(ran)
         if as_json:  # one line a drill: a daemon's output is read as it comes
             sys.stdout.write(redact(json.dumps(ran.to_json())) + "\n")
             sys.stdout.flush()
@@ -217,8 +221,9 @@ def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
             try:
                 run_due(ws, store, clock(), said=each)
             except KeyboardInterrupt:
-                output.err.print("stopping: the drill that was running is marked interrupted in the incident log",
-                                 markup=False)
+                for ran in cut:
+                    output.err.print(f"stopping: {ran.entry} ({ran.scenario}, due {ran.due.isoformat()}) was cut "
+                                     "short and is marked interrupted in the incident log", markup=False)
                 raise
             wake = earliest(ws, clock())
             if wake is None:

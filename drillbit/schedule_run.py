@@ -49,7 +49,8 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
     """Run every instant due since each entry was last looked at, up to ``now``, once
     across every process sharing the log; ``said`` hears of each as it ends. Raises
     what the log raises (StoreError); a SIGINT/SIGTERM during a drill (an
-    :class:`interrupts.Interrupted`) marks its claim ``interrupted`` and is raised on."""
+    :class:`interrupts.Interrupted`) marks its claim ``interrupted``, tells ``said``
+    and is raised on."""
     from incidents.schedule import advance, checked_until
 
     done: list[Ran] = []
@@ -63,7 +64,7 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
         facts = read_facts(store, team.team, entry.choices)
         for due in due_now(entry, checked_until(store, entry.id), now):
             plan = plan_at(entry, team, due.due, store, facts)
-            ran = _handle(ws, store, plan, due, team_path, now)
+            ran = _handle(ws, store, plan, due, team_path, now, said)
             if ran.state == "done":
                 facts.planned[ran.scenario] = now
             done.append(ran)
@@ -72,8 +73,11 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
     return done
 
 
-def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_path: Path, now: datetime) -> Ran:
+def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_path: Path, now: datetime,
+            said: Callable[[Ran], None]) -> Ran:
     from incidents.schedule import claim, finish
+
+    from . import interrupts
 
     skip = due.missed or plan.skip
     entry, scenario = plan.entry, plan.choice.scenario
@@ -82,26 +86,31 @@ def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_pat
     def ran(state: str, outcome: str, run_id: int | None = None, missed: bool = False) -> Ran:
         return Ran(entry.id, plan.due, entry.mode, scenario, state, reason, outcome, run_id, missed)
 
-    claimed = claim(store, entry.id, plan.due, mode=entry.mode, scenario=scenario, rule=plan.choice.rule,
-                    reason=reason, claimed_by=who_claims(), state="skipped" if skip else "running", outcome=skip,
-                    now=now)
-    if claimed is None:
-        return ran("taken", "another run-due claimed it first")
-    if skip:
-        return ran("skipped", skip)
+    claimed = None
     try:
+        # Held: a signal between the claim's commit and here would leave it 'running' for good.
+        with interrupts.held():
+            claimed = claim(store, entry.id, plan.due, mode=entry.mode, scenario=scenario, rule=plan.choice.rule,
+                            reason=reason, claimed_by=who_claims(), state="skipped" if skip else "running",
+                            outcome=skip, now=now)
+        if claimed is None:
+            return ran("taken", "another run-due claimed it first")
+        if skip:
+            return ran("skipped", skip)
         state, outcome, run_id, missed = _run(ws, store, plan, team_path, now, reason)
     except KeyboardInterrupt:
-        from . import interrupts
-
-        with interrupts.held():
-            finish(store, claimed, state="interrupted", outcome="stopped by a signal before it finished")
+        if claimed is not None and not skip:
+            cut = "stopped by a signal before it finished"
+            with interrupts.held():
+                finish(store, claimed, state="interrupted", outcome=cut)
+                said(ran("interrupted", cut))
         raise
     except DrillbitError as exc:
         state, outcome, run_id, missed = "failed", " ".join(exc.lines()), None, False
     except Exception:
         # A claim left running would say a process died; this one is alive to say why.
-        finish(store, claimed, state="failed", outcome="internal error (see the error log)")
+        if claimed is not None:
+            finish(store, claimed, state="failed", outcome="internal error (see the error log)")
         raise
     finish(store, claimed, state=state, outcome=outcome, drill_run_id=run_id)
     return ran(state, outcome, run_id, missed)
@@ -150,9 +159,13 @@ def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) 
     try:
         out, err = child.communicate()
     except KeyboardInterrupt:
-        # The game day restores its faults on SIGTERM: let it, then say it stopped.
-        child.terminate()
-        child.communicate()
+        from . import interrupts
+
+        # The game day restores its faults on SIGTERM: let it finish that, even when
+        # a second signal comes, then say it stopped.
+        with interrupts.held():
+            child.terminate()
+            child.communicate()
         raise
     found = _RECORDED.search(err)
     run_id = int(found.group(1)) if found else None

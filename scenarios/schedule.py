@@ -48,7 +48,7 @@ def _check_cron(value: str) -> str:
 
 
 #: A five-field cron expression, checked by cronsim when the file is loaded.
-Cron = Annotated[str, AfterValidator(_check_cron), Field(examples=["0 10 * * Tue", "30 14 1-7 * Thu"])]
+Cron = Annotated[str, AfterValidator(_check_cron), Field(examples=["0 10 * * Tue", "30 14 * * Thu#1"])]
 
 
 class Blackout(Away):

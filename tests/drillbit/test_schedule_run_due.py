@@ -60,6 +60,29 @@ def test_run_due_runs_what_is_due_once_and_records_why(cli, monkeypatch, ws):
     assert reason.startswith("entry 'daily' due 2027-01-05T10:00:00+00:00 (cron '0 10 * * *' in UTC)")
 
 
+def test_the_log_shows_and_exports_why_the_schedule_ran_a_drill(cli, monkeypatch, ws):
+    run_due(cli, monkeypatch, ws, "2027-01-05T09:00:00+00:00")
+    (ran,) = run_due(cli, monkeypatch, ws, "2027-01-05T10:05:00+00:00")
+    db = ("--db", f"sqlite:///{ws / 'incidents.db'}")
+    code, out, err = cli("log", *db, "show", "--run", str(ran["drill_run_id"]))
+    assert code == 0, err
+    assert f"scheduled: {ran['reason']}\n" in out
+    code, out, err = cli("log", *db, "show", "--run", str(ran["drill_run_id"]), "--json")
+    assert code == 0, err
+    assert json.loads(out)["run"]["schedule_reason"] == ran["reason"]
+    code, out, err = cli("log", *db, "export", "runs", "--format", "json")
+    assert code == 0, err
+    assert ran["reason"] in out and '"schedule_reason"' in out
+    # A drill run by hand has none, and its show output has no such line.
+    code, _, err = cli("simulate", "config-push-global-outage", "--runs", "2", "--team", "team.yaml", *db)
+    assert code in (0, 1), err
+    code, out, err = cli("log", *db, "show", "--run", str(ran["drill_run_id"] + 1), "--json")
+    assert code == 0, err
+    assert json.loads(out)["run"]["schedule_reason"] is None
+    code, out, err = cli("log", *db, "show", "--run", str(ran["drill_run_id"] + 1))
+    assert "scheduled:" not in out
+
+
 @pytest.mark.parametrize("policy, now, expect_run, expect_skipped", [
     # looked at on the 5th at 10:05; next look on the 8th at 10:30: the 6th and 7th were missed
     ("run-once", "2027-01-08T10:30:00+00:00", ["2027-01-08"], ["2027-01-06", "2027-01-07"]),
@@ -210,13 +233,16 @@ def test_serve_runs_what_is_due_then_stops_on_sigterm_while_sleeping(tmp_path):
     assert code == 143, err
     assert "2027-01-05T10:00:00+00:00 daily (simulate) config-push-global-outage: done" in out
     assert "next due 2027-01-06T10:00:00+00:00; sleeping" in err and err.strip().endswith("terminated")
+    assert "stopping:" not in err  # nothing was cut short
 
 
 def test_serve_stopped_during_a_drill_marks_it_interrupted(tmp_path):
     ws = workspace(tmp_path / "ws", SIMULATE.format(catch_up="run-once").replace("runs: 2", "runs: 100000"))
     code, out, err = _terminate_when(ws, "running", after=1.0)
     assert code == 143, err
-    assert "stopping: the drill that was running is marked interrupted in the incident log" in err
+    assert ("stopping: daily (config-push-global-outage, due 2027-01-05T10:00:00+00:00) was cut short and is marked "
+            "interrupted in the incident log") in err
+    assert "2027-01-05T10:00:00+00:00 daily (simulate) config-push-global-outage: interrupted" in out
     (c,) = _claims(ws)
     assert (c.state, c.outcome) == ("interrupted", "stopped by a signal before it finished")
 
