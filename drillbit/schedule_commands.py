@@ -218,18 +218,22 @@ def serve(db: str | None, now: datetime | None, as_json: bool) -> None:
         output.err.print(f"serving the schedule of {ws.root / 'drillbit.yaml'} ({len(ws.settings.schedule)} entries); "
                          "SIGTERM or Ctrl-C stops", markup=False)
         while True:
+            looked = clock()
             try:
-                run_due(ws, store, clock(), said=each)
+                run_due(ws, store, looked, said=each)
             except KeyboardInterrupt:
                 for ran in cut:
                     output.err.print(f"stopping: {ran.entry} ({ran.scenario}, due {ran.due.isoformat()}) was cut "
                                      "short and is marked interrupted in the incident log", markup=False)
                 raise
-            wake = earliest(ws, clock())
+            # From when run_due looked, not from now: a time that fell due while a drill
+            # ran is run at once rather than missed until the next wake.
+            wake = earliest(ws, looked)
             if wake is None:
                 output.err.print("no entry is due again; stopping", markup=False)
                 return
-            output.err.print(f"next due {wake.isoformat()}; sleeping", markup=False)
+            if wake > clock():
+                output.err.print(f"next due {wake.isoformat()}; sleeping", markup=False)
             while (left := (wake - clock()).total_seconds()) > 0:
                 time.sleep(min(left, MAX_NAP))
     finally:

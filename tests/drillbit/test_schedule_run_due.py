@@ -281,3 +281,31 @@ def test_a_due_game_day_runs_drillbit_gameday_and_gives_its_run_the_reason(cli, 
     assert all("incidents.db" not in w for w in words)  # the log's URL goes by the environment
     (reason,) = drill_reasons(url)
     assert reason.startswith("entry 'live' due 2027-01-12T14:00:00+00:00 (cron '0 14 * * Tue' in UTC)")
+
+
+def test_serve_runs_at_once_a_time_that_fell_due_while_a_drill_ran(cli, monkeypatch, tmp_path):
+    # 'early' is due at 10:00 and its drill takes until 10:20; 'late' fell due at 10:10
+    # meanwhile. serve must look again straight away, not sleep until tomorrow's 10:00.
+    from datetime import datetime, timedelta, timezone
+
+    ws = workspace(tmp_path / "ws", SIMULATE.format(catch_up="skip").replace("id: daily", "id: early")
+                   + SIMULATE.format(catch_up="skip").replace("id: daily", "id: late").replace('"0 10', '"10 10'))
+    t = [datetime(2027, 1, 5, 10, 0, 30, tzinfo=timezone.utc)]
+    looked: list[datetime] = []
+
+    def fake_run_due(ws, store, now, *, said):  # noqa: ANN001, ANN202
+        looked.append(now)
+        if len(looked) == 2:
+            raise KeyboardInterrupt
+        t[0] += timedelta(minutes=20)  # the drill takes 20 minutes
+        return []
+
+    monkeypatch.setattr("drillbit.schedule.schedule_clock", lambda start: lambda: t[0])
+    monkeypatch.setattr("drillbit.schedule_run.run_due", fake_run_due)
+    monkeypatch.setattr("drillbit.schedule_commands.time.sleep", lambda s: pytest.fail(f"slept {s}s"))
+    monkeypatch.chdir(ws)
+    code, _, err = cli("schedule", "serve", "--db", f"sqlite:///{ws / 'incidents.db'}")
+    assert code == 130, err
+    assert looked == [datetime(2027, 1, 5, 10, 0, 30, tzinfo=timezone.utc),
+                      datetime(2027, 1, 5, 10, 20, 30, tzinfo=timezone.utc)]
+    assert "sleeping" not in err
