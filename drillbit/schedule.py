@@ -241,7 +241,7 @@ def skip_reason(entry: Entry, team: Team, due: datetime, store: "IncidentLog") -
 def upcoming(ws: Located, store: "IncidentLog", now: datetime, count: int) -> list[Planned]:
     """The next ``count`` due instants after ``now`` across all entries, each with
     the scenario it would run and why, or why it would be skipped, as the log stands
-    now (a pool's later choices assume the earlier ones ran)."""
+    now (by least-recent, a pool's later choices assume the earlier ones ran)."""
     chosen = entries(ws)
     teams = {e.id: team_of(ws, e)[0] for e in chosen}
     facts = {e.id: read_facts(store, teams[e.id].team, e.choices) for e in chosen}

@@ -106,13 +106,16 @@ def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_pat
                 said(ran("interrupted", cut))
         raise
     except DrillbitError as exc:
+        if claimed is None:  # the log itself failed: run_due raises it
+            raise
         state, outcome, run_id, missed = "failed", " ".join(exc.lines()), None, False
     except Exception:
         # A claim left running would say a process died; this one is alive to say why.
         if claimed is not None:
             finish(store, claimed, state="failed", outcome="internal error (see the error log)")
         raise
-    finish(store, claimed, state=state, outcome=outcome, drill_run_id=run_id)
+    with interrupts.held():  # the drill ran: its claim says so even when a signal comes now
+        finish(store, claimed, state=state, outcome=outcome, drill_run_id=run_id)
     return ran(state, outcome, run_id, missed)
 
 
