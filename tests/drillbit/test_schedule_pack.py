@@ -72,3 +72,18 @@ def test_the_pack_lists_what_a_facilitator_needs_in_order(cli, monkeypatch, tmp_
     assert "- acknowledge the first page within 5m\n- mitigate within 1h" in md
     page = (folder / "facilitator.html").read_text()
     assert page.startswith("<!doctype html>") and "<li>ask: Who answers support?</li>" in page
+
+
+def test_the_pack_escapes_what_a_scenario_says_for_each_format():
+    from reports.facilitator_pack import render_pack
+
+    content = {"title": "<script>alert(1)</script> *now*", "scenario": "x", "kind": "outage", "severity": "P2",
+               "summary": None, "services": ["web"], "when": "Wednesday", "entry": "e", "why": "scenario 'x'",
+               "team": "web-sre", "on_call": [("primary", "Bob")], "roles": [],
+               "injects": [{"when": "09:30 (start)", "title": "t", "kind": "card", "body": "# not a heading",
+                            "facilitator": None, "questions": []}], "objectives": []}
+    md = render_pack(content, "md")
+    assert md.startswith("# Tabletop: \\<script\\>alert(1)\\</script\\> \\*now\\*\n")
+    assert "   - what the team is told: \\# not a heading\n" in md and "- none set" in md
+    page = render_pack(content, "html")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; *now*" in page
