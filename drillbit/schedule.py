@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from incidents import IncidentLog
     from incidents.schedule import LastDrill
 
-#: How far ahead ``next`` looks for due instants.
-LOOKAHEAD = timedelta(days=800)
+#: How far ahead ``next``, ``list`` and ``serve`` look for due instants: more than the
+#: eight years between two 29ths of February (2096 to 2104), so that a cron line that
+#: is due at all is always found. Instants are generated lazily; the span costs nothing.
+LOOKAHEAD = timedelta(days=8 * 366 + 31)
 #: How far back from a game day the primary on-call's real pages are counted.
 PAGE_WINDOW = timedelta(hours=24)
 

@@ -152,3 +152,17 @@ def test_next_rotates_a_pool_by_the_log_and_by_what_it_plans(cli, monkeypatch, t
     assert plans[0]["why"].startswith("'ci-session-token-theft' never drilled by team 'web-sre'")
     assert "last drilled 2026-12-01 (41 days ago)" in plans[1]["why"]
     assert all(p["rule"] == "least-recent" and p["skip"] is None for p in plans)
+
+
+def test_list_finds_a_leap_day_drill_four_years_ahead(cli, monkeypatch, tmp_path):
+    import json
+
+    from schedule_fixtures import workspace
+
+    ws = workspace(tmp_path / "ws", '- id: leap\n  cron: "0 10 29 2 *"\n  scenario: config-push-global-outage\n')
+    monkeypatch.chdir(ws)
+    code, out, err = cli("schedule", "list", "--now", "2028-03-01T00:00:00+00:00", "--json",
+                         "--db", f"sqlite:///{ws / 'incidents.db'}")
+    assert code == 0, err
+    # 2028 is a leap year; 2029-2031 are not; 2032 is.
+    assert json.loads(out)["entries"][0]["next_due"] == "2032-02-29T10:00:00+00:00"
