@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from scenarios import DrillbitError
 
+from . import interrupts
 from .schedule import Due, Planned, due_now, entries, plan_at, read_facts, seed_for, team_of, who_claims
 from .workspace import Located
 
@@ -76,8 +77,6 @@ def run_due(ws: Located, store: "IncidentLog", now: datetime, *, only: str | Non
 def _handle(ws: Located, store: "IncidentLog", plan: Planned, due: Due, team_path: Path, now: datetime,
             said: Callable[[Ran], None]) -> Ran:
     from incidents.schedule import claim, finish
-
-    from . import interrupts
 
     skip = due.missed or plan.skip
     entry, scenario = plan.entry, plan.choice.scenario
@@ -162,8 +161,6 @@ def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) 
     try:
         out, err = child.communicate()
     except KeyboardInterrupt:
-        from . import interrupts
-
         # The game day restores its faults on SIGTERM: let it finish that, even when
         # a second signal comes, then say it stopped.
         with interrupts.held():
