@@ -427,13 +427,14 @@ def write_reports(drill: Drill, directory: Path, *, now: datetime,
 
 
 def record_drill(drill: Drill, store: "IncidentLog", *, report_path: Path | None = None,
-                 recorded_at: datetime | None = None) -> int:
+                 recorded_at: datetime | None = None, schedule_reason: str | None = None) -> int:
     """Record the drill in the incident log: its run, metrics, per-run samples,
-    findings and action items, and for a single run an incident with its milestones.
+    findings and action items, and for a single run an incident with its milestones;
+    ``schedule_reason`` says why the schedule ran it.
     Returns the run's id. Raises what the log raises (InvalidRecord, StoreError)."""
     import incidents  # sqlalchemy is loaded only by commands that use the log
 
     return incidents.record_drill(
         store, drill.result, scenario=drill.inputs.scenario, team=drill.inputs.team.team, mode=drill.timeline.mode,
         seed=drill.timeline.seed, timeline=drill.timeline if drill.single else None, samples=drill.samples,
-        report_path=report_path, recorded_at=recorded_at)
+        report_path=report_path, recorded_at=recorded_at, schedule_reason=schedule_reason)

@@ -57,6 +57,8 @@ LAZY_COMMANDS = {
     "report": ("drillbit.report_commands:report",
                "Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score`` does, one run told "
                "in the timeline chart, post-mortem and status page (the first)."),
+    "schedule": ("drillbit.schedule_commands:schedule",
+                 "Scheduled drills from drillbit.yaml's 'schedule': list, next, run-due, serve, history."),
     "score": ("drillbit.drills:score",
               "Score TIMELINES.jsonl (from any mode): the scorecard of one run or the distribution of many, and the "
               "gap report."),

@@ -286,6 +286,8 @@ def show(lc: LogContext, record_id: int, is_run: bool, as_json: bool) -> None:
              f"seed {run.seed}, team {run.team}) recorded {_minutes(run.recorded)}; verdict {run.verdict}")
         if run.report_path:
             say(f"report: {run.report_path}")
+        if run.schedule_reason:
+            say(f"scheduled: {run.schedule_reason}")
         output.table("metrics", ["metric", "median", "p90", "p99", "reached", "missed"],
                      [(m, show_duration(v["median"]), show_duration(v["p90"]), show_duration(v["p99"]), v["reached"], v["missed"]) for m, v in run.metrics.items()])
         output.table("findings", ["id", "severity", "rule", "title"], [(f.id, f.severity, f.rule, f.title) for f in found])

@@ -154,4 +154,15 @@ scenarios: [scenarios]           # folders (or files) of scenarios
 incident_log: sqlite:///incidents.db   # or postgresql://user@host/db
 reports: reports                 # where reports are written
 include_builtin: true            # also offer the built-in scenario library
+# Drills that run on a schedule (`drillbit schedule next`, `drillbit schedule run-due`;
+# see the README, "Scheduled game days"). Uncomment and adapt:
+# schedule:
+#   - id: weekly-sim
+#     cron: "0 10 * * Tue"         # minute hour day-of-month month day-of-week
+#     timezone: Europe/Berlin      # the zone the cron line is read in
+#     mode: simulate               # simulate | gameday | tabletop
+#     pool: [config-push-global-outage, db-primary-data-deleted]
+#     rule: least-recent           # least-recent | weakest | open-actions
+#     blackouts:
+#       - {{from: 2026-12-21, to: 2027-01-03, reason: year-end change freeze}}
 """

@@ -34,7 +34,8 @@ _MILESTONE_FIELDS = {"detected": "detected", "paged": "paged", "acknowledged": "
 def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario | str, team: str | None, mode: str,
                  seed: int | None, timeline: Timeline | None = None,
                  samples: Mapping[str, Sequence[float | None]] | None = None, report_path: str | Path | None = None,
-                 services: Sequence[str] | None = None, recorded_at: datetime | None = None) -> int:
+                 services: Sequence[str] | None = None, recorded_at: datetime | None = None,
+                 schedule_reason: str | None = None) -> int:
     """Store one drill run and return the run's id.
 
     ``scenario`` is the Scenario the drill ran (its services and severity then link the
@@ -44,7 +45,8 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
     ``samples`` or, when the result names a ``timelines`` file, from re-measuring it.
     Findings and their action items are stored with the run; an action item whose
     finding an earlier drill of the scenario found updates that item (``recurring``).
-    The stored summary is ``result.to_json()``. One transaction. Raises InvalidRecord
+    The stored summary is ``result.to_json()``; ``schedule_reason`` says why the
+    schedule ran it (None: run by hand). One transaction. Raises InvalidRecord
     for another kind of result, an unknown mode, or a timeline with a batch.
     """
     if not isinstance(result, DrillResult):
@@ -71,6 +73,7 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
             services=",".join(services), team=team, mode=mode, seed=seed, runs=result.runs,
             verdict=result.verdict, objectives_missed=result.objectives_missed,
             recorded_at=now, report_path=str(report_path) if report_path else None, summary=result.to_json(),
+            schedule_reason=schedule_reason,
         ).returning(s.drill_runs.c.id)).scalar_one()
         metric_rows = [
             {"run_id": run_id, "metric": name, "median": finite_or_none(m.median), "p90": finite_or_none(m.p90),

@@ -400,7 +400,8 @@ def _run(row: Any, metrics: dict[str, dict[str, Any]] | None = None) -> DrillRun
                     scenario_kind=m["scenario_kind"], severity=m["severity"],
                     services=tuple(x for x in (m["services"] or "").split(",") if x), team=m["team"], mode=m["mode"],
                     seed=m["seed"], runs=m["runs"], verdict=m["verdict"], objectives_missed=m["objectives_missed"],
-                    recorded=_when(m["recorded_at"]), report_path=m["report_path"], metrics=metrics or {})
+                    recorded=_when(m["recorded_at"]), report_path=m["report_path"], metrics=metrics or {},
+                    schedule_reason=m["schedule_reason"])
 
 
 def list_runs(store: IncidentLog, *, scenario: str | None = None, limit: int | None = None) -> list[DrillRun]:

@@ -371,13 +371,14 @@ class DrillRun:
     recorded: datetime
     report_path: str | None
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schedule_reason: str | None = None  # why the schedule ran it (None: run by hand)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "uid": self.uid, "scenario": self.scenario, "scenario_title": self.scenario_title,
                 "scenario_kind": self.scenario_kind, "severity": self.severity, "services": list(self.services),
                 "team": self.team, "mode": self.mode, "seed": self.seed, "runs": self.runs, "verdict": self.verdict,
                 "objectives_missed": self.objectives_missed, "recorded": iso(self.recorded),
-                "report_path": self.report_path, "metrics": self.metrics}
+                "report_path": self.report_path, "metrics": self.metrics, "schedule_reason": self.schedule_reason}
 
 
 def finding_key(scenario: str, rule: str, subject: str) -> str:

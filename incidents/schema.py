@@ -14,7 +14,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, In
                         UniqueConstraint, false)
 
 #: The Alembic revision this code writes; the store migrates any older log to it.
-HEAD = "0003"
+HEAD = "0004"
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -44,6 +44,7 @@ drill_runs = Table(
     Column("recorded_at", Float, nullable=False),
     Column("report_path", Text),
     Column("summary", Text, nullable=False),  # the scoring summary document, JSON
+    Column("schedule_reason", Text),  # schema 0004: why a scheduled drill ran (NULL: run by hand)
 )
 
 drill_metrics = Table(
@@ -158,4 +159,34 @@ imports = Table(
     Column("updated", Integer, nullable=False),
     Column("skipped", Integer, nullable=False),
     Column("at", Float, nullable=False),
+)
+
+#: Schema 0004: one row per due instant of a scheduled entry, claimed before it runs.
+#: The unique key is the lock: of two processes (on one machine or many sharing the
+#: log) that claim the same instant, the database lets one insert the row.
+schedule_runs = Table(
+    "schedule_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry", String(80), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("utc_offset", Integer, nullable=False, default=0),  # minutes, of the entry's zone at due_at
+    Column("mode", String(20), nullable=False),
+    Column("scenario", String(200)),
+    Column("rule", String(20)),
+    Column("reason", Text, nullable=False),  # why it ran, or why it was skipped
+    Column("state", String(12), nullable=False),  # running | done | failed | interrupted | skipped
+    Column("outcome", Text),
+    Column("drill_run_id", Integer, ForeignKey("drill_runs.id", ondelete="SET NULL")),
+    Column("claimed_by", String(200), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    Column("finished_at", Float),
+    UniqueConstraint("entry", "due_at"),
+)
+
+#: Schema 0004: up to when each entry's due instants were looked at, so that a due
+#: instant nobody ran is seen as missed by the next ``run-due``.
+schedule_cursors = Table(
+    "schedule_cursors", metadata,
+    Column("entry", String(80), primary_key=True),
+    Column("checked_until", Float, nullable=False),
 )

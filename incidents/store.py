@@ -34,7 +34,7 @@ BUSY_TIMEOUT = 10.0
 #: Attempts of one unit of work before giving up on a busy database.
 ATTEMPTS = 12
 #: Revisions this code knows how to upgrade from (None: an empty database).
-KNOWN_REVISIONS = (None, "0001", "0002", "0003")
+KNOWN_REVISIONS = (None, "0001", "0002", "0003", "0004")
 _PG_MIGRATION_LOCK = 0x6472696C  # "dril": one migration at a time per database
 
 

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from .base import Model
 from .common import Names
+from .schedule import Schedule
 
 WORKSPACE_FILE = "drillbit.yaml"
 
@@ -20,3 +21,5 @@ class Workspace(Model):
     incident_log: str = Field("sqlite:///incidents.db", description="SQLAlchemy URL of the incident log")
     reports: str = Field("reports", description="folder for reports")
     include_builtin: bool = Field(True, description="also offer the built-in scenario library")
+    schedule: Schedule = Field(default_factory=list, description="drills that run on a cron schedule "
+                               "(`drillbit schedule run-due`)")

@@ -120,8 +120,8 @@ def test_a_0001_log_with_duplicates_upgrades_in_place_and_keeps_every_row(log_ur
     old.close()
 
     store, message = open_store(log_url)
-    assert message == f"upgraded the incident log at {store.where} from schema 0001 to 0003; no data was lost"
-    assert store.read(incidents.store.current_revision) == "0003"
+    assert message == f"upgraded the incident log at {store.where} from schema 0001 to {incidents.HEAD}; no data was lost"
+    assert store.read(incidents.store.current_revision) == incidents.HEAD
     for table, n in (("drill_runs", 2), ("findings", 4), ("action_items", 5), ("incidents", 2)):
         assert _count(store, table) == n, table
     items = {a.id: a for a in list_actions(store, status=None)}
