@@ -12,8 +12,14 @@ import click
 from .lazygroup import LazyGroup
 
 # name -> (where the command is, the first sentence of its help as `drillbit import --help` shows it)
-IMPORTERS: dict[str, tuple[str, str]] = {}
-EXPORTERS: dict[str, tuple[str, str]] = {}
+IMPORTERS: dict[str, tuple[str, str]] = {
+    "ical": ("drillbit.ical_commands:import_ical",
+             "Read an on-call calendar (.ics from PagerDuty, Opsgenie, Grafana OnCall) as a rotation of the team."),
+}
+EXPORTERS: dict[str, tuple[str, str]] = {
+    "ical": ("drillbit.ical_commands:export_ical",
+             "Write the team's resolved on-call schedule as an iCalendar file that calendar apps open."),
+}
 
 
 @click.group(name="import", cls=LazyGroup, lazy=IMPORTERS)
