@@ -313,9 +313,14 @@ class People:
             if key.casefold() in self._exact:
                 return key, self._exact[key.casefold()]
         for key in names + [summary]:
-            found = {member for pattern, member in self._words if pattern.search(key.casefold())}
-            if len(found) == 1:
-                return key, found.pop()
+            # "Noah Schreiber (covering Jonas)" is Noah: the longest name or id found wins, a tie is no answer
+            found: dict[str, int] = {}
+            for pattern, member in self._words:
+                if pattern.search(key.casefold()):
+                    found[member] = max(found.get(member, 0), len(pattern.pattern))
+            best = sorted(found.items(), key=lambda kv: -kv[1])
+            if best and (len(best) == 1 or best[0][1] > best[1][1]):
+                return key, best[0][0]
         return who, None
 
 
@@ -446,11 +451,11 @@ def _turn_layers(parsed: ParsedCalendar, people: People, default_tz: str) -> tup
             _wall(b, zone(key)) == first + timedelta(seconds=i * turn) for i, (b, _, _) in enumerate(found))
         if not regular:
             continue
-        layers.append(Layer(name=f"{format_duration(turn)} turns", start=found[0][0], turn=turn,
+        layers.append(Layer(name="calendar turns", start=found[0][0], turn=turn,
                             members=[m for _, m, _ in found], timezone=key))
         if any("COUNT" in r or "UNTIL" in r for _, _, r in found):
-            notes.append(f"the calendar's turns of {format_duration(turn)} end (COUNT or UNTIL); the layer goes on: "
-                         "check the rotation after the imported range")
+            notes.append(f"the calendar's turns of {format_duration(turn)} ({', '.join(m for _, m, _ in found)}) end "
+                         "(COUNT or UNTIL) and the layer does not: check the rotation after the imported range")
     return layers, notes
 
 

@@ -1,0 +1,240 @@
+"""On-call calendars: the rotation read from a calendar answers as the calendar does.
+
+The expected answers come from the calendar alone: recurring-ical-events lists the
+events at an instant, the one that began last wins (an override on top of a turn),
+and a table written here by hand says who each summary or email is."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+import recurring_ical_events
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from scenarios import InputError, Rotation, load_team
+from scenarios.ical import (People, export_calendar, import_calendar, parse_calendar, read_calendar_text,
+                            resolved_shifts, rotations_yaml)
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "ical"
+TEAM = load_team(ROOT / "examples" / "team.yaml")
+BERLIN = ZoneInfo("Europe/Berlin")
+UTC = timezone.utc
+
+
+def who_is(summary_or_email: str, names: dict[str, str]) -> str | None:
+    for key, member in names.items():
+        if key in summary_or_email:
+            return member
+    return None
+
+
+def calendar_says(path: Path, at: datetime, names: dict[str, str], all_day_zone=BERLIN) -> str | None:
+    """Who the calendar puts on call at ``at``: of the events there, the one that began last."""
+    cal = icalendar.Calendar.from_ical(path.read_text(encoding="utf-8"))
+    events = list(recurring_ical_events.of(cal).between(at, at + timedelta(seconds=1)))
+    if not events:
+        return None
+
+    def began(e):
+        t = e["DTSTART"].dt
+        return t if isinstance(t, datetime) else datetime.combine(t, datetime.min.time(), all_day_zone)
+
+    last = max(events, key=began)
+    attendee = str(last.get("ATTENDEE", ""))
+    return who_is(attendee, names) or who_is(str(last["SUMMARY"]), names)
+
+
+def hours(start: datetime, end: datetime, step=timedelta(hours=1)):
+    t = start
+    while t < end:
+        yield t
+        t += step
+
+
+def read(name: str, start=None, end=None, mapping=None):
+    parsed = parse_calendar(read_calendar_text(DATA / name), str(DATA / name))
+    return import_calendar(parsed, TEAM, People(TEAM, mapping or {}), start, end)
+
+
+WEEKLY_NAMES = {"Amara": "amara", "Jonas Becker": "jonas", "Sofia": "sofia", "Noah": "noah"}
+
+
+def test_a_weekly_turn_of_three_becomes_one_layer_and_the_exceptions_overrides():
+    start, end = datetime(2026, 10, 12, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN)
+    result = read("weekly-berlin.ics", start, end)
+    assert result.layered
+    [layer] = result.rotation.layers
+    assert layer.members == ["amara", "jonas", "sofia"]
+    assert layer.turn == 7 * 86400 and layer.timezone == "Europe/Berlin"
+    assert layer.start == datetime(2026, 10, 12, 9, tzinfo=BERLIN)
+    # By hand from the file: Jonas's turn of 9 November is cancelled (EXDATE) and Noah
+    # covers it until Sofia's moved turn begins on Friday the 13th (RECURRENCE-ID).
+    overrides = [(o.member, o.from_, o.to) for o in result.rotation.overrides]
+    assert overrides == [("noah", datetime(2026, 11, 9, 9, tzinfo=BERLIN), datetime(2026, 11, 13, 9, tzinfo=BERLIN)),
+                         ("sofia", datetime(2026, 11, 13, 9, tzinfo=BERLIN), datetime(2026, 11, 16, 9, tzinfo=BERLIN))]
+    for at in hours(start, end):
+        assert result.rotation.on_call(at, TEAM.timezone) == calendar_says(DATA / "weekly-berlin.ics", at, WEEKLY_NAMES), at
+
+
+def test_the_handoff_stays_at_nine_in_berlin_across_the_end_of_summer_time():
+    result = read("weekly-berlin.ics", datetime(2026, 10, 12, tzinfo=BERLIN), datetime(2026, 11, 30, tzinfo=BERLIN))
+    rot = result.rotation
+    # Monday 19 October is summer time (09:00 = 07:00 UTC); Monday 26 October, after the
+    # clocks went back on the 25th, is winter time (09:00 = 08:00 UTC).
+    assert rot.on_call(datetime(2026, 10, 19, 6, 59, tzinfo=UTC), "UTC") == "amara"
+    assert rot.on_call(datetime(2026, 10, 19, 7, 0, tzinfo=UTC), "UTC") == "jonas"
+    assert rot.on_call(datetime(2026, 10, 26, 7, 59, tzinfo=UTC), "UTC") == "jonas"
+    assert rot.on_call(datetime(2026, 10, 26, 8, 0, tzinfo=UTC), "UTC") == "sofia"
+
+
+def test_the_yaml_pastes_into_a_team_file_and_answers_the_same():
+    start, end = datetime(2026, 10, 12, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN)
+    result = read("weekly-berlin.ics", start, end)
+    text = rotations_yaml("primary", result.rotation, TEAM.timezone)
+    doc = yaml.safe_load(text)
+    assert list(doc) == ["rotations"] and doc["rotations"]["primary"]["layers"][0]["turn"] == "7d"
+    pasted = Rotation.model_validate(doc["rotations"]["primary"])
+    for at in hours(start, end, timedelta(minutes=90)):
+        assert pasted.on_call(at, TEAM.timezone) == result.rotation.on_call(at, TEAM.timezone)
+
+
+def test_past_the_end_of_the_recurrence_layers_would_lie_so_the_shifts_become_overrides():
+    # UNTIL ends the turns on 1 March 2027 (the last turn runs to the 8th); a layer has no end.
+    start, end = datetime(2027, 2, 1, tzinfo=BERLIN), datetime(2027, 3, 22, tzinfo=BERLIN)
+    result = read("weekly-berlin.ics", start, end)
+    assert not result.layered
+    assert [(g.start, g.end) for g in result.gaps] == [(datetime(2027, 3, 8, 9, tzinfo=BERLIN), end)]
+    for at in hours(start, end):
+        assert result.rotation.on_call(at, TEAM.timezone) == calendar_says(DATA / "weekly-berlin.ics", at, WEEKLY_NAMES), at
+
+
+PD_NAMES = {"amara.okafor@": "amara", "lherrera@": "luis", "bob.tanaka@": "noah", "kenji@": "kenji",
+            "jonas.becker@": "jonas"}
+
+
+def test_pagerduty_entries_with_a_folded_attendee_mapped_by_email():
+    result = read("pagerduty-primary.ics", mapping={"bob.tanaka@payments.example.com": "noah"})
+    assert not result.unmapped
+    start, end = datetime(2026, 11, 30, 8, tzinfo=UTC), datetime(2026, 12, 7, 8, tzinfo=UTC)
+    assert (result.start, result.end) == (start, end)
+    for at in hours(start, end, timedelta(minutes=30)):
+        assert result.rotation.on_call(at, "UTC") == calendar_says(DATA / "pagerduty-primary.ics", at, PD_NAMES), at
+    # the file's one hole: Saturday 08:00 to Sunday 08:00 UTC
+    assert [(g.start, g.end, g.unmapped) for g in result.gaps] == [
+        (datetime(2026, 12, 5, 8, tzinfo=UTC), datetime(2026, 12, 6, 8, tzinfo=UTC), ())]
+    [overlap] = result.overlaps
+    assert (overlap.start, overlap.end, overlap.people, overlap.chosen) == (
+        datetime(2026, 12, 1, 18, tzinfo=UTC), datetime(2026, 12, 1, 22, tzinfo=UTC), ("amara", "jonas"), "jonas")
+
+
+def test_someone_not_in_the_team_is_reported_with_the_line_of_their_shift():
+    result = read("pagerduty-primary.ics")
+    [unmapped] = result.unmapped
+    lines = (DATA / "pagerduty-primary.ics").read_text(encoding="utf-8").splitlines()
+    assert unmapped.who == "bob.tanaka@payments.example.com"
+    assert (unmapped.shifts, unmapped.hours) == (1, 24.0)
+    assert lines[unmapped.line - 1] == "DTSTART:20261204T080000Z" and unmapped.col == 1
+    # nobody the team knows from Friday 08:00 UTC (Bob's shift) to Sunday 08:00 UTC
+    assert [(g.start, g.end, g.unmapped) for g in result.gaps] == [
+        (datetime(2026, 12, 4, 8, tzinfo=UTC), datetime(2026, 12, 6, 8, tzinfo=UTC), ("bob.tanaka@payments.example.com",))]
+
+
+def test_all_day_weekend_events_lie_in_the_calendars_zone_and_count_ends_the_rule():
+    start, end = datetime(2026, 11, 2, tzinfo=BERLIN), datetime(2026, 11, 30, tzinfo=BERLIN)
+    result = read("opsgenie-weekend.ics", start, end)
+    rot = result.rotation
+    names = {"Priya": "priya", "Arjun": "arjun"}
+    assert rot.on_call(datetime(2026, 11, 6, 23, 30, tzinfo=UTC), "UTC") == "priya"  # Saturday 00:30 in Berlin
+    assert rot.on_call(datetime(2026, 11, 6, 22, 30, tzinfo=UTC), "UTC") is None
+    assert rot.on_call(datetime(2026, 11, 28, 12, tzinfo=BERLIN), "UTC") is None  # COUNT=2: no third weekend
+    for at in hours(start, end):
+        assert rot.on_call(at, TEAM.timezone) == calendar_says(DATA / "opsgenie-weekend.ics", at, names), at
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("not-a-calendar.ics", ["1:1: expected an iCalendar file starting with BEGIN:VCALENDAR, found 'BEGIN:VCARD'"]),
+    ("no-dtstart.ics", ["11:1: DTSTART: event second@example.com: expected a DTSTART (when the shift begins), found none"]),
+    # line 9: the SUMMARY above is folded over lines 7 and 8; col 9 is TZID=
+    ("unknown-tzid.ics", ["9:9: DTSTART: event shift@example.com: unknown time zone TZID=Europe/Berlinn: expected a "
+                          "VTIMEZONE with that TZID in the file, or an IANA name such as Europe/Berlin"]),
+    ("bad-rrule.ics", ["10:1: RRULE: event weekly@example.com: expected a recurrence rule such as "
+                       "FREQ=WEEKLY;BYDAY=MO;COUNT=4, got 'FREQ=WEEKLY;COUNT=four' (Expected int, got: four)"]),
+])
+def test_malformed_calendars_get_positioned_messages(name, expected):
+    path = DATA / name
+    with pytest.raises(InputError) as info:
+        parse_calendar(read_calendar_text(path), str(path))
+    assert info.value.lines() == [f"{path}:{e}" for e in expected]
+
+
+def test_an_end_that_closes_the_wrong_component_is_named_with_both_lines():
+    text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"
+    with pytest.raises(InputError) as info:
+        parse_calendar(text, "x.ics")
+    assert info.value.lines() == ["x.ics:4:1: expected END of BEGIN:VEVENT of line 2, found END:VTODO"]
+
+
+def test_every_problem_of_a_file_at_once():
+    text = (DATA / "no-dtstart.ics").read_text(encoding="utf-8").replace("DTSTART:20261102T080000Z", "DTSTART;TZID=Nowhere/City:20261102T080000")
+    with pytest.raises(InputError) as info:
+        parse_calendar(text, "two.ics")
+    assert [(p.line, p.path) for p in info.value.problems] == [(7, "DTSTART"), (11, "DTSTART")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("BEGIN:VCALENDAREVTSUMRY;=\r\n 0123456789TZ-/")), max_size=300))
+def test_arbitrary_text_parses_or_raises_input_error(text):
+    try:
+        parse_calendar("BEGIN:VCALENDAR\r\n" + text, "fuzz.ics")
+    except InputError:
+        pass
+
+
+# ---------------------------------------------------------------- export
+
+def exported(rotation: str, start: datetime, end: datetime) -> bytes:
+    return export_calendar(TEAM, resolved_shifts(TEAM, rotation, start, end), datetime(2026, 12, 1, 12, tzinfo=UTC))
+
+
+def test_the_export_meets_rfc_5545():
+    data = exported("secondary", datetime(2026, 11, 2, tzinfo=BERLIN), datetime(2026, 11, 23, tzinfo=BERLIN))
+    assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")  # 3.1: CRLF line ends
+    assert all(len(line) <= 75 for line in data.split(b"\r\n"))  # 3.1: lines of at most 75 octets
+    cal = icalendar.Calendar.from_ical(data)
+    assert cal["VERSION"] == "2.0" and cal["PRODID"]  # 3.6: required calendar properties
+    [tz] = cal.walk("VTIMEZONE")
+    assert tz["TZID"] == "Europe/Berlin"
+    events = cal.walk("VEVENT")
+    # By hand: secondary hands over on Mondays 09:00 Berlin, noah from 26 October, then grace, wei
+    assert [(str(e["SUMMARY"]), e["DTSTART"].dt, e["DTEND"].dt) for e in events] == [
+        ("On call: Noah Schreiber (secondary)", datetime(2026, 11, 2, tzinfo=BERLIN), datetime(2026, 11, 2, 9, tzinfo=BERLIN)),
+        ("On call: Grace Adeyemi (secondary)", datetime(2026, 11, 2, 9, tzinfo=BERLIN), datetime(2026, 11, 9, 9, tzinfo=BERLIN)),
+        ("On call: Wei Jie Lim (secondary)", datetime(2026, 11, 9, 9, tzinfo=BERLIN), datetime(2026, 11, 16, 9, tzinfo=BERLIN)),
+        ("On call: Noah Schreiber (secondary)", datetime(2026, 11, 16, 9, tzinfo=BERLIN), datetime(2026, 11, 23, tzinfo=BERLIN)),
+    ]
+    for e in events:  # 3.6.1: UID and DTSTAMP are required; the times carry the zone's TZID
+        assert e["UID"] and e["DTSTAMP"].dt == datetime(2026, 12, 1, 12, tzinfo=UTC)
+        assert e["DTSTART"].params["TZID"] == "Europe/Berlin" and e["DTEND"].params["TZID"] == "Europe/Berlin"
+    assert len({str(e["UID"]) for e in events}) == len(events)
+    again = icalendar.Calendar.from_ical(exported("secondary", datetime(2026, 11, 2, tzinfo=BERLIN),
+                                                  datetime(2026, 11, 23, tzinfo=BERLIN)))
+    assert [str(e["UID"]) for e in again.walk("VEVENT")] == [str(e["UID"]) for e in events]  # stable
+
+
+@pytest.mark.parametrize("rotation", ["primary", "secondary"])
+def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation):
+    # primary: 8-hour turns in UTC, a weekend layer in Berlin and overrides, over the Christmas override
+    start, end = datetime(2026, 12, 14, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN)
+    path = tmp_path / "export.ics"
+    path.write_bytes(exported(rotation, start, end))
+    parsed = parse_calendar(read_calendar_text(path), str(path))
+    result = import_calendar(parsed, TEAM, People(TEAM, {}), start, end)
+    assert not result.unmapped and not result.gaps and not result.overlaps
+    for at in hours(start, end, timedelta(minutes=30)):
+        assert result.rotation.on_call(at, TEAM.timezone) == TEAM.on_call(rotation, at), at
