@@ -99,7 +99,7 @@ class _EventSource:
 # ---------------------------------------------------------------- reading a calendar
 
 class CalendarError(DrillbitError):
-    """A calendar that cannot be read at all (missing, unreadable)."""
+    """A calendar with nothing to import, or a range that ends before it starts."""
 
 
 def read_calendar_text(path: str | Path) -> str:
@@ -165,7 +165,8 @@ def _bad_line(lines: list[_ContentLine], name: str) -> list[Problem]:
             stack.append(cl.value().strip().upper())
             continue
         if cl.name == "END":
-            stack.pop() if stack else None
+            if stack:
+                stack.pop()
             continue
         probe = "".join(f"BEGIN:{k}\r\n" for k in stack) + cl.text + "\r\n" + "".join(f"END:{k}\r\n" for k in reversed(stack))
         try:
@@ -210,14 +211,23 @@ def _uid(event: Any) -> str:
 def _event_problems(event: Any, src: _EventSource, name: str) -> list[Problem]:
     uid = _uid(event)
     out = []
-    for prop, message in getattr(event, "errors", []):
+    errors = list(getattr(event, "errors", []))
+    for prop, message in errors:
+        if prop is None:  # a line icalendar could not split into name, parameters and value
+            where = next((cl for lines in src.props.values() for cl in lines if cl.text in str(message)), src.begin)
+            out.append(Problem(name, *where.position(), "", f"event {uid}: expected a content line NAME:VALUE, "
+                                                            f"got {where.text[:60]!r}"))
+            continue
         expected = {"RRULE": "a recurrence rule such as FREQ=WEEKLY;BYDAY=MO;COUNT=4"}.get(prop, f"a valid {prop}")
         out.append(Problem(name, *src.at(prop), prop, f"event {uid}: expected {expected}, got {_source_value(src, prop)!r} "
                                                       f"({message})"))
+    broken = {prop for prop, _ in errors}
     if "DTSTART" not in event:
         out.append(Problem(name, *src.begin.position(), "DTSTART",
                            f"event {uid}: expected a DTSTART (when the shift begins), found none"))
     for prop in _TIMED:
+        if prop in broken:
+            continue
         for value in _values(event.get(prop)):
             params = getattr(value, "params", {}) or {}
             tzid = params.get("TZID")

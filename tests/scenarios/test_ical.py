@@ -16,7 +16,7 @@ import recurring_ical_events
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from scenarios import InputError, Rotation, load_team
+from scenarios import DrillbitError, InputError, Rotation, load_team
 from scenarios.ical import (People, export_calendar, import_calendar, parse_calendar, read_calendar_text,
                             resolved_shifts, rotations_yaml)
 
@@ -185,6 +185,32 @@ def test_every_problem_of_a_file_at_once():
     with pytest.raises(InputError) as info:
         parse_calendar(text, "two.ics")
     assert [(p.line, p.path) for p in info.value.problems] == [(7, "DTSTART"), (11, "DTSTART")]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("DTSTART:2026BAD", "x.ics:5:1: DTSTART: event x: expected a valid DTSTART, got '2026BAD' (Expected time, got: 2026BAD)"),
+    ("no colon here", "x.ics:5:1: event x: expected a content line NAME:VALUE, got 'no colon here'"),
+])
+def test_a_line_icalendar_cannot_read_is_positioned(line, expected):
+    text = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\n{line}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    with pytest.raises(InputError) as info:
+        parse_calendar(text, "x.ics")
+    assert expected in info.value.lines()
+
+
+VALUE = st.text(alphabet=st.sampled_from(list("0123456789TZ;=,:-+/ WEEKLYDAIFRQUNTCOBMSAP")), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(VALUE, VALUE, VALUE, VALUE)
+def test_any_values_of_the_timed_properties_import_or_raise_drillbit_errors(start, end, rule, exdate):
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:Amara Okafor\r\n"
+            f"DTSTART{start}\r\nDTEND{end}\r\nRRULE:{rule}\r\nEXDATE{exdate}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    try:
+        parsed = parse_calendar(text, "fuzz.ics")
+        import_calendar(parsed, TEAM, People(TEAM, {}), datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
+    except DrillbitError:
+        pass
 
 
 @settings(max_examples=150, deadline=None)
