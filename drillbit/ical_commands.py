@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import click
 
 from scenarios import Team, load_team
+from scenarios.base import ID_PATTERN
+from scenarios.common import zone
 
 from . import output
 from .files import check_file_target, write_bytes, write_text
@@ -21,20 +24,19 @@ from .workspace import EXAMPLES, find_workspace
 DATE_HELP = "a date (midnight in the team's zone) or a time with an offset, e.g. 2026-11-02 or 2026-11-02T09:00:00+01:00"
 
 
-def _team(path: Path | None) -> tuple[Team, Path]:
+def _team(path: Path | None) -> Team:
+    """The team named, else the workspace's, else the example team."""
     ws = find_workspace()
     team_path = path or (ws.team if ws else EXAMPLES / "team.yaml")
     if not team_path.is_file():
         raise NotFound(f"no such team file: {team_path}")
-    return load_team(team_path), team_path
+    return load_team(team_path)
 
 
 def _moment(text: str | None, team: Team, option: str) -> datetime | None:
     """A DATE option: a day starts at midnight in the team's zone."""
     if text is None:
         return None
-    from scenarios.common import zone
-
     try:
         return datetime.combine(date.fromisoformat(text), time(), zone(team.timezone))
     except ValueError:
@@ -61,8 +63,6 @@ def _mapping(entries: tuple[str, ...], team: Team) -> dict[str, str]:
 
 
 def _when(at: datetime, tz: str) -> str:
-    from scenarios.common import zone
-
     return at.astimezone(zone(tz)).isoformat(timespec="minutes")
 
 
@@ -85,15 +85,12 @@ def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[s
     matched to members by --map, then by member id or name in the attendee or summary.
     Prints `rotations: {NAME: ...}` to paste into the team file, and on stderr who
     could not be matched, the gaps with nobody on call and the overlaps."""
-    from scenarios.base import ID_PATTERN
-    import re
-
     from scenarios.ical import People, import_calendar, parse_calendar, read_calendar_text, rotations_yaml
 
     if not re.match(ID_PATTERN, rotation_name):
         raise click.BadParameter(f"expected lowercase letters, digits, '-', '_' or '.', got {rotation_name!r}",
                                  param_hint="--rotation")
-    team_model, _ = _team(team)
+    team_model = _team(team)
     people = People(team_model, _mapping(maps, team_model))
     start, end = _moment(from_, team_model, "--from"), _moment(to, team_model, "--to")
     if out is not None:
@@ -185,7 +182,7 @@ def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: s
 
     if as_json and out is None:
         raise click.UsageError("--json prints the shifts written; name the calendar file with --out")
-    team_model, _ = _team(team)
+    team_model = _team(team)
     for name in rotations:
         if name not in team_model.rotations:
             guess = difflib.get_close_matches(name, list(team_model.rotations), n=1)
