@@ -13,7 +13,9 @@ started on).
 from __future__ import annotations
 
 import bisect
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -469,6 +471,51 @@ def _turn_layers(parsed: ParsedCalendar, people: People, default_tz: str) -> tup
     return layers, notes
 
 
+def _repeating_layer(cut: list[Span], shifts: list[Shift], tz_name: str, start: datetime,
+                     end: datetime) -> Layer | None:
+    """A layer for shifts listed one by one (a PagerDuty feed) that take turns: the most
+    common shift length on the wall clock of ``tz_name`` is the turn, the earliest such
+    shift fixes the handoff time, and the smallest cycle of members that holds for
+    three slots in four, repeating at least twice, is the order. None if there is none;
+    the caller checks that it answers as the calendar does."""
+    tz = zone(tz_name)
+    whole = [s for s in shifts if s.member and start <= s.start and s.end <= end]
+    lengths = Counter(round((_wall(s.end, tz) - _wall(s.start, tz)).total_seconds()) for s in whole)
+    if not lengths:
+        return None
+    turn, count = lengths.most_common(1)[0]
+    if turn < MIN_TURN or count < 2:
+        return None
+    anchor = _wall(min(s.start for s in whole if round((_wall(s.end, tz) - _wall(s.start, tz)).total_seconds()) == turn), tz)
+    first = anchor - timedelta(seconds=math.ceil((anchor - _wall(start, tz)).total_seconds() / turn) * turn)
+    slots: list[str | None] = []
+    while (a := (first + timedelta(seconds=len(slots) * turn)).replace(tzinfo=tz)) < end:
+        b = (first + timedelta(seconds=(len(slots) + 1) * turn)).replace(tzinfo=tz)
+        slots.append(_holder(cut, max(a, start), min(b, end)))
+    distinct = {m for m in slots if m}
+    for n in range(1, min(2 * len(distinct), len(slots) // 2) + 1):
+        members = [Counter(m for m in slots[j::n] if m).most_common(1) for j in range(n)]
+        if not all(members):
+            continue
+        order = [m[0][0] for m in members]
+        if sum(m == order[k % n] for k, m in enumerate(slots)) >= 0.75 * len(slots):
+            return Layer(name="calendar turns", start=first.replace(tzinfo=tz), turn=float(turn), members=order,
+                         timezone=tz_name)
+    return None
+
+
+def _holder(cut: list[Span], a: datetime, b: datetime) -> str | None:
+    """The member on call for more than half of [a, b), if anyone is."""
+    held: Counter[str] = Counter()
+    for span in cut[max(0, bisect.bisect_right([s.start for s in cut], a) - 1):]:
+        if span.start >= b:
+            break
+        if span.member:
+            held[span.member] += (min(span.end, b) - max(span.start, a)).total_seconds()
+    best = held.most_common(1)
+    return best[0][0] if best and best[0][1] * 2 > (b - a).total_seconds() else None
+
+
 def _overrides(base: Rotation, spans_: list[Span], tz: str) -> list[Override] | None:
     """Overrides that make ``base`` answer as the spans do; None where the calendar
     has nobody but ``base`` has someone (an override cannot make a gap)."""
@@ -561,17 +608,24 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
     start, end = _default_range(parsed, team.timezone, start, end)
     shifts, positioned = calendar_shifts(parsed, people, start, end, team.timezone)
     cut = spans(shifts, start, end)
-    layers, notes = _turn_layers(parsed, people, team.timezone)
-    rotation, layered = None, False
-    if layers:
-        base = Rotation(layers=layers)
-        overrides = _overrides(base, cut, team.timezone)
+    candidates = [_turn_layers(parsed, people, team.timezone)]
+    for tz_name in dict.fromkeys([team.timezone, "UTC"]):
+        layer = _repeating_layer(cut, shifts, tz_name, start, end)
+        if layer is not None:
+            candidates.append(([layer], [f"the calendar's shifts repeat every {format_duration(layer.turn * len(layer.members))} "
+                                         f"({', '.join(layer.members)}) and so does the layer, also after the imported "
+                                         "range: check the rotation there"]))
+    rotation, layered, notes = None, False, []
+    for layers, layer_notes in candidates:
+        if not layers:
+            continue
+        overrides = _overrides(Rotation(layers=layers), cut, team.timezone)
         if overrides is not None:
             candidate = Rotation(layers=layers, overrides=overrides)
             if _agrees(candidate, cut, team.timezone):
-                rotation, layered = candidate, True
+                rotation, layered, notes = candidate, True, layer_notes
+                break
     if rotation is None:
-        notes = []
         first = next((s.member for s in shifts if s.member), team.members[0].id)
         overrides = _overrides(Rotation(layers=[_nowhere(start, first)]), cut, team.timezone) or []
         rotation = Rotation(layers=[_nowhere(start, first)], overrides=overrides)

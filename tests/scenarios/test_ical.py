@@ -35,8 +35,10 @@ def who_is(summary_or_email: str, names: dict[str, str]) -> str | None:
 
 
 def calendar_says(path: Path, at: datetime, names: dict[str, str], all_day_zone=BERLIN) -> str | None:
-    """Who the calendar puts on call at ``at``: of the events there, the one that began last."""
-    cal = icalendar.Calendar.from_ical(path.read_text(encoding="utf-8"))
+    """Who the calendar puts on call at ``at``: of the events there, the one that began
+    last, and of two that began together the one written later in the file."""
+    text = path.read_text(encoding="utf-8")
+    cal = icalendar.Calendar.from_ical(text)
     events = list(recurring_ical_events.of(cal).between(at, at + timedelta(seconds=1)))
     if not events:
         return None
@@ -45,7 +47,7 @@ def calendar_says(path: Path, at: datetime, names: dict[str, str], all_day_zone=
         t = e["DTSTART"].dt
         return t if isinstance(t, datetime) else datetime.combine(t, datetime.min.time(), all_day_zone)
 
-    last = max(events, key=began)
+    last = max(events, key=lambda e: (began(e), text.rindex(f"UID:{e['UID']}")))
     attendee = str(last.get("ATTENDEE", ""))
     return who_is(attendee, names) or who_is(str(last["SUMMARY"]), names)
 
@@ -155,6 +157,39 @@ def test_all_day_weekend_events_lie_in_the_calendars_zone_and_count_ends_the_rul
     assert rot.on_call(datetime(2026, 11, 28, 12, tzinfo=BERLIN), "UTC") is None  # COUNT=2: no third weekend
     for at in hours(start, end):
         assert rot.on_call(at, TEAM.timezone) == calendar_says(DATA / "opsgenie-weekend.ics", at, names), at
+
+
+def test_pagerduty_entries_that_take_turns_become_a_layer_and_the_split_week_an_override():
+    result = read("pagerduty-weekly.ics")
+    assert result.layered
+    [layer] = result.rotation.layers
+    # By hand: handoffs at 09:00 Berlin on Mondays (07:00 UTC in summer, 08:00 after 25 October)
+    assert (layer.members, layer.turn, layer.timezone) == (["amara", "jonas", "sofia"], 7 * 86400, "Europe/Berlin")
+    assert layer.start == datetime(2026, 10, 12, 9, tzinfo=BERLIN)
+    assert [(o.member, o.from_, o.to) for o in result.rotation.overrides] == [
+        ("helena", datetime(2026, 11, 4, 17, tzinfo=UTC), datetime(2026, 11, 5, 7, tzinfo=UTC))]
+    names = {"amara.okafor@": "amara", "jonas.becker@": "jonas", "sofia.lindqvist@": "sofia", "helena.brandt@": "helena"}
+    for at in hours(result.start, result.end):
+        assert result.rotation.on_call(at, TEAM.timezone) == calendar_says(DATA / "pagerduty-weekly.ics", at, names), at
+
+
+def test_grafana_oncall_usernames_and_a_daily_pair_of_twelve_hour_shifts():
+    start, end = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)
+    result = read("grafana-oncall-daily.ics", start, end)
+    assert result.layered
+    [layer] = result.rotation.layers
+    assert (layer.members, layer.turn, layer.timezone) == (["amara", "luis"], 12 * 3600, "UTC")
+    assert layer.start == datetime(2026, 11, 2, 8, tzinfo=UTC)
+    assert [(o.member, o.from_, o.to) for o in result.rotation.overrides] == [
+        ("kenji", datetime(2026, 11, 7, 8, tzinfo=UTC), datetime(2026, 11, 7, 20, tzinfo=UTC))]
+    names = {"amara": "amara", "luis": "luis", "kenji": "kenji"}
+    for at in hours(start, end, timedelta(minutes=30)):
+        assert result.rotation.on_call(at, "UTC") == calendar_says(DATA / "grafana-oncall-daily.ics", at, names), at
+
+
+def test_an_endless_recurrence_is_read_for_thirteen_weeks_without_a_range():
+    result = read("grafana-oncall-daily.ics")
+    assert (result.start, result.end) == (datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2027, 2, 1, 8, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("name, expected", [
