@@ -727,36 +727,44 @@ def rotations_yaml(name: str, rotation: Rotation, tz: str = "UTC") -> str:
 
 # ---------------------------------------------------------------- a rotation to a calendar
 
+#: How far before --from an export looks for where its first shift really began (for its UID).
+LOOKBACK = timedelta(days=62)
+
+
 @dataclass(frozen=True)
 class OnCallShift:
-    """One stretch of a resolved rotation: ``member`` on call from ``start`` to ``end``."""
+    """One stretch of a resolved rotation: ``member`` on call from ``start`` to ``end``;
+    ``began`` is when the stretch really began when the range cut it (else ``start``)."""
 
     rotation: str
     member: str
     start: datetime
     end: datetime
+    began: datetime
 
     @property
     def uid(self) -> str:
-        """The same shift gets the same UID on every export, so a calendar app updates it in place."""
-        return f"{self.rotation}-{self.member}-{self.start.astimezone(UTC):%Y%m%dT%H%M%SZ}@drillbit"
+        """The same shift gets the same UID on every export, whatever the range, so a
+        calendar app updates it in place."""
+        return f"{self.rotation}-{self.member}-{self.began.astimezone(UTC):%Y%m%dT%H%M%SZ}@drillbit"
 
 
 def resolved_shifts(team: Team, rotation: str, start: datetime, end: datetime) -> list[OnCallShift]:
     """Who ``rotation`` puts on call over [start, end), as consecutive shifts (a
     stretch with nobody on call is no shift). Raises KeyError for an unknown rotation."""
     rot = team.rotations[rotation]
-    cuts = rot.changes(start, end, team.timezone)
+    earlier = start - LOOKBACK
+    cuts = rot.changes(earlier, end, team.timezone)
     out: list[OnCallShift] = []
     for a, b in zip(cuts, cuts[1:] + [end]):
         who = rot.on_call(a, team.timezone)
         if who is None:
             continue
         if out and out[-1].member == who and out[-1].end == a:
-            out[-1] = OnCallShift(rotation, who, out[-1].start, b)
+            out[-1] = OnCallShift(rotation, who, out[-1].start, b, out[-1].began)
         else:
-            out.append(OnCallShift(rotation, who, a, b))
-    return out
+            out.append(OnCallShift(rotation, who, a, b, a))
+    return [OnCallShift(s.rotation, s.member, max(s.start, start), s.end, s.began) for s in out if s.end > start]
 
 
 def export_calendar(team: Team, shifts: Iterable[OnCallShift], stamp: datetime) -> bytes:
