@@ -107,6 +107,8 @@ class CalendarError(DrillbitError):
 def read_calendar_text(path: str | Path) -> str:
     """The text of an .ics file. Raises InputError for a file that is not text."""
     name = str(path)
+    if Path(path).exists() and not Path(path).is_file():  # a folder, or a FIFO that would block the read
+        raise InputError([Problem(name, 1, 1, "", "this is not a regular file; drillbit reads calendars from .ics files")])
     try:
         raw = Path(path).read_bytes()[:MAX_BYTES + 1]
     except OSError as exc:
@@ -386,6 +388,8 @@ def calendar_shifts(parsed: ParsedCalendar, people: People, start: datetime, end
         sources[(_uid(event), _instant(rid.dt, tz).isoformat() if rid else None)] = (order, src)
     shifts, notes = [], []
     for occ in _expand(parsed, start, end):
+        if str(occ.get("STATUS", "")).upper() == "CANCELLED":  # RFC 5545 3.8.1.11: the shift is called off
+            continue
         rid = occ.get("RECURRENCE-ID")
         key = (_uid(occ), _instant(rid.dt, tz).isoformat() if rid else None)
         order, src = sources.get(key) or sources.get((key[0], None)) or (len(events), parsed.events[0])

@@ -39,7 +39,8 @@ def calendar_says(path: Path, at: datetime, names: dict[str, str], all_day_zone=
     last, and of two that began together the one written later in the file."""
     text = path.read_text(encoding="utf-8")
     cal = icalendar.Calendar.from_ical(text)
-    events = list(recurring_ical_events.of(cal).between(at, at + timedelta(seconds=1)))
+    events = [e for e in recurring_ical_events.of(cal).between(at, at + timedelta(seconds=1))
+              if e.get("STATUS") != "CANCELLED"]
     if not events:
         return None
 
@@ -64,7 +65,7 @@ def read(name: str, start=None, end=None, mapping=None):
     return import_calendar(parsed, TEAM, People(TEAM, mapping or {}), start, end)
 
 
-WEEKLY_NAMES = {"Amara": "amara", "Jonas Becker": "jonas", "Sofia": "sofia", "Noah": "noah"}
+WEEKLY_NAMES = {"Amara": "amara", "Jonas Becker": "jonas", "Sofia": "sofia", "Noah": "noah", "Helena": "helena"}
 
 
 def test_a_weekly_turn_of_three_becomes_one_layer_and_the_exceptions_overrides():
@@ -76,7 +77,8 @@ def test_a_weekly_turn_of_three_becomes_one_layer_and_the_exceptions_overrides()
     assert layer.turn == 7 * 86400 and layer.timezone == "Europe/Berlin"
     assert layer.start == datetime(2026, 10, 12, 9, tzinfo=BERLIN)
     # By hand from the file: Jonas's turn of 9 November is cancelled (EXDATE) and Noah
-    # covers it until Sofia's moved turn begins on Friday the 13th (RECURRENCE-ID).
+    # covers it until Sofia's moved turn begins on Friday the 13th (RECURRENCE-ID);
+    # Helena's cover of 20 November is cancelled (STATUS:CANCELLED).
     overrides = [(o.member, o.from_, o.to) for o in result.rotation.overrides]
     assert overrides == [("noah", datetime(2026, 11, 9, 9, tzinfo=BERLIN), datetime(2026, 11, 13, 9, tzinfo=BERLIN)),
                          ("sofia", datetime(2026, 11, 13, 9, tzinfo=BERLIN), datetime(2026, 11, 16, 9, tzinfo=BERLIN))]
