@@ -269,7 +269,7 @@ class Shift:
     uid: str
     line: int
     col: int
-    order: int  # position in the file, for ties between overlapping shifts
+    order: tuple[int, int]  # position in the file (then among the event's attendees), for ties in overlaps
 
 
 @dataclass(frozen=True)
@@ -305,10 +305,18 @@ class People:
             self._exact[m.name.casefold()] = m.id
         self._words = [(re.compile(rf"(?<!\w){re.escape(key)}(?!\w)"), member) for key, member in self._exact.items()]
 
-    def identify(self, event: Any) -> tuple[str, str | None]:
-        """(how the calendar names the person, member id or None)."""
+    def identify(self, event: Any) -> list[tuple[str, str | None]]:
+        """Each person the event puts on call: (how the calendar names them, member id
+        or None). An event with several attendees names each; otherwise the attendee
+        (or organizer) and the summary name one person together."""
+        summary = str(event.get("SUMMARY", "")).strip()
+        attendees = _values(event.get("ATTENDEE"))
+        if len(attendees) > 1:
+            return [self._match([p], "") for p in attendees]
+        return [self._match(attendees or _values(event.get("ORGANIZER")), summary)]
+
+    def _match(self, people: list[Any], summary: str) -> tuple[str, str | None]:
         emails, names = [], []
-        people = _values(event.get("ATTENDEE")) or _values(event.get("ORGANIZER"))
         for p in people:
             address = str(p)
             if address.lower().startswith("mailto:"):
@@ -316,17 +324,17 @@ class People:
             cn = (getattr(p, "params", {}) or {}).get("CN")
             if cn:
                 names.append(str(cn).strip())
-        summary = str(event.get("SUMMARY", "")).strip()
-        keys = emails + names + ([summary] if summary else [])
+        texts = names + ([summary] if summary else [])
+        keys = emails + texts
         who = keys[0] if keys else "(nobody named)"
         for key in keys:
             if key.casefold() in self.mapping:
                 self.used.add(key.casefold())
                 return key, self.mapping[key.casefold()]
-        for key in names + [summary]:
+        for key in texts:
             if key.casefold() in self._exact:
                 return key, self._exact[key.casefold()]
-        for key in names + [summary]:
+        for key in texts:
             # "Noah Schreiber (covering Jonas)" is Noah: the longest name or id found wins, a tie is no answer
             found: dict[str, int] = {}
             for pattern, member in self._words:
@@ -400,9 +408,11 @@ def calendar_shifts(parsed: ParsedCalendar, people: People, start: datetime, end
                                  f"event {_uid(occ)} at {begin.isoformat()} has no length (no DTEND or DURATION after "
                                  "its DTSTART); it puts nobody on call"))
             continue
-        who, member = people.identify(occ)
-        shifts.append(Shift(begin, finish, who, member, str(occ.get("SUMMARY", "")), _uid(occ),
-                            *src.at("DTSTART"), order))
+        named = people.identify(occ)
+        for rank, (who, member) in enumerate(named):
+            # of several attendees the first is on call where they overlap: a later order wins
+            shifts.append(Shift(begin, finish, who, member, str(occ.get("SUMMARY", "")), _uid(occ),
+                                *src.at("DTSTART"), (order, len(named) - rank)))
     shifts.sort(key=lambda s: (s.start, s.order))
     return shifts, sorted(set(notes))
 
@@ -455,7 +465,8 @@ def _turn_layers(parsed: ParsedCalendar, people: People, default_tz: str) -> tup
             continue
         period = (7 if rule["FREQ"][0] == "WEEKLY" else 1) * 86400.0 * int(rule.get("INTERVAL", [1])[0])
         turn = (_wall(finish, tz) - _wall(begin, tz)).total_seconds()
-        _, member = people.identify(event)
+        named = people.identify(event)
+        member = named[0][1] if len(named) == 1 else None
         if member is None or turn < MIN_TURN or period % turn:
             continue
         groups.setdefault((period, turn, tz.key), []).append((begin, member, rule))

@@ -194,6 +194,20 @@ def test_an_endless_recurrence_is_read_for_thirteen_weeks_without_a_range():
     assert (result.start, result.end) == (datetime(2026, 11, 2, 8, tzinfo=UTC), datetime(2027, 2, 1, 8, tzinfo=UTC))
 
 
+def test_an_event_with_two_attendees_puts_both_on_call_and_says_so():
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Handwritten//EN\r\nBEGIN:VEVENT\r\nUID:pair\r\n"
+            "DTSTAMP:20261101T000000Z\r\nDTSTART:20261102T080000Z\r\nDTEND:20261102T200000Z\r\nSUMMARY:Release day\r\n"
+            "ATTENDEE;CN=Amara Okafor:mailto:amara@payments.example.com\r\n"
+            "ATTENDEE;CN=Bob Tanaka:mailto:bob@payments.example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    result = import_calendar(parse_calendar(text, "pair.ics"), TEAM, People(TEAM, {}))
+    assert sorted((s.who, s.member or "") for s in result.shifts) == [("Amara Okafor", "amara"),
+                                                                      ("bob@payments.example.com", "")]
+    [overlap] = result.overlaps
+    assert set(overlap.people) == {"amara", "bob@payments.example.com"} and overlap.chosen == "amara"
+    assert [u.who for u in result.unmapped] == ["bob@payments.example.com"]
+    assert result.rotation.on_call(datetime(2026, 11, 2, 12, tzinfo=UTC), "UTC") == "amara"
+
+
 @pytest.mark.parametrize("name, expected", [
     ("not-a-calendar.ics", ["1:1: expected an iCalendar file starting with BEGIN:VCALENDAR, found 'BEGIN:VCARD'"]),
     ("no-dtstart.ics", ["11:1: DTSTART: event second@example.com: expected a DTSTART (when the shift begins), found none"]),
