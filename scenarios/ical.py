@@ -631,15 +631,15 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
                                          f"({', '.join(layer.members)}) and so does the layer, also after the imported "
                                          "range: check the rotation there"]))
     rotation, layered, notes = None, False, []
-    for layers, layer_notes in candidates:
+    for layers, layer_notes in candidates:  # of the faithful ones, the one that needs the fewest overrides
         if not layers:
             continue
         overrides = _overrides(Rotation(layers=layers), cut, team.timezone)
-        if overrides is not None:
-            candidate = Rotation(layers=layers, overrides=overrides)
-            if _agrees(candidate, cut, team.timezone):
-                rotation, layered, notes = candidate, True, layer_notes
-                break
+        if overrides is None or (rotation is not None and len(overrides) >= len(rotation.overrides)):
+            continue
+        candidate = Rotation(layers=layers, overrides=overrides)
+        if _agrees(candidate, cut, team.timezone):
+            rotation, layered, notes = candidate, True, layer_notes
     if rotation is None:
         first = next((s.member for s in shifts if s.member), team.members[0].id)
         overrides = _overrides(Rotation(layers=[_nowhere(start, first)]), cut, team.timezone) or []

@@ -307,10 +307,19 @@ def test_the_export_meets_rfc_5545():
     assert str(events[1]["UID"]) == "secondary-grace-20261102T080000Z@drillbit"
 
 
-@pytest.mark.parametrize("rotation", ["primary", "secondary"])
-def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation):
-    # primary: 8-hour turns in UTC, a weekend layer in Berlin and overrides, over the Christmas override
-    start, end = datetime(2026, 12, 14, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN)
+CHRISTMAS = (datetime(2026, 12, 14, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN))
+SUMMER_TIME = (datetime(2027, 3, 1, tzinfo=BERLIN), datetime(2027, 4, 26, tzinfo=BERLIN))  # clocks go forward 28 March
+
+
+@pytest.mark.parametrize("rotation, start, end, layered", [
+    # primary: 8-hour turns in UTC, a weekend layer in Berlin and overrides (Christmas)
+    ("primary", *CHRISTMAS, True),
+    # three weekly turns are one cycle of three people, not yet shown to repeat
+    ("secondary", *CHRISTMAS, False),
+    ("primary", *SUMMER_TIME, True),
+    ("secondary", *SUMMER_TIME, True),
+], ids=["primary-christmas", "secondary-christmas", "primary-summer-time", "secondary-summer-time"])
+def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation, start, end, layered):
     path = tmp_path / "export.ics"
     path.write_bytes(exported(rotation, start, end))
     parsed = parse_calendar(read_calendar_text(path), str(path))
@@ -318,3 +327,10 @@ def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation):
     assert not result.unmapped and not result.gaps and not result.overlaps
     for at in hours(start, end, timedelta(minutes=30)):
         assert result.rotation.on_call(at, TEAM.timezone) == TEAM.on_call(rotation, at), at
+    assert result.layered == layered
+    if layered:  # the turns come back as a layer: 8 hours counted in UTC, or a week from Monday 09:00 in Berlin
+        [layer] = result.rotation.layers
+        [source] = [l for l in TEAM.rotations[rotation].layers if l.turn == layer.turn]
+        assert sorted(layer.members) == sorted(source.members)
+        if (start, end) == SUMMER_TIME:  # only a change of the clocks tells the two zones apart
+            assert (layer.timezone or TEAM.timezone) == (source.timezone or TEAM.timezone)
