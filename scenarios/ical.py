@@ -560,8 +560,9 @@ def _agrees(rotation: Rotation, spans_: list[Span], tz: str) -> bool:
     return True
 
 
-#: The layer of a rotation made of overrides alone (a rotation needs one layer): it applies nowhere.
 def _nowhere(start: datetime, member: str) -> Layer:
+    """The layer of a rotation made of overrides alone (a rotation needs a layer): its
+    empty list of windows makes it apply at no time."""
     return Layer(name="nowhere", start=start, turn=7 * 86400.0, members=[member], only=[])
 
 
