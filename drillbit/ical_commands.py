@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from scenarios.common import zone
 
 from . import output
 from .files import check_file_target, write_bytes, write_text
-from .params import InstantParam
+from .params import INSTANT, InstantParam
 from .resolve import NotFound
 from .workspace import EXAMPLES, find_workspace
 
@@ -171,8 +171,10 @@ def _import_json(name: str, file: str, result: Any, people: Any, tz: str) -> dic
 @click.option("--from", "from_", metavar="DATE", required=True, help=f"Start of the range: {DATE_HELP}.")
 @click.option("--to", metavar="DATE", required=True, help="End of the range, the same way.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
+@click.option("--now", type=INSTANT, default="now", show_default=True,
+              help="When the export is made (ISO 8601 with offset): every event's DTSTAMP. Fix it for the same bytes on each run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the shifts written as JSON (needs --out).")
-def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: str, out: Path | None,
+def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: str, out: Path | None, now: datetime,
                 as_json: bool) -> None:
     """Write the team's resolved on-call schedule as an iCalendar file that calendar apps open.
 
@@ -196,7 +198,7 @@ def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: s
         check_file_target(out, "calendar file")
     shifts = [s for name in (rotations or tuple(team_model.rotations))
               for s in resolved_shifts(team_model, name, start, end)]
-    data = export_calendar(team_model, shifts, datetime.now(timezone.utc).replace(microsecond=0))
+    data = export_calendar(team_model, shifts, now)
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

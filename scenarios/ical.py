@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
@@ -30,6 +30,7 @@ from .common import zone
 from .durations import format_duration
 from .errors import DrillbitError, InputError, Problem
 from .team import MIN_TURN, Layer, Override, Rotation, Team
+from .zonehints import ABBREVIATIONS
 
 MAX_BYTES = 20 * 1024 * 1024
 #: Without an end in the calendar or on the command line, an endless RRULE is read this far.
@@ -37,6 +38,8 @@ ENDLESS_HORIZON = timedelta(weeks=13)
 _TIMED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _LAYER_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"}
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+#: The name of the layer of a rotation made of overrides alone (see :func:`_nowhere`).
+NOWHERE = "nowhere"
 UTC = timezone.utc
 
 
@@ -456,8 +459,8 @@ def _turn_layers(parsed: ParsedCalendar, people: People, default_tz: str) -> tup
         if not isinstance(begin, datetime):
             begin, finish = datetime.combine(begin, time()), datetime.combine(finish, time())
         tz = begin.tzinfo or tz_default
-        if not isinstance(tz, ZoneInfo):
-            continue  # a VTIMEZONE of the file's own: a layer needs an IANA zone
+        if not isinstance(tz, ZoneInfo) or _layer_zone(tz.key) is None:
+            continue  # a VTIMEZONE of the file's own, or EST5EDT: a layer needs an IANA place name
         begin = begin.replace(tzinfo=tz)
         finish = finish.replace(tzinfo=finish.tzinfo or tz)
         days = rule.get("BYDAY")
@@ -484,6 +487,32 @@ def _turn_layers(parsed: ParsedCalendar, people: People, default_tz: str) -> tup
             notes.append(f"the calendar's turns of {format_duration(turn)} ({', '.join(m for _, m, _ in found)}) end "
                          "(COUNT or UNTIL) and the layer does not: check the rotation after the imported range")
     return layers, notes
+
+
+def _layer_zone(name: str) -> str | None:
+    """``name`` if a layer may count its turns in it: an IANA place, not an abbreviation such as EST."""
+    if not name or name in ABBREVIATIONS:
+        return None
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+    return name
+
+
+def _handoff_zones(parsed: ParsedCalendar, shifts: list[Shift], team: Team) -> list[str]:
+    """The zones whose wall clock a calendar's turns may be counted on: the team's, the
+    calendar's own (X-WR-TIMEZONE, each DTSTART's TZID), UTC, then those of the members on
+    call (an export is written in the team's zone, a rotation may hand over in New York).
+    Of zones that answer alike the earlier is kept, so UTC before a zone without summer time."""
+    names = [team.timezone, str(parsed.calendar.get("X-WR-TIMEZONE", "")).strip()]
+    for event in parsed.calendar.walk("VEVENT"):
+        tz = getattr(event["DTSTART"].dt, "tzinfo", None)
+        if isinstance(tz, ZoneInfo):
+            names.append(tz.key)
+    member_zone = {m.id: m.timezone for m in team.members}
+    names += ["UTC"] + [member_zone[s.member] for s in shifts if s.member in member_zone]
+    return [n for n in dict.fromkeys(names) if _layer_zone(n)]
 
 
 def _repeating_layer(cut: list[Span], shifts: list[Shift], tz_name: str, start: datetime,
@@ -517,6 +546,15 @@ def _repeating_layer(cut: list[Span], shifts: list[Shift], tz_name: str, start: 
             return Layer(name="calendar turns", start=first.replace(tzinfo=tz), turn=float(turn), members=order,
                          timezone=tz_name)
     return None
+
+
+def _from_next_handoff(layer: Layer) -> Layer:
+    """``layer`` starting one turn later, with the same members on call from then: the
+    layer of :func:`_repeating_layer` starts at or before the range, where the calendar
+    may have nobody, and a layer that applies there could not answer as it does."""
+    tz = zone(layer.timezone or "UTC")
+    later = (_wall(layer.start, tz) + timedelta(seconds=layer.turn)).replace(tzinfo=tz)
+    return layer.model_copy(update={"start": later, "members": layer.members[1:] + layer.members[:1]})
 
 
 def _holder(cut: list[Span], a: datetime, b: datetime) -> str | None:
@@ -563,7 +601,7 @@ def _agrees(rotation: Rotation, spans_: list[Span], tz: str) -> bool:
 def _nowhere(start: datetime, member: str) -> Layer:
     """The layer of a rotation made of overrides alone (a rotation needs a layer): its
     empty list of windows makes it apply at no time."""
-    return Layer(name="nowhere", start=start, turn=7 * 86400.0, members=[member], only=[])
+    return Layer(name=NOWHERE, start=start, turn=7 * 86400.0, members=[member], only=[])
 
 
 @dataclass(frozen=True)
@@ -625,9 +663,9 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
     shifts, positioned = calendar_shifts(parsed, people, start, end, team.timezone)
     cut = spans(shifts, start, end)
     candidates = [_turn_layers(parsed, people, team.timezone)]
-    for tz_name in dict.fromkeys([team.timezone, "UTC"]):
-        layer = _repeating_layer(cut, shifts, tz_name, start, end)
-        if layer is not None:
+    for tz_name in _handoff_zones(parsed, shifts, team):
+        found = _repeating_layer(cut, shifts, tz_name, start, end)
+        for layer in [found, _from_next_handoff(found)] if found else []:
             candidates.append(([layer], [f"the calendar's shifts repeat every {format_duration(layer.turn * len(layer.members))} "
                                          f"({', '.join(layer.members)}) and so does the layer, also after the imported "
                                          "range: check the rotation there"]))
@@ -736,9 +774,14 @@ def rotation_document(rotation: Rotation, tz: str = "UTC") -> dict[str, Any]:
 
 
 def rotations_yaml(name: str, rotation: Rotation, tz: str = "UTC") -> str:
-    """``rotations: {name: ...}`` as YAML to paste into a team file (see :func:`rotation_document`)."""
-    return yaml.safe_dump({"rotations": {name: rotation_document(rotation, tz)}}, sort_keys=False, allow_unicode=True,
+    """``rotations: {name: ...}`` as YAML to paste into a team file (see :func:`rotation_document`),
+    with a comment on the layer that applies at no time, saying why it is there."""
+    text = yaml.safe_dump({"rotations": {name: rotation_document(rotation, tz)}}, sort_keys=False, allow_unicode=True,
                           width=100)
+    return re.sub(rf"^( *)- name: {NOWHERE}$",
+                  r"\1# The calendar's shifts are the overrides below. A rotation needs at least one layer;\n"
+                  r"\1# this one applies at no time (only: []), so only the overrides put anyone on call.\n"
+                  rf"\1- name: {NOWHERE}", text, count=1, flags=re.M)
 
 
 # ---------------------------------------------------------------- a rotation to a calendar

@@ -40,6 +40,7 @@ OWNER = {
     "markupsafe": "reports", "matplotlib": "reports", "sqlalchemy": "incidents", "alembic": "incidents",
     "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
     "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit", "anyio": "drillbit",
+    "icalendar": "scenarios", "recurring_ical_events": "scenarios",
 }
 
 

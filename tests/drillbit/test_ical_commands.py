@@ -101,3 +101,14 @@ def test_the_import_and_export_groups_list_each_command_with_its_own_short_help(
             command = group.get_command(click.Context(group), name)
             assert command.name == name
             assert sentence == command.get_short_help_str(limit=10_000)
+
+
+def test_export_with_now_stamps_every_event_with_it_and_repeats_byte_for_byte(cli, tmp_path):
+    files = [tmp_path / "a.ics", tmp_path / "b.ics"]
+    for path in files:
+        code, _, err = cli("export", "ical", "--team", TEAM_PATH, "--from", "2026-12-21", "--to", "2026-12-28",
+                           "--now", "2026-12-01T12:00:00+01:00", "--out", str(path))
+        assert code == 0, err
+    assert files[0].read_bytes() == files[1].read_bytes()
+    events = icalendar.Calendar.from_ical(files[0].read_bytes()).walk("VEVENT")
+    assert events and {e["DTSTAMP"].to_ical() for e in events} == {b"20261201T110000Z"}  # RFC 5545 3.8.7.2: UTC

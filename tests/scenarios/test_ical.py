@@ -16,7 +16,7 @@ import recurring_ical_events
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from scenarios import DrillbitError, InputError, Rotation, load_team
+from scenarios import DrillbitError, InputError, Rotation, Team, load_team, loads
 from scenarios.ical import (People, export_calendar, import_calendar, parse_calendar, read_calendar_text,
                             resolved_shifts, rotations_yaml)
 
@@ -334,3 +334,78 @@ def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation, st
         assert sorted(layer.members) == sorted(source.members)
         if (start, end) == SUMMER_TIME:  # only a change of the clocks tells the two zones apart
             assert (layer.timezone or TEAM.timezone) == (source.timezone or TEAM.timezone)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def nyc_by_hand(at: datetime) -> str | None:
+    """pagerduty-nyc-weekly.ics read by hand: Luis, Dana, Priya take weeks from Monday
+    19 October 10:00 New York; Priya's week of 23 November is cancelled (EXDATE) and
+    Marcus holds it (Thanksgiving); Grace covers 24-26 December 10:00 (Christmas)."""
+    if datetime(2026, 11, 23, 10, tzinfo=NEW_YORK) <= at < datetime(2026, 11, 30, 10, tzinfo=NEW_YORK):
+        return "marcus"
+    if datetime(2026, 12, 24, 10, tzinfo=NEW_YORK) <= at < datetime(2026, 12, 26, 10, tzinfo=NEW_YORK):
+        return "grace"
+    first = datetime(2026, 10, 19, 10)  # wall clock in New York: the handoff stays at 10:00 across 1 November
+    if at < first.replace(tzinfo=NEW_YORK):
+        return None
+    weeks = (at.astimezone(NEW_YORK).replace(tzinfo=None) - first) // timedelta(weeks=1)
+    return ["luis", "dana", "priya"][weeks % 3]
+
+
+NYC_RANGE = (datetime(2026, 10, 19, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN))
+
+
+def example_team_with(pasted: str) -> Team:
+    """examples/team.yaml with the import's ``rotations:`` YAML pasted under its own, as a user does."""
+    team_text = (ROOT / "examples" / "team.yaml").read_text(encoding="utf-8")
+    return loads(team_text.replace("rotations:\n", pasted, 1), Team, "team.yaml")
+
+
+def test_a_new_york_rotation_with_an_exdate_and_holiday_covers_pastes_into_the_team_file():
+    result = read("pagerduty-nyc-weekly.ics", *NYC_RANGE)
+    assert result.layered
+    [layer] = result.rotation.layers
+    assert (layer.members, layer.timezone) == (["luis", "dana", "priya"], "America/New_York")
+    # 10:00 in New York is 14:00 UTC in summer time, 15:00 UTC after 1 November
+    assert result.rotation.on_call(datetime(2026, 10, 26, 13, 59, tzinfo=UTC)) == "luis"
+    assert result.rotation.on_call(datetime(2026, 10, 26, 14, 0, tzinfo=UTC)) == "dana"
+    assert result.rotation.on_call(datetime(2026, 11, 2, 14, 59, tzinfo=UTC)) == "dana"
+    assert result.rotation.on_call(datetime(2026, 11, 2, 15, 0, tzinfo=UTC)) == "priya"
+    team = example_team_with(rotations_yaml("nyc", result.rotation, TEAM.timezone))
+    for at in hours(*NYC_RANGE, timedelta(minutes=30)):
+        assert team.on_call("nyc", at) == nyc_by_hand(at), at
+
+
+def test_its_export_in_berlin_time_reads_back_as_the_same_new_york_layer(tmp_path):
+    team = example_team_with(rotations_yaml("nyc", read("pagerduty-nyc-weekly.ics", *NYC_RANGE).rotation, TEAM.timezone))
+    path = tmp_path / "nyc.ics"
+    path.write_bytes(export_calendar(team, resolved_shifts(team, "nyc", *NYC_RANGE), datetime(2026, 10, 1, tzinfo=UTC)))
+    result = import_calendar(parse_calendar(read_calendar_text(path), str(path)), team, People(team, {}), *NYC_RANGE)
+    assert result.layered
+    [layer] = result.rotation.layers
+    assert (layer.members, layer.timezone) == (["luis", "dana", "priya"], "America/New_York")
+    assert layer.start == datetime(2026, 10, 19, 10, tzinfo=NEW_YORK)
+    assert [(o.member, o.from_, o.to) for o in result.rotation.overrides] == [
+        ("marcus", datetime(2026, 11, 23, 10, tzinfo=NEW_YORK), datetime(2026, 11, 30, 10, tzinfo=NEW_YORK)),
+        ("grace", datetime(2026, 12, 24, 10, tzinfo=NEW_YORK), datetime(2026, 12, 26, 10, tzinfo=NEW_YORK))]
+
+
+def test_a_tzid_that_is_an_abbreviation_is_read_but_turns_are_counted_in_a_place():
+    # EST5EDT is in the zone database, but a layer needs a place such as America/New_York
+    text = (DATA / "pagerduty-nyc-weekly.ics").read_text(encoding="utf-8").replace("America/New_York", "EST5EDT")
+    result = import_calendar(parse_calendar(text, "est.ics"), TEAM, People(TEAM, {}), *NYC_RANGE)
+    assert all(l.timezone != "EST5EDT" for l in result.rotation.layers)
+    for at in hours(*NYC_RANGE, timedelta(minutes=30)):
+        assert result.rotation.on_call(at, TEAM.timezone) == nyc_by_hand(at), at
+
+
+def test_an_overrides_only_rotation_says_in_the_yaml_why_its_layer_applies_nowhere():
+    result = read("pagerduty-primary.ics")
+    assert not result.layered
+    text = rotations_yaml("primary", result.rotation, TEAM.timezone)
+    lines = text.splitlines()
+    at = lines.index("    - name: nowhere")
+    assert lines[at - 2].startswith("    # ") and "needs at least one layer" in lines[at - 2]
+    assert yaml.safe_load(text)["rotations"]["primary"]["layers"][0]["only"] == []
