@@ -589,13 +589,30 @@ def _overrides(base: Rotation, spans_: list[Span], tz: str) -> list[Override] | 
     return out
 
 
-def _agrees(rotation: Rotation, spans_: list[Span], tz: str) -> bool:
+def _first_difference(rotation: Rotation, spans_: list[Span], tz: str) -> tuple[datetime, str | None] | None:
+    """The first instant of the spans where ``rotation`` answers otherwise than the
+    calendar, with the calendar's answer there; None where they agree throughout."""
     starts = [s.start for s in spans_]
     for at in sorted(set(rotation.changes(spans_[0].start, spans_[-1].end, tz)) | set(starts)):
         span = spans_[bisect.bisect_right(starts, at) - 1]
         if rotation.on_call(at, tz) != span.member:
-            return False
-    return True
+            return at, span.member
+    return None
+
+
+def _after_the_range(parsed: ParsedCalendar, people: People, rotation: Rotation, end: datetime, tz: str) -> str | None:
+    """A note when the layers, which never end, put someone else on call than the
+    calendar does in the :data:`ENDLESS_HORIZON` after the imported range."""
+    later = end + ENDLESS_HORIZON
+    shifts, _ = calendar_shifts(parsed, people, end, later, tz)
+    found = _first_difference(rotation, spans(shifts, end, later), tz)
+    if found is None:
+        return None
+    at, member = found
+    when = at.astimezone(zone(tz)).isoformat(timespec="minutes")
+    return (f"after the imported range the layers go on and the calendar differs: from {when} "
+            f"the calendar has {member or 'nobody'} on call, the rotation {rotation.on_call(at, tz) or 'nobody'}; "
+            "import a longer range (--to) or check the rotation there")
 
 
 def _nowhere(start: datetime, member: str) -> Layer:
@@ -665,10 +682,7 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
     candidates = [_turn_layers(parsed, people, team.timezone)]
     for tz_name in _handoff_zones(parsed, shifts, team):
         found = _repeating_layer(cut, shifts, tz_name, start, end)
-        for layer in [found, _from_next_handoff(found)] if found else []:
-            candidates.append(([layer], [f"the calendar's shifts repeat every {format_duration(layer.turn * len(layer.members))} "
-                                         f"({', '.join(layer.members)}) and so does the layer, also after the imported "
-                                         "range: check the rotation there"]))
+        candidates += [([layer], []) for layer in ([found, _from_next_handoff(found)] if found else [])]
     rotation, layered, notes = None, False, []
     for layers, layer_notes in candidates:  # of the faithful ones, the one that needs the fewest overrides
         if not layers:
@@ -677,9 +691,12 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
         if overrides is None or (rotation is not None and len(overrides) >= len(rotation.overrides)):
             continue
         candidate = Rotation(layers=layers, overrides=overrides)
-        if _agrees(candidate, cut, team.timezone):
+        if _first_difference(candidate, cut, team.timezone) is None:
             rotation, layered, notes = candidate, True, layer_notes
-    if rotation is None:
+    if rotation is not None:
+        later = _after_the_range(parsed, people, rotation, end, team.timezone)
+        notes = notes + ([later] if later else [])
+    else:
         first = next((s.member for s in shifts if s.member), team.members[0].id)
         overrides = _overrides(Rotation(layers=[_nowhere(start, first)]), cut, team.timezone) or []
         rotation = Rotation(layers=[_nowhere(start, first)], overrides=overrides)

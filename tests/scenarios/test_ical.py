@@ -409,3 +409,14 @@ def test_an_overrides_only_rotation_says_in_the_yaml_why_its_layer_applies_nowhe
     at = lines.index("    - name: nowhere")
     assert lines[at - 2].startswith("    # ") and "needs at least one layer" in lines[at - 2]
     assert yaml.safe_load(text)["rotations"]["primary"]["layers"][0]["only"] == []
+
+
+def test_a_range_that_stops_before_an_exception_says_where_the_layer_goes_wrong_after_it():
+    # cut before Thanksgiving: the layer would give Priya the week Marcus holds from 23 November 10:00 New York
+    result = read("pagerduty-nyc-weekly.ics", datetime(2026, 10, 19, tzinfo=BERLIN), datetime(2026, 11, 23, tzinfo=BERLIN))
+    assert result.layered
+    assert [n for n in result.notes if n.startswith("after the imported range")] == [
+        "after the imported range the layers go on and the calendar differs: from 2026-11-23T16:00+01:00 the calendar "
+        "has marcus on call, the rotation priya; import a longer range (--to) or check the rotation there"]
+    # read without a range (13 weeks of the endless rules), nothing differs in the 13 weeks after it
+    assert not [n for n in read("pagerduty-nyc-weekly.ics").notes if n.startswith("after the imported range")]
