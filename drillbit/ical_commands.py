@@ -14,6 +14,8 @@ import click
 from scenarios import Team, load_team
 from scenarios.base import ID_PATTERN
 from scenarios.common import zone
+from scenarios.ical import (CalendarImport, People, export_calendar, import_calendar, parse_calendar, read_calendar_text,
+                            resolved_shifts, rotation_document, rotations_yaml)
 
 from . import output
 from .files import check_file_target, write_bytes, write_text
@@ -85,8 +87,6 @@ def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[s
     matched to members by --map, then by member id or name in the attendee or summary.
     Prints `rotations: {NAME: ...}` to paste into the team file, and on stderr who
     could not be matched, the gaps with nobody on call and the overlaps."""
-    from scenarios.ical import People, import_calendar, parse_calendar, read_calendar_text, rotations_yaml
-
     if not re.match(ID_PATTERN, rotation_name):
         raise click.BadParameter(f"expected lowercase letters, digits, '-', '_' or '.', got {rotation_name!r}",
                                  param_hint="--rotation")
@@ -107,7 +107,7 @@ def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[s
     _report(str(file), rotation_name, result, team_model.timezone, people, out)
 
 
-def _report(file: str, name: str, result: Any, tz: str, people: Any, out: Path | None) -> None:
+def _report(file: str, name: str, result: CalendarImport, tz: str, people: People, out: Path | None) -> None:
     err = output.err
     rot = result.rotation
     err.print(f"read {file}: {len(result.shifts)} shifts from {_when(result.start, tz)} to {_when(result.end, tz)}",
@@ -138,9 +138,7 @@ def _report(file: str, name: str, result: Any, tz: str, people: Any, out: Path |
         err.print(f"wrote {out}", markup=False)
 
 
-def _import_json(name: str, file: str, result: Any, people: Any, tz: str) -> dict[str, Any]:
-    from scenarios.ical import rotation_document
-
+def _import_json(name: str, file: str, result: CalendarImport, people: People, tz: str) -> dict[str, Any]:
     def iso(t: datetime) -> str:
         return t.isoformat()
 
@@ -180,8 +178,6 @@ def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: s
 
     One event per shift, in the team's time zone, from --from to --to; a shift that
     runs over either end is cut there."""
-    from scenarios.ical import export_calendar, resolved_shifts
-
     if as_json and out is None:
         raise click.UsageError("--json prints the shifts written; name the calendar file with --out")
     team_model = _team(team)

@@ -360,7 +360,7 @@ def _calendar_zone(parsed: ParsedCalendar, default: str) -> ZoneInfo:
     name = str(parsed.calendar.get("X-WR-TIMEZONE", "")).strip()
     try:
         return zone(name) if name else zone(default)
-    except Exception:  # not an IANA name: the team's zone is the better guess
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # not an IANA name: the team's zone is the better guess
         return zone(default)
 
 
