@@ -35,6 +35,7 @@ from .zonehints import ABBREVIATIONS
 MAX_BYTES = 20 * 1024 * 1024
 #: Without an end in the calendar or on the command line, an endless RRULE is read this far.
 ENDLESS_HORIZON = timedelta(weeks=13)
+EXPANSION_MARGIN = timedelta(days=2)
 _TIMED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _LAYER_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"}
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -398,7 +399,9 @@ def calendar_shifts(parsed: ParsedCalendar, people: People, start: datetime, end
         rid = event.get("RECURRENCE-ID")
         sources[(_uid(event), _instant(rid.dt, tz).isoformat() if rid else None)] = (order, src)
     shifts, notes = [], []
-    for occ in _expand(parsed, start, end):
+    # recurring-ical-events can leave out an occurrence that ends just after ``start`` when a
+    # clock change lies inside it and the query's zone is another: ask for more, keep what overlaps
+    for occ in _expand(parsed, start - EXPANSION_MARGIN, end + EXPANSION_MARGIN):
         if str(occ.get("STATUS", "")).upper() == "CANCELLED":  # RFC 5545 3.8.1.11: the shift is called off
             continue
         rid = occ.get("RECURRENCE-ID")
@@ -406,6 +409,8 @@ def calendar_shifts(parsed: ParsedCalendar, people: People, start: datetime, end
         order, src = sources.get(key) or sources.get((key[0], None)) or (len(events), parsed.events[0])
         begin = _instant(occ["DTSTART"].dt, tz)
         finish = _instant(occ["DTEND"].dt, tz) if "DTEND" in occ else begin
+        if begin >= end or (finish <= start and begin < start):  # in the margin only
+            continue
         if finish <= begin:
             notes.append(Problem(parsed.name, *src.at("DTSTART"), "DTEND",
                                  f"event {_uid(occ)} at {begin.isoformat()} has no length (no DTEND or DURATION after "

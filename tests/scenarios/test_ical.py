@@ -420,3 +420,12 @@ def test_a_range_that_stops_before_an_exception_says_where_the_layer_goes_wrong_
         "has marcus on call, the rotation priya; import a longer range (--to) or check the rotation there"]
     # read without a range (13 weeks of the endless rules), nothing differs in the 13 weeks after it
     assert not [n for n in read("pagerduty-nyc-weekly.ics").notes if n.startswith("after the imported range")]
+
+
+def test_a_range_starting_in_the_hour_a_clock_change_adds_to_a_shift_finds_who_holds_it():
+    # Dana's week began on 26 October 10:00 EDT and ends on 2 November 10:00 EST, 169 hours
+    # later; from 09:30 EST (14:30 UTC) she still holds the pager for half an hour
+    result = read("pagerduty-nyc-weekly.ics", datetime(2026, 11, 2, 14, 30, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))
+    assert not result.gaps
+    assert result.rotation.on_call(datetime(2026, 11, 2, 14, 45, tzinfo=UTC)) == "dana"
+    assert result.rotation.on_call(datetime(2026, 11, 2, 15, 0, tzinfo=UTC)) == "priya"
