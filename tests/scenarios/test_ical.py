@@ -39,14 +39,19 @@ def calendar_says(path: Path, at: datetime, names: dict[str, str], all_day_zone=
     last, and of two that began together the one written later in the file."""
     text = path.read_text(encoding="utf-8")
     cal = icalendar.Calendar.from_ical(text)
-    events = [e for e in recurring_ical_events.of(cal).between(at, at + timedelta(seconds=1))
-              if e.get("STATUS") != "CANCELLED"]
-    if not events:
-        return None
+
+    def instant(t):
+        return t if isinstance(t, datetime) else datetime.combine(t, datetime.min.time(), all_day_zone)
 
     def began(e):
-        t = e["DTSTART"].dt
-        return t if isinstance(t, datetime) else datetime.combine(t, datetime.min.time(), all_day_zone)
+        return instant(e["DTSTART"].dt)
+
+    # a wide query, then each occurrence's own DTSTART and DTEND: the library's range test
+    # can miss an occurrence that a clock change lengthens, near its end
+    events = [e for e in recurring_ical_events.of(cal).between(at - timedelta(days=2), at + timedelta(days=2))
+              if e.get("STATUS") != "CANCELLED" and began(e) <= at < instant(e["DTEND"].dt)]
+    if not events:
+        return None
 
     last = max(events, key=lambda e: (began(e), text.rindex(f"UID:{e['UID']}")))
     attendee = str(last.get("ATTENDEE", ""))
@@ -337,6 +342,7 @@ def test_an_export_reads_back_to_the_same_on_call_answers(tmp_path, rotation, st
 
 
 NEW_YORK = ZoneInfo("America/New_York")
+NYC_NAMES = {"Luis": "luis", "Dana": "dana", "Priya": "priya", "Marcus": "marcus", "Grace": "grace"}
 
 
 def nyc_by_hand(at: datetime) -> str | None:
@@ -376,6 +382,7 @@ def test_a_new_york_rotation_with_an_exdate_and_holiday_covers_pastes_into_the_t
     team = example_team_with(rotations_yaml("nyc", result.rotation, TEAM.timezone))
     for at in hours(*NYC_RANGE, timedelta(minutes=30)):
         assert team.on_call("nyc", at) == nyc_by_hand(at), at
+        assert calendar_says(DATA / "pagerduty-nyc-weekly.ics", at, NYC_NAMES) == nyc_by_hand(at), at
 
 
 def test_its_export_in_berlin_time_reads_back_as_the_same_new_york_layer(tmp_path):
