@@ -380,7 +380,7 @@ def test_a_new_york_rotation_with_an_exdate_and_holiday_covers_pastes_into_the_t
     assert result.rotation.on_call(datetime(2026, 11, 2, 14, 59, tzinfo=UTC)) == "dana"
     assert result.rotation.on_call(datetime(2026, 11, 2, 15, 0, tzinfo=UTC)) == "priya"
     team = example_team_with(rotations_yaml("nyc", result.rotation, TEAM.timezone))
-    for at in hours(*NYC_RANGE, timedelta(minutes=30)):
+    for at in hours(*NYC_RANGE, timedelta(minutes=90)):
         assert team.on_call("nyc", at) == nyc_by_hand(at), at
         assert calendar_says(DATA / "pagerduty-nyc-weekly.ics", at, NYC_NAMES) == nyc_by_hand(at), at
 
