@@ -35,6 +35,7 @@ from .zonehints import ABBREVIATIONS
 MAX_BYTES = 20 * 1024 * 1024
 #: Without an end in the calendar or on the command line, an endless RRULE is read this far.
 ENDLESS_HORIZON = timedelta(weeks=13)
+#: How far beyond the range the recurrences are expanded, so none that overlaps it is left out.
 EXPANSION_MARGIN = timedelta(days=2)
 _TIMED = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 _LAYER_RULE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST"}
