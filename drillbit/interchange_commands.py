@@ -15,12 +15,16 @@ from .lazygroup import LazyGroup
 IMPORTERS: dict[str, tuple[str, str]] = {
     "chaostoolkit": ("drillbit.chaostoolkit_commands:import_chaostoolkit",
                      "Turn a Chaos Toolkit experiment (JSON or YAML) into a scenario with a live section."),
+    "ical": ("drillbit.ical_commands:import_ical",
+             "Read an on-call calendar (.ics from PagerDuty, Opsgenie, Grafana OnCall) as a rotation of the team."),
     "prometheus-rules": ("drillbit.prometheus_commands:import_prometheus_rules",
                          "Turn a Prometheus alerting rules file into a scenario's monitoring section."),
 }
 EXPORTERS: dict[str, tuple[str, str]] = {
     "chaostoolkit": ("drillbit.chaostoolkit_commands:export_chaostoolkit",
                      "Write a game day's record (its folder) as a Chaos Toolkit journal."),
+    "ical": ("drillbit.ical_commands:export_ical",
+             "Write the team's resolved on-call schedule as an iCalendar file that calendar apps open."),
     "prometheus-rules": ("drillbit.prometheus_commands:export_prometheus_rules",
                          "Write SCENARIO's alert rules as a Prometheus rules file."),
 }

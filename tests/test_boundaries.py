@@ -40,7 +40,8 @@ OWNER = {
     "markupsafe": "reports", "matplotlib": "reports", "sqlalchemy": "incidents", "alembic": "incidents",
     "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
     "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit", "anyio": "drillbit",
-    "promql_parser": "scenarios",
+    "promql_parser": "scenarios", "cronsim": "scenarios",
+    "icalendar": "scenarios", "recurring_ical_events": "scenarios",
 }
 
 

@@ -1,0 +1,114 @@
+"""`drillbit import ical` and `drillbit export ical` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import yaml
+
+from scenarios import Rotation, load_team
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "ical"
+TEAM_PATH = str(ROOT / "examples" / "team.yaml")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_import_prints_rotation_yaml_and_reports_on_stderr(cli):
+    code, out, err = cli("import", "ical", str(DATA / "weekly-berlin.ics"), "--rotation", "primary", "--team", TEAM_PATH,
+                         "--from", "2026-10-12", "--to", "2027-01-04")
+    assert code == 0, err
+    rotation = Rotation.model_validate(yaml.safe_load(out)["rotations"]["primary"])
+    assert rotation.layers[0].members == ["amara", "jonas", "sofia"]
+    assert "rotation primary: 1 layer (calendar turns: amara, jonas, sofia) and 2 overrides" in err
+    # before the first turn at 09:00 on 12 October nobody is on call
+    assert "gap: 2026-10-12T00:00+02:00 to 2026-10-12T09:00+02:00 (nobody in the calendar)" in err
+    assert "overlap: 2026-11-13T09:00+01:00 to 2026-11-16T09:00+01:00: noah, sofia; on call: sofia" in err
+
+
+def test_import_names_the_unmapped_and_how_to_map_them(cli):
+    code, out, err = cli("import", "ical", str(DATA / "pagerduty-primary.ics"), "--rotation", "primary", "--team", TEAM_PATH)
+    assert code == 0
+    assert (f"unmapped: bob.tanaka@payments.example.com: 1 shift, 24 h ({DATA / 'pagerduty-primary.ics'}:31:1); "
+            "add --map 'bob.tanaka@payments.example.com=MEMBER-ID'") in err
+    assert "gap: 2026-12-04T09:00+01:00 to 2026-12-06T09:00+01:00 (only unmapped: bob.tanaka@payments.example.com)" in err
+
+
+def test_import_json_and_out(cli, tmp_path):
+    out_file = tmp_path / "rotation.yaml"
+    code, out, err = cli("import", "ical", str(DATA / "pagerduty-primary.ics"), "--rotation", "primary", "--team", TEAM_PATH,
+                         "--map", "bob.tanaka@payments.example.com=noah", "--out", str(out_file), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["rotation"] == "primary" and doc["unmapped"] == [] and not doc["layered"]
+    assert doc["gaps"] == [{"from": "2026-12-05T08:00:00+00:00", "to": "2026-12-06T08:00:00+00:00", "unmapped": []}]
+    assert doc["overlaps"][0]["people"] == ["amara", "jonas"] and doc["overlaps"][0]["on_call"] == "jonas"
+    assert yaml.safe_load(out_file.read_text(encoding="utf-8"))["rotations"] == doc["rotations"]
+    assert f"wrote {out_file}" in err
+
+
+def test_import_refuses_a_map_to_someone_not_in_the_team(cli):
+    code, _, err = cli("import", "ical", str(DATA / "pagerduty-primary.ics"), "--rotation", "primary", "--team", TEAM_PATH,
+                       "--map", "bob.tanaka@payments.example.com=bobby")
+    assert code == 2
+    assert "'bobby' is not a member of team payments-sre" in err
+
+
+def test_a_malformed_calendar_is_a_positioned_message_and_exit_2(cli):
+    path = DATA / "unknown-tzid.ics"
+    code, out, err = cli("import", "ical", str(path), "--rotation", "primary", "--team", TEAM_PATH)
+    assert code == 2 and out == ""
+    assert err.startswith(f"{path}:9:9: DTSTART: event shift@example.com: unknown time zone TZID=Europe/Berlinn")
+    assert "Traceback" not in err
+
+
+def test_export_writes_a_calendar_and_the_import_reads_it_back(cli, tmp_path):
+    ics = tmp_path / "primary.ics"
+    code, out, err = cli("export", "ical", "--team", TEAM_PATH, "--rotation", "primary", "--from", "2026-12-21",
+                         "--to", "2026-12-28", "--out", str(ics), "--json")
+    assert code == 0, err
+    shifts = json.loads(out)["shifts"]
+    cal = icalendar.Calendar.from_ical(ics.read_bytes())
+    assert len(cal.walk("VEVENT")) == len(shifts) > 0
+    code, out, err = cli("import", "ical", str(ics), "--rotation", "primary", "--team", TEAM_PATH,
+                         "--from", "2026-12-21", "--to", "2026-12-28")
+    assert code == 0, err
+    read_back = Rotation.model_validate(yaml.safe_load(out)["rotations"]["primary"])
+    team = load_team(TEAM_PATH)
+    at = datetime(2026, 12, 21, tzinfo=BERLIN)
+    while at < datetime(2026, 12, 28, tzinfo=BERLIN):
+        assert read_back.on_call(at, team.timezone) == team.on_call("primary", at), at
+        at += timedelta(minutes=30)
+
+
+def test_export_names_an_unknown_rotation(cli):
+    code, _, err = cli("export", "ical", "--team", TEAM_PATH, "--rotation", "primray", "--from", "2026-12-21",
+                       "--to", "2026-12-28")
+    assert code == 2 and "did you mean 'primary'?" in err
+
+
+def test_the_import_and_export_groups_list_each_command_with_its_own_short_help():
+    import click
+
+    from drillbit.interchange_commands import export_group, import_group
+
+    for group in (import_group, export_group):
+        for name, (_, sentence) in group.lazy.items():
+            command = group.get_command(click.Context(group), name)
+            assert command.name == name
+            assert sentence == command.get_short_help_str(limit=10_000)
+
+
+def test_export_with_now_stamps_every_event_with_it_and_repeats_byte_for_byte(cli, tmp_path):
+    files = [tmp_path / "a.ics", tmp_path / "b.ics"]
+    for path in files:
+        code, _, err = cli("export", "ical", "--team", TEAM_PATH, "--from", "2026-12-21", "--to", "2026-12-28",
+                           "--now", "2026-12-01T12:00:00+01:00", "--out", str(path))
+        assert code == 0, err
+    assert files[0].read_bytes() == files[1].read_bytes()
+    events = icalendar.Calendar.from_ical(files[0].read_bytes()).walk("VEVENT")
+    assert events and {e["DTSTAMP"].to_ical() for e in events} == {b"20261201T110000Z"}  # RFC 5545 3.8.7.2: UTC
