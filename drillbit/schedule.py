@@ -229,7 +229,7 @@ def skip_reason(entry: Entry, team: Team, due: datetime, store: "IncidentLog") -
             first = open_now[0]
             return (f"a real incident is open: #{first.id} '{first.title}' since {first.started.isoformat()}"
                     + (f" and {len(open_now) - 1} more" if len(open_now) > 1 else ""))
-    if entry.guards.max_pages is not None and primary is not None:
+    if entry.guards.max_pages != "off" and primary is not None:
         mine = [p for p in pages_between(store, due - PAGE_WINDOW, due)
                 if team.on_call(rotation, p.paged or p.started) == primary]
         if len(mine) > entry.guards.max_pages:

@@ -62,9 +62,10 @@ class Guards(Model):
     """When a live game day must not start. A guard that stops one is reported with its reason."""
 
     open_incident: bool = Field(True, description="skip while a real incident in the incident log is unresolved")
-    max_pages: int | None = Field(
-        3, ge=0, description="skip when the primary on-call has had more than this many real pages in the last 24h "
-                             "(incidents paged while they were on call); null: no limit")
+    # "off" rather than null: a null in the schema is what an editor would complete the field as.
+    max_pages: Annotated[int, Field(ge=0)] | Literal["off"] = Field(
+        3, description="skip when the primary on-call has had more than this many real pages in the last 24h "
+                       "(incidents paged while they were on call), e.g. 2; off: no limit")
 
 
 class Entry(Model):

@@ -105,6 +105,8 @@ def test_a_primary_paged_too_often_in_the_last_day_stops_a_game_day(team, store)
                                                  "guards.max_pages (2)")
     three = entry(scenario="x", pool=None, mode="gameday", guards={"max_pages": 3})
     assert skip_reason(three, team, AT, store) is None
+    off = entry(scenario="x", pool=None, mode="gameday", guards={"max_pages": "off"})
+    assert skip_reason(off, team, AT, store) is None
 
 
 WEEKLY = """\
