@@ -115,6 +115,7 @@ class Runner:
     def __init__(self, cwd: Path):
         self.cwd = cwd
         self.env = dict(os.environ)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's drillbit starts from its bytecode cache
         # A checkout that was not installed still runs `python -m drillbit`.
         self.env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH")) if p)
 
