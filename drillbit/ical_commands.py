@@ -14,8 +14,8 @@ import click
 from scenarios import Team, load_team
 from scenarios.base import ID_PATTERN
 from scenarios.common import zone
-from scenarios.ical import (CalendarImport, People, export_calendar, import_calendar, parse_calendar, read_calendar_text,
-                            resolved_shifts, rotation_document, rotations_yaml)
+from scenarios.ical import (CalendarImport, CategoryChoice, People, export_calendar, import_calendar, parse_calendar,
+                            read_calendar_text, resolved_shifts, rotation_document, rotations_yaml)
 
 from . import output
 from .files import check_file_target, write_bytes, write_text
@@ -77,14 +77,18 @@ def _when(at: datetime, tz: str) -> str:
               help="The team member a summary, attendee name or email in the calendar is; repeatable.")
 @click.option("--from", "from_", metavar="DATE", help=f"Start of the range to read: {DATE_HELP} (default: the first shift).")
 @click.option("--to", metavar="DATE", help="End of the range (default: the last shift's end; 13 weeks for an endless recurrence).")
+@click.option("--category", metavar="NAME",
+              help="Read only the events in this CATEGORIES value (default: the rotation's name, when some event is in it).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here (default: standard output).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the YAML goes to --out only).")
 def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[str, ...], from_: str | None,
-                to: str | None, out: Path | None, as_json: bool) -> None:
+                to: str | None, category: str | None, out: Path | None, as_json: bool) -> None:
     """Read an on-call calendar (.ics from PagerDuty, Opsgenie, Grafana OnCall) as a rotation of the team.
 
     Weekly or daily turn-taking becomes layers, anything else overrides; people are
     matched to members by --map, then by member id or name in the attendee or summary.
+    A calendar of several rotations (events with CATEGORIES) is read for the events in
+    the category named --category, else --rotation.
     Prints `rotations: {NAME: ...}` to paste into the team file, and on stderr who
     could not be matched, the gaps with nobody on call and the overlaps."""
     if not re.match(ID_PATTERN, rotation_name):
@@ -96,7 +100,8 @@ def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[s
     if out is not None:
         check_file_target(out, "rotation file")
     parsed = parse_calendar(read_calendar_text(file), str(file))
-    result = import_calendar(parsed, team_model, people, start, end)
+    result = import_calendar(parsed, team_model, people, start, end, category=category or rotation_name,
+                             explicit=category is not None)
     text = rotations_yaml(rotation_name, result.rotation, team_model.timezone)
     if out is not None:
         write_text(out, text, "rotation file")
@@ -112,6 +117,9 @@ def _report(file: str, name: str, result: CalendarImport, tz: str, people: Peopl
     rot = result.rotation
     err.print(f"read {file}: {len(result.shifts)} shifts from {_when(result.start, tz)} to {_when(result.end, tz)}",
               markup=False)
+    if result.category is not None:
+        for line in _category_lines(result.category):
+            err.print(line, markup=False)
     if result.layered:
         layers = "; ".join(f"{l.name}: {', '.join(l.members)}" for l in rot.layers)
         err.print(f"rotation {name}: {len(rot.layers)} layer{'s' * (len(rot.layers) != 1)} ({layers}) and "
@@ -138,6 +146,21 @@ def _report(file: str, name: str, result: CalendarImport, tz: str, people: Peopl
         err.print(f"wrote {out}", markup=False)
 
 
+def _category_lines(choice: CategoryChoice) -> list[str]:
+    """What the import did with a calendar whose events carry CATEGORIES."""
+    bare = f"{choice.uncategorized} shift{'s' * (choice.uncategorized != 1)} without CATEGORIES"
+    if choice.matched:
+        lines = [f"kept {choice.kept} of {choice.total} shifts: those in category {choice.category}"]
+        if choice.uncategorized:
+            lines.append(f"note: left out {bare}, as the calendar's other events have categories")
+        return lines
+    lines = [f"note: no event is in category {choice.category} (the calendar's categories: {', '.join(choice.found)}); "
+             f"read all {choice.total} shifts; --category NAME reads one category only"]
+    if choice.uncategorized:
+        lines.append(f"note: read {bare} with them, as no category matched")
+    return lines
+
+
 def _import_json(name: str, file: str, result: CalendarImport, people: People, tz: str) -> dict[str, Any]:
     def iso(t: datetime) -> str:
         return t.isoformat()
@@ -157,6 +180,10 @@ def _import_json(name: str, file: str, result: CalendarImport, people: People, t
         "gaps": [{"from": iso(g.start), "to": iso(g.end), "unmapped": list(g.unmapped)} for g in result.gaps],
         "overlaps": [{"from": iso(o.start), "to": iso(o.end), "people": list(o.people), "on_call": o.chosen}
                      for o in result.overlaps],
+        "category": None if result.category is None else {
+            "name": result.category.category, "matched": result.category.matched, "kept": result.category.kept,
+            "total": result.category.total, "uncategorized": result.category.uncategorized,
+            "found": list(result.category.found)},
         "unused_maps": sorted(set(people.mapping) - people.used),
         "notes": list(result.notes) + [str(p) for p in result.positioned_notes],
     }

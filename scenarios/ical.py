@@ -260,6 +260,66 @@ def _values(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+# ---------------------------------------------------------------- categories
+
+def _categories(event: Any) -> tuple[str, ...]:
+    """The event's CATEGORIES (every CATEGORIES line), as written; read without
+    icalendar's ``categories`` property, which adds an empty one to an event that has none."""
+    return tuple(str(c).strip() for line in _values(event.get("CATEGORIES")) for c in getattr(line, "cats", [])
+                 if str(c).strip())
+
+
+def _event_categories(parsed: ParsedCalendar) -> list[tuple[str, ...]]:
+    """Each VEVENT's categories in file order; a moved occurrence (RECURRENCE-ID) without
+    its own is in those of the event it moves, so filtering keeps the two together."""
+    events = [c for c in parsed.calendar.subcomponents if c.name == "VEVENT"]
+    own = [_categories(e) for e in events]
+    masters = {_uid(e): cats for e, cats in zip(events, own) if "RECURRENCE-ID" not in e}
+    return [cats or (masters.get(_uid(e), ()) if "RECURRENCE-ID" in e else ()) for e, cats in zip(events, own)]
+
+
+def _select(parsed: ParsedCalendar, keep: list[bool]) -> ParsedCalendar:
+    """The calendar with only the VEVENTs whose ``keep`` is true (its other components kept)."""
+    cal = icalendar.Calendar()
+    cal.update(parsed.calendar)  # its own properties (X-WR-TIMEZONE, X-WR-CALNAME)
+    flags = iter(keep)
+    for component in parsed.calendar.subcomponents:
+        if component.name != "VEVENT" or next(flags):
+            cal.add_component(component)
+    sources = tuple(src for src, kept in zip(parsed.events, keep) if kept)
+    return ParsedCalendar(parsed.name, cal, sources)
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    """Which events of a calendar whose events carry CATEGORIES were read as the rotation.
+
+    Counts are shifts within the imported range."""
+
+    category: str
+    matched: bool  # some event is in ``category``: only those were read; else every event was
+    kept: int
+    total: int
+    uncategorized: int  # shifts of events without CATEGORIES: left out when ``matched``, else read
+    found: tuple[str, ...]  # the calendar's categories, in the order of the file
+
+
+def _in_category(parsed: ParsedCalendar, category: str, explicit: bool) -> tuple[ParsedCalendar, bool, tuple[str, ...]]:
+    """The events of ``category`` (compared without regard to case), whether there are any,
+    and the calendar's categories; every event when none is in it. Raises CalendarError when
+    ``explicit`` (the user named the category) and no event is in it."""
+    cats = _event_categories(parsed)
+    found = tuple(dict.fromkeys(c for cs in cats for c in cs))
+    wanted = category.casefold()
+    keep = [any(c.casefold() == wanted for c in cs) for cs in cats]
+    if any(keep):
+        return _select(parsed, keep), True, found
+    if explicit:
+        listed = f"its categories are {', '.join(found)}" if found else "its events have no CATEGORIES"
+        raise CalendarError(f"no event of {parsed.name} is in category {category!r}; {listed}")
+    return parsed, False, found
+
+
 # ---------------------------------------------------------------- shifts from a calendar
 
 @dataclass(frozen=True)
@@ -672,18 +732,35 @@ class CalendarImport:
     unmapped: tuple[Unmapped, ...]
     notes: tuple[str, ...]
     positioned_notes: tuple[Problem, ...]
+    category: CategoryChoice | None = None  # None: no category asked for, or the calendar has no CATEGORIES
 
 
 def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: datetime | None = None,
-                    end: datetime | None = None) -> CalendarImport:
+                    end: datetime | None = None, category: str | None = None, explicit: bool = False) -> CalendarImport:
     """Read a parsed calendar as a rotation of ``team``'s members over [start, end).
+
+    With ``category``, a calendar whose events carry CATEGORIES (several rotations in one
+    file) is read for the events in that category alone, when any is in it; otherwise
+    every event is read (``explicit``: the user named the category, and CalendarError
+    is raised instead).
 
     Regular turn-taking becomes layers where layers and overrides together answer
     exactly as the calendar does at every instant of the range; otherwise the shifts
     become overrides. Without ``start``/``end``: from the first shift to the last one's
     end (an endless RRULE is read for :data:`ENDLESS_HORIZON`). Raises InputError."""
+    whole, found, matched = parsed, (), False
+    if category is not None:
+        parsed, matched, found = _in_category(parsed, category, explicit)
     start, end = _default_range(parsed, team.timezone, start, end)
     shifts, positioned = calendar_shifts(parsed, people, start, end, team.timezone)
+    choice = None
+    if found:
+        def count(cal: ParsedCalendar) -> int:  # a People of its own: shifts left out do not use up a --map
+            return len(calendar_shifts(cal, People(team, people.mapping), start, end, team.timezone)[0])
+
+        bare = _select(whole, [not cs for cs in _event_categories(whole)])
+        choice = CategoryChoice(category or "", matched, len(shifts), count(whole) if matched else len(shifts),
+                                count(bare) if bare.events else 0, found)
     cut = spans(shifts, start, end)
     candidates = [_turn_layers(parsed, people, team.timezone)]
     for tz_name in _handoff_zones(parsed, shifts, team):
@@ -715,7 +792,7 @@ def import_calendar(parsed: ParsedCalendar, team: Team, people: People, start: d
                         "(a rotation needs a layer)")
     rotation = rotation.model_copy(update={"description": description})
     return CalendarImport(rotation, layered, start, end, tuple(shifts), tuple(cut), _gaps(cut), _overlaps(cut),
-                          _unmapped(shifts), tuple(notes), tuple(positioned))
+                          _unmapped(shifts), tuple(notes), tuple(positioned), choice)
 
 
 def _default_range(parsed: ParsedCalendar, tz_name: str, start: datetime | None,
@@ -873,6 +950,7 @@ def export_calendar(team: Team, shifts: Iterable[OnCallShift], stamp: datetime) 
         event.add("summary", f"On call: {name} ({s.rotation})")
         event.add("description", f"Team {team.team}, rotation {s.rotation}, member {s.member}.")
         event.add("transp", "TRANSPARENT")
+        event.categories = [s.rotation]  # RFC 5545 3.8.1.2: an importer keeps one rotation of several in a file
         cal.add_component(event)
     # The zone's rules for the exported years only, not the 1970-2038 default (hundreds of lines).
     first = min((s.start for s in shifts), default=stamp) - timedelta(days=366)

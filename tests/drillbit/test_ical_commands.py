@@ -112,3 +112,50 @@ def test_export_with_now_stamps_every_event_with_it_and_repeats_byte_for_byte(cl
     assert files[0].read_bytes() == files[1].read_bytes()
     events = icalendar.Calendar.from_ical(files[0].read_bytes()).walk("VEVENT")
     assert events and {e["DTSTAMP"].to_ical() for e in events} == {b"20261201T110000Z"}  # RFC 5545 3.8.7.2: UTC
+
+
+def test_a_calendar_of_every_rotation_imports_each_rotation_by_its_name(cli, tmp_path):
+    ics = tmp_path / "oncall.ics"
+    code, _, err = cli("export", "ical", "--team", TEAM_PATH, "--from", "2026-12-01", "--to", "2026-12-15",
+                       "--out", str(ics))
+    assert code == 0, err
+    team = load_team(TEAM_PATH)
+    for name in ("primary", "secondary", "security"):
+        code, out, err = cli("import", "ical", str(ics), "--rotation", name, "--team", TEAM_PATH,
+                             "--from", "2026-12-01", "--to", "2026-12-15")
+        assert code == 0, err
+        assert f"shifts: those in category {name}" in err and "overlap:" not in err
+        read_back = Rotation.model_validate(yaml.safe_load(out)["rotations"][name])
+        at = datetime(2026, 12, 1, tzinfo=BERLIN)
+        while at < datetime(2026, 12, 15, tzinfo=BERLIN):
+            assert read_back.on_call(at, team.timezone) == team.rotations[name].on_call(at, team.timezone), (name, at)
+            at += timedelta(minutes=30)
+
+
+def test_category_picks_a_category_other_than_the_rotations_name(cli):
+    path = DATA / "opsgenie-categories.ics"
+    code, out, err = cli("import", "ical", str(path), "--rotation", "primary", "--team", TEAM_PATH, "--from", "2026-12-07",
+                         "--to", "2026-12-12", "--category", "Payments Primary", "--json")
+    assert code == 0, err
+    assert json.loads(out)["category"] == {"name": "Payments Primary", "matched": True, "kept": 3, "total": 5,
+                                           "uncategorized": 1, "found": ["Payments Primary", "Payments Secondary"]}
+    assert "kept 3 of 5 shifts: those in category Payments Primary" in err
+    assert "note: left out 1 shift without CATEGORIES, as the calendar's other events have categories" in err
+    # without --category no event is in category primary: every event is read, and the reader told why
+    code, out, err = cli("import", "ical", str(path), "--rotation", "primary", "--team", TEAM_PATH, "--from", "2026-12-07",
+                         "--to", "2026-12-12")
+    assert code == 0, err
+    assert ("note: no event is in category primary (the calendar's categories: Payments Primary, Payments Secondary); "
+            "read all 5 shifts; --category NAME reads one category only") in err
+    assert "note: read 1 shift without CATEGORIES with them, as no category matched" in err
+    code, out, err = cli("import", "ical", str(path), "--rotation", "primary", "--team", TEAM_PATH, "--category", "Primary")
+    assert code == 2 and out == ""
+    assert err == (f"error: no event of {path} is in category 'Primary'; its categories are Payments Primary, "
+                   "Payments Secondary\n")
+
+
+def test_a_calendar_without_categories_reports_none(cli):
+    code, out, err = cli("import", "ical", str(DATA / "pagerduty-primary.ics"), "--rotation", "primary", "--team",
+                         TEAM_PATH, "--json")
+    assert code == 0, err
+    assert json.loads(out)["category"] is None and "categor" not in err

@@ -436,3 +436,76 @@ def test_a_range_starting_in_the_hour_a_clock_change_adds_to_a_shift_finds_who_h
     assert not result.gaps
     assert result.rotation.on_call(datetime(2026, 11, 2, 14, 45, tzinfo=UTC)) == "dana"
     assert result.rotation.on_call(datetime(2026, 11, 2, 15, 0, tzinfo=UTC)) == "priya"
+
+
+# ---------------------------------------------------------------- several rotations in one calendar
+
+DECEMBER = (datetime(2026, 12, 1, tzinfo=BERLIN), datetime(2026, 12, 15, tzinfo=BERLIN))
+
+
+def test_each_exported_event_names_its_rotation_in_categories():
+    start, end = DECEMBER
+    shifts = [s for name in TEAM.rotations for s in resolved_shifts(TEAM, name, start, end)]
+    cal = icalendar.Calendar.from_ical(export_calendar(TEAM, shifts, datetime(2026, 12, 1, 12, tzinfo=UTC)))
+    # RFC 5545 3.8.1.2: CATEGORIES is a list of text values; each event is in its rotation's one
+    for event in cal.walk("VEVENT"):
+        rotation = str(event["SUMMARY"]).rsplit("(", 1)[1].rstrip(")")
+        assert event["CATEGORIES"].to_ical() == rotation.encode()
+
+
+@pytest.mark.parametrize("rotation", ["primary", "secondary", "security"])
+def test_a_calendar_of_every_rotation_reads_back_each_rotation_by_its_name(tmp_path, rotation):
+    start, end = DECEMBER
+    path = tmp_path / "oncall.ics"
+    shifts = [s for name in TEAM.rotations for s in resolved_shifts(TEAM, name, start, end)]
+    path.write_bytes(export_calendar(TEAM, shifts, datetime(2026, 12, 1, 12, tzinfo=UTC)))
+    parsed = parse_calendar(read_calendar_text(path), str(path))
+    result = import_calendar(parsed, TEAM, People(TEAM, {}), start, end, category=rotation)
+    assert result.category.matched and result.category.total == len(shifts)
+    assert result.category.kept == sum(s.rotation == rotation for s in shifts) == len(result.shifts)
+    assert not result.overlaps and not result.unmapped
+    own = TEAM.rotations[rotation]
+    for at in hours(start, end, timedelta(minutes=30)):
+        assert result.rotation.on_call(at, TEAM.timezone) == own.on_call(at, TEAM.timezone), at
+
+
+def read_categories(category, explicit):
+    parsed = parse_calendar(read_calendar_text(DATA / "opsgenie-categories.ics"), "opsgenie-categories.ics")
+    return import_calendar(parsed, TEAM, People(TEAM, {}), datetime(2026, 12, 7, tzinfo=BERLIN),
+                           datetime(2026, 12, 12, tzinfo=BERLIN), category=category, explicit=explicit)
+
+
+def test_a_category_named_apart_from_the_rotation_keeps_its_events_and_moved_occurrences():
+    result = read_categories("payments primary", explicit=True)  # CATEGORIES:Payments Primary, any case
+    # By hand: Amara 7 Dec 09:00 to 10 Dec 09:00 daily, the turn of the 8th moved to 12:00 (its
+    # RECURRENCE-ID has no CATEGORIES: it belongs to the event it moves); Grace (secondary) and
+    # Noah (no CATEGORIES) are left out
+    assert {s.member for s in result.shifts} == {"amara"} and len(result.shifts) == 3
+    c = result.category
+    assert (c.matched, c.kept, c.total, c.uncategorized) == (True, 3, 5, 1)
+    assert c.found == ("Payments Primary", "Payments Secondary")
+    assert [(g.start, g.end) for g in result.gaps] == [
+        (datetime(2026, 12, 7, tzinfo=BERLIN), datetime(2026, 12, 7, 9, tzinfo=BERLIN)),
+        (datetime(2026, 12, 8, 9, tzinfo=BERLIN), datetime(2026, 12, 8, 12, tzinfo=BERLIN)),
+        (datetime(2026, 12, 10, 9, tzinfo=BERLIN), datetime(2026, 12, 12, tzinfo=BERLIN))]
+    assert result.rotation.on_call(datetime(2026, 12, 10, 10, tzinfo=BERLIN)) is None
+
+
+def test_no_event_in_the_rotations_category_reads_every_event_and_a_named_one_must_exist():
+    implicit = read_categories("primary", explicit=False)
+    assert not implicit.category.matched and implicit.category.uncategorized == 1
+    assert len(implicit.shifts) == implicit.category.total == 5
+    assert implicit.rotation.on_call(datetime(2026, 12, 10, 10, tzinfo=BERLIN)) == "noah"
+    with pytest.raises(DrillbitError, match="is in category 'payments tertiary'; its categories are Payments Primary, "
+                                            "Payments Secondary"):
+        read_categories("payments tertiary", explicit=True)
+
+
+def test_a_calendar_without_categories_reads_as_without_a_category():
+    start, end = datetime(2026, 10, 12, tzinfo=BERLIN), datetime(2027, 1, 4, tzinfo=BERLIN)
+    parsed = parse_calendar(read_calendar_text(DATA / "weekly-berlin.ics"), "weekly-berlin.ics")
+    plain = import_calendar(parsed, TEAM, People(TEAM, {}), start, end)
+    named = import_calendar(parsed, TEAM, People(TEAM, {}), start, end, category="primary")
+    assert named.category is None and named.rotation == plain.rotation and named.shifts == plain.shifts
+    with pytest.raises(DrillbitError, match="its events have no CATEGORIES"):
+        import_calendar(parsed, TEAM, People(TEAM, {}), start, end, category="primary", explicit=True)
