@@ -273,8 +273,9 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     writer = manifest = None
     if out is not None:
         ensure_dir(out)
-        # A summary left by an earlier drill in this folder would describe other timelines.
+        # A summary or kept scores left by an earlier drill in this folder would describe other timelines.
         (out / SUMMARY).unlink(missing_ok=True)
+        (out / KEPT_SCORES).unlink(missing_ok=True)
         stale = out / (PLAIN_TIMELINES if compress else TIMELINES)
         stale.unlink(missing_ok=True)  # the other form of an earlier drill's timelines
         writer = TimelineWriter(out / (TIMELINES if compress else PLAIN_TIMELINES))
@@ -305,10 +306,15 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
                 hooks.cut_short(CutShort(state, writer.count, runs, writer.path, out / MANIFEST))
         raise
     if out is not None and writer is not None and manifest is not None:
+        kept = out / KEPT_SCORES
         with interrupts.held():  # a complete drill must not be left marked running
             writer.close()
-            kept = out / KEPT_SCORES
-            write_kept_scores(kept, sink.fold, sink.first, writer.count)
+            try:
+                write_kept_scores(kept, sink.fold, sink.first, writer.count)
+            except BaseException:
+                # The timelines are whole; without their kept scores the drill did not finish.
+                write_manifest(out, {**manifest, "state": "failed", "runs_written": writer.count})
+                raise
             write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
                                  "scores": manifest_entry(kept, writer.sha256, writer.count)})
             write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")

@@ -10,13 +10,14 @@ path and what is wrong with it, which the CLI shows as one line with exit 2.
 from __future__ import annotations
 
 import errno
+import gzip
 import io
 import os
 import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, TextIO, TypeVar
+from typing import BinaryIO, Callable, Iterable, Iterator, TextIO, TypeVar
 
 from scenarios import DrillbitError
 
@@ -128,6 +129,22 @@ def write_bytes(path: Path, data: bytes, what: str = "output file", *, exclusive
     except OSError as exc:
         if exclusive and exc.errno == errno.EEXIST:
             raise OutputError(f"{path} already exists; not overwriting it") from None
+        raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
+    return path
+
+
+def write_compressed(path: Path, chunks: Iterable[str], what: str, *, level: int) -> Path:
+    """Write the UTF-8 text of ``chunks`` gzip-compressed at ``level`` (no time stamp in
+    the header, so the same text gives the same bytes) atomically, as the chunks come:
+    the text is never held whole. Raises OutputError; on any failure the file at
+    ``path`` is as it was."""
+    path = check_file_target(Path(path), what)
+    try:
+        with (_replacement(path, new_file_mode()) as raw,
+              gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as z):
+            for chunk in chunks:
+                z.write(chunk.encode("utf-8"))
+    except OSError as exc:
         raise OutputError(f"cannot write the {what} {path}: {reason(exc)}") from None
     return path
 

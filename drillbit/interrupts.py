@@ -46,6 +46,7 @@ class _State:
     ended = False  # the command has ended
     holding = 0  # depth of held() blocks
     pending: int | None = None
+    raised: int | None = None  # the signal last raised as Interrupted in this command
     before: dict[int, object] = {}
 
 
@@ -58,6 +59,7 @@ def _handler(signum: int, frame: object) -> None:
     if _s.holding or _s.ended:
         _s.pending = _s.pending or signum
         return
+    _s.raised = signum
     raise Interrupted(signum)
 
 
@@ -87,7 +89,7 @@ def _exit_now(signum: int) -> None:
 def install(*, for_good: bool) -> None:
     """Make SIGINT and SIGTERM raise :class:`Interrupted` in the main thread.
     ``for_good``: the process exits after this command (see :func:`finish`)."""
-    _s.installed, _s.for_good, _s.ended, _s.holding, _s.pending = True, for_good, False, 0, None
+    _s.installed, _s.for_good, _s.ended, _s.holding, _s.pending, _s.raised = True, for_good, False, 0, None, None
     for sig in SIGNALS:
         _s.before[sig] = signal.signal(sig, _handler)
 
@@ -120,13 +122,16 @@ def after_work(exc: KeyboardInterrupt, done: str) -> Interrupted:
 
 
 def interruption(exc: BaseException) -> Interrupted | None:
-    """The interruption that ended a command with ``exc`` (click wraps Ctrl-C in Abort)."""
+    """The interruption that ended a command with ``exc`` (click wraps Ctrl-C in Abort).
+    A signal raised inside a library's callback may come out as that library's own
+    error (pydantic-core, building a model's schema while a module is imported, turns
+    it into a SchemaError): a signal raised during the command is the interruption then."""
     for e in (exc, exc.__cause__, exc.__context__):
         if isinstance(e, Interrupted):
             return e
         if isinstance(e, KeyboardInterrupt):
             return Interrupted(signal.SIGINT)
-    return None
+    return None if _s.raised is None else Interrupted(_s.raised)
 
 
 def end() -> None:

@@ -36,7 +36,7 @@ from scoring.batch import FOLD_VERSION, BatchFold, BatchScore
 from scoring.run_score import RunScore, RunScorer
 
 from . import __version__
-from .files import write_bytes
+from .files import write_compressed
 
 KEPT_SCORES = "scores.json.gz"
 
@@ -46,8 +46,9 @@ def write_kept_scores(path: Path, fold: BatchFold, first: RunScore, runs: int) -
     OutputError for a file that cannot be written."""
     doc = {"scores": FOLD_VERSION, "drillbit": __version__, "runs": runs, "first": json.loads(first.to_json()),
            "fold": fold.state()}
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    write_bytes(path, gzip.compress(text, compresslevel=GZIP_LEVEL, mtime=0), "kept scores")
+    # Streamed: a million runs' values are hundreds of megabytes as text.
+    chunks = json.JSONEncoder(separators=(",", ":"), allow_nan=False).iterencode(doc)
+    write_compressed(path, chunks, "kept scores", level=GZIP_LEVEL)
 
 
 def manifest_entry(scores: Path, timelines_sha256: str, runs: int) -> dict[str, Any]:

@@ -354,3 +354,29 @@ def test_main_in_process_gives_the_callers_handlers_back(cli):
     cli("scenarios")
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     assert not signal.pthread_sigmask(signal.SIG_BLOCK, set()) & {signal.SIGINT, signal.SIGTERM}
+
+
+def test_a_signal_a_library_turns_into_its_own_error_is_still_the_interruption():
+    # pydantic-core, building a model's schema during an import, reports a signal raised
+    # in its callback as a SchemaError of its own, with no chain back to the signal.
+    from drillbit import interrupts
+
+    interrupts.install(for_good=False)
+    try:
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # the handler raises before this ends
+            except KeyboardInterrupt as exc:
+                raise RuntimeError(f"Error building serializer: Interrupted: {exc}") from None
+        except RuntimeError as wrapped:
+            stop = interrupts.interruption(wrapped)
+        assert stop is not None and (stop.signum, stop.exit_code) == (signal.SIGINT, 130)
+        assert interrupts.interruption(ValueError("unrelated")) is not None  # the command was interrupted all the same
+    finally:
+        interrupts.finish()
+    interrupts.install(for_good=False)  # a new command: nothing interrupted it
+    try:
+        assert interrupts.interruption(ValueError("a real internal error")) is None
+    finally:
+        interrupts.finish()

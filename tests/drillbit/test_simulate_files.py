@@ -133,3 +133,19 @@ def test_force_removes_the_per_run_scores_an_earlier_release_kept(cli, tmp_path)
     (out / "run-scores.jsonl.gz").write_bytes(b"")  # as a folder simulated by an earlier release holds
     cli(*ARGS, "--out", str(out), "--force")
     assert sorted(p.name for p in out.iterdir()) == ["drill.json", "scores.json.gz", "summary.json", "timelines.jsonl.gz"]
+
+
+def test_kept_scores_that_cannot_be_written_leave_the_drill_failed_not_running(tmp_path, monkeypatch):
+    from drillbit.files import OutputError
+
+    def full_disk(*_args, **_kwargs):
+        raise OutputError("cannot write the kept scores: No space left on device")
+
+    monkeypatch.setattr(app, "write_kept_scores", full_disk)
+    inputs = resolve(SCENARIO)
+    with pytest.raises(OutputError):
+        app.run_drill(inputs, runs=12, seed=2, start=datetime(2026, 11, 30, tzinfo=timezone.utc), horizon=3 * 86400.0,
+                      command="c", now=datetime(2026, 12, 1, tzinfo=timezone.utc), out=tmp_path)
+    manifest = json.loads((tmp_path / "drill.json").read_text())
+    assert (manifest["state"], manifest["runs_written"]) == ("failed", 12) and "scores" not in manifest
+    assert not (tmp_path / "summary.json").exists()
