@@ -160,7 +160,7 @@ class Imported:
 
     file: str
     outcomes: tuple[RuleOutcome, ...]
-    notes: tuple[Problem, ...] = ()  # about the file as a whole (a --scenario check)
+    notes: tuple[Problem, ...] = ()  # about the file as a whole (a group's interval, a --scenario check)
     unmapped: tuple[str, ...] = ()  # severity labels the team's levels do not take
 
     @property
@@ -205,7 +205,13 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
     outcomes: list[RuleOutcome] = []
     names: set[str] = set()
     unmapped: dict[str, None] = {}
+    notes: list[Problem] = []
     for gi, group in enumerate(groups):
+        if group.interval == 0:
+            # Prometheus's rule manager takes a zero interval as none: the global evaluation_interval
+            notes.append(doc.problem((*base, gi, "interval"), f"group {group.name}: interval 0s is no interval: "
+                                     "Prometheus evaluates the group every evaluation_interval, read as every: "
+                                     f"{format_duration(DEFAULT_INTERVAL)} (its default)"))
         for ri, rule in enumerate(group.rules):
             at = (*base, gi, "rules", ri)
             outcome = _outcome(doc, at, group, rule, parsed[(*at, "expr")], team, scenario, names)
@@ -215,7 +221,7 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
                 if label and outcome.rule.severity is None:
                     unmapped[label] = None
             outcomes.append(outcome)
-    return Imported(doc.file, tuple(outcomes), tuple(_scenario_notes(doc, outcomes, scenario)),
+    return Imported(doc.file, tuple(outcomes), tuple(notes + _scenario_notes(doc, outcomes, scenario)),
                     tuple(unmapped))
 
 
@@ -247,6 +253,8 @@ def _parse_exprs(doc: Document, base: Path_) -> tuple[dict[Path_, Any], list[Pro
         rules = group.get("rules")
         for ri, rule in enumerate(rules if isinstance(rules, list) else []):
             expr = rule.get("expr") if isinstance(rule, dict) else None
+            if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+                expr = str(expr)  # `expr: 12` is the text "12" to Prometheus, as to the model
             if not isinstance(expr, str):
                 continue  # validation names what is missing or mistyped
             where = (*base, gi, "rules", ri, "expr")
@@ -398,16 +406,24 @@ def _read(node: Any) -> _Reading:
                                   "condition: write one alert for each side")
         if op in _COMPARISONS:
             return _comparison(node, op)
+        if _number(node) is not None:
+            raise _Untranslatable(_BARE_NUMBER)
         raise _Untranslatable(f"the expression is arithmetic ('{op}') with no comparison with a number; drillbit's "
                               "rule needs a threshold (add one, as in '… > 0.05')")
     if isinstance(node, promql_parser.Call) and node.func.name in ("absent", "absent_over_time"):
         # absent() returns 1 when the series is missing and nothing otherwise
         return _Reading(signal_text(node), above=0.0, service=_service(node))
+    if isinstance(node, (promql_parser.NumberLiteral, promql_parser.UnaryExpr)) and _number(node) is not None:
+        raise _Untranslatable(_BARE_NUMBER)
     if isinstance(node, promql_parser.Call) and node.func.name == "vector":
         raise _Untranslatable("there is no comparison with a number, and vector(…) always returns a series: the "
                               "alert always fires (a Watchdog, which says that alerting works; no drill changes it)")
     raise _Untranslatable("there is no comparison with a number: Prometheus fires whenever the expression returns "
                           "a series, whatever its value; drillbit's rule needs a threshold (as in '… > 0')")
+
+
+_BARE_NUMBER = ("a bare number never compares: there is no metric to watch (Prometheus returns the number as one "
+                "sample at every evaluation, so the alert always fires)")
 
 
 def _comparison(node: Any, op: str) -> _Reading:
@@ -424,6 +440,11 @@ def _comparison(node: Any, op: str) -> _Reading:
         op, value, series = _FLIPPED[op], left, node.rhs
     else:
         value, series = right, node.lhs
+    if not math.isfinite(value):
+        never = math.isnan(value) or (value > 0) == (op in (">", ">="))
+        raise _Untranslatable(f"its threshold '{op} {value:g}' is not a finite number, so Prometheus "
+                              + ("never fires it" if never else "fires it on every finite value")
+                              + "; drillbit's threshold is a finite number")
     signal = signal_text(series)
     reading = _Reading(signal, service=_service(series))
     if op in (">", ">="):
@@ -473,11 +494,16 @@ def _number(node: Any) -> float | None:
         if a is None or b is None:
             return None
         try:
-            value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
-                     "%": lambda: math.fmod(a, b), "^": lambda: a ** b}[op]()
-        except (KeyError, ZeroDivisionError, OverflowError):
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
+                    "%": lambda: math.fmod(a, b), "^": lambda: a ** b}[op]()
+        except KeyError:
             return None
-        return value if math.isfinite(value) else None
+        except ZeroDivisionError:  # PromQL follows IEEE 754: 1/0 is +Inf, 0/0 and 1%0 are NaN
+            return math.copysign(math.inf, a) if op == "/" and a and not math.isnan(a) else math.nan
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            return math.nan
     return None
 
 
@@ -594,11 +620,12 @@ def monitoring_yaml(rules: list[AlertRule], header: str = "") -> str:
 @dataclass(frozen=True)
 class Exported:
     """A scenario's rules as a Prometheus rules file (``text``, and its ``groups`` as
-    data), and a note for each rule that Prometheus has no place for (left out)."""
+    data), and a note for each rule that Prometheus has no place for (left out), or
+    writes otherwise than it reads, at the rule's position in the scenario file."""
 
     text: str
     rules: int
-    notes: tuple[str, ...]
+    notes: tuple[Problem, ...]
     groups: list[dict[str, Any]] = field(default_factory=list)  # the file's groups, as data
 
 
@@ -619,19 +646,19 @@ def export_rules(scenario: Scenario) -> Exported:
     with its threshold. Rules on a signal kind (``on: log``) have no PromQL and are left
     out, with a note. Raises PrometheusRulesError when no rule can be written."""
     groups: list[dict[str, Any]] = []
-    notes: list[str] = []
+    notes: list[Problem] = []
     written = 0
-    for rule in scenario.monitoring:
+    for index, rule in enumerate(scenario.monitoring):
         if rule.signal is None:
-            notes.append(f"alert {rule.alert} left out: it fires on {rule.on} signals"
-                         f"{' from ' + rule.source if rule.source else ''}, which no PromQL expression watches")
+            notes.append(_rule_note(scenario, index, f"alert {rule.alert} left out: it fires on {rule.on} signals"
+                                    f"{' from ' + rule.source if rule.source else ''}, which no PromQL expression watches"))
             continue
         if not groups or groups[-1]["_every"] != rule.every:
             name = f"drillbit-{scenario.id}" + (f"-{len(groups) + 1}" if groups else "")
             groups.append({"_every": rule.every, "name": name, "interval": prometheus_duration(rule.every), "rules": []})
         expr, node, note = _expr(rule)
         if note:
-            notes.append(note)
+            notes.append(_rule_note(scenario, index, note))
         out: dict[str, Any] = {"alert": rule.alert, "expr": expr}
         if rule.for_:
             out["for"] = prometheus_duration(rule.for_)
@@ -647,12 +674,19 @@ def export_rules(scenario: Scenario) -> Exported:
         written += 1
     if not written:
         raise PrometheusRulesError(f"scenario {scenario.id} has no alert rule on a metric signal to write"
-                                   + (f" ({'; '.join(notes)})" if notes else " (its 'monitoring' is empty)"))
+                                   + (f" ({'; '.join(n.message for n in notes)})" if notes else " (its 'monitoring' is empty)"))
     for g in groups:
         del g["_every"]
     text = (f"# Prometheus alerting rules written from drillbit scenario {scenario.id}\n"
             + yaml.safe_dump({"groups": groups}, sort_keys=False, allow_unicode=True, width=1 << 20))
     return Exported(text, written, tuple(notes), groups)
+
+
+def _rule_note(scenario: Scenario, index: int, message: str) -> Problem:
+    """A note at ``monitoring[index]`` of the scenario's file (no position for a scenario built in code)."""
+    doc = scenario._source
+    path = ("monitoring", index)
+    return doc.problem(path, message) if doc is not None else Problem("", 0, 0, format_path(path), message)
 
 
 def _expr(rule: AlertRule) -> tuple[str, Any, str | None]:
