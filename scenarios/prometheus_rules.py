@@ -12,7 +12,8 @@ imports it) and a threshold comparison over a metric becomes an :class:`AlertRul
   ``== 0`` over a whole-valued series (``up``, ``count(…)``, ``absent(…)``) is
   ``below: 1``; ``absent(…)`` alone is ``above: 0`` (it returns 1 or nothing);
 - ``A and B`` / ``A unless B`` become the rule on ``A`` with a note that ``B`` is not
-  modelled; ``or``, comparisons of two series, ``bool`` and bare series are not
+  modelled; ``or``, comparisons of two series, ``bool``, bare series, a bare number
+  (``expr: 12``) and a threshold that is not finite (``> 1e400``, +Inf) are not
   translated, each with the reason.
 
 ``for`` and the group's ``interval`` are ``for`` and ``every``; ``labels.severity``
@@ -390,6 +391,8 @@ _NEVER_ZERO = {"absent", "absent_over_time", "count", "count_values", "present_o
 
 def _read(node: Any) -> _Reading:
     node = _unwrap(node)
+    if _number(node) is not None:
+        raise _Untranslatable(_BARE_NUMBER)
     if isinstance(node, promql_parser.BinaryExpr):
         op = str(node.op)
         if op in ("and", "unless"):
@@ -406,15 +409,11 @@ def _read(node: Any) -> _Reading:
                                   "condition: write one alert for each side")
         if op in _COMPARISONS:
             return _comparison(node, op)
-        if _number(node) is not None:
-            raise _Untranslatable(_BARE_NUMBER)
         raise _Untranslatable(f"the expression is arithmetic ('{op}') with no comparison with a number; drillbit's "
                               "rule needs a threshold (add one, as in '… > 0.05')")
     if isinstance(node, promql_parser.Call) and node.func.name in ("absent", "absent_over_time"):
         # absent() returns 1 when the series is missing and nothing otherwise
         return _Reading(signal_text(node), above=0.0, service=_service(node))
-    if isinstance(node, (promql_parser.NumberLiteral, promql_parser.UnaryExpr)) and _number(node) is not None:
-        raise _Untranslatable(_BARE_NUMBER)
     if isinstance(node, promql_parser.Call) and node.func.name == "vector":
         raise _Untranslatable("there is no comparison with a number, and vector(…) always returns a series: the "
                               "alert always fires (a Watchdog, which says that alerting works; no drill changes it)")
