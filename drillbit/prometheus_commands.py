@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any, Sequence
 
 import click
+
+from scenarios import Problem
 
 from . import output
 
@@ -30,7 +33,8 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
     Each alert whose expr compares a metric with a number becomes a drillbit rule
     (signal, above or below, for, every, severity, service); every rule that could
     not be translated, or only approximately, is listed on stderr with its
-    FILE:LINE:COL and why. The YAML goes to stdout, or to --out.
+    FILE:LINE:COL and why. The YAML goes to stdout, or to --out; with --json
+    it is the JSON's "content" unless --out writes it.
     """
     from scenarios import load_scenario, load_team
     from scenarios.prometheus_rules import import_rules, monitoring_fields, monitoring_yaml
@@ -47,34 +51,34 @@ def import_prometheus_rules(file: Path, team: Path | None, scenario: Path | None
              f"{counts['not-translated']} not translated, {counts['skipped']} recording "
              f"rule{'' if counts['skipped'] == 1 else 's'} skipped")
     text = monitoring_yaml(imported.monitoring, f"imported from {file} by `drillbit import prometheus-rules`\n{tally}")
+    notes = sorted([n for o in imported.outcomes for n in o.notes] + list(imported.notes))
     if out is not None:
         write_text(out, text, "monitoring file")
     if as_json:
         output.emit_json({
             "version": 1, "file": str(file), "team": str(team_path) if team_path else None,
-            "out": str(out) if out else None, "counts": {s: counts[s] for s in
-                                                        ("translated", "approximated", "not-translated", "skipped")},
+            "counts": {s: counts[s] for s in ("translated", "approximated", "not-translated", "skipped")},
             "monitoring": [monitoring_fields(r) for r in imported.monitoring],
             "rules": [{"group": o.group, "name": o.name, "kind": o.kind, "line": o.line, "col": o.col,
                        "expr": o.expr, "status": o.status, "alert": o.rule.alert if o.rule else None,
                        "notes": [output.problem_json(n) for n in o.notes], "left_out": list(o.left_out)}
                       for o in imported.outcomes],
-            "notes": [output.problem_json(n) for n in imported.notes],
             "unmapped_severities": list(imported.unmapped),
+            **_result_json(notes, out, text),
         })
         return
     if out is None:
         click.echo(text, nl=False)
-    output.notes(sorted([n for o in imported.outcomes for n in o.notes] + list(imported.notes)))
+    output.notes(notes)
     left = Counter(item for o in imported.outcomes for item in o.left_out)
     if left:
         output.err.print("left out (drillbit's rule has no place for them): "
-                         + ", ".join(f"{k} ({n} rule{'s' if n > 1 else ''})" for k, n in left.items()))
+                         + ", ".join(f"{k} ({n} rule{'s' if n > 1 else ''})" for k, n in left.items()), markup=False)
     if imported.unmapped and levels is not None:
         output.err.print(f"severities the team file {team_path} does not take: {', '.join(imported.unmapped)}; map each "
                          f"to one of its levels ({', '.join(levels.severity)}) there: severity_map: {{"
-                         + ", ".join(f"{s}: …" for s in imported.unmapped) + "}")
-    output.err.print(f"{file}: {tally}" + (f"; written to {out}" if out else ""))
+                         + ", ".join(f"{s}: …" for s in imported.unmapped) + "}", markup=False)
+    output.err.print(f"{file}: {tally}" + (f"; written to {out}" if out else ""), markup=False)
 
 
 @click.command(name="prometheus-rules")
@@ -102,13 +106,23 @@ def export_prometheus_rules(scenario: str, out: Path | None, as_json: bool) -> N
     if out is not None:
         write_text(out, exported.text, "rules file")
     if as_json:
-        output.emit_json({"version": 1, "scenario": sc.id, "out": str(out) if out else None, "rules": exported.rules,
-                          "left_out": list(exported.notes), "groups": exported.groups})
+        output.emit_json({"version": 1, "file": str(path), "scenario": sc.id, "rules": exported.rules,
+                          "groups": exported.groups, **_result_json(exported.notes, out, exported.text)})
         return
     if out is None:
         click.echo(exported.text, nl=False)
-    output.lines(f"note: {n}" for n in exported.notes)
-    output.err.print(f"{exported.rules} alerting rules from scenario {sc.id}" + (f" written to {out}" if out else ""))
+    output.lines(f"note: {n.message}" for n in exported.notes)
+    count = exported.rules
+    output.err.print(f"{count} alerting rule{'' if count == 1 else 's'} from scenario {sc.id}"
+                     + (f" written to {out}" if out else ""), markup=False)
+
+
+def _result_json(notes: Sequence[Problem], out: Path | None, content: str) -> dict[str, Any]:
+    """The keys every import/export command's --json ends with: the file's content
+    is under "content" unless --out wrote it. "problems" is empty: a file with any
+    is refused (exit 2) before a result exists."""
+    return {"problems": [], "notes": [output.problem_json(n) for n in notes],
+            "out": str(out) if out else None, "content": None if out else content}
 
 
 def _workspace_team() -> Path | None:

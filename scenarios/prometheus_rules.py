@@ -12,7 +12,8 @@ imports it) and a threshold comparison over a metric becomes an :class:`AlertRul
   ``== 0`` over a whole-valued series (``up``, ``count(…)``, ``absent(…)``) is
   ``below: 1``; ``absent(…)`` alone is ``above: 0`` (it returns 1 or nothing);
 - ``A and B`` / ``A unless B`` become the rule on ``A`` with a note that ``B`` is not
-  modelled; ``or``, comparisons of two series, ``bool`` and bare series are not
+  modelled; ``or``, comparisons of two series, ``bool``, bare series, a bare number
+  (``expr: 12``) and a threshold that is not finite (``> 1e400``, +Inf) are not
   translated, each with the reason.
 
 ``for`` and the group's ``interval`` are ``for`` and ``every``; ``labels.severity``
@@ -160,7 +161,7 @@ class Imported:
 
     file: str
     outcomes: tuple[RuleOutcome, ...]
-    notes: tuple[Problem, ...] = ()  # about the file as a whole (a --scenario check)
+    notes: tuple[Problem, ...] = ()  # about the file as a whole (a group's interval, a --scenario check)
     unmapped: tuple[str, ...] = ()  # severity labels the team's levels do not take
 
     @property
@@ -205,7 +206,13 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
     outcomes: list[RuleOutcome] = []
     names: set[str] = set()
     unmapped: dict[str, None] = {}
+    notes: list[Problem] = []
     for gi, group in enumerate(groups):
+        if group.interval == 0:
+            # Prometheus's rule manager takes a zero interval as none: the global evaluation_interval
+            notes.append(doc.problem((*base, gi, "interval"), f"group {group.name}: interval 0s is no interval: "
+                                     "Prometheus evaluates the group every evaluation_interval, read as every: "
+                                     f"{format_duration(DEFAULT_INTERVAL)} (its default)"))
         for ri, rule in enumerate(group.rules):
             at = (*base, gi, "rules", ri)
             outcome = _outcome(doc, at, group, rule, parsed[(*at, "expr")], team, scenario, names)
@@ -215,7 +222,7 @@ def import_rules(path: str | Path, *, team: Team | None = None, scenario: Scenar
                 if label and outcome.rule.severity is None:
                     unmapped[label] = None
             outcomes.append(outcome)
-    return Imported(doc.file, tuple(outcomes), tuple(_scenario_notes(doc, outcomes, scenario)),
+    return Imported(doc.file, tuple(outcomes), tuple(notes + _scenario_notes(doc, outcomes, scenario)),
                     tuple(unmapped))
 
 
@@ -247,6 +254,8 @@ def _parse_exprs(doc: Document, base: Path_) -> tuple[dict[Path_, Any], list[Pro
         rules = group.get("rules")
         for ri, rule in enumerate(rules if isinstance(rules, list) else []):
             expr = rule.get("expr") if isinstance(rule, dict) else None
+            if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+                expr = str(expr)  # `expr: 12` is the text "12" to Prometheus, as to the model
             if not isinstance(expr, str):
                 continue  # validation names what is missing or mistyped
             where = (*base, gi, "rules", ri, "expr")
@@ -382,6 +391,8 @@ _NEVER_ZERO = {"absent", "absent_over_time", "count", "count_values", "present_o
 
 def _read(node: Any) -> _Reading:
     node = _unwrap(node)
+    if _number(node) is not None:
+        raise _Untranslatable(_BARE_NUMBER)
     if isinstance(node, promql_parser.BinaryExpr):
         op = str(node.op)
         if op in ("and", "unless"):
@@ -410,6 +421,10 @@ def _read(node: Any) -> _Reading:
                           "a series, whatever its value; drillbit's rule needs a threshold (as in '… > 0')")
 
 
+_BARE_NUMBER = ("a bare number never compares: there is no metric to watch (Prometheus returns the number as one "
+                "sample at every evaluation, so the alert always fires)")
+
+
 def _comparison(node: Any, op: str) -> _Reading:
     if node.modifier is not None and node.modifier.return_bool:
         raise _Untranslatable(f"'{op} bool' returns 0 or 1 for every series, so the alert would fire at every "
@@ -424,6 +439,11 @@ def _comparison(node: Any, op: str) -> _Reading:
         op, value, series = _FLIPPED[op], left, node.rhs
     else:
         value, series = right, node.lhs
+    if not math.isfinite(value):
+        never = math.isnan(value) or (value > 0) == (op in (">", ">="))
+        raise _Untranslatable(f"its threshold '{op} {value:g}' is not a finite number, so Prometheus "
+                              + ("never fires it" if never else "fires it on every finite value")
+                              + "; drillbit's threshold is a finite number")
     signal = signal_text(series)
     reading = _Reading(signal, service=_service(series))
     if op in (">", ">="):
@@ -473,11 +493,16 @@ def _number(node: Any) -> float | None:
         if a is None or b is None:
             return None
         try:
-            value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
-                     "%": lambda: math.fmod(a, b), "^": lambda: a ** b}[op]()
-        except (KeyError, ZeroDivisionError, OverflowError):
+            return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b,
+                    "%": lambda: math.fmod(a, b), "^": lambda: a ** b}[op]()
+        except KeyError:
             return None
-        return value if math.isfinite(value) else None
+        except ZeroDivisionError:  # PromQL follows IEEE 754: 1/0 is +Inf, 0/0 and 1%0 are NaN
+            return math.copysign(math.inf, a) if op == "/" and a and not math.isnan(a) else math.nan
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            return math.nan
     return None
 
 
@@ -594,11 +619,12 @@ def monitoring_yaml(rules: list[AlertRule], header: str = "") -> str:
 @dataclass(frozen=True)
 class Exported:
     """A scenario's rules as a Prometheus rules file (``text``, and its ``groups`` as
-    data), and a note for each rule that Prometheus has no place for (left out)."""
+    data), and a note for each rule that Prometheus has no place for (left out), or
+    writes otherwise than it reads, at the rule's position in the scenario file."""
 
     text: str
     rules: int
-    notes: tuple[str, ...]
+    notes: tuple[Problem, ...]
     groups: list[dict[str, Any]] = field(default_factory=list)  # the file's groups, as data
 
 
@@ -619,19 +645,19 @@ def export_rules(scenario: Scenario) -> Exported:
     with its threshold. Rules on a signal kind (``on: log``) have no PromQL and are left
     out, with a note. Raises PrometheusRulesError when no rule can be written."""
     groups: list[dict[str, Any]] = []
-    notes: list[str] = []
+    notes: list[Problem] = []
     written = 0
-    for rule in scenario.monitoring:
+    for index, rule in enumerate(scenario.monitoring):
         if rule.signal is None:
-            notes.append(f"alert {rule.alert} left out: it fires on {rule.on} signals"
-                         f"{' from ' + rule.source if rule.source else ''}, which no PromQL expression watches")
+            notes.append(_rule_note(scenario, index, f"alert {rule.alert} left out: it fires on {rule.on} signals"
+                                    f"{' from ' + rule.source if rule.source else ''}, which no PromQL expression watches"))
             continue
         if not groups or groups[-1]["_every"] != rule.every:
             name = f"drillbit-{scenario.id}" + (f"-{len(groups) + 1}" if groups else "")
             groups.append({"_every": rule.every, "name": name, "interval": prometheus_duration(rule.every), "rules": []})
         expr, node, note = _expr(rule)
         if note:
-            notes.append(note)
+            notes.append(_rule_note(scenario, index, note))
         out: dict[str, Any] = {"alert": rule.alert, "expr": expr}
         if rule.for_:
             out["for"] = prometheus_duration(rule.for_)
@@ -647,12 +673,19 @@ def export_rules(scenario: Scenario) -> Exported:
         written += 1
     if not written:
         raise PrometheusRulesError(f"scenario {scenario.id} has no alert rule on a metric signal to write"
-                                   + (f" ({'; '.join(notes)})" if notes else " (its 'monitoring' is empty)"))
+                                   + (f" ({'; '.join(n.message for n in notes)})" if notes else " (its 'monitoring' is empty)"))
     for g in groups:
         del g["_every"]
     text = (f"# Prometheus alerting rules written from drillbit scenario {scenario.id}\n"
             + yaml.safe_dump({"groups": groups}, sort_keys=False, allow_unicode=True, width=1 << 20))
     return Exported(text, written, tuple(notes), groups)
+
+
+def _rule_note(scenario: Scenario, index: int, message: str) -> Problem:
+    """A note at ``monitoring[index]`` of the scenario's file (no position for a scenario built in code)."""
+    doc = scenario._source
+    path = ("monitoring", index)
+    return doc.problem(path, message) if doc is not None else Problem("", 0, 0, format_path(path), message)
 
 
 def _expr(rule: AlertRule) -> tuple[str, Any, str | None]:

@@ -162,6 +162,42 @@ def test_scalar_arithmetic_in_a_threshold_is_worked_out(tmp_path):
     assert (rule.signal, rule.below) == ("probe_ssl_earliest_cert_expiry - time()", 604800.0)
 
 
+def test_values_promtool_accepts_but_drillbit_cannot_take_are_refused_at_their_position():
+    # `expr: 12` is YAML's number 12 but the text "12" to Prometheus: a scalar with no metric in it.
+    # 1e400 overflows a float64 to +Inf, so '> 1e400' holds for no sample. `interval: 0s` is no
+    # interval: Prometheus's rule manager falls back to the global evaluation_interval (1m by default).
+    path = DATA / "odd-values.rules.yml"
+    imported = import_rules(path)
+    outcomes = by_name(imported)
+    [always] = outcomes["AlwaysPage"].notes
+    assert (outcomes["AlwaysPage"].status, always.line, always.col) == ("not-translated", 7, 15)
+    assert "a bare number never compares" in always.message
+    [overflow] = outcomes["BatchQueueOverflow"].notes
+    assert (outcomes["BatchQueueOverflow"].status, overflow.line, overflow.col) == ("not-translated", 11, 15)
+    assert "not a finite number, so Prometheus never fires it" in overflow.message
+    [interval] = imported.notes
+    assert (interval.line, interval.col, interval.path) == (4, 15, "groups[0].interval")
+    assert [(r.alert, r.above, r.every) for r in imported.monitoring] == [("BatchBacklog", 500.0, 60.0)]
+
+
+@pytest.mark.parametrize("expr, fires", [("x > 1e400", "never fires"), ("x < 1e400", "every finite value"),
+                                         ("x > -1e400", "every finite value"), ("x > 1 / 0", "never fires"),
+                                         ("x < 0 / 0", "never fires"), ("x > 2 ^ 5000", "never fires"),
+                                         ("-1e400 > x", "never fires")])
+def test_a_threshold_that_is_not_finite_is_not_translated(tmp_path, expr, fires):
+    # IEEE 754 as PromQL computes it: 1/0 is +Inf, 0/0 is NaN (which compares false with everything)
+    imported = import_rules(rules_file(tmp_path, f"groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: {expr}\n"))
+    [outcome] = imported.outcomes
+    assert outcome.status == "not-translated" and outcome.rule is None
+    assert fires in outcome.notes[0].message and (outcome.notes[0].line, outcome.notes[0].col) == (5, 15)
+
+
+@pytest.mark.parametrize("written", ["12", "0.5", "-3", "1e3"])
+def test_a_numeric_expr_is_read_as_its_text_and_not_translated(tmp_path, written):
+    [outcome] = import_rules(rules_file(tmp_path, f"groups:\n  - name: g\n    rules:\n      - {{alert: A, expr: {written}}}\n")).outcomes
+    assert outcome.status == "not-translated" and "a bare number never compares" in outcome.notes[0].message
+
+
 def test_the_yaml_written_loads_as_a_scenarios_monitoring():
     imported = import_rules(API)
     text = monitoring_yaml(imported.monitoring, "imported")
