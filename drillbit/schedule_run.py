@@ -153,7 +153,9 @@ def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) 
     containers, the webhook and the console), then its drill run given the reason."""
     from incidents.schedule import give_reason
 
-    words = [sys.executable, "-m", "drillbit", "gameday", plan.choice.scenario, "--team", str(team_path),
+    # -P: run in the workspace, `-m` would put it first on sys.path, and its scenarios/
+    # folder (or any module there) would shadow drillbit's own packages.
+    words = [sys.executable, "-P", "-m", "drillbit", "gameday", plan.choice.scenario, "--team", str(team_path),
              "--no-console"]
     # The log's URL goes by the environment: a password in argv is visible to everyone on the host.
     child = subprocess.Popen(words, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

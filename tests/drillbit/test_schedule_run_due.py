@@ -277,7 +277,8 @@ def test_a_due_game_day_runs_drillbit_gameday_and_gives_its_run_the_reason(cli, 
     assert (ran["state"], ran["drill_run_id"], ran["missed_objectives"]) == ("done", 7, True)
     ((words, db),) = _FakeGameday.calls
     assert db == url
-    assert words[1:5] == ["-m", "drillbit", "gameday", "config-push-global-outage"] and "--no-console" in words
+    # -P: the workspace it runs in is not put on sys.path, where its scenarios/ would shadow drillbit's.
+    assert words[1:6] == ["-P", "-m", "drillbit", "gameday", "config-push-global-outage"] and "--no-console" in words
     assert all("incidents.db" not in w for w in words)  # the log's URL goes by the environment
     (reason,) = drill_reasons(url)
     assert reason.startswith("entry 'live' due 2027-01-12T14:00:00+00:00 (cron '0 14 * * Tue' in UTC)")
