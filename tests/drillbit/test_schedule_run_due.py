@@ -106,7 +106,8 @@ def _two_at_once(ws: Path, env: dict[str, str]) -> list[subprocess.CompletedProc
     words = [sys.executable, "-m", "drillbit", "schedule", "run-due", "--now", "2027-01-05T10:05:00+00:00", "--json"]
     procs = [subprocess.Popen(words, cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
-    return [subprocess.CompletedProcess(p.args, p.wait(120), *p.communicate()) for p in procs]
+    outputs = [p.communicate(timeout=120) for p in procs]  # wait() on full pipes could block both for good
+    return [subprocess.CompletedProcess(p.args, p.returncode, *o) for p, o in zip(procs, outputs)]
 
 
 def _pg_url() -> str:
