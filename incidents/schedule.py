@@ -240,6 +240,5 @@ def _real(row: Any) -> RealIncident:
 
 
 __all__ = ["Claim", "LastDrill", "RealIncident", "STATES", "advance", "checked_until", "claim", "finish", "give_reason", "last_drills",
-           "list_claims", "open_actions", "open_incidents", "pages_between",
-           "run_with_summary"]
+           "list_claims", "open_actions", "open_incidents", "pages_between", "run_with_summary"]
 
