@@ -254,8 +254,9 @@ def upcoming(ws: Located, store: "IncidentLog", now: datetime, count: int) -> li
         plan = plan_at(e, teams[e.id], due, store, facts[e.id])
         out.append(plan)
         if plan.skip is None and e.mode != "tabletop":  # a tabletop's pack records no drill
-            for f in facts.values():  # another entry of the same team drills the scenario then too
-                f.planned[plan.choice.scenario] = due
+            for other in chosen:  # another entry of the same team drills the scenario then too
+                if teams[other.id].team == teams[e.id].team:
+                    facts[other.id].planned[plan.choice.scenario] = due
     return out
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
+from reports.facilitator_pack import FacilitatorPack, PackInject
 from scenarios import Scenario, Team
 from scenarios.common import zone
 from scenarios.durations import format_duration
@@ -24,8 +24,8 @@ OBJECTIVE_WORDS = {"detect": "detect", "acknowledge": "acknowledge the first pag
                    "notify_customers": "notify customers", "rpo": "lose at most (RPO)", "rto": "restore data (RTO)"}
 
 
-def pack(plan: Planned, scenario: Scenario, team: Team) -> dict[str, Any]:
-    """The pack's content as plain values (what both renderings show)."""
+def pack(plan: Planned, scenario: Scenario, team: Team) -> FacilitatorPack:
+    """The pack's content: what both renderings show."""
     tz = zone(plan.entry.timezone)
     start = plan.due.astimezone(tz)
     names = {m.id: m.name for m in team.members}
@@ -40,20 +40,17 @@ def pack(plan: Planned, scenario: Scenario, team: Team) -> dict[str, Any]:
             cond, secs = next((k, v) for k, v in inj.when if v is not None)
             when = f"if {cond.replace('_', ' ')} {format_duration(secs)}"
         card = inj.card
-        injects.append({"when": when, "title": inject_title(inj), "kind": inj.what,
-                        "body": card.body if card else None, "facilitator": card.facilitator if card else None,
-                        "questions": list(card.questions) if card else []})
-    objectives = [f"{OBJECTIVE_WORDS.get(k, k)} within {format_duration(v)}" for k, v in scenario.objectives
-                  if v is not None]
-    return {
-        "title": scenario.title, "scenario": scenario.id, "kind": str(scenario.kind), "severity": scenario.severity,
-        "summary": scenario.summary, "services": list(scenario.services),
-        "when": f"{start:%A %Y-%m-%d %H:%M} {plan.entry.timezone}", "entry": plan.entry.id, "why": plan.reason,
-        "team": team.team,
-        "on_call": [(r, names.get(team.on_call(r, plan.due) or "", "nobody")) for r in team.rotations],
-        "roles": [(role, ", ".join(names.get(m, m) for m in who)) for role, who in team.roles.items()],
-        "injects": injects, "objectives": objectives,
-    }
+        injects.append(PackInject(when, inject_title(inj), inj.what, card.body if card else None,
+                                  card.facilitator if card else None, tuple(card.questions) if card else ()))
+    return FacilitatorPack(
+        title=scenario.title, scenario=scenario.id, kind=str(scenario.kind), severity=scenario.severity,
+        summary=scenario.summary, services=tuple(scenario.services),
+        when=f"{start:%A %Y-%m-%d %H:%M} {plan.entry.timezone}", entry=plan.entry.id, why=plan.reason, team=team.team,
+        on_call=tuple((r, names.get(team.on_call(r, plan.due) or "", "nobody")) for r in team.rotations),
+        roles=tuple((role, ", ".join(names.get(m, m) for m in who)) for role, who in team.roles.items()),
+        injects=tuple(injects),
+        objectives=tuple(f"{OBJECTIVE_WORDS.get(k, k)} within {format_duration(v)}" for k, v in scenario.objectives
+                         if v is not None))
 
 
 def write_pack(ws: Located, plan: Planned, team_path: Path) -> list[Path]:

@@ -4,12 +4,12 @@ why it was skipped, and keep how it ended beside the claim."""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -21,9 +21,6 @@ from .workspace import Located
 
 if TYPE_CHECKING:
     from incidents import IncidentLog
-
-_RECORDED = re.compile(r"recorded drill run (\d+) in the incident log")
-
 
 @dataclass(frozen=True)
 class Ran:
@@ -149,12 +146,18 @@ def _run(ws: Located, store: "IncidentLog", plan: Planned, team_path: Path, now:
 
 
 def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) -> tuple[str, str, int | None, bool]:
-    """A live game day, run as ``drillbit gameday`` in a child process (it owns the
-    containers, the webhook and the console), then its drill run given the reason."""
-    from incidents.schedule import give_reason
+    """A live game day, run as ``drillbit gameday --json`` in a child process (it owns
+    the containers, the webhook and the console), then its drill run given the reason.
+    Its run is the one whose summary it printed; without one it failed, whatever it exited."""
+    from incidents.schedule import give_reason, run_with_summary
 
-    words = [sys.executable, "-m", "drillbit", "gameday", plan.choice.scenario, "--team", str(team_path),
-             "--no-console"]
+    # -P: run in the workspace, `-m` would put it first on sys.path, and its scenarios/
+    # folder (or any module there) would shadow drillbit's own packages.
+    words = [sys.executable, "-P", "-m", "drillbit", "gameday", plan.choice.scenario, "--team", str(team_path),
+             "--no-console", "--json"]
+    # The child stamps its run with the host's clock (not a pretended --now); a second's
+    # slack for a clock that ticks between here and there.
+    started = datetime.now(timezone.utc) - timedelta(seconds=1)
     # The log's URL goes by the environment: a password in argv is visible to everyone on the host.
     child = subprocess.Popen(words, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              env={**os.environ, "DRILLBIT_DB": store.url})
@@ -167,12 +170,22 @@ def _gameday(store: "IncidentLog", plan: Planned, team_path: Path, reason: str) 
             child.terminate()
             child.communicate()
         raise
-    found = _RECORDED.search(err)
-    run_id = int(found.group(1)) if found else None
-    if run_id is not None:
-        give_reason(store, run_id, reason)
-    if child.returncode in (0, 1):
-        return ("done", f"game day ended (exit {child.returncode})" + (f"; drill run {run_id}" if run_id else ""),
-                run_id, child.returncode == 1)
+    summary = _summary(out)
+    run_id = None if summary is None else run_with_summary(store, scenario=plan.choice.scenario, mode="live",
+                                                            since=started, summary=summary)
     last = next((line for line in reversed(err.strip().splitlines()) if line.strip()), "no message")
+    if run_id is None:
+        return "failed", f"drillbit gameday exited {child.returncode} without recording a drill run: {last}", None, False
+    give_reason(store, run_id, reason)
+    if child.returncode in (0, 1):  # 1: an objective missed, or the game day was aborted
+        return "done", f"game day ended (exit {child.returncode}); drill run {run_id}", run_id, child.returncode == 1
     return "failed", f"drillbit gameday exited {child.returncode}: {last}", run_id, False
+
+
+def _summary(out: str) -> dict[str, Any] | None:
+    """The summary document ``drillbit gameday --json`` printed, or None."""
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None

@@ -11,9 +11,10 @@ scorecards, its open action items, open real incidents and recent real pages.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
@@ -96,6 +97,24 @@ def give_reason(store: IncidentLog, run_id: int, reason: str) -> None:
     """Record on drill run ``run_id`` why the schedule ran it. Raises StoreError."""
     store.write(lambda conn: conn.execute(update(s.drill_runs).where(s.drill_runs.c.id == run_id)
                                           .values(schedule_reason=reason)))
+
+
+def run_with_summary(store: IncidentLog, *, scenario: str, mode: str, since: datetime,
+                     summary: Mapping[str, Any]) -> int | None:
+    """The id of the latest drill run of ``scenario`` in ``mode`` recorded at or after
+    ``since`` whose stored summary is the document ``summary`` (parsed JSON), or None:
+    how a drill that printed its summary is found again. Raises StoreError."""
+    t = s.drill_runs.c
+    rows = store.read(lambda conn: conn.execute(
+        select(t.id, t.summary).where(t.scenario == scenario, t.mode == mode, t.recorded_at >= since.timestamp())
+        .order_by(t.id.desc())).all())
+    for run_id, text in rows:
+        try:
+            if json.loads(text) == summary:
+                return run_id
+        except ValueError:  # a run stored by hand without a summary is not the one
+            continue
+    return None
 
 
 def checked_until(store: IncidentLog, entry: str) -> datetime | None:
@@ -221,5 +240,5 @@ def _real(row: Any) -> RealIncident:
 
 
 __all__ = ["Claim", "LastDrill", "RealIncident", "STATES", "advance", "checked_until", "claim", "finish", "give_reason", "last_drills",
-           "list_claims", "open_actions", "open_incidents", "pages_between"]
+           "list_claims", "open_actions", "open_incidents", "pages_between", "run_with_summary"]
 

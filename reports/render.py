@@ -55,6 +55,13 @@ def _env(kind: str) -> jinja2.Environment:
     return env
 
 
+def template_env(kind: str) -> jinja2.Environment:
+    """The Jinja environment of the report templates for ``kind``: "html" escapes every
+    value for HTML, any other kind (Markdown) leaves that to the ``mdtext``, ``cell``
+    and ``quoted`` filters. Every printed value loses its control characters."""
+    return _env(kind)
+
+
 def _printable(value: Any) -> Any:
     """Every value a template prints, without control characters: an ESC sequence in a
     title must not reach the terminal that shows a Markdown report, nor a browser

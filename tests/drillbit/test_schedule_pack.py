@@ -75,13 +75,13 @@ def test_the_pack_lists_what_a_facilitator_needs_in_order(cli, monkeypatch, tmp_
 
 
 def test_the_pack_escapes_what_a_scenario_says_for_each_format():
-    from reports.facilitator_pack import render_pack
+    from reports.facilitator_pack import FacilitatorPack, PackInject, render_pack
 
-    content = {"title": "<script>alert(1)</script> *now*", "scenario": "x", "kind": "outage", "severity": "P2",
-               "summary": None, "services": ["web"], "when": "Wednesday", "entry": "e", "why": "scenario 'x'",
-               "team": "web-sre", "on_call": [("primary", "Bob")], "roles": [],
-               "injects": [{"when": "09:30 (start)", "title": "t", "kind": "card", "body": "# not a heading",
-                            "facilitator": None, "questions": []}], "objectives": []}
+    content = FacilitatorPack(
+        title="<script>alert(1)</script> *now*", scenario="x", kind="outage", severity="P2", summary=None,
+        services=("web",), when="Wednesday", entry="e", why="scenario 'x'", team="web-sre",
+        on_call=(("primary", "Bob"),), roles=(),
+        injects=(PackInject("09:30 (start)", "t", "card", body="# not a heading"),), objectives=())
     md = render_pack(content, "md")
     assert md.startswith("# Tabletop: \\<script\\>alert(1)\\</script\\> \\*now\\*\n")
     assert "   - what the team is told: \\# not a heading\n" in md and "- none set" in md

@@ -168,3 +168,34 @@ def test_list_finds_a_leap_day_drill_four_years_ahead(cli, monkeypatch, tmp_path
     assert code == 0, err
     # 2028 is a leap year; 2029-2031 are not; 2032 is.
     assert json.loads(out)["entries"][0]["next_due"] == "2032-02-29T10:00:00+00:00"
+
+
+def test_next_keeps_one_teams_plans_out_of_another_teams_choices(cli, monkeypatch, tmp_path):
+    import json
+
+    from schedule_fixtures import TEAM, workspace
+
+    pool = "[config-push-global-outage, db-primary-data-deleted]"
+    ws = workspace(tmp_path / "ws", f"""\
+        - id: web
+          cron: "0 10 * * Mon"
+          timezone: UTC
+          pool: {pool}
+        - id: db
+          cron: "0 11 * * Mon"
+          timezone: UTC
+          team: db-team.yaml
+          pool: {pool}
+        """)
+    (ws / "db-team.yaml").write_text(TEAM.replace("team: web-sre", "team: db-sre"))
+    monkeypatch.chdir(ws)
+    code, out, err = cli("schedule", "next", "--count", "3", "--now", "2027-01-01T00:00:00+00:00", "--json",
+                         "--db", f"sqlite:///{ws / 'incidents.db'}")
+    assert code == 0, err
+    plans = [(p["entry"], p["due"], p["scenario"]) for p in json.loads(out)["next"]]
+    assert [p[:2] for p in plans] == [("web", "2027-01-04T10:00:00+00:00"), ("db", "2027-01-04T11:00:00+00:00"),
+                                      ("web", "2027-01-11T10:00:00+00:00")]
+    # Neither team has drilled either scenario: db-sre chooses just as web-sre did, unmoved by
+    # web-sre's plan an hour before; web-sre's own next plan moves on to the other scenario.
+    assert plans[1][2] == plans[0][2]
+    assert plans[2][2] != plans[0][2]

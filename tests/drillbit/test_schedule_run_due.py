@@ -106,7 +106,8 @@ def _two_at_once(ws: Path, env: dict[str, str]) -> list[subprocess.CompletedProc
     words = [sys.executable, "-m", "drillbit", "schedule", "run-due", "--now", "2027-01-05T10:05:00+00:00", "--json"]
     procs = [subprocess.Popen(words, cwd=ws, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
-    return [subprocess.CompletedProcess(p.args, p.wait(120), *p.communicate()) for p in procs]
+    outputs = [p.communicate(timeout=120) for p in procs]  # wait() on full pipes could block both for good
+    return [subprocess.CompletedProcess(p.args, p.returncode, *o) for p, o in zip(procs, outputs)]
 
 
 def _pg_url() -> str:
@@ -247,40 +248,80 @@ def test_serve_stopped_during_a_drill_marks_it_interrupted(tmp_path):
     assert (c.state, c.outcome) == ("interrupted", "stopped by a signal before it finished")
 
 
+# What `drillbit gameday --json` prints on stdout: its summary.json document (README,
+# "Live game days"), cut down to a few of its fields.
+SUMMARY = {"version": 1, "scenario": {"id": "config-push-global-outage"}, "team": "web-sre", "runs": 1,
+           "objectives_missed": 1}
+
+
 class _FakeGameday:
-    """Stands in for the ``drillbit gameday`` child process: says it recorded a drill
-    run and exits 1 (an objective missed), as the real command does."""
+    """Stands in for the ``drillbit gameday`` child process. By default it does what the
+    real command does when an objective is missed: records its drill run in the log (beside
+    an older one of the same scenario), prints the run's summary on stdout and exits 1."""
 
     calls: list[tuple[list[str], str]] = []
+    returncode = 1
+    stdout = json.dumps(SUMMARY)
+    stderr = "seed: 42\nrecorded the game day\n"
+    records = True
 
     def __init__(self, words, **kwargs):  # noqa: ANN001, ANN003
-        _FakeGameday.calls.append((list(words), kwargs["env"]["DRILLBIT_DB"]))
-        self.returncode = 1
+        from sqlalchemy import insert
+
+        url = kwargs["env"]["DRILLBIT_DB"]
+        type(self).calls.append((list(words), url))
+        if self.records:
+            store, _ = open_store(url)
+            rows = [(6, {**SUMMARY, "objectives_missed": 0}), (7, SUMMARY)]  # 6: another game day's
+            store.write(lambda c: [c.execute(insert(s.drill_runs).values(
+                id=rid, uid=f"u{rid}", scenario="config-push-global-outage", services="x", team="web-sre", mode="live",
+                runs=1, summary=json.dumps(doc, indent=2), recorded_at=time.time())) for rid, doc in rows])
+            store.close()
 
     def communicate(self):  # noqa: ANN201
-        return "", "recorded drill run 7 in the incident log at incidents.db\n"
+        return self.stdout, self.stderr
 
 
 def test_a_due_game_day_runs_drillbit_gameday_and_gives_its_run_the_reason(cli, monkeypatch, tmp_path):
-    from sqlalchemy import insert
-
     ws = workspace(tmp_path / "ws", GAMEDAY)
     url = f"sqlite:///{ws / 'incidents.db'}"
-    store, _ = open_store(url)
-    store.write(lambda c: c.execute(insert(s.drill_runs).values(
-        id=7, uid="u7", scenario="config-push-global-outage", services="x", team="web-sre", mode="live", runs=1,
-        summary="{}", recorded_at=0.0)))
-    store.close()
+    monkeypatch.setattr(_FakeGameday, "calls", [])
     monkeypatch.setattr("drillbit.schedule_run.subprocess.Popen", _FakeGameday)
     # Tuesday 2027-01-12 14:00Z: bob's week, nothing open, no pages.
     (ran,) = run_due(cli, monkeypatch, ws, "2027-01-12T14:01:00+00:00")
+    # Run 7 is the one whose summary it printed; exit 1 with a run recorded: done, an objective missed.
     assert (ran["state"], ran["drill_run_id"], ran["missed_objectives"]) == ("done", 7, True)
     ((words, db),) = _FakeGameday.calls
     assert db == url
-    assert words[1:5] == ["-m", "drillbit", "gameday", "config-push-global-outage"] and "--no-console" in words
+    # -P: the workspace it runs in is not put on sys.path, where its scenarios/ would shadow drillbit's.
+    assert words[1:6] == ["-P", "-m", "drillbit", "gameday", "config-push-global-outage"]
+    assert "--no-console" in words and "--json" in words
     assert all("incidents.db" not in w for w in words)  # the log's URL goes by the environment
-    (reason,) = drill_reasons(url)
-    assert reason.startswith("entry 'live' due 2027-01-12T14:00:00+00:00 (cron '0 14 * * Tue' in UTC)")
+    assert [r is None for r in drill_reasons(url)] == [True, False]  # only run 7 is given the reason
+    assert drill_reasons(url)[1].startswith("entry 'live' due 2027-01-12T14:00:00+00:00 (cron '0 14 * * Tue' in UTC)")
+
+
+@pytest.mark.parametrize("code, err", [
+    (1, "seed: 42\nerror: steady state not met before the first fault: probe 'api' answered 503\n"),  # refused
+    (3, "seed: 42\ninternal error: see the error log\n"),  # crashed
+    (0, "seed: 42\nsomething odd\n"),  # exited 0 but recorded nothing
+])
+def test_a_game_day_that_records_no_run_failed_with_its_last_word(cli, monkeypatch, tmp_path, code, err):
+    class Refused(_FakeGameday):
+        returncode, stdout, stderr, records = code, "", err, False
+
+    ws = workspace(tmp_path / "ws", GAMEDAY)
+    monkeypatch.setattr("drillbit.schedule_run.subprocess.Popen", Refused)
+    monkeypatch.chdir(ws)
+    status, out, errs = cli("schedule", "run-due", "--now", "2027-01-12T14:01:00+00:00", "--json",
+                            "--db", f"sqlite:///{ws / 'incidents.db'}")
+    assert status == 2, errs  # README: 2 when a drill could not run
+    (ran,) = json.loads(out)["ran"]
+    last = err.strip().splitlines()[-1]
+    assert (ran["state"], ran["drill_run_id"], ran["missed_objectives"]) == ("failed", None, False)
+    assert ran["outcome"] == f"drillbit gameday exited {code} without recording a drill run: {last}"
+    (c,) = _claims(ws)
+    assert (c.state, c.drill_run_id) == ("failed", None)
 
 
 def test_serve_runs_at_once_a_time_that_fell_due_while_a_drill_ran(cli, monkeypatch, tmp_path):

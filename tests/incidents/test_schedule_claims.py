@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from incidents import Incident, add_incident, open_store
 from incidents import schema as s
 from incidents.schedule import (advance, checked_until, claim, finish, last_drills, list_claims, open_actions,
-                                open_incidents, pages_between)
+                                open_incidents, pages_between, run_with_summary)
 
 UTC = timezone.utc
 DUE = datetime(2027, 1, 5, 10, tzinfo=timezone(timedelta(hours=1)))
@@ -95,3 +95,26 @@ def test_the_reads_the_schedule_decides_with(store):
     assert [i.title for i in open_incidents(store, t0 - timedelta(hours=3))] == []
     assert [i.title for i in pages_between(store, t0 - timedelta(hours=24), t0)] == ["api down"]
     assert [i.title for i in pages_between(store, t0 - timedelta(hours=48), t0)] == ["db slow", "api down"]
+
+
+def test_a_drill_run_is_found_again_by_the_summary_it_printed(store):
+    at = datetime(2027, 1, 5, 10, tzinfo=UTC)
+    doc = {"version": 1, "runs": 1, "objectives_missed": 1, "metrics": {"ttd": {"median": 61.5}}}
+
+    def fill(conn):  # noqa: ANN001, ANN202
+        for rid, scenario, mode, when, summary in [
+                (1, "db-failover", "live", at, '{"version": 1, "runs": 1, "objectives_missed": 0}'),  # another
+                (2, "db-failover", "live", at - timedelta(hours=1), '{"runs":1,"version":1,"objectives_missed":1,'
+                 '"metrics":{"ttd":{"median":61.5}}}'),  # the same document, recorded before the child started
+                (3, "db-failover", "simulated", at, '{"version": 1}'),
+                (4, "db-failover", "live", at, '{\n  "objectives_missed": 1,\n  "runs": 1,\n  "version": 1,\n'
+                 '  "metrics": {"ttd": {"median": 61.5}}\n}\n'),  # the same document, written out otherwise
+                (5, "cache-stampede", "live", at, "not json")]:
+            conn.execute(insert(s.drill_runs).values(id=rid, uid=f"u{rid}", scenario=scenario, services="api",
+                                                     team="sre", mode=mode, runs=1, recorded_at=when.timestamp(),
+                                                     summary=summary))
+
+    store.write(fill)
+    assert run_with_summary(store, scenario="db-failover", mode="live", since=at, summary=doc) == 4
+    assert run_with_summary(store, scenario="db-failover", mode="live", since=at, summary={"version": 2}) is None
+    assert run_with_summary(store, scenario="cache-stampede", mode="live", since=at, summary=doc) is None
