@@ -14,8 +14,8 @@ import click
 from scenarios import Team, load_team
 from scenarios.base import ID_PATTERN
 from scenarios.common import zone
-from scenarios.ical import (YEARS, CalendarImport, CategoryChoice, People, export_calendar, import_calendar, parse_calendar,
-                            read_calendar_text, resolved_shifts, rotation_document, rotations_yaml)
+from scenarios.ical import (YEARS, CalendarImport, CategoryChoice, People, export_calendar, import_calendar,
+                            parse_calendar, read_calendar_text, resolved_shifts, rotation_document, rotations_yaml)
 
 from . import output
 from .files import check_file_target, write_bytes, write_text

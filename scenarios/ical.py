@@ -1,10 +1,11 @@
 """On-call calendars (RFC 5545 iCalendar) to and from rotations.
 
 This module owns the ``icalendar``, ``recurring-ical-events`` and ``python-dateutil``
-libraries: nothing else in drillbit imports them (dateutil counts a rule's occurrences
-lazily before the expansion, which builds them all). The libraries parse the text and expand RRULE,
-RDATE, EXDATE and RECURRENCE-ID; this module reads the expanded shifts as who is on
-call when, and writes a rotation's resolved schedule back as a calendar.
+libraries: nothing else in drillbit imports them. The first two parse the text and
+expand RRULE, RDATE, EXDATE and RECURRENCE-ID; dateutil counts a rule's occurrences
+lazily first, since the expansion holds them all. This module reads the expanded
+shifts as who is on call when, and writes a rotation's resolved schedule back as a
+calendar.
 
 icalendar keeps no line numbers, so problems are positioned from an index of the
 source's content lines (folded lines unfolded, each keeping the physical line it
