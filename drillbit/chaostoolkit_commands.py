@@ -20,7 +20,8 @@ from .files import write_text
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the scenario YAML here (default: stdout).")
 @click.option("--severity", default="P2", show_default=True, help="The scenario's severity.")
-@click.option("--json", "as_json", is_flag=True, help="Print the scenario and what was not imported as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: what was not imported, and the YAML under \"content\" unless --out.")
 def import_chaostoolkit(file: Path, out: Path | None, severity: str, as_json: bool) -> None:
     """Turn a Chaos Toolkit experiment (JSON or YAML) into a scenario with a live section.
 
@@ -35,7 +36,7 @@ def import_chaostoolkit(file: Path, out: Path | None, severity: str, as_json: bo
     if out is not None:
         write_text(out, text, "scenario")
     if as_json:
-        output.emit_json({**imported.to_json(), "out": str(out) if out else None})
+        output.emit_json({**imported.to_json(), "out": str(out) if out else None, "content": None if out else text})
         return
     if out is None:
         click.echo(text, nl=False)
@@ -52,14 +53,17 @@ def import_chaostoolkit(file: Path, out: Path | None, severity: str, as_json: bo
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the journal here, e.g. journal.json (default: stdout).")
-def export_chaostoolkit(folder: Path, out: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: status, faults, rollbacks, and the journal under \"content\" unless --out.")
+def export_chaostoolkit(folder: Path, out: Path | None, as_json: bool) -> None:
     """Write a game day's record (its folder) as a Chaos Toolkit journal.
 
     The journal has the shape chaostoolkit-lib writes, for the tools that read
     journals (such as `chaos report`)."""
     from chaos.chaostoolkit_journal import journal, read_gameday
-    from scenarios import load_scenario
+    from scenarios import Problem, load_scenario
 
+    notes: list[Problem] = []
     timeline, probes, manifest = read_gameday(folder)
     scenario = None
     inputs = manifest.get("inputs")
@@ -69,14 +73,19 @@ def export_chaostoolkit(folder: Path, out: Path | None) -> None:
         try:
             scenario = load_scenario(path)
         except DrillbitError:
-            output.err.print(f"note: {path} no longer loads; the journal's experiment names what the timeline does",
-                             markup=False)
+            notes.append(Problem(path, 1, 1, "", "no longer loads; the journal's experiment names what the timeline does"))
+            output.err.print(f"note: {path} {notes[-1].message}", markup=False)
     doc = journal(timeline, probes, manifest, scenario=scenario, producer=f"drillbit {__version__}")
     text = json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
-    if out is None:
+    if out is not None:
+        write_text(out, text, "journal")
+        output.err.print(f"wrote {out}: status {doc['status']}, {len(doc['run'])} fault{'s' if len(doc['run']) != 1 else ''}, "
+                         f"{len(doc['rollbacks'])} rollback{'s' if len(doc['rollbacks']) != 1 else ''}"
+                         + (", deviated" if doc["deviated"] else ""), markup=False)
+    if as_json:
+        output.emit_json({"version": 1, "file": str(folder), "status": doc["status"], "deviated": doc["deviated"],
+                          "faults": len(doc["run"]), "rollbacks": len(doc["rollbacks"]), "problems": [],
+                          "notes": [output.problem_json(p) for p in notes], "out": None if out is None else str(out),
+                          "content": text if out is None else None})
+    elif out is None:
         click.echo(text, nl=False)
-        return
-    write_text(out, text, "journal")
-    output.err.print(f"wrote {out}: status {doc['status']}, {len(doc['run'])} fault{'s' if len(doc['run']) != 1 else ''}, "
-                     f"{len(doc['rollbacks'])} rollback{'s' if len(doc['rollbacks']) != 1 else ''}"
-                     + (", deviated" if doc["deviated"] else ""), markup=False)

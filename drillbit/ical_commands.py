@@ -14,8 +14,8 @@ import click
 from scenarios import Team, load_team
 from scenarios.base import ID_PATTERN
 from scenarios.common import zone
-from scenarios.ical import (CalendarImport, CategoryChoice, People, export_calendar, import_calendar, parse_calendar,
-                            read_calendar_text, resolved_shifts, rotation_document, rotations_yaml)
+from scenarios.ical import (YEARS, CalendarImport, CategoryChoice, People, export_calendar, import_calendar,
+                            parse_calendar, read_calendar_text, resolved_shifts, rotation_document, rotations_yaml)
 
 from . import output
 from .files import check_file_target, write_bytes, write_text
@@ -26,13 +26,18 @@ from .workspace import EXAMPLES, find_workspace
 DATE_HELP = "a date (midnight in the team's zone) or a time with an offset, e.g. 2026-11-02 or 2026-11-02T09:00:00+01:00"
 
 
-def _team(path: Path | None) -> Team:
-    """The team named, else the workspace's, else the example team."""
+def _team_path(path: Path | None) -> Path:
+    """The team file named, else the workspace's, else the example team's."""
     ws = find_workspace()
     team_path = path or (ws.team if ws else EXAMPLES / "team.yaml")
     if not team_path.is_file():
         raise NotFound(f"no such team file: {team_path}")
-    return load_team(team_path)
+    return team_path
+
+
+def _team(path: Path | None) -> Team:
+    """The team named, else the workspace's, else the example team."""
+    return load_team(_team_path(path))
 
 
 def _moment(text: str | None, team: Team, option: str) -> datetime | None:
@@ -40,13 +45,15 @@ def _moment(text: str | None, team: Team, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.combine(date.fromisoformat(text), time(), zone(team.timezone))
+        at = datetime.combine(date.fromisoformat(text), time(), zone(team.timezone))
     except ValueError:
-        pass
-    try:
-        return InstantParam().convert(text, None, None)
-    except click.BadParameter as exc:
-        raise click.BadParameter(f"expected {DATE_HELP}; {exc.message}", param_hint=option) from None
+        try:
+            at = InstantParam().convert(text, None, None)
+        except click.BadParameter as exc:
+            raise click.BadParameter(f"expected {DATE_HELP}; {exc.message}", param_hint=option) from None
+    if not YEARS[0] <= at.year <= YEARS[1]:  # the range arithmetic overflows past them
+        raise click.BadParameter(f"expected a date in the years {YEARS[0]} to {YEARS[1]}, got {text}", param_hint=option)
+    return at
 
 
 def _mapping(entries: tuple[str, ...], team: Team) -> dict[str, str]:
@@ -80,7 +87,8 @@ def _when(at: datetime, tz: str) -> str:
 @click.option("--category", metavar="NAME",
               help="Read only the events in this CATEGORIES value (default: the rotation's name, when some event is in it).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here (default: standard output).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the YAML goes to --out only).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the result as one JSON object (the YAML under \"content\", or written to --out).")
 def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[str, ...], from_: str | None,
                 to: str | None, category: str | None, out: Path | None, as_json: bool) -> None:
     """Read an on-call calendar (.ics from PagerDuty, Opsgenie, Grafana OnCall) as a rotation of the team.
@@ -106,7 +114,8 @@ def import_ical(file: Path, rotation_name: str, team: Path | None, maps: tuple[s
     if out is not None:
         write_text(out, text, "rotation file")
     if as_json:
-        output.emit_json(_import_json(rotation_name, str(file), result, people, team_model.timezone))
+        output.emit_json({**_import_json(rotation_name, str(file), result, people, team_model.timezone),
+                          "out": None if out is None else str(out), "content": text if out is None else None})
     elif out is None:
         sys.stdout.write(text)
     _report(str(file), rotation_name, result, team_model.timezone, people, out)
@@ -185,7 +194,10 @@ def _import_json(name: str, file: str, result: CalendarImport, people: People, t
             "total": result.category.total, "uncategorized": result.category.uncategorized,
             "found": list(result.category.found)},
         "unused_maps": sorted(set(people.mapping) - people.used),
-        "notes": list(result.notes) + [str(p) for p in result.positioned_notes],
+        "problems": [],
+        # a note on the calendar as a whole has no position: line and col are null
+        "notes": [{"file": file, "line": None, "col": None, "path": "", "message": n} for n in result.notes]
+                 + [output.problem_json(p) for p in result.positioned_notes],
     }
 
 
@@ -198,16 +210,16 @@ def _import_json(name: str, file: str, result: CalendarImport, people: People, t
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
 @click.option("--now", type=INSTANT, default="now", show_default=True,
               help="When the export is made (ISO 8601 with offset): every event's DTSTAMP. Fix it for the same bytes on each run.")
-@click.option("--json", "as_json", is_flag=True, help="Print the shifts written as JSON (needs --out).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the shifts as one JSON object (the calendar under \"content\", or written to --out).")
 def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: str, out: Path | None, now: datetime,
                 as_json: bool) -> None:
     """Write the team's resolved on-call schedule as an iCalendar file that calendar apps open.
 
     One event per shift, in the team's time zone, from --from to --to; a shift that
     runs over either end is cut there."""
-    if as_json and out is None:
-        raise click.UsageError("--json prints the shifts written; name the calendar file with --out")
-    team_model = _team(team)
+    team_path = _team_path(team)
+    team_model = load_team(team_path)
     for name in rotations:
         if name not in team_model.rotations:
             guess = difflib.get_close_matches(name, list(team_model.rotations), n=1)
@@ -222,14 +234,16 @@ def export_ical(team: Path | None, rotations: tuple[str, ...], from_: str, to: s
     shifts = [s for name in (rotations or tuple(team_model.rotations))
               for s in resolved_shifts(team_model, name, start, end)]
     data = export_calendar(team_model, shifts, now)
-    if out is None:
+    if out is None and not as_json:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-    else:
+    elif out is not None:
         write_bytes(out, data, "calendar file")
         output.err.print(f"wrote {out}: {len(shifts)} shifts of {', '.join(rotations or team_model.rotations)} "
                          f"from {_when(start, team_model.timezone)} to {_when(end, team_model.timezone)}", markup=False)
     if as_json:
-        output.emit_json({"version": 1, "file": str(out), "from": start.isoformat(), "to": end.isoformat(),
+        output.emit_json({"version": 1, "file": str(team_path), "from": start.isoformat(), "to": end.isoformat(),
                           "shifts": [{"uid": s.uid, "rotation": s.rotation, "member": s.member,
-                                      "from": s.start.isoformat(), "to": s.end.isoformat()} for s in shifts]})
+                                      "from": s.start.isoformat(), "to": s.end.isoformat()} for s in shifts],
+                          "problems": [], "notes": [], "out": None if out is None else str(out),
+                          "content": data.decode("utf-8") if out is None else None})

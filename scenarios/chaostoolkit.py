@@ -101,15 +101,17 @@ class ImportedExperiment:
         return "\n".join(head) + "\n" + body
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape of ``drillbit import chaostoolkit --json``."""
+        """The stable JSON shape of ``drillbit import chaostoolkit --json`` but ``out`` and
+        ``content``: what was not imported are the ``problems``, what was imported with a
+        difference the ``notes``, each ``{file, line, col, path, message}``."""
         return {"version": 1, "file": self.file, "format": "chaostoolkit", "scenario": self.data,
                 "faults": len(self.scenario.live.faults) if self.scenario.live else 0,
                 "probes": len(self.scenario.live.probes) if self.scenario.live else 0,
-                "unmapped": [_entry(p) for p in self.unmapped], "changed": [_entry(p) for p in self.changed]}
+                "problems": [_entry(p) for p in self.unmapped], "notes": [_entry(p) for p in self.changed]}
 
 
 def _entry(p: Problem) -> dict[str, Any]:
-    return {"file": p.file, "line": p.line, "col": p.col, "path": p.path, "why": p.message}
+    return {"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message}
 
 
 def _one_line(p: Problem) -> str:

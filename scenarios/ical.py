@@ -1,9 +1,11 @@
 """On-call calendars (RFC 5545 iCalendar) to and from rotations.
 
-This module owns the ``icalendar`` and ``recurring-ical-events`` libraries: nothing
-else in drillbit imports them. The libraries parse the text and expand RRULE,
-RDATE, EXDATE and RECURRENCE-ID; this module reads the expanded shifts as who is on
-call when, and writes a rotation's resolved schedule back as a calendar.
+This module owns the ``icalendar``, ``recurring-ical-events`` and ``python-dateutil``
+libraries: nothing else in drillbit imports them. The first two parse the text and
+expand RRULE, RDATE, EXDATE and RECURRENCE-ID; dateutil counts a rule's occurrences
+lazily first, since the expansion holds them all. This module reads the expanded
+shifts as who is on call when, and writes a rotation's resolved schedule back as a
+calendar.
 
 icalendar keeps no line numbers, so problems are positioned from an index of the
 source's content lines (folded lines unfolded, each keeping the physical line it
@@ -13,6 +15,7 @@ started on).
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections import Counter
@@ -25,14 +28,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 import recurring_ical_events
 import yaml
+from dateutil.rrule import rrulestr
 
 from .common import zone
 from .durations import format_duration
 from .errors import DrillbitError, InputError, Problem
 from .team import MIN_TURN, Layer, Override, Rotation, Team
+from .yamlsource import line_col, read_regular_file
 from .zonehints import ABBREVIATIONS
 
-MAX_BYTES = 20 * 1024 * 1024
+#: Occurrences one recurring event may have in the range read: more is a mistake (or an
+#: attack), not an on-call rotation; a year of hourly turns is 8,760.
+MAX_OCCURRENCES = 10_000
+#: Recurrences finer than this cannot be turns of a rotation (MIN_TURN is an hour).
+_TOO_FINE = ("SECONDLY", "MINUTELY")
+#: The years a DTSTART or DTEND may be in; past them the range arithmetic overflows.
+YEARS = (1900, 9000)
 #: Without an end in the calendar or on the command line, an endless RRULE is read this far.
 ENDLESS_HORIZON = timedelta(weeks=13)
 #: How far beyond the range the recurrences are expanded, so none that overlaps it is left out.
@@ -110,22 +121,17 @@ class CalendarError(DrillbitError):
 
 
 def read_calendar_text(path: str | Path) -> str:
-    """The text of an .ics file. Raises InputError for a file that is not text."""
+    """The text of an .ics file (a regular file of at most yamlsource's MAX_BYTES).
+    Raises InputError for a file that cannot be read or is not UTF-8 text."""
     name = str(path)
-    if Path(path).exists() and not Path(path).is_file():  # a folder, or a FIFO that would block the read
-        raise InputError([Problem(name, 1, 1, "", "this is not a regular file; drillbit reads calendars from .ics files")])
     try:
-        raw = Path(path).read_bytes()[:MAX_BYTES + 1]
+        raw = read_regular_file(Path(path), name, "iCalendar")
     except OSError as exc:
         raise InputError([Problem(name, 1, 1, "", f"cannot read the file: {exc.strerror or exc}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError([Problem(name, 1, 1, "", f"the file is over {MAX_BYTES // 2**20} MB; drillbit reads calendars "
-                                                   "up to that size")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, col = line_col(raw[:exc.start])
         raise InputError([Problem(name, line, col, "", "expected UTF-8 text (RFC 5545 calendars are UTF-8), "
                                                        f"found the byte 0x{raw[exc.start]:02X}")]) from None
 
@@ -246,6 +252,39 @@ def _event_problems(event: Any, src: _EventSource, name: str) -> list[Problem]:
                                    f"event {uid}: unknown time zone TZID={tzid}: expected a VTIMEZONE with that TZID in "
                                    "the file, or an IANA name such as Europe/Berlin"))
                 break
+    out += _time_problems(event, src, name, broken)
+    return out
+
+
+def _time_problems(event: Any, src: _EventSource, name: str, broken: set[str]) -> list[Problem]:
+    """An event's times that cannot make shifts: outside :data:`YEARS`, ending before
+    they start, or recurring more often than a turn can be long."""
+    uid = _uid(event)
+    out = []
+    for prop in ("DTSTART", "DTEND"):
+        value = None if prop in broken else getattr(event.get(prop), "dt", None)
+        if isinstance(value, date) and not YEARS[0] <= value.year <= YEARS[1]:
+            out.append(Problem(name, *src.at(prop), prop, f"expected a time in the years {YEARS[0]} to {YEARS[1]}, "
+                                                          f"got {_source_value(src, prop)!r} (event {uid})"))
+    if out or broken & {"DTSTART", "DTEND", "DURATION"} or "DTSTART" not in event:
+        return out
+    begin = _instant(event["DTSTART"].dt, UTC)
+    for prop in ("DTEND", "DURATION"):
+        value = getattr(event.get(prop), "dt", None)
+        if value is None:
+            continue
+        finish = begin + value if isinstance(value, timedelta) else _instant(value, UTC)
+        if finish < begin:
+            out.append(Problem(name, *src.at(prop), prop, f"expected a time after DTSTART {_source_value(src, 'DTSTART')}"
+                                                          f", got {prop}:{_source_value(src, prop)} (event {uid})"))
+    if "RRULE" not in broken:
+        for line, rule in zip(src.props.get("RRULE", []), _values(event.get("RRULE"))):
+            freq = str(rule.get("FREQ", [""])[0]).upper()
+            if freq in _TOO_FINE:
+                at = line.text.upper().find("FREQ=", line.text.find(":"))
+                out.append(Problem(name, *line.position(max(at, 0)), "RRULE",
+                                   f"expected FREQ=HOURLY or longer (a turn lasts at least {format_duration(MIN_TURN)}), "
+                                   f"got FREQ={freq} (event {uid})"))
     return out
 
 
@@ -426,8 +465,39 @@ def _calendar_zone(parsed: ParsedCalendar, default: str) -> ZoneInfo:
         return zone(default)
 
 
+def _occurrences_past_cap(parsed: ParsedCalendar, start: datetime, end: datetime) -> list[Problem]:
+    """The recurring events with more than MAX_OCCURRENCES occurrences starting in
+    [start, end), counted lazily (the expansion would hold them all), each at its RRULE."""
+    problems = []
+    events = [c for c in parsed.calendar.subcomponents if c.name == "VEVENT"]
+    for event, src in zip(events, parsed.events):
+        first = event["DTSTART"].dt
+        if "RRULE" not in event or not isinstance(first, date):
+            continue
+        first = first if isinstance(first, datetime) else datetime.combine(first, time())
+        lo, hi = (start, end) if first.tzinfo else (start.astimezone(UTC).replace(tzinfo=None),
+                                                     end.astimezone(UTC).replace(tzinfo=None))
+        count = 0
+        for rule in _values(event["RRULE"]):
+            try:
+                starts = rrulestr(rule.to_ical().decode(), dtstart=first).xafter(lo, inc=True)
+            except (ValueError, TypeError):  # the expansion words this one, below
+                continue
+            count += sum(1 for _ in itertools.islice(itertools.takewhile(lambda t: t < hi, starts), MAX_OCCURRENCES + 1))
+        if count > MAX_OCCURRENCES:
+            problems.append(Problem(parsed.name, *src.at("RRULE"), "RRULE",
+                                    f"expected at most {MAX_OCCURRENCES} occurrences from {start.isoformat()} to "
+                                    f"{end.isoformat()}, found more in {_source_value(src, 'RRULE')!r} (event "
+                                    f"{_uid(event)}); read a shorter range (--from, --to) or end the rule sooner (COUNT, UNTIL)"))
+    return problems
+
+
 def _expand(parsed: ParsedCalendar, start: datetime, end: datetime) -> list[Any]:
-    """Occurrences in [start, end); a rule the expansion refuses is positioned at its RRULE."""
+    """Occurrences in [start, end); a rule the expansion refuses is positioned at its RRULE,
+    and so is one with more than MAX_OCCURRENCES occurrences there."""
+    too_many = _occurrences_past_cap(parsed, start, end)
+    if too_many:
+        raise InputError(too_many)
     try:
         return list(recurring_ical_events.of(parsed.calendar).between(start, end))
     except Exception:  # noqa: BLE001 - find which event the library refused, below

@@ -15,9 +15,10 @@ import re
 from pathlib import Path
 
 from .errors import InputError, Problem
-from .yamlsource import MAX_BYTES, Document, parse_yaml, read_regular_file
+from .yamlsource import MAX_BYTES, Document, line_col, parse_yaml, read_regular_file
 
-# \uD800-\uDFFF written as an escape: same length, a character libyaml takes.
+# \uD800-\uDFFF written as an escape: swapped for \uE800-\uEFFF (same length, a character
+# libyaml takes, one for one, so two keys that differ still differ for the duplicate check).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -64,9 +65,10 @@ def parse_json_stream(raw: bytes | str, name: str) -> list[Document]:
         try:
             data, end = decoder.raw_decode(text, at)
         except json.JSONDecodeError as exc:
-            raise InputError([Problem(name, exc.lineno, exc.colno, "", f"not valid JSON: {exc.msg}")]) from None
+            # json counts lines at \n only; a file of \r line ends is positioned as YAML counts them
+            raise InputError([Problem(name, *line_col(text[:exc.pos]), "", f"not valid JSON: {exc.msg}")]) from None
         except RecursionError:
-            line, col = _line_col(text, at)
+            line, col = line_col(text[:at])
             raise InputError([Problem(name, line, col, "", "the JSON is nested too deeply to read")]) from None
         docs.append(_with_marks(text, at, end, data, name))
         at = _skip_space(text, end)
@@ -80,12 +82,12 @@ def _text(raw: bytes | str, name: str) -> str:
         return raw
     nul = raw.find(b"\x00")
     if nul >= 0:
-        line, col = _line_col(raw[:nul].decode("utf-8", "replace"), nul)
+        line, col = line_col(raw[:nul])
         raise InputError([Problem(name, line, col, "", "this is a binary file, not JSON text (it holds a NUL byte)")])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line, col = _line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
+        line, col = line_col(raw[: exc.start])
         raise InputError([Problem(name, line, col, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})")]) from None
 
 
@@ -95,19 +97,13 @@ def _skip_space(text: str, at: int) -> int:
     return at
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    line = before.count("\n") + 1
-    return line, offset - (before.rfind("\n") + 1) + 1
-
-
 def _with_marks(text: str, start: int, end: int, data: object, name: str) -> Document:
     """The document with the values json read and the positions YAML's composer finds,
     counted from the start of the file. A document YAML cannot compose (larger than
     it reads) keeps the position of its start only; duplicate keys are refused, as in
     every drillbit file."""
-    line, col = _line_col(text, start)
-    body = _SURROGATE_ESCAPE.sub(r"\\u0020", text[start:end])
+    line, col = line_col(text[:start])
+    body = _SURROGATE_ESCAPE.sub(lambda m: "\\ue" + m.group()[3:], text[start:end])
     doc = Document(name, data)
     doc.marks[()] = (line, col)
     if len(body) > MAX_BYTES:

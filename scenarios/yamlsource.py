@@ -209,18 +209,18 @@ def parse_yaml(raw: bytes | str, name: str) -> Document:
             raise InputError([Problem(name, 1, 1, "", f"the input is {len(raw) / 1e6:.1f} MB; drillbit reads YAML files of at most {MAX_BYTES // (1024 * 1024)} MB")])
         nul = raw.find(b"\x00")
         if nul >= 0:
-            line, col = _line_col(raw[:nul])
+            line, col = line_col(raw[:nul])
             raise InputError([Problem(name, line, col, "", "this is a binary file, not YAML text (it holds a NUL byte)")])
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line, col = _line_col(raw[: exc.start])
+            line, col = line_col(raw[: exc.start])
             raise InputError([Problem(name, line, col, "", f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})")]) from None
     else:
         text = raw
     bad = _NOT_PRINTABLE.search(text)
     if bad:
-        line, col = _line_col(text[: bad.start()])
+        line, col = line_col(text[: bad.start()])
         raise InputError([Problem(name, line, col, "", f"the file holds the character U+{ord(bad.group()):04X}, which YAML does not allow")])
     source = text
     text, restore = _hide_unicode_breaks(text)
@@ -389,8 +389,8 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 _BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 
-def _line_col(prefix: bytes | str) -> tuple[int, int]:
-    """The position just after ``prefix``; lines end at \\n, \\r\\n or \\r, as the parser counts them."""
+def line_col(prefix: bytes | str) -> tuple[int, int]:
+    """The (line, col) just after ``prefix``, both 1-based; lines end at \\n, \\r\\n or \\r, as the parser counts them."""
     breaks = list((_BREAK if isinstance(prefix, str) else _BREAK_BYTES).finditer(prefix))  # type: ignore[arg-type]
     line_start = breaks[-1].end() if breaks else 0
     return len(breaks) + 1, len(prefix) - line_start + 1

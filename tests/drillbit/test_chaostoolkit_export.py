@@ -116,6 +116,24 @@ def test_stdout_without_out(run, script, tmp_path, cli):  # noqa: F811
     assert code == 0 and (doc["status"], doc["deviated"]) == ("failed", True)
 
 
+def test_json_prints_the_figures_and_the_journal_under_content_or_the_out_file(run, script, tmp_path, cli):  # noqa: F811
+    run("--no-predict")
+    code, stdout, err = cli("export", "chaostoolkit", str(tmp_path / "day"), "--json")
+    assert code == 0, err
+    doc = json.loads(stdout)
+    journal_doc = json.loads(doc["content"])
+    jsonschema.validate(journal_doc, JOURNAL)
+    # the scripted game day: one live fault applied and restored, edge failing at the end
+    assert (doc["version"], doc["file"], doc["status"], doc["faults"], doc["rollbacks"]) == (
+        1, str(tmp_path / "day"), "failed", 1, 1)
+    assert (doc["problems"], doc["notes"], doc["out"]) == ([], [], None) and journal_doc["status"] == "failed"
+    out = tmp_path / "journal.json"
+    code, stdout, err = cli("export", "chaostoolkit", str(tmp_path / "day"), "--out", str(out), "--json")
+    written = json.loads(stdout)
+    assert code == 0 and (written["out"], written["content"]) == (str(out), None)
+    assert json.loads(out.read_text()) == journal_doc
+
+
 def _journal(timeline, probes, state="complete"):
     doc = journal(timeline, probes, {"state": state}, scenario=load_scenario(find_builtin(SCENARIO)), producer="test")
     jsonschema.validate(doc, JOURNAL)

@@ -159,3 +159,41 @@ def test_a_calendar_without_categories_reports_none(cli):
                          TEAM_PATH, "--json")
     assert code == 0, err
     assert json.loads(out)["category"] is None and "categor" not in err
+
+
+KEYS = ["version", "file", "problems", "notes", "out", "content"]
+
+
+def test_import_json_without_out_carries_the_yaml_and_notes_are_problem_shaped(cli):
+    path = str(DATA / "weekly-berlin.ics")
+    code, out, err = cli("import", "ical", path, "--rotation", "primary", "--team", TEAM_PATH, "--json")
+    assert code == 0, err
+    doc = json.loads(out)  # the one JSON object is all of stdout
+    assert set(KEYS) <= set(doc) and doc["version"] == 1 and doc["file"] == path and doc["out"] is None
+    assert yaml.safe_load(doc["content"])["rotations"] == doc["rotations"] and doc["problems"] == []
+    # weekly-berlin.ics's turns end (UNTIL=20270301T080000Z): a note on the calendar as a whole, so without a position
+    assert doc["notes"] and all(set(n) == {"file", "line", "col", "path", "message"} for n in doc["notes"])
+    assert {"file": path, "line": None, "col": None, "path": ""}.items() <= doc["notes"][0].items()
+    assert "(COUNT or UNTIL)" in doc["notes"][0]["message"]
+
+
+def test_export_json_without_out_carries_the_calendar_and_with_out_names_the_file(cli, tmp_path):
+    args = ("export", "ical", "--team", TEAM_PATH, "--rotation", "primary", "--from", "2026-12-21", "--to", "2026-12-28",
+            "--now", "2026-12-01T00:00:00Z", "--json")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(KEYS) <= set(doc) and doc["file"] == TEAM_PATH and doc["out"] is None and doc["problems"] == []
+    events = icalendar.Calendar.from_ical(doc["content"]).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [s["uid"] for s in doc["shifts"]] and events
+    ics = tmp_path / "primary.ics"
+    code, out, err = cli(*args, "--out", str(ics))
+    assert code == 0, err
+    written = json.loads(out)
+    assert written["out"] == str(ics) and written["content"] is None and ics.read_bytes().decode() == doc["content"]
+
+
+def test_a_date_past_the_year_9000_is_bad_usage_not_a_traceback(cli):
+    code, _, err = cli("import", "ical", str(DATA / "weekly-berlin.ics"), "--rotation", "primary", "--team", TEAM_PATH,
+                       "--from", "9999-12-30")
+    assert code == 2 and "expected a date in the years 1900 to 9000, got 9999-12-30" in err

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scenarios import InputError, Scenario, loads
 from scenarios.chaostoolkit import import_experiment
@@ -140,11 +141,25 @@ def test_the_cli_json_shape(cli):
     code, stdout, _ = cli("import", "chaostoolkit", str(DATA / "pause-and-terminate.json"), "--json")
     assert code == 0
     doc = json.loads(stdout)
-    assert set(doc) == {"version", "file", "format", "scenario", "faults", "probes", "unmapped", "changed", "out"}
+    assert set(doc) == {"version", "file", "format", "scenario", "faults", "probes", "problems", "notes", "out",
+                        "content"}
     assert (doc["faults"], doc["probes"], doc["out"]) == (2, 2, None)
-    assert doc["unmapped"][0] == {"file": str(DATA / "pause-and-terminate.json"), "line": 18, "col": 22,
+    # without --out the scenario YAML is under "content", the same scenario as "scenario"
+    assert yaml.safe_load(doc["content"]) == doc["scenario"]
+    assert doc["problems"][0] == {"file": str(DATA / "pause-and-terminate.json"), "line": 18, "col": 22,
                                   "path": "steady-state-hypothesis.probes[1].tolerance",
-                                  "why": doc["unmapped"][0]["why"]}
+                                  "message": doc["problems"][0]["message"]}
+    assert all(set(n) == {"file", "line", "col", "path", "message"} for n in doc["problems"] + doc["notes"])
+
+
+def test_the_cli_json_with_out_names_the_file_and_has_no_content(cli, tmp_path):
+    import json
+
+    out = tmp_path / "game-day.yaml"
+    code, stdout, _ = cli("import", "chaostoolkit", str(DATA / "pause-and-terminate.json"), "--out", str(out), "--json")
+    doc = json.loads(stdout)
+    assert code == 0 and (doc["out"], doc["content"]) == (str(out), None)
+    assert yaml.safe_load(out.read_text()) == doc["scenario"]
 
 
 def test_bad_input_exits_2_with_positions(cli):

@@ -509,3 +509,54 @@ def test_a_calendar_without_categories_reads_as_without_a_category():
     assert named.category is None and named.rotation == plain.rotation and named.shifts == plain.shifts
     with pytest.raises(DrillbitError, match="its events have no CATEGORIES"):
         import_calendar(parsed, TEAM, People(TEAM, {}), start, end, category="primary", explicit=True)
+
+
+def test_times_that_cannot_make_shifts_are_each_positioned_at_once():
+    # Hand-counted: line 9 DTEND before its DTSTART, line 16 a negative DURATION, lines 22-23 a
+    # DTSTART and DTEND in the year 9999, line 31 RRULE:FREQ=SECONDLY with FREQ= at column 7.
+    path = DATA / "impossible-times.ics"
+    with pytest.raises(InputError) as info:
+        parse_calendar(read_calendar_text(path), str(path))
+    assert info.value.lines() == [
+        f"{path}:9:1: DTEND: expected a time after DTSTART 20261102T090000Z, got DTEND:20261102T080000Z "
+        "(event 3f1c9a2e-backwards@opsgenie.com)",
+        f"{path}:16:1: DURATION: expected a time after DTSTART 20261103T090000Z, got DURATION:-PT1H "
+        "(event 3f1c9a2e-negative@opsgenie.com)",
+        f"{path}:22:1: DTSTART: expected a time in the years 1900 to 9000, got '99991231T230000Z' "
+        "(event 3f1c9a2e-far@opsgenie.com)",
+        f"{path}:23:1: DTEND: expected a time in the years 1900 to 9000, got '99991231T235900Z' "
+        "(event 3f1c9a2e-far@opsgenie.com)",
+        f"{path}:31:7: RRULE: expected FREQ=HOURLY or longer (a turn lasts at least 1h), got FREQ=SECONDLY "
+        "(event 3f1c9a2e-tick@opsgenie.com)"]
+
+
+def hourly(rule: str) -> str:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Example//Handwritten//EN\r\nBEGIN:VEVENT\r\nUID:hourly\r\n"
+            "DTSTAMP:20261101T000000Z\r\nDTSTART:20261102T000000Z\r\nDURATION:PT1H\r\nSUMMARY:Amara Okafor\r\n"
+            f"RRULE:{rule}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MINUTELY", "FREQ=MINUTELY;INTERVAL=90"])
+def test_a_rule_finer_than_hourly_is_refused_whatever_its_interval(rule):
+    with pytest.raises(InputError, match=r"h\.ics:10:7: RRULE: expected FREQ=HOURLY or longer"):
+        parse_calendar(hourly(rule), "h.ics")
+
+
+def test_a_rule_with_more_occurrences_than_the_cap_is_refused_at_its_rrule():
+    from scenarios.ical import MAX_OCCURRENCES
+
+    parsed = parse_calendar(hourly(f"FREQ=HOURLY;COUNT={MAX_OCCURRENCES + 1}"), "h.ics")
+    with pytest.raises(InputError, match=rf"h\.ics:10:1: RRULE: expected at most {MAX_OCCURRENCES} occurrences"):
+        import_calendar(parsed, TEAM, People(TEAM, {}))
+    # An endless rule read over a range holding more than the cap (a year and a half of hours) too.
+    endless = parse_calendar(hourly("FREQ=HOURLY"), "h.ics")
+    with pytest.raises(InputError, match=r"h\.ics:10:1: RRULE: expected at most"):
+        import_calendar(endless, TEAM, People(TEAM, {}), datetime(2026, 11, 2, tzinfo=UTC), datetime(2028, 5, 2, tzinfo=UTC))
+    # Two days of hourly turns (48) are read.
+    two_days = import_calendar(parse_calendar(hourly("FREQ=HOURLY;COUNT=48"), "h.ics"), TEAM, People(TEAM, {}))
+    assert len(two_days.shifts) == 48 and two_days.end == datetime(2026, 11, 4, tzinfo=UTC)
+
+
+def test_a_folder_is_refused_as_not_a_regular_file(tmp_path):
+    with pytest.raises(InputError, match=r"1:1: this is a folder, not a regular file; drillbit reads iCalendar"):
+        read_calendar_text(tmp_path)

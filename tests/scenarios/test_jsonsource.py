@@ -61,3 +61,19 @@ def test_experiment_shaped_values_map_or_raise_input_error_only(value):
         _Mapper(doc, "P2").run()
     except InputError:
         pass
+
+
+@pytest.mark.parametrize("eol", ["\r", "\r\n"])
+def test_cr_and_crlf_line_ends_count_as_lines(eol):
+    # Counted by hand: line 3 is '  "b": 2' with "b" at column 3, its value 2 at column 8.
+    text = eol.join(['{', '  "a": 1,', '  "b": 2', '}', '{"c": 3}'])
+    first, second = parse_json_stream(text, "cr.json")
+    assert first.position(("b",)) == (3, 8) and second.position(()) == (5, 1)
+    # The stray comma ends line 2; json finds the missing key at the '}' of line 3, column 1.
+    with pytest.raises(InputError, match=r"cr\.json:3:1: not valid JSON"):
+        parse_json_stream(eol.join(['{', '  "a": 1,', '}']), "cr.json")
+
+
+def test_two_keys_written_as_different_surrogate_pairs_are_not_duplicates():
+    doc, = parse_json_stream('{"\\ud800\\udc00": 1, "\\ud800\\udc01": 2}', "s.json")
+    assert doc.data == {"\U00010000": 1, "\U00010001": 2}
