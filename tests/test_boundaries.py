@@ -41,7 +41,7 @@ OWNER = {
     "yaml": "scenarios", "pydantic": "scenarios", "typing_extensions": "scenarios", "scipy": "scoring",
     "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit", "anyio": "drillbit",
     "promql_parser": "scenarios", "cronsim": "scenarios",
-    "icalendar": "scenarios", "recurring_ical_events": "scenarios",
+    "icalendar": "scenarios", "recurring_ical_events": "scenarios", "dateutil": "scenarios",
 }
 
 
