@@ -124,11 +124,20 @@ class IncidentLog:
         back if it raises. When the database is busy the whole unit is retried, so
         ``work`` must not have side effects outside the connection. Raises StoreError
         when the database stays busy."""
+        return self._unit(work, "BEGIN IMMEDIATE", attempts)
+
+    def read(self, work: Callable[[Connection], T], *, attempts: int = ATTEMPTS) -> T:
+        """Run ``work`` in one read transaction (a consistent snapshot). Retried when the
+        database is busy, as a write is: a SQLite file another process is creating or
+        turning to WAL refuses even readers for a moment."""
+        return self._unit(work, "BEGIN", attempts)
+
+    def _unit(self, work: Callable[[Connection], T], begin: str, attempts: int) -> T:
         delay = 0.05
         for attempt in range(1, attempts + 1):
             try:
                 with self.engine.connect() as conn:
-                    conn.execution_options(drillbit_begin="BEGIN IMMEDIATE")
+                    conn.execution_options(drillbit_begin=begin)
                     with conn.begin():
                         return work(conn)
             except (OperationalError, DBAPIError) as exc:
@@ -140,15 +149,6 @@ class IncidentLog:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
         raise AssertionError("unreachable")
-
-    def read(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one read transaction (a consistent snapshot)."""
-        try:
-            with self.engine.connect() as conn:
-                with conn.begin():
-                    return work(conn)
-        except (OperationalError, DBAPIError) as exc:
-            raise StoreError(f"the incident log at {self.where} failed: {_reason(exc)}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
