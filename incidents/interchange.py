@@ -24,10 +24,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, TextIO
 from sqlalchemy import Connection, func, insert, or_, select
 
 from . import schema as s
+from .cells import BadCell, Columns, after, bool_cell, check_text, int_cell, seconds_cell, text_cell, time_cell
 from .errors import BadRows, InvalidRecord, RowProblem
 from .queries import Filter, iter_incidents, list_actions, list_deploys, list_findings, list_runs
-from .records import (KINDS, MAX_DURATION, MAX_OFFSET_MINUTES, TEXT_LIMITS, TIME_EXAMPLE, clean_tags, epoch_now,
-                      epoch_problem, text_problem)
+from .records import KINDS, TIME_EXAMPLE, clean_tags, epoch_now
 from .store import IncidentLog
 
 FORMATS = ("auto", "drillbit", "pagerduty", "pagerduty-json", "opsgenie-csv")
@@ -53,8 +53,7 @@ PAGERDUTY_COLUMNS = ("incident_number", "id", "title", "description", "created_a
 #: exported cell that starts so gets a leading ' that a spreadsheet shows as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-_TRUE = {"true", "yes", "y", "1", "t"}
-_FALSE = {"false", "no", "n", "0", "f"}
+
 
 
 @dataclass(frozen=True)
@@ -92,13 +91,6 @@ class ImportResult:
             parts.append(f"{self.skipped} bad row{'s' if self.skipped != 1 else ''} skipped")
         rows = f"{self.rows_read} row{'s' if self.rows_read != 1 else ''}"
         return f"read {rows} of {self.file} ({self.format}): " + ", ".join(parts)
-
-
-class _Bad(Exception):
-    """One bad cell: the column (as named in the file) and the message."""
-
-    def __init__(self, column: str, message: str):
-        self.column, self.message = column, message
 
 
 # -- reading files --------------------------------------------------------------------
@@ -212,189 +204,63 @@ def _converter(what: str, fmt: str) -> tuple[tuple[str, ...], Callable[..., dict
     return None
 
 
-def _problem(path: Path, n: int, row: Mapping[str, Any], exc: "_Bad") -> RowProblem:
+def _problem(path: Path, n: int, row: Mapping[str, Any], exc: "BadCell") -> RowProblem:
     """The row's problem, at the field's line and column for a record that knows them."""
     locate = getattr(row, "problem", None)
     return locate(str(path), exc.column, exc.message) if locate else RowProblem(str(path), n, exc.column, exc.message)
 
 
-# -- cell parsers ---------------------------------------------------------------------
-
-def _text(v: Any, col: str = "") -> str | None:
-    """Text as the file has it: only surrounding spaces go (tabs and line breaks are
-    kept, so a cell comes back from an export as it was written); blank is nothing."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        t = v.strip(" ")
-    elif isinstance(v, (int, float)):
-        t = str(v)
-    else:
-        raise _Bad(col, f"expected text, got a JSON {'list' if isinstance(v, list) else 'object'}")
-    return t if t.strip() else None
-
-
-def _check_text(out: Mapping[str, Any], cols: Mapping[str, str]) -> None:
-    # Hot loop: one pass over the row's text in C; the cell is looked for only when bad.
-    for key, limit in TEXT_LIMITS.items():
-        value = out.get(key)
-        if value is not None and len(value) > limit:
-            raise _Bad(cols.get(key, key), f"expected at most {limit} characters, got {len(value)}")
-    joined = "".join([v for v in out.values() if isinstance(v, str)])
-    if "\x00" not in joined and (joined.isascii() or _encodes(joined)):
-        return
-    for key, value in out.items():
-        problem = text_problem(key, value) if isinstance(value, str) else None
-        if problem:
-            raise _Bad(cols.get(key, key), problem)
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _time(v: Any, col: str) -> tuple[float, int] | None:
-    """(epoch seconds, offset minutes) of an ISO 8601 time with an offset."""
-    if v is None or v == "":
-        return None
-    text = str(v).strip()
-    if not text:
-        return None
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise _Bad(col, f"expected an ISO 8601 time with an offset such as {TIME_EXAMPLE}, got {_short(text)!r}") from None
-    off = t.utcoffset()
-    if off is None:
-        raise _Bad(col, f"expected a time with an offset (e.g. {text}+00:00), got {text!r}")
-    minutes = int(off.total_seconds() // 60)
-    if abs(minutes) > MAX_OFFSET_MINUTES:
-        raise _Bad(col, f"expected a UTC offset within ±18:00, got {text!r}")
-    seconds = t.timestamp()
-    problem = epoch_problem(seconds, repr(text))
-    if problem:
-        raise _Bad(col, problem)
-    return seconds, minutes
-
-
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def _after(col: str, start: float, seconds: float | None) -> float | None:
-    """``start`` plus a stated duration, refused when it ends outside the kept range."""
-    if seconds is None:
-        return None
-    problem = epoch_problem(start + seconds, f"{seconds:g} seconds after the start")
-    if problem:
-        raise _Bad(col, problem)
-    return start + seconds
-
-
-def _seconds(v: Any, col: str) -> float | None:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise _Bad(col, f"expected seconds as a number, got {v!r}") from None
-    if not 0 <= x <= MAX_DURATION:
-        raise _Bad(col, f"expected seconds from 0 to {MAX_DURATION:.0f} (100 years), got {_short(str(v))!r}")
-    return x
-
-
-def _bool(v: Any, col: str) -> bool | None:
-    if v is None or isinstance(v, bool):
-        return v
-    text = str(v).strip().lower()
-    if not text:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise _Bad(col, f"expected true or false, got {v!r}")
-
-
-def _int(v: Any, col: str) -> int | None:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        return None
-    try:
-        return int(str(v).strip())
-    except ValueError:
-        raise _Bad(col, f"expected a whole number, got {v!r}") from None
-
-
 # -- converting rows ------------------------------------------------------------------
-
-class _Columns:
-    """Field -> column of the file, after the user's mapping."""
-
-    def __init__(self, known: tuple[str, ...], mapping: Mapping[str, str], fmt: str):
-        unknown = sorted(set(mapping) - set(known))
-        if unknown:
-            hint = difflib.get_close_matches(unknown[0], known, 1)
-            raise InvalidRecord(f"--map {unknown[0]}=…: {unknown[0]!r} is not a {fmt} field"
-                                + (f"; did you mean {hint[0]!r}?" if hint else f" (expected one of {', '.join(known)})"))
-        self.col = {f: mapping.get(f, f) for f in known}
-
-    def get(self, row: Mapping[str, Any], f: str) -> Any:
-        return row.get(self.col[f])
-
 
 def _natural_key(*parts: Any) -> str:
     return hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-def _incident_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+def _incident_row(row: Mapping[str, Any], c: Columns, *, source: str | None, kind: str, now: float,
                   run_ids: set[int]) -> dict[str, Any]:
     col, get = c.col, row.get  # hot loop: a million rows in the benchmark
-    title = _text(get(col["title"]), col["title"])
+    title = text_cell(get(col["title"]), col["title"])
     if title is None:
-        raise _Bad(col["title"], "expected a title, got nothing")
-    started = _time(get(col["started"]), col["started"])
+        raise BadCell(col["title"], "expected a title, got nothing")
+    started = time_cell(get(col["started"]), col["started"])
     if started is None:
-        raise _Bad(col["started"], f"expected when the incident started ({TIME_EXAMPLE}), got nothing")
+        raise BadCell(col["started"], f"expected when the incident started ({TIME_EXAMPLE}), got nothing")
     start, offset = started
     out = {"title": title, "started_at": start, "utc_offset": offset}
     for name, key in _MILESTONE_KEYS:
         raw = get(col[name])
-        t = _time(raw, col[name]) if raw else None
+        t = time_cell(raw, col[name]) if raw else None
         if t is not None and t[0] < start:
-            raise _Bad(col[name], f"expected a time at or after started ({get(col['started'])}), got {raw}")
+            raise BadCell(col[name], f"expected a time at or after started ({get(col['started'])}), got {raw}")
         out[key] = None if t is None else t[0]
     if out["acknowledged_at"] is not None and out["paged_at"] is not None and out["acknowledged_at"] < out["paged_at"]:
-        raise _Bad(col["acknowledged"], f"expected a time at or after paged ({get(col['paged'])}), "
+        raise BadCell(col["acknowledged"], f"expected a time at or after paged ({get(col['paged'])}), "
                                         f"got {get(col['acknowledged'])}")
-    k = _text(get(col["kind"]), col["kind"]) or kind
+    k = text_cell(get(col["kind"]), col["kind"]) or kind
     if k not in KINDS:
-        raise _Bad(col["kind"], f"expected 'real' or 'drill', got {k!r}")
-    run = _int(get(col["drill_run_id"]), col["drill_run_id"])
+        raise BadCell(col["kind"], f"expected 'real' or 'drill', got {k!r}")
+    run = int_cell(get(col["drill_run_id"]), col["drill_run_id"])
     if run is not None and run not in run_ids:
-        raise _Bad(col["drill_run_id"], f"expected the id of a drill run in the log, got {run}")
+        raise BadCell(col["drill_run_id"], f"expected the id of a drill run in the log, got {run}")
     raw_tags = get(col["tags"])
     try:
         tags = ",".join(clean_tags(raw_tags)) if raw_tags else ""
     except ValueError as exc:
-        raise _Bad(col["tags"], str(exc)) from None
-    service, severity = _text(get(col["service"]), col["service"]), _text(get(col["severity"]), col["severity"])
-    out["source"] = _text(get(col["source"]), col["source"]) or source or "import"
-    out["external_id"] = _text(get(col["external_id"]), col["external_id"]) or _natural_key(title, service, start)
+        raise BadCell(col["tags"], str(exc)) from None
+    service, severity = text_cell(get(col["service"]), col["service"]), text_cell(get(col["severity"]), col["severity"])
+    out["source"] = text_cell(get(col["source"]), col["source"]) or source or "import"
+    out["external_id"] = text_cell(get(col["external_id"]), col["external_id"]) or _natural_key(title, service, start)
     out["kind"] = k
     out["service"] = service
     out["severity"] = severity
-    out["root_cause"] = _text(get(col["root_cause"]), col["root_cause"])
-    out["summary"] = _text(get(col["summary"]), col["summary"])
-    out["deploy_related"] = _bool(get(col["deploy_related"]), col["deploy_related"])
+    out["root_cause"] = text_cell(get(col["root_cause"]), col["root_cause"])
+    out["summary"] = text_cell(get(col["summary"]), col["summary"])
+    out["deploy_related"] = bool_cell(get(col["deploy_related"]), col["deploy_related"])
     out["tags"] = tags
     out["drill_run_id"] = run
     out["created_at"] = now
     out["updated_at"] = now
-    _check_text(out, col)
+    check_text(out, col)
     return out
 
 
@@ -402,55 +268,55 @@ _MILESTONE_KEYS = (("detected", "detected_at"), ("paged", "paged_at"), ("acknowl
                    ("resolved", "resolved_at"))
 
 
-def _pagerduty_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+def _pagerduty_row(row: Mapping[str, Any], c: Columns, *, source: str | None, kind: str, now: float,
                    run_ids: set[int]) -> dict[str, Any]:
     g = lambda f: c.get(row, f)  # noqa: E731
-    number = _text(g("incident_number"), c.col["incident_number"]) or _text(g("id"), c.col["id"])
+    number = text_cell(g("incident_number"), c.col["incident_number"]) or text_cell(g("id"), c.col["id"])
     if number is None:
-        raise _Bad(c.col["incident_number"], "expected the incident number, got nothing")
-    created = _time(g("created_at"), c.col["created_at"])
+        raise BadCell(c.col["incident_number"], "expected the incident number, got nothing")
+    created = time_cell(g("created_at"), c.col["created_at"])
     if created is None:
-        raise _Bad(c.col["created_at"], f"expected when the incident was created ({TIME_EXAMPLE}), got nothing")
+        raise BadCell(c.col["created_at"], f"expected when the incident was created ({TIME_EXAMPLE}), got nothing")
     start, offset = created
-    resolved = _time(g("resolved_at"), c.col["resolved_at"])
+    resolved = time_cell(g("resolved_at"), c.col["resolved_at"])
     if resolved is not None and resolved[0] < start:
-        raise _Bad(c.col["resolved_at"], f"expected a time at or after created_at ({g('created_at')}), got {g('resolved_at')}")
-    ack = _seconds(g("seconds_to_first_ack"), c.col["seconds_to_first_ack"])
-    mitigate = _seconds(g("seconds_to_mitigate"), c.col["seconds_to_mitigate"])
-    to_resolve = _seconds(g("seconds_to_resolve"), c.col["seconds_to_resolve"])
-    resolved_at = resolved[0] if resolved else _after(c.col["seconds_to_resolve"], start, to_resolve)
-    acknowledged_at = _after(c.col["seconds_to_first_ack"], start, ack)
-    mitigated_at = _after(c.col["seconds_to_mitigate"], start, mitigate)
-    severity = (_text(g("priority_name"), c.col["priority_name"]) or _text(g("priority"), c.col["priority"])
-                or _text(g("urgency"), c.col["urgency"]))
-    title = (_text(g("title"), c.col["title"]) or _text(g("description"), c.col["description"])
+        raise BadCell(c.col["resolved_at"], f"expected a time at or after created_at ({g('created_at')}), got {g('resolved_at')}")
+    ack = seconds_cell(g("seconds_to_first_ack"), c.col["seconds_to_first_ack"])
+    mitigate = seconds_cell(g("seconds_to_mitigate"), c.col["seconds_to_mitigate"])
+    to_resolve = seconds_cell(g("seconds_to_resolve"), c.col["seconds_to_resolve"])
+    resolved_at = resolved[0] if resolved else after(c.col["seconds_to_resolve"], start, to_resolve)
+    acknowledged_at = after(c.col["seconds_to_first_ack"], start, ack)
+    mitigated_at = after(c.col["seconds_to_mitigate"], start, mitigate)
+    severity = (text_cell(g("priority_name"), c.col["priority_name"]) or text_cell(g("priority"), c.col["priority"])
+                or text_cell(g("urgency"), c.col["urgency"]))
+    title = (text_cell(g("title"), c.col["title"]) or text_cell(g("description"), c.col["description"])
              or f"PagerDuty incident #{number}")
     # PagerDuty creates the incident when it is detected and knows nothing earlier: the
     # start is the creation and detection is left unknown (so TTD is not claimed as 0).
     # Creating it pages, and seconds_to_first_ack counts from then: that is TTA's start.
     out = {"source": source or "pagerduty", "external_id": number, "kind": kind, "title": title,
-           "service": _text(g("service_name"), c.col["service_name"]), "severity": severity, "started_at": start,
+           "service": text_cell(g("service_name"), c.col["service_name"]), "severity": severity, "started_at": start,
            "detected_at": None, "paged_at": start, "acknowledged_at": acknowledged_at, "mitigated_at": mitigated_at,
            "resolved_at": resolved_at, "utc_offset": offset, "root_cause": None, "summary": None,
            "deploy_related": None, "tags": "", "drill_run_id": None, "created_at": now, "updated_at": now}
-    _check_text(out, {"external_id": c.col["incident_number"], "service": c.col["service_name"],
+    check_text(out, {"external_id": c.col["incident_number"], "service": c.col["service_name"],
                       "severity": c.col["priority_name"], "source": "--source"})
     return out
 
 
-def _deploy_row(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+def _deploy_row(row: Mapping[str, Any], c: Columns, *, source: str | None, kind: str, now: float,
                 run_ids: set[int]) -> dict[str, Any]:
-    service = _text(c.get(row, "service"), c.col["service"])
+    service = text_cell(c.get(row, "service"), c.col["service"])
     if service is None:
-        raise _Bad(c.col["service"], "expected the deployed service, got nothing")
-    at = _time(c.get(row, "at"), c.col["at"])
+        raise BadCell(c.col["service"], "expected the deployed service, got nothing")
+    at = time_cell(c.get(row, "at"), c.col["at"])
     if at is None:
-        raise _Bad(c.col["at"], f"expected when it was deployed ({TIME_EXAMPLE}), got nothing")
-    version = _text(c.get(row, "version"), c.col["version"])
-    out = {"source": _text(c.get(row, "source"), c.col["source"]) or source or "import",
-           "external_id": _text(c.get(row, "external_id"), c.col["external_id"]) or f"{service}@{at[0]:.3f}",
+        raise BadCell(c.col["at"], f"expected when it was deployed ({TIME_EXAMPLE}), got nothing")
+    version = text_cell(c.get(row, "version"), c.col["version"])
+    out = {"source": text_cell(c.get(row, "source"), c.col["source"]) or source or "import",
+           "external_id": text_cell(c.get(row, "external_id"), c.col["external_id"]) or f"{service}@{at[0]:.3f}",
            "service": service, "at": at[0], "utc_offset": at[1], "version": version}
-    _check_text(out, c.col)
+    check_text(out, c.col)
     return out
 
 
@@ -462,11 +328,7 @@ _CONVERTERS: dict[tuple[str, str], tuple[tuple[str, ...], Callable[..., dict[str
 
 
 def _upsert(conn: Connection, table, columns: list[str]):  # noqa: ANN001, ANN202
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table)
+    stmt = s.insert(conn, table)
     keep = {c: func.coalesce(stmt.excluded[c], table.c[c]) for c in columns
             if c not in ("source", "external_id", "created_at", "id")}
     # A row the file does not change is left alone, so the driver's count of changed
@@ -566,7 +428,7 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
             else:
                 fields = mapping
             known, convert = found
-            cols = _Columns(known, fields, used_fmt)
+            cols = Columns(known, fields, used_fmt)
             if header is not None:
                 _check_header(path, header, cols, used_fmt, what)
             table = s.incidents if what == "incidents" else s.deploys
@@ -582,16 +444,16 @@ def import_file(store: IncidentLog, path: str | Path, *, fmt: str = "auto", what
                 read += 1
                 try:
                     if "__error__" in row:
-                        raise _Bad("", row["__error__"])
+                        raise BadCell("", row["__error__"])
                     values = convert(row, cols, source=source, kind=kind, now=now, run_ids=run_ids)
                     key = f"{values['source']}\x1f{values['external_id']}"
                     first = seen.get(key)
                     if first is not None:
                         col = next((cols.col[k] for k in ("external_id", "incident_number", "TinyId") if k in cols.col),
                                    "external_id")
-                        raise _Bad(col, f"expected each record once, got {values['external_id']!r} again (first on row {first})")
+                        raise BadCell(col, f"expected each record once, got {values['external_id']!r} again (first on row {first})")
                     seen[key] = n
-                except _Bad as exc:
+                except BadCell as exc:
                     bad += 1
                     if len(problems) < MAX_PROBLEMS:
                         problems.append(_problem(path, n, row, exc))
@@ -650,7 +512,7 @@ def _peek_json(rows: Iterator[tuple[int, Mapping[str, Any]]]) -> _Peeked:
     return _Peeked(rows)
 
 
-def _check_header(path: Path, header: list[str], cols: _Columns, fmt: str, what: str) -> None:
+def _check_header(path: Path, header: list[str], cols: Columns, fmt: str, what: str) -> None:
     present = set(header)
     required = {"incidents/drillbit": ("title", "started"), "incidents/pagerduty": ("created_at",),
                 "incidents/opsgenie-csv": ("Message", "CreatedAt", "Status"),

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .interchange import _Bad, _Columns, _check_text, _text, _time, _short
+from .cells import BadCell, Columns, check_text, text_cell, time_cell, shorten
 from .records import MAX_OFFSET_MINUTES, clean_tags, epoch_problem
 
 FORMAT = "opsgenie-csv"
@@ -87,73 +87,73 @@ def _instant(v: Any, col: str, start: float | None = None) -> tuple[float, int] 
             seconds = x / 1000 if x >= _MS_FROM else x
         problem = epoch_problem(seconds, repr(text))
         if problem:
-            raise _Bad(col, problem)
+            raise BadCell(col, problem)
         return seconds, 0
     m = _TEXT_TIME.fullmatch(text)
     if m is None:
-        return _time(text, col)
+        return time_cell(text, col)
     y, mo, d, h, mi, s, frac, zone = m.groups()
     try:
         naive = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), int((frac or "0").ljust(6, "0")))
     except ValueError:
-        raise _Bad(col, f"expected a date and time, got {_short(text)!r}") from None
+        raise BadCell(col, f"expected a date and time, got {shorten(text)!r}") from None
     off = _OFFSET.fullmatch(zone)
     if zone.upper() in ("UTC", "GMT", "Z"):
         t = naive.replace(tzinfo=timezone.utc)
     elif off:
-        return _time(naive.isoformat() + f"{off.group(1)}{off.group(2)}:{off.group(3)}", col)
+        return time_cell(naive.isoformat() + f"{off.group(1)}{off.group(2)}:{off.group(3)}", col)
     else:
         try:
             t = naive.replace(tzinfo=ZoneInfo(zone))
         except (ZoneInfoNotFoundError, ValueError):
-            raise _Bad(col, f"expected a time zone such as UTC, +02:00 or Europe/Berlin after the time, got {zone!r}") from None
+            raise BadCell(col, f"expected a time zone such as UTC, +02:00 or Europe/Berlin after the time, got {zone!r}") from None
     minutes = int(t.utcoffset().total_seconds() // 60)
     if abs(minutes) > MAX_OFFSET_MINUTES:
-        raise _Bad(col, f"expected a UTC offset within ±18:00, got {text!r}")
+        raise BadCell(col, f"expected a UTC offset within ±18:00, got {text!r}")
     problem = epoch_problem(t.timestamp(), repr(text))
     if problem:
-        raise _Bad(col, problem)
+        raise BadCell(col, problem)
     return t.timestamp(), minutes
 
 
-def convert(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+def convert(row: Mapping[str, Any], c: Columns, *, source: str | None, kind: str, now: float,
             run_ids: set[int]) -> dict[str, Any]:
-    """One Opsgenie alert as a row of the log. Raises _Bad naming the column."""
+    """One Opsgenie alert as a row of the log. Raises BadCell naming the column."""
     col = c.col
     get = lambda f: row.get(col[f])  # noqa: E731
-    text = lambda f: _text(get(f), col[f])  # noqa: E731
+    text = lambda f: text_cell(get(f), col[f])  # noqa: E731
     key_field = next((f for f in ("Id", "TinyId", "Alias") if text(f)), None)
     if key_field is None:
-        raise _Bad(col["TinyId"], "expected the alert's TinyId (or Id, or Alias), got nothing")
+        raise BadCell(col["TinyId"], "expected the alert's TinyId (or Id, or Alias), got nothing")
     title = text("Message")
     if title is None:
-        raise _Bad(col["Message"], "expected the alert's message, got nothing")
+        raise BadCell(col["Message"], "expected the alert's message, got nothing")
     created = _instant(get("CreatedAt"), col["CreatedAt"])
     if created is None:
-        raise _Bad(col["CreatedAt"], "expected when the alert was created, got nothing")
+        raise BadCell(col["CreatedAt"], "expected when the alert was created, got nothing")
     start, offset = created
     status = (text("Status") or "").lower()
     if status not in ("open", "closed"):
-        raise _Bad(col["Status"], f"expected open or closed, got {get('Status')!r}")
+        raise BadCell(col["Status"], f"expected open or closed, got {get('Status')!r}")
     priority = text("Priority")
     if priority is not None and priority.upper() not in PRIORITIES:
-        raise _Bad(col["Priority"], f"expected one of {', '.join(PRIORITIES)}, got {priority!r}")
+        raise BadCell(col["Priority"], f"expected one of {', '.join(PRIORITIES)}, got {priority!r}")
     ack = _instant(get("AckTime"), col["AckTime"], start)
     closed_field = "ClosedAt" if text("ClosedAt") else "CloseTime"
     closed = _instant(get(closed_field), col[closed_field], start)
     if closed is not None and status == "open":
-        raise _Bad(col[closed_field], f"expected no close time for an open alert, got {get(closed_field)}")
+        raise BadCell(col[closed_field], f"expected no close time for an open alert, got {get(closed_field)}")
     if closed is None and status == "closed":
         closed_field = "UpdatedAt"
         closed = _instant(get("UpdatedAt"), col["UpdatedAt"])
     for f, t in (("AckTime", ack), (closed_field, closed)):
         if t is not None and t[0] < start:
-            raise _Bad(col[f], f"expected a time at or after CreatedAt ({get('CreatedAt')}), got {get(f)}")
+            raise BadCell(col[f], f"expected a time at or after CreatedAt ({get('CreatedAt')}), got {get(f)}")
     teams = [t.strip() for t in re.split(r"[,;]", text("Teams") or "") if t.strip()]
     try:
         tags = ",".join(clean_tags(text("Tags"))) if text("Tags") else ""
     except ValueError as exc:
-        raise _Bad(col["Tags"], str(exc)) from None
+        raise BadCell(col["Tags"], str(exc)) from None
     acknowledged = (text("Acknowledged") or "").lower()
     facts = [("owner", text("Owner")), ("teams", ", ".join(teams) or None), ("source", text("Source")),
              ("integration", text("IntegrationName")),
@@ -166,6 +166,6 @@ def convert(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: st
            "paged_at": start, "acknowledged_at": ack[0] if ack else None, "mitigated_at": None,
            "resolved_at": closed[0] if closed else None, "utc_offset": offset, "root_cause": None, "summary": summary,
            "deploy_related": None, "tags": tags, "drill_run_id": None, "created_at": now, "updated_at": now}
-    _check_text(out, {"external_id": col[key_field], "service": col["Entity"], "severity": col["Priority"],
+    check_text(out, {"external_id": col[key_field], "service": col["Entity"], "severity": col["Priority"],
                       "summary": col["Description"], "source": "--source"})
     return out

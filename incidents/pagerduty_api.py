@@ -29,7 +29,7 @@ from scenarios import InputError
 from scenarios.jsonsource import Document, read_json_stream
 
 from .errors import InvalidRecord, RowProblem
-from .interchange import _Bad, _Columns, _check_text, _text, _time
+from .cells import BadCell, Columns, check_text, text_cell, time_cell
 
 FORMAT = "pagerduty-json"
 #: The incident fields drillbit reads (``--map`` may rename these top-level ones).
@@ -104,54 +104,54 @@ def _summary(value: Any, column: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise _Bad(column, f"expected a reference object with a summary, got {type(value).__name__}")
-    return _text(value.get("summary"), f"{column}.summary")
+        raise BadCell(column, f"expected a reference object with a summary, got {type(value).__name__}")
+    return text_cell(value.get("summary"), f"{column}.summary")
 
 
-def convert(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: str, now: float,
+def convert(row: Mapping[str, Any], c: Columns, *, source: str | None, kind: str, now: float,
             run_ids: set[int]) -> dict[str, Any]:
-    """One API incident as a row of the log. Raises _Bad naming the field."""
+    """One API incident as a row of the log. Raises BadCell naming the field."""
     col = c.col
     get = lambda f: row.get(col[f])  # noqa: E731
     number = get("incident_number")
     if number is None or isinstance(number, bool) or not isinstance(number, (int, str)) or not str(number).strip():
-        raise _Bad(col["incident_number"], f"expected the incident number, got {number!r}")
+        raise BadCell(col["incident_number"], f"expected the incident number, got {number!r}")
     status = get("status")
     if status not in STATUSES:
-        raise _Bad(col["status"], f"expected one of {', '.join(STATUSES)}, got {status!r}")
-    created = _time(get("created_at"), col["created_at"])
+        raise BadCell(col["status"], f"expected one of {', '.join(STATUSES)}, got {status!r}")
+    created = time_cell(get("created_at"), col["created_at"])
     if created is None:
-        raise _Bad(col["created_at"], "expected when the incident was created, got nothing")
+        raise BadCell(col["created_at"], "expected when the incident was created, got nothing")
     start, offset = created
     acks = get("acknowledgements") or []
     if not isinstance(acks, list):
-        raise _Bad(col["acknowledgements"], f"expected a list of acknowledgements, got {type(acks).__name__}")
+        raise BadCell(col["acknowledgements"], f"expected a list of acknowledgements, got {type(acks).__name__}")
     ack_times = []
     for i, a in enumerate(acks):
         where = f"{col['acknowledgements']}[{i}].at"
-        t = _time(a.get("at") if isinstance(a, dict) else None, where)
+        t = time_cell(a.get("at") if isinstance(a, dict) else None, where)
         if t is None:
-            raise _Bad(where, "expected when it was acknowledged, got nothing")
+            raise BadCell(where, "expected when it was acknowledged, got nothing")
         if t[0] < start:
-            raise _Bad(where, f"expected a time at or after created_at ({get('created_at')}), got {a['at']}")
+            raise BadCell(where, f"expected a time at or after created_at ({get('created_at')}), got {a['at']}")
         ack_times.append(t[0])
-    resolved = _time(get("resolved_at"), col["resolved_at"])
+    resolved = time_cell(get("resolved_at"), col["resolved_at"])
     if resolved is not None and status != "resolved":
-        raise _Bad(col["resolved_at"], f"expected no resolved_at for an incident that is {status}, got {get('resolved_at')}")
+        raise BadCell(col["resolved_at"], f"expected no resolved_at for an incident that is {status}, got {get('resolved_at')}")
     if resolved is None and status == "resolved":
-        resolved = _time(get("last_status_change_at"), col["last_status_change_at"])
+        resolved = time_cell(get("last_status_change_at"), col["last_status_change_at"])
         if resolved is None:
-            raise _Bad(col["resolved_at"], "expected resolved_at or last_status_change_at for a resolved incident, got neither")
+            raise BadCell(col["resolved_at"], "expected resolved_at or last_status_change_at for a resolved incident, got neither")
         which = col["last_status_change_at"]
     else:
         which = col["resolved_at"]
     if resolved is not None and resolved[0] < start:
-        raise _Bad(which, f"expected a time at or after created_at ({get('created_at')}), got {row.get(which)}")
-    urgency = _text(get("urgency"), col["urgency"])
+        raise BadCell(which, f"expected a time at or after created_at ({get('created_at')}), got {row.get(which)}")
+    urgency = text_cell(get("urgency"), col["urgency"])
     severity = _summary(get("priority"), col["priority"]) or urgency
     assignments = get("assignments") or []
     if not isinstance(assignments, list):
-        raise _Bad(col["assignments"], f"expected a list of assignments, got {type(assignments).__name__}")
+        raise BadCell(col["assignments"], f"expected a list of assignments, got {type(assignments).__name__}")
     assignees = []
     for i, a in enumerate(assignments):
         who = _summary(a.get("assignee") if isinstance(a, dict) else a, f"{col['assignments']}[{i}].assignee")
@@ -159,13 +159,13 @@ def convert(row: Mapping[str, Any], c: _Columns, *, source: str | None, kind: st
             assignees.append(who)
     facts = [("escalation policy", _summary(get("escalation_policy"), col["escalation_policy"])),
              ("assigned to", ", ".join(assignees) or None), ("urgency", urgency), ("status", status)]
-    title = _text(get("title"), col["title"]) or f"PagerDuty incident #{number}"
+    title = text_cell(get("title"), col["title"]) or f"PagerDuty incident #{number}"
     out = {"source": source or "pagerduty", "external_id": str(number).strip(), "kind": kind, "title": title,
            "service": _summary(get("service"), col["service"]), "severity": severity, "started_at": start,
            "detected_at": None, "paged_at": start, "acknowledged_at": min(ack_times) if ack_times else None,
            "mitigated_at": None, "resolved_at": resolved[0] if resolved else None, "utc_offset": offset,
            "root_cause": None, "summary": "; ".join(f"{k}: {v}" for k, v in facts if v), "deploy_related": None,
            "tags": "", "drill_run_id": None, "created_at": now, "updated_at": now}
-    _check_text(out, {"external_id": col["incident_number"], "service": f"{col['service']}.summary",
+    check_text(out, {"external_id": col["incident_number"], "service": f"{col['service']}.summary",
                       "severity": f"{col['priority']}.summary", "source": "--source"})
     return out

@@ -19,14 +19,6 @@ from . import schema as s
 from .records import finding_key
 
 
-def _insert(conn: Connection):  # noqa: ANN202
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(s.action_items)
-
-
 def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iterable[ActionItem],
                        finding_ids: Mapping[tuple[str, str], int], now: float) -> dict[str, int]:
     """Add or update the item of each of a drill's action items. Returns how many were
@@ -42,7 +34,7 @@ def track_action_items(conn: Connection, scenario: str, run_id: int, items: Iter
         if key in done:  # one drill reporting a finding twice saw it once
             continue
         done.add(key)
-        added = conn.execute(_insert(conn).values(
+        added = conn.execute(s.insert(conn, s.action_items).values(
             title=a.title, owner=a.owner or "unassigned", due=a.due,
             status="open", severity=a.severity, finding_id=finding_ids.get((rule, subject)), incident_id=None,
             drill_run_id=run_id, note=None, created_at=now, closed_at=None, finding_key=key, times_seen=1,

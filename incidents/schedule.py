@@ -52,15 +52,6 @@ class Claim:
                 "claimed_at": iso(self.claimed_at), "finished_at": iso(self.finished_at)}
 
 
-def _insert(conn: Connection, table: Any):  # noqa: ANN202
-    """The dialect's INSERT, which can skip a row whose unique key is taken."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def claim(store: IncidentLog, entry: str, due: datetime, *, mode: str, scenario: str | None, rule: str | None,
           reason: str, claimed_by: str, state: str = "running", outcome: str | None = None,
           now: datetime | None = None) -> int | None:
@@ -72,7 +63,7 @@ def claim(store: IncidentLog, entry: str, due: datetime, *, mode: str, scenario:
     done = None if state == "running" else at
 
     def work(conn: Connection) -> int | None:
-        row = conn.execute(_insert(conn, s.schedule_runs).values(
+        row = conn.execute(s.insert(conn, s.schedule_runs).values(
             entry=entry, due_at=due.timestamp(), utc_offset=offset_minutes(due), mode=mode, scenario=scenario,
             rule=rule, reason=reason, state=state, outcome=outcome, drill_run_id=None, claimed_by=claimed_by,
             claimed_at=at, finished_at=done,
@@ -136,7 +127,7 @@ def advance(store: IncidentLog, entry: str, until: datetime) -> None:
 
     def work(conn: Connection) -> None:
         at = until.timestamp()
-        conn.execute(_insert(conn, s.schedule_cursors).values(entry=entry, checked_until=at)
+        conn.execute(s.insert(conn, s.schedule_cursors).values(entry=entry, checked_until=at)
                      .on_conflict_do_nothing(index_elements=["entry"]))
         conn.execute(update(s.schedule_cursors).where(and_(c.entry == entry, c.checked_until < at))
                      .values(checked_until=at))

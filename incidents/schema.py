@@ -190,3 +190,13 @@ schedule_cursors = Table(
     Column("entry", String(80), primary_key=True),
     Column("checked_until", Float, nullable=False),
 )
+
+
+def insert(conn, table: Table):  # noqa: ANN001, ANN201
+    """The INSERT of ``conn``'s dialect (PostgreSQL's or SQLite's), which can skip or
+    update a row whose unique key is taken (``on_conflict_do_nothing`` / ``_update``)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
