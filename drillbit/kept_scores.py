@@ -29,7 +29,7 @@ import json
 import math
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from scenarios.timeline import GZIP_LEVEL, Timeline
 from scoring.batch import FOLD_VERSION, BatchFold, BatchScore
@@ -46,9 +46,24 @@ def write_kept_scores(path: Path, fold: BatchFold, first: RunScore, runs: int) -
     OutputError for a file that cannot be written."""
     doc = {"scores": FOLD_VERSION, "drillbit": __version__, "runs": runs, "first": json.loads(first.to_json()),
            "fold": fold.state()}
-    # Streamed: a million runs' values are hundreds of megabytes as text.
-    chunks = json.JSONEncoder(separators=(",", ":"), allow_nan=False).iterencode(doc)
-    write_compressed(path, chunks, "kept scores", level=GZIP_LEVEL)
+    write_compressed(path, _encoded(doc), "kept scores", level=GZIP_LEVEL)
+
+
+def _encoded(value: Any, depth: int = 3) -> Iterator[str]:
+    """The compact JSON text of ``value`` in pieces, the text ``json.dumps`` with these
+    separators gives. Streamed, since a million runs' values are hundreds of megabytes
+    as text; but not by ``JSONEncoder.iterencode``, which encodes in Python, a piece per
+    number: objects are taken apart down to ``depth`` (the document, the fold, its
+    metrics) and each value below that, one metric's values say, is one call of the C
+    encoder. Raises ValueError for a value JSON cannot hold (NaN, infinity)."""
+    if depth == 0 or not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        yield json.dumps(value, separators=(",", ":"), allow_nan=False)
+        return
+    yield "{"
+    for i, (key, item) in enumerate(value.items()):
+        yield ("," if i else "") + json.dumps(key) + ":"
+        yield from _encoded(item, depth - 1)
+    yield "}"
 
 
 def manifest_entry(scores: Path, timelines_sha256: str, runs: int) -> dict[str, Any]:

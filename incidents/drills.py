@@ -82,10 +82,8 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
         ]
         if metric_rows:
             conn.execute(insert(s.drill_metrics), metric_rows)
-        sample_rows = [{"run_id": run_id, "metric": name, "value": finite_or_none(v)}
-                       for name, values in per_run.items() for v in values]
-        if sample_rows:
-            conn.execute(insert(s.drill_samples), sample_rows)
+        s.insert_many(conn, s.drill_samples, ("run_id", "metric", "value"),
+                      [(run_id, name, finite_or_none(v)) for name, values in per_run.items() for v in values])
         finding_ids: dict[tuple[str, str], int] = {}
         for f in result.findings:
             fid = conn.execute(insert(s.findings).values(

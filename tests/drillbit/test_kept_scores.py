@@ -314,3 +314,23 @@ def test_kept_scores_of_another_shape_score_the_timelines(cli, kept, text):
     write_kept(kept.parent, text)
     doc, err = summary(cli, str(kept))
     assert tta_max(doc) < 1000 and err == ""
+
+
+@pytest.mark.parametrize("doc", [
+    {"scores": 1, "fold": {"values": {"ttd": [80.0, None, 1e-7, 12345678901234567890], "é": []}, "met": [1, 2]},
+     "first": {"values": {"ttd": 80.5}, "notes": ["naïve \"quoted\"\n"]}},
+    {}, {"a": {}}, {"a": {"b": {"c": {"d": [{}]}}}}, [1, {"a": 2}], "text", 3.25, None,
+    {1: "a number key"},  # taken as a whole: JSON makes text of it as json.dumps does
+])
+def test_kept_scores_are_written_as_json_writes_them(doc, tmp_path):
+    from drillbit.kept_scores import _encoded
+
+    assert "".join(_encoded(doc)) == json.dumps(doc, separators=(",", ":"), allow_nan=False)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_kept_scores_refuse_what_json_cannot_hold(bad):
+    from drillbit.kept_scores import _encoded
+
+    with pytest.raises(ValueError):
+        "".join(_encoded({"fold": {"values": {"ttd": [1.0, bad]}}}))

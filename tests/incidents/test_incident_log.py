@@ -317,6 +317,11 @@ def test_record_drill_stores_the_run_its_metrics_samples_findings_and_actions(st
     assert DrillResult.from_json(stored) == result  # the summary column is summary.json
     values = calibrate(store, scenario=scenario.id, metric="ttr").drill_count
     assert values == 4
+    kept = store.read(lambda c: c.exec_driver_sql(
+        f"SELECT metric, value FROM drill_samples WHERE run_id = {run_id} ORDER BY metric, value").all())
+    # a missed run (inf, None) is stored NULL, never zero; SQL sorts NULL first
+    assert sorted(map(tuple, kept), key=lambda r: (r[0], r[1] is not None, r[1] or 0)) == [
+        ("ttd", 60.0), ("ttr", None), ("ttr", None), ("ttr", 600.0), ("ttr", 900.0)]
 
 
 def test_record_drill_reads_per_run_samples_from_the_timelines_file(store, tmp_path):
