@@ -116,6 +116,10 @@ class Runner:
         self.cwd = cwd
         self.env = dict(os.environ)
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # a user's drillbit starts from its bytecode cache
+        # simulate records each drill in the incident log, as a user's does: in a log of
+        # the benchmark's own, which goes with its folder.
+        self.env.pop("DRILLBIT_DB", None)
+        self.env["XDG_DATA_HOME"] = str(cwd / "data")
         # A checkout that was not installed still runs `python -m drillbit`.
         self.env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), self.env.get("PYTHONPATH")) if p)
 
@@ -184,13 +188,14 @@ def file_figures(path: Path) -> dict:
 
 def simulate_argv(runs: int, workers: int, out: Path) -> list[str]:
     return [*drillbit(), "simulate", OUTAGE, "--runs", str(runs), "--workers", str(workers), "--seed", "1",
-            "--start", OUTAGE_START, "--window", OUTAGE_WINDOW, "--out", str(out), "--no-log"]
+            "--start", OUTAGE_START, "--window", OUTAGE_WINDOW, "--out", str(out)]
 
 
 def plain_simpy(runs: int):
-    """A callable timing the plain-SimPy model of benchmarks/simulate.py over `runs`
-    runs of the same outage in this process (no output, no process start): the lower
-    bound for the engine's share of `simulate`."""
+    """Two callables timing the plain-SimPy model of benchmarks/simulate.py over `runs`
+    runs of the same outage (no output, no process start): in this process, the lower
+    bound for the engine's share of `simulate`; and split between two processes forked
+    for it (their start included), the lower bound of a 2-worker `simulate`."""
     import numpy as np
 
     from scenarios import load_runbook, load_scenario, load_team, yaml_files
@@ -203,14 +208,33 @@ def plain_simpy(runs: int):
     start = datetime.fromisoformat(OUTAGE_START).astimezone(timezone.utc)
     window = 28 * 86400.0
 
-    def timed() -> float:
-        t0 = time.perf_counter()
-        for i in range(runs):
+    def some(first: int, count: int) -> None:
+        for i in range(first, first + count):
             rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(i,)))
             model.run(rng, start + timedelta(seconds=float(rng.random()) * window))
+
+    def timed() -> float:
+        t0 = time.perf_counter()
+        some(0, runs)
         return time.perf_counter() - t0
 
-    return timed
+    def two_processes() -> float:
+        import multiprocessing
+
+        half = runs // 2
+        t0 = time.perf_counter()
+        procs = [multiprocessing.get_context("fork").Process(target=some, args=part)
+                 for part in ((0, half), (half, runs - half))]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        seconds = time.perf_counter() - t0
+        if any(proc.exitcode for proc in procs):
+            raise SystemExit("the plain-SimPy model failed in a forked process")
+        return seconds
+
+    return timed, two_processes
 
 
 class Burners:
@@ -286,7 +310,7 @@ def measure_simulate(runner: Runner, args, report: Report, work: Path, python_st
             return seconds
         return timed
 
-    plain = plain_simpy(n)
+    plain, plain_two = plain_simpy(n)
     plain()  # untimed: imports and warms the model
     runner.run(simulate_argv(2, 2, work / "warm-up"), ok=(0, 1))  # untimed: the page cache then holds what simulate loads
     shutil.rmtree(work / "warm-up")
@@ -294,11 +318,14 @@ def measure_simulate(runner: Runner, args, report: Report, work: Path, python_st
                f"no added load ({load()}):")
     before = os.getloadavg()[0]
     as_is = rounds(runner, {"1 worker": sim(1, "as-is-1"), "2 workers": sim(2, "as-is-2"),
-                            "plain SimPy": plain}, args.repeat, report, "simulate no added load: ")
+                            "plain SimPy": plain, "plain SimPy, 2 processes": plain_two},
+                   args.repeat, report, "simulate no added load: ")
     q1, q2, p = med(as_is["1 worker"]), med(as_is["2 workers"]), med(as_is["plain SimPy"])
+    p2 = med(as_is["plain SimPy, 2 processes"])
     after = os.getloadavg()[0]
     report.say(f"  1 worker   {secs(q1):>8}   2 workers {secs(q2):>8}   1/2 = {q1 / q2:.2f}x")
-    report.say(f"  plain-SimPy model of the same {n} runs in one process, no output: {secs(p)}")
+    report.say(f"  plain-SimPy model of the same {n} runs in one process, no output: {secs(p)}; "
+               f"split between 2 forked processes: {secs(p2)}")
     ceiling = None
     if args.ceiling_loop:
         from simulate import hardware_scaling
@@ -316,8 +343,8 @@ def measure_simulate(runner: Runner, args, report: Report, work: Path, python_st
     shutil.rmtree(kept.pop("busy-1")), shutil.rmtree(kept.pop("busy-2")), shutil.rmtree(kept.pop("as-is-1"))
 
     report.row(f"simulate {n} runs, 2 workers", q2, secs(q2), "< 3 s",
-               f"plain SimPy in 1 process {secs(p)}; python -c pass {secs(python_start)}", q2 < 3.0,
-               one_worker=q1, plain_simpy=p)
+               f"plain SimPy in 1 process {secs(p)}, in 2 processes {secs(p2)}; python -c pass {secs(python_start)}",
+               q2 < 3.0, one_worker=q1, plain_simpy=p, plain_simpy_two_processes=p2)
     ceiling_text = f"; loop ceiling {ceiling:.2f}x" if ceiling else ""
     report.row("simulate 1 worker / 2 workers (no added load)", q1 / q2, f"{q1 / q2:.2f}x ({secs(q1)} / {secs(q2)})",
                ">= 1.7x", f"plain SimPy {secs(p)}{ceiling_text}", q1 / q2 >= 1.7, ceiling=ceiling,
@@ -356,7 +383,7 @@ def contents(figures: dict) -> str:
 def measure_sizes(runner: Runner, args, report: Report, work: Path, outage: dict) -> None:
     out = work / "breach"
     runner.run([*drillbit(), "simulate", str(BREACH), "--runs", str(args.breach_runs), "--workers", "2",
-                "--seed", "1", "--start", BREACH_START, "--out", str(out), "--no-log"], ok=(0, 1))
+                "--seed", "1", "--start", BREACH_START, "--out", str(out)], ok=(0, 1))
     breach = file_figures(timelines_file(out))
     shutil.rmtree(out)
     report.say("\nbytes per run of the timelines file:")

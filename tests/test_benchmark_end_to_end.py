@@ -52,6 +52,9 @@ def test_every_figure_of_the_issue_is_in_one_run(result):
         row = figure(data, name)
         assert row["measured"] > 0 and row["baseline"], row
     assert set(figure(data, "peak RSS")["peaks_mb"]) == {"4", "8"}
+    simulate = figure(data, f"simulate {RUNS} runs, 2 workers")
+    assert simulate["plain_simpy"] > 0 and simulate["plain_simpy_two_processes"] > 0
+    assert "in 2 processes" in simulate["baseline"]
     assert "figure | measured | target | baseline | verdict" in " ".join(text.split())
 
 
