@@ -11,6 +11,7 @@ import math
 from bisect import bisect_left
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Callable
 
 import numpy as np
 
@@ -90,23 +91,62 @@ def median_interval(values: np.ndarray, *, confidence: float = CONFIDENCE) -> In
     distribution gives what infinitely many resamples would, in O(n log n) and with
     no seed; 10,000 runs take milliseconds instead of seconds.
     """
-    # scipy.special's bdtrc is scipy.stats.binom.sf (P(X > k)) without importing
-    # scipy.stats, which takes most of a second: scoring a batch needs only this.
-    from scipy.special import bdtrc
-
     v = np.sort(np.asarray(values, dtype=float))
     n = v.size
     k = math.ceil(0.5 * n)  # inverted_cdf median: the k-th smallest value
     at_most = np.searchsorted(v, v, side="right")  # how many values are <= each value
 
+    at_least_k = binomial_at_least(n, k)
+
     def cdf(j: int) -> float:  # P(resample median <= v[j]): at least k of n draws are
-        return bdtrc(k - 1, n, at_most[j] / n)
+        return at_least_k(at_most[j] / n)
 
     # The cdf rises with j: found by bisection, its tail is looked up at a few j, not all n.
     tail = (1 - confidence) / 2
     low = v[min(bisect_left(range(n), tail, key=cdf), n - 1)]
     high = v[min(bisect_left(range(n), 1 - tail, key=cdf), n - 1)]
     return Interval(float(low), float(high), confidence)
+
+
+#: How far from its mean a binomial tail is summed, in standard deviations: a term
+#: further out is under e^-72 of the largest and moves no sum in the 16th digit.
+_REACH_SDS = 12
+
+
+def binomial_at_least(n: int, k: int) -> Callable[[float], float]:
+    """p -> P(X >= k) for X ~ binomial(n, p), 1 <= k <= n: many p, one n and k, as
+    the median interval asks. The terms are summed in logs from a table of log n-choose-i
+    around k, made once, and only within 12 standard deviations of the mean (from
+    k upward when the mean is below k, else one minus the terms below k), so a call
+    costs O(sqrt n). It is scipy.special.bdtrc(k - 1, n, p) to a relative 4e-11 at
+    10,000 draws and 5e-9 at a million (the logs of n-choose-i lose digits as n grows),
+    far below what moves the interval's bisection; but importing scipy.special costs a
+    quarter of a second of every command that scores, more than scoring 10,000 runs'
+    metrics."""
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be within 1..n, got k={k} of n={n}")
+    reach = math.ceil(_REACH_SDS * math.sqrt(n) / 2) + 1  # 12 sd at most: sd <= sqrt(n)/2
+    low, high = max(0, k - reach), min(n, k + reach)
+    i = np.arange(low, high + 1, dtype=float)
+    log_choose = math.lgamma(n + 1) - np.array([math.lgamma(j + 1) + math.lgamma(n - j + 1) for j in range(low, high + 1)])
+    split = k - low  # terms [split:] are those of X >= k
+
+    def at_least(p: float) -> float:
+        if p <= 0.0:
+            return 0.0
+        if p >= 1.0:
+            return 1.0
+        logs = log_choose + i * math.log(p) + (n - i) * math.log1p(-p)
+        if n * p < k:
+            return min(1.0, _sum_of_exp(logs[split:]))
+        return max(0.0, 1.0 - _sum_of_exp(logs[:split]))
+
+    return at_least
+
+
+def _sum_of_exp(logs: np.ndarray) -> float:
+    top = float(logs.max())
+    return math.exp(top) * float(np.exp(logs - top).sum())
 
 
 def share_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> Interval:
