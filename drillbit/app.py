@@ -422,6 +422,22 @@ def render(drill: Drill, formats: Sequence[str], *, now: datetime) -> list[tuple
                         series=drill.series, now=now, require_share=drill.result.require_share, formats=formats)
 
 
+@contextmanager
+def drawing_ahead(formats: Sequence[str]) -> Iterator[None]:
+    """A block that reads and scores the runs :func:`render` then renders in
+    ``formats``: with the HTML scorecard among them, its charts' workers start
+    (importing matplotlib) as the block begins and draw the charts while it renders
+    (reports.chart_workers; where workers cannot run, the charts are drawn in-process
+    as without it). The reports are the same either way."""
+    if "html" not in formats:
+        yield
+        return
+    from reports import chart_workers, charts  # loaded only by commands that render
+
+    with chart_workers.drawing_ahead(charts.prepare):
+        yield
+
+
 def write_reports(drill: Drill, directory: Path, *, now: datetime,
                   formats: Sequence[str] = ("html", "md")) -> list[Path]:
     """Write the drill's reports into ``directory`` (created if missing), each file

@@ -1,7 +1,9 @@
 """``drillbit report``: a timelines file scored and rendered in one format.
 
 The reports package (jinja2, and matplotlib while it draws) is imported only when a
-report is rendered (:func:`drillbit.app.render`), so other commands never load it.
+report is rendered (:func:`drillbit.app.render`, and for the HTML scorecard
+:func:`drillbit.app.drawing_ahead`, which starts the chart workers), so other
+commands never load it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import output
-from .app import render
+from .app import drawing_ahead, render
 from .drills import read_runs, rescore_option, say_workspace, score_scored, scored_inputs_options, scoring_shows_progress
 from .files import check_file_target, write_bytes
 from .params import INSTANT, SHARE
@@ -45,11 +47,14 @@ def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, te
     if out is not None:
         say_workspace()
         check_file_target(out, "report", hint="name a file, or leave --out out to print the report")  # before scoring: a bad path costs no work
-    scored, runs = read_runs(timelines, scenario, team, runbooks, rescore=rescore)
-    for note in scored.notes:
-        output.err.print(f"note: {note}", markup=False)
-    drill = score_scored(runs, scored, now=now, require_share=require_share, show_progress=scoring_shows_progress(False))
-    [(_, data)] = render(drill, (fmt,), now=now)
+    # Before reading: the charts' workers import matplotlib while the runs are read and scored.
+    with drawing_ahead((fmt,)):
+        scored, runs = read_runs(timelines, scenario, team, runbooks, rescore=rescore)
+        for note in scored.notes:
+            output.err.print(f"note: {note}", markup=False)
+        drill = score_scored(runs, scored, now=now, require_share=require_share,
+                             show_progress=scoring_shows_progress(False))
+        [(_, data)] = render(drill, (fmt,), now=now)
     if out is None:
         sys.stdout.write(data.decode("utf-8"))
         return

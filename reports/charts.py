@@ -14,6 +14,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from typing import Iterable, Sequence
 
@@ -65,11 +66,36 @@ class Target:
     label: str  # e.g. "objective 5m: met in 76% of runs"
 
 
-def _mpl():
+def prepare() -> None:
+    """Import matplotlib and do the charts' one-time set-up: the modules a chart draws
+    with (the SVG backend among them), the charts' fonts found and opened, the text
+    measurer of :mod:`reports.chart_layout`. The first chart drawn in a process runs
+    it; a chart worker runs it while the runs are still being read. Changes nothing a
+    chart draws: it fills the caches the first chart would fill."""
+    _prepared()
+
+
+@lru_cache(maxsize=1)
+def _prepared() -> tuple:
     import matplotlib
+    import matplotlib.backends.backend_svg  # noqa: F401  (savefig(format="svg") loads it)
+    import matplotlib.lines  # noqa: F401
+    import matplotlib.patches  # noqa: F401
+    import matplotlib.path  # noqa: F401
+    from matplotlib import font_manager
     from matplotlib.figure import Figure
 
+    from .chart_layout import _scratch
+
+    with matplotlib.rc_context(_base_font(matplotlib)):
+        for weight in ("normal", "bold"):
+            font_manager.get_font(font_manager.findfont(font_manager.FontProperties(weight=weight)))
+    _scratch()
     return matplotlib, Figure
+
+
+def _mpl():
+    return _prepared()
 
 
 def _unit(max_seconds: float) -> tuple[float, str]:

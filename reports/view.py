@@ -22,8 +22,9 @@ from scoring.prediction import in_words
 from scoring.result import DrillResult, MeasuredIn, WorstRun
 from scoring.series import RunSeries
 
-from . import fmt
+from . import chart_workers, fmt
 from .beside_report import public_report
+from .chart_workers import Drawing
 from .narrative import Story, collapse_updates, tell
 from .subjects import describe_subject
 
@@ -236,19 +237,29 @@ def story_rows(inp: Inputs, story: Story) -> list[dict[str, str]]:
 
 def run_view(inp: Inputs, *, chart: bool) -> dict[str, Any] | None:
     """The given run: its story (and its swimlane chart when ``chart``)."""
+    run, drawing = _run_parts(inp, chart=chart)
+    if run is not None and drawing is not None:
+        [run["svg"]] = chart_workers.draw([drawing])
+    return run
+
+
+def _run_parts(inp: Inputs, *, chart: bool) -> tuple[dict[str, Any] | None, Drawing | None]:
+    """The run's view with its chart left out (``svg`` None), and the drawing of that
+    chart (None without ``chart``)."""
     tl = inp.timeline
     if tl is None:
-        return None
+        return None, None
     story = tell(tl, inp.team, inp.scenario)
     ms = tl.milestones()
-    svg = None
+    drawing = None
     if chart:
         from .charts import swimlane_svg
 
-        svg = swimlane_svg(story, tl.duration, [(k, ms[k]) for k in ("impact", "detected", "mitigated", "recovered")],
-                           salt=f"swimlane-{tl.scenario}-{tl.run}", title=f"Timeline of run {tl.run if tl.run is not None else 0}")
+        drawing = Drawing(swimlane_svg, (story, tl.duration, [(k, ms[k]) for k in ("impact", "detected", "mitigated", "recovered")]),
+                          {"salt": f"swimlane-{tl.scenario}-{tl.run}", "title": f"Timeline of run {tl.run if tl.run is not None else 0}"})
     label = "the run" if inp.single else f"run {tl.run if tl.run is not None else 0}, the first of {inp.result.runs:,}"
-    return {"label": label, "rows": story_rows(inp, story), "svg": svg, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
+    run = {"label": label, "rows": story_rows(inp, story), "svg": None, "tz": inp.tz, "lanes": [t for _, t in story.lanes]}
+    return run, drawing
 
 
 def charted_metrics(inp: Inputs) -> list[str]:
@@ -263,11 +274,19 @@ def charted_metrics(inp: Inputs) -> list[str]:
 
 def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
     """One chart per charted metric of a batch (needs the per-run series)."""
+    charts, drawings = _distribution_parts(inp)
+    for chart, svg in zip(charts, chart_workers.draw(drawings)):
+        chart["svg"] = svg
+    return charts
+
+
+def _distribution_parts(inp: Inputs) -> tuple[list[dict[str, Any]], list[Drawing]]:
+    """The distribution charts' views with their SVG left out, and their drawings."""
     if inp.single or inp.series is None or inp.series.runs == 0:
-        return []
+        return [], []
     from .charts import Target, distribution_svg
 
-    out = []
+    out, drawings = [], []
     objs = inp.result.objectives
     for name in charted_metrics(inp):
         if name not in inp.series.metrics:
@@ -276,12 +295,13 @@ def distribution_charts(inp: Inputs) -> list[dict[str, Any]]:
         targets = [Target(o.target, f"objective {fmt.duration(o.target)} ({o.source}): met in {fmt.pct(o.share)} of runs")
                    for o in objs if o.metric == name]
         dist = inp.series.distribution(name)
-        svg = distribution_svg(dist, label, targets, inp.require_share if targets else None, salt=f"dist-{name}")
+        drawings.append(Drawing(distribution_svg, (dist, label, targets, inp.require_share if targets else None),
+                                {"salt": f"dist-{name}"}))
         caption = (f"{label[0].upper() + label[1:]} over {dist.runs:,} runs"
                    + (f"; {dist.missed:,} runs never reached it and are not drawn in the histogram" if dist.missed else "")
                    + ".")
-        out.append({"metric": name, "label": label, "svg": svg, "caption": caption})
-    return out
+        out.append({"metric": name, "label": label, "svg": None, "caption": caption})
+    return out, drawings
 
 
 KPI_METRICS = ("ttd", "tta", "ttm", "ttr")
@@ -396,6 +416,16 @@ def faults(inp: Inputs) -> list[dict[str, str]] | None:
 def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
     """Everything the HTML and Markdown scorecards show."""
     res = inp.result
+    dists, drawings = _distribution_parts(inp) if charts else ([], [])
+    run, run_drawing = _run_parts(inp, chart=charts)
+    # All at once, the run's timeline first: it is the slowest to draw, and with two
+    # workers the longest drawing should start first.
+    if run is not None and run_drawing is not None:
+        run["svg"], *svgs = chart_workers.draw([run_drawing, *drawings])
+    else:
+        svgs = chart_workers.draw(drawings)
+    for chart, svg in zip(dists, svgs):
+        chart["svg"] = svg
     return {
         "title": f"Drill scorecard: {inp.scenario.title}",
         "header": header(inp),
@@ -414,8 +444,8 @@ def scorecard(inp: Inputs, *, charts: bool) -> dict[str, Any]:
         "ratings": ratings(inp),
         "rating_rules": list(res.rating_rules),
         "batch_rule": sentence(res.batch_rating_rule),
-        "charts": distribution_charts(inp) if charts else [],
-        "run": run_view(inp, chart=charts),
+        "charts": dists,
+        "run": run,
         "findings": findings(inp),
         "actions": actions(inp),
         "scenario": inp.scenario,
