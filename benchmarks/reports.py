@@ -13,7 +13,9 @@ busier part-way affects all of them alike; figures are medians):
 The report's own part is the first minus the second. Then, in this process, where a
 warm render of the HTML goes (the batch scored once beforehand): building the view
 (tables, figures), drawing the charts (eight or more distributions and the first
-run's timeline) and filling the HTML template. Prints figures; asserts nothing.
+run's timeline) in-process and by the two chart workers the report draws them with
+(reports.chart_workers), and filling the HTML template. Prints figures; asserts
+nothing.
 
     python benchmarks/reports.py [--runs 10000] [--repeat 5] [--scenario ID] [--timelines FILE] [--out DIR]
 
@@ -104,7 +106,7 @@ def split(path: Path, scenario: str, repeat: int) -> None:
     """Where a warm HTML render of the scored batch goes, in this process."""
     from drillbit.app import score_timelines
     from drillbit.resolve import resolve
-    from reports import view
+    from reports import chart_workers, charts, view
     from reports.render import _env
     from scenarios.timeline import read_jsonl
 
@@ -128,10 +130,20 @@ def split(path: Path, scenario: str, repeat: int) -> None:
         views.append(t_view)
         charted.append(t_all - t_view)
         htmls.append(t_html)
+    pooled = []
+    with chart_workers.drawing_ahead(charts.prepare) as pool:  # the workers `drillbit report` draws with
+        if pool is not None:
+            for _ in range(repeat):
+                t_pooled, v = timed(lambda: view.scorecard(inp, charts=True))
+                pooled.append(t_pooled - statistics.median(views))
     n = len(view.distribution_charts(inp)) + (drill.timeline is not None)
     print(f"\nin-process render of the HTML ({drill.result.runs:,} runs scored beforehand), median of {repeat}")
     print(f"view (tables, figures):        {statistics.median(views):7.3f} s")
     print(f"charts ({n} SVG):               {statistics.median(charted):7.3f} s")
+    if pooled:
+        print(f"charts by the two workers:     {statistics.median(pooled):7.3f} s  (warm, as drillbit report draws them)")
+    else:
+        print("charts by the two workers:     not here (they need Linux, fork and two CPUs)")
     print(f"HTML template:                 {statistics.median(htmls):7.3f} s")
     print(f"first render, view + charts:   {first:7.3f} s  (imports matplotlib)")
 

@@ -11,7 +11,8 @@ Public API::
     FORMATS, FILENAMES, ReportError
 
 Only this package imports jinja2; matplotlib is imported only while a chart is drawn
-(the HTML scorecard), so commands that draw nothing never load it.
+(the HTML scorecard, in-process or by the chart workers of
+:mod:`reports.chart_workers`), so commands that draw nothing never load it.
 """
 
 from .render import FILENAMES, FORMATS, Format, ReportError, render_files, render_report
