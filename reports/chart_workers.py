@@ -166,7 +166,23 @@ class Pool:
 
     def draw(self, drawings: Sequence[Drawing]) -> list[str]:
         """Each drawing's SVG, drawn by whichever worker is free; a drawing a worker
-        could not draw is drawn here, after the workers have answered the rest."""
+        could not draw is drawn here, after the workers have answered the rest.
+        Raises what drawing one here raises."""
+        try:
+            results, here = self._by_workers(drawings)
+        except BaseException:
+            # Cut short (Ctrl-C): an answer still on its way would be read as the answer
+            # to a later drawing, so no worker is asked again.
+            for w in range(len(self._tasks)):
+                self._lose(w)
+            raise
+        for i in here:
+            results[i] = drawings[i]()
+        return results  # type: ignore[return-value]
+
+    def _by_workers(self, drawings: Sequence[Drawing]) -> tuple[list[str | None], list[int]]:
+        """The workers' answers (None where there is none) and the indices of the
+        drawings left to draw here, in order."""
         results: list[str | None] = [None] * len(drawings)
         todo = list(range(len(drawings)))
         here: list[int] = []  # drawings to draw in-process
@@ -206,9 +222,7 @@ class Pool:
                     self.drawn_by_workers += 1
                 else:
                     here.append(i)
-        for i in sorted(here + todo):
-            results[i] = drawings[i]()
-        return results  # type: ignore[return-value]
+        return results, sorted(here + todo)
 
     def _lose(self, w: int) -> None:
         _close(self._tasks[w], self._answers[w])

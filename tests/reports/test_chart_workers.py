@@ -252,3 +252,27 @@ def test_where_workers_cannot_run_none_is_started(why, monkeypatch, before):
         release.set()
         if thread.is_alive():
             thread.join()
+
+
+def interrupts_the_draw(tag: str) -> str:
+    if os.getpid() == PARENT:
+        raise AssertionError("drawn in this process")
+    time.sleep(0.3)
+    return f"<svg>{tag}</svg>"
+
+
+@needs_fork
+def test_after_an_interrupted_draw_no_late_answer_is_taken_for_another_chart():
+    import signal
+
+    with drawing_ahead(lambda: None) as pool:
+        old = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            with pytest.raises(KeyboardInterrupt):
+                draw([Drawing(interrupts_the_draw, (t,)) for t in "ab"])
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        assert draw([Drawing(whose, (t,)) for t in "cd"]) == ["c drawn by this process", "d drawn by this process"]
+    assert pool.drawn_by_workers == 0
