@@ -182,6 +182,8 @@ from .base import Id, Model
 from .common import FIRST_YEAR, LAST_YEAR, _check_zone
 from .errors import DrillbitError, format_path
 from .events import MAX_INT, MAX_NAME, MAX_TEXT, Payload, payload_of, read_event_shape
+from .exact_json import dumps as exact_dumps
+from .exact_json import timeline_line
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
 SCHEMA_VERSION = 1
@@ -611,6 +613,15 @@ def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, sta
     subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
     producer that has not built the models. ``fixed``: the producer's data that never
     changes, whose JSON is written already. Raises ValueError for a non-finite number."""
+    if type(events) is not list and type(events) is not tuple:
+        events = list(events)  # read more than once below
+    try:
+        line = timeline_line(scenario, mode, seed, run, started_at, team, events, SCHEMA_VERSION,
+                             fixed._proven if fixed is not None else _NONE_PROVEN)
+        if line is not None:
+            return line
+    except Exception:
+        pass  # not of a form orjson is known to write as json does: the json paths below
     try:
         return _fast_line(scenario, mode, seed, run, started_at, team, events, fixed._json if fixed is not None else None)
     except Exception:
@@ -641,6 +652,7 @@ _float_repr = float.__repr__
 _OUTER: dict[tuple[Any, Any, Any], tuple[str, str]] = {}
 #: How many are kept: a batch has a few hundred; lines read from elsewhere may bring any.
 _MAX_OUTER = 8192
+_NONE_PROVEN: frozenset[int] = frozenset()
 
 
 class FixedData:
@@ -648,10 +660,12 @@ class FixedData:
     run of a batch, say a fault's ``fault_applied``), with its JSON written once for
     :func:`encode_line`. Each dict is kept alive here, so its id stays its own."""
 
-    __slots__ = ("_json",)
+    __slots__ = ("_json", "_proven")
 
     def __init__(self) -> None:
         self._json: dict[int, tuple[dict[str, Any], str]] = {}
+        #: ids of the dicts in ``_json`` that orjson writes as json does (scenarios.exact_json)
+        self._proven: set[int] = set()
 
     def fix(self, data: dict[str, Any]) -> dict[str, Any]:
         """Take ``data`` as never changing from now on; returns it."""
@@ -662,6 +676,8 @@ class FixedData:
                 _MARKERS.clear()
                 return data
             self._json[id(data)] = (data, text)
+            if exact_dumps(data) == text:
+                self._proven.add(id(data))
         return data
 
 
