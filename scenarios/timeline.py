@@ -169,6 +169,7 @@ import re
 import stat
 import weakref
 import zlib
+from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import starmap
 from pathlib import Path
@@ -302,6 +303,10 @@ _MILESTONES_OF_KIND: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 for _name, (_kinds, _match) in _MILESTONE_KINDS.items():
     for _kind in _kinds:
         _MILESTONES_OF_KIND.setdefault(_kind, []).append((_name, _match))
+_MILESTONE_ITEMS_OF_KIND = {kind: [(name, tuple(match.items())) for name, match in candidates]
+                            for kind, candidates in _MILESTONES_OF_KIND.items()}
+#: id(timeline) -> (weak reference, its by_kind_and_milestones()), as _LINES keeps lines.
+_INDEXES: dict[int, tuple[weakref.ref, tuple[dict[str, list["Event"]], dict[str, float | None]]]] = {}
 
 
 class Timeline(Model):
@@ -350,19 +355,39 @@ class Timeline(Model):
 
     def milestones(self) -> dict[str, float | None]:
         """Every milestone in one pass: name -> seconds, None where it never happened."""
+        return dict(self.by_kind_and_milestones()[1])
+
+    def by_kind_and_milestones(self) -> tuple[dict[str, list[Event]], dict[str, float | None]]:
+        """The events grouped by kind (each group in order; a kind without events reads
+        as an empty list) and every milestone (as :meth:`milestones`), from one pass
+        over the events, made once per timeline: a timeline does not change, and the
+        scorer's parts ask for both. Shared: read them, do not change them."""
+        known = _INDEXES.get(id(self))
+        if known is not None and known[0]() is self:
+            return known[1]
+        groups: dict[str, list[Event]] = defaultdict(list)
         out: dict[str, float | None] = dict.fromkeys(MILESTONES)
         left = len(out)
+        of_kind = _MILESTONE_ITEMS_OF_KIND
         for e in self.events:
-            candidates = _MILESTONES_OF_KIND.get(e.kind)
-            if candidates is None:
-                continue
-            for name, match in candidates:
-                if out[name] is None and (not match or e.matches(None, match)):
-                    out[name] = e.t
-                    left -= 1
-            if not left:
-                break
-        return out
+            kind = e.kind
+            groups[kind].append(e)
+            if left:
+                candidates = of_kind.get(kind)
+                if candidates is not None:
+                    for name, items in candidates:
+                        if out[name] is None:
+                            data = e.data
+                            for key, value in items:  # e.matches(None, match), inline
+                                if not data.get(key) == value:
+                                    break
+                            else:
+                                out[name] = e.t
+                                left -= 1
+        index = (groups, out)
+        key = id(self)
+        _INDEXES[key] = (weakref.ref(self, lambda _ref, key=key: _INDEXES.pop(key, None)), index)
+        return index
 
     @property
     def duration(self) -> float:
