@@ -169,6 +169,7 @@ import re
 import stat
 import weakref
 import zlib
+from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import starmap
 from pathlib import Path
@@ -182,6 +183,8 @@ from .base import Id, Model
 from .common import FIRST_YEAR, LAST_YEAR, _check_zone
 from .errors import DrillbitError, format_path
 from .events import MAX_INT, MAX_NAME, MAX_TEXT, Payload, payload_of, read_event_shape
+from .exact_json import dumps as exact_dumps
+from .exact_json import timeline_line
 
 #: Version of the JSON line shape; written as ``schema`` in every line.
 SCHEMA_VERSION = 1
@@ -300,6 +303,10 @@ _MILESTONES_OF_KIND: dict[str, list[tuple[str, dict[str, Any]]]] = {}
 for _name, (_kinds, _match) in _MILESTONE_KINDS.items():
     for _kind in _kinds:
         _MILESTONES_OF_KIND.setdefault(_kind, []).append((_name, _match))
+_MILESTONE_ITEMS_OF_KIND = {kind: [(name, tuple(match.items())) for name, match in candidates]
+                            for kind, candidates in _MILESTONES_OF_KIND.items()}
+#: id(timeline) -> (weak reference, its by_kind_and_milestones()), as _LINES keeps lines.
+_INDEXES: dict[int, tuple[weakref.ref, tuple[dict[str, list["Event"]], dict[str, float | None]]]] = {}
 
 
 class Timeline(Model):
@@ -348,19 +355,39 @@ class Timeline(Model):
 
     def milestones(self) -> dict[str, float | None]:
         """Every milestone in one pass: name -> seconds, None where it never happened."""
+        return dict(self.by_kind_and_milestones()[1])
+
+    def by_kind_and_milestones(self) -> tuple[dict[str, list[Event]], dict[str, float | None]]:
+        """The events grouped by kind (each group in order; a kind without events reads
+        as an empty list) and every milestone (as :meth:`milestones`), from one pass
+        over the events, made once per timeline: a timeline does not change, and the
+        scorer's parts ask for both. Shared: read them, do not change them."""
+        known = _INDEXES.get(id(self))
+        if known is not None and known[0]() is self:
+            return known[1]
+        groups: dict[str, list[Event]] = defaultdict(list)
         out: dict[str, float | None] = dict.fromkeys(MILESTONES)
         left = len(out)
+        of_kind = _MILESTONE_ITEMS_OF_KIND
         for e in self.events:
-            candidates = _MILESTONES_OF_KIND.get(e.kind)
-            if candidates is None:
-                continue
-            for name, match in candidates:
-                if out[name] is None and (not match or e.matches(None, match)):
-                    out[name] = e.t
-                    left -= 1
-            if not left:
-                break
-        return out
+            kind = e.kind
+            groups[kind].append(e)
+            if left:
+                candidates = of_kind.get(kind)
+                if candidates is not None:
+                    for name, items in candidates:
+                        if out[name] is None:
+                            data = e.data
+                            for key, value in items:  # e.matches(None, match), inline
+                                if not data.get(key) == value:
+                                    break
+                            else:
+                                out[name] = e.t
+                                left -= 1
+        index = (groups, out)
+        key = id(self)
+        _INDEXES[key] = (weakref.ref(self, lambda _ref, key=key: _INDEXES.pop(key, None)), index)
+        return index
 
     @property
     def duration(self) -> float:
@@ -611,6 +638,15 @@ def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, sta
     subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
     producer that has not built the models. ``fixed``: the producer's data that never
     changes, whose JSON is written already. Raises ValueError for a non-finite number."""
+    if type(events) is not list and type(events) is not tuple:
+        events = list(events)  # read more than once below
+    try:
+        line = timeline_line(scenario, mode, seed, run, started_at, team, events, SCHEMA_VERSION,
+                             fixed._proven if fixed is not None else _NONE_PROVEN)
+        if line is not None:
+            return line
+    except Exception:
+        pass  # not of a form orjson is known to write as json does: the json paths below
     try:
         return _fast_line(scenario, mode, seed, run, started_at, team, events, fixed._json if fixed is not None else None)
     except Exception:
@@ -641,6 +677,7 @@ _float_repr = float.__repr__
 _OUTER: dict[tuple[Any, Any, Any], tuple[str, str]] = {}
 #: How many are kept: a batch has a few hundred; lines read from elsewhere may bring any.
 _MAX_OUTER = 8192
+_NONE_PROVEN: frozenset[int] = frozenset()
 
 
 class FixedData:
@@ -648,10 +685,12 @@ class FixedData:
     run of a batch, say a fault's ``fault_applied``), with its JSON written once for
     :func:`encode_line`. Each dict is kept alive here, so its id stays its own."""
 
-    __slots__ = ("_json",)
+    __slots__ = ("_json", "_proven")
 
     def __init__(self) -> None:
         self._json: dict[int, tuple[dict[str, Any], str]] = {}
+        #: ids of the dicts in ``_json`` that orjson writes as json does (scenarios.exact_json)
+        self._proven: set[int] = set()
 
     def fix(self, data: dict[str, Any]) -> dict[str, Any]:
         """Take ``data`` as never changing from now on; returns it."""
@@ -662,6 +701,8 @@ class FixedData:
                 _MARKERS.clear()
                 return data
             self._json[id(data)] = (data, text)
+            if exact_dumps(data) == text:
+                self._proven.add(id(data))
         return data
 
 

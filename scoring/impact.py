@@ -43,13 +43,14 @@ class Stretch:
 
 def stretches(tl: Timeline) -> list[Stretch]:
     """Every impact customers see (outage or degraded) in the run, in order."""
+    kinds = tl.by_kind_and_milestones()[0]
     ended: dict[tuple[str, str], float] = {}
-    for e in tl.events:
-        if e.kind == "impact_restored" and e.payload.service is not None:
+    for e in kinds["impact_restored"]:
+        if e.payload.service is not None:
             ended.setdefault((str(e.payload.service), str(e.payload.action)), e.t)
     out = []
-    for e in tl.events:
-        if e.kind != "impact_started" or e.payload.impact not in WEIGHTED.values():
+    for e in kinds["impact_started"]:
+        if e.payload.impact not in WEIGHTED.values():
             continue
         p = e.payload
         share = 1.0 if p.share is None else float(p.share)
@@ -66,10 +67,10 @@ def affected(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> lis
     step at recovery (or the drill's end) with share 0. ``spans``: the run's
     ``stretches``, where the caller has them already."""
     impacts = [s for s in (stretches(tl) if spans is None else spans) if s.kind == kind]
-    recovered = tl.first("recovered")
-    close = recovered.t if recovered is not None else tl.duration
-    stages = [(e.t, float(e.payload.restored)) for e in tl.events
-              if e.kind == "impact_restored" and e.payload.service is None]
+    kinds, ms = tl.by_kind_and_milestones()
+    recovered = ms["recovered"]  # the first recovered event's t
+    close = recovered if recovered is not None else tl.duration
+    stages = [(e.t, float(e.payload.restored)) for e in kinds["impact_restored"] if e.payload.service is None]
     marks = sorted({close, *(s.start for s in impacts), *(s.end for s in impacts if s.end is not None),
                     *(t for t, _ in stages)})
     steps: list[tuple[float, float]] = []
@@ -91,7 +92,7 @@ def affected(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> lis
 def weighted(tl: Timeline, kind: str, spans: list[Stretch] | None = None) -> float:
     """Share x seconds of impact of ``kind`` (inf when impact of it never recovered)."""
     steps = affected(tl, kind, spans)
-    if tl.first("recovered") is None and any(share > 0 for _, share in steps):
+    if tl.by_kind_and_milestones()[1]["recovered"] is None and any(share > 0 for _, share in steps):
         return math.inf
     return round(sum(a[1] * (b[0] - a[0]) for a, b in zip(steps, steps[1:])), 3)
 
@@ -103,12 +104,12 @@ Collateral = tuple[str, str, str, float | None, str | None]
 def collateral(tl: Timeline) -> dict[Collateral, float]:
     """Impact the response caused in the run: (action, service, kind, share, of) -> how long
     it lasted, in seconds (to its own end, else recovery; inf if neither came)."""
-    recovered = tl.first("recovered")
+    recovered = tl.by_kind_and_milestones()[1]["recovered"]  # the first recovered event's t
     out: dict[Collateral, float] = {}
     for s in stretches(tl):
         if not s.by_response:
             continue
-        end = s.end if s.end is not None else (recovered.t if recovered is not None else None)
+        end = s.end if s.end is not None else recovered
         key = (s.action or "the response", s.service, s.kind, s.share, s.of)
         out.setdefault(key, math.inf if end is None else round(end - s.start, 3))
     return out
@@ -124,9 +125,9 @@ def uses_shares(scenario: Scenario | None, tl: Timeline) -> bool:
                 or (scenario.mitigation and scenario.mitigation.causes)
                 or (scenario.breach and scenario.breach.contain_causes)):
             return True
-    return any(e.kind == "impact_restored" or (e.kind == "impact_started" and
-                                               (e.payload.share is not None or e.payload.caused_by is not None))
-               for e in tl.events)
+    kinds = tl.by_kind_and_milestones()[0]
+    return bool(kinds["impact_restored"]) or any(e.payload.share is not None or e.payload.caused_by is not None
+                                                 for e in kinds["impact_started"])
 
 
 def weighted_values(scenario: Scenario | None, tl: Timeline) -> dict[str, float]:

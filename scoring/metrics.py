@@ -7,7 +7,6 @@ never happened is None ("not reached": there was nothing to measure from).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,11 +47,9 @@ class RunMetrics:
 
 
 def by_kind(tl: Timeline) -> dict[str, list[Event]]:
-    """The run's events grouped by kind, each group in time order (one pass)."""
-    groups: dict[str, list[Event]] = defaultdict(list)
-    for e in tl.events:
-        groups[e.kind].append(e)
-    return groups
+    """The run's events grouped by kind, each group in time order (one pass, made once
+    per timeline: see :meth:`Timeline.by_kind_and_milestones`; do not change it)."""
+    return tl.by_kind_and_milestones()[0]
 
 
 def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = None) -> RunMetrics:
@@ -62,8 +59,8 @@ def measure(tl: Timeline, scenario: Scenario | None = None, team: Team | None = 
     data loss; a notification metric per party it names); the team is not needed
     because pages carry the responder's time zone.
     """
-    ms = tl.milestones()
-    kinds = by_kind(tl)
+    kinds, ms = tl.by_kind_and_milestones()
+    ms = dict(ms)  # the run's own: RunMetrics hands it out
     values: dict[str, float | None] = {}
     for name, (_, start, end) in METRICS.items():
         if name in ("longest_silence", "cadence_overrun", "rpo", "rto", "contain"):

@@ -70,6 +70,11 @@ def worst(ratings: Iterable[Rating]) -> Rating | None:
     return max(ratings, key=ORDER.index, default=None)
 
 
+#: Metric -> the one capability its objectives rate (no metric rates two).
+_CAPABILITY_OF = {m: c for c, metrics in CAPABILITIES.items() for m in metrics}
+_RANK = {r: i for i, r in enumerate(ORDER)}
+
+
 def share_rating(runs_by_rating: Mapping[str, int], require_share: float) -> Rating | None:
     """The best rating that at least ``require_share`` (0–1] of the runs achieved or
     bettered: the rating at that quantile of runs ordered best to worst. None for no
@@ -89,12 +94,24 @@ def share_rating(runs_by_rating: Mapping[str, int], require_share: float) -> Rat
 def rate(outcomes: list[Outcome]) -> list[CapabilityRating]:
     """Rate every capability that has at least one objective; the worst objective
     decides."""
-    rated = []
-    for capability, metrics in CAPABILITIES.items():
-        mine = tuple(o for o in outcomes if o.objective.metric in metrics)
-        if mine:
-            rated.append(CapabilityRating(capability, worst(rate_outcome(o) for o in mine) or "P", mine))
-    return rated
+    # One pass over the outcomes (each metric rates one capability), then the
+    # capabilities in their order, each with its outcomes in theirs.
+    mine: dict[str, list[Outcome]] = {}
+    rank: dict[str, int] = {}
+    capability_of, ranks = _CAPABILITY_OF, _RANK
+    for o in outcomes:
+        capability = capability_of.get(o.objective.metric)
+        if capability is None:
+            continue
+        r = ranks[rate_outcome(o)]
+        if capability in mine:
+            mine[capability].append(o)
+            if r > rank[capability]:
+                rank[capability] = r
+        else:
+            mine[capability] = [o]
+            rank[capability] = r
+    return [CapabilityRating(c, ORDER[rank[c]], tuple(mine[c])) for c in CAPABILITIES if c in mine]
 
 
 def overall(ratings: list[CapabilityRating]) -> Rating | None:

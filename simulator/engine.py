@@ -12,6 +12,7 @@ from scenarios.common import zone
 from scenarios.timeline import Timeline
 
 from .assumptions import Assumptions
+from .clock import run_until
 from .errors import SimulationError
 from .injects import schedule_injects
 from .plan import Plan
@@ -75,7 +76,7 @@ def execute(plan: Plan, start: datetime, rng: np.random.Generator, horizon: floa
     check_start(start, horizon)
     r = Run(plan, start, rng, horizon)
     begin(r, horizon)
-    r.env.run(until=r.done)
+    run_until(r.env, r.done)
     return r
 
 

@@ -33,6 +33,8 @@ from simpy.events import Event
 
 from scenarios.common import split_target
 
+from .clock import round3
+
 if TYPE_CHECKING:
     from .responder import Decision
     from .run import Run
@@ -83,7 +85,7 @@ class PageGroup:
         self.answered = page
         if self.asking:
             self._withdraw()
-        data = {"by": page.to, "page": page.id, "page_t": round(page.t, 3), "purpose": page.purpose,
+        data = {"by": page.to, "page": page.id, "page_t": round3(page.t), "purpose": page.purpose,
                 "period": page.period, **page.meta}
         self.run.emit("acknowledged", page.to, page.to, data)
         self.event.succeed(page)
@@ -170,7 +172,7 @@ class Paging:
             else:
                 page.ack_t = max(now + arrival + answer, run.busy_until.get(member, 0.0))
         data = {"page": pid, "to": member, "purpose": purpose, "target": target, "channel": channel,
-                "delivered_after": None if arrival is None else round(arrival, 3), "period": period,
+                "delivered_after": None if arrival is None else round3(arrival), "period": period,
                 "timezone": mp.member.timezone, "away": away, **meta}
         run.emit("page_sent", "paging", member, data)
         return page
@@ -272,7 +274,7 @@ class Paging:
         acknowledge it now without a page (naming the page that brought them)."""
         run = self.run
         page = self.answered[member]
-        data = {"by": member, "page": page.id, "page_t": round(page.t, 3), "purpose": "incident",
+        data = {"by": member, "page": page.id, "page_t": round3(page.t), "purpose": "incident",
                 "period": page.period, **meta, "present": True}
         run.emit("acknowledged", member, member, data)
         run.acknowledged(member, level, page.period, page.id, present=True)

@@ -16,7 +16,7 @@ from scenarios import SeverityLevel
 from scenarios.common import zone
 from scenarios.timeline import Timeline, encode_line, new_events, new_timeline
 
-from .clock import LATE, Call, WallClock, next_window_start
+from .clock import LATE, Call, WallClock, next_window_start, round3
 from .comms import Comms
 from .impacts import Impacts
 from .monitoring import Monitoring
@@ -92,7 +92,7 @@ class Run:
         callbacks due at the same instant as the end may still run)."""
         if self.finished:
             return
-        self._record((round(self.env._now + 0.0, 3), kind, actor, subject, data))
+        self._record((round3(self.env._now + 0.0), kind, actor, subject, data))
 
     def note(self, gap: str, subject: str, text: str, actor: str = "system", **data: Any) -> None:
         """Record a gap (a ``note`` event), once per (gap, subject) in a run."""

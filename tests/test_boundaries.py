@@ -42,6 +42,7 @@ OWNER = {
     "starlette": "drillbit", "uvicorn": "drillbit", "sse_starlette": "drillbit", "anyio": "drillbit",
     "promql_parser": "scenarios", "cronsim": "scenarios",
     "icalendar": "scenarios", "recurring_ical_events": "scenarios", "dateutil": "scenarios",
+    "orjson": "scenarios",
 }
 
 

@@ -72,3 +72,124 @@ def test_data_a_producer_fixed_is_written_as_json_dumps_writes_it():
     start = datetime(2026, 11, 2, tzinfo=timezone.utc)
     events = [(0.0, "signal", "a", "b", shared), (1.0, "signal", "a", "b", {"b": 1}), (2.0, "note", "c", "d", shared)]
     assert encode_line("s", "simulated", 1, 0, start, "t", events, fixed) == expected("s", "simulated", 1, 0, start, "t", events)
+
+
+# -- the orjson path (scenarios.exact_json): used only where its text is json's ----------
+import enum  # noqa: E402
+import uuid  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from scenarios import exact_json  # noqa: E402
+
+STDLIB = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+json_scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), text,
+                        st.floats(-1e-3, 1e-3), st.sampled_from([1e-4, 9.999e-5, 1e-5, 2.5e-7, 1e16, 1e22, -0.0]))
+json_value = st.recursive(json_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                                st.dictionaries(text, inner, max_size=3)),
+                          max_leaves=8)
+
+
+def stdlib(obj):
+    try:
+        return STDLIB.encode(obj)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(text, json_value, max_size=6))
+def test_the_orjson_text_is_json_dumps_byte_for_byte(doc):
+    fast = exact_json.dumps(doc)
+    assert fast is None or fast == STDLIB.encode(doc)
+
+
+plain_scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**64 - 1), text,
+                         st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f == 0 or abs(f) >= 1e-4))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(text, plain_scalar, max_size=8))
+def test_a_flat_document_of_plain_scalars_takes_the_orjson_path(doc):
+    # (a lone surrogate is the one plain-looking value orjson refuses)
+    if any(isinstance(v, str) and any(0xD800 <= ord(c) < 0xE000 for c in v) for v in [*doc, *doc.values()]):
+        return
+    assert exact_json.dumps(doc) == STDLIB.encode(doc)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.floats())
+def test_floats_take_the_orjson_path_only_where_it_writes_repr(f):
+    fast = exact_json.dumps({"x": f})
+    if not math.isfinite(f) or (f != 0 and abs(f) < exact_json.SMALLEST_FLOAT):
+        assert fast is None
+    else:
+        assert fast == STDLIB.encode({"x": f})
+
+
+def test_every_code_point_is_escaped_as_json_escapes_it():
+    for cp in range(0x110000):
+        s = chr(cp)
+        fast = exact_json.dumps({s: s})
+        if 0xD800 <= cp < 0xE000:
+            assert fast is None  # a lone surrogate: orjson refuses it, json writes it raw
+        else:
+            assert fast == STDLIB.encode({s: s}), hex(cp)
+
+
+def test_keys_sort_by_code_point_as_json_sorts_them():
+    doc = {"\uffff": 1, "\U00010000": 2, "a": 3, "\u00e9": 4, "Z": 5, "": 6, "\u2028": 7}
+    assert exact_json.dumps(doc) == STDLIB.encode(doc)
+
+
+class _Colour(enum.Enum):
+    RED = 1
+
+
+class _Number(enum.IntEnum):
+    ONE = 1
+
+
+class _Text(str):
+    pass
+
+
+@dataclass
+class _Point:
+    x: int
+
+
+@pytest.mark.parametrize("value", [_Colour.RED, _Number.ONE, _Text("x"), uuid.UUID(int=5), _Point(1),
+                                   datetime(2026, 1, 1, tzinfo=timezone.utc), 2**64, -2**63 - 1, [1], {"a": 1},
+                                   math.nan, math.inf, 1e-5, (1, 2)])
+def test_what_orjson_would_write_otherwise_is_left_to_json(value):
+    assert exact_json.dumps({"v": value}) is None
+    assert exact_json.dumps({_Text("k"): 1}) is None
+    assert exact_json.dumps({1: 1}) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(-2**31, 2**31, allow_nan=False))
+def test_whole_ms_holds_exactly_for_times_round_leaves_unchanged(x):
+    r = round(x, 3)
+    assert exact_json.whole_ms([r]) is (abs(r) < 2**30)
+    if exact_json.whole_ms([x]):
+        assert round(x, 3) == x
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(event, max_size=8), st.one_of(st.none(), st.integers(0, 2**63 - 1)), st.one_of(st.none(), text))
+def test_the_orjson_timeline_line_is_the_json_line(events, seed, team):
+    start = datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)
+    fast = exact_json.timeline_line("s-1", "simulated", seed, 3, start, team, events, SCHEMA_VERSION, frozenset())
+    assert fast is None or fast == expected("s-1", "simulated", seed, 3, start, team, events)
+
+
+def test_a_simulated_run_takes_the_orjson_path():
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    events = [(0.0, "drill_started", "system", "s", {"severity": "P1", "team": "t"}),
+              (90.123, "page_sent", "paging", "amara", {"page": 1, "delivered_after": 2.023, "away": False,
+                                                       "alert": None, "purpose": "incident"}),
+              (100.0, "note", "system", "s", {"text": "caf\u00e9 \u2014 \"quoted\"\n"})]
+    fast = exact_json.timeline_line("s", "simulated", 1, 0, start, "t", events, SCHEMA_VERSION, frozenset())
+    assert fast == expected("s", "simulated", 1, 0, start, "t", events)
