@@ -438,8 +438,12 @@ def drawing_ahead(formats: Sequence[str]) -> Iterator[None]:
         yield
 
 
+#: What ``simulate --report`` writes: the HTML scorecard and the Markdown report.
+REPORT_FORMATS = ("html", "md")
+
+
 def write_reports(drill: Drill, directory: Path, *, now: datetime,
-                  formats: Sequence[str] = ("html", "md")) -> list[Path]:
+                  formats: Sequence[str] = REPORT_FORMATS) -> list[Path]:
     """Write the drill's reports into ``directory`` (created if missing), each file
     whole or not at all, every one rendered before the first is written. Returns the
     paths written. Raises ReportError, or OutputError for a file that cannot be written."""

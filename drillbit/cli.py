@@ -241,7 +241,7 @@ def demo(out: Path, runs: int) -> None:
     from simulator import horizon_for
 
     from . import output
-    from .app import drill_folder, write_reports
+    from .app import drawing_ahead, drill_folder, write_reports
     from .drills import command_time, open_log, record_in_log, say_workspace, simulate_drill
     from .files import ensure_dir
     from .params import DURATION, INSTANT
@@ -265,7 +265,8 @@ def demo(out: Path, runs: int) -> None:
                                 team=None, runbooks=None)
     now = command_time()
     # The demo's folder is its own: a second demo replaces the first one's drill (and adds to its log).
-    with drill_folder(out, force=True):
+    # The scorecard's chart workers load matplotlib while the runs are simulated.
+    with drawing_ahead(("html",)), drill_folder(out, force=True):
         log = open_log(f"sqlite:///{(out / 'incidents.db').resolve()}")
         try:
             drill = simulate_drill(inputs, runs=runs, seed=DEMO_SEED, start=start, window=window,

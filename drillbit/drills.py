@@ -18,7 +18,8 @@ from scoring.run_score import RunScorer
 from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
 from . import output
-from .app import CutShort, Drill, Hooks, drill_folder, judge_batch, record_drill, run_drill, score_timelines, write_reports
+from .app import (REPORT_FORMATS, CutShort, Drill, Hooks, drawing_ahead, drill_folder, judge_batch, record_drill,
+                  run_drill, score_timelines, write_reports)
 from .files import ensure_dir
 from .params import DURATION, INSTANT, SEED, SHARE, ZONE
 from .provenance import Scored, count_runs, pick_inputs, read_manifest, reproduce_command, with_completeness
@@ -189,14 +190,15 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
     log = None
     try:
         # Every output is checked before the first run: a bad path or log URL costs no simulation.
-        with drill_folder(out or report_dir, force=force):
+        # With --report, the charts' workers load matplotlib while the runs are simulated.
+        with drawing_ahead(REPORT_FORMATS if report_dir else ()), drill_folder(out or report_dir, force=force):
             log = None if no_log else open_log(db)
             drill = simulate_drill(inputs, runs=runs, seed=seed, start=start, window=window, workers=workers,
                                    horizon=horizon, out=out or report_dir, as_json=as_json, require_share=require_share,
                                    command=command, now=now, compress=not no_compress)
             html = None
             if report_dir:
-                html = say_wrote(write_reports(drill, report_dir, now=now))[0]
+                html = say_wrote(write_reports(drill, report_dir, now=now, formats=REPORT_FORMATS))[0]
         if log is not None:
             record_in_log(drill, log, report_path=html)
     finally:

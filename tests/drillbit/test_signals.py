@@ -41,9 +41,10 @@ def drillbit(tmp_path: Path, *args: str, **kw) -> subprocess.Popen:
                             start_new_session=True, **kw)
 
 
-def simulate(tmp_path: Path, out: Path, workers: int = 2, runs: str = BIG) -> subprocess.Popen:
+def simulate(tmp_path: Path, out: Path, workers: int = 2, runs: str = BIG, report: bool = False) -> subprocess.Popen:
+    # --report: the scorecard's chart workers run beside the simulation's (reports.chart_workers).
     return drillbit(tmp_path, "simulate", "--no-compress", SCENARIO, "--runs", runs, "--workers", str(workers), "--seed", "3",
-                    "--start", START, "--out", str(out), "--no-log")
+                    "--start", START, "--out", str(out), "--no-log", *(("--report", str(out / "report")) if report else ()))
 
 
 def running_in_group(pgid: int) -> list[int]:
@@ -174,12 +175,30 @@ def test_ctrl_c_to_the_group_at_random_moments_always_exits_130_and_leaves_nothi
 
 
 @needs_two_cpus
-def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path):
+def test_ctrl_c_to_a_simulation_with_its_chart_workers_exits_130_and_leaves_nothing(tmp_path):
+    rng = random.Random()
+    for attempt in range(5):
+        out = tmp_path / f"d{attempt}"
+        proc = simulate(tmp_path, out, report=True)
+        started(proc)
+        delay = rng.uniform(0, 2.0)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)
+        err = finish(proc, timeout=20)
+        assert_stopped_cleanly(proc, err, 130, f"try {attempt}, SIGINT {delay:.2f}s after start: ")
+        assert_whole_runs_marked(out)
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("report", [False, True], ids=["simulate", "simulate --report"])
+def test_sigkill_of_the_parent_leaves_no_worker_alive(tmp_path, report):
     out = tmp_path / "d"
-    proc = simulate(tmp_path, out)
+    proc = simulate(tmp_path, out, report=report)
     wait_until(lambda: some_runs_written(out) or proc.poll() is not None, 60, "runs to be written")
+    if report:  # the two chart workers too, once the first has loaded matplotlib and forked the second
+        wait_until(lambda: len(running_in_group(proc.pid)) == 5 or proc.poll() is not None, 30, "both chart workers")
     workers = [pid for pid in running_in_group(proc.pid) if pid != proc.pid]
-    assert len(workers) == 2
+    assert len(workers) == (4 if report else 2)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
     try:

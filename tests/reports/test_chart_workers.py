@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,41 @@ def test_the_report_command_writes_the_same_html_with_and_without_workers(tmp_pa
     assert cli(*args, str(tmp_path / "here.html"))[0] in (0, 1)
     assert len(drawn) == 1  # no pool this time
     assert (tmp_path / "pooled.html").read_bytes() == (tmp_path / "here.html").read_bytes()
+
+
+def _demo(out: Path) -> tuple[tuple[str, ...], Path]:
+    return ("demo", "--out", str(out)), out / "scorecard.html"
+
+
+def _simulate_report(out: Path) -> tuple[tuple[str, ...], Path]:
+    return (("simulate", "db-primary-data-deleted", "--runs", "20", "--seed", "5", "--start", "2026-11-30T00:00:00+00:00",
+             "--window", "1w", "--no-log", "--report", str(out)), out / "scorecard.html")
+
+
+@needs_fork
+@pytest.mark.parametrize("command", [_demo, _simulate_report], ids=["demo", "simulate --report"])
+def test_commands_that_simulate_then_report_draw_in_the_workers_and_write_the_same_html(command, tmp_path, cli,
+                                                                                        monkeypatch, before):
+    drawn: list[int] = []
+    stop = chart_workers.Pool.stop
+
+    def seen_stop(self):
+        drawn.append(self.drawn_by_workers)
+        return stop(self)
+
+    monkeypatch.setattr(chart_workers.Pool, "stop", seen_stop)
+    # The scorecard says when it was written, to the second: the same instant for both.
+    monkeypatch.setattr("drillbit.drills.command_time", lambda: datetime(2026, 12, 1, tzinfo=timezone.utc))
+    args, pooled = command(tmp_path / "pooled")
+    code, _, err = cli(*args)
+    assert code in (0, 1), err
+    assert drawn and drawn[0] >= 2  # the workers drew the charts
+    assert descendants() == before  # and are gone (the simulation's workers too)
+    monkeypatch.setattr(chart_workers, "usable_cpus", lambda: 1)
+    args, here = command(tmp_path / "here")
+    assert cli(*args)[0] == code
+    assert len(drawn) == 1  # no pool this time
+    assert pooled.read_bytes() == here.read_bytes()
 
 
 # -- failures in a worker ----------------------------------------------------------------
