@@ -77,6 +77,20 @@ def before():
     return descendants()
 
 
+@pytest.fixture
+def drawn(monkeypatch) -> list[int]:
+    """How many charts the workers drew, one entry per pool, as each pool stops."""
+    counts: list[int] = []
+    stop = chart_workers.Pool.stop
+
+    def seen_stop(self):
+        counts.append(self.drawn_by_workers)
+        return stop(self)
+
+    monkeypatch.setattr(chart_workers.Pool, "stop", seen_stop)
+    return counts
+
+
 # -- the reports are the same ----------------------------------------------------------
 
 
@@ -93,19 +107,11 @@ def test_the_html_scorecard_is_byte_identical_drawn_by_workers(case, request):
 
 
 @needs_fork
-def test_the_report_command_writes_the_same_html_with_and_without_workers(tmp_path, cli, monkeypatch):
+def test_the_report_command_writes_the_same_html_with_and_without_workers(tmp_path, cli, monkeypatch, drawn):
     runs = tmp_path / "runs"
     code, _, err = cli("simulate", "--no-compress", "db-primary-data-deleted", "--runs", "20", "--seed", "5",
                        "--start", "2026-11-30T00:00:00+00:00", "--window", "1w", "--out", str(runs), "--no-log")
     assert code in (0, 1), err
-    drawn: list[int] = []
-    stop = chart_workers.Pool.stop
-
-    def seen_stop(self):
-        drawn.append(self.drawn_by_workers)
-        return stop(self)
-
-    monkeypatch.setattr(chart_workers.Pool, "stop", seen_stop)
     args = ("report", str(runs / "timelines.jsonl"), "--format", "html", "--now", "2026-12-01T00:00:00+00:00", "--out")
     assert cli(*args, str(tmp_path / "pooled.html"))[0] in (0, 1)
     assert drawn and drawn[0] >= 2  # the workers drew the charts
@@ -127,15 +133,7 @@ def _simulate_report(out: Path) -> tuple[tuple[str, ...], Path]:
 @needs_fork
 @pytest.mark.parametrize("command", [_demo, _simulate_report], ids=["demo", "simulate --report"])
 def test_commands_that_simulate_then_report_draw_in_the_workers_and_write_the_same_html(command, tmp_path, cli,
-                                                                                        monkeypatch, before):
-    drawn: list[int] = []
-    stop = chart_workers.Pool.stop
-
-    def seen_stop(self):
-        drawn.append(self.drawn_by_workers)
-        return stop(self)
-
-    monkeypatch.setattr(chart_workers.Pool, "stop", seen_stop)
+                                                                                        monkeypatch, drawn, before):
     # The scorecard says when it was written, to the second: the same instant for both.
     monkeypatch.setattr("drillbit.drills.command_time", lambda: datetime(2026, 12, 1, tzinfo=timezone.utc))
     args, pooled = command(tmp_path / "pooled")
