@@ -9,6 +9,14 @@ therefore lands there too, not in ``~/.local/share/drillbit/incidents.db``.
 At the end of the session the drillbit paths of the real home (and the user's own
 ``$DRILLBIT_DB`` file) are compared with a snapshot taken at the start; any change
 fails the session. tests/test_isolation.py proves that check can fail.
+
+Under pytest-xdist (``addopts`` runs the suite on several workers) every worker runs
+``pytest_configure`` too, in an environment it inherits from the controller, already
+redirected. The controller hands each worker the real environment, and each worker
+makes a folder of its own inside the controller's: workers never share a home or an
+incident log, and the controller's check, which spans every worker's session, is the
+one that fails the run. Tests that use an outside service run one after another on one
+worker per service (``pytest_collection_modifyitems`` below).
 """
 
 from __future__ import annotations
@@ -83,18 +91,33 @@ _isolation: dict[str, object] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    real = dict(os.environ)
+    workerinput = getattr(config, "workerinput", None)
+    # An xdist worker's environment is the controller's, already pointed into the
+    # controller's folder: the real one comes from the controller (pytest_configure_node).
+    started = dict(os.environ)
+    real = dict(workerinput["drillbit_real_environ"]) if workerinput else started
     # multiprocessing makes its temp folder once and removes it at exit; made in the
     # session's temp folder (removed first, at unconfigure) its removal would fail.
     multiprocessing.util.get_temp_dir()
-    root = Path(tempfile.mkdtemp(prefix="drillbit-tests-"))
+    if workerinput:  # inside the controller's folder: a failed run keeps, or removes, all of it
+        root = Path(tempfile.mkdtemp(prefix=f"{workerinput['workerid']}-", dir=workerinput["drillbit_session_root"]))
+    else:
+        root = Path(tempfile.mkdtemp(prefix="drillbit-tests-"))
     for name, sub in REDIRECTED.items():
         (root / sub).mkdir(parents=True, exist_ok=True)
         os.environ[name] = str(root / sub)
     os.environ["DRILLBIT_DB"] = str(root / "incidents.db")
     tempfile.tempdir = None  # gettempdir() caches; make it read TMPDIR again
     watched = watched_paths(real)
-    _isolation.update(real=real, root=root, watched=watched, before=snapshot(watched), changed=[])
+    _isolation.update(real=real, started=started, root=root, watched=watched, before=snapshot(watched), changed=[])
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent with -p no:xdist
+def pytest_configure_node(node) -> None:
+    """Give a worker the real environment this session started from, and the session's
+    folder to make its own in."""
+    node.workerinput["drillbit_real_environ"] = _isolation["real"]
+    node.workerinput["drillbit_session_root"] = str(_isolation["root"])
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -120,13 +143,42 @@ def pytest_terminal_summary(terminalreporter) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if not _isolation:
         return
-    real, root = _isolation["real"], _isolation["root"]
+    started, root = _isolation["started"], _isolation["root"]
     os.environ.clear()
-    os.environ.update(real)
+    os.environ.update(started)
     tempfile.tempdir = None
     if not _isolation.get("keep"):  # a failed session keeps them for a look
         shutil.rmtree(root, ignore_errors=True)
     _isolation.clear()
+
+
+#: Tests that use an outside service of the machine, in the xdist group of that service
+#: (``--dist loadgroup``, which addopts sets): the tests of one group run one after
+#: another on one worker, beside the rest of the suite on the others. Docker is why:
+#: its tests use fixed container, network and stack names, the example stack's host
+#: port 18080, and label filters that see every container of the engine, and several
+#: measure latency or bandwidth. The others share nothing between their tests (each
+#: PostgreSQL test works in a schema of its own), but one at a time they keep their
+#: module's browser or language server, and their timeouts, to one worker. The first
+#: that applies is a test's only group: two would make a group of their own.
+SERVICE_GROUPS = ("docker", "postgresql", "browser", "language_server")
+#: A test that takes one of these uses the Docker engine, marked or not.
+DOCKER_FIXTURES = {"docker_client", "image", "make_container"}
+
+
+def service_group(item: pytest.Item) -> str | None:
+    """The xdist group of a test that uses an outside service (its marker), else None."""
+    if not DOCKER_FIXTURES.isdisjoint(item.fixturenames):
+        return "docker"
+    return next((name for name in SERVICE_GROUPS if item.get_closest_marker(name)), None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = service_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

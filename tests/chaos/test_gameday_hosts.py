@@ -7,8 +7,10 @@ the address the scenario names, and that the ledger keeps it for a restore."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import socketserver
+import tempfile
 import textwrap
 import threading
 import uuid
@@ -64,15 +66,19 @@ class _Pipe(socketserver.BaseRequestHandler):
 
 
 @pytest.fixture
-def relay(tmp_path):
+def relay():
     if not Path(ENGINE).exists():
         pytest.skip(f"no engine socket at {ENGINE}")
-    path = tmp_path / "engine.sock"
+    # A unix socket's path must fit in 108 bytes; tmp_path, deeper under xdist
+    # (.../popen-gw1/test_a_target_on_another_engin0/), can be longer than that.
+    folder = Path(tempfile.mkdtemp(prefix="relay-"))
+    path = folder / "engine.sock"
     server = Relay(path)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server, f"unix://{path}"
     server.shutdown()
     server.server_close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_target_on_another_engine_address_is_faulted_restored_and_recorded_through_it(make_container, relay,

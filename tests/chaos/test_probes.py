@@ -195,18 +195,31 @@ def test_the_loop_keeps_to_its_schedule_at_100ms():
             time.sleep(0.005)
             return True, ""
 
-    loop = ProbeLoop([Busy([], every)])
-    with loop:
-        time.sleep(2.05)
-    ats = [r.at for r in loop.results]
-    assert len(ats) >= 20
-    late = sorted(abs(at - (ats[0] + k * every)) for k, at in enumerate(ats))
+    def lateness() -> list[float]:
+        """How late each check of two seconds of the loop started after its slot. The
+        slots count from the loop's start, not from the first check, which may be late
+        itself (and would then make every slot after it look early)."""
+        loop = ProbeLoop([Busy([], every)])
+        started = time.monotonic()  # just before the loop's own start
+        with loop:
+            time.sleep(2.05)
+        ats = [r.at for r in loop.results]
+        assert len(ats) >= 20
+        return [abs(at - (started + k * every)) for k, at in enumerate(ats)]
+
     # Within a few ms of its slot, start to end (the tail of the sorted list allows one
-    # scheduler hiccup on a shared machine, never a drift).
-    assert statistics.median(late) < 0.003, late
-    assert late[int(len(late) * 0.9)] < 0.005, late
-    tail = [abs(at - (ats[0] + k * every)) for k, at in enumerate(ats)][-5:]
-    assert statistics.median(tail) < 0.003, tail
+    # scheduler hiccup, never a drift). Beside the suite's other xdist workers on two
+    # cores, a busy spell can delay more wake-ups than that for a second or two, so the
+    # loop gets three tries; a drift (5 ms more every round) is in every one of them.
+    tries = []
+    for _ in range(3):
+        late = lateness()
+        ordered = sorted(late)
+        tries.append((statistics.median(ordered), ordered[int(len(ordered) * 0.9)], statistics.median(late[-5:])))
+        median, p90, tail = tries[-1]
+        if median < 0.003 and p90 < 0.005 and tail < 0.003:
+            return
+    pytest.fail(f"late by (median, 90th percentile, median of the last five) in each try: {tries}")
 
 
 def test_intervals_below_100ms_are_refused():

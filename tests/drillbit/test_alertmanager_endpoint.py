@@ -8,6 +8,7 @@ timeline events it records. Alertmanager treats a 2xx answer as delivered, retri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -53,7 +54,9 @@ def alert(name: str, status: str = "firing", **labels: str) -> dict:
             "startsAt": "2026-11-04T09:59:30Z",
             "endsAt": GO_ZERO_TIME if status == "firing" else "2026-11-04T10:05:00Z",
             "generatorURL": "http://prometheus:9090/graph?g0.expr=up+%3D%3D+0",
-            "fingerprint": f"{abs(hash((name, tuple(sorted(labels.items()))))):016x}"}
+            # 64 bits of the labels, the same in every process (hash() is not: bodies are
+            # test ids, which every xdist worker must collect alike)
+            "fingerprint": hashlib.sha256(json.dumps([name, sorted(labels.items())]).encode()).hexdigest()[:16]}
 
 
 def message(*alerts: dict, truncated: int = 0, group: dict | None = None) -> dict:
