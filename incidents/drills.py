@@ -83,7 +83,7 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
         if metric_rows:
             conn.execute(insert(s.drill_metrics), metric_rows)
         s.insert_many(conn, s.drill_samples, ("run_id", "metric", "value"),
-                      [(run_id, name, finite_or_none(v)) for name, values in per_run.items() for v in values])
+                      ((run_id, name, finite_or_none(v)) for name, values in per_run.items() for v in values))
         finding_ids: dict[tuple[str, str], int] = {}
         for f in result.findings:
             fid = conn.execute(insert(s.findings).values(
@@ -104,9 +104,10 @@ def record_drill(store: IncidentLog, result: DrillResult, *, scenario: Scenario 
     return store.write(work)
 
 
-def _samples(given: Mapping[str, Sequence[float | None]] | None, result: DrillResult) -> dict[str, list[float | None]]:
-    if given is not None:
-        return {k: [None if v is None else float(v) for v in vals] for k, vals in given.items()}
+def _samples(given: Mapping[str, Sequence[float | None]] | None,
+             result: DrillResult) -> Mapping[str, Sequence[float | None]]:
+    if given is not None:  # read once, value by value, as the rows are inserted: no copy of a big batch
+        return given
     path = result.timelines
     if not path or not Path(path).is_file() or result.runs > MAX_SAMPLE_RUNS:
         return {}

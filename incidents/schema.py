@@ -10,6 +10,9 @@ Missed values of per-run drill metrics are NULL too, never zero.
 
 from __future__ import annotations
 
+from itertools import islice
+from typing import Iterable
+
 from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, false)
 
@@ -202,18 +205,25 @@ def insert(conn, table: Table):  # noqa: ANN001, ANN201
     return dialect_insert(table)
 
 
-def insert_many(conn, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:  # noqa: ANN001
-    """INSERT ``rows`` (tuples of ``columns``' values) into ``table`` in one statement
-    run many times. On SQLite the statement goes straight to the driver: SQLAlchemy's
-    own parameter handling costs more than the insert for the ~10 rows a drill keeps
-    of every simulated run (a second on a million rows). Other databases take the
-    dialect's insert, whose batching is the fast way there."""
-    if not rows:
-        return
+#: Rows per statement of :func:`insert_many`: what it holds at a time, however many rows come.
+INSERT_BATCH = 10_000
+
+
+def insert_many(conn, table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:  # noqa: ANN001
+    """INSERT ``rows`` (tuples of ``columns``' values, any iterable: taken
+    :data:`INSERT_BATCH` at a time, so a million rows never sit in memory at once) into
+    ``table``, one statement run many times per batch. On SQLite the statement goes
+    straight to the driver: SQLAlchemy's own parameter handling costs more than the
+    insert for the ~10 rows a drill keeps of every simulated run (a second on a million
+    rows). Other databases take the dialect's insert, whose batching is the fast way there."""
+    sql = None
     if conn.dialect.name == "sqlite":
         quote = conn.dialect.identifier_preparer.quote
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
-        conn.exec_driver_sql(sql, rows)
-        return
-    conn.execute(insert(conn, table), [dict(zip(columns, row)) for row in rows])
+    it = iter(rows)
+    while batch := list(islice(it, INSERT_BATCH)):
+        if sql is not None:
+            conn.exec_driver_sql(sql, batch)
+        else:
+            conn.execute(insert(conn, table), [dict(zip(columns, row)) for row in batch])
