@@ -198,7 +198,7 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
                                    command=command, now=now, compress=not no_compress)
             html = None
             if report_dir:
-                html = say_wrote(write_reports(drill, report_dir, now=now, formats=REPORT_FORMATS))[0]
+                html = say_wrote(write_reports(drill, report_dir, now=now))[0]
         if log is not None:
             record_in_log(drill, log, report_path=html)
     finally:
