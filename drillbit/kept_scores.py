@@ -28,6 +28,7 @@ import hashlib
 import json
 import math
 import zlib
+from array import array
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -39,6 +40,8 @@ from . import __version__
 from .files import write_compressed
 
 KEPT_SCORES = "scores.json.gz"
+#: Values of a fold's column written per piece: a list of them as floats takes 32 bytes a value.
+COLUMN_PIECE = 10_000
 
 
 def write_kept_scores(path: Path, fold: BatchFold, first: RunScore, runs: int) -> None:
@@ -55,7 +58,12 @@ def _encoded(value: Any, depth: int = 3) -> Iterator[str]:
     as text; but not by ``JSONEncoder.iterencode``, which encodes in Python, a piece per
     number: objects are taken apart down to ``depth`` (the document, the fold, its
     metrics) and each value below that, one metric's values say, is one call of the C
-    encoder. Raises ValueError for a value JSON cannot hold (NaN, infinity)."""
+    encoder. A column of doubles (an ``array``, as the fold keeps per-run values) is
+    written as the list of its values with null for an infinity, a piece at a time.
+    Raises ValueError for a value JSON cannot hold (NaN, infinity outside a column)."""
+    if isinstance(value, array):
+        yield from _column(value)
+        return
     if depth == 0 or not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         yield json.dumps(value, separators=(",", ":"), allow_nan=False)
         return
@@ -64,6 +72,14 @@ def _encoded(value: Any, depth: int = 3) -> Iterator[str]:
         yield ("," if i else "") + json.dumps(key) + ":"
         yield from _encoded(item, depth - 1)
     yield "}"
+
+
+def _column(values: array) -> Iterator[str]:
+    yield "["
+    for at in range(0, len(values), COLUMN_PIECE):
+        piece = [None if math.isinf(v) else v for v in values[at:at + COLUMN_PIECE]]
+        yield ("," if at else "") + json.dumps(piece, separators=(",", ":"), allow_nan=False)[1:-1]
+    yield "]"
 
 
 def manifest_entry(scores: Path, timelines_sha256: str, runs: int) -> dict[str, Any]:

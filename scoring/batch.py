@@ -145,12 +145,14 @@ class BatchFold:
 
     def state(self) -> dict:
         """Everything the fold has counted (not the first run's scorecard), as JSON
-        values: :meth:`restore` gives back a fold whose :meth:`result` is the same. A
-        missed metric (inf) is written null; orders are kept, so whatever the batch
-        lists comes out in the order it would have."""
+        values but for each metric's per-run values: the fold's own array of doubles
+        (inf: missed), not copied into a list of floats four times its size, which the
+        writer of the JSON text writes null for inf. :meth:`restore` gives back a fold
+        whose :meth:`result` is the same, from this state or from its JSON; orders are
+        kept, so whatever the batch lists comes out in the order it would have."""
         ev = self.evidence
         return {
-            "values": {k: _nulls(v) for k, v in self.values.items()},
+            "values": dict(self.values),
             "counts": {k: [int(c) for c in v] for k, v in self.counts.items()},
             "met": self.met, "never": self.never, "not_reached": self.not_reached,
             "by_rating": [dict(c) for c in self.by_rating],
@@ -234,7 +236,7 @@ def _nulls(values: Sequence[float]) -> list[float | None]:
     return [None if math.isinf(v) else v for v in values]
 
 
-def _infs(values: list[float | None]) -> list[float]:
+def _infs(values: Sequence[float | None]) -> list[float]:
     return [math.inf if v is None else float(v) for v in values]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -326,6 +327,21 @@ def test_kept_scores_are_written_as_json_writes_them(doc, tmp_path):
     from drillbit.kept_scores import _encoded
 
     assert "".join(_encoded(doc)) == json.dumps(doc, separators=(",", ":"), allow_nan=False)
+
+
+def test_a_fold_column_is_written_as_the_list_json_writes_with_null_for_infinity(monkeypatch):
+    from array import array
+
+    from drillbit import kept_scores
+
+    monkeypatch.setattr(kept_scores, "COLUMN_PIECE", 3)  # pieces meet inside the column
+    for values in ([], [1.5], [80.0, math.inf, 1e-7, 3.0, -math.inf, 2.5, 7.0], [0.25] * 6):
+        doc = {"fold": {"values": {"ttd": array("d", values)}}}
+        listed = [None if math.isinf(v) else v for v in values]
+        assert "".join(kept_scores._encoded(doc)) == json.dumps({"fold": {"values": {"ttd": listed}}},
+                                                                 separators=(",", ":"))
+    with pytest.raises(ValueError):
+        "".join(kept_scores._encoded({"ttd": array("d", [1.0, float("nan")])}))
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
