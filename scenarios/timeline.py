@@ -164,6 +164,7 @@ import contextlib
 import copy
 import gzip
 import json
+import math
 import os
 import re
 import stat
@@ -451,6 +452,8 @@ class Timeline(Model):
             raise TimelineError(f"not a valid timeline: {_explain(exc, doc)}") from None
         events = doc["events"]  # as read: an unknown data field is kept as it was written
         _check_data(events)
+        if _NOT_FINITE.search(line):
+            _check_finite(events)
         return new_timeline(
             shape["scenario"], shape["mode"], shape.get("seed"), shape.get("run"), shape["started_at"],
             shape.get("team"), tuple(new_event(float(e["t"]), e["kind"], e["actor"], e.get("subject", ""), e.get("data", {}))
@@ -537,6 +540,26 @@ def _has_lone_surrogate(doc: Any) -> bool:
         elif isinstance(x, list):
             stack.extend(x)
     return False
+
+
+# What json reads as a number JSON cannot hold: NaN, an infinity, an exponent of three
+# digits or 309 digits in a row (too large for a double: read as an infinity).
+_NOT_FINITE = re.compile(r"NaN|Infinity|[eE][+-]?\d{3}|\d{309}")
+
+
+def _check_finite(events: list[dict[str, Any]]) -> None:
+    """No NaN or infinity in any event's data (drillbit could not write it back).
+    Raises TimelineError naming the first such field."""
+    for i, e in enumerate(events):
+        stack = [(f"events[{i}].data", e.get("data"))]
+        while stack:
+            path, x = stack.pop()
+            if isinstance(x, dict):
+                stack.extend((f"{path}.{k}", v) for k, v in reversed(x.items()))
+            elif isinstance(x, list):
+                stack.extend((f"{path}[{j}]", v) for j, v in reversed(list(enumerate(x))))
+            elif type(x) is float and not math.isfinite(x):
+                raise TimelineError(f"not a valid timeline: {path}: expected a finite number, got {x!r}")
 
 
 # Validating a line against plain typed dicts and then assembling the (already checked)
@@ -633,16 +656,18 @@ def new_events(records: Iterable[tuple[float, str, str, str, dict[str, Any]]]) -
 
 def encode_line(scenario: str, mode: str, seed: int | None, run: int | None, started_at: datetime,
                 team: str | None, events: Iterable[tuple[float, str, str, str, dict[str, Any]]],
-                fixed: "FixedData | None" = None) -> str:
+                fixed: "FixedData | None" = None, *, rounded: bool = False) -> str:
     """The JSON line of a timeline given as plain values, events as (t, kind, actor,
     subject, data) tuples: exactly what :meth:`Timeline.to_json_line` writes, for a
     producer that has not built the models. ``fixed``: the producer's data that never
-    changes, whose JSON is written already. Raises ValueError for a non-finite number."""
+    changes, whose JSON is written already. ``rounded``: the producer vouches that each
+    t is already ``round(t, 3) + 0.0``, so it is not checked again. Raises ValueError
+    for a non-finite number."""
     if type(events) is not list and type(events) is not tuple:
         events = list(events)  # read more than once below
     try:
         line = timeline_line(scenario, mode, seed, run, started_at, team, events, SCHEMA_VERSION,
-                             fixed._proven if fixed is not None else _NONE_PROVEN)
+                             fixed._proven if fixed is not None else _NONE_PROVEN, rounded)
         if line is not None:
             return line
     except Exception:

@@ -199,3 +199,17 @@ def test_seconds_inside_data_must_be_numbers(tmp_path, value):
 def test_an_undelivered_page_has_no_delivery_time_and_reads(tmp_path):
     (tl,) = read_jsonl(write(tmp_path, data_change(1, delivered_after=None)))
     assert tl.events[1].data["delivered_after"] is None
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN", "1e999", "-2E+400", "1" + "0" * 400 + ".5"])
+def test_a_number_in_event_data_that_json_cannot_hold_is_refused(tmp_path, value):
+    # json reads all of these (as inf or nan); JSON has none of them, and drillbit could not write them back
+    text = json.dumps(line()).replace('"delivered_after": 5.0', f'"delivered_after": 5.0, "x": {{"y": [1, {value}]}}')
+    refused(write(tmp_path, text + "\n"), "events[1].data.x.y[1]", "finite")
+
+
+@pytest.mark.parametrize("value", ["1e308", "2.5e-300", "1" + "0" * 400, '"NaN Infinity 1e999"'])
+def test_large_small_and_long_numbers_that_fit_read(tmp_path, value):
+    text = json.dumps(line()).replace('"delivered_after": 5.0', f'"delivered_after": 5.0, "x": {value}')
+    (tl,) = read_jsonl(write(tmp_path, text + "\n"))
+    assert tl.to_json_line() == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
