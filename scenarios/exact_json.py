@@ -102,11 +102,13 @@ def dumps(obj: Any) -> str | None:
 
 
 def timeline_line(scenario: Any, mode: Any, seed: Any, run: Any, started_at: datetime, team: Any,
-                  events: Sequence[Sequence[Any]], schema: int, proven: set[int] | frozenset[int]) -> str | None:
+                  events: Sequence[Sequence[Any]], schema: int, proven: set[int] | frozenset[int],
+                  rounded: bool = False) -> str | None:
     """A timeline's JSON line (events as (t, kind, actor, subject, data), ``t`` rounded to
     milliseconds, no -0.0) as orjson writes it, or None unless every part is of a form
     orjson writes as json does. ``proven``: ids of data dicts already shown to be (held
-    alive, unchanged, by their owner), which are not looked at again."""
+    alive, unchanged, by their owner), which are not looked at again. ``rounded``: the
+    caller vouches that every t is a float already equal to ``round(t, 3) + 0.0``."""
     if not events:
         ts = ks = actors = subjects = datas = ()
     else:
@@ -115,9 +117,10 @@ def timeline_line(scenario: Any, mode: Any, seed: Any, run: Any, started_at: dat
         ts, ks, actors, subjects, datas = zip(*events)
         if set(map(type, ts)) != {float}:
             return None
-    # round(t, 3) + 0.0: whole milliseconds, and -0.0 written as 0.0
-    rounded = list(map(_add, ts if whole_ms(ts) else map(round, ts, repeat(3)), repeat(0.0)))
-    total = sum(rounded)
+    if not rounded:
+        # round(t, 3) + 0.0: whole milliseconds, and -0.0 written as 0.0
+        ts = list(map(_add, ts if whole_ms(ts) else map(round, ts, repeat(3)), repeat(0.0)))
+    total = sum(ts)
     if not total - total == 0.0:  # NaN or an infinity (or a sum past 1.8e308: refused alike)
         return None
     # (a rounded t is 0 or at least 0.001 in magnitude: above SMALLEST_FLOAT)
@@ -131,7 +134,7 @@ def timeline_line(scenario: Any, mode: Any, seed: Any, run: Any, started_at: dat
     if not plain_dicts(fresh):
         return None
     doc = {"events": [{"actor": a, "data": d, "kind": k, "subject": s, "t": t}
-                      for t, k, a, s, d in zip(rounded, ks, actors, subjects, datas)],
+                      for t, k, a, s, d in zip(ts, ks, actors, subjects, datas)],
            "mode": mode, "run": run, "scenario": scenario, "schema": schema, "seed": seed,
            "started_at": started, "team": team}
     try:

@@ -97,6 +97,7 @@ class _Batch:
                 kept.append(self.keep(r.timeline(i, self.seed)))
             if self.records or i == 0:
                 records.append((r.clock.start, r.events))
+            r.release()
         data = b"".join(lines)
         ends = None
         if self.level is None:

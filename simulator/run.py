@@ -282,6 +282,15 @@ class Run:
             d.withdraw()
         self.done.succeed(reason)
 
+    def release(self) -> None:
+        """Let go of a finished run whose output was taken: the processes still waiting
+        in the environment's queue hold the run in their frames, and the run holds them,
+        so without this the collector has to find and free each run's objects (about 5%
+        of `simulate`'s CPU time, measured). The run is unusable afterwards;
+        lists it handed out (``events``) stay as they are."""
+        vars(self.env).clear()  # its queue, and so the waiting processes
+        vars(self).clear()
+
     # -- output ---------------------------------------------------------------------
     def timeline(self, run: int | None, seed: int | None) -> Timeline:
         """The record as a Timeline (events in the order they happened)."""
@@ -291,8 +300,9 @@ class Run:
     def json_line(self, run: int | None, seed: int | None) -> str:
         """The record as the JSON line of its Timeline, without building the models."""
         sc = self.plan.scenario
+        # rounded: :meth:`emit` records every t as round3(now + 0.0)
         return encode_line(sc.id, self.mode, seed, run, self.clock.start, self.plan.team.team, self.events,
-                           self.plan.fixed)
+                           self.plan.fixed, rounded=True)
 
 
 def _detected(via: str, fallback: bool, alert: str | None) -> dict[str, Any]:
