@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -301,7 +302,14 @@ def main(argv: list[str] | None = None) -> None:
             code = _report_error(exc, debug)
     else:
         code = 0
-    sys.exit(_exit_code(code))
+    code = _exit_code(code)
+    if argv is None:
+        # The process ends here: the interpreter's last collections would search every
+        # object the command made for cycles (60-70 ms after scoring 1,500 runs) only to
+        # free memory the exit returns anyway. Commands close their files and connections
+        # themselves, and atexit handlers (multiprocessing's, tempfile's) still run.
+        gc.freeze()
+    sys.exit(code)
 
 
 def _signal_exit(exc: BaseException) -> int | None:

@@ -8,10 +8,15 @@ unwinds anything: the process says so in one line and exits with the signal's co
 at once, so reporting or flushing output to a stuck pipe cannot hang it. During the
 interpreter's own shutdown (when Python would restore the default handlers and a
 signal would kill the process unreported) both are ignored.
+
+A signal that lands while the collector runs a finalizer (``__del__``, a generator's
+close) raises there, where Python only prints "Exception ignored" and goes on: such a
+lost interruption is raised again as soon as the finalizer has returned.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -48,6 +53,8 @@ class _State:
     pending: int | None = None
     raised: int | None = None  # the signal last raised as Interrupted in this command
     before: dict[int, object] = {}
+    unraisable_before: object = None
+    main_thread = 0  # the thread install() ran in, where the handlers run
 
 
 _s = _State()
@@ -61,6 +68,23 @@ def _handler(signum: int, frame: object) -> None:
         return
     _s.raised = signum
     raise Interrupted(signum)
+
+
+def _unraisable(info: object) -> None:
+    """sys.unraisablehook: an Interrupted a finalizer swallowed is delivered again, from
+    another thread (delivered from this one, it would raise inside this hook) to
+    whatever the main thread runs next; if that is a finalizer too, this comes round
+    again. Anything else goes to the hook that was there before."""
+    exc = getattr(info, "exc_value", None)
+    if isinstance(exc, Interrupted) and _s.installed:
+        while True:
+            try:
+                # A real signal to the main thread, so a blocking call there is cut short too.
+                _thread.start_new_thread(signal.pthread_kill, (_s.main_thread, exc.signum))
+                return
+            except Interrupted:  # it came at once, inside this hook, which would swallow it too
+                continue
+    (_s.unraisable_before or sys.__unraisablehook__)(info)
 
 
 def late_line(code: int) -> str:
@@ -90,8 +114,11 @@ def install(*, for_good: bool) -> None:
     """Make SIGINT and SIGTERM raise :class:`Interrupted` in the main thread.
     ``for_good``: the process exits after this command (see :func:`finish`)."""
     _s.installed, _s.for_good, _s.ended, _s.holding, _s.pending, _s.raised = True, for_good, False, 0, None, None
+    _s.main_thread = _thread.get_ident()
     for sig in SIGNALS:
         _s.before[sig] = signal.signal(sig, _handler)
+    if sys.unraisablehook is not _unraisable:
+        _s.unraisable_before, sys.unraisablehook = sys.unraisablehook, _unraisable
 
 
 @contextmanager
@@ -162,6 +189,7 @@ def finish() -> int | None:
     else:
         for sig, before in _s.before.items():
             signal.signal(sig, before)
+        sys.unraisablehook = _s.unraisable_before or sys.__unraisablehook__
     code = None if _s.pending is None else 128 + _s.pending
     _s.installed, _s.pending = False, None
     return code

@@ -39,7 +39,7 @@ class RunScore:
     the per-run facts of :class:`~scoring.batch.Evidence`."""
 
     values: dict[str, float | None]
-    counts: dict[str, int]
+    counts: dict[str, int | float]  # a number of things, or a share (percent of data lost for good)
     outcomes: tuple[tuple[str, Rating, bool, bool], ...]
     ratings: tuple[tuple[str, Rating], ...]  # (capability, rating)
     verdict: Rating | None
@@ -80,7 +80,7 @@ class RunScore:
         d = json.loads(line)
         return cls(
             values={k: (None if v is None else float(v)) for k, v in d["values"].items()},
-            counts={k: int(v) for k, v in d["counts"].items()},
+            counts={k: _number(v) for k, v in d["counts"].items()},
             outcomes=tuple((s, r, bool(nr), bool(nv)) for s, r, nr, nv in d["outcomes"]),
             ratings=tuple((c, r) for c, r in d["ratings"]),
             verdict=d["verdict"],
@@ -173,6 +173,13 @@ class RunScorer:
             deadline = late_after(self.scenario, s.stage)
             out.append((s.stage, s.detected is None or (deadline is not None and s.detected - s.started > deadline)))
         return tuple(out)
+
+
+def _number(v: object) -> int | float:
+    """A count as JSON held it: a whole number stays one, a share stays a float."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"a count must be a number, not {v!r}")
+    return v
 
 
 def _blind(kinds, end: float) -> tuple[tuple[str, float], ...]:

@@ -12,6 +12,7 @@ import gzip
 import json
 import math
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,9 @@ from drillbit.provenance import MANIFEST, read_manifest, write_manifest
 from scenarios.timeline import read_jsonl
 from scoring.batch import BatchFold
 from scoring.run_score import RunScorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulator"))  # the simulator tests' scenarios
+from test_simulator_closed_form import DATA_LOSS  # noqa: E402
 
 SCENARIO = "config-push-global-outage"
 RUNS = 40
@@ -350,3 +354,21 @@ def test_kept_scores_refuse_what_json_cannot_hold(bad):
 
     with pytest.raises(ValueError):
         "".join(_encoded({"fold": {"values": {"ttd": [1.0, bad]}}}))
+
+
+#: Data deleted with a backup that holds 62.5% of it: 37.5% is lost for good in every run.
+PARTIAL_BACKUP = DATA_LOSS.format(loss="0s", backups="  - {kind: snapshot, every: 24h, last_success: -6h, restore_time: 2h, covers: 0.625}")
+
+
+def test_a_count_that_is_a_share_is_kept_whole(cli, tmp_path):
+    # The share of data lost for good is a count with decimals: kept scores (and the
+    # workers' scores) once cut it to a whole number, 37 where the runs lost 37.5%.
+    scenario = tmp_path / "lost.yaml"
+    scenario.write_text(PARTIAL_BACKUP, encoding="utf-8")
+    folder = tmp_path / "drill"
+    code, _, err = cli("simulate", str(scenario), "--runs", "6", "--workers", "2", "--seed", "1", "--out", str(folder), "--no-log")
+    assert code in (0, 1), err
+    fast, _ = summary(cli, str(folder / GZ))
+    slow, _ = summary(cli, str(folder / GZ), "--rescore")
+    assert fast["counts"]["percent_of_data_lost_for_good"] == {"median": 37.5, "p90": 37.5, "max": 37.5}
+    assert fast == slow

@@ -65,9 +65,11 @@ def _same_batch(again, direct) -> None:
 
 
 def _json(state: dict) -> str:
-    """The state as JSON, each metric's column of doubles a list with null for inf."""
-    columns = {k: [None if math.isinf(v) else v for v in col] for k, col in state["values"].items()}
-    return json.dumps({**state, "values": columns}, allow_nan=False)
+    """The state as JSON, each metric's and count's column of doubles a list with null for inf."""
+    def listed(columns: dict) -> dict:
+        return {k: [None if math.isinf(v) else v for v in col] for k, col in columns.items()}
+
+    return json.dumps({**state, "values": listed(state["values"]), "counts": listed(state["counts"])}, allow_nan=False)
 
 
 def test_a_fold_restored_from_its_json_state_gives_the_same_batch():
