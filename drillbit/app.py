@@ -229,6 +229,7 @@ class _BatchSink:
     def runs(self, chunks: Iterable[Chunk]) -> Iterator[int]:
         writer, fold, subscribers = self.writer, self.fold, self.subscribers
         for chunk in chunks:
+            interrupts.check()  # a signal something swallowed stops the drill here
             plain = chunk.ends is not None
             if writer is not None and not plain:
                 writer.write_runs(chunk.data, chunk.count)  # one gzip member: the whole chunk or nothing

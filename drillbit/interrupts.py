@@ -140,6 +140,24 @@ def held() -> Iterator[None]:
     _s.holding -= 1
     if not _s.holding and _s.pending is not None and _s.installed and not _s.ended:
         signum, _s.pending = _s.pending, None
+        _s.raised = signum
+        raise Interrupted(signum)
+
+
+def check() -> None:
+    """Raise, once more, an interruption that was raised in this command and yet the
+    command goes on: something swallowed it (a library that turns an exception in its
+    import into an ImportError of its own, which a fallback import then catches).
+    Every place drillbit catches one raises it again, so going on after a signal means
+    it was lost; so was one a :func:`held` block kept for its end when the block
+    ended in another error that was caught. For loops that can stop cleanly between
+    steps (a batch's chunks)."""
+    if not _s.installed or _s.ended or _s.holding:
+        return
+    signum = _s.raised if _s.raised is not None else _s.pending
+    if signum is not None:
+        _s.pending = None
+        _s.raised = signum
         raise Interrupted(signum)
 
 

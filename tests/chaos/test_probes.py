@@ -129,8 +129,8 @@ def test_health_probe_without_a_healthcheck_is_running_and_fails_when_paused(mak
         assert not result.ok and "paused" in result.detail
     finally:
         c.unpause()
-    c.reload()
-    assert c.status == "running"
+    # The daemon may report the unpause a moment after the call returns (seen under load).
+    assert "no healthcheck" in _wait(probe, True).detail
 
 
 @pytest.mark.docker

@@ -423,3 +423,48 @@ def test_a_signal_a_finalizer_swallows_is_raised_again_after_it(capsys):
         interrupts.finish()
     assert "Exception ignored" not in capsys.readouterr().err
     assert sys.unraisablehook is sys.__unraisablehook__ or sys.unraisablehook.__module__ != "drillbit.interrupts"
+
+
+def test_a_signal_something_swallowed_is_raised_at_the_next_check():
+    # numpy, imported from another extension during a signal, reports it as an
+    # ImportError of its own, which a fallback import catches: the drill would run on.
+    from drillbit import interrupts
+
+    interrupts.install(for_good=False)
+    try:
+        interrupts.check()  # nothing was signalled
+        try:
+            signal.raise_signal(signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass  # swallowed
+        with pytest.raises(interrupts.Interrupted) as stop:
+            interrupts.check()
+        assert stop.value.exit_code == 143
+    finally:
+        interrupts.finish()
+    interrupts.install(for_good=False)  # the next command starts afresh
+    try:
+        interrupts.check()
+    finally:
+        interrupts.finish()
+
+
+def test_a_signal_held_for_a_block_that_failed_otherwise_is_raised_at_the_next_check():
+    from drillbit import interrupts
+
+    interrupts.install(for_good=False)
+    try:
+        try:
+            with interrupts.held():
+                signal.raise_signal(signal.SIGINT)
+                for _ in range(100):  # the handler runs here and keeps the signal for the block's end
+                    pass
+                raise OSError("the disk is full")
+        except OSError:
+            pass  # the caller handles the error and would go on
+        with pytest.raises(interrupts.Interrupted) as stop:
+            interrupts.check()
+        assert stop.value.exit_code == 130
+    finally:
+        interrupts.finish()
