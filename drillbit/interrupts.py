@@ -11,7 +11,9 @@ signal would kill the process unreported) both are ignored.
 
 A signal that lands while the collector runs a finalizer (``__del__``, a generator's
 close) raises there, where Python only prints "Exception ignored" and goes on: such a
-lost interruption is raised again as soon as the finalizer has returned.
+lost interruption is raised again as soon as the finalizer has returned. One lost
+anywhere else (a library that turns it into an error of its own, which is caught)
+is raised again by :func:`check`, which a long loop calls between its steps.
 """
 
 from __future__ import annotations
