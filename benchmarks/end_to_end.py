@@ -1,15 +1,19 @@
 """Benchmark: what a user waits for, end to end, beside each figure's baseline.
 
 Every figure times the command a user types as a whole process (the installed
-`drillbit` entry point of this interpreter's environment), never the engine alone:
-start-up, `simulate` with 1 and 2 workers as the machine is and with every core kept
-busy by a CPU-burning process, `score` and `report` on the runs it wrote, the bytes
-per run of the timelines, and the peak memory of `simulate` at several sizes. Commands alternate within each round (the order
-rotates from round to round) and the figures are medians, so a machine that gets
-busier part-way affects a figure and its baseline alike. Prints figures and one table
-(figure | measured | target | baseline | verdict); asserts nothing.
+`drillbit` entry point of this interpreter's environment): start-up, `simulate` with
+1 and 2 workers as the machine is and with every core kept busy by a CPU-burning
+process, `score` and `report` on the runs it wrote, the bytes per run of the
+timelines, and the peak memory of `simulate` at several sizes. One figure is of the
+engine itself, in this process: its CPU time per run, with the recording a batch
+makes of each run, against the plain-SimPy model of benchmarks/simulate.py. Commands
+alternate within each round (the order rotates from round to round) and the figures
+are medians, so a machine that gets busier part-way affects a figure and its
+baseline alike. Prints figures and one table (figure | measured | target | baseline
+| verdict); asserts nothing.
 
-    python benchmarks/end_to_end.py [--runs 10000] [--repeat 3] [--memory-runs 1000,10000] [--full] [--json]
+    python benchmarks/end_to_end.py [--runs 10000] [--repeat 3] [--compare-runs 3000] [--memory-runs 1000,10000]
+                                    [--full] [--json]
 
 `--full` adds 100,000 runs to the memory sizes. `--json` prints the figures as one
 JSON object on standard output (the text goes to standard error). Targets are those of
@@ -191,6 +195,16 @@ def simulate_argv(runs: int, workers: int, out: Path) -> list[str]:
             "--start", OUTAGE_START, "--window", OUTAGE_WINDOW, "--out", str(out)]
 
 
+def outage_plan():
+    """The simulator's plan of the built-in outage and the example team, in this process."""
+    from scenarios import load_runbook, load_scenario, load_team, yaml_files
+    from simulator import Plan
+
+    scenario = load_scenario(ROOT / "scenarios" / "library" / f"{OUTAGE}.yaml")
+    runbooks = [load_runbook(p) for p in yaml_files(ROOT / "examples" / "runbooks")]
+    return Plan(scenario, load_team(TEAM_FILE), runbooks)
+
+
 def plain_simpy(runs: int):
     """Two callables timing the plain-SimPy model of benchmarks/simulate.py over `runs`
     runs of the same outage (no output, no process start): in this process, the lower
@@ -198,13 +212,9 @@ def plain_simpy(runs: int):
     for it (their start included), the lower bound of a 2-worker `simulate`."""
     import numpy as np
 
-    from scenarios import load_runbook, load_scenario, load_team, yaml_files
     from simulate import PlainModel
-    from simulator import Plan
 
-    scenario = load_scenario(ROOT / "scenarios" / "library" / f"{OUTAGE}.yaml")
-    runbooks = [load_runbook(p) for p in yaml_files(ROOT / "examples" / "runbooks")]
-    model = PlainModel(Plan(scenario, load_team(TEAM_FILE), runbooks))
+    model = PlainModel(outage_plan())
     start = datetime.fromisoformat(OUTAGE_START).astimezone(timezone.utc)
     window = 28 * 86400.0
 
@@ -290,6 +300,23 @@ def measure_startup(runner: Runner, args, report: Report) -> float:
         m = med(times[name])
         report.row(f"start-up: {name}", m, secs(m), f"< {target} s", f"python -c pass {secs(base)}", m < target)
     return base
+
+
+def measure_engine(args, report: Report) -> None:
+    """The engine per run against the plain-SimPy model of benchmarks/simulate.py, in
+    this process on the same seeds: alone, and with the recording a batch makes of
+    every run (its Timeline and its JSON line)."""
+    from simulate import compare
+
+    report.say(f"\nthe engine per run against a plain-SimPy model of {OUTAGE} ({args.compare_runs} runs, CPU time):")
+    got = compare(outage_plan(), args.compare_runs, lambda text: report.say("  " + text))
+    baseline = f"plain SimPy {got['plain_ms']:.3f} ms/run; engine alone {got['engine']:.2f}x"
+    report.row("engine incl. recording / plain SimPy", got["recorded"],
+               f"{got['recorded']:.2f}x (JSON line alone {got['line']:.2f}x)", "<= 1.3x", baseline,
+               got["recorded"] <= 1.3, engine=got["engine"], line=got["line"])
+    report.row("plain model's milestones = engine's", got["same_milestones"],
+               f"{got['same_milestones']:.1%} of {got['checked_runs']} runs", "100%", "the same draws",
+               got["same_milestones"] == 1.0)
 
 
 def measure_simulate(runner: Runner, args, report: Report, work: Path, python_start: float) -> Path:
@@ -425,6 +452,7 @@ def main() -> None:
     ap.add_argument("--startup-repeat", type=int, default=10, help="rounds of the start-up commands")
     ap.add_argument("--memory-runs", type=sizes_list, default=[1000, 10_000], help="sizes for peak memory, e.g. 1000,10000")
     ap.add_argument("--full", action="store_true", help="add 100,000 runs to the memory sizes")
+    ap.add_argument("--compare-runs", type=int, default=3000, help="runs of the engine against the plain-SimPy model")
     ap.add_argument("--breach-runs", type=int, default=100, help="runs of the 100-day breach for its size figure")
     ap.add_argument("--ceiling-loop", type=int, default=30_000_000,
                     help="iterations of the pure-Python loop that shows how far two processes can scale here (0: skip)")
@@ -438,6 +466,7 @@ def main() -> None:
         runner = Runner(work)
         python_start = measure_startup(runner, args, report)
         python_rss = runner.run([sys.executable, "-c", "pass"])[1]
+        measure_engine(args, report)
         folder = measure_simulate(runner, args, report, work, python_start)
         outage = measure_reading(runner, args, report, folder)
         shutil.rmtree(folder)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -694,6 +695,57 @@ def stream(sc, tm, rbs, runs, workers, path):
     return time.perf_counter() - t0, events
 
 
+def compare(plan: Plan, n: int, say) -> dict[str, float]:
+    """The engine against the plain model, in this process, on the same generator seeds
+    (CPU time per run, so time spent waiting for a core counts for neither): the
+    engine alone, with the recording a batch makes of each run (the Timeline its
+    scorer reads and the JSON line for the file), and with the JSON line alone; then
+    how often both reach each milestone at the same instant. Tells each figure with
+    ``say`` and returns the ratios."""
+    plain = PlainModel(plan)
+
+    def engine_run(i):
+        return len(execute(plan, START, _rng(i)).events)
+
+    def recorded_run(i):
+        r = execute(plan, START, _rng(i))
+        r.timeline(i, 1)
+        r.json_line(i, 1)
+        return len(r.events)
+
+    def line_run(i):
+        r = execute(plan, START, _rng(i))
+        r.json_line(i, 1)
+        return len(r.events)
+
+    def plain_run(i):
+        return len(plain.run(_rng(i), START))
+
+    models = (engine_run, recorded_run, line_run, plain_run)
+    for fn in models:
+        per_run(fn, 200)  # warm up
+    # Interleave the models in short blocks and compare each block with the plain model's
+    # block beside it: on a machine whose speed drifts from second to second, neighbours
+    # see the same machine, and the median of their ratios ignores the odd busy moment.
+    rounds, size = 15, max(1, n // 15)
+    blocks = [[per_run(fn, size) for fn in models] for _ in range(rounds)]
+    engine, recorded, line, base = (statistics.median(b[k][0] for b in blocks) for k in range(4))  # CPU s per run
+    events, records = blocks[0][0][1], blocks[0][3][1]
+    ratios = [statistics.median(b[k][0] / b[3][0] for b in blocks) for k in range(3)]
+    say(f"engine (no output): {engine * 1e3:.3f} ms/run, {events:.1f} events/run, {events / engine:,.0f} events/s")
+    say(f"engine incl. recording (Timeline + JSON line): {recorded * 1e3:.3f} ms/run; "
+        f"with the JSON line alone: {line * 1e3:.3f} ms/run")
+    say(f"plain SimPy model:  {base * 1e3:.3f} ms/run, {records:.1f} records/run, {records / base:,.0f} records/s")
+    say(f"engine / plain: {ratios[0]:.2f}x per run; engine incl. recording / plain: {ratios[1]:.2f}x per run "
+        f"(JSON line alone: {ratios[2]:.2f}x); medians over {rounds} interleaved blocks of {size} runs")
+    checked = min(n, 1000)
+    same = agreement(plan, plain, checked)
+    say(f"same milestones as the engine on the same draws ({checked} runs): "
+        + ", ".join(f"{name} {share:.1%}" for name, share in same.items()))
+    return {"engine": ratios[0], "recorded": ratios[1], "line": ratios[2], "plain_ms": base * 1e3,
+            "same_milestones": min(same.values()), "checked_runs": checked}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10_000)
@@ -706,38 +758,7 @@ def main() -> None:
     sc, tm, rbs, label = load_inputs(args)
     print(f"scenario: {label}; {len(rbs)} runbooks; {os.cpu_count()} cores; python {sys.version.split()[0]}, simpy {simpy.__version__}")
 
-    # engine vs plain SimPy, same process, same generator seeds
-    plan = Plan(sc, tm, rbs)
-    plain = PlainModel(plan)
-    n = args.compare_runs
-
-    def engine_run(i):
-        return len(execute(plan, START, _rng(i)).events)
-
-    def recorded_run(i):
-        # what a batch does with a run: the Timeline for the scorer and the JSON line for the file
-        r = execute(plan, START, _rng(i))
-        r.timeline(i, 1)
-        r.json_line(i, 1)
-        return len(r.events)
-
-    def plain_run(i):
-        return len(plain.run(_rng(i), START))
-
-    per_run(engine_run, 200), per_run(recorded_run, 200), per_run(plain_run, 200)  # warm up
-    # Interleave the three in blocks and keep each one's best block: a busy moment on
-    # the machine then cannot favour any of them.
-    rounds = 15
-    blocks = [(per_run(engine_run, max(1, n // rounds)), per_run(recorded_run, max(1, n // rounds)),
-               per_run(plain_run, max(1, n // rounds))) for _ in range(rounds)]
-    engine, recorded, base = (min(b[k] for b in blocks) for k in range(3))  # CPU seconds per run
-    print(f"engine (no output): {engine[0] * 1e3:.3f} ms/run, {engine[1]:.1f} events/run, {engine[1] / engine[0]:,.0f} events/s")
-    print(f"engine incl. recording (Timeline + JSON line): {recorded[0] * 1e3:.3f} ms/run")
-    print(f"plain SimPy model:  {base[0] * 1e3:.3f} ms/run, {base[1]:.1f} records/run, {base[1] / base[0]:,.0f} records/s")
-    print(f"engine / plain: {engine[0] / base[0]:.2f}x per run; engine incl. recording / plain: {recorded[0] / base[0]:.2f}x per run")
-    same = agreement(plan, plain, min(n, 1000))
-    print(f"same milestones as the engine on the same draws ({min(n, 1000)} runs): "
-          + ", ".join(f"{name} {share:.1%}" for name, share in same.items()))
+    compare(Plan(sc, tm, rbs), args.compare_runs, print)
     if args.compare_only:
         return
 

@@ -272,28 +272,48 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                            window=window, workers=workers, horizon=horizon, keep=scorer,
                            level=GZIP_LEVEL if compress else None, timelines=bool(subscribers))
-    writer = manifest = None
-    if out is not None:
-        ensure_dir(out)
-        # A summary or kept scores left by an earlier drill in this folder would describe other timelines.
-        (out / SUMMARY).unlink(missing_ok=True)
-        (out / KEPT_SCORES).unlink(missing_ok=True)
-        stale = out / (PLAIN_TIMELINES if compress else TIMELINES)
-        stale.unlink(missing_ok=True)  # the other form of an earlier drill's timelines
-        writer = TimelineWriter(out / (TIMELINES if compress else PLAIN_TIMELINES))
-        manifest = new_manifest(inputs, reproduce, writer.path)
-        write_manifest(out, manifest)
-    sink = _BatchSink(scorer, writer, subscribers)
-    stream = sink.runs(made)
-    shown = hooks.progress(stream)
+    writer = manifest = shown = stream = None
+    finished = False  # the drill's files are complete: a signal from here on stops nothing
+    # Everything from the first file on runs inside the try: a signal at any moment after
+    # drill.json says "running" leaves it saying how far the drill got.
     try:
+        if out is not None:
+            ensure_dir(out)
+            # A summary or kept scores left by an earlier drill in this folder would describe other timelines.
+            (out / SUMMARY).unlink(missing_ok=True)
+            (out / KEPT_SCORES).unlink(missing_ok=True)
+            stale = out / (PLAIN_TIMELINES if compress else TIMELINES)
+            stale.unlink(missing_ok=True)  # the other form of an earlier drill's timelines
+            writer = TimelineWriter(out / (TIMELINES if compress else PLAIN_TIMELINES))
+            manifest = new_manifest(inputs, reproduce, writer.path)
+            write_manifest(out, manifest)
+        sink = _BatchSink(scorer, writer, subscribers)
+        stream = sink.runs(made)
+        shown = hooks.progress(stream)
         for _ in shown:
             pass
         drill = judge_batch(sink.fold.result(), inputs, now=now, require_share=require_share,
-                        timelines_file=writer.path if writer else None, reproduce=reproduce,
-                        progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
+                            timelines_file=writer.path if writer else None, reproduce=reproduce,
+                            progress=DrillProgress(state="complete", runs_planned=runs, runs=runs, partial=False))
         hooks.scored(drill)
+        if out is not None and writer is not None and manifest is not None:
+            kept = out / KEPT_SCORES
+            with interrupts.held():  # a complete drill must not be left marked running
+                writer.close()
+                try:
+                    write_kept_scores(kept, sink.fold, sink.first, writer.count)
+                except BaseException:
+                    # The timelines are whole; without their kept scores the drill did not finish.
+                    write_manifest(out, {**manifest, "state": "failed", "runs_written": writer.count})
+                    finished = True  # marked failed already
+                    raise
+                write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
+                                     "scores": manifest_entry(kept, writer.sha256, writer.count)})
+                finished = True  # a signal held meanwhile is raised at the block's end, after the drill
+                write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
     except BaseException as exc:
+        if finished:
+            raise
         # Bounded work a second Ctrl-C must not cut short: stop the bar and the workers
         # (they would outlive an unclosed generator), then mark the file partial.
         with interrupts.held():
@@ -307,19 +327,7 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
                 write_manifest(out, {**manifest, "state": state, "runs_written": writer.count})
                 hooks.cut_short(CutShort(state, writer.count, runs, writer.path, out / MANIFEST))
         raise
-    if out is not None and writer is not None and manifest is not None:
-        kept = out / KEPT_SCORES
-        with interrupts.held():  # a complete drill must not be left marked running
-            writer.close()
-            try:
-                write_kept_scores(kept, sink.fold, sink.first, writer.count)
-            except BaseException:
-                # The timelines are whole; without their kept scores the drill did not finish.
-                write_manifest(out, {**manifest, "state": "failed", "runs_written": writer.count})
-                raise
-            write_manifest(out, {**manifest, "state": "complete", "runs_written": writer.count,
-                                 "scores": manifest_entry(kept, writer.sha256, writer.count)})
-            write_bytes(out / SUMMARY, drill.result.to_json().encode("utf-8"), "summary")
+    if out is not None and writer is not None:
         hooks.wrote([writer.path, kept, out / MANIFEST, out / SUMMARY])
     return drill
 

@@ -87,6 +87,18 @@ def test_a_drill_stopped_part_way_is_marked_and_the_caller_told(inputs, tmp_path
     assert not (tmp_path / "summary.json").exists()
 
 
+def test_a_signal_right_after_drill_json_says_running_still_marks_the_drill(inputs, tmp_path):
+    # The progress display is set up after drill.json is written and before the first run.
+    def progress(runs):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(inputs, 4, 4, tmp_path, hooks=app.Hooks(progress=progress), compress=False)
+    manifest = json.loads((tmp_path / "drill.json").read_text())
+    assert (manifest["state"], manifest["runs_written"]) == ("interrupted", 0)
+    assert not (tmp_path / "summary.json").exists()
+
+
 def test_a_failure_while_scoring_marks_the_drill_failed(inputs, tmp_path):
     def boom(drill: app.Drill) -> None:
         raise RuntimeError("the screen went away")
