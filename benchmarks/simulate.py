@@ -707,21 +707,19 @@ def compare(plan: Plan, n: int, say) -> dict[str, float]:
     def engine_run(i):
         return len(execute(plan, START, _rng(i)).events)
 
-    def recorded_run(i):
-        r = execute(plan, START, _rng(i))
-        r.timeline(i, 1)
-        r.json_line(i, 1)
-        return len(r.events)
-
-    def line_run(i):
-        r = execute(plan, START, _rng(i))
-        r.json_line(i, 1)
-        return len(r.events)
+    def recording(timeline: bool):
+        def run(i):
+            r = execute(plan, START, _rng(i))
+            if timeline:
+                r.timeline(i, 1)
+            r.json_line(i, 1)
+            return len(r.events)
+        return run
 
     def plain_run(i):
         return len(plain.run(_rng(i), START))
 
-    models = (engine_run, recorded_run, line_run, plain_run)
+    models = (engine_run, recording(True), recording(False), plain_run)
     for fn in models:
         per_run(fn, 200)  # warm up
     # Interleave the models in short blocks and compare each block with the plain model's
