@@ -35,7 +35,6 @@ from scoring.batch import BatchFold
 from scoring.result import DrillProgress, Reproduce
 from scoring.run_score import RunScore, RunScorer
 from scoring.series import RunSeries
-from simulator import Chunk, horizon_for, simulate_chunks
 
 from . import interrupts
 from .files import FolderLock, OutputError, ensure_dir, reason, write_bytes
@@ -45,6 +44,7 @@ from .kept_scores import KEPT_SCORES, manifest_entry, write_kept_scores
 
 if TYPE_CHECKING:
     from incidents import IncidentLog
+    from simulator import Chunk
 
 #: A simulated drill's timelines: gzip-compressed JSON lines (``simulate --no-compress``: plain, PLAIN_TIMELINES).
 TIMELINES = "timelines.jsonl.gz"
@@ -268,6 +268,8 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     ``hooks.cut_short``); ``out/summary.json`` is the result. Raises OutputError
     for a file that cannot be written."""
     reproduce = reproduce_record(seed=seed, start=start, window=window, horizon=horizon, runs=runs, command=command)
+    from simulator import simulate_chunks  # the engine: loaded by the commands that simulate, not by score or report
+
     scorer = RunScorer(inputs.scenario, inputs.team)
     made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                            window=window, workers=workers, horizon=horizon, keep=scorer,
@@ -343,6 +345,8 @@ def predict(inputs: Inputs, *, runs: int, seed: int, start: datetime, now: datet
     if command is None:
         command = reproduce_command(inputs.scenario.id, seed=seed, start=start, runs=runs, window=None, horizon=None,
                                     team=None, runbooks=None)
+    from simulator import horizon_for
+
     return run_drill(inputs, runs=runs, seed=seed, start=start, horizon=horizon_for(inputs.scenario, inputs.runbooks),
                      command=command, now=now, workers=workers, hooks=hooks)
 

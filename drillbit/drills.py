@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence, TypeVar
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from scenarios.errors import EXIT_MISSED
 from scenarios.timeline import Timeline, TimelineError, read_jsonl
 from scoring.run_score import RunScorer
-from simulator import horizon_for, new_seed, usable_cpus, usable_workers
 
 from . import output
 from .app import (REPORT_FORMATS, CutShort, Drill, Hooks, drawing_ahead, drill_folder, judge_batch, record_drill,
@@ -77,6 +75,8 @@ def _progress(runs: Iterable[Run], total: int, enabled: bool, label: str = "simu
     if not enabled:
         yield from runs
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn  # only for a terminal
+
     with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=output.err, transient=True) as bar:
         task = bar.add_task("runs", total=total)
@@ -175,6 +175,8 @@ def simulate(scenario: str, team: Path | None, runbooks: Path | None, start: dat
         raise click.UsageError("--tz sets the clock of --explain; add --explain")
     if force and not (out or report_dir):
         raise click.UsageError("--force replaces the drill in the --out folder; add --out")
+    from simulator import horizon_for, new_seed  # the engine: loaded by the commands that simulate, not by score
+
     say_workspace()
     inputs = resolve(scenario, team, runbooks)
     output.notes(inputs.notes)
@@ -223,6 +225,8 @@ def say_wrote(paths: list[Path]) -> list[Path]:
 
 def _capped_workers(requested: int, runs: int) -> int:
     """The worker processes to use, with a note when fewer than ``requested``."""
+    from simulator import usable_cpus, usable_workers
+
     used = usable_workers(requested, runs)
     if used < requested:
         cpus = usable_cpus()

@@ -8,7 +8,6 @@ import click
 
 from scenarios import parse_duration
 from scenarios.common import FIRST_YEAR, LAST_YEAR
-from simulator import MAX_SEED
 
 #: What an instant looks like, in every message about one.
 INSTANT_EXAMPLE = "2026-11-30T09:00:00+01:00"
@@ -63,6 +62,8 @@ class SeedParam(click.ParamType):
     name = "seed"
 
     def convert(self, value, param, ctx):  # noqa: ANN001
+        from simulator import MAX_SEED  # the engine is loaded only by commands that take a seed
+
         if isinstance(value, int):
             seed = value
         else:

@@ -19,6 +19,8 @@ class Model(BaseModel):
         frozen=True,
         coerce_numbers_to_str=True,
         validate_default=False,
+        # Built on first use: a command that reads a team file never pays for the scenario models.
+        defer_build=True,
     )
 
     #: The Document this model was loaded from, so later checks can point into it.
@@ -33,7 +35,7 @@ class Record(BaseModel):
     are errors, and values are validated as typed, without coercion. Later stages
     subclass it, so that pydantic stays the drill language's own library."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @classmethod
     def checked(cls: type[R], doc: Any, error: type[DrillbitError], what: str) -> R:

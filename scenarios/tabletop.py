@@ -9,6 +9,7 @@ acknowledge, a runbook step that is current) is the tabletop session's question.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal, Union
 
 from pydantic import Discriminator, Field, StringConstraints, TypeAdapter, ValidationError
@@ -139,7 +140,10 @@ ROOM_ACTIONS = ("acknowledge", "escalate", "severity", "runbook", "step", "updat
 #: Only the facilitator may take these (the facilitator may take the room's too).
 FACILITATOR_ACTIONS = ("start", "pause", "resume", "speed", "release", "hold", "end", "finish")
 
-_ACTION = TypeAdapter(Action)
+@functools.cache
+def _action() -> TypeAdapter:
+    """The adapter of :data:`Action`, built on first use (the models are built so too)."""
+    return TypeAdapter(Action)
 
 
 def parse_action(doc: object) -> Action:
@@ -152,7 +156,7 @@ def parse_action(doc: object) -> Action:
         known = ", ".join(ROOM_ACTIONS + FACILITATOR_ACTIONS)
         raise ActionError(f"unknown action {kind!r}; expected one of: {known}")
     try:
-        return _ACTION.validate_python(doc)
+        return _action().validate_python(doc)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = tuple(first["loc"])

@@ -164,6 +164,7 @@ import contextlib
 import copy
 import gzip
 import json
+import functools
 import math
 import os
 import re
@@ -447,7 +448,7 @@ class Timeline(Model):
                 _remember(tl, line.rstrip("\n"))
                 return tl
         try:
-            shape = _LINE.validate_python(doc)
+            shape = _line_shape().validate_python(doc)
         except ValidationError as exc:
             raise TimelineError(f"not a valid timeline: {_explain(exc, doc)}") from None
         events = doc["events"]  # as read: an unknown data field is kept as it was written
@@ -564,8 +565,11 @@ def _check_finite(events: list[dict[str, Any]]) -> None:
 
 # Validating a line against plain typed dicts and then assembling the (already checked)
 # models is 2.5x faster than validating the models themselves: reading a batch of
-# timelines back is dominated by this.
-_LINE = TypeAdapter(_LineShape)
+# timelines back is dominated by this. Built on first use, as the models are: most
+# commands read lines drillbit wrote, which the fast path above takes.
+@functools.cache
+def _line_shape() -> TypeAdapter:
+    return TypeAdapter(_LineShape)
 
 
 def _explain(exc: ValidationError, doc: dict[str, Any]) -> str:

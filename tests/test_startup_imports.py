@@ -94,3 +94,32 @@ def test_importing_a_stage_leaves_scipy_for_the_first_statistic(package):
     # statistic (log list, report --format json of one run) should not wait for it.
     loaded = loaded_after(f"import {package}")
     assert package in loaded and "scipy" not in loaded
+
+
+@pytest.fixture(scope="module")
+def timelines_file(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("drill") / "drill"
+    subprocess.run([sys.executable, "-m", "drillbit", "simulate", "config-push-global-outage", "--runs", "3",
+                    "--seed", "1", "--no-log", "--out", str(out)], capture_output=True, cwd=ROOT, check=False)
+    path = out / "timelines.jsonl.gz"
+    assert path.is_file()
+    return path
+
+
+@pytest.mark.parametrize("args", [("score",), ("report", "--format", "md")])
+def test_score_and_report_of_a_file_do_not_load_the_engine(timelines_file, args):
+    # Reading runs back needs the drill language and the scorer, not SimPy and the engine.
+    probe = (f"from drillbit.cli import main\n"
+             f"try:\n    main({[args[0], str(timelines_file), *args[1:]]!r})\n"
+             f"except SystemExit as exit:\n    assert exit.code in (0, 1), exit.code\n")  # 1: an objective missed
+    loaded = loaded_after(probe)
+    assert "scoring" in loaded  # the probe scored the runs it claims to
+    assert loaded.isdisjoint(["simulator", "simpy", "rich.progress"])
+
+
+def test_validating_a_team_builds_no_scenario_model():
+    # Models are built on first use: a team file's check pays for the team's models only.
+    loaded = loaded_after(run_main("validate", str(ROOT / "examples" / "team.yaml"))
+                          + "from scenarios import Scenario, Team\n"
+                            "assert Team.__pydantic_complete__ and not Scenario.__pydantic_complete__\n")
+    assert "scenarios" in loaded

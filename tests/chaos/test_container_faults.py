@@ -3,6 +3,8 @@ restored, and restored again (idempotent), also after the container was removed.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from chaos.faults import FAULTS, FaultError
@@ -93,9 +95,20 @@ def _commands(c):
     return [p[-1] for p in c.top()["Processes"]]
 
 
+def _started(c, command: str, within: float = 10.0) -> bool:
+    """Whether ``command`` runs in ``c`` within a few seconds: a container just started
+    may still show the shell that forked it, not yet the program it runs."""
+    deadline = time.monotonic() + within
+    while command not in _commands(c):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_kill_process_kills_the_named_process_and_records_it(docker_client, make_container, ledger):
     c = make_container(WITH_CHILD)
-    assert "httpd -f -p 8080" in _commands(c)
+    assert _started(c, "httpd -f -p 8080")
     entry = apply_fault(docker_client, FAULTS["kill-process"](process="httpd"), c, ledger)
     assert "httpd -f -p 8080" not in _commands(c) and _state(docker_client, c)["Running"]
     assert entry.restore.data["commands"] == ["httpd -f -p 8080"] and entry.restore.data["signal"] == "SIGKILL"

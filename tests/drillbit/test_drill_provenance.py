@@ -230,9 +230,9 @@ def test_a_changed_or_missing_drill_file_is_said_plainly(cli, other_team_drill):
 # -- item 8: an interrupted batch is marked partial, and score says so ------------------------
 
 def _interrupt_after(monkeypatch, k: int) -> None:
-    import drillbit.app as app
+    import simulator  # the drill imports simulate_chunks from it when it starts
 
-    real = app.simulate_chunks
+    real = simulator.simulate_chunks
 
     def stopping(*args, **kwargs):
         # Chunks of one run, so that the stop falls after exactly k runs.
@@ -241,7 +241,7 @@ def _interrupt_after(monkeypatch, k: int) -> None:
                 raise KeyboardInterrupt
             yield chunk
 
-    monkeypatch.setattr(app, "simulate_chunks", stopping)
+    monkeypatch.setattr(simulator, "simulate_chunks", stopping)
 
 
 def test_an_interrupted_drill_is_marked_partial_and_score_says_so(cli, tmp_path, monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drillbit import app, drills
+import simulator
+from drillbit import drills
 from drillbit.analysis import compare, power
 from drillbit.cli import demo
 
@@ -53,7 +54,7 @@ def test_compare_refuses_an_alpha_outside_0_1(cli, tmp_path, alpha):
 
 @pytest.mark.parametrize("command,runs", [("simulate", "0"), ("simulate", "1000001"), ("demo", "0"), ("demo", "1000001")])
 def test_runs_are_bounded_before_anything_runs(cli, tmp_path, monkeypatch, command, runs):
-    monkeypatch.setattr(app, "simulate_chunks", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(simulator, "simulate_chunks", lambda *a, **k: pytest.fail("simulated"))
     args = ["simulate", "config-push-global-outage", "--no-log"] if command == "simulate" else ["demo", "--out", str(tmp_path / "d")]
     code, _, err = cli(*args, "--runs", runs)
     assert code == 2 and "--runs" in err

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import simulator
 from drillbit import app, files
 
 SCENARIO = "config-push-global-outage"
@@ -69,7 +70,7 @@ FOLDER_COMMANDS = {
 @pytest.mark.parametrize("case", ["parent is a file", "device", "unwritable", "file where a folder is expected"])
 def test_a_folder_that_cannot_be_written_is_one_line_and_exit_2(cli, tmp_path, blocker, monkeypatch, command, case):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
+    monkeypatch.setattr(simulator, "simulate_chunks", _must_not_run)
     code, _, err = cli(*FOLDER_COMMANDS[command](_bad_paths(tmp_path, blocker, "folder")[case]))
     _one_clear_line(code, err)
     assert blocker.read_text() == "kept\n"
@@ -164,7 +165,7 @@ def test_force_replaces_the_drill_whole(cli, tmp_path):
 def test_a_folder_another_run_is_writing_into_is_refused(cli, tmp_path, monkeypatch):
     out = tmp_path / "d"
     out.mkdir()
-    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
+    monkeypatch.setattr(simulator, "simulate_chunks", _must_not_run)
     with files.FolderLock(out):
         code, _, err = cli(*SIM, "--out", str(out), "--force")
     _one_clear_line(code, err)
@@ -196,7 +197,7 @@ def test_a_killed_run_leaves_no_lock_behind(tmp_path):
 
 @pytest.mark.parametrize("url", ["postgresq://user@host/db", "sqlite:////proc/self/no/incidents.db"])
 def test_a_bad_db_url_fails_before_simulating(cli, tmp_path, monkeypatch, url):
-    monkeypatch.setattr(app, "simulate_chunks", _must_not_run)
+    monkeypatch.setattr(simulator, "simulate_chunks", _must_not_run)
     code, _, err = cli("simulate", "--no-compress", SCENARIO, "--start", START, "--db", url, "--out", str(tmp_path / "d"))
     _one_clear_line(code, err)
 
