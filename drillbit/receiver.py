@@ -53,7 +53,7 @@ from starlette.routing import Route
 from chaos.gameday import Alert, GameDay, GameDayError, GameDayState, Mark
 from scenarios import DrillbitError
 from scenarios.alertmanager import WebhookError, parse_webhook
-from scenarios.base import Record
+from scenarios.base import Record, build_models
 from scenarios.timeline import Event
 
 from .errorlog import write_error_log
@@ -292,6 +292,7 @@ class ServerThread:
 
     def start(self) -> bool:
         """Start serving; whether requests are answered within START_TIMEOUT seconds."""
+        build_models()  # here, before any request thread can be the first to use a model
         self.thread.start()
         deadline = time.monotonic() + START_TIMEOUT
         while not self.server.started:

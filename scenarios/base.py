@@ -49,6 +49,19 @@ class Record(BaseModel):
             raise error(f"{what}: {where + ': ' if where else ''}{first['msg']}") from None
 
 
+def build_models() -> None:
+    """Build every model class loaded so far that is still waiting for its first use
+    (``defer_build``). pydantic's first-use build is not thread-safe in every release
+    drillbit supports: a server calls this before its threads start, so no two of them
+    build a model at once."""
+    stack: list[type[BaseModel]] = [Model, Record]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__pydantic_complete__:
+            cls.model_rebuild()
+
+
 #: A name people type and other files refer to: lowercase, digits, '-', '_' and '.'.
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=80)]
 #: A probability between 0 and 1 inclusive.

@@ -140,6 +140,7 @@ ROOM_ACTIONS = ("acknowledge", "escalate", "severity", "runbook", "step", "updat
 #: Only the facilitator may take these (the facilitator may take the room's too).
 FACILITATOR_ACTIONS = ("start", "pause", "resume", "speed", "release", "hold", "end", "finish")
 
+
 @functools.cache
 def _action() -> TypeAdapter:
     """The adapter of :data:`Action`, built on first use (the models are built so too)."""

@@ -214,3 +214,27 @@ def test_the_context_manager_starts_and_stops(gameday):
         assert _call(receiver.url + "/healthz")[0] == 200
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", receiver.port), timeout=2).close()
+
+
+def test_a_server_builds_every_loaded_model_before_its_threads_start():
+    # Models are built on first use, and pydantic's first-use build is not thread-safe
+    # in every release: no request thread may be the first to use one.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = """
+from starlette.applications import Starlette
+import scoring, drillbit.receiver as r
+from scenarios.base import Model, Record
+def loaded(cls):
+    return [cls] + [s for c in cls.__subclasses__() for s in loaded(c)]
+assert not all(c.__pydantic_complete__ for c in loaded(Model) + loaded(Record))  # some wait for their first use
+served = r.ServerThread(Starlette(), r.bind_socket("127.0.0.1", 0, r.ReceiverError, "others"), "probe")
+assert served.start()
+served.stop()
+print([c.__name__ for c in loaded(Model) + loaded(Record) if not c.__pydantic_complete__])
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True)
+    assert result.stdout.strip() == "[]"
