@@ -162,9 +162,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import gzip
 import json
-import functools
 import math
 import os
 import re
