@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, TypeAdapter, ValidationError
 
 from .errors import DrillbitError, format_path
 
@@ -47,6 +48,13 @@ class Record(BaseModel):
             first = exc.errors(include_url=False)[0]
             where = format_path(first["loc"])
             raise error(f"{what}: {where + ': ' if where else ''}{first['msg']}") from None
+
+
+@lru_cache(maxsize=512)
+def adapter(t: Any) -> TypeAdapter:
+    """The TypeAdapter of ``t`` (a hashable type or annotation), built on first use and
+    kept: building one costs as much as building a model."""
+    return TypeAdapter(t)
 
 
 def build_models() -> None:

@@ -31,13 +31,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from typing import Annotated, Any, Literal, Union, get_type_hints
 
 from typing_extensions import NotRequired, TypedDict
 
-from pydantic import ConfigDict, Discriminator, Field, Strict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Discriminator, Field, Strict, StringConstraints, ValidationError
 
+from .base import adapter
 from .errors import DrillbitError, format_path
 
 
@@ -541,11 +541,6 @@ class EventError(DrillbitError):
     """An event a producer built that does not fit the vocabulary."""
 
 
-@lru_cache(maxsize=None)
-def _strict(cls: type) -> TypeAdapter:
-    return TypeAdapter(cls)
-
-
 def check_payload(kind: str, data: dict[str, Any] | Any) -> Any:
     """Validate ``data`` (a dict, or a payload of the kind) strictly as the payload of
     ``kind`` and return the typed payload. Raises EventError naming the first fields
@@ -558,7 +553,7 @@ def check_payload(kind: str, data: dict[str, Any] | Any) -> Any:
             raise EventError(f"data: expected a {cls.__name__} payload for a {kind} event, got {type(data).__name__}")
         data = dump(data)
     try:
-        return _strict(cls).validate_python(data)
+        return adapter(cls).validate_python(data)
     except ValidationError as exc:
         raise EventError(f"{kind} event: {describe_errors(exc, ('data',))}") from None
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import types
 import typing
-from functools import lru_cache
 from typing import Annotated, Any, Iterable, Union
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from .base import adapter
 
 Path_ = tuple[str | int, ...]
 
@@ -76,18 +77,13 @@ def salvage(model: type[BaseModel], data: Any, context: dict[str, Any] | None = 
     return _value(model, data, context)
 
 
-@lru_cache(maxsize=512)
-def _adapter(t: Any) -> TypeAdapter:
-    return TypeAdapter(t)
-
-
 def _validate(t: Any, raw: Any, context: dict[str, Any] | None) -> tuple[bool, Any]:
     try:
-        adapter = _adapter(t)
+        checker = adapter(t)
     except TypeError:  # an annotation that cannot be cached
-        adapter = TypeAdapter(t)
+        checker = TypeAdapter(t)
     try:
-        return True, adapter.validate_python(raw, context=context)
+        return True, checker.validate_python(raw, context=context)
     except ValidationError:
         return False, None
 

@@ -9,12 +9,11 @@ acknowledge, a runbook step that is current) is the tabletop session's question.
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import Discriminator, Field, StringConstraints, ValidationError
 
-from .base import Id, Model
+from .base import Id, Model, adapter
 from .durations import Duration, format_duration
 from .errors import DrillbitError, format_path
 
@@ -141,12 +140,6 @@ ROOM_ACTIONS = ("acknowledge", "escalate", "severity", "runbook", "step", "updat
 FACILITATOR_ACTIONS = ("start", "pause", "resume", "speed", "release", "hold", "end", "finish")
 
 
-@functools.cache
-def _action() -> TypeAdapter:
-    """The adapter of :data:`Action`, built on first use (the models are built so too)."""
-    return TypeAdapter(Action)
-
-
 def parse_action(doc: object) -> Action:
     """``doc`` (parsed JSON) as an Action. Raises ActionError naming the kind or the
     first wrong field, and the kinds there are."""
@@ -157,7 +150,7 @@ def parse_action(doc: object) -> Action:
         known = ", ".join(ROOM_ACTIONS + FACILITATOR_ACTIONS)
         raise ActionError(f"unknown action {kind!r}; expected one of: {known}")
     try:
-        return _action().validate_python(doc)
+        return adapter(Action).validate_python(doc)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = tuple(first["loc"])
