@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence, TypeVar
 
@@ -264,21 +263,19 @@ def read_runs(path: Path, scenario: str | None, team: Path | None, runbooks: Pat
     when, besides, the inputs are the drill's own as it ran on them, the runs' kept
     scores are named (``kept``) to be added up instead of scoring every timeline, unless
     ``rescore``."""
-    stream = read_jsonl(path)
+    manifest = read_manifest(path)
+    written = as_written(path, manifest)
+    stream = read_jsonl(path, trusted=written is not None)
     try:
         first = next(stream)
     except StopIteration:
         raise TimelineError(f"{path}: no timelines in the file") from None
-    manifest = read_manifest(path)
     scored = pick_inputs(manifest, first.scenario, scenario, team, runbooks)
     if scored.inputs.scenario.id != first.scenario:
         raise TimelineError(f"{path}: the timelines are of scenario '{first.scenario}', not '{scored.inputs.scenario.id}'")
-    written = as_written(path, manifest)
     count = kept = None
     if written is not None:
         count = written[1]
-        stream.close()
-        stream = islice(read_jsonl(path, trusted=True), 1, None)
         if not rescore:
             kept = vouched_scores(path, manifest, own_inputs=scored.own, written=written)
     if manifest is not None:

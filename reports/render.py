@@ -19,6 +19,7 @@ from scoring.result import DrillResult
 from scoring.series import RunSeries
 
 from . import drafts, status, view
+from .template_cache import use_cache
 from .junit import render_junit
 from .view import Inputs
 
@@ -52,7 +53,7 @@ def _env(kind: str) -> jinja2.Environment:
     env.filters["cell"] = _md_cell
     env.filters["mdtext"] = _md_text
     env.filters["quoted"] = _md_quoted
-    return env
+    return use_cache(env, f"report-{kind}")
 
 
 def template_env(kind: str) -> jinja2.Environment:

@@ -27,6 +27,7 @@ from scenarios import DrillbitError
 from scenarios.untrusted import printable
 
 from .fmt import duration, offset
+from .template_cache import use_cache
 
 View = Literal["team", "facilitator"]
 VIEWS: tuple[str, ...] = ("team", "facilitator")
@@ -61,7 +62,7 @@ def _env() -> jinja2.Environment:
     env.filters["label"] = lambda s: str(s).replace("_", " ")
     env.filters["clocktime"] = _clocktime
     env.filters["daysecond"] = _daysecond
-    return env
+    return use_cache(env, "tabletop")
 
 
 def _printable(value: Any) -> Any:

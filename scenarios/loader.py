@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
-from typing import Iterator, Literal, Mapping, TypeVar
+from typing import TYPE_CHECKING, Iterator, Literal, Mapping, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -15,42 +16,48 @@ from .durations import FROM_FILE
 from .errors import InputError, Problem
 from .partial import overlaps, salvage
 from .problems import error_paths, problems_from
-from .runbook import Runbook
-from .scenario import Scenario
-from .stack import Stack, check_stack_folders
-from .team import Team
-from .workspace import Workspace
 from .yamlsource import Document, parse_yaml, read_yaml
+
+if TYPE_CHECKING:
+    from .runbook import Runbook
+    from .scenario import Scenario
+    from .team import Team
 
 FileKind = Literal["scenario", "team", "runbook", "workspace", "stack", "tabletop-script"]
 
+#: File kind -> the module and name of its model. Each module is imported when a file
+#: of its kind is first read: `drillbit validate team.yaml` loads no scenario, stack or
+#: tabletop model (the tabletop script's module also builds a validator as it loads).
+_WHERE = {"scenario": (".scenario", "Scenario"), "team": (".team", "Team"), "runbook": (".runbook", "Runbook"),
+          "workspace": (".workspace", "Workspace"), "stack": (".stack", "Stack"),
+          "tabletop-script": (".tabletop", "Script")}
+
 
 class _Models(Mapping[str, type[BaseModel]]):
-    """File kind -> its model. The tabletop script's model is imported when first
-    asked for: its module builds a validator as it loads, which `drillbit validate`
-    of any other kind of file would wait for in vain."""
-
-    def __init__(self, models: dict[str, type[BaseModel]], later: dict[str, str]) -> None:
-        self._models, self._later = models, later
+    """File kind -> its model, imported when first asked for (see _WHERE)."""
 
     def __getitem__(self, kind: str) -> type[BaseModel]:
-        if kind not in self._models and kind in self._later:
-            from importlib import import_module
-
-            module, name = self._later[kind].split(":")
-            self._models[kind] = getattr(import_module(module, __package__), name)
-        return self._models[kind]
+        module, name = _WHERE[kind]
+        return getattr(import_module(module, __package__), name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*self._models, *(k for k in self._later if k not in self._models)])
+        return iter(_WHERE)
 
     def __len__(self) -> int:
-        return len(set(self._models) | set(self._later))
+        return len(_WHERE)
 
 
-MODELS: Mapping[str, type[BaseModel]] = _Models(
-    {"scenario": Scenario, "team": Team, "runbook": Runbook, "workspace": Workspace, "stack": Stack},
-    later={"tabletop-script": ".tabletop:Script"})
+MODELS: Mapping[str, type[BaseModel]] = _Models()
+
+
+def _is(obj: object, kind: str) -> bool:
+    """Whether ``obj`` is a model of ``kind``: never, while its module is not loaded
+    (or is still loading, so that its model does not exist yet)."""
+    module, name = _WHERE[kind]
+    model = getattr(sys.modules.get(f"{__package__}{module}"), name, None)
+    return model is not None and isinstance(obj, model)
+
+
 LIBRARY = Path(__file__).parent / "library"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -114,23 +121,24 @@ def _build(doc: Document, model: type[M]) -> tuple[M | None, BaseModel | None, l
 
 
 def _own_checks(obj: BaseModel, doc: Document) -> list[references.Found]:
-    if isinstance(obj, Team):
-        return references.check_team(obj, severity_written="severity" in doc.data)
-    if isinstance(obj, Scenario):
-        return references.check_scenario(obj)
-    if isinstance(obj, Runbook):
-        return references.check_runbook(obj)
-    tabletop = sys.modules.get(f"{__package__}.tabletop")  # not imported yet: no script exists
-    if tabletop is not None and isinstance(obj, tabletop.Script):
-        return tabletop.script_problems(obj)
+    if _is(obj, "team"):
+        return references.check_team(obj, severity_written="severity" in doc.data)  # type: ignore[arg-type]
+    if _is(obj, "scenario"):
+        return references.check_scenario(obj)  # type: ignore[arg-type]
+    if _is(obj, "runbook"):
+        return references.check_runbook(obj)  # type: ignore[arg-type]
+    if _is(obj, "tabletop-script"):
+        return sys.modules[f"{__package__}.tabletop"].script_problems(obj)
     return []
 
 
 def _beside(obj: BaseModel | None, doc: Document, path: Path) -> list[Problem]:
     """Problems of what a file read from ``path`` names beside it (a stack's build
     folders); text that was never a file (an editor's, the README's) has none."""
-    if isinstance(obj, Stack):
-        return [doc.problem(p, m) for p, m in check_stack_folders(obj, path.parent)]
+    if _is(obj, "stack"):
+        from .stack import check_stack_folders
+
+        return [doc.problem(p, m) for p, m in check_stack_folders(obj, path.parent)]  # type: ignore[arg-type]
     return []
 
 
@@ -146,17 +154,17 @@ def load(path: str | Path, model: type[M] | None = None) -> M:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load a scenario file. Raises InputError."""
-    return load(path, Scenario)
+    return load(path, MODELS["scenario"])  # type: ignore[return-value]
 
 
 def load_team(path: str | Path) -> Team:
     """Load a team file. Raises InputError."""
-    return load(path, Team)
+    return load(path, MODELS["team"])  # type: ignore[return-value]
 
 
 def load_runbook(path: str | Path) -> Runbook:
     """Load a runbook file. Raises InputError."""
-    return load(path, Runbook)
+    return load(path, MODELS["runbook"])  # type: ignore[return-value]
 
 
 def loads(text: str, model: type[M], name: str = "<text>") -> M:
@@ -243,13 +251,13 @@ def _found(r: Checked, found: list[references.Found]) -> list[Problem]:
 
 
 def _cross_check(results: list[Checked]) -> None:
-    teams = [r.parsed for r in results if isinstance(r.parsed, Team)]
+    teams = [r.parsed for r in results if _is(r.parsed, "team")]
     team = teams[0] if len(teams) == 1 else None
     runbooks: dict[str, Runbook] = {}
     any_runbook_file = any(r.kind == "runbook" for r in results)
     for r in results:
         rb = r.parsed
-        if isinstance(rb, Runbook):
+        if _is(rb, "runbook"):
             if isinstance(rb.id, str):
                 if rb.id in runbooks:
                     first = runbooks[rb.id]._source.file
@@ -258,7 +266,7 @@ def _cross_check(results: list[Checked]) -> None:
             if team:
                 r.problems.extend(_found(r, references.check_runbook_against(rb, team)))
     for r in results:
-        if isinstance(r.parsed, Scenario):
+        if _is(r.parsed, "scenario"):
             books = runbooks if any_runbook_file else None
             r.problems.extend(_found(r, references.check_scenario_against(r.parsed, team, books)))
             r.notes.extend(_found(r, references.notes_scenario_against(r.parsed, team, books)))

@@ -5,16 +5,18 @@ positions them in the file."""
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .common import split_target
 from .partial import UNREADABLE, is_unreadable, raw_text
 from .reported import check_reported
-from .runbook import Runbook
-from .scenario import Scenario
 from .severity import DEFAULT_SEVERITIES
 from .severity_map import map_severity, scale_rank, scenario_severities
-from .team import Team
+
+if TYPE_CHECKING:  # annotations only: checking a team loads no scenario or runbook model
+    from .runbook import Runbook
+    from .scenario import Scenario
+    from .team import Team
 
 Found = tuple[tuple[str | int, ...], str]
 

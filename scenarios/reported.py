@@ -4,8 +4,12 @@ metric the scenario can produce, so the simulation has something to set beside i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .partial import is_unreadable
-from .scenario import Scenario
+
+if TYPE_CHECKING:  # annotations only
+    from .scenario import Scenario
 
 Found = tuple[tuple[str | int, ...], str | None]
 

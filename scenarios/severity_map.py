@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .scenario import Scenario
-from .team import Team
+if TYPE_CHECKING:  # annotations only
+    from .scenario import Scenario
+    from .team import Team
 
 How = Literal["same", "map", "rank"]
 _SCALES = ((re.compile(r"^P([0-9]+)\Z", re.IGNORECASE), "P", 0), (re.compile(r"^SEV-?([0-9]+)\Z", re.IGNORECASE), "SEV", 1))

@@ -120,3 +120,24 @@ def test_validating_a_team_builds_no_scenario_model():
                           + "from scenarios import Scenario, Team\n"
                             "assert Team.__pydantic_complete__ and not Scenario.__pydantic_complete__\n")
     assert "scenarios" in loaded
+
+
+def test_validating_a_team_loads_no_other_kind_of_model():
+    # The drill language's names are imported when first used (scenarios/__init__), and
+    # the loader imports a kind's model when it reads a file of that kind.
+    loaded = loaded_after(run_main("validate", str(ROOT / "examples" / "team.yaml")))
+    assert "scenarios.team" in loaded
+    assert loaded.isdisjoint(["scenarios.scenario", "scenarios.runbook", "scenarios.stack", "scenarios.workspace",
+                              "scenarios.tabletop", "scenarios.live"])
+
+
+def test_every_name_the_drill_language_exports_is_the_one_its_module_defines():
+    import importlib
+
+    import scenarios
+
+    assert sorted(scenarios.__all__) == sorted(scenarios._WHERE)
+    for name, module in scenarios._WHERE.items():
+        assert getattr(scenarios, name) is getattr(importlib.import_module(f"scenarios.{module}"), name)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        scenarios.Nope  # noqa: B018
