@@ -15,7 +15,7 @@ from scenarios.timeline import read_jsonl
 from scoring import METRICS, analytic_runs_needed, compare as compare_samples, measure, metric_label, runs_needed, simulate_power
 
 from . import output
-from .params import SEED, SHARE
+from .params import SEED, SHARE, TIMELINES
 
 PD_COLUMNS = ("seconds_to_resolve", "ttr", "duration", "duration_seconds")
 
@@ -99,8 +99,8 @@ def load_durations(path: Path, metric: str, column: str | None) -> np.ndarray:
 
 
 @click.command()
-@click.argument("before", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("after", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("before", type=TIMELINES)
+@click.argument("after", type=TIMELINES)
 @click.option("--alpha", type=ALPHA, default=0.05, show_default=True, help="Significance level of the rank test (0 < alpha < 1).")
 @click.option("--json", "as_json", is_flag=True)
 def compare(before: Path, after: Path, alpha: float, as_json: bool) -> None:
@@ -135,7 +135,7 @@ def compare(before: Path, after: Path, alpha: float, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("durations", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("durations", type=TIMELINES)
 @click.option("--improvement", type=SHARE, default="10%", show_default=True, callback=_below_whole,
               help="The improvement to look for, above 0% and below 100%.")
 @click.option("--metric", type=click.Choice(sorted(METRICS)), default="ttr", show_default=True,

@@ -56,13 +56,13 @@ LAZY_COMMANDS = {
               "How many drills or incidents are needed to see an improvement? DURATIONS is timelines (.jsonl) or a "
               "CSV of incidents (a PagerDuty-style export works as is)."),
     "report": ("drillbit.report_commands:report",
-               "Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score`` does, one run told "
-               "in the timeline chart, post-mortem and status page (the first)."),
+               "Render TIMELINES (a .jsonl file from any mode, or a drill's folder) as a report: scored as "
+               "``drillbit score`` does, one run told in the timeline chart, post-mortem and status page (the first)."),
     "schedule": ("drillbit.schedule_commands:schedule",
                  "Scheduled drills from drillbit.yaml's 'schedule': list, next, run-due, serve, history."),
     "score": ("drillbit.drills:score",
-              "Score TIMELINES.jsonl (from any mode): the scorecard of one run or the distribution of many, and the "
-              "gap report."),
+              "Score TIMELINES (a .jsonl file from any mode, or a drill's folder): the scorecard of one run or the "
+              "distribution of many, and the gap report."),
     "stack": ("drillbit.stack_commands:stack",
               "The offline staging stack a game day plays against: build and start it, show it, remove it."),
     "tabletop": ("drillbit.tabletop_commands:tabletop",

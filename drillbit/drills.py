@@ -18,7 +18,7 @@ from . import output
 from .app import (REPORT_FORMATS, CutShort, Drill, Hooks, drawing_ahead, drill_folder, judge_batch, record_drill,
                   run_drill, score_timelines, write_reports)
 from .files import ensure_dir
-from .params import DURATION, INSTANT, SEED, SHARE, ZONE
+from .params import DURATION, INSTANT, SEED, SHARE, TIMELINES, ZONE
 from .provenance import Scored, count_runs, pick_inputs, read_manifest, reproduce_command, with_completeness
 from .resolve import Inputs, resolve
 from .kept_scores import as_written, fold_kept, vouched_scores
@@ -343,16 +343,17 @@ def rescore_option(command):  # noqa: ANN001, ANN201
 
 
 @click.command()
-@click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("timelines", type=TIMELINES)
 @scored_inputs_options
 @click.option("--require-share", type=SHARE, default="90%", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the scoring summary as JSON.")
 @rescore_option
 def score(timelines: Path, scenario: str | None, team: Path | None, runbooks: Path | None, require_share: float,
           as_json: bool, rescore: bool) -> None:
-    """Score TIMELINES.jsonl (from any mode): the scorecard of one run or the
-    distribution of many, and the gap report. Exits 1 when an objective is missed.
-    The file may be gzip-compressed (TIMELINES.jsonl.gz).
+    """Score TIMELINES (a .jsonl file from any mode, or a drill's folder): the scorecard
+    of one run or the distribution of many, and the gap report. Exits 1 when an
+    objective is missed. The file may be gzip-compressed (TIMELINES.jsonl.gz); a
+    drill's folder stands for the one timelines file in it.
 
     With drill.json beside the file (simulate --out writes it), scores with the drill's
     own scenario, team and runbooks, and says so when told to use others, when one of

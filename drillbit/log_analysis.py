@@ -13,7 +13,7 @@ import incidents
 
 from . import output
 from .log_commands import LogContext, filter_options, json_option, log, make_filter, pass_log, say, show_duration
-from .params import DURATION, SHARE
+from .params import DURATION, SHARE, TIMELINES
 
 SHADES = " \u2591\u2592\u2593\u2588"
 
@@ -114,8 +114,8 @@ def patterns(lc: LogContext, window: float, any_service: bool, include_drills: b
 @click.option("--service", help="Real incidents (and drills) of this service.")
 @click.option("--severity", help="Real incidents (and drills) of this severity.")
 @click.option("--scenario", help="Drill side: the recorded runs of this scenario.")
-@click.option("--timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Drill side: simulated timelines (.jsonl) instead of recorded runs.")
+@click.option("--timelines", type=TIMELINES,
+              help="Drill side: simulated timelines (.jsonl, or a drill's folder) instead of recorded runs.")
 @json_option
 @pass_log
 def calibrate(lc: LogContext, metric: str, service: str | None, severity: str | None, scenario: str | None,

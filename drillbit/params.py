@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import click
 
@@ -109,8 +110,36 @@ class ZoneParam(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class TimelinesParam(click.Path):
+    """A timelines file, or the folder of a drill (what ``simulate --out``, ``gameday``
+    and ``tabletop`` write into): the timelines it holds."""
+
+    name = "timelines"
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, path_type=Path)
+
+    def convert(self, value, param, ctx):  # noqa: ANN001
+        path = super().convert(value, param, ctx)
+        if not path.is_dir():
+            return path
+        # What the drill's folder holds is told by the modes that write it (the application layer).
+        from .app import GAMEDAY_TIMELINE, PLAIN_TIMELINES, TIMELINES
+
+        names = (TIMELINES, PLAIN_TIMELINES, GAMEDAY_TIMELINE)
+        held = [path / name for name in names if (path / name).is_file()]
+        if not held:
+            self.fail(f"{click.format_filename(path)} is a folder without a drill's timelines "
+                      f"({', '.join(names)}); name the timelines file", param, ctx)
+        if len(held) > 1:
+            self.fail(f"{click.format_filename(path)} holds more than one timelines file "
+                      f"({', '.join(p.name for p in held)}); name the one to read", param, ctx)
+        return held[0]
+
+
 DURATION = DurationParam()
 INSTANT = InstantParam()
 SHARE = ShareParam()
 ZONE = ZoneParam()
 SEED = SeedParam()
+TIMELINES = TimelinesParam()

@@ -18,14 +18,14 @@ from . import output
 from .app import drawing_ahead, render
 from .drills import read_runs, rescore_option, say_workspace, score_scored, scored_inputs_options, scoring_shows_progress
 from .files import check_file_target, write_bytes
-from .params import INSTANT, SHARE
+from .params import INSTANT, SHARE, TIMELINES
 
 #: Formats, in the order ``--format`` lists them (kept here so ``--help`` needs no import of reports).
 FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
 
 
 @click.command()
-@click.argument("timelines", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("timelines", type=TIMELINES)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html scorecard, md, json summary, junit XML, postmortem draft, aar (HSEEP after-action report), "
                    "status (the status page during the first run).")
@@ -38,12 +38,14 @@ FORMATS = ("html", "md", "json", "junit", "postmortem", "aar", "status")
 @rescore_option
 def report(timelines: Path, fmt: str, out: Path | None, scenario: str | None, team: Path | None, runbooks: Path | None,
            require_share: float, now: datetime, rescore: bool) -> None:
-    """Render TIMELINES.jsonl (from any mode) as a report: scored as ``drillbit score``
-    does, one run told in the timeline chart, post-mortem and status page (the first).
+    """Render TIMELINES (a .jsonl file from any mode, or a drill's folder) as a report:
+    scored as ``drillbit score`` does, one run told in the timeline chart, post-mortem
+    and status page (the first).
 
     Uses the drill's own scenario, team and runbooks (drill.json) and says so when told
     to use others or when the file holds fewer runs than the drill planned. The file
-    may be gzip-compressed (TIMELINES.jsonl.gz)."""
+    may be gzip-compressed (TIMELINES.jsonl.gz); a drill's folder stands for the
+    timelines in it."""
     if out is not None:
         say_workspace()
         check_file_target(out, "report", hint="name a file, or leave --out out to print the report")  # before scoring: a bad path costs no work
