@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, Mapping
 
 from scenarios.common import zone
 from scenarios.team import Team
-from scenarios.timeline import GZIP_LEVEL, Timeline
+from scenarios.timeline import Timeline
 from scoring import BatchScore, DrillResult, compare_prediction, find_gaps, score_many, summarise
 from scoring.batch import BatchFold
 from scoring.result import DrillProgress, Reproduce
@@ -273,7 +273,7 @@ def run_drill(inputs: Inputs, *, runs: int, seed: int, start: datetime, horizon:
     scorer = RunScorer(inputs.scenario, inputs.team)
     made = simulate_chunks(inputs.scenario, inputs.team, inputs.runbooks, runs=runs, seed=seed, start=start,
                            window=window, workers=workers, horizon=horizon, keep=scorer,
-                           level=GZIP_LEVEL if compress else None, timelines=bool(subscribers))
+                           compress=compress, timelines=bool(subscribers))
     writer = manifest = shown = stream = None
     finished = False  # the drill's files are complete: a signal from here on stops nothing
     # Everything from the first file on runs inside the try: a signal at any moment after

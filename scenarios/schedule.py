@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Iterator, Literal
 
-from cronsim import CronSim, CronSimError
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .base import Id, Model
@@ -38,6 +37,8 @@ def _check_cron(value: str) -> str:
     if len(text.split()) != 5:
         raise ValueError(f"expected a cron expression of five fields (minute hour day-of-month month day-of-week) "
                          f"such as '0 10 * * Tue', got {describe(value)}")
+    from cronsim import CronSim, CronSimError  # read when a schedule is: not by every command that loads a workspace
+
     try:
         next(CronSim(text, _CHECKED_FROM))
     except (CronSimError, StopIteration) as exc:
@@ -138,6 +139,8 @@ def due_instants(cron: str, tz: str, after: datetime, until: datetime) -> Iterat
     cronsim cannot read (a loaded Entry's never is)."""
     if after.tzinfo is None or until.tzinfo is None:
         raise ValueError("after and until must be tz-aware")
+    from cronsim import CronSim, CronSimError
+
     try:
         sim = CronSim(cron, after.astimezone(zone(tz)))
     except CronSimError as exc:

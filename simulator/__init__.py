@@ -40,8 +40,8 @@ Public API::
              assumptions=None) -> Timeline
     simulate_many(scenario, team, runbooks, *, runs, seed, start=None, window=None, workers=1,
                   horizon=259200.0, assumptions=None, chunk=None, mp_context=None) -> Iterator[Timeline]
-    simulate_chunks(same, keep=None, level=None, timelines=False) -> Iterator[Chunk]: each chunk's
-        lines encoded (gzip members at level) and keep(timeline) of each run, made in the workers
+    simulate_chunks(same, keep=None, compress=False, timelines=False) -> Iterator[Chunk]: each chunk's
+        lines encoded (a gzip member when compress) and keep(timeline) of each run, made in the workers
     run_generator(seed, run) -> numpy.random.Generator
     usable_workers(requested, runs) -> int, capped by runs and usable_cpus()
     new_seed() -> int in 0..MAX_SEED (2**63 - 1)

@@ -19,7 +19,6 @@ import multiprocessing
 import secrets
 import sys
 import threading
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Sequence
@@ -27,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from scenarios import Runbook, Scenario, Team
-from scenarios.timeline import Timeline, new_event, new_timeline, remember_line
+from scenarios.timeline import Timeline, gzip_member, new_event, new_timeline, remember_line
 
 from .assumptions import Assumptions
 from .engine import DEFAULT_HORIZON, SimulationError, execute
@@ -61,16 +60,16 @@ def usable_workers(requested: int, runs: int) -> int:
 
 class _Batch:
     """What every run of a batch shares, rebuilt once inside each worker process: the
-    plan, and what the caller wants of each run (``keep``, the gzip ``level``, whether
+    plan, and what the caller wants of each run (``keep``, whether compressed, whether
     every run's raw record comes back to rebuild its Timeline)."""
 
     def __init__(self, scenario: Scenario, team: Team, runbooks: Sequence[Runbook], seed: int, start: datetime,
                  window: float | None, horizon: float, assumptions: Assumptions | None,
-                 keep: Callable[[Timeline], Any] | None, level: int | None, records: bool):
-        self.args = (scenario, team, tuple(runbooks), seed, start, window, horizon, assumptions, keep, level, records)
+                 keep: Callable[[Timeline], Any] | None, compress: bool, records: bool):
+        self.args = (scenario, team, tuple(runbooks), seed, start, window, horizon, assumptions, keep, compress, records)
         self.plan = Plan(scenario, team, runbooks, assumptions)
         self.seed, self.start, self.window, self.horizon = seed, start, window, horizon
-        self.keep, self.level, self.records = keep, level, records
+        self.keep, self.compress, self.records = keep, compress, records
 
     def execute(self, i: int):
         """Run i's raw record."""
@@ -100,16 +99,13 @@ class _Batch:
             r.release()
         data = b"".join(lines)
         ends = None
-        if self.level is None:
+        if self.compress:
+            data = gzip_member(data)  # one member per chunk: concatenated members are one gzip file
+        else:
             ends, at = [], 0
             for line in lines:
                 at += len(line)
                 ends.append(at)
-        else:
-            # One gzip member per chunk: concatenated members are one gzip file. zlib's
-            # gzip header carries no time, so the bytes never depend on the clock.
-            packer = zlib.compressobj(self.level, zlib.DEFLATED, 31)
-            data = packer.compress(data) + packer.flush()
         return data, ends, kept, records
 
 
@@ -173,12 +169,12 @@ def _timelines_of(chunks: Iterator[Chunk]) -> Iterator[Timeline]:
 def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook], *, runs: int, seed: int | None,
                     start: datetime | None = None, window: float | None = None, workers: int = 1,
                     horizon: float = DEFAULT_HORIZON, assumptions: Assumptions | None = None,
-                    keep: Callable[[Timeline], Any] | None = None, level: int | None = None,
+                    keep: Callable[[Timeline], Any] | None = None, compress: bool = False,
                     timelines: bool = False, chunk: int | None = None,
                     mp_context: str | None = None) -> Iterator[Chunk]:
     """The runs of :func:`simulate_many` (same arguments, same runs) as :class:`Chunk`
-    objects in run order, each made whole by one worker: its lines encoded (gzip at
-    ``level`` 1-9, plain when None) and ``keep(timeline)`` of every run, so the work
+    objects in run order, each made whole by one worker: its lines encoded (one gzip
+    member, :func:`scenarios.timeline.gzip_member`, with ``compress``) and ``keep(timeline)`` of every run, so the work
     of each run is done where the run was made. ``keep`` must pickle (the workers may
     be started by forkserver or spawn) and so must what it returns. ``timelines``
     asks for every run's Timeline too (rebuilt in this process from the raw events,
@@ -186,11 +182,9 @@ def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
     One worker runs the same per-chunk code in this process. The contents do not
     depend on the worker count or the chunk size; compressed bytes depend on the
     chunking (one gzip member per chunk). Raises SimulationError as
-    :func:`simulate_many` does, and for a ``level`` outside 1-9."""
+    :func:`simulate_many` does."""
     seed, start = _checked(runs, seed, start, window, workers)
-    if level is not None and not 1 <= level <= 9:
-        raise SimulationError(f"expected a gzip level from 1 to 9, got {level}")
-    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions, keep, level, timelines)
+    batch = _Batch(scenario, team, runbooks, seed, start, window, horizon, assumptions, keep, compress, timelines)
     size = _chunk_size(runs, workers, chunk)
     firsts = range(0, runs, size)
     tasks = [(first, min(size, runs - first)) for first in firsts]

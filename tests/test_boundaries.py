@@ -43,6 +43,7 @@ OWNER = {
     "promql_parser": "scenarios", "cronsim": "scenarios",
     "icalendar": "scenarios", "recurring_ical_events": "scenarios", "dateutil": "scenarios",
     "orjson": "scenarios",
+    "isal": "scenarios",
 }
 
 

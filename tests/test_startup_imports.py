@@ -111,7 +111,18 @@ def test_score_and_report_of_a_file_do_not_load_the_engine(timelines_file, args)
     # Reading runs back needs the drill language and the scorer, not SimPy and the engine.
     loaded = loaded_after(run_main(args[0], str(timelines_file), *args[1:], codes=(0, 1)))  # 1: an objective missed
     assert "scoring" in loaded  # the probe scored the runs it claims to
-    assert loaded.isdisjoint(["simulator", "simpy", "rich.progress"])
+    assert "scenarios.workspace" in loaded  # it looked for a workspace, whose schedule's cron lines it did not read
+    assert loaded.isdisjoint(["simulator", "simpy", "rich.progress", "cronsim"])
+
+
+def test_a_workspace_schedule_still_has_its_cron_lines_checked(tmp_path):
+    from scenarios import WORKSPACE_FILE, check_files
+
+    ws = tmp_path / WORKSPACE_FILE
+    ws.write_text("workspace: 1\nschedule:\n  - {id: weekly, cron: '0 61 * * *', scenario: config-push-global-outage}\n",
+                  encoding="utf-8")
+    [checked] = check_files([ws])
+    assert any("cron" in p.message and "61" in p.message for p in checked.problems), checked.problems
 
 
 def test_validating_a_team_builds_no_scenario_model():
