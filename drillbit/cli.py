@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import os
 import sys
 import traceback
