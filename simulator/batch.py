@@ -173,9 +173,9 @@ def simulate_chunks(scenario: Scenario, team: Team, runbooks: Sequence[Runbook],
                     timelines: bool = False, chunk: int | None = None,
                     mp_context: str | None = None) -> Iterator[Chunk]:
     """The runs of :func:`simulate_many` (same arguments, same runs) as :class:`Chunk`
-    objects in run order, each made whole by one worker: its lines encoded (one gzip
-    member, :func:`scenarios.timeline.gzip_member`, with ``compress``) and ``keep(timeline)`` of every run, so the work
-    of each run is done where the run was made. ``keep`` must pickle (the workers may
+    objects in run order, each made whole by one worker: its lines encoded (with
+    ``compress``, as one gzip member: :func:`scenarios.timeline.gzip_member`) and
+    ``keep(timeline)`` of every run, so the work of each run is done where the run was made. ``keep`` must pickle (the workers may
     be started by forkserver or spawn) and so must what it returns. ``timelines``
     asks for every run's Timeline too (rebuilt in this process from the raw events,
     which then cross the process boundary); run 0's always comes, as ``head``.
